@@ -1,0 +1,135 @@
+"""The GPT: its configuration, its parameters and its forward pass for one position.
+
+Shapes: n_embd = C, n_head = H, head_dim = C / H, vocab_size = V. A matrix is
+a list of rows (n_out x n_in) of `Value`s; the state dict maps names to matrices.
+"""
+
+from dataclasses import dataclass
+
+from .autograd import Value
+from .nn import linear, rmsnorm, softmax
+
+
+@dataclass(frozen=True)
+class GPTConfig:
+    """Hyperparameters of the model; defaults are the original microgpt's."""
+
+    vocab_size: int
+    n_embd: int = 16
+    n_head: int = 4
+    n_layer: int = 1
+    block_size: int = 16
+
+    def __post_init__(self):
+        for name in ("vocab_size", "n_embd", "n_head", "n_layer", "block_size"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        if self.n_embd % self.n_head:
+            raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
+
+    @property
+    def head_dim(self):
+        return self.n_embd // self.n_head
+
+
+def param_shapes(config):
+    """Name -> (rows, cols) of every weight matrix, in initialisation order."""
+    c = config.n_embd
+    shapes = {
+        "wte": (config.vocab_size, c),
+        "wpe": (config.block_size, c),
+        "lm_head": (config.vocab_size, c),
+    }
+    for layer in range(config.n_layer):
+        for name in ("attn_wq", "attn_wk", "attn_wv", "attn_wo"):
+            shapes[f"layer{layer}.{name}"] = (c, c)
+        shapes[f"layer{layer}.mlp_fc1"] = (4 * c, c)
+        shapes[f"layer{layer}.mlp_fc2"] = (c, 4 * c)
+    return shapes
+
+
+def init_params(config, rng, std=0.08):
+    """State dict of Gaussian weights N(0, std^2), drawn from rng row by row
+    in the order of `param_shapes`."""
+    return {
+        name: [[Value(rng.gauss(0, std)) for _ in range(cols)] for _ in range(rows)]
+        for name, (rows, cols) in param_shapes(config).items()
+    }
+
+
+def parameters(state_dict):
+    """Every scalar weight of the state dict as one flat list of `Value`s."""
+    return [p for matrix in state_dict.values() for row in matrix for p in row]
+
+
+def empty_kv_cache(config):
+    """(keys, values): per layer, an empty list that will hold one C-vector per position."""
+    return [[] for _ in range(config.n_layer)], [[] for _ in range(config.n_layer)]
+
+
+def attention_weights(q, keys):
+    """Softmax of scaled dot products: w_t = softmax_t(q . k_t / sqrt(d)).
+
+    q: d values; keys: T vectors of d values. Returns T weights summing to 1.
+    """
+    scale = len(q) ** 0.5
+    return softmax([sum(q_j * k_j for q_j, k_j in zip(q, k)) / scale for k in keys])
+
+
+def attention_head(q, keys, values):
+    """One attention head: out_j = sum_t w_t * values[t][j], w = attention_weights(q, keys).
+
+    q: d values; keys, values: T vectors of d values (the cache, current
+    position included). Returns d values.
+    """
+    weights = attention_weights(q, keys)
+    return [sum(w_t * v_t[j] for w_t, v_t in zip(weights, values)) for j in range(len(values[0]))]
+
+
+def multi_head_attention(q, keys, values, n_head):
+    """Split C channels into n_head heads of C / n_head, attend in each, concatenate.
+
+    q: C values; keys, values: T vectors of C values. Returns C values.
+    """
+    head_dim = len(q) // n_head
+    out = []
+    for h in range(n_head):
+        s = slice(h * head_dim, (h + 1) * head_dim)
+        out.extend(attention_head(q[s], [k[s] for k in keys], [v[s] for v in values]))
+    return out
+
+
+def attention_block(x, keys, values, state_dict, layer, n_head):
+    """x + W_o · MHA(W_q x', cache + W_k x', cache + W_v x'), with x' = rmsnorm(x).
+
+    Appends this position's key and value to the layer's cache (keys, values).
+    """
+    prefix = f"layer{layer}."
+    x_norm = rmsnorm(x)
+    q = linear(x_norm, state_dict[prefix + "attn_wq"])
+    keys.append(linear(x_norm, state_dict[prefix + "attn_wk"]))
+    values.append(linear(x_norm, state_dict[prefix + "attn_wv"]))
+    out = linear(multi_head_attention(q, keys, values, n_head), state_dict[prefix + "attn_wo"])
+    return [o + r for o, r in zip(out, x)]
+
+
+def mlp_block(x, state_dict, layer):
+    """x + W_2 · relu(W_1 · rmsnorm(x)), with a hidden width of 4C."""
+    prefix = f"layer{layer}."
+    hidden = [h.relu() for h in linear(rmsnorm(x), state_dict[prefix + "mlp_fc1"])]
+    out = linear(hidden, state_dict[prefix + "mlp_fc2"])
+    return [o + r for o, r in zip(out, x)]
+
+
+def gpt(token_id, pos_id, keys, values, state_dict, config):
+    """Logits (V values) for the token after `token_id` at position `pos_id`.
+
+    keys, values: the KV cache from `empty_kv_cache`, holding the earlier
+    positions of this sequence; this call appends the current one.
+    """
+    tok_emb, pos_emb = state_dict["wte"][token_id], state_dict["wpe"][pos_id]
+    x = rmsnorm([t + p for t, p in zip(tok_emb, pos_emb)])
+    for layer in range(config.n_layer):
+        x = attention_block(x, keys[layer], values[layer], state_dict, layer, config.n_head)
+        x = mlp_block(x, state_dict, layer)
+    return linear(x, state_dict["lm_head"])

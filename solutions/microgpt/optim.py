@@ -1,0 +1,27 @@
+"""Adam with bias correction and a linearly decaying learning rate."""
+
+
+def learning_rate(step, num_steps, lr):
+    """lr_t = lr * (1 - step / num_steps): lr at step 0, falling towards 0."""
+    return lr * (1 - step / num_steps)
+
+
+def adam_step(params, m, v, step, num_steps, lr=0.01, beta1=0.85, beta2=0.99, eps=1e-8):
+    """Update every parameter in place from its gradient, then zero the gradient.
+
+    params: list of `Value`s; m, v: lists of floats (first and second moments,
+    updated in place); step: 0-based index of this update.
+        m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g^2
+        p <- p - lr_t * m_hat / (sqrt(v_hat) + eps),
+        m_hat = m / (1 - b1^(step+1)),   v_hat = v / (1 - b2^(step+1))
+    """
+    lr_t = learning_rate(step, num_steps, lr)
+    m_correction = 1 - beta1 ** (step + 1)
+    v_correction = 1 - beta2 ** (step + 1)
+    for i, p in enumerate(params):
+        m[i] = beta1 * m[i] + (1 - beta1) * p.grad
+        v[i] = beta2 * v[i] + (1 - beta2) * p.grad**2
+        m_hat = m[i] / m_correction
+        v_hat = v[i] / v_correction
+        p.data -= lr_t * m_hat / (v_hat**0.5 + eps)
+        p.grad = 0

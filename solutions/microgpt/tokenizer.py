@@ -1,0 +1,33 @@
+"""Character-level tokenizer with one special token, BOS.
+
+The vocabulary is the sorted list of distinct characters in the documents;
+character chars[i] has token id i, and BOS (beginning of sequence, which also
+marks the end) has id len(chars). The vocabulary size is len(chars) + 1.
+"""
+
+
+def build_vocab(docs):
+    """Sorted list of the distinct characters of docs (a list of strings)."""
+    return sorted(set("".join(docs)))
+
+
+def bos_id(chars):
+    """Token id of BOS: one past the last character's id."""
+    return len(chars)
+
+
+def vocab_size(chars):
+    """Number of token ids: every character plus BOS."""
+    return len(chars) + 1
+
+
+def encode(doc, chars):
+    """Token ids of one document wrapped in BOS: [BOS, id(c0), ..., id(cn-1), BOS]."""
+    bos = bos_id(chars)
+    return [bos] + [chars.index(c) for c in doc] + [bos]
+
+
+def decode(ids, chars):
+    """The string spelled by token ids, BOS tokens left out."""
+    bos = bos_id(chars)
+    return "".join(chars[i] for i in ids if i != bos)
