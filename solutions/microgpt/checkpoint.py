@@ -48,6 +48,7 @@ def save(path, config, chars, state_dict, meta=None):
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as tmp:
         json.dump(payload, tmp)
+    os.chmod(tmp.name, 0o644)  # temporary files are private; a checkpoint is not
     os.replace(tmp.name, path)
 
 

@@ -50,6 +50,7 @@ def download_names(path, url=NAMES_URL, timeout=30):
     # write beside the target, then rename, so an interrupted download leaves nothing half-written
     with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
         tmp.write(payload)
+    os.chmod(tmp.name, 0o644)  # temporary files are private; the dataset is not
     os.replace(tmp.name, path)
     return path
 
