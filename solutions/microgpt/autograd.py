@@ -94,8 +94,10 @@ class Value:
             for child in children:
                 if child not in visited:
                     visited.add(child)
-                    stack.append((child, iter(child._children)))
-                    break
+                    if child._children:
+                        stack.append((child, iter(child._children)))
+                        break
+                    order.append(child)  # a leaf is finished as soon as it is seen
             else:
                 stack.pop()
                 order.append(node)
