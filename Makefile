@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # the venv's bin/ first on PATH: nbgrader calls `alembic` and `jupyter` by name
 RUN := PATH="$(CURDIR)/$(BIN):$$PATH"
 
-.PHONY: setup train test test-fast checkpoint benchmark clean
+.PHONY: setup train test test-fast release checkpoint benchmark clean
 
 setup: $(STAMP) data/names.txt
 
@@ -28,6 +28,10 @@ test: setup
 
 test-fast: setup
 	$(RUN) $(BIN)/python -m pytest -m "not slow"
+
+# the learners' notebooks: release/NN_name/, solutions stubbed out and hidden tests removed
+release: setup
+	for chapter in chapters/*/; do $(RUN) $(BIN)/nbgrader generate_assignment "$$(basename $$chapter)" --force || exit 1; done
 
 # remake the checkpoint the later chapters load (seed 42, 1,000 steps, the defaults)
 checkpoint: setup

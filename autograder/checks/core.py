@@ -1,0 +1,318 @@
+"""What every check shares: calling the learner's code, describing what came back, comparing it
+with the reference `microgpt`, and backpropagating through it.
+
+A check raises AssertionError with a message that names the piece, the input, what came back and
+what was expected, plus a hint pointing at the cause when the mistake is a known one.
+"""
+
+import contextlib
+import inspect
+import math
+
+import microgpt
+
+REL_TOL = 1e-9   # the same maths in another order differs in the last bits, never by this much
+ABS_TOL = 1e-12  # for results that should be 0 but come out as rounding noise
+SHOWN = 6        # items of a list shown in a message
+
+# Course pieces with fixed signatures. While a check runs the learner's function, any of these it
+# can reach through its globals is the reference's, so one wrong piece costs one cell.
+# (init_params is not swapped: it builds reference Values, which would mix two Value classes.)
+PIECES = ("linear", "softmax", "rmsnorm", "attention_weights", "attention_head", "multi_head_attention",
+          "attention_block", "mlp_block", "gpt", "empty_kv_cache", "param_shapes", "parameters",
+          "learning_rate", "adam_step", "next_token_probs", "document_loss", "temperature_probs",
+          "sample_token", "encode", "decode", "build_vocab", "bos_id", "vocab_size")
+
+
+def fail(message):
+    raise AssertionError(message)
+
+
+def is_node(x):
+    """A Value of any class: anything with data, _children and _local_grads."""
+    return hasattr(x, "_children") and hasattr(x, "_local_grads") and hasattr(x, "data")
+
+
+def is_number(x):
+    return isinstance(x, (int, float))
+
+
+# --- describing values in messages ---
+
+def show(x, digits=6):
+    """Short text for x: Values by their data, long floats rounded, long lists trimmed."""
+    if is_node(x):
+        x = x.data
+    if isinstance(x, float):
+        text = repr(x)
+        return text if len(text) <= digits + 3 else f"{x:.{digits}g}"
+    if isinstance(x, (list, tuple)):
+        items = [show(item, digits) for item in x[:SHOWN]]
+        if len(x) > SHOWN:
+            items.append(f"... ({len(x)} items)")
+        text = ", ".join(items)
+        return f"[{text}]" if isinstance(x, list) else f"({text}{',' if len(x) == 1 else ''})"
+    text = repr(x)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def show_pair(got, expected):
+    """got and expected shown with just enough digits to tell them apart."""
+    for digits in (6, 10):
+        pair = show(got, digits), show(expected, digits)
+        if pair[0] != pair[1]:
+            return pair
+    return show(got, 17), show(expected, 17)
+
+
+def kind(x):
+    """What x is, for a message: 'None', 'a Value', 'the number 0.5', "a str 'ab'", 'a list of 3 items'."""
+    if x is None:
+        return "None"
+    if is_node(x):
+        return f"a Value (data {show(x.data)})"
+    if is_number(x):
+        return f"the number {show(x)}"
+    if isinstance(x, (list, tuple)):
+        return f"a {type(x).__name__} of {len(x)} items"
+    return f"a {type(x).__name__} {show(x)}"
+
+
+# --- calling the learner's code ---
+
+def call(fn, args, shown, piece, hints=()):
+    """fn(*args). An exception becomes an AssertionError naming the call, with the hint of the first
+    (exception type, hint) pair in hints that matches it."""
+    try:
+        return fn(*args)
+    except NotImplementedError:
+        raise AssertionError(f"{piece} raised NotImplementedError: replace the stub with your code") from None
+    except Exception as err:
+        hint = next((text for kinds, text in hints if isinstance(err, kinds)), "")
+        raise AssertionError(f"{shown} raised {type(err).__name__}: {err}. {hint}".rstrip()) from err
+
+
+def expect_returned(result, shown):
+    """result must not be None (a function that forgot its return)."""
+    if result is None:
+        fail(f"{shown} returned None: did you forget return?")
+
+
+def expect_vector(result, n, shown, what):
+    """result must be a list of n Values whose data are numbers; what describes them ('3 values,
+    one per row of w')."""
+    expect_returned(result, shown)
+    if not isinstance(result, (list, tuple)):
+        fail(f"{shown} returned {kind(result)}; expected a list of {what}.")
+    for i, item in enumerate(result):
+        if isinstance(item, (list, tuple)):
+            fail(f"{shown} returned a list of lists (item {i} is {show(item)}); expected a flat list of {what}.")
+    if len(result) != n:
+        fail(f"{shown} returned a list of {len(result)} items; expected {what}.")
+    for i, item in enumerate(result):
+        if is_number(item):
+            fail(f"{shown} returned plain numbers {show(result)}; expected Values, so that gradients can flow "
+                 f"back: build the result with Value operations (not on .data).")
+        if not is_node(item):
+            fail(f"{shown} returned a list whose item {i} is {kind(item)}; expected {what}.")
+        if not is_number(item.data):
+            fail(f"{shown}: item {i} is a Value whose data is {kind(item.data)}; data must be a number "
+                 f"(wrap numbers, not Values).")
+
+
+def expect_node(result, shown, what="a Value"):
+    """result must be one Value whose data is a number."""
+    expect_returned(result, shown)
+    if is_number(result):
+        fail(f"{shown} returned the number {show(result)}; expected {what}, so that gradients can flow back "
+             f"(return the Value itself, not its .data).")
+    if not is_node(result):
+        fail(f"{shown} returned {kind(result)}; expected {what}.")
+    if not is_number(result.data):
+        fail(f"{shown} returned a Value whose data is {kind(result.data)}; data must be a number.")
+
+
+# --- comparing with the reference ---
+
+def data(x):
+    """Numbers for x: Values replaced by their data, lists element by element."""
+    if is_node(x):
+        return x.data
+    if isinstance(x, (list, tuple)):
+        return [data(item) for item in x]
+    return x
+
+
+def close(a, b):
+    """a and b agree to the last few bits (nested lists elementwise)."""
+    if isinstance(b, list):
+        return isinstance(a, list) and len(a) == len(b) and all(close(x, y) for x, y in zip(a, b))
+    return is_number(a) and math.isclose(a, b, rel_tol=REL_TOL, abs_tol=ABS_TOL)
+
+
+def first_difference(got, expected):
+    """Index of the first item of got that is not close to expected's, or None."""
+    return next((i for i, (a, b) in enumerate(zip(got, expected)) if not close(a, b)), None)
+
+
+def diagnose(got, mistakes):
+    """The hint of the first known mistake whose result matches got, or None.
+
+    mistakes: (hint, produce) pairs; produce() computes, on numbers, what that mistake returns."""
+    for hint, produce in mistakes:
+        try:
+            result = produce()
+        except (ArithmeticError, ValueError, IndexError):
+            continue  # that mistake would have raised, so it is not this one
+        if close(got, result):
+            return hint
+    return None
+
+
+def expect_close(got, expected, shown, hint="", verb="returned"):
+    """Numbers (or lists of numbers) got must match expected; hint (a string, or a function of got
+    returning one, computed only on failure) is added to the message, "{shown} {verb} {got}; expected ..."."""
+    bad = first_difference(got, expected) if isinstance(expected, list) else (None if close(got, expected) else 0)
+    if bad is None:
+        return
+    hint = hint(got) if callable(hint) else hint
+    text_got, text_expected = show_pair(got, expected)
+    where = ""
+    if isinstance(expected, list) and bad >= SHOWN:  # the difference is not among the items shown
+        text_got, text_expected = show(got), show(expected)
+        item_got, item_expected = show_pair(got[bad], expected[bad])
+        where = f" (first difference at index {bad}: {item_got} instead of {item_expected})"
+    fail(f"{shown} {verb} {text_got}; expected {text_expected}{where}. {hint}".rstrip())
+
+
+# --- gradients ---
+
+def topological_order(root):
+    """Every node reachable from root, each after all its children (iterative depth-first search).
+    Children that are not Values are skipped; nodes are told apart by identity."""
+    order, seen = [], {id(root)}
+    stack = [(root, iter(root._children))]
+    while stack:
+        node, children = stack[-1]
+        for child in children:
+            if is_node(child) and id(child) not in seen:
+                seen.add(id(child))
+                stack.append((child, iter(child._children)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def backpropagate(outputs, seeds):
+    """Our own reverse pass, independent of any backward method: afterwards every node the outputs
+    depend on has grad = dL/dnode for L = sum_k seeds[k] * outputs[k]. Returns the ids of those nodes."""
+    root = microgpt.Value(0.0, tuple(outputs), tuple(seeds))
+    order = topological_order(root)
+    for node in order:
+        node.grad = 0
+    root.grad = 1
+    for node in reversed(order):
+        for child, local_grad in zip(node._children, node._local_grads):
+            if is_node(child):
+                child.grad += local_grad * node.grad
+    return {id(node) for node in order}
+
+
+CUT_GRAPH = ("Build the result from the input Values with Value operations; computing on .data and "
+             "wrapping the result in a new Value cuts the graph.")
+
+
+def expect_gradients(got_outputs, ref_outputs, got_inputs, ref_inputs, names, shown, rng):
+    """Backpropagate the same random weighted sum L of the learner's outputs and of the reference's,
+    and compare the gradients on the inputs (names[i] names input i in messages)."""
+    seeds = [rng.uniform(0.5, 1.5) * rng.choice((-1, 1)) for _ in ref_outputs]
+    got_reached = backpropagate(got_outputs, seeds)
+    ref_reached = backpropagate(ref_outputs, seeds)
+    loss = "L = the result" if len(seeds) == 1 else "L = a random weighted sum of the outputs"
+    needed = [i for i, x in enumerate(ref_inputs) if id(x) in ref_reached]
+    missing = [i for i in needed if id(got_inputs[i]) not in got_reached]
+    if missing and len(missing) == len(needed):
+        fail(f"{shown}: the gradient does not reach the inputs: backpropagating {loss} leaves every input's "
+             f"grad at 0. {CUT_GRAPH}")
+    if missing:
+        fail(f"{shown}: the gradient does not reach {names[missing[0]]}: the result does not depend on it "
+             f"through Value operations. {CUT_GRAPH}")
+    for i in needed:
+        got, expected = got_inputs[i].grad, ref_inputs[i].grad
+        if not close(got, expected):
+            text_got, text_expected = show_pair(got, expected)
+            fail(f"{shown}: backpropagating {loss} gives {names[i]}.grad = {text_got}; expected {text_expected}. "
+                 f"The values are right but the gradients are not: some step is computed on .data (a constant "
+                 f"to backward) instead of with Value operations.")
+
+
+# --- building inputs, swapping pieces ---
+
+def as_values(x, cls):
+    """A fresh copy of x (numbers or Values, in nested lists or dicts) with every leaf a new cls node."""
+    if isinstance(x, dict):
+        return {key: as_values(item, cls) for key, item in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [as_values(item, cls) for item in x]
+    return cls(x.data if is_node(x) else x)
+
+
+def _same_parameters(a, b):
+    try:
+        return list(inspect.signature(a).parameters) == list(inspect.signature(b).parameters)
+    except (TypeError, ValueError):
+        return False
+
+
+@contextlib.contextmanager
+def reference_pieces(fn, piece):
+    """While the block runs, every other course piece that fn reaches through its globals (with the
+    reference's parameter names, so a learner's own helper of the same name is left alone) is the
+    reference version; the learner's versions are put back afterwards."""
+    names = getattr(fn, "__globals__", {})
+    saved = {}
+    for name in PIECES:
+        mine, ref = names.get(name), getattr(microgpt, name)
+        if name != piece and mine is not None and mine is not ref and _same_parameters(mine, ref):
+            saved[name] = mine
+    try:
+        names.update({name: getattr(microgpt, name) for name in saved})
+        yield
+    finally:
+        names.update(saved)
+
+
+def leaves(x, name):
+    """(name, node) for every Value in x (a Value or nested lists of them), named like 'w[1][0]'."""
+    if is_node(x):
+        return [(name, x)]
+    return [pair for i, item in enumerate(x) for pair in leaves(item, f"{name}[{i}]")]
+
+
+def named_parameters(state_dict):
+    """(name, Value) for every weight, in parameters() order, named like 'wte[3][5]'."""
+    return [pair for name, matrix in state_dict.items() for pair in leaves(matrix, name)]
+
+
+def check_case(piece, fn, inputs, cls, shown, n, what, rng, hint="", errors=(), options=(), keywords=None):
+    """One case of a piece that maps Value vectors to a Value vector.
+
+    inputs: name -> numbers (nested lists), passed in order; the learner's copy is built with cls,
+    the reference's with microgpt.Value; options and keywords follow them unchanged. The result must
+    be a list of n Values (what: "3 values, one per row of w") with the reference's data (else the
+    message adds hint, a string or a function of the learner's numbers) and the reference's gradients.
+    errors: (exception type, hint) pairs for exceptions the learner's code raises."""
+    keywords = keywords or {}
+    mine = {name: as_values(x, cls) for name, x in inputs.items()}
+    ref = {name: as_values(x, microgpt.Value) for name, x in inputs.items()}
+    with reference_pieces(fn, piece):
+        got = call(lambda: fn(*mine.values(), *options, **keywords), (), shown, piece, errors)
+    expected = getattr(microgpt, piece)(*ref.values(), *options, **keywords)
+    expect_vector(got, n, shown, what)
+    expect_close(data(got), data(expected), shown, hint)
+    got_inputs = [pair for name, x in mine.items() for pair in leaves(x, name)]
+    ref_inputs = [node for name, x in ref.items() for _, node in leaves(x, name)]
+    expect_gradients(got, expected, [node for _, node in got_inputs], ref_inputs,
+                     [name for name, _ in got_inputs], shown, rng)

@@ -1,0 +1,321 @@
+"""Trial grading of a chapter with nbgrader, in a throwaway course directory.
+
+    python -m autograder.grading [NN ...] [--keep DIR]
+
+For each chapter this copies chapters/NN_name into a temporary course (configured by the
+repository's nbgrader_config.py, with the root moved), releases it with nbgrader's
+generate_assignment, and autogrades a set of made-up learners in one loop:
+
+- `source`: the instructor's notebook submitted as is (should score full marks);
+- `release`: the learners' version submitted untouched (should score 0);
+- `wrong_<piece>`: the release with every solution filled in from the source except <piece>,
+  which keeps the release stub `raise NotImplementedError()` (should lose exactly the points of
+  the hidden cells that grade <piece>).
+
+It prints a table of scores per hidden cell. tests/test_chapters.py uses the same code.
+nbgrader runs `alembic` by name: the interpreter's bin/ folder is put first on PATH if needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG_FILE = ROOT / "nbgrader_config.py"
+CHAPTERS = ROOT / "chapters"
+BEGIN_SOLUTION, END_SOLUTION = "BEGIN SOLUTION", "END SOLUTION"
+BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
+
+
+class GradingError(Exception):
+    """An nbgrader step failed; the message ends with the tail of its log."""
+
+
+# --------------------------------------------------------------------------- notebook helpers
+
+
+def nbgrader_meta(cell):
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def is_solution(cell):
+    return bool(nbgrader_meta(cell).get("solution"))
+
+
+def is_grade(cell):
+    return bool(nbgrader_meta(cell).get("grade"))
+
+
+def regions(source, begin, end):
+    """The text between each begin/end marker line pair (markers excluded)."""
+    found, current = [], None
+    for line in source.split("\n"):
+        if begin in line:
+            current = []
+        elif end in line and current is not None:
+            found.append("\n".join(current))
+            current = None
+        elif current is not None:
+            current.append(line)
+    return found
+
+
+def outside_regions(source, begin, end):
+    """The lines of source outside every begin/end region (markers dropped too)."""
+    kept, inside = [], False
+    for line in source.split("\n"):
+        if begin in line:
+            inside = True
+        elif end in line:
+            inside = False
+        elif not inside:
+            kept.append(line)
+    return kept
+
+
+def pieces(nb):
+    """[(solution grade_id, [grade_ids of the hidden cells that grade it])]: each grade cell
+    belongs to the nearest solution cell above it."""
+    result = []
+    for cell in nb.cells:
+        if is_solution(cell):
+            result.append((nbgrader_meta(cell)["grade_id"], []))
+        elif is_grade(cell):
+            if not result:
+                raise ValueError(f"grade cell {nbgrader_meta(cell)['grade_id']!r} has no solution cell above it")
+            result[-1][1].append(nbgrader_meta(cell)["grade_id"])
+    return result
+
+
+def points(nb):
+    """grade_id -> points of every grade cell."""
+    return {nbgrader_meta(c)["grade_id"]: nbgrader_meta(c)["points"] for c in nb.cells if is_grade(c)}
+
+
+def submission(source_nb, release_nb, wrong=()):
+    """The release notebook with every solution cell filled in from the source notebook,
+    except those whose grade_id is in `wrong` (they keep the release stub)."""
+    answers = {nbgrader_meta(c)["grade_id"]: c.source for c in source_nb.cells if is_solution(c)}
+    nb = nbformat.from_dict(release_nb)
+    for cell in nb.cells:
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        if is_solution(cell) and grade_id not in wrong:
+            cell.source = answers[grade_id]
+    return nb
+
+
+# --------------------------------------------------------------------------- the trial course
+
+
+def ensure_tools_on_path():
+    """nbgrader calls `alembic` by name: put this interpreter's bin/ first on PATH if needed."""
+    bindir = Path(sys.executable).parent
+    alembic = bindir / ("alembic.exe" if os.name == "nt" else "alembic")
+    if alembic.exists() and shutil.which("alembic") != str(alembic):
+        os.environ["PATH"] = str(bindir) + os.pathsep + os.environ.get("PATH", "")
+
+
+def load_config(root):
+    """The repository's nbgrader configuration, with the course root moved to `root`."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader(CONFIG_FILE.name, path=str(CONFIG_FILE.parent)).load_config()
+    config.CourseDirectory.root = str(root)
+    config.Exchange.root = str(Path(root) / "exchange")  # never the system-wide exchange
+    config.NbGraderAPI.log_level = "WARN"
+    return config
+
+
+@contextmanager
+def quiet_gradebook():
+    """Silence SQLAlchemy 2.1's harmless 'not in session' warnings from nbgrader's gradebook."""
+    with warnings.catch_warnings():
+        try:
+            from sqlalchemy.exc import SAWarning
+        except ImportError:  # pragma: no cover
+            yield
+            return
+        warnings.simplefilter("ignore", SAWarning)
+        yield
+
+
+class TrialCourse:
+    """A temporary nbgrader course holding one chapter as its only assignment."""
+
+    def __init__(self, chapter_folder, root):
+        from nbgrader.apps import NbGraderAPI
+
+        ensure_tools_on_path()
+        self.chapter = Path(chapter_folder)
+        self.assignment = self.chapter.name
+        self.root = Path(root)
+        target = self.root / "chapters" / self.assignment
+        shutil.copytree(self.chapter, target, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+        self.api = NbGraderAPI(config=load_config(self.root))
+        self.source_nb = nbformat.read(target / f"{self.assignment}.ipynb", as_version=4)
+
+    @property
+    def release_dir(self):
+        return self.root / "release" / self.assignment
+
+    def release(self):
+        """Run generate_assignment; returns the released notebook."""
+        with quiet_gradebook():
+            self._run("generate_assignment", self.api.generate_assignment(self.assignment, force=True))
+        return nbformat.read(self.release_dir / f"{self.assignment}.ipynb", as_version=4)
+
+    def submit(self, student, nb):
+        folder = self.root / "submitted" / student / self.assignment
+        folder.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, folder / f"{self.assignment}.ipynb")
+
+    def autograde(self, student):
+        with quiet_gradebook():
+            self._run(f"autograde of {student}", self.api.autograde(self.assignment, student, force=True))
+
+    def grades(self, student):
+        """grade_id -> (score, max_score, needs_manual_grade) of every grade cell."""
+        from nbgrader.api import Gradebook
+
+        with quiet_gradebook(), Gradebook(self.api.coursedir.db_url, self.api.coursedir.course_id) as gb:
+            nb = gb.find_submission_notebook(self.assignment, self.assignment, student)
+            return {g.name: (g.score, g.max_score, g.needs_manual_grade) for g in nb.grades}
+
+    def total(self, student):
+        """(score, max_score) of a submission."""
+        from nbgrader.api import Gradebook
+
+        with quiet_gradebook(), Gradebook(self.api.coursedir.db_url, self.api.coursedir.course_id) as gb:
+            sub = gb.find_submission(self.assignment, student)
+            return sub.score, sub.max_score
+
+    def feedback(self, student):
+        """The HTML feedback of an autograded student."""
+        with quiet_gradebook():
+            self._run(f"feedback for {student}", self.api.generate_feedback(self.assignment, student, force=True))
+        path = self.root / "feedback" / student / self.assignment / f"{self.assignment}.html"
+        return path.read_text(encoding="utf-8")
+
+    def _run(self, what, result):
+        if not result.get("success"):
+            log = (result.get("log") or "") + "\n" + (result.get("error") or "")
+            tail = "\n".join(log.strip().splitlines()[-40:])
+            raise GradingError(f"{self.assignment}: {what} failed:\n{tail}")
+
+
+@dataclass
+class TrialResult:
+    assignment: str
+    source_nb: object
+    release_nb: object
+    release_files: list
+    pieces: list  # [(solution id, [grade ids])]
+    points: dict  # grade id -> points
+    grades: dict = field(default_factory=dict)  # student -> {grade id -> (score, max, manual)}
+    totals: dict = field(default_factory=dict)  # student -> (score, max)
+    seconds: dict = field(default_factory=dict)  # step -> seconds
+    course: object = None
+
+    @property
+    def max_points(self):
+        return sum(self.points.values())
+
+    def lost(self, student):
+        """grade ids where the student scored below the cell's points."""
+        return sorted(g for g, (score, mx, _) in self.grades[student].items() if score < mx)
+
+
+def trial_grade(chapter_folder, root, log=None):
+    """Release the chapter in a course at `root` and autograde source, release and one
+    submission per solution piece done wrong. Returns a TrialResult."""
+    started = time.perf_counter()
+    course = TrialCourse(chapter_folder, root)
+    release_nb = course.release()
+    released = time.perf_counter()
+    result = TrialResult(
+        assignment=course.assignment,
+        source_nb=course.source_nb,
+        release_nb=release_nb,
+        release_files=sorted(str(p.relative_to(course.release_dir)) for p in course.release_dir.rglob("*")
+                             if p.is_file()),
+        pieces=pieces(course.source_nb),
+        points=points(course.source_nb),
+        course=course,
+    )
+    students = {"source": course.source_nb, "release": release_nb}
+    for piece, _ in result.pieces:
+        students[f"wrong_{piece}"] = submission(course.source_nb, release_nb, wrong={piece})
+    for student, nb in students.items():
+        course.submit(student, nb)
+        t0 = time.perf_counter()
+        course.autograde(student)
+        result.seconds[f"autograde {student}"] = time.perf_counter() - t0
+        result.grades[student] = course.grades(student)
+        result.totals[student] = course.total(student)
+        if log:
+            score, mx = result.totals[student]
+            log(f"{course.assignment}: {student}: {score:g}/{mx:g} ({result.seconds[f'autograde {student}']:.1f} s)")
+    result.seconds["release"] = released - started
+    result.seconds["total"] = time.perf_counter() - started
+    return result
+
+
+def report(result):
+    """A text table: one row per student, one column per grade cell."""
+    ids = list(result.points)
+    width = max(len(s) for s in result.grades)
+    lines = [f"{result.assignment}: {len(ids)} graded cells, {result.max_points:g} points",
+             " " * width + "  " + "  ".join(ids) + "  total"]
+    for student, grades in result.grades.items():
+        cells = "  ".join(f"{grades[g][0]:>{len(g)}g}" for g in ids)
+        score, mx = result.totals[student]
+        lines.append(f"{student:<{width}}  {cells}  {score:g}/{mx:g}")
+    lines.append(f"release {result.seconds['release']:.1f} s, everything {result.seconds['total']:.1f} s")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m autograder.grading", description=__doc__.splitlines()[0])
+    parser.add_argument("chapters", nargs="*", metavar="NN", help="chapters (default: all in chapters/)")
+    parser.add_argument("--keep", metavar="DIR", help="build the trial courses in DIR and keep them")
+    args = parser.parse_args(argv)
+    folders = sorted(p for p in CHAPTERS.iterdir() if (p / f"{p.name}.ipynb").exists())
+    if args.chapters:
+        chosen = [p for p in folders if any(a == p.name or (a.isdigit() and int(a) == int(p.name[:2]))
+                                            for a in args.chapters)]
+        unknown = [a for a in args.chapters
+                   if not any(a == p.name or (a.isdigit() and int(a) == int(p.name[:2])) for p in folders)]
+        if unknown:
+            print(f"error: unknown chapter(s) {', '.join(unknown)} in {CHAPTERS}", file=sys.stderr)
+            return 2
+        folders = chosen
+    base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="microgpt-grading-"))
+    try:
+        for folder in folders:
+            root = base / folder.name
+            if root.exists():
+                shutil.rmtree(root)
+            result = trial_grade(folder, root)
+            print(report(result))
+    except GradingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if not args.keep:
+            shutil.rmtree(base, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""nbgrader configuration of the course: this folder is the course directory.
+
+Chapters are assignments: chapters/NN_name/NN_name.ipynb is the source version (with
+solutions and hidden tests); `nbgrader generate_assignment NN_name` writes the learners'
+version to release/, `nbgrader autograde NN_name` grades submitted/<student>/NN_name/.
+Run nbgrader with this project's .venv/bin first on PATH (nbgrader calls `alembic`).
+"""
+
+import os
+
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+
+c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
+
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.source_directory = "chapters"
+
+# what a solution region becomes in the learners' version
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# per-cell limit while validating and autograding; an endless loop scores 0 and grading goes on
+c.ExecutePreprocessor.timeout = 120
+c.ExecutePreprocessor.interrupt_on_timeout = True
+
+# feedback shows scores and outputs but not the hidden tests' source
+c.GenerateFeedback.preprocessors = [ClearHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]

@@ -1,0 +1,99 @@
+"""The machinery every check shares: the list of checks, messages, tolerances, the reverse pass the
+checks use instead of the learner's backward, and the swapping of other pieces for the reference's."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import autograder.checks
+import microgpt
+from autograder.checks import check_gpt, check_softmax
+from autograder.checks.core import SHOWN, backpropagate, close, reference_pieces, show
+from mutants import notebook, notebook_value_class, rejection
+
+PIECES = ["value_add", "value_mul", "value_pow", "value_log", "value_exp", "value_relu", "backward",
+          "build_vocab", "encode", "decode", "linear", "softmax", "rmsnorm", "param_shapes", "init_params",
+          "parameters", "attention_head", "multi_head_attention", "gpt", "adam_step", "document_loss", "train_step",
+          "temperature_probs", "sample_token", "log_likelihood"]
+
+
+def test_there_is_one_documented_check_per_graded_piece():
+    assert sorted(autograder.checks.__all__) == sorted(f"check_{piece}" for piece in PIECES)
+    for name in autograder.checks.__all__:
+        assert getattr(autograder.checks, name).__doc__
+
+
+VALUE_PIECES = ["linear", "softmax", "rmsnorm", "parameters", "attention_head", "multi_head_attention", "gpt",
+                "adam_step", "document_loss", "train_step", "temperature_probs", "log_likelihood"]
+
+
+@pytest.mark.parametrize("piece", VALUE_PIECES)
+def test_checks_of_class_agnostic_pieces_accept_a_notebook_value_class(piece):
+    assert getattr(autograder.checks, f"check_{piece}")(getattr(microgpt, piece), notebook_value_class()) is None
+
+
+@settings(max_examples=50)
+@given(st.lists(st.floats(allow_nan=False) | st.integers(), max_size=40))
+def test_messages_show_at_most_a_few_items_of_a_list(items):
+    text = show(items)
+    assert text.count(",") <= SHOWN
+    if len(items) > SHOWN:
+        assert text.endswith(f"... ({len(items)} items)]")
+
+
+@given(st.floats(-1e6, 1e6, allow_nan=False))
+def test_the_tolerance_accepts_last_bit_differences_and_nothing_more(x):
+    assert close(x * (1 + 4e-16), x)
+    assert close([x, x + 1e-13], [x, x])
+    assert not close(x + max(abs(x), 1) * 1e-6, x)
+    assert not close(float("nan"), x)
+
+
+@settings(max_examples=30)
+@given(st.randoms(use_true_random=False))
+def test_the_checks_reverse_pass_matches_backward_on_random_graphs(rng):
+    def build(cls, spec):
+        nodes = []
+        for x, children, local_grads in spec:
+            nodes.append(cls(x, tuple(nodes[c] for c in children), local_grads))
+        return nodes
+
+    spec = []
+    for i in range(rng.randint(1, 25)):
+        children = tuple(rng.randrange(i) for _ in range(rng.randint(0, 3))) if i else ()
+        spec.append((rng.uniform(-1, 1), children, tuple(rng.uniform(-2, 2) for _ in children)))
+    ours, reference = build(microgpt.Value, spec), build(microgpt.Value, spec)
+    seed = rng.uniform(-2, 2)
+    backpropagate([ours[-1]], [seed])
+    reference[-1].backward()
+    for a, b in zip(ours, reference):
+        assert close(a.grad, seed * b.grad) or (a.grad == 0 and b.grad == 0)
+
+
+def test_other_pieces_are_swapped_only_while_the_check_runs_even_when_it_fails():
+    learner = notebook("""
+        def softmax(logits):
+            raise NotImplementedError()
+
+        def gpt(token_id, pos_id, keys, values, state_dict, config):
+            return softmax([Value(1.0)])
+        """, Value=microgpt.Value)
+    mine = dict(learner)
+    with reference_pieces(learner["gpt"], "gpt"):
+        assert learner["softmax"] is microgpt.softmax
+        assert learner["gpt"] is mine["gpt"]
+    assert learner == mine
+    # the reference softmax ran (the stub would have raised NotImplementedError), and the stub is back
+    assert "returned a list of 1 items; expected 27 logits" in rejection(check_gpt, learner["gpt"])
+    assert learner == mine
+
+
+def test_a_learners_own_helper_with_a_course_name_but_other_parameters_is_left_alone():
+    learner = notebook("""
+        def linear(matrix, vector, bias):
+            return "the learner's own"
+
+        def softmax(logits):
+            return microgpt.softmax(logits) if linear(0, 0, 0) == "the learner's own" else None
+        """, microgpt=microgpt)
+    check_softmax(learner["softmax"])

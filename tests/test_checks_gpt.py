@@ -1,0 +1,265 @@
+"""Chapter 5 checks: attention_head, multi_head_attention and gpt accept correct implementations
+written differently from the reference, reject plausible mistakes with a message that points at the
+cause, and check each piece alone (the pieces it calls are the reference's while it runs)."""
+
+import math
+
+import pytest
+
+import microgpt
+from autograder.checks import check_attention_head, check_gpt, check_multi_head_attention
+from microgpt import Value, attention_head, attention_weights, linear, rmsnorm, softmax
+from mutants import as_floats, drop_last, notebook, notebook_value_class, rejection, returns_none, stub
+
+# --- attention_head ---
+
+
+def attention_head_loops(q, keys, values):
+    scale = 1 / math.sqrt(len(q))
+    scores = []
+    for k in keys:
+        score = Value(0.0)
+        for q_j, k_j in zip(q, k):
+            score = score + q_j * k_j
+        scores.append(score * scale)
+    weights = softmax(scores)
+    out = []
+    for j in range(len(q)):
+        total = Value(0.0)
+        for w_t, v_t in zip(weights, values):
+            total = total + w_t * v_t[j]
+        out.append(total)
+    return out
+
+
+def attention_head_given_weights(q, keys, values):
+    weights = attention_weights(q, keys)
+    return [sum(w_t * v_t[j] for w_t, v_t in zip(weights, values)) for j in range(len(q))]
+
+
+def attend(q, keys, values, scale):
+    weights = softmax([sum(q_j * k_j for q_j, k_j in zip(q, k)) / scale for k in keys])
+    return [sum(w_t * v_t[j] for w_t, v_t in zip(weights, values)) for j in range(len(values[0]))]
+
+
+def attention_unscaled(q, keys, values):
+    return attend(q, keys, values, 1)
+
+
+def attention_scaled_by_d(q, keys, values):
+    return attend(q, keys, values, len(q))
+
+
+def attention_without_current(q, keys, values):
+    return attend(q, keys[:-1], values[:-1], len(q) ** 0.5)
+
+
+def attention_sums_keys(q, keys, values):
+    return attend(q, keys, keys, len(q) ** 0.5)
+
+
+def attention_no_softmax(q, keys, values):
+    weights = [sum(q_j * k_j for q_j, k_j in zip(q, k)) / len(q) ** 0.5 for k in keys]
+    return [sum(w_t * v_t[j] for w_t, v_t in zip(weights, values)) for j in range(len(q))]
+
+
+def attention_weights_on_data(q, keys, values):
+    weights = [Value(w.data) for w in attention_weights(q, keys)]
+    return [sum(w_t * v_t[j] for w_t, v_t in zip(weights, values)) for j in range(len(q))]
+
+
+# --- multi_head_attention ---
+
+
+def multi_head_loops(q, keys, values, n_head):
+    head_dim = len(q) // n_head
+    out = []
+    for h in range(n_head):
+        lo, hi = h * head_dim, (h + 1) * head_dim
+        out += attention_head(q[lo:hi], [k[lo:hi] for k in keys], [v[lo:hi] for v in values])
+    return out
+
+
+def multi_head_inline(q, keys, values, n_head):
+    size = len(q) // n_head
+    heads = [slice(h * size, (h + 1) * size) for h in range(n_head)]
+    return [x for s in heads for x in attend(q[s], [k[s] for k in keys], [v[s] for v in values], size**0.5)]
+
+
+def multi_head_interleaved(q, keys, values, n_head):
+    out = []
+    for h in range(n_head):
+        out += attention_head(q[h::n_head], [k[h::n_head] for k in keys], [v[h::n_head] for v in values])
+    return out
+
+
+def multi_head_one_head(q, keys, values, n_head):
+    return attention_head(q, keys, values)
+
+
+def multi_head_not_concatenated(q, keys, values, n_head):
+    size = len(q) // n_head
+    return [attention_head(q[h * size:(h + 1) * size], [k[h * size:(h + 1) * size] for k in keys],
+                           [v[h * size:(h + 1) * size] for v in values]) for h in range(n_head)]
+
+
+def multi_head_scaled_by_channels(q, keys, values, n_head):
+    size = len(q) // n_head
+    heads = [slice(h * size, (h + 1) * size) for h in range(n_head)]
+    return [x for s in heads for x in attend(q[s], [k[s] for k in keys], [v[s] for v in values], len(q) ** 0.5)]
+
+
+def multi_head_four_heads(q, keys, values, n_head):
+    return microgpt.multi_head_attention(q, keys, values, 4)
+
+
+def multi_head_head_dim_is_n_head(q, keys, values, n_head):
+    out = []
+    for h in range(n_head):
+        s = slice(h * n_head, (h + 1) * n_head)
+        out += attention_head(q[s], [k[s] for k in keys], [v[s] for v in values])
+    return out
+
+
+# --- gpt ---
+
+def make_gpt(mistake=None):
+    """A gpt written out in full (no attention_block or mlp_block), with one named mistake or none."""
+    history = ([[] for _ in range(4)], [[] for _ in range(4)])  # every position ever seen, for one mistake
+
+    def gpt(token_id, pos_id, keys, values, state_dict, config):
+        sd, size = state_dict, config.n_embd // config.n_head
+        x = [t + p for t, p in zip(sd["wte"][token_id], sd["wpe"][pos_id])]
+        if mistake == "no position embedding":
+            x = list(sd["wte"][token_id])
+        if mistake != "no first rmsnorm":
+            x = rmsnorm(x)
+        for layer in range(config.n_layer):
+            prefix = f"layer{layer}."
+            cache = 0 if mistake == "layer 0's cache for every layer" else layer
+            h = rmsnorm(x)
+            q = linear(h, sd[prefix + "attn_wq"])
+            k, v = linear(h, sd[prefix + "attn_wk"]), linear(h, sd[prefix + "attn_wv"])
+            if mistake != "append after attending":
+                keys[cache].append(k)
+                values[cache].append(v)
+            seen_keys, seen_values = keys[cache], values[cache]
+            if mistake == "attend to every position ever seen":
+                history[0][layer].append(k)
+                history[1][layer].append(v)
+                seen_keys, seen_values = history[0][layer], history[1][layer]
+            if mistake == "attend to the current position only":
+                seen_keys, seen_values = [k], [v]
+            heads = []
+            for head in range(config.n_head):
+                s = slice(head * size, (head + 1) * size)
+                heads += attend(q[s], [key[s] for key in seen_keys], [value[s] for value in seen_values], size**0.5)
+            if mistake == "append after attending":
+                keys[cache].append(k)
+                values[cache].append(v)
+            out = linear(heads, sd[prefix + "attn_wo"])
+            x = out if mistake == "no residual" else [a + b for a, b in zip(out, x)]
+            hidden = linear(rmsnorm(x), sd[prefix + "mlp_fc1"])
+            if mistake != "no relu":
+                hidden = [u.relu() for u in hidden]
+            x = [a + b for a, b in zip(linear(hidden, sd[prefix + "mlp_fc2"]), x)]
+        return x if mistake == "no lm_head" else linear(x, sd["lm_head"])
+
+    gpt.__name__ = f"gpt with {mistake}" if mistake else "gpt written out"
+    return gpt
+
+
+CASES = {
+    "attention_head": (check_attention_head, [attention_head, attention_head_loops, attention_head_given_weights], [
+        (attention_unscaled, "Scale the scores: divide q . k_t by sqrt(d)"),
+        (attention_scaled_by_d, "Divide the scores by sqrt(d), not by d."),
+        (attention_without_current, "the current (last) one included"),
+        (attention_sums_keys, "a weighted sum of the values, not of the keys"),
+        (attention_no_softmax, "Turn the scores into weights with softmax"),
+        (attention_weights_on_data, "the gradient does not reach q[0]"),
+    ]),
+    "multi_head_attention": (check_multi_head_attention, [microgpt.multi_head_attention, multi_head_loops,
+                                                          multi_head_inline], [
+        (multi_head_interleaved, "contiguous channels"),
+        (multi_head_one_head, "one head over all C channels is not multi-head attention"),
+        (multi_head_not_concatenated, "returned a list of lists"),
+        (multi_head_scaled_by_channels, "sqrt(head_dim)"),
+        (multi_head_four_heads, "heads of head_dim = C // n_head = 4 channels"),
+        (multi_head_head_dim_is_n_head, "returned a list of 4 items; expected 8 values, the 2 heads' outputs"),
+    ]),
+    "gpt": (check_gpt, [microgpt.gpt, make_gpt()], [
+        (make_gpt("no position embedding"), "x = rmsnorm(wte[token_id] + wpe[pos_id])"),
+        (make_gpt("no first rmsnorm"), "x = rmsnorm(wte[token_id] + wpe[pos_id])"),
+        (make_gpt("no residual"), "adding its input back (residual)"),
+        (make_gpt("no relu"), "(mlp_fc1, relu, mlp_fc2)"),
+        (make_gpt("append after attending"), "to the cache before attending"),
+        (make_gpt("attend to the current position only"), "Position 0 is right but this one is not"),
+        (make_gpt("attend to every position ever seen"), "keep no state between calls"),
+        (make_gpt("layer 0's cache for every layer"), "its own cache keys[layer], values[layer]"),
+        (make_gpt("no lm_head"), "expected 27 logits, one per token of the vocabulary"),
+    ]),
+}
+ALTERNATIVES = [(piece, fn) for piece, (_, fns, _) in CASES.items() for fn in fns]
+MISTAKES = [(piece, fn, phrase) for piece, (_, _, mistakes) in CASES.items() for fn, phrase in mistakes]
+for piece in CASES:
+    reference = getattr(microgpt, piece)
+    MISTAKES += [(piece, stub, f"{piece} raised NotImplementedError: replace the stub with your code"),
+                 (piece, returns_none, "returned None: did you forget return?"),
+                 (piece, drop_last(reference), "returned a list of"),
+                 (piece, as_floats(reference), "returned plain numbers")]
+
+
+def name(fn):
+    return "wrapped reference" if fn.__name__ == "<lambda>" else fn.__name__
+
+
+@pytest.mark.parametrize("piece, fn", ALTERNATIVES, ids=[f"{p}-{name(fn)}" for p, fn in ALTERNATIVES])
+def test_checks_pass_correct_implementations(piece, fn):
+    assert CASES[piece][0](fn) is None
+
+
+@pytest.mark.parametrize("piece, fn, phrase", MISTAKES,
+                         ids=[f"{p}-{name(fn)}-{phrase[:16]}" for p, fn, phrase in MISTAKES])
+def test_checks_reject_mistakes(piece, fn, phrase):
+    message = rejection(CASES[piece][0], fn)
+    assert phrase in message
+    assert message.startswith(piece)
+
+
+NOTEBOOK = """
+    def attention_head(q, keys, values):
+        raise NotImplementedError()
+
+    def multi_head_attention(q, keys, values, n_head):
+        return []
+
+    def gpt(token_id, pos_id, keys, values, state_dict, config):
+        x = rmsnorm([t + p for t, p in zip(state_dict["wte"][token_id], state_dict["wpe"][pos_id])])
+        for layer in range(config.n_layer):
+            prefix = f"layer{layer}."
+            h = rmsnorm(x)
+            q = linear(h, state_dict[prefix + "attn_wq"])
+            keys[layer].append(linear(h, state_dict[prefix + "attn_wk"]))
+            values[layer].append(linear(h, state_dict[prefix + "attn_wv"]))
+            attended = multi_head_attention(q, keys[layer], values[layer], config.n_head)
+            x = [a + b for a, b in zip(linear(attended, state_dict[prefix + "attn_wo"]), x)]
+            x = mlp_block(x, layer, state_dict)
+        return linear(x, state_dict["lm_head"])
+
+    def mlp_block(x, layer, state_dict):  # the learner's own helper: not the course's signature
+        hidden = [h.relu() for h in linear(rmsnorm(x), state_dict[f"layer{layer}.mlp_fc1"])]
+        return [a + b for a, b in zip(linear(hidden, state_dict[f"layer{layer}.mlp_fc2"]), x)]
+    """
+
+
+def test_gpt_is_checked_with_the_reference_attention_and_the_learners_are_put_back():
+    # the learner's attention pieces are broken, their own helper named mlp_block is not the course's
+    value_cls = notebook_value_class()
+    learner = notebook(NOTEBOOK, Value=value_cls, linear=linear, softmax=softmax, rmsnorm=rmsnorm)
+    mine = learner["attention_head"], learner["multi_head_attention"], learner["mlp_block"]
+    check_gpt(learner["gpt"], value_cls)
+    check_multi_head_attention(microgpt.multi_head_attention, value_cls)
+    assert (learner["attention_head"], learner["multi_head_attention"], learner["mlp_block"]) == mine
+    message = rejection(check_multi_head_attention, learner["multi_head_attention"], value_cls)
+    assert "returned a list of 0 items" in message
+    assert learner["attention_head"] is mine[0]

@@ -1,0 +1,204 @@
+"""Training checks: adam_step, document_loss and train_step accept correct implementations, reject
+plausible mistakes with a message that points at the cause, and check each piece alone."""
+
+import math
+
+import pytest
+
+import microgpt
+from autograder.checks import check_adam_step, check_document_loss, check_train_step
+from microgpt import Value, adam_step, document_loss, empty_kv_cache, gpt, softmax
+from mutants import notebook, notebook_value_class, rejection, returns_none, stub
+
+# --- adam_step ---
+
+
+def adam_two_passes(params, m, v, step, num_steps, lr=0.01, beta1=0.85, beta2=0.99, eps=1e-8):
+    for i, p in enumerate(params):
+        m[i] = beta1 * m[i] + (1 - beta1) * p.grad
+        v[i] = beta2 * v[i] + (1 - beta2) * p.grad * p.grad
+    lr_t = lr * (num_steps - step) / num_steps
+    for i, p in enumerate(params):
+        m_hat = m[i] / (1 - beta1 ** (step + 1))
+        v_hat = v[i] / (1 - beta2 ** (step + 1))
+        p.data = p.data - lr_t * m_hat / (math.sqrt(v_hat) + eps)
+        p.grad = 0.0
+
+
+def adam_slices(params, m, v, step, num_steps, lr=0.01, beta1=0.85, beta2=0.99, eps=1e-8):
+    grads = [p.grad for p in params]
+    m[:] = [beta1 * a + (1 - beta1) * g for a, g in zip(m, grads)]
+    v[:] = [beta2 * b + (1 - beta2) * g**2 for b, g in zip(v, grads)]
+    lr_t = microgpt.learning_rate(step, num_steps, lr)
+    for p, a, b in zip(params, m, v):
+        p.data -= lr_t * (a / (1 - beta1 ** (step + 1))) / ((b / (1 - beta2 ** (step + 1))) ** 0.5 + eps)
+        p.grad = 0
+
+
+def make_adam(mistake):
+    """adam_step with one named mistake."""
+    def adam_step(params, m, v, step, num_steps, lr=0.01, beta1=0.85, beta2=0.99, eps=1e-8):
+        if mistake == "fixed hyperparameters":
+            lr, beta1, beta2, eps = 0.01, 0.85, 0.99, 1e-8
+        if mistake == "betas swapped":
+            beta1, beta2 = beta2, beta1
+        lr_t = lr if mistake == "no decay" else lr * (1 - step / num_steps)
+        t = step if mistake == "bias correction with step" else step + 1
+        new_m, new_v = list(m), list(v)
+        for i, p in enumerate(params):
+            if mistake == "zeroes gradients first":
+                p.grad = 0
+            new_m[i] = beta1 * m[i] + (1 - beta1) * p.grad
+            new_v[i] = beta2 * v[i] + (1 - beta2) * p.grad**2
+            m_hat, v_hat = new_m[i] / (1 - beta1**t), new_v[i] / (1 - beta2**t)
+            if mistake == "no bias correction":
+                m_hat, v_hat = new_m[i], new_v[i]
+            if mistake == "stores m_hat":
+                new_m[i], new_v[i] = m_hat, v_hat
+            if mistake == "eps inside the square root":
+                p.data -= lr_t * m_hat / (v_hat + eps) ** 0.5
+            else:
+                p.data -= lr_t * m_hat / (v_hat**0.5 + eps)
+            if mistake != "keeps gradients":
+                p.grad = 0
+        if mistake != "rebinds the moments":
+            m[:], v[:] = new_m, new_v
+
+    adam_step.__name__ = f"adam with {mistake}"
+    return adam_step
+
+
+# --- document_loss ---
+
+
+def document_loss_loop(tokens, state_dict, config):
+    keys, values = empty_kv_cache(config)
+    n = min(config.block_size, len(tokens) - 1)
+    total = Value(0.0)
+    for t in range(n):
+        probs = softmax(gpt(tokens[t], t, keys, values, state_dict, config))
+        total = total - probs[tokens[t + 1]].log()
+    return total / n
+
+
+def make_loss(mistake):
+    """document_loss with one named mistake."""
+    def document_loss(tokens, state_dict, config):
+        keys, values = empty_kv_cache(config)
+        n = len(tokens) - 1 if mistake == "no truncation" else min(config.block_size, len(tokens) - 1)
+        losses = []
+        for t in range(n):
+            if mistake == "a fresh cache per position":
+                keys, values = empty_kv_cache(config)
+            probs = softmax(gpt(tokens[t], t, keys, values, state_dict, config))
+            target = tokens[t] if mistake == "predicts the current token" else tokens[t + 1]
+            losses.append(probs[target].log() if mistake == "no minus sign" else -probs[target].log())
+        loss = sum(losses) if mistake == "sum" else sum(losses) / n
+        return loss.data if mistake == "returns .data" else loss
+
+    document_loss.__name__ = f"document_loss with {mistake}"
+    return document_loss
+
+
+# --- train_step ---
+
+
+def train_step_keywords(tokens, state_dict, params, m, v, step, num_steps, config, lr=0.01):
+    loss = document_loss(tokens, state_dict, config)
+    value = loss.data
+    loss.backward()
+    adam_step(params, m, v, step=step, num_steps=num_steps, lr=lr)
+    return value
+
+
+def make_train_step(mistake):
+    """train_step with one named mistake."""
+    def train_step(tokens, state_dict, params, m, v, step, num_steps, config, lr=0.01):
+        loss = document_loss(tokens, state_dict, config)
+        if mistake == "update before backward":
+            adam_step(params, m, v, step, num_steps, lr)
+        if mistake != "no backward":
+            loss.backward()
+        if mistake == "default lr":
+            adam_step(params, m, v, step, num_steps)
+        elif mistake == "step + 1":
+            adam_step(params, m, v, step + 1, num_steps, lr)
+        elif mistake != "update before backward":
+            adam_step(params, m, v, step, num_steps, lr)
+        if mistake == "loss after the update":
+            return document_loss(tokens, state_dict, config).data
+        return loss if mistake == "returns the Value" else loss.data
+
+    train_step.__name__ = f"train_step with {mistake}"
+    return train_step
+
+
+CASES = {
+    "adam_step": (check_adam_step, [adam_step, adam_two_passes, adam_slices], [
+        (make_adam("no bias correction"), "Correct the bias of the moments"),
+        (make_adam("betas swapped"), "beta1 and beta2 are swapped"),
+        (make_adam("keeps gradients"), "set p.grad = 0 after the update"),
+        (make_adam("no decay"), "Decay the learning rate: lr_t = lr * (1 - step / num_steps)"),
+        (make_adam("eps inside the square root"), "eps goes outside the square root"),
+        (make_adam("bias correction with step"), "(step is 0-based)"),
+        (make_adam("rebinds the moments"), "store the new moments back into the lists"),
+        (make_adam("fixed hyperparameters"), "Use the arguments lr, beta1, beta2 and eps"),
+        (make_adam("stores m_hat"), "the moments themselves, not m_hat and v_hat"),
+        (make_adam("zeroes gradients first"), "using each gradient before zeroing it"),
+        (returns_none, "The parameters did not change"),
+    ]),
+    "document_loss": (check_document_loss, [document_loss, document_loss_loop], [
+        (make_loss("sum"), "Average over the predictions"),
+        (make_loss("no minus sign"), "minus the log probability"),
+        (make_loss("predicts the current token"), "predicts the next token, tokens[t + 1]"),
+        (make_loss("a fresh cache per position"), "Use one KV cache for the whole document"),
+        (make_loss("no truncation"), "n = min(block_size, len(tokens) - 1)"),
+        (make_loss("returns .data"), "returned the number"),
+        (returns_none, "returned None: did you forget return?"),
+    ]),
+    "train_step": (check_train_step, [microgpt.train_step, train_step_keywords], [
+        (make_train_step("returns the Value"), "return loss.data"),
+        (make_train_step("no backward"), "The parameters did not change"),
+        (make_train_step("default lr"), "Pass lr on to adam_step"),
+        (make_train_step("step + 1"), "Pass step on to adam_step as it is"),
+        (make_train_step("loss after the update"), "before the update"),
+        (make_train_step("update before backward"), "The parameters did not change"),
+        (returns_none, "returned None: did you forget return?"),
+    ]),
+}
+ALTERNATIVES = [(piece, fn) for piece, (_, fns, _) in CASES.items() for fn in fns]
+MISTAKES = [(piece, fn, phrase) for piece, (_, _, mistakes) in CASES.items() for fn, phrase in mistakes]
+MISTAKES += [(piece, stub, f"{piece} raised NotImplementedError: replace the stub with your code") for piece in CASES]
+
+
+@pytest.mark.parametrize("piece, fn", ALTERNATIVES, ids=[f"{p}-{fn.__name__}" for p, fn in ALTERNATIVES])
+def test_checks_pass_correct_implementations(piece, fn):
+    assert CASES[piece][0](fn) is None
+
+
+@pytest.mark.parametrize("piece, fn, phrase", MISTAKES, ids=[f"{p}-{fn.__name__}" for p, fn, _ in MISTAKES])
+def test_checks_reject_mistakes(piece, fn, phrase):
+    message = rejection(CASES[piece][0], fn)
+    assert phrase in message
+    assert message.startswith(piece)
+
+
+def test_train_step_is_checked_with_the_reference_loss_and_optimiser():
+    value_cls = notebook_value_class()
+    learner = notebook("""
+        def document_loss(tokens, state_dict, config):
+            raise NotImplementedError()
+
+        def adam_step(params, m, v, step, num_steps, lr=0.01, beta1=0.85, beta2=0.99, eps=1e-8):
+            pass
+
+        def train_step(tokens, state_dict, params, m, v, step, num_steps, config, lr=0.01):
+            loss = document_loss(tokens, state_dict, config)
+            loss.backward()
+            adam_step(params, m, v, step, num_steps, lr)
+            return loss.data
+        """, Value=value_cls)
+    check_train_step(learner["train_step"], value_cls)
+    check_document_loss(document_loss_loop, None)
+    assert "NotImplementedError" in rejection(check_document_loss, learner["document_loss"], value_cls)
+    assert "did not change" in rejection(check_adam_step, learner["adam_step"], value_cls)
