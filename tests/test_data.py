@@ -1,5 +1,6 @@
 """Finding, verifying and reading the documents."""
 
+import io
 import urllib.request
 
 import pytest
@@ -31,18 +32,13 @@ def test_a_missing_file_without_network_says_what_to_do(tmp_path, monkeypatch):
     assert not path.exists()
 
 
+def serve(monkeypatch, payload):
+    """Make urlopen answer every request with payload."""
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *args, **kwargs: io.BytesIO(payload))
+
+
 def test_a_download_with_the_wrong_checksum_is_not_kept(tmp_path, monkeypatch):
-    class Response:
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def read(self):
-            return b"mallory\n"
-
-    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: Response())
+    serve(monkeypatch, b"mallory\n")
     with pytest.raises(DataError, match="wrong SHA-256"):
         ensure_names(tmp_path / "names.txt")
     assert list(tmp_path.iterdir()) == []
@@ -50,18 +46,7 @@ def test_a_download_with_the_wrong_checksum_is_not_kept(tmp_path, monkeypatch):
 
 def test_a_download_with_the_right_checksum_is_kept(tmp_path, monkeypatch):
     payload = ensure_names().read_bytes()
-
-    class Response:
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def read(self):
-            return payload
-
-    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: Response())
+    serve(monkeypatch, payload)
     path = tmp_path / "sub" / "names.txt"
     assert ensure_names(path) == path and path.read_bytes() == payload
 
