@@ -53,3 +53,28 @@ def drop_last(fn):
 def as_floats(fn):
     """fn returning the data of its Values: numbers where Values are needed."""
     return lambda *args, **kwargs: [x.data for x in fn(*args, **kwargs)]
+
+
+def stub_mistake(piece):
+    return [(stub, f"{piece} raised NotImplementedError: replace the stub with your code")]
+
+
+def none_mistake(piece):
+    return [(returns_none, "returned None: did you forget return?")]
+
+
+def vector_mistakes(piece):
+    """A list one item short and plain floats instead of Values, made from the reference piece."""
+    reference = getattr(microgpt, piece)
+    return [(drop_last(reference), "returned a list of"), (as_floats(reference), "returned plain numbers")]
+
+
+def case_tables(cases, *generic):
+    """(alternatives, mistakes) rows for pytest.mark.parametrize.
+
+    cases: piece -> (check, correct implementations, [(mistake, phrase its message must contain)]);
+    each generic(piece) adds (mistake, phrase) pairs that apply to every piece."""
+    alternatives = [(piece, fn) for piece, (_, fns, _) in cases.items() for fn in fns]
+    mistakes = [(piece, fn, phrase) for piece, (_, _, pairs) in cases.items() for fn, phrase in pairs]
+    mistakes += [(piece, fn, phrase) for piece in cases for make in generic for fn, phrase in make(piece)]
+    return alternatives, mistakes

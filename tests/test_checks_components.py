@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 import microgpt
 from autograder.checks import check_linear, check_rmsnorm, check_softmax
 from microgpt import Value
-from mutants import as_floats, drop_last, notebook, notebook_value_class, rejection, returns_none, stub
+from mutants import case_tables, none_mistake, notebook, notebook_value_class, rejection, stub_mistake, vector_mistakes
 
 # --- linear ---
 
@@ -180,14 +180,7 @@ CASES = {
         (rmsnorm_on_data, "some step is computed on .data"),
     ]),
 }
-ALTERNATIVES = [(piece, fn) for piece, (_, fns, _) in CASES.items() for fn in fns]
-MISTAKES = [(piece, fn, phrase) for piece, (_, _, mistakes) in CASES.items() for fn, phrase in mistakes]
-for piece in CASES:
-    reference = getattr(microgpt, piece)
-    MISTAKES += [(piece, stub, f"{piece} raised NotImplementedError: replace the stub with your code"),
-                 (piece, returns_none, "returned None: did you forget return?"),
-                 (piece, drop_last(reference), "returned a list of"),
-                 (piece, as_floats(reference), "returned plain numbers")]
+ALTERNATIVES, MISTAKES = case_tables(CASES, stub_mistake, none_mistake, vector_mistakes)
 ID = {"<lambda>": "wrapped reference"}
 
 

@@ -9,7 +9,7 @@ import pytest
 import microgpt
 from autograder.checks import check_attention_head, check_gpt, check_multi_head_attention
 from microgpt import Value, attention_head, attention_weights, linear, rmsnorm, softmax
-from mutants import as_floats, drop_last, notebook, notebook_value_class, rejection, returns_none, stub
+from mutants import case_tables, none_mistake, notebook, notebook_value_class, rejection, stub_mistake, vector_mistakes
 
 # --- attention_head ---
 
@@ -199,14 +199,7 @@ CASES = {
         (make_gpt("no lm_head"), "expected 27 logits, one per token of the vocabulary"),
     ]),
 }
-ALTERNATIVES = [(piece, fn) for piece, (_, fns, _) in CASES.items() for fn in fns]
-MISTAKES = [(piece, fn, phrase) for piece, (_, _, mistakes) in CASES.items() for fn, phrase in mistakes]
-for piece in CASES:
-    reference = getattr(microgpt, piece)
-    MISTAKES += [(piece, stub, f"{piece} raised NotImplementedError: replace the stub with your code"),
-                 (piece, returns_none, "returned None: did you forget return?"),
-                 (piece, drop_last(reference), "returned a list of"),
-                 (piece, as_floats(reference), "returned plain numbers")]
+ALTERNATIVES, MISTAKES = case_tables(CASES, stub_mistake, none_mistake, vector_mistakes)
 
 
 def name(fn):

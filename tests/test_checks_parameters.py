@@ -9,7 +9,7 @@ import pytest
 import microgpt
 from autograder.checks import check_init_params, check_param_shapes, check_parameters
 from microgpt import Value
-from mutants import notebook, notebook_value_class, rejection, returns_none, stub
+from mutants import case_tables, none_mistake, notebook, notebook_value_class, rejection, stub_mistake
 
 # --- param_shapes ---
 
@@ -192,10 +192,7 @@ CASES = {
         (parameters_first_matrix, "returned 432 items; expected 4192"),
     ]),
 }
-ALTERNATIVES = [(piece, fn) for piece, (_, fns, _) in CASES.items() for fn in fns]
-MISTAKES = [(piece, fn, phrase) for piece, (_, _, mistakes) in CASES.items() for fn, phrase in mistakes]
-MISTAKES += [(piece, stub, f"{piece} raised NotImplementedError: replace the stub with your code") for piece in CASES]
-MISTAKES += [(piece, returns_none, "returned None: did you forget return?") for piece in CASES]
+ALTERNATIVES, MISTAKES = case_tables(CASES, stub_mistake, none_mistake)
 
 
 @pytest.mark.parametrize("piece, fn", ALTERNATIVES, ids=[f"{p}-{fn.__name__}" for p, fn in ALTERNATIVES])

@@ -14,7 +14,7 @@ import microgpt
 from autograder.checks import check_log_likelihood, check_sample_token, check_temperature_probs
 from autograder.checks.sampling import FixedDraw, inverse_cdf
 from microgpt import Value, encode, next_token_probs, softmax
-from mutants import as_floats, drop_last, rejection, returns_none, stub
+from mutants import as_floats, case_tables, drop_last, none_mistake, rejection, stub_mistake
 
 # --- temperature_probs ---
 
@@ -183,10 +183,7 @@ CASES = {
         (make_log_likelihood("a Value"), "expected a float"),
     ]),
 }
-ALTERNATIVES = [(piece, fn) for piece, (_, fns, _) in CASES.items() for fn in fns]
-MISTAKES = [(piece, fn, phrase) for piece, (_, _, mistakes) in CASES.items() for fn, phrase in mistakes]
-MISTAKES += [(piece, stub, f"{piece} raised NotImplementedError: replace the stub with your code") for piece in CASES]
-MISTAKES += [(piece, returns_none, "returned None: did you forget return?") for piece in CASES]
+ALTERNATIVES, MISTAKES = case_tables(CASES, stub_mistake, none_mistake)
 
 
 def name(fn):

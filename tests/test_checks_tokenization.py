@@ -5,7 +5,7 @@ import pytest
 
 import microgpt
 from autograder.checks import check_build_vocab, check_decode, check_encode
-from mutants import rejection, returns_none, stub
+from mutants import case_tables, none_mistake, rejection, stub_mistake
 
 
 def build_vocab_loop(docs):
@@ -119,10 +119,7 @@ CASES = {
         (decode_stops_at_bos, "wherever it is"),
     ]),
 }
-ALTERNATIVES = [(piece, fn) for piece, (_, fns, _) in CASES.items() for fn in fns]
-MISTAKES = [(piece, fn, phrase) for piece, (_, _, mistakes) in CASES.items() for fn, phrase in mistakes]
-MISTAKES += [(piece, stub, f"{piece} raised NotImplementedError: replace the stub with your code") for piece in CASES]
-MISTAKES += [(piece, returns_none, "returned None: did you forget return?") for piece in CASES]
+ALTERNATIVES, MISTAKES = case_tables(CASES, stub_mistake, none_mistake)
 
 
 @pytest.mark.parametrize("piece, fn", ALTERNATIVES, ids=[f"{p}-{fn.__name__}" for p, fn in ALTERNATIVES])

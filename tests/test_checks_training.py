@@ -8,7 +8,7 @@ import pytest
 import microgpt
 from autograder.checks import check_adam_step, check_document_loss, check_train_step
 from microgpt import Value, adam_step, document_loss, empty_kv_cache, gpt, softmax
-from mutants import notebook, notebook_value_class, rejection, returns_none, stub
+from mutants import case_tables, notebook, notebook_value_class, rejection, returns_none, stub_mistake
 
 # --- adam_step ---
 
@@ -166,9 +166,7 @@ CASES = {
         (returns_none, "returned None: did you forget return?"),
     ]),
 }
-ALTERNATIVES = [(piece, fn) for piece, (_, fns, _) in CASES.items() for fn in fns]
-MISTAKES = [(piece, fn, phrase) for piece, (_, _, mistakes) in CASES.items() for fn, phrase in mistakes]
-MISTAKES += [(piece, stub, f"{piece} raised NotImplementedError: replace the stub with your code") for piece in CASES]
+ALTERNATIVES, MISTAKES = case_tables(CASES, stub_mistake)
 
 
 @pytest.mark.parametrize("piece, fn", ALTERNATIVES, ids=[f"{p}-{fn.__name__}" for p, fn in ALTERNATIVES])
