@@ -10,6 +10,7 @@ RUN := PATH="$(CURDIR)/$(BIN):$$PATH"
 .PHONY: setup train test test-fast release checkpoint benchmark clean
 
 setup: $(STAMP) data/names.txt
+	$(BIN)/python -m autograder.build_chapters --files  # each chapter's data and helpers beside it
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,9 +34,10 @@ test-fast: setup
 release: setup
 	for chapter in chapters/*/; do $(RUN) $(BIN)/nbgrader generate_assignment "$$(basename $$chapter)" --force || exit 1; done
 
-# remake the checkpoint the later chapters load (seed 42, 1,000 steps, the defaults)
+# remake the checkpoint the later chapters load (seed 42, 1,000 steps, the defaults) and its loss curve
 checkpoint: setup
-	$(RUN) $(BIN)/python -m microgpt train --save data/microgpt-names-1000.json --num-samples 0
+	$(RUN) $(BIN)/python -m microgpt train --save data/microgpt-names-1000.json \
+		--metrics data/microgpt-names-1000.metrics.jsonl --num-samples 0
 
 benchmark: setup
 	$(RUN) $(BIN)/python benchmarks/train_speed.py

@@ -1,56 +1,34 @@
-"""Build the chapter notebooks from their plain-text sources.
+"""Chapter authoring: build each chapter notebook from its jupytext text source.
 
-    python -m autograder.build_chapters [NN ...] [--check]
+    python -m autograder.build_chapters [NN ...] [--check | --files]
 
-Every chapter is written as `autograder/chapter_sources/NN_name.cells` and built into
-`chapters/NN_name/NN_name.ipynb`: the builder parses the source, generates the given code from
-the reference package, writes an nbformat-4 notebook with nbgrader (schema 3) metadata, copies
-`autograder/course_tools.py` to `chapters/NN_name/course_tools.py` and executes the notebook in
-that folder (kernel: this Python environment) so the committed notebook carries its outputs.
-Chapters are named by number (`1`, `01`) or full name (`01_autograd`); no names means all.
+A chapter's source is autograder/chapter_sources/NN_name/NN_name.py in jupytext's percent format,
+paired (jupytext.toml) with chapters/NN_name/NN_name.ipynb: edit the text in any editor, or the
+notebook in JupyterLab with nbgrader's Create Assignment toolbar, and jupytext keeps both in step.
+The source sits outside the chapter folder because nbgrader releases every file in that folder.
 
-`--check` builds in memory without executing and exits 1, listing every chapter whose committed
-notebook (cells, sources, metadata; outputs are nbval's business) or course_tools.py differs
-from what the sources and the reference produce now, or whose notebook was never executed.
-Bad input (an unknown chapter, a malformed .cells file) exits 2 with one line naming file:line;
-a cell that raises while the notebook executes exits 1 and nothing is written. Building is
-deterministic: same sources, same reference, same environment -> byte-identical files.
+Building reads the source, fills in what is derived (given code from the reference, locked metadata,
+cell ids), enforces the rules below, executes the notebook in its folder with this environment's
+Python and writes the notebook with its outputs, the canonical text source, and the files the
+chapter ships: course_tools.py, and each data file (DATA_FILES) whose name a code cell mentions.
+`--check` writes nothing and exits 1 naming every stale file; `--files` only copies shipped files.
+Chapters are named by number (`1`, `01`) or full name; none means all. Bad input exits 2 with
+file:line; a cell that raises while executing exits 1 and nothing is written.
 
-The .cells format
------------------
-Plain UTF-8 text. A line starting with `#%%` starts a new cell; everything up to the next `#%%`
-line is its body (leading and trailing blank lines are dropped). Lines before the first `#%%`
-may only be blank or `#` comments (a file header). The header is `#%% KIND OPTIONS...`:
-
-`#%% markdown`
-    Markdown; LaTeX as $...$ and $$...$$. The first cell of a chapter is Markdown and states
-    the chapter's total points ("10 points").
-`#%% code [tags=a,b]`
-    An ordinary code cell (examples, pictures): not graded, not locked. `tags` become cell tags
-    (e.g. nbval-ignore-output).
-`#%% given SPEC [SPEC ...]`
-    No body. A locked cell holding the exact source of reference objects (inspect.getsource),
-    preceded by the standard-library imports that code uses. SPEC is `module:Name[,Name...]`,
-    e.g. `microgpt.nn:linear,softmax`. `Name(m1,m2,...)` keeps only those members of a class
-    (its docstring is always kept), e.g. `microgpt.autograd:Value(__slots__,__init__,__repr__)`.
-    A name the given code needs from the reference (say `DataError` for `read_docs`) must be
-    given in this cell or defined in an earlier cell; relative and `microgpt` imports are never
-    written. grade_id: `given_<first name>`.
-`#%% solution id=ID`
-    A solution cell (nbgrader solution=True, grade_id=ID). The body holds one or more regions
-    between `### BEGIN SOLUTION` and `### END SOLUTION` lines, which nbgrader's release replaces
-    by `# YOUR CODE HERE` / `raise NotImplementedError()`. Write the contract in the docstring.
-`#%% visible id=ID`
-    A locked (read-only) visible test, usually calling course_tools; prints readable output.
-`#%% hidden id=ID points=P`
-    An autograded test cell (grade=True, locked, P points). Its body is exactly: comment lines,
-    then `### BEGIN HIDDEN TESTS`, `from autograder.checks import check_x`, one call
-    `check_x(...)`, `### END HIDDEN TESTS`. It grades the nearest solution cell above it.
-
-Rules the builder enforces (file:line on failure): known kinds and options; ids match
-[A-Za-z0-9_-] and are unique; code cells parse as Python (also with solutions stubbed out);
-solution and hidden-test markers only where they belong; no `microgpt` imports in any cell;
-every solution cell has a hidden cell after it and every hidden cell a solution before it.
+Cell kinds, told apart by their metadata:
+  markdown                            text; the first cell states the chapter's total points
+  code                                demonstrations and pictures
+  code, given="mod:Name[,Name] ..."   the reference's source of those objects (a class may keep
+                                      some members: `Value(__init__,__add__)`) and the stdlib imports
+                                      it needs, regenerated at every build; locked
+  code, nbgrader solution             an exercise, with ### BEGIN/END SOLUTION regions
+  code, nbgrader grade, points        the tests of the exercise above: visible tests, then one
+                                      hidden block: `from autograder.checks import check_x` and
+                                      one call `check_x(...)`
+  markdown, nbgrader grade, solution  a written answer graded by hand; its text is the rubric
+Rules: ids are unique [A-Za-z0-9_-]; code parses, also with solutions stubbed out; markers only where
+they belong; every exercise has its tests cell and every tests cell an exercise; no code imports
+microgpt, climbs out of its folder (`../`) or has a line over MAX_LINE characters.
 """
 
 from __future__ import annotations
@@ -63,50 +41,38 @@ import importlib
 import inspect
 import os
 import re
+import shutil
 import sys
 import symtable
 import textwrap
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
+import jupytext
 import nbformat
+from jupytext.config import load_jupytext_config
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "autograder" / "chapter_sources"
 CHAPTERS = ROOT / "chapters"
+DATA = ROOT / "data"
 COURSE_TOOLS = Path(__file__).resolve().with_name("course_tools.py")
+# files a chapter ships when one of its code cells names them (names.txt is downloaded, not committed)
+DATA_FILES = ("names.txt", "microgpt-names-1000.json", "microgpt-names-1000.metrics.jsonl")
 
 CELL_TIMEOUT = 120  # seconds per cell while building
-KINDS = ("markdown", "code", "given", "solution", "visible", "hidden")
-OPTIONS = {
-    "markdown": {"tags"},
-    "code": {"tags"},
-    "given": set(),
-    "solution": {"id", "tags"},
-    "visible": {"id", "tags"},
-    "hidden": {"id", "points", "tags"},
-}
-REQUIRED = {"solution": {"id"}, "visible": {"id"}, "hidden": {"id", "points"}}
-ID_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+MAX_LINE = 100  # characters per code line: no horizontal scrolling on a 1280x800 laptop
 CHAPTER_RE = re.compile(r"^(\d\d)_[A-Za-z0-9_]+$")
+ID_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 HIDDEN_IMPORT_RE = re.compile(r"^from autograder\.checks import (check_\w+)$")
 HIDDEN_CALL_RE = re.compile(r"^(check_\w+)\(.*\)$")
 MICROGPT_IMPORT_RE = re.compile(r"^\s*(from|import)\s+microgpt\b", re.MULTILINE)
-
+CLIMB_RE = re.compile(r"""["'](\.\.[/\\])""")
+NBGRADER_KEYS = ("grade", "grade_id", "locked", "points", "schema_version", "solution")
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-LANGUAGE_INFO = {
-    "codemirror_mode": {"name": "ipython", "version": 3},
-    "file_extension": ".py",
-    "mimetype": "text/x-python",
-    "name": "python",
-    "nbconvert_exporter": "python",
-    "pygments_lexer": "ipython3",
-}
-NOTEBOOK_METADATA = {"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO}
 
 
 class BuildError(Exception):
@@ -117,35 +83,18 @@ class ExecutionFailed(Exception):
     """A cell raised while the notebook was executed."""
 
 
-@dataclass
-class Cell:
-    kind: str
-    line: int  # line of the `#%%` header in the .cells file
-    options: dict = field(default_factory=dict)
-    body: str = ""
-    objects: list = field(default_factory=list)  # given: (module, name, members or None)
-
-    @property
-    def grade_id(self):
-        return self.options.get("id")
-
-
-@dataclass
 class Chapter:
-    name: str
-    source: Path
+    """One chapter: its text source and its folder (by default the repository's), holding the notebook."""
 
-    @property
-    def folder(self):
-        return CHAPTERS / self.name
+    def __init__(self, name, source=None, folder=None):
+        self.name = name
+        self.source = Path(source) if source else SOURCES / name / f"{name}.py"
+        self.folder = Path(folder) if folder else CHAPTERS / name
 
-    @property
-    def notebook(self):
-        return self.folder / f"{self.name}.ipynb"
+    notebook = property(lambda self: self.folder / f"{self.name}.ipynb")
 
-    @property
-    def course_tools(self):
-        return self.folder / "course_tools.py"
+    def __eq__(self, other):
+        return isinstance(other, Chapter) and (self.name, self.source) == (other.name, other.source)
 
 
 # --------------------------------------------------------------------------- chapters
@@ -154,18 +103,16 @@ class Chapter:
 def discover_chapters():
     """Every chapter source, sorted by name."""
     found = []
-    for path in sorted(SOURCES.glob("*.cells")):
-        if not CHAPTER_RE.match(path.stem):
-            raise BuildError(f"{_rel(path)}:1: a chapter source is named NN_name.cells (two digits, then a name)")
-        found.append(Chapter(path.stem, path))
+    for folder in sorted(p for p in SOURCES.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+        if not CHAPTER_RE.match(folder.name) or not (folder / f"{folder.name}.py").is_file():
+            raise BuildError(f"{_rel(folder)}: a chapter source is NN_name/NN_name.py (two digits, then a name)")
+        found.append(Chapter(folder.name))
     return found
 
 
 def select_chapters(args):
     """The chapters named by args (numbers or full names); all of them when args is empty."""
     chapters = discover_chapters()
-    if not args:
-        return chapters
     selected = []
     for arg in args:
         matches = [c for c in chapters if arg == c.name or (arg.isdigit() and int(arg) == int(c.name[:2]))]
@@ -173,186 +120,130 @@ def select_chapters(args):
             known = ", ".join(c.name for c in chapters) or "none"
             raise BuildError(f"unknown chapter {arg!r} (sources in {_rel(SOURCES)}: {known})")
         selected.extend(m for m in matches if m not in selected)
-    return selected
+    return selected if args else chapters
 
 
-# --------------------------------------------------------------------------- parsing
+# --------------------------------------------------------------------------- reading and rules
 
 
-def parse_cells(path):
-    """The cells of a .cells file, validated (raises BuildError with file:line)."""
-    path = Path(path)
-    text = path.read_text(encoding="utf-8")
-    cells, body = [], []
-    where = _rel(path)
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.startswith("#%%"):
-            if cells:
-                cells[-1].body = _trim(body)
-            cells.append(_parse_header(line, f"{where}:{number}", number))
-            body = []
-        elif cells:
-            body.append(line)
-        elif line.strip() and not line.lstrip().startswith("#"):
-            raise BuildError(f"{where}:{number}: text before the first `#%%` cell header")
-    if not cells:
-        raise BuildError(f"{where}:1: no cells (a cell starts with a line `#%% KIND`)")
-    cells[-1].body = _trim(body)
-    _validate(cells, where)
-    return cells
-
-
-def _trim(lines):
-    while lines and not lines[0].strip():
-        lines = lines[1:]
-    while lines and not lines[-1].strip():
-        lines = lines[:-1]
-    return "\n".join(line.rstrip() for line in lines)
-
-
-def _parse_header(line, where, number):
-    words = line[3:].split()
-    if not words:
-        raise BuildError(f"{where}: a cell header needs a kind: {', '.join(KINDS)}")
-    kind, rest = words[0], words[1:]
-    if kind not in KINDS:
-        raise BuildError(f"{where}: unknown cell kind {kind!r} (use one of {', '.join(KINDS)})")
-    cell = Cell(kind, number)
-    if kind == "given":
-        if not rest:
-            raise BuildError(f"{where}: `given` needs at least one module:Name")
-        cell.objects = [obj for spec in rest for obj in _parse_given_spec(spec, where)]
-        return cell
-    for word in rest:
-        key, eq, value = word.partition("=")
-        if not eq or not value:
-            raise BuildError(f"{where}: expected key=value, got {word!r}")
-        if key not in OPTIONS[kind]:
-            allowed = ", ".join(sorted(OPTIONS[kind])) or "none"
-            raise BuildError(f"{where}: option {key!r} is not allowed on a {kind} cell (allowed: {allowed})")
-        if key in cell.options:
-            raise BuildError(f"{where}: option {key!r} given twice")
-        cell.options[key] = value
-    missing = REQUIRED.get(kind, set()) - set(cell.options)
-    if missing:
-        raise BuildError(f"{where}: a {kind} cell needs {', '.join(sorted(k + '=' for k in missing))}")
-    if "id" in cell.options and not ID_RE.match(cell.options["id"]):
-        raise BuildError(f"{where}: id {cell.options['id']!r} may only use letters, digits, _ and -")
-    if "points" in cell.options:
-        try:
-            points = float(cell.options["points"])
-        except ValueError:
-            points = -1.0
-        if not points > 0:
-            raise BuildError(f"{where}: points must be a positive number, got {cell.options['points']!r}")
-        cell.options["points"] = int(points) if points.is_integer() else points
-    if "tags" in cell.options:
-        cell.options["tags"] = cell.options["tags"].split(",")
-    return cell
-
-
-def _parse_given_spec(spec, where):
-    module, colon, names = spec.partition(":")
-    if not colon or not module or not names:
-        raise BuildError(f"{where}: expected module:Name[,Name...], got {spec!r}")
-    parts, depth, current = [], 0, ""
-    for ch in names:
-        if ch == "," and depth == 0:
-            parts.append(current)
-            current = ""
-            continue
-        depth += ch == "("
-        depth -= ch == ")"
-        current += ch
-    parts.append(current)
-    objects = []
-    for part in parts:
-        m = re.fullmatch(r"([A-Za-z_]\w*)(?:\(([\w,]+)\))?", part)
-        if not m:
-            raise BuildError(f"{where}: bad name {part!r} in {spec!r} (Name or Class(member,member))")
-        members = tuple(m.group(2).split(",")) if m.group(2) else None
-        objects.append((module, m.group(1), members))
-    return objects
-
-
-def _validate(cells, where):
-    ids = {}
-    seen_solution = False
-    graded_since_solution = True
-    for index, cell in enumerate(cells):
-        at = f"{where}:{cell.line}"
-        body = cell.body
-        if cell.kind == "given":
-            if body.strip():
-                raise BuildError(f"{at}: a given cell has no body (its code comes from the reference)")
-        elif not body.strip():
-            raise BuildError(f"{at}: empty {cell.kind} cell")
-        if cell.kind != "solution" and ("BEGIN SOLUTION" in body or "END SOLUTION" in body):
-            raise BuildError(f"{at}: solution markers outside a solution cell (nbgrader would reject it)")
-        if cell.kind != "hidden" and ("BEGIN HIDDEN TESTS" in body or "END HIDDEN TESTS" in body):
-            raise BuildError(f"{at}: hidden-test markers outside a hidden cell")
-        if cell.kind in ("code", "solution", "visible", "hidden"):
-            bad = MICROGPT_IMPORT_RE.search(body)
-            if bad:
-                line = cell.line + 1 + body[: bad.start()].count("\n")
-                raise BuildError(f"{where}:{line}: notebooks never import microgpt; use a `given` cell")
-            _check_python(body, where, cell.line)
-        if cell.kind == "solution":
-            _check_solution(cell, where)
-            if not graded_since_solution:
-                raise BuildError(f"{at}: the solution cell above (line {last_solution.line}) has no hidden cell")
-            seen_solution, graded_since_solution, last_solution = True, False, cell
-        if cell.kind == "hidden":
-            _check_hidden(cell, where)
-            if not seen_solution:
-                raise BuildError(f"{at}: a hidden cell grades the solution cell above it, and there is none")
-            graded_since_solution = True
-        if cell.grade_id:
-            if cell.grade_id in ids:
-                raise BuildError(f"{at}: id {cell.grade_id!r} already used at line {ids[cell.grade_id]}")
-            ids[cell.grade_id] = cell.line
-        if index == 0 and cell.kind != "markdown":
-            raise BuildError(f"{at}: the first cell is Markdown (goals, time, points)")
-    if not graded_since_solution:
-        raise BuildError(f"{where}:{last_solution.line}: solution cell {last_solution.grade_id!r} has no hidden cell")
-    total = sum(c.options["points"] for c in cells if c.kind == "hidden")
-    if total:
-        stated = re.search(rf"(?<![\d.]){total:g} points?\b", cells[0].body)
-        if not stated:
-            raise BuildError(f"{where}:{cells[0].line}: the first Markdown cell must state the total, {total:g} points")
-
-
-def _check_python(body, where, header_line, what="code"):
-    # IPython magics and shell escapes are not Python: blank them for the syntax check
-    lines = ["" if ln.lstrip().startswith(("%", "!")) else ln for ln in body.split("\n")]
+def read_source(chapter):
+    """(notebook, header line of each cell) of the chapter's text source."""
     try:
-        ast.parse("\n".join(lines))
+        text = chapter.source.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BuildError(f"{_rel(chapter.source)}: cannot be read ({exc.strerror})") from None
+    lines = [n for n, line in enumerate(text.splitlines(), start=1) if line.startswith("# %%")]
+    nb = jupytext.reads(text, fmt="py:percent")
+    if not lines or len(lines) != len(nb.cells) or not text.startswith("# %%"):
+        raise BuildError(f"{_rel(chapter.source)}:1: every cell starts with a `# %%` line, the first one too")
+    return nb, lines
+
+
+def kind(cell):
+    """markdown, answer, code, given, solution or tests (see the module docstring)."""
+    meta = cell.metadata.get("nbgrader", {})
+    if cell.cell_type == "markdown":
+        return "answer" if meta.get("grade") else "markdown"
+    if "given" in cell.metadata:
+        return "given"
+    if meta.get("solution"):
+        return "solution"
+    if meta.get("grade"):
+        return "tests"
+    return "code"
+
+
+def check_rules(nb, lines, where):
+    """Raise BuildError (file:line) for the first rule a cell breaks; the cells are not changed."""
+    ids, exercise = {}, None  # exercise: (line, grade_id) of the solution cell still waiting for tests
+    for index, (cell, line) in enumerate(zip(nb.cells, lines)):
+        at, what, meta, body = f"{where}:{line}", kind(cell), cell.metadata.get("nbgrader", {}), cell.source
+        if index == 0 and what != "markdown":
+            raise BuildError(f"{at}: the first cell is Markdown (goals, time, points)")
+        if meta and what != "given":  # a given cell's nbgrader metadata is derived, whatever it says
+            _check_nbgrader_meta(cell, what, meta, at)
+            if meta.get("grade_id") in ids:
+                raise BuildError(f"{at}: id {meta['grade_id']!r} already used at line {ids[meta['grade_id']]}")
+            ids[meta.get("grade_id")] = line
+        if what != "solution" and ("BEGIN SOLUTION" in body or "END SOLUTION" in body):
+            raise BuildError(f"{at}: solution markers outside an exercise cell (nbgrader would reject it)")
+        if what != "tests" and ("BEGIN HIDDEN TESTS" in body or "END HIDDEN TESTS" in body):
+            raise BuildError(f"{at}: hidden-test markers outside a tests cell")
+        if cell.cell_type == "code":
+            _check_code(body, where, line, given=what == "given")
+        if what == "solution":
+            if exercise:
+                raise BuildError(f"{where}:{exercise[0]}: exercise {exercise[1]!r} has no tests cell after it")
+            _check_solution(body, where, line)
+            exercise = (line, meta["grade_id"])
+        elif what == "tests":
+            if not exercise:
+                raise BuildError(f"{at}: a tests cell grades the exercise above it, and there is none")
+            _check_hidden(body, where, line)
+            exercise = None
+    if exercise:
+        raise BuildError(f"{where}:{exercise[0]}: exercise {exercise[1]!r} has no tests cell after it")
+    total = sum(c.metadata["nbgrader"]["points"] for c in nb.cells if kind(c) in ("tests", "answer"))
+    if total and not re.search(rf"(?<![\d.]){total:g} points?\b", nb.cells[0].source):
+        raise BuildError(f"{where}:{lines[0]}: the first Markdown cell must state the total, {total:g} points")
+
+
+def _check_nbgrader_meta(cell, what, meta, at):
+    if not ID_RE.match(str(meta.get("grade_id", ""))):
+        raise BuildError(f"{at}: nbgrader grade_id {meta.get('grade_id')!r} may only use letters, digits, _ and -")
+    expected = {"solution": (False, True, False), "tests": (True, False, True), "answer": (True, True, False),
+                "markdown": None, "code": None}[what]
+    if expected is None or (meta.get("grade"), meta.get("solution"), meta.get("locked")) != expected:
+        raise BuildError(f"{at}: nbgrader cells are exercises (solution), autograded tests (grade, locked, "
+                         f"points) or written answers (Markdown, grade and solution); this is none of them")
+    if what in ("tests", "answer") and not (isinstance(meta.get("points"), (int, float)) and meta["points"] > 0):
+        raise BuildError(f"{at}: points must be a positive number, got {meta.get('points')!r}")
+
+
+def _blank_magics(body):
+    # IPython magics and shell escapes are not Python: blank them for the syntax check
+    return "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in body.split("\n"))
+
+
+def _check_code(body, where, line, given):
+    try:
+        ast.parse(_blank_magics(body))
     except SyntaxError as exc:
-        line = header_line + (exc.lineno or 1)
-        raise BuildError(f"{where}:{line}: {what} does not parse: {exc.msg}") from None
+        raise BuildError(f"{where}:{line + (exc.lineno or 1)}: code does not parse: {exc.msg}") \
+            from None
+    for offset, text in enumerate(body.split("\n"), start=1):
+        problem = ("notebooks never import microgpt; use a given cell" if MICROGPT_IMPORT_RE.match(text)
+                   else f"a line of {len(text)} characters (at most {MAX_LINE})" if len(text) > MAX_LINE
+                   else "a path out of the chapter folder: a released chapter must run on its own"
+                   if CLIMB_RE.search(text) else None)
+        if problem:
+            source = "the reference (wrap the line there)" if given else "code"
+            raise BuildError(f"{where}:{line + offset}: {problem}" +
+                             (f", in {source}" if given else ""))
 
 
-def _check_solution(cell, where):
-    lines = cell.body.split("\n")
-    inside = False
-    regions = 0
-    for offset, line in enumerate(lines, start=1):
-        at = f"{where}:{cell.line + offset}"
-        if "BEGIN SOLUTION" in line:
-            if line.strip() != BEGIN_SOLUTION or inside:
-                raise BuildError(f"{at}: expected a lone `{BEGIN_SOLUTION}` line opening one region")
+def _check_solution(body, where, line):
+    inside, regions, begin = False, 0, 0
+    for offset, text in enumerate(body.split("\n"), start=1):
+        here = f"{where}:{line + offset}"
+        if "BEGIN SOLUTION" in text:
+            if text.strip() != BEGIN_SOLUTION or inside:
+                raise BuildError(f"{here}: expected a lone `{BEGIN_SOLUTION}` line opening one region")
             inside, regions, begin = True, regions + 1, offset
-        elif "END SOLUTION" in line:
-            if line.strip() != END_SOLUTION or not inside:
-                raise BuildError(f"{at}: `{END_SOLUTION}` without a matching begin")
+        elif "END SOLUTION" in text:
+            if text.strip() != END_SOLUTION or not inside:
+                raise BuildError(f"{here}: `{END_SOLUTION}` without a matching begin")
             if begin == offset - 1:
-                raise BuildError(f"{at}: empty solution region")
+                raise BuildError(f"{here}: empty solution region")
             inside = False
     if inside:
-        raise BuildError(f"{where}:{cell.line}: solution region not closed with `{END_SOLUTION}`")
+        raise BuildError(f"{where}:{line}: solution region not closed with `{END_SOLUTION}`")
     if not regions:
-        raise BuildError(f"{where}:{cell.line}: solution cell {cell.grade_id!r} has no `{BEGIN_SOLUTION}` region")
-    _check_python(stub_solutions(cell.body), where, cell.line, "the released (stubbed) cell")
+        raise BuildError(f"{where}:{line}: an exercise cell has at least one `{BEGIN_SOLUTION}` region")
+    try:
+        ast.parse(_blank_magics(stub_solutions(body)))
+    except SyntaxError as exc:
+        raise BuildError(f"{where}:{line}: the released (stubbed) cell does not parse: {exc.msg}") from None
 
 
 def stub_solutions(source, stub=CODE_STUB):
@@ -371,49 +262,65 @@ def stub_solutions(source, stub=CODE_STUB):
     return "\n".join(out)
 
 
-def _check_hidden(cell, where):
-    lines = cell.body.split("\n")
-    stripped = [ln.strip() for ln in lines]
+def _check_hidden(body, where, line):
+    stripped = [ln.strip() for ln in body.split("\n")]
+    shape = "`from autograder.checks import check_x` then one call `check_x(...)`"
     if stripped.count(BEGIN_HIDDEN) != 1 or stripped.count(END_HIDDEN) != 1:
-        raise BuildError(f"{where}:{cell.line}: a hidden cell has one `{BEGIN_HIDDEN}` ... `{END_HIDDEN}` block")
+        raise BuildError(f"{where}:{line}: a tests cell ends with one `{BEGIN_HIDDEN}` ... `{END_HIDDEN}` block")
     begin, end = stripped.index(BEGIN_HIDDEN), stripped.index(END_HIDDEN)
-    if end < begin:
-        raise BuildError(f"{where}:{cell.line + end + 1}: `{END_HIDDEN}` before `{BEGIN_HIDDEN}`")
-    for offset, line in enumerate(stripped):
-        if (offset < begin or offset > end) and line and not line.startswith("#"):
-            raise BuildError(f"{where}:{cell.line + offset + 1}: only comments may sit outside the hidden block")
-    inner = [(offset, ln) for offset, ln in enumerate(stripped[begin + 1 : end], start=begin + 1) if ln]
-    shape = f"`from autograder.checks import check_x` then one call `check_x(...)`"
-    if len(inner) != 2:
-        raise BuildError(f"{where}:{cell.line + begin + 1}: the hidden block holds exactly {shape}")
-    imported = HIDDEN_IMPORT_RE.match(inner[0][1])
-    called = HIDDEN_CALL_RE.match(inner[1][1])
+    if end < begin or any(ln and not ln.startswith("#") for ln in stripped[end + 1:]):
+        raise BuildError(f"{where}:{line + end + 1}: the hidden block closes the tests cell")
+    inner = [ln for ln in stripped[begin + 1: end] if ln]
+    imported = HIDDEN_IMPORT_RE.match(inner[0]) if len(inner) == 2 else None
+    called = HIDDEN_CALL_RE.match(inner[1]) if len(inner) == 2 else None
     if not imported or not called or imported.group(1) != called.group(1):
-        raise BuildError(f"{where}:{cell.line + inner[0][0] + 1}: the hidden block holds exactly {shape}")
+        raise BuildError(f"{where}:{line + begin + 1}: the hidden block holds exactly {shape}")
+    if re.search(r"\bautograder\b", "\n".join(stripped[:begin])):
+        raise BuildError(f"{where}:{line}: only the hidden block may use autograder (the release would show it)")
 
 
 # --------------------------------------------------------------------------- given code
 
 
-def given_source(cell, defined_before, where):
-    """The code of a given cell: stdlib imports, then each object's reference source."""
-    at = f"{where}:{cell.line}"
+def parse_given(spec, at):
+    """[(module, name, members or None)] of a given cell's spec `mod:Name,Class(m1,m2) mod2:CONSTANT`."""
+    objects = []
+    for part in spec.split():
+        module, colon, names = part.partition(":")
+        if not colon or not module or not names:
+            raise BuildError(f"{at}: expected module:Name[,Name...], got {part!r}")
+        for item in re.split(r",(?![^(]*\))", names):
+            m = re.fullmatch(r"([A-Za-z_]\w*)(?:\(([\w,]+)\))?", item)
+            if not m:
+                raise BuildError(f"{at}: bad name {item!r} in {part!r} (Name, CONSTANT or Class(member,member))")
+            objects.append((module, m.group(1), tuple(m.group(2).split(",")) if m.group(2) else None))
+    return objects
+
+
+def _object_source(module, name, at):
+    """The source of a function or class of module, or the statement that assigns a constant."""
+    obj = getattr(module, name)
+    if inspect.isfunction(obj) or inspect.isclass(obj):
+        if obj.__module__ != module.__name__:
+            raise BuildError(f"{at}: {module.__name__}.{name} is defined in {obj.__module__}; name that module")
+        return textwrap.dedent(inspect.getsource(obj))
+    text = inspect.getsource(module)
+    for stmt in ast.parse(text).body:
+        if isinstance(stmt, ast.Assign) and [getattr(t, "id", None) for t in stmt.targets] == [name]:
+            return ast.get_source_segment(text, stmt) + "\n"
+    raise BuildError(f"{at}: {module.__name__}.{name} is neither a function, a class nor a constant it assigns")
+def given_source(objects, defined_before, at):
+    """(code, names) of a given cell: stdlib imports, then each object's reference source."""
     chunks, imports, names_here = [], [], []
     needed = {}  # name -> (module object, object name that needs it)
-    for module_name, name, members in cell.objects:
+    for module_name, name, members in objects:
         try:
             module = importlib.import_module(module_name)
         except ImportError as exc:
             raise BuildError(f"{at}: cannot import {module_name!r} ({exc})") from None
         if not hasattr(module, name):
             raise BuildError(f"{at}: {module_name} has no {name!r}")
-        obj = getattr(module, name)
-        if getattr(obj, "__module__", module_name) != module_name:
-            raise BuildError(f"{at}: {module_name}.{name} is defined in {obj.__module__}; name that module")
-        try:
-            source = textwrap.dedent(inspect.getsource(obj))
-        except (OSError, TypeError):
-            raise BuildError(f"{at}: {module_name}.{name} has no source to give (a class or function?)") from None
+        source = _object_source(module, name, at)
         if members is not None:
             source = _select_members(source, members, f"{at}: {module_name}.{name}")
         chunks.append(source.rstrip("\n"))
@@ -550,49 +457,43 @@ def _defined_names(source):
     return names
 
 
-# --------------------------------------------------------------------------- notebooks
+
+# --------------------------------------------------------------------------- building
 
 
 def build_notebook(chapter):
-    """The chapter's notebook, not executed (no outputs)."""
-    cells = parse_cells(chapter.source)
+    """The chapter's notebook with everything derived filled in, not executed (no outputs)."""
+    nb, lines = read_source(chapter)
     where = _rel(chapter.source)
-    nb = nbformat.v4.new_notebook()
-    nb.metadata = copy.deepcopy(NOTEBOOK_METADATA)
-    defined, used_ids = set(), {c.grade_id for c in cells if c.grade_id}
-    for index, cell in enumerate(cells, start=1):
-        meta = {}
-        if cell.kind == "given":
-            source, names = given_source(cell, defined, where)
-            grade_id = _unique(f"given_{names[0]}", used_ids)
-            meta["nbgrader"] = _nbgrader_meta(grade_id, grade=False, solution=False, locked=True)
+    check_rules(nb, lines, where)
+    defined = set()
+    used_ids = {c.metadata["nbgrader"]["grade_id"] for c in nb.cells if kind(c) not in ("given", "markdown", "code")}
+    cells = []
+    for index, (cell, line) in enumerate(zip(nb.cells, lines), start=1):
+        meta = {key: copy.deepcopy(cell.metadata[key]) for key in ("given", "nbgrader", "tags") if key in cell.metadata}
+        source = cell.source
+        if "nbgrader" in meta:
+            meta["nbgrader"] = {k: meta["nbgrader"][k] for k in NBGRADER_KEYS if k in meta["nbgrader"]}
+            meta["nbgrader"]["schema_version"] = 3
+            if not meta["nbgrader"]["grade"]:
+                meta["nbgrader"].pop("points", None)
+        if "given" in meta:
+            source, names = given_source(parse_given(meta["given"], f"{where}:{line}"), defined, f"{where}:{line}")
+            _check_code(source, where, line, given=True)
+            meta["nbgrader"] = _locked(_unique(f"given_{names[0]}", used_ids))
+        cell_id = meta.get("nbgrader", {}).get("grade_id") or f"cell-{index:02d}"
+        if cell.cell_type == "markdown":
+            cells.append(nbformat.v4.new_markdown_cell(source, id=cell_id, metadata=meta))
         else:
-            source, grade_id = cell.body, cell.grade_id
-            if cell.kind == "solution":
-                meta["nbgrader"] = _nbgrader_meta(grade_id, grade=False, solution=True, locked=False)
-            elif cell.kind == "visible":
-                meta["nbgrader"] = _nbgrader_meta(grade_id, grade=False, solution=False, locked=True)
-            elif cell.kind == "hidden":
-                meta["nbgrader"] = _nbgrader_meta(
-                    grade_id, grade=True, solution=False, locked=True, points=cell.options["points"]
-                )
-        if cell.options.get("tags"):
-            meta["tags"] = list(cell.options["tags"])
-        cell_id = grade_id or f"cell-{index:02d}"
-        if cell.kind == "markdown":
-            nb.cells.append(nbformat.v4.new_markdown_cell(source, id=cell_id, metadata=meta))
-        else:
-            nb.cells.append(nbformat.v4.new_code_cell(source, id=cell_id, metadata=meta))
+            cells.append(nbformat.v4.new_code_cell(source, id=cell_id, metadata=meta))
             defined |= _defined_names(source)
-    nbformat.validate(nb)
-    return nb
+    built = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": dict(KERNELSPEC)})
+    nbformat.validate(built)
+    return built
 
 
-def _nbgrader_meta(grade_id, grade, solution, locked, points=None):
-    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3, "solution": solution}
-    if points is not None:
-        meta["points"] = points
-    return meta
+def _locked(grade_id):
+    return {"grade": False, "grade_id": grade_id, "locked": True, "schema_version": 3, "solution": False}
 
 
 def _unique(name, used):
@@ -603,13 +504,42 @@ def _unique(name, used):
     return candidate
 
 
-def cell_lines(chapter):
-    """.cells header line of each notebook cell, for messages."""
-    return [c.line for c in parse_cells(chapter.source)]
+def source_text(nb):
+    """The canonical text source of a notebook (jupytext percent, as jupytext.toml pairs it)."""
+    bare = nbformat.from_dict(copy.deepcopy(nb))
+    for cell in bare.cells:
+        cell.pop("outputs", None)
+    return jupytext.writes(bare, fmt="py:percent", config=load_jupytext_config(str(CHAPTERS / "x.ipynb")))
 
 
-def execute_notebook(nb, folder, timeout=CELL_TIMEOUT):
-    """Run every cell of nb in folder with this environment's Python; store outputs in place."""
+def shipped_files(nb):
+    """{file name in the chapter folder: its source} of every file the chapter ships."""
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    files = {"course_tools.py": COURSE_TOOLS}
+    files.update({name: DATA / name for name in DATA_FILES if name in code})
+    return files
+
+
+def copy_shipped_files(chapter, nb):
+    """Copy each shipped file into the chapter folder (names.txt is fetched and verified first)."""
+    chapter.folder.mkdir(parents=True, exist_ok=True)
+    for name, origin in shipped_files(nb).items():
+        if name == "names.txt":
+            from microgpt.data import DataError, ensure_names
+            try:
+                ensure_names(origin)
+            except DataError as exc:
+                raise BuildError(f"{_rel(chapter.source)}: {chapter.name} ships names.txt: {exc}") from None
+        if not origin.exists():
+            raise BuildError(f"{_rel(chapter.source)}: {chapter.name} ships {name}, but {_rel(origin)} is missing")
+        target = chapter.folder / name
+        if not target.exists() or target.read_bytes() != origin.read_bytes():
+            shutil.copyfile(origin, target)
+
+
+def execute_notebook(nb, folder, timeout=CELL_TIMEOUT, env=None):
+    """Run every cell of nb in folder with this environment's Python (and env, by default this
+    process's environment outside nbgrader); store outputs in place."""
     from jupyter_client.kernelspec import KernelSpec
     from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
@@ -619,25 +549,15 @@ def execute_notebook(nb, folder, timeout=CELL_TIMEOUT):
         # the python3 kernel of *this* interpreter, whatever kernelspecs the user has installed
         @property
         def kernel_spec(self):
-            return KernelSpec(
-                argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                display_name=KERNELSPEC["display_name"],
-                language="python",
-                resource_dir="",
-            )
+            return KernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                              display_name=KERNELSPEC["display_name"], language="python", resource_dir="")
 
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        kernel_manager_class=CurrentEnvKernelManager,
-        resources={"metadata": {"path": str(folder)}},
-        record_timing=False,
-        coalesce_streams=True,
-        allow_errors=False,
-    )
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    env.pop("NBGRADER_EXECUTION", None)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", kernel_manager_class=CurrentEnvKernelManager,
+                            resources={"metadata": {"path": str(folder)}}, record_timing=False,
+                            coalesce_streams=True, allow_errors=False)
+    if env is None:
+        env = {k: v for k, v in os.environ.items() if k != "NBGRADER_EXECUTION"}
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     try:
         client.execute(env=env)
     except CellExecutionError as exc:
@@ -646,17 +566,12 @@ def execute_notebook(nb, folder, timeout=CELL_TIMEOUT):
             if errors:
                 raise ExecutionFailed(index, f"{errors[0]['ename']}: {errors[0]['evalue']}") from None
         raise ExecutionFailed(None, str(exc).strip().splitlines()[-1]) from None
-    _normalise(nb)
-    return nb
-
-
-def _normalise(nb):
-    """Deterministic metadata: fixed kernelspec/language_info, no timing or widget state."""
-    nb.metadata = nbformat.from_dict(copy.deepcopy(NOTEBOOK_METADATA))
+    # the kernel's language_info (with its Python version, so Jupyter does not mark the notebook
+    # modified on opening), fixed kernelspec, no timing
+    nb.metadata = nbformat.from_dict({"kernelspec": dict(KERNELSPEC), "language_info": nb.metadata["language_info"]})
     for cell in nb.cells:
-        cell.metadata.pop("execution", None)
-        cell.metadata.pop("collapsed", None)
-        cell.metadata.pop("scrolled", None)
+        for key in ("execution", "collapsed", "scrolled"):
+            cell.metadata.pop(key, None)
     return nb
 
 
@@ -667,40 +582,41 @@ def notebook_text(nb):
 def compare_notebooks(committed, fresh, lines=None):
     """Differences (sources, cell types, ids, metadata; not outputs) as readable lines."""
     diffs = []
-    if (committed.nbformat, committed.nbformat_minor) != (fresh.nbformat, fresh.nbformat_minor):
-        diffs.append(f"nbformat {committed.nbformat}.{committed.nbformat_minor}, expected "
-                     f"{fresh.nbformat}.{fresh.nbformat_minor}")
-    if committed.metadata != fresh.metadata:
-        diffs.append("notebook metadata differs")
+    language = {k: v for k, v in committed.metadata.get("language_info", {}).items() if k != "version"}
+    if committed.metadata.get("kernelspec") != fresh.metadata["kernelspec"] or set(committed.metadata) != \
+            {"kernelspec", "language_info"} or language.get("name") != "python":
+        diffs.append("notebook metadata differs (kernelspec and the kernel's language_info only)")
     if len(committed.cells) != len(fresh.cells):
-        diffs.append(f"{len(committed.cells)} cells, the sources make {len(fresh.cells)}")
+        diffs.append(f"{len(committed.cells)} cells, the source makes {len(fresh.cells)}")
     for index, (old, new) in enumerate(zip(committed.cells, fresh.cells)):
-        at = f"cell {index}" + (f" (.cells line {lines[index]})" if lines and index < len(lines) else "")
-        for key in ("cell_type", "id", "source", "metadata"):
-            if old.get(key) != new.get(key):
-                diffs.append(f"{at}: {key} differs")
+        at = f"cell {index}" + (f" (source line {lines[index]})" if lines else "")
+        diffs += [f"{at}: {key} differs" for key in ("cell_type", "id", "source", "metadata") if old.get(key) != new.get(key)]
         if old.get("cell_type") == "code" and not isinstance(old.get("execution_count"), int):
             diffs.append(f"{at}: never executed (build the chapter to store its outputs)")
     return diffs
 
 
 def check_chapter(chapter):
-    """Why the committed files of chapter differ from a fresh build (empty list: up to date)."""
+    """Why the chapter's files differ from a fresh build (empty list: up to date)."""
     fresh = build_notebook(chapter)
     problems = []
+    if chapter.source.read_text(encoding="utf-8") != source_text(fresh):
+        problems.append(f"{_rel(chapter.source)} is not in canonical form (derived code or metadata out of date)")
     if not chapter.notebook.exists():
         problems.append(f"{_rel(chapter.notebook)} is missing")
     else:
         committed = nbformat.read(chapter.notebook, as_version=4)
-        problems += compare_notebooks(committed, fresh, cell_lines(chapter))
+        problems += compare_notebooks(committed, fresh, read_source(chapter)[1])
         if chapter.notebook.read_text(encoding="utf-8") != notebook_text(committed):
-            problems.append(f"{_rel(chapter.notebook)} is not in the builder's canonical JSON layout")
-    if not COURSE_TOOLS.exists():
-        raise BuildError(f"{_rel(COURSE_TOOLS)} is missing: it is copied next to every notebook")
-    if not chapter.course_tools.exists():
-        problems.append(f"{_rel(chapter.course_tools)} is missing")
-    elif chapter.course_tools.read_bytes() != COURSE_TOOLS.read_bytes():
-        problems.append(f"{_rel(chapter.course_tools)} differs from {_rel(COURSE_TOOLS)}")
+            problems.append(f"{_rel(chapter.notebook)} is not in nbformat's canonical JSON layout")
+    for name, origin in shipped_files(fresh).items():
+        target = chapter.folder / name
+        if not target.exists() or not origin.exists() or target.read_bytes() != origin.read_bytes():
+            problems.append(f"{_rel(target)} is missing or differs from {_rel(origin)}")
+    extra = {p.name for p in chapter.folder.iterdir() if p.is_file()} - set(shipped_files(fresh)) - \
+        {chapter.notebook.name} if chapter.folder.is_dir() else set()
+    problems += [f"{_rel(chapter.folder / name)} is not shipped by the chapter (nbgrader would release it)"
+                 for name in sorted(extra)]
     return problems
 
 
@@ -710,22 +626,17 @@ def build_chapter(chapter, log=print):
     graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
     points = sum(c.metadata["nbgrader"]["points"] for c in graded)
     log(f"[{chapter.name}] {len(nb.cells)} cells, {len(graded)} graded ({points:g} points); executing")
-    if not COURSE_TOOLS.exists():
-        raise BuildError(f"{_rel(COURSE_TOOLS)} is missing: it is copied next to every notebook")
-    chapter.folder.mkdir(parents=True, exist_ok=True)
-    _write_if_changed(chapter.course_tools, COURSE_TOOLS.read_text(encoding="utf-8"))
+    copy_shipped_files(chapter, nb)
     started = time.perf_counter()
     try:
         execute_notebook(nb, chapter.folder)
     except ExecutionFailed as exc:
         index, message = exc.args
-        lines = cell_lines(chapter)
-        at = f"{_rel(chapter.source)}:{lines[index]}: cell {index}" if index is not None else _rel(chapter.source)
-        raise ExecutionFailed(None, f"{at} raised {message}") from None
+        at = f"{_rel(chapter.source)}:{read_source(chapter)[1][index]}" if index is not None else _rel(chapter.source)
+        raise ExecutionFailed(None, f"{at}: cell {index} raised {message}") from None
     seconds = time.perf_counter() - started
-    changed = _write_if_changed(chapter.notebook, notebook_text(nb))
-    state = "wrote" if changed else "unchanged"
-    log(f"{chapter.name}: {state} {_rel(chapter.notebook)} ({len(nb.cells)} cells, {len(graded)} graded, "
+    changed = [_write_if_changed(chapter.notebook, notebook_text(nb)), _write_if_changed(chapter.source, source_text(nb))]
+    log(f"{chapter.name}: {'wrote' if any(changed) else 'unchanged'} ({len(nb.cells)} cells, {len(graded)} graded, "
         f"{points:g} points, executed in {seconds:.1f} s)")
     return seconds
 
@@ -748,54 +659,45 @@ def _rel(path):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="python -m autograder.build_chapters",
-        description="Build chapters/NN_name/NN_name.ipynb from autograder/chapter_sources/NN_name.cells.",
-    )
+    parser = argparse.ArgumentParser(prog="python -m autograder.build_chapters",
+                                     description="Build chapters/NN_name/NN_name.ipynb from its jupytext source.")
     parser.add_argument("chapters", nargs="*", metavar="NN", help="chapters to build (default: all)")
-    parser.add_argument("--check", action="store_true",
-                        help="build in memory and exit 1 if a committed notebook or course_tools.py differs")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="write nothing; exit 1 if any chapter file is stale")
+    mode.add_argument("--files", action="store_true", help="only copy the files each chapter ships")
     args = parser.parse_args(argv)
     try:
         chapters = select_chapters(args.chapters)
         if not chapters:
             raise BuildError(f"no chapter sources in {_rel(SOURCES)}")
         if args.check:
-            return _check(chapters, all_chapters=not args.chapters)
+            return _check(chapters)
         for chapter in chapters:
-            build_chapter(chapter)
+            if args.files:
+                copy_shipped_files(chapter, build_notebook(chapter))
+            else:
+                build_chapter(chapter)
     except BuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except ExecutionFailed as exc:
         print(f"error: {exc.args[1]}", file=sys.stderr)
         return 1
-    print(f"built {len(chapters)} chapter(s)")
+    print(f"{'copied the files of' if args.files else 'built'} {len(chapters)} chapter(s)")
     return 0
 
 
-def _check(chapters, all_chapters):
+def _check(chapters):
     stale = []
     for chapter in chapters:
         problems = check_chapter(chapter)
+        print(f"{chapter.name}: {'DIFFERS' if problems else 'up to date'}")
+        print("".join(f"  {p}\n" for p in problems[:20]), end="")
         if problems:
             stale.append(chapter.name)
-            print(f"{chapter.name}: DIFFERS")
-            for problem in problems[:20]:
-                print(f"  {problem}")
-            if len(problems) > 20:
-                print(f"  ... and {len(problems) - 20} more")
-        else:
-            print(f"{chapter.name}: up to date")
-    if all_chapters and CHAPTERS.is_dir():
-        known = {c.name for c in chapters}
-        for folder in sorted(p for p in CHAPTERS.iterdir() if p.is_dir() and p.name not in known):
-            if (folder / f"{folder.name}.ipynb").exists():
-                stale.append(folder.name)
-                print(f"{folder.name}: DIFFERS\n  no source {_rel(SOURCES / (folder.name + '.cells'))}")
     if stale:
-        print(f"{len(stale)} of {len(chapters)} chapter(s) differ from their sources: {', '.join(stale)}; "
-              f"rebuild with python -m autograder.build_chapters {' '.join(n[:2] for n in stale)}")
+        print(f"{len(stale)} of {len(chapters)} chapter(s) differ from their sources; rebuild with "
+              f"python -m autograder.build_chapters {' '.join(n[:2] for n in stale)}")
         return 1
     print(f"all {len(chapters)} chapter(s) up to date")
     return 0

@@ -200,6 +200,21 @@ class TrialCourse:
             sub = gb.find_submission(self.assignment, student)
             return sub.score, sub.max_score
 
+    def validate(self, name, nb):
+        """What nbgrader's validate (the Validate button) says of nb, run beside the release's files:
+        ("failed" or "passed", [grade_id of each failing tests cell])."""
+        from nbgrader.validator import Validator
+
+        folder = self.root / "validate" / name
+        shutil.copytree(self.release_dir, folder, dirs_exist_ok=True)
+        path = folder / f"{self.assignment}.ipynb"
+        nbformat.write(nb, path)
+        with quiet_gradebook():
+            results = Validator(config=self.api.config).validate(str(path))
+        ids = {c.source.strip(): nbgrader_meta(c)["grade_id"] for c in nb.cells if is_grade(c)}
+        failed = [ids.get(cell["source"], cell["source"][:40]) for cell in results.get("failed", [])]
+        return ("failed" if failed or set(results) - {"failed"} else "passed"), failed
+
     def feedback(self, student):
         """The HTML feedback of an autograded student."""
         with quiet_gradebook():

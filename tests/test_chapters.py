@@ -8,6 +8,7 @@ Run with the project's .venv/bin first on PATH (nbgrader calls `alembic` by name
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -53,10 +54,8 @@ def _hidden_blocks(nb):
 # --------------------------------------------------------------------------- a. no drift
 
 
-def test_notebook_matches_a_fresh_build(chapter):
-    source = build_chapters.SOURCES / f"{chapter.name}.cells"
-    assert source.exists(), f"{chapter.name} has no source {source.relative_to(ROOT)}"
-    problems = build_chapters.check_chapter(build_chapters.Chapter(chapter.name, source))
+def test_notebook_and_text_source_match_a_fresh_build(chapter):
+    problems = build_chapters.check_chapter(build_chapters.Chapter(chapter.name))
     assert not problems, (
         f"{chapter.name} differs from what its source and the reference make now "
         f"(rebuild: python -m autograder.build_chapters {chapter.name[:2]}):\n  " + "\n  ".join(problems)
@@ -66,59 +65,25 @@ def test_notebook_matches_a_fresh_build(chapter):
 # --------------------------------------------------------------------------- b. nbgrader metadata
 
 
-def test_nbgrader_metadata_is_valid(chapter, source_nb):
+def test_nbgrader_metadata_is_valid_and_every_piece_is_graded(source_nb):
     from nbgrader.nbgraderformat import MetadataValidator
 
     MetadataValidator().validate_nb(source_nb)  # schema 3, grade ids present and unique, points on grade cells
     ids = [grading.nbgrader_meta(c)["grade_id"] for c in source_nb.cells if grading.nbgrader_meta(c)]
     assert len(ids) == len(set(ids)), f"duplicate grade ids: {ids}"
-    problems = []
-    for index, cell in enumerate(source_nb.cells):
-        meta = grading.nbgrader_meta(cell)
-        where = f"cell {index} ({meta.get('grade_id', cell.cell_type)})"
-        text = cell.source
-        if meta and set(meta) - {"schema_version", "grade", "solution", "locked", "grade_id", "points"}:
-            problems.append(f"{where}: unexpected nbgrader keys {sorted(meta)}")
-        if meta.get("solution"):
-            if cell.cell_type != "code" or meta.get("grade") or meta.get("locked"):
-                problems.append(f"{where}: a solution cell is an unlocked, ungraded code cell")
-            if text.count("### BEGIN SOLUTION") < 1 or \
-                    text.count("### BEGIN SOLUTION") != text.count("### END SOLUTION"):
-                problems.append(f"{where}: solution cell without matching BEGIN/END SOLUTION markers")
-        elif "BEGIN SOLUTION" in text or "END SOLUTION" in text:
-            problems.append(f"{where}: solution markers outside a solution cell")
-        if meta.get("grade"):
-            if not (meta.get("locked") and meta.get("points", 0) > 0):
-                problems.append(f"{where}: a grade cell is locked and has points > 0")
-            blocks = grading.regions(text, grading.BEGIN_HIDDEN, grading.END_HIDDEN)
-            if text.count("### BEGIN HIDDEN TESTS") != 1 or len(blocks) != 1:
-                problems.append(f"{where}: a grade cell holds exactly one BEGIN/END HIDDEN TESTS block")
-            else:
-                lines = [ln.strip() for ln in blocks[0].split("\n") if ln.strip()]
-                calls = [ln for ln in lines if re.fullmatch(r"check_\w+\(.*\)", ln)]
-                imports = [ln for ln in lines if re.fullmatch(r"from autograder\.checks import check_\w+", ln)]
-                if len(lines) != 2 or len(calls) != 1 or len(imports) != 1 or \
-                        imports[0].split()[-1] != calls[0].split("(")[0]:
-                    problems.append(f"{where}: the hidden block is one import and a single check call: {lines}")
-            outside = grading.outside_regions(text, grading.BEGIN_HIDDEN, grading.END_HIDDEN)
-            if any(ln.strip() and not ln.strip().startswith("#") for ln in outside):
-                problems.append(f"{where}: code outside the hidden block would be shown to learners")
-        elif "BEGIN HIDDEN TESTS" in text or "END HIDDEN TESTS" in text:
-            problems.append(f"{where}: hidden-test markers outside a grade cell")
-        if cell.cell_type == "code" and meta and not meta.get("solution") and not meta.get("locked"):
-            problems.append(f"{where}: given and visible-test cells are locked")
-        if cell.cell_type == "code" and MICROGPT_IMPORT.search(text):
-            problems.append(f"{where}: imports microgpt (give code with a `given` cell instead)")
-    assert not problems, "\n".join(problems)
-
     graded_pieces = grading.pieces(source_nb)
-    assert graded_pieces, "a chapter has at least one graded piece"
-    for piece, grade_ids in graded_pieces:
-        assert grade_ids, f"solution {piece!r} has no hidden cell after it"
+    assert graded_pieces and all(grade_ids for _, grade_ids in graded_pieces), graded_pieces
     total = sum(grading.points(source_nb).values())
-    first = source_nb.cells[0]
-    assert first.cell_type == "markdown" and re.search(rf"(?<![\d.]){total:g} points?\b", first.source), \
+    assert re.search(rf"(?<![\d.]){total:g} points?\b", source_nb.cells[0].source), \
         f"the first Markdown cell states the chapter's {total:g} points"
+
+
+def test_notebook_opens_clean_and_fits_a_laptop_screen(source_nb):
+    # Jupyter marks a notebook modified on opening when language_info lacks the kernel's version
+    assert source_nb.metadata.language_info.get("version"), "language_info has no version"
+    long_lines = [line for cell in source_nb.cells if cell.cell_type == "code" for line in cell.source.split("\n")
+                  if len(line) > build_chapters.MAX_LINE]
+    assert not long_lines, f"{len(long_lines)} code lines over {build_chapters.MAX_LINE} characters: {long_lines[:3]}"
 
 
 # --------------------------------------------------------------------------- c. nbval
@@ -177,10 +142,9 @@ def test_release_holds_no_answers_and_no_hidden_tests(graded):
             assert name not in text, f"the release mentions {name} (hidden test of {grade_id})"
     assert not MICROGPT_IMPORT.search(sources), "the release imports microgpt"
 
-    # files: the notebook and the learners' helpers, nothing compiled or private
-    notebook = f"{graded.assignment}.ipynb"
-    assert notebook in graded.release_files and "course_tools.py" in graded.release_files, graded.release_files
-    assert not [f for f in graded.release_files if f.endswith(".pyc") or "checkpoint" in f], graded.release_files
+    # files: the notebook and what the chapter ships (helpers, data), nothing compiled or private
+    shipped = build_chapters.shipped_files(source)
+    assert sorted(graded.release_files) == sorted([f"{graded.assignment}.ipynb", *shipped]), graded.release_files
     tools = (graded.course.release_dir / "course_tools.py").read_text(encoding="utf-8")
     assert not re.search(r"^\s*(from|import)\s+(microgpt|autograder)\b", tools, re.MULTILINE), \
         "course_tools.py imports the reference or the checks"
@@ -221,58 +185,94 @@ def test_feedback_hides_the_hidden_tests(graded):
     assert "HIDDEN TESTS" not in html and "autograder.checks" not in html
 
 
+# --------------------------------------------------------------------------- h. validate tells the truth
+
+
+def test_validate_fails_on_the_release_and_on_a_wrong_piece_and_passes_correct_work(graded):
+    course, pieces = graded.course, graded.pieces
+    state, failed = course.validate("release", graded.release_nb)
+    assert state == "failed" and failed == [ids[0] for _, ids in pieces], \
+        f"validate on the untouched release: {state}, failing {failed}; every piece's tests should fail"
+    piece, grade_ids = pieces[-1]
+    state, failed = course.validate("wrong", grading.submission(graded.source_nb, graded.release_nb, {piece}))
+    assert (state, failed) == ("failed", grade_ids), f"validate with {piece} left undone: {state}, failing {failed}"
+    state, failed = course.validate("correct", grading.submission(graded.source_nb, graded.release_nb))
+    assert (state, failed) == ("passed", []), f"validate on correct work: {state}, failing {failed}"
+
+
+# --------------------------------------------------------------------------- i. a release runs on its own
+
+
+def test_a_released_chapter_runs_alone_in_any_folder(graded, tmp_path):
+    """The release folder, copied alone elsewhere with correct work filled in, runs without error."""
+    folder = tmp_path / "somewhere else" / graded.assignment
+    shutil.copytree(graded.course.release_dir, folder)
+    nb = grading.submission(graded.source_nb, graded.release_nb)
+    env = {k: v for k, v in os.environ.items() if k not in ("MICROGPT_DATA", "NBGRADER_EXECUTION")}
+    env.update(HOME=str(tmp_path), PYTHONDONTWRITEBYTECODE="1")
+    started = time.perf_counter()
+    build_chapters.execute_notebook(nb, folder, env=env)
+    print(f"\n{graded.assignment}: the release ran alone in {time.perf_counter() - started:.1f} s")
+
+
 # --------------------------------------------------------------------------- the builder itself
 
-GOOD_SOLUTION = """#%% solution id=double
+SOLUTION = """# %% nbgrader={"grade": false, "grade_id": "double", "locked": false, "schema_version": 3, "solution": true}
 def double(x):
     \"\"\"2 * x.\"\"\"
     ### BEGIN SOLUTION
     return 2 * x
     ### END SOLUTION
 """
-GOOD_HIDDEN = """#%% hidden id=double_tests points=1
-# Hidden tests check double when your work is graded.
+TESTS = """# %% nbgrader={"grade": true, "grade_id": "double_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+assert double(2) == 4
 ### BEGIN HIDDEN TESTS
 from autograder.checks import check_double
 check_double(double)
 ### END HIDDEN TESTS
 """
-GOOD = "#%% markdown\n# Title, 1 point\n" + GOOD_SOLUTION + GOOD_HIDDEN
+GOOD = "# %% [markdown]\n# Title, 1 point\n\n" + SOLUTION + "\n" + TESTS
+
+
+def _source(tmp_path, text, name="09_try"):
+    path = tmp_path / name / f"{name}.py"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return build_chapters.Chapter(name, path, tmp_path / "chapters" / name)
 
 
 @pytest.mark.parametrize("text, line, message", [
-    ("#%% markdwn\nhi\n", 1, "unknown cell kind"),
-    ("stray text\n" + GOOD, 1, "before the first"),
-    (GOOD.replace("solution id=double", "solution"), 3, "needs id="),
-    (GOOD.replace("points=1", "points=0"), 9, "points must be a positive number"),
-    (GOOD.replace("# Title", "# Title ### BEGIN SOLUTION"), 1, "solution markers outside a solution cell"),
-    (GOOD.replace("    ### END SOLUTION\n", ""), 3, "not closed"),
-    (GOOD.replace("check_double(double)\n", "check_double(double)\nprint(1)\n"), 11, "exactly"),
-    (GOOD.replace("# Hidden tests", "x = 1  # Hidden tests"), 10, "only comments"),
-    ("#%% markdown\n# 1 point\n#%% code\nimport microgpt\n" + GOOD_SOLUTION + GOOD_HIDDEN, 4, "never import microgpt"),
-    (GOOD + GOOD_SOLUTION + GOOD_HIDDEN, 15, "already used"),
+    ("x = 1\n" + GOOD, 1, "every cell starts with a `# %%` line"),
+    ("# %%\nx = 1\n" + GOOD, 1, "the first cell is Markdown"),
+    (GOOD.replace('"points": 1', '"points": 0'), 11, "points must be a positive number"),
+    (GOOD.replace('"grade_id": "double"', '"grade_id": "dou ble"'), 4, "may only use letters"),
+    (GOOD.replace('"locked": true', '"locked": false'), 11, "this is none of them"),
+    (GOOD.replace("# Title", "# Title ### BEGIN SOLUTION"), 1, "solution markers outside an exercise cell"),
+    (GOOD.replace("    ### END SOLUTION\n", ""), 4, "not closed"),
+    (GOOD.replace("check_double(double)\n", "check_double(double)\nprint(1)\n"), 13, "exactly"),
+    (GOOD.replace("### END HIDDEN TESTS\n", "### END HIDDEN TESTS\nprint(1)\n"), 16, "closes the tests cell"),
+    (GOOD.replace("assert double(2) == 4", "import autograder"), 11, "only the hidden block may use autograder"),
+    (GOOD.replace("    return 2 * x\n", "    import microgpt\n"), 8, "never import microgpt"),
+    (GOOD.replace("    return 2 * x\n", "    return open('../data/x')\n"), 8, "a path out of the chapter folder"),
+    (GOOD.replace("    return 2 * x\n", "    return " + "x + " * 30 + "x\n"), 8, "a line of 132 characters"),
+    (GOOD + "\n" + SOLUTION + "\n" + TESTS, 18, "already used"),
     (GOOD.replace("1 point", "one point"), 1, "must state the total, 1 points"),
-    ("#%% markdown\n# 1 point\n" + GOOD_SOLUTION, 3, "has no hidden cell"),
-    ("#%% markdown\n# 1 point\n" + GOOD_HIDDEN + GOOD_SOLUTION, 3, "there is none"),
-    ("#%% markdown\n# 1 point\n#%% given microgpt.nn:linear\nx = 1\n" + GOOD_SOLUTION + GOOD_HIDDEN, 3,
-     "has no body"),
-    ("#%% markdown\n# 1 point\n#%% code\ndef f(:\n" + GOOD_SOLUTION + GOOD_HIDDEN, 4, "does not parse"),
-    (GOOD.replace("    return 2 * x\n", "    return (2 *\n"), 7, "does not parse"),
+    ("# %% [markdown]\n# 1 point\n\n" + SOLUTION, 4, "has no tests cell"),
+    ("# %% [markdown]\n# 1 point\n\n" + TESTS + "\n" + SOLUTION, 4, "there is none"),
+    (GOOD.replace("assert double(2) == 4", "def f(:"), 12, "does not parse"),
+    (GOOD.replace("    return 2 * x\n", "    return (2 *\n"), 8, "does not parse"),
 ])
 def test_malformed_sources_are_rejected_with_file_and_line(tmp_path, text, line, message):
-    path = tmp_path / "09_broken.cells"
-    path.write_text(text, encoding="utf-8")
+    chapter = _source(tmp_path, text)
     with pytest.raises(build_chapters.BuildError) as error:
-        build_chapters.build_notebook(build_chapters.Chapter("09_broken", path))
-    assert str(error.value).startswith(f"{path}:{line}:"), str(error.value)
+        build_chapters.build_notebook(chapter)
+    assert str(error.value).startswith(f"{build_chapters._rel(chapter.source)}:{line}:"), str(error.value)
     assert message in str(error.value)
 
 
 def _given(tmp_path, spec):
-    path = tmp_path / "09_given.cells"
-    path.write_text(f"#%% markdown\n# 1 point\n#%% given {spec}\n" + GOOD_SOLUTION + GOOD_HIDDEN, encoding="utf-8")
-    nb = build_chapters.build_notebook(build_chapters.Chapter("09_given", path))
-    return nb.cells[1]
+    chapter = _source(tmp_path, f"# %% [markdown]\n# 1 point\n\n# %% given=\"{spec}\"\n\n" + SOLUTION + "\n" + TESTS)
+    return build_chapters.build_notebook(chapter).cells[1]
 
 
 def test_given_code_is_the_reference_source_with_its_stdlib_imports(tmp_path):
@@ -287,6 +287,7 @@ def test_given_code_is_the_reference_source_with_its_stdlib_imports(tmp_path):
     assert "microgpt" not in cell.source and "from ." not in cell.source
     assert cell.metadata["nbgrader"] == {"grade": False, "grade_id": "given_DataError", "locked": True,
                                          "schema_version": 3, "solution": False}
+    assert f'NAMES_SHA256 = "{data.NAMES_SHA256}"' in _given(tmp_path, "microgpt.data:NAMES_SHA256").source
 
     members = _given(tmp_path, "microgpt.autograd:Value(__slots__,__init__,__neg__)").source
     assert "def __init__" in members and "def __neg__" in members and "__slots__" in members
@@ -302,9 +303,41 @@ def test_given_code_is_the_reference_source_with_its_stdlib_imports(tmp_path):
         _given(tmp_path, "microgpt.autograd:Value(nope)")
 
 
-def test_build_is_deterministic_and_unknown_chapters_exit_2(capsys):
+def test_build_is_deterministic_and_canonical_and_unknown_chapters_exit_2(capsys):
     chapter = build_chapters.discover_chapters()[0]
-    first = build_chapters.notebook_text(build_chapters.build_notebook(chapter))
-    assert first == build_chapters.notebook_text(build_chapters.build_notebook(chapter))
+    first = build_chapters.build_notebook(chapter)
+    assert build_chapters.notebook_text(first) == build_chapters.notebook_text(build_chapters.build_notebook(chapter))
+    assert build_chapters.source_text(first) == chapter.source.read_text(encoding="utf-8")
     assert build_chapters.main(["99"]) == 2
     assert "unknown chapter '99'" in capsys.readouterr().err
+
+
+def test_an_instructors_edit_in_jupyterlab_round_trips_through_the_text_source(tmp_path):
+    """Open a chapter through jupytext's contents manager (what JupyterLab uses), edit a Markdown cell
+    and a tests cell's points as nbgrader's toolbar would, save: the text source follows, and the
+    builder accepts the edit and keeps it."""
+    from jupyter_server.services.contents.largefilemanager import LargeFileManager
+    from jupytext import build_sync_jupytext_contents_manager_class
+
+    name = "03_components"
+    shutil.copy(ROOT / "jupytext.toml", tmp_path / "jupytext.toml")
+    shutil.copytree(ROOT / "chapters" / name, tmp_path / "chapters" / name)
+    shutil.copytree(build_chapters.SOURCES / name, tmp_path / "autograder" / "chapter_sources" / name)
+    contents = build_sync_jupytext_contents_manager_class(LargeFileManager)(root_dir=str(tmp_path))
+    model = contents.get(f"chapters/{name}/{name}.ipynb")
+    nb = model["content"]
+    nb.cells[1].source += "\n\nA sentence the instructor added."
+    tests = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade"))
+    tests.metadata["nbgrader"]["points"] += 1
+    total = sum(c.metadata["nbgrader"]["points"] for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade"))
+    nb.cells[0].source = re.sub(r"\b\d+ points in total", f"{total} points in total", nb.cells[0].source)
+    contents.save(model, f"chapters/{name}/{name}.ipynb")
+
+    source = tmp_path / "autograder" / "chapter_sources" / name / f"{name}.py"
+    assert "A sentence the instructor added." in source.read_text(encoding="utf-8")
+    chapter = build_chapters.Chapter(name, source, tmp_path / "chapters" / name)
+    built = build_chapters.build_notebook(chapter)
+    assert "A sentence the instructor added." in built.cells[1].source
+    rebuilt_tests = next(c for c in built.cells if c.id == tests.metadata["nbgrader"]["grade_id"])
+    assert rebuilt_tests.metadata["nbgrader"]["points"] == tests.metadata["nbgrader"]["points"]
+    assert contents.get(f"chapters/{name}/{name}.ipynb")["content"].cells[1].source == nb.cells[1].source

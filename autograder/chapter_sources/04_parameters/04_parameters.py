@@ -1,0 +1,656 @@
+# %% [markdown]
+# # Chapter 4 · The model's parameters: shapes, initialisation and counting
+#
+# Chapter 3 built the operations a GPT computes with. They all multiply by numbers that nobody has written down yet:
+# the model's **parameters**. This chapter decides how many there are, how they are arranged and named, and what
+# they are before any training — and shows that those choices matter more than they might seem.
+#
+# **Goals.** By the end of this chapter you will
+#
+# - say what a *parameter* is, and what distinguishes it from everything else in a neural network;
+# - name every weight matrix of our GPT, give its shape and say what job it does;
+# - count the parameters of a model from its configuration alone, and predict how the count grows;
+# - create the weights the way the original microgpt does — small Gaussian numbers, drawn in a fixed order — and
+#   explain why they must be random and why they must be small;
+# - collect every weight into one flat list, ready for the optimizer.
+#
+# **Time:** about 45 minutes.
+#
+# **Graded exercises: 5 points in total.**
+#
+# | Exercise | What it does | Points |
+# |---|---|---|
+# | `param_shapes(config)` | the name and shape of every weight matrix, in a fixed order | 2 |
+# | `init_params(config, rng, std=0.08)` | the state dict: every matrix filled with Gaussian random `Value`s | 2 |
+# | `parameters(state_dict)` | every weight of the state dict in one flat list | 1 |
+#
+# **How to work through this notebook.** Run the cells from top to bottom. Each exercise is a function whose body
+# says `# YOUR CODE HERE` and `raise NotImplementedError()`: replace those two lines with your code. The cell right
+# after it runs visible tests that print what your function returned next to what was expected; run it as often as
+# you like. The cell after that holds hidden tests, which check your function on more inputs when your work is
+# graded; in your copy it does nothing. Read-only cells, such as the code given to you from the course's reference
+# solution, are there to be read and run, not changed: they are restored to their original when your work is graded.
+
+# %% [markdown]
+# ## 0 · Where we are
+#
+# In chapter 1 you built `Value`, a number that remembers how it was computed so that `backward()` can find
+# derivatives. Chapter 2 turned names into token ids: 26 letters plus one special token, BOS, so the vocabulary has
+# **27** tokens. Chapter 3 gave us three building blocks — `linear`, `softmax` and `rmsnorm` — that take lists of
+# `Value`s to lists of `Value`s.
+#
+# Two things are still missing before we can assemble a GPT in chapter 5: the **numbers** the building blocks multiply
+# by, and a **description of the model's size**. This chapter provides both.
+#
+# Below are the pieces you need from earlier chapters. `Value` is the reference version of your chapter 1 class.
+# `GPTConfig` is new: it is a small record of the model's hyperparameters.
+
+# %% given="microgpt.autograd:Value microgpt.model:GPTConfig"
+
+# %%
+import math
+import random
+
+import matplotlib.pyplot as plt
+
+# %% [markdown]
+# ## 1 · What is a parameter?
+#
+# A neural network is a fixed recipe of arithmetic with **blanks** in it. The recipe — "look up a row, add, normalise,
+# multiply by a matrix, take a softmax…" — is the code you write, and it never changes. The blanks are the numbers
+# the recipe multiplies by: those are the **parameters** (or *weights*; we use the two words interchangeably).
+#
+# Training never touches the code. It only changes the parameters: it runs the recipe on a name, measures how wrong
+# the prediction was, asks `backward()` for the derivative of that error with respect to every parameter, and nudges
+# each one a little downhill. Everything our GPT will ever "know" about names — that `q` is almost always followed by
+# `u`, that names often end in `a` — will be stored in these numbers and nowhere else.
+#
+# That is why every parameter is a `Value`: the gradient of the loss has to flow back to it.
+#
+# ### The configuration
+#
+# How many blanks there are, and how they are arranged, is decided by a handful of **hyperparameters** — numbers we
+# choose before training and never learn. `GPTConfig` holds them:
+#
+# | field | symbol | default | meaning |
+# |---|---|---|---|
+# | `vocab_size` | $V$ | (required) | number of distinct tokens: 27 for our names |
+# | `n_embd` | $C$ | 16 | width of the vector that represents each token inside the model ("channels") |
+# | `n_head` | $H$ | 4 | number of attention heads (chapter 5); must divide `n_embd` |
+# | `n_layer` | $L$ | 1 | number of transformer blocks stacked on top of each other |
+# | `block_size` | $T$ | 16 | the longest sequence the model can read (its *context length*) |
+#
+# The defaults are the original microgpt's. They describe a very small model, which is exactly what we want: pure
+# Python is slow, and small numbers let us look at every weight.
+
+# %%
+config = GPTConfig(vocab_size=27)
+print(config)
+print("head_dim =", config.head_dim, "(n_embd / n_head: the width of one attention head)")
+
+# %% [markdown]
+# `GPTConfig` checks its fields when it is created, so an impossible model fails immediately rather than deep inside
+# a computation:
+
+# %%
+try:
+    GPTConfig(vocab_size=27, n_embd=16, n_head=5)
+except ValueError as error:
+    print("ValueError:", error)
+
+
+# %% [markdown]
+# ## 2 · The state dict: every matrix, its shape and its job
+#
+# Our model keeps its parameters in a **state dict**: a Python `dict` that maps a name to a matrix. A matrix is a list
+# of rows, and each row is a list of `Value`s — the same convention as `linear(x, w)` from chapter 3, where `w` has one
+# row per *output*. So a matrix that turns a $C$-vector into a $V$-vector has shape $V \times C$
+# (`rows x cols` = `n_out x n_in`).
+#
+# Here is every matrix, in the order we will create them. You will meet each of them at work in chapter 5; for now,
+# what matters is what goes in, what comes out, and therefore the shape.
+#
+# **Embeddings — turning ids into vectors.**
+#
+# - `wte`, the **token embedding** table, $V \times C$. Row $i$ is the learned vector for token $i$. The model reads a
+#   token by *looking up* its row — no multiplication needed. (Multiplying by a one-hot vector, all zeros except a 1
+#   at position $i$, would pick out the same $C$ numbers; looking them up is the same thing, only faster.)
+# - `wpe`, the **position embedding** table, $T \times C$. Row $t$ is a learned vector meaning "I am at position $t$".
+#   Attention on its own does not know the order of tokens; adding this vector tells it. It has `block_size` rows
+#   because those are the only positions the model will ever see — that is exactly what the context length means.
+#
+# **One transformer block (per layer $\ell$; names start with `layer{ℓ}.`).**
+#
+# - `attn_wq`, `attn_wk`, `attn_wv`, each $C \times C$: they turn the current token's vector into a **query** ("what am
+#   I looking for?"), a **key** ("what do I contain?") and a **value** ("what do I pass on if someone attends to me?").
+# - `attn_wo`, $C \times C$: the **output projection**, which mixes what the attention heads found back into the
+#   model's $C$ channels.
+# - `mlp_fc1`, $4C \times C$: the first layer of the small feed-forward network (the **MLP**), which *expands* each
+#   vector to four times its width…
+# - `mlp_fc2`, $C \times 4C$: …and the second, which projects it back down to $C$.
+#
+# **The output.**
+#
+# - `lm_head`, $V \times C$: turns the final $C$-vector into $V$ **logits**, one score per possible next token
+#   ("lm" stands for *language model*). It has the same shape as `wte`, but it is a separate matrix with its own
+#   job: `wte` maps ids to vectors, `lm_head` maps vectors to scores over ids.
+#
+# The order in which the names appear matters (section 3 explains why), so we fix it:
+#
+# 1. `wte`, `wpe`, `lm_head`;
+# 2. then, for each layer $\ell = 0, 1, \dots, L-1$: `layer{ℓ}.attn_wq`, `layer{ℓ}.attn_wk`, `layer{ℓ}.attn_wv`,
+#    `layer{ℓ}.attn_wo`, `layer{ℓ}.mlp_fc1`, `layer{ℓ}.mlp_fc2`.
+#
+# Python dictionaries remember the order in which keys were inserted, so a dict built in this order *is* this order.
+#
+# ### Counting them
+#
+# Adding up rows × columns gives the number of parameters $P$ directly from the configuration:
+#
+# $$
+# P \;=\; \underbrace{VC}_{\texttt{wte}} + \underbrace{TC}_{\texttt{wpe}} + \underbrace{VC}_{\texttt{lm\_head}}
+# \;+\; L\,\big(\underbrace{4C^2}_{\text{attention}} + \underbrace{4C\cdot C + C\cdot 4C}_{\text{MLP}}\big)
+# \;=\; 2VC + TC + 12\,L\,C^2 .
+# $$
+#
+# **Worked example** with the defaults ($V=27$, $C=16$, $T=16$, $L=1$):
+#
+# - `wte` and `lm_head`: $27 \times 16 = 432$ each, so $864$;
+# - `wpe`: $16 \times 16 = 256$;
+# - attention: $4 \times 16 \times 16 = 1{,}024$;
+# - MLP: $64 \times 16 + 16 \times 64 = 2{,}048$;
+# - total: $864 + 256 + 1{,}024 + 2{,}048 = \mathbf{4{,}192}$ parameters.
+#
+# Notice that the MLP alone holds half the model, twice as much as attention.
+#
+# ### Exercise 1: `param_shapes` (2 points)
+#
+# Write `param_shapes(config)`: it returns a dict mapping each matrix name to its `(rows, cols)` tuple, with the names
+# inserted in the order above. It only describes the model; it creates no `Value`s.
+#
+# A useful shortcut: call `config.n_embd` $C$ once at the top. Build names like `layer0.attn_wq` with an f-string,
+# `f"layer{layer}.attn_wq"`.
+
+# %% nbgrader={"grade": false, "grade_id": "param_shapes", "locked": false, "schema_version": 3, "solution": true}
+def param_shapes(config):
+    """The name and shape of every weight matrix of the model, in initialisation order.
+
+    Input:
+        config: a GPTConfig with vocab_size V, n_embd C, block_size T and n_layer L.
+
+    Returns:
+        a dict {name: (rows, cols)} whose keys are inserted in exactly this order:
+            "wte": (V, C), "wpe": (T, C), "lm_head": (V, C),
+            then for each layer l = 0, 1, ..., L-1:
+            f"layer{l}.attn_wq": (C, C), f"layer{l}.attn_wk": (C, C),
+            f"layer{l}.attn_wv": (C, C), f"layer{l}.attn_wo": (C, C),
+            f"layer{l}.mlp_fc1": (4*C, C), f"layer{l}.mlp_fc2": (C, 4*C).
+        Shapes are tuples of two ints. The dict has 3 + 6*L entries.
+
+    Example:
+        >>> param_shapes(GPTConfig(vocab_size=27))
+        {'wte': (27, 16), 'wpe': (16, 16), 'lm_head': (27, 16),
+         'layer0.attn_wq': (16, 16), 'layer0.attn_wk': (16, 16), 'layer0.attn_wv': (16, 16),
+         'layer0.attn_wo': (16, 16), 'layer0.mlp_fc1': (64, 16), 'layer0.mlp_fc2': (16, 64)}
+    """
+    ### BEGIN SOLUTION
+    c = config.n_embd
+    shapes = {
+        "wte": (config.vocab_size, c),
+        "wpe": (config.block_size, c),
+        "lm_head": (config.vocab_size, c),
+    }
+    for layer in range(config.n_layer):
+        for name in ("attn_wq", "attn_wk", "attn_wv", "attn_wo"):
+            shapes[f"layer{layer}.{name}"] = (c, c)
+        shapes[f"layer{layer}.mlp_fc1"] = (4 * c, c)
+        shapes[f"layer{layer}.mlp_fc2"] = (c, 4 * c)
+    return shapes
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "param_shapes_tests", "locked": true, "schema_version": 3, "solution": false, "points": 2}
+from course_tools import expect_equal
+
+shapes = param_shapes(GPTConfig(vocab_size=27))
+expect_equal("names, in order (defaults)", list(shapes),
+             ["wte", "wpe", "lm_head", "layer0.attn_wq", "layer0.attn_wk", "layer0.attn_wv",
+              "layer0.attn_wo", "layer0.mlp_fc1", "layer0.mlp_fc2"])
+expect_equal("shapes (defaults)", [list(shape) for shape in shapes.values()],
+             [[27, 16], [16, 16], [27, 16], [16, 16], [16, 16], [16, 16], [16, 16], [64, 16], [16, 64]])
+expect_equal("total parameters (defaults)", sum(rows * cols for rows, cols in shapes.values()), 4192)
+
+two_layers = param_shapes(GPTConfig(vocab_size=5, n_embd=8, n_head=2, n_layer=2, block_size=3))
+expect_equal("names, in order (2 layers)", list(two_layers),
+             ["wte", "wpe", "lm_head",
+              "layer0.attn_wq", "layer0.attn_wk", "layer0.attn_wv", "layer0.attn_wo",
+              "layer0.mlp_fc1", "layer0.mlp_fc2",
+              "layer1.attn_wq", "layer1.attn_wk", "layer1.attn_wv", "layer1.attn_wo",
+              "layer1.mlp_fc1", "layer1.mlp_fc2"])
+expect_equal("shapes (V=5, C=8, T=3, 2 layers)", [list(shape) for shape in two_layers.values()],
+             [[5, 8], [3, 8], [5, 8]] + 2 * [[8, 8], [8, 8], [8, 8], [8, 8], [32, 8], [8, 32]])
+
+### BEGIN HIDDEN TESTS
+from autograder.checks import check_param_shapes
+check_param_shapes(param_shapes)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Where the parameters live
+#
+# With `param_shapes` working we can tabulate the model by component. The table below is computed from *your*
+# function, so it doubles as a check of the worked example.
+
+# %%
+def count_by_component(config):
+    """Parameters per component: embeddings, attention, MLP (all layers together) and output head."""
+    counts = {"wte (token embedding)": 0, "wpe (position embedding)": 0,
+              "attention (wq, wk, wv, wo)": 0, "MLP (fc1, fc2)": 0, "lm_head (output)": 0}
+    for name, (rows, cols) in param_shapes(config).items():
+        if name == "wte":
+            counts["wte (token embedding)"] += rows * cols
+        elif name == "wpe":
+            counts["wpe (position embedding)"] += rows * cols
+        elif name == "lm_head":
+            counts["lm_head (output)"] += rows * cols
+        elif ".attn_" in name:
+            counts["attention (wq, wk, wv, wo)"] += rows * cols
+        else:
+            counts["MLP (fc1, fc2)"] += rows * cols
+    return counts
+
+
+counts = count_by_component(config)
+total = sum(counts.values())
+print(f"{'component':<28}{'parameters':>12}{'share':>8}")
+for component, count in counts.items():
+    print(f"{component:<28}{count:>12,}{count / total:>8.1%}")
+print(f"{'total':<28}{total:>12,}{1:>8.0%}")
+
+# %%
+fig, ax = plt.subplots(figsize=(7, 3))
+names = list(counts)
+ax.barh(names, [counts[n] for n in names], color=["#4c72b0", "#4c72b0", "#dd8452", "#55a868", "#4c72b0"])
+for i, n in enumerate(names):
+    ax.text(counts[n] + 20, i, f"{counts[n]:,}", va="center")
+ax.invert_yaxis()
+ax.set_xlim(0, 2500)
+ax.set_xlabel("number of parameters")
+ax.set_title(f"Where the {total:,} parameters of the default model live")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ### How the count grows
+#
+# The formula $P = 2VC + TC + 12LC^2$ tells us how the model grows when we make it bigger:
+#
+# - more **layers** add $12C^2$ each: the count grows *linearly* in $L$;
+# - a wider **embedding** grows the blocks *quadratically*: doubling $C$ roughly quadruples the $12LC^2$ term, while
+#   the embeddings and the head only double.
+#
+# So for small $C$ the embedding tables are a sizeable share of the model, but as the width grows the transformer
+# blocks take over. At real scale the blocks dominate: GPT-2 small ($C=768$, $L=12$) has about
+# $12 \times 12 \times 768^2 \approx 85$ million parameters in its blocks, out of 124 million in all — most of the rest is its
+# embedding table for 50,257 tokens (GPT-2 reuses that table as its output head, a trick called *weight tying*; we
+# keep `lm_head` separate, like the original microgpt).
+
+# %%
+widths, depths = [8, 16, 32, 64, 128], [1, 2, 4]
+table = {(c, l): sum(r * k for r, k in param_shapes(GPTConfig(vocab_size=27, n_embd=c, n_layer=l)).values())
+         for c in widths for l in depths}
+
+print("parameters for vocab_size=27, block_size=16")
+print(f"{'n_embd':>8}" + "".join(f"{'n_layer=' + str(l):>14}" for l in depths) + f"{'blocks share (L=1)':>20}")
+for c in widths:
+    blocks = 12 * c * c
+    print(f"{c:>8}" + "".join(f"{table[c, l]:>14,}" for l in depths) + f"{blocks / table[c, 1]:>20.0%}")
+
+fig, ax = plt.subplots(figsize=(6, 3.5))
+for l in depths:
+    ax.plot(widths, [table[c, l] for c in widths], marker="o", label=f"n_layer = {l}")
+ax.set_xscale("log", base=2)
+ax.set_yscale("log")
+ax.set_xticks(widths, [str(c) for c in widths])
+ax.set_xlabel("n_embd (C)")
+ax.set_ylabel("parameters")
+ax.set_title("Parameter count: linear in layers, quadratic in width")
+ax.legend()
+plt.tight_layout()
+plt.show()
+
+
+# %% [markdown]
+# On the log–log plot, a quantity proportional to $C^2$ is a straight line of slope 2. The curves bend up towards that
+# slope as $C$ grows: the $C^2$ term takes over from the $C$ terms of the embeddings.
+#
+# ## 3 · Filling the matrices: small random numbers
+#
+# Now we need actual numbers in the blanks. What should a parameter be *before* training?
+#
+# ### Why random: breaking the symmetry
+#
+# Suppose we set every weight to the same constant, say $0.5$. Then two rows of the same matrix — two "neurons" of
+# the same layer — compute exactly the same output for every input. They also receive exactly the same gradient,
+# because they are in exactly the same situation. After one training step they have changed by the same amount and
+# are *still* identical — and so on forever. The layer behaves as if it had a single neuron, copied many times.
+#
+# Random initial values **break the symmetry**: each neuron starts slightly different, gets a different gradient,
+# and is free to specialise. Let's watch it happen on a tiny network with two hidden neurons,
+# $h_i = \mathrm{relu}(w_{i0}x_0 + w_{i1}x_1)$ and output $y = u_0 h_0 + u_1 h_1$:
+
+# %%
+def tiny_net(w, u, x):
+    """Two hidden neurons h_i = relu(w[i] . x), then y = u[0] h[0] + u[1] h[1]."""
+    h = [(row[0] * x[0] + row[1] * x[1]).relu() for row in w]
+    return u[0] * h[0] + u[1] * h[1]
+
+
+def show_gradients(label, w, u):
+    x = [Value(1.0), Value(2.0)]
+    tiny_net(w, u, x).backward()
+    print(label)
+    for i, row in enumerate(w):
+        print(f"  neuron {i}: weights {[round(p.data, 4) for p in row]}, gradients {[round(p.grad, 4) for p in row]}")
+
+
+show_gradients("constant init (every weight 0.5):",
+               [[Value(0.5), Value(0.5)], [Value(0.5), Value(0.5)]], [Value(0.5), Value(0.5)])
+
+rng = random.Random(2)
+show_gradients("random init (Gaussian, std 0.5):",
+               [[Value(rng.gauss(0, 0.5)) for _ in range(2)] for _ in range(2)],
+               [Value(rng.gauss(0, 0.5)) for _ in range(2)])
+
+
+# %% [markdown]
+# With the constant start both neurons get the same gradient, so no amount of training can ever tell them apart.
+# With the random start they get different gradients and will learn different things.
+#
+# ### Why small
+#
+# Random, yes — but how large? The model's final step is `lm_head` applied to a vector whose entries are around 1 in
+# size (that is what `rmsnorm` arranges). Each logit is a sum of $C$ products $w_j x_j$; if the weights have standard
+# deviation $\sigma$, the logits have a standard deviation of roughly $\sigma\sqrt{C}$.
+#
+# - With $\sigma = 0.08$ and $C = 16$ that is about $0.3$: the logits are all close to each other, the softmax is
+#   close to uniform, and the untrained model says "I don't know": no letter gets more than a few percent, against
+#   $1/27 \approx 3.7\%$ for a perfectly even guess. Its loss starts near $\ln 27 \approx 3.30$, the honest value for knowing nothing.
+# - With $\sigma = 1$ the logits spread over several units, the softmax becomes sharp, and the untrained model is
+#   *confidently wrong*: it puts most of its probability on arbitrary letters. The loss starts far higher, and the
+#   first training steps are spent undoing that false confidence.
+#
+# The simulation below measures exactly this: for random unit-size inputs, the average probability of the most likely
+# token and the average cross-entropy of a random target.
+
+# %%
+def float_softmax(logits):
+    m = max(logits)
+    exps = [math.exp(z - m) for z in logits]
+    return [e / sum(exps) for e in exps]
+
+
+def untrained_head(std, trials=300, vocab=27, width=16, seed=1):
+    """Average top probability and loss of a random V x C head applied to random rms-1 inputs."""
+    rng = random.Random(seed)
+    top, loss = 0.0, 0.0
+    for _ in range(trials):
+        w = [[rng.gauss(0, std) for _ in range(width)] for _ in range(vocab)]
+        x = [rng.gauss(0, 1) for _ in range(width)]
+        probs = float_softmax([sum(w_j * x_j for w_j, x_j in zip(row, x)) for row in w])
+        top += max(probs) / trials
+        loss += -math.log(probs[rng.randrange(vocab)]) / trials
+    return top, loss
+
+
+print(f"uniform guess: top probability {1 / 27:.3f}, loss ln 27 = {math.log(27):.3f}")
+for std in (0.08, 0.3, 1.0):
+    top, loss = untrained_head(std)
+    print(f"std = {std:<4}: top probability {top:.3f}, loss {loss:.3f}")
+
+# %% [markdown]
+# The original microgpt draws every weight from a normal (Gaussian) distribution with mean 0 and standard deviation
+# $\sigma = 0.08$:
+#
+# $$
+# W_{ij} \sim \mathcal{N}(0,\ \sigma^2), \qquad \sigma = 0.08 .
+# $$
+#
+# There is nothing magic about $0.08$ — it is simply small enough for the reasons above and works well for this model.
+# (Larger models usually scale the standard deviation with the width, e.g. $1/\sqrt{C}$; the idea is the same.)
+#
+# ### Why the order of the draws matters
+#
+# A random number generator such as `random.Random(42)` produces a fixed, reproducible **stream** of numbers: create
+# it again with the same seed and you get exactly the same stream. So if we draw the weights in exactly the same
+# order as the original microgpt did, we get exactly the same model — and later in the course, after training, exactly
+# the same loss curve and the same generated names, down to the last digit. Draw them in any other order and you get
+# an equally good but *different* model, and nothing can be compared with the original run any more.
+#
+# The order is:
+#
+# 1. matrix by matrix, in the order of `param_shapes`;
+# 2. within a matrix, row by row (row 0 first);
+# 3. within a row, left to right;
+#
+# with one call `rng.gauss(0, std)` per weight. Two practical traps: use the generator you are given (`rng.gauss`, not
+# the module-level `random.gauss`, which uses Python's global generator), and use `gauss` itself (other functions
+# such as `normalvariate` produce a different stream from the same seed).
+#
+# **Worked example.** A tiny model with $V=2$, $C=2$, $T=2$, one head and one layer has 60 parameters. Drawing 60
+# numbers from `random.Random(7)` and dealing them out in the order above gives its state dict:
+
+# %%
+tiny = GPTConfig(vocab_size=2, n_embd=2, n_head=1, n_layer=1, block_size=2)
+rng = random.Random(7)
+draws = [rng.gauss(0, 0.08) for _ in range(60)]
+print("the first 8 draws:", [round(d, 4) for d in draws[:8]])
+print("so wte = [[draw 0, draw 1], [draw 2, draw 3]] =", [[round(d, 4) for d in draws[0:2]], [round(d, 4) for d in draws[2:4]]])
+print("and wpe = [[draw 4, draw 5], [draw 6, draw 7]] =", [[round(d, 4) for d in draws[4:6]], [round(d, 4) for d in draws[6:8]]])
+
+rng_again = random.Random(7)
+print("a fresh Random(7) gives the same first draw:", round(rng_again.gauss(0, 0.08), 4))
+
+
+# %% [markdown]
+# ### Exercise 2: `init_params` (2 points)
+#
+# Write `init_params(config, rng, std=0.08)`. It returns the **state dict**: for every `name, (rows, cols)` in
+# `param_shapes(config)` (use your function from exercise 1), a matrix of `rows` lists of `cols` fresh `Value`s, each
+# holding one draw `rng.gauss(0, std)`, drawn in the order described above. A nested list comprehension does it in
+# one line per matrix; in a comprehension `[[... for _ in range(cols)] for _ in range(rows)]` the inner loop runs
+# fastest, which is exactly "row by row, left to right".
+#
+# Every weight must be its own `Value` object — a row like `[v] * cols` would make all entries one shared object, and
+# training one would train them all.
+
+# %% nbgrader={"grade": false, "grade_id": "init_params", "locked": false, "schema_version": 3, "solution": true}
+def init_params(config, rng, std=0.08):
+    """Create the model's weights: a state dict of Gaussian random Value matrices.
+
+    Inputs:
+        config: a GPTConfig (it fixes the names and shapes, via param_shapes(config)).
+        rng:    a random.Random instance; every weight is one call rng.gauss(0, std).
+        std:    the standard deviation of the Gaussian (default 0.08).
+
+    Returns:
+        a dict {name: matrix} with the same keys, in the same order, as param_shapes(config).
+        Each matrix is a list of `rows` rows, each row a list of `cols` distinct Value objects
+        (grad 0). The draws go matrix by matrix in param_shapes order, row by row, left to right
+        within a row; no other calls are made on rng.
+
+    Example:
+        >>> state_dict = init_params(GPTConfig(vocab_size=27), random.Random(42))
+        >>> len(state_dict["wte"]), len(state_dict["wte"][0])
+        (27, 16)
+        >>> state_dict["wte"][0][0].data      # the very first draw of random.Random(42)
+        -0.011527226366234268
+    """
+    ### BEGIN SOLUTION
+    return {
+        name: [[Value(rng.gauss(0, std)) for _ in range(cols)] for _ in range(rows)]
+        for name, (rows, cols) in param_shapes(config).items()
+    }
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "init_params_tests", "locked": true, "schema_version": 3, "solution": false, "points": 2}
+from course_tools import check_shape, expect_close, expect_equal
+
+state_dict = init_params(GPTConfig(vocab_size=27), random.Random(42))
+expect_equal("names, in param_shapes order", list(state_dict), list(param_shapes(GPTConfig(vocab_size=27))))
+for name, (rows, cols) in param_shapes(GPTConfig(vocab_size=27)).items():
+    check_shape(name, state_dict[name], (rows, cols))
+expect_equal("every entry is a Value with grad 0",
+             all(isinstance(p, Value) and p.grad == 0 for m in state_dict.values() for row in m for p in row), True)
+expect_close("wte[0][:4] with random.Random(42)", state_dict["wte"][0][:4],
+             [-0.011527226366234268, -0.013832288026521545, -0.008905268925412997, 0.05615869800790905])
+expect_close("the last weight, layer0.mlp_fc2[15][63]", state_dict["layer0.mlp_fc2"][15][63], 0.013323935780253003)
+
+tiny = GPTConfig(vocab_size=2, n_embd=2, n_head=1, n_layer=1, block_size=2)
+tiny_state = init_params(tiny, random.Random(7), std=0.5)
+rng = random.Random(7)
+expect_close("tiny model: weights in draw order (matrix, row, column), std=0.5",
+             [p for m in tiny_state.values() for row in m for p in row],
+             [rng.gauss(0, 0.5) for _ in range(60)])
+first_row = tiny_state["wte"][0]
+expect_equal("the entries of a row are distinct objects", first_row[0] is not first_row[1], True)
+
+### BEGIN HIDDEN TESTS
+from autograder.checks import check_init_params
+check_init_params(init_params, Value)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# Let's look at the 4,192 numbers we just made. Their histogram should follow the bell curve of
+# $\mathcal{N}(0, 0.08^2)$:
+
+# %%
+weights = [p.data for m in init_params(GPTConfig(vocab_size=27), random.Random(42)).values() for row in m for p in row]
+mean = sum(weights) / len(weights)
+std = (sum((w - mean) ** 2 for w in weights) / len(weights)) ** 0.5
+print(f"{len(weights)} weights: mean {mean:+.4f}, standard deviation {std:.4f}, "
+      f"smallest {min(weights):+.3f}, largest {max(weights):+.3f}")
+
+fig, ax = plt.subplots(figsize=(6, 3))
+ax.hist(weights, bins=50, density=True, color="#4c72b0", alpha=0.7, label="the 4,192 initial weights")
+grid = [-0.32 + 0.64 * i / 200 for i in range(201)]
+ax.plot(grid, [math.exp(-g * g / (2 * 0.08**2)) / (0.08 * math.sqrt(2 * math.pi)) for g in grid],
+        color="black", label=r"density of $\mathcal{N}(0,\ 0.08^2)$")
+ax.set_xlabel("weight")
+ax.set_ylabel("density")
+ax.legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+
+
+# %% [markdown]
+# ## 4 · One flat list for the optimizer
+#
+# The state dict is organised for the *model*: the forward pass asks for `state_dict["layer0.attn_wq"]` by name. The
+# *optimizer* (chapter 6) does not care about names or shapes at all. Its job is the same for every weight: read its
+# gradient, update its `data`. It wants one flat list:
+#
+# $$
+# \texttt{params} = [\,\underbrace{w^{\texttt{wte}}_{0,0}, w^{\texttt{wte}}_{0,1}, \dots}_{\text{all of wte, row by row}},\
+# \underbrace{w^{\texttt{wpe}}_{0,0}, \dots}_{\text{all of wpe}},\ \dots,\
+# \underbrace{\dots, w^{\texttt{mlp\_fc2}}_{C-1,\,4C-1}}_{\text{last layer's mlp\_fc2}}\,] .
+# $$
+#
+# The crucial detail is that the list holds **the same `Value` objects** as the state dict, not copies. When the
+# optimizer changes `params[i].data`, the model's matrix changes with it, because they are one and the same object.
+# A copy such as `Value(p.data)` would be a new, disconnected node: the optimizer would update it and the model would
+# never notice.
+#
+# **Worked example.** For the tiny model above, `parameters` gives 60 `Value`s. The first four are `wte`'s two rows,
+# the next four are `wpe`'s, and the last is the bottom-right corner of `layer0.mlp_fc2`. Since we draw the weights in
+# the same order, `parameters(init_params(config, rng))` holds the draws in the order they were made.
+#
+# ### Exercise 3: `parameters` (1 point)
+#
+# Write `parameters(state_dict)`: every `Value` of every matrix, in the dict's order, row by row, left to right, in one
+# flat list.
+
+# %% nbgrader={"grade": false, "grade_id": "parameters", "locked": false, "schema_version": 3, "solution": true}
+def parameters(state_dict):
+    """Every scalar weight of the state dict, as one flat list of the same Value objects.
+
+    Input:
+        state_dict: a dict {name: matrix}, each matrix a list of rows of Values (as made by init_params).
+
+    Returns:
+        a list of Values: the matrices in the dict's order, each matrix row by row, each row left to
+        right. The entries are the state dict's own objects (not copies), so changing p.data for p in
+        the list changes the model. Its length is the total number of parameters.
+
+    Example:
+        >>> state_dict = {"a": [[Value(1.0), Value(2.0)]], "b": [[Value(3.0)], [Value(4.0)]]}
+        >>> [p.data for p in parameters(state_dict)]
+        [1.0, 2.0, 3.0, 4.0]
+    """
+    ### BEGIN SOLUTION
+    return [p for matrix in state_dict.values() for row in matrix for p in row]
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "parameters_tests", "locked": true, "schema_version": 3, "solution": false, "points": 1}
+from course_tools import expect_equal
+
+small = {"a": [[Value(1.0), Value(2.0)]], "b": [[Value(3.0)], [Value(4.0)]]}
+expect_equal("parameters of a two-matrix dict", parameters(small), [1.0, 2.0, 3.0, 4.0])
+expect_equal("the same objects, not copies",
+             [p is q for p, q in zip(parameters(small), [small["a"][0][0], small["a"][0][1], small["b"][0][0], small["b"][1][0]])],
+             [True, True, True, True])
+
+state_dict = init_params(GPTConfig(vocab_size=27), random.Random(42))
+params = parameters(state_dict)
+expect_equal("number of parameters (defaults, vocab 27)", len(params), 4192)
+expect_equal("first is wte[0][0], last is layer0.mlp_fc2[15][63]",
+             [params[0] is state_dict["wte"][0][0], params[-1] is state_dict["layer0.mlp_fc2"][15][63]], [True, True])
+params[0].data = 1.5
+expect_equal("changing params[0].data changes the model's wte[0][0]", state_dict["wte"][0][0], 1.5)
+
+### BEGIN HIDDEN TESTS
+from autograder.checks import check_parameters
+check_parameters(parameters, Value)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# Putting the three pieces together, this is how the training script of the original microgpt starts its model: one
+# seeded generator, the weights drawn from it, and the flat list for the optimizer.
+
+# %%
+rng = random.Random(42)
+config = GPTConfig(vocab_size=27)
+state_dict = init_params(config, rng)
+params = parameters(state_dict)
+print(f"vocabulary of {config.vocab_size} tokens, {len(params):,} parameters")
+for name, matrix in state_dict.items():
+    print(f"  {name:<16} {len(matrix):>3} x {len(matrix[0]):<3} first weights "
+          f"{[round(p.data, 4) for p in matrix[0][:3]]}")
+
+# %% [markdown]
+# (In the full training run the generator first shuffles the list of names and only then draws the weights, so the
+# weights of the real run are a later stretch of the same stream. That is one more reason the order of every draw is
+# fixed.)
+#
+# ## Recap
+#
+# - **Parameters** are the numbers a network learns; the code around them is fixed. Each is a `Value` so that the
+#   gradient of the loss reaches it.
+# - The **state dict** maps names to matrices (lists of rows, `n_out x n_in`). Our GPT has `wte` ($V\times C$),
+#   `wpe` ($T \times C$), `lm_head` ($V \times C$) and, per layer, `attn_wq`, `attn_wk`, `attn_wv`, `attn_wo`
+#   ($C \times C$ each), `mlp_fc1` ($4C \times C$) and `mlp_fc2` ($C \times 4C$).
+# - The count is $P = 2VC + TC + 12LC^2$: **4,192** for the defaults with 27 tokens. It grows linearly with depth and
+#   quadratically with width, and at scale the transformer blocks dominate.
+# - Weights start as **small random** numbers, $\mathcal{N}(0, 0.08^2)$: random to break the symmetry between
+#   neurons, small so that the untrained model starts out unsure instead of confidently wrong.
+# - The weights are drawn in a **fixed order** (matrix by matrix, row by row, left to right), so a seed reproduces the
+#   original run exactly.
+# - `parameters` gives the optimizer the **same objects** in one flat list.
+#
+# ## What comes next
+#
+# We now have 4,192 numbers with names, but nothing that uses them. In **chapter 5** we put them to work: token and
+# position embeddings, causal self-attention with queries, keys and values, multiple heads, the MLP and the residual
+# stream — the complete GPT forward pass, which turns a token into 27 logits for the next one.

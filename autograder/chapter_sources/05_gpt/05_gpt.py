@@ -1,0 +1,755 @@
+# %% [markdown]
+# # Chapter 5 · The GPT architecture: embeddings, attention and the transformer block
+#
+# This is the chapter where the pieces become a GPT. Chapter 3 gave us `linear`, `softmax` and `rmsnorm`; chapter 4
+# gave us 4,192 named weights. Here we wire them together into the forward pass: a token goes in, 27 scores for the
+# next token come out, and on the way the model looks back at everything it has read so far.
+#
+# **Goals.** By the end of this chapter you will be able to
+#
+# - explain how a GPT turns a token and its position into a vector (**embeddings**), and why it normalises that
+#   vector right away;
+# - explain **causal self-attention** — queries, keys, values, scaled dot products and a softmax — and say why the
+#   scores are divided by $\sqrt{d}$;
+# - explain why processing one position at a time with a **KV cache** makes the model causal with no extra effort;
+# - split attention into several **heads** and put their results back together;
+# - assemble the full **forward pass**: pre-norm attention block, MLP block, residual connections and the output head;
+# - run a name through an untrained GPT, check its gradients, and look at what its attention heads do.
+#
+# **Time:** about 90 minutes.
+#
+# **Graded exercises: 10 points in total.**
+#
+# | Exercise | What it does | Points |
+# |---|---|---|
+# | `attention_head(q, keys, values)` | one head of scaled dot-product attention | 3 |
+# | `multi_head_attention(q, keys, values, n_head)` | split the channels into heads, attend in each, concatenate | 2 |
+# | `gpt(token_id, pos_id, keys, values, state_dict, config)` | the complete forward pass for one position | 5 |
+#
+# **How to work through this notebook.** Run the cells from top to bottom. Each exercise is a function whose body
+# says `# YOUR CODE HERE` and `raise NotImplementedError()`: replace those two lines with your code. The cell right
+# after it runs visible tests that print what your function returned next to what was expected; run it as often as
+# you like. The cell after that holds hidden tests, which check your function on more inputs when your work is
+# graded; in your copy it does nothing. Read-only cells, such as the code given to you from the course's reference
+# solution, are there to be read and run, not changed: they are restored to their original when your work is graded.
+
+# %% [markdown]
+# ## 0 · The pieces we start from
+#
+# Here are the pieces from earlier chapters (the reference versions of what you wrote). `empty_kv_cache` is new; it
+# is introduced in section 3.
+
+# %% given="microgpt.autograd:Value microgpt.nn:linear,softmax,rmsnorm"
+
+# %% given="microgpt.model:GPTConfig,param_shapes,init_params,parameters,empty_kv_cache"
+
+# %%
+import math
+import random
+
+import matplotlib.pyplot as plt
+
+from course_tools import check_probabilities, gradient_check
+
+chars = "abcdefghijklmnopqrstuvwxyz"  # token ids 0..25 are the letters
+BOS = 26                              # token id 26 marks the beginning (and the end) of a name
+
+
+def encode(name):
+    """[BOS, id of each letter, BOS], as in chapter 2."""
+    return [BOS] + [chars.index(c) for c in name] + [BOS]
+
+
+def token_str(token_id):
+    return "BOS" if token_id == BOS else chars[token_id]
+
+
+config = GPTConfig(vocab_size=27)
+state_dict = init_params(config, random.Random(42))
+print(config)
+print("encode('emma') =", encode("emma"))
+
+# %% [markdown]
+# ## 1 · The big picture
+#
+# A GPT is a machine for one question: *given the tokens so far, what comes next?* Ours answers it one position at a
+# time. The function you will write at the end of this chapter,
+#
+# ```
+# logits = gpt(token_id, pos_id, keys, values, state_dict, config)
+# ```
+#
+# takes the token at position `pos_id`, together with a memory of the earlier positions (`keys`, `values`), and
+# returns 27 **logits** — one score for each token that could come next. A softmax turns them into probabilities.
+#
+# Inside, one vector of $C = 16$ numbers travels from the bottom to the top. People call it the **residual stream**:
+#
+# 1. **Embed**: look up the token's vector and the position's vector, add them, normalise.
+# 2. For each layer:
+#    - **Attention block**: look back at the earlier positions and *add* what is found to the stream.
+#    - **MLP block**: think about it, position by position, and *add* the result to the stream.
+# 3. **Read out**: multiply by `lm_head` to get the logits.
+#
+# Attention is the only place where positions talk to each other. Everything else works on one position's vector
+# alone. We now build each stage.
+#
+# ## 2 · Embeddings: a token and its position become a vector
+#
+# The model cannot compute with the integer `4` (the letter `e`): it needs a vector whose numbers it can adjust. The
+# **token embedding** `wte` has one learned row per token; the **position embedding** `wpe` has one learned row per
+# position. The input vector is their sum, normalised:
+#
+# $$
+# x \;=\; \mathrm{rmsnorm}\big(\,\texttt{wte}[\text{token}] + \texttt{wpe}[\text{pos}]\,\big) \in \mathbb{R}^{C}.
+# $$
+#
+# **Why add the position?** Attention, as we will see, treats the earlier positions as an unordered collection: it
+# compares vectors, and nothing in the comparison says which came first. Adding a position vector marks every token
+# with *where* it is, so the model can learn things like "the letter right before me" or "I am the third letter".
+# Adding (rather than, say, concatenating) keeps the width at $C$; the model can learn to keep the two kinds of
+# information in different directions of the same space.
+#
+# **Why normalise right away?** The embedding rows start as tiny random numbers (rms about $0.08\sqrt{2} \approx 0.11$
+# for the sum) and will grow or shrink during training. `rmsnorm` rescales the vector to a root mean square of 1, so
+# the first block always receives an input of the same size, whatever the embeddings currently look like. (The
+# original microgpt does this; it is a small detail of this model, not of every GPT.)
+#
+# **Worked example**: the letter `e` (id 4) at position 1.
+
+# %%
+tok_emb, pos_emb = state_dict["wte"][4], state_dict["wpe"][1]
+summed = [t + p for t, p in zip(tok_emb, pos_emb)]
+x = rmsnorm(summed)
+
+
+def rms(vector):
+    return math.sqrt(sum(v.data ** 2 for v in vector) / len(vector))
+
+
+print("wte[4][:4]       =", [round(v.data, 4) for v in tok_emb[:4]])
+print("wpe[1][:4]       =", [round(v.data, 4) for v in pos_emb[:4]])
+print("sum[:4]          =", [round(v.data, 4) for v in summed[:4]], f" rms {rms(summed):.4f}")
+print("rmsnorm(sum)[:4] =", [round(v.data, 4) for v in x[:4]], f" rms {rms(x):.4f}")
+
+
+# %% [markdown]
+# ## 3 · Self-attention: looking back at earlier positions
+#
+# ### The intuition
+#
+# To predict what follows `em` in `emma`, the model at position 2 (the `m`) needs information from earlier positions:
+# there is an `e` before me, I am the second letter… Attention is how a position *gathers* information from the
+# positions before it. Each position produces three vectors from its own residual-stream vector:
+#
+# - a **query** $q$: what am I looking for?
+# - a **key** $k$: what do I offer? (what others compare their query against)
+# - a **value** $v$: what do I hand over to whoever attends to me?
+#
+# The current position compares its query with the key of every position so far, including itself. A large dot
+# product $q \cdot k_s$ means "position $s$ has what I am looking for". A softmax turns the scores into weights that are
+# positive and sum to 1, and the output is the weighted average of the values. It is a *soft* dictionary look-up:
+# instead of returning the one entry whose key matches, it returns a blend of all entries, weighted by how well each
+# key matches.
+#
+# ### The math
+#
+# For the current position $t$, a query $q \in \mathbb{R}^d$, and keys $k_0, \dots, k_t$ and values
+# $v_0, \dots, v_t$ (one per position so far, each in $\mathbb{R}^d$):
+#
+# $$
+# \text{score}_s = \frac{q \cdot k_s}{\sqrt{d}} = \frac{1}{\sqrt{d}}\sum_{j=0}^{d-1} q_j\, k_{s,j},
+# \qquad
+# w = \mathrm{softmax}(\text{score}_0, \dots, \text{score}_t),
+# \qquad
+# \text{out}_j = \sum_{s=0}^{t} w_s\, v_{s,j} .
+# $$
+#
+# The output has the same width $d$ as the values.
+#
+# ### Why divide by $\sqrt{d}$?
+#
+# A dot product is a sum of $d$ products. If the entries of $q$ and $k$ are independent with mean 0 and variance 1, each
+# product has variance 1 and the sum has variance $d$: its typical size grows like $\sqrt{d}$. Large scores make the
+# softmax *saturate* — nearly all the weight lands on the single largest score, the output is almost a hard choice,
+# and the gradients with respect to all the other scores become tiny, so the model struggles to learn where to look.
+# Dividing by $\sqrt{d}$ brings the scores back to variance 1 whatever the head width. The simulation below draws random
+# queries and 8 random keys for several widths:
+
+# %%
+def float_softmax(scores):
+    m = max(scores)
+    exps = [math.exp(s - m) for s in scores]
+    return [e / sum(exps) for e in exps]
+
+
+rng = random.Random(0)
+print(f"{'d':>5}{'std of q.k':>14}{'std of q.k/sqrt(d)':>20}{'top weight, raw':>18}{'top weight, scaled':>20}")
+for d in (4, 16, 64, 256):
+    raw, top_raw, top_scaled = [], 0.0, 0.0
+    trials = 200
+    for _ in range(trials):
+        q = [rng.gauss(0, 1) for _ in range(d)]
+        scores = [sum(q_j * rng.gauss(0, 1) for q_j in q) for _ in range(8)]
+        raw.extend(scores)
+        top_raw += max(float_softmax(scores)) / trials
+        top_scaled += max(float_softmax([s / math.sqrt(d) for s in scores])) / trials
+    std = math.sqrt(sum(s * s for s in raw) / len(raw))
+    print(f"{d:>5}{std:>14.2f}{std / math.sqrt(d):>20.2f}{top_raw:>18.2f}{top_scaled:>20.2f}")
+
+# %% [markdown]
+# Without the scaling, the wider the head, the closer the softmax comes to putting all its weight on one key. With
+# it, the behaviour is the same at every width.
+#
+# ### Worked example
+#
+# A head of width $d = 2$ at position $t = 2$, so three keys and three values:
+
+# %%
+q_ex = [1.0, 0.5]
+keys_ex = [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]
+values_ex = [[1.0, 0.0], [0.0, 2.0], [3.0, 3.0]]
+
+scores_ex = [sum(q_j * k_j for q_j, k_j in zip(q_ex, k)) / math.sqrt(2) for k in keys_ex]
+weights_ex = float_softmax(scores_ex)
+out_ex = [sum(w * v[j] for w, v in zip(weights_ex, values_ex)) for j in range(2)]
+print("scores  q.k/sqrt(2) =", [round(s, 4) for s in scores_ex])
+print("weights softmax     =", [round(w, 4) for w in weights_ex], " sum", round(sum(weights_ex), 4))
+print("output  sum w_s v_s =", [round(o, 4) for o in out_ex])
+
+
+# %% [markdown]
+# The third key, $[1, 1]$, agrees best with the query, so the third value gets the largest weight and pulls the output
+# towards $[3, 3]$.
+#
+# ### Exercise 1: `attention_head` (3 points)
+#
+# Write `attention_head(q, keys, values)`: compute the scores $q \cdot k_s / \sqrt{d}$ for every key (with $d$ =
+# `len(q)`), turn them into weights with the given `softmax`, and return the weighted sum of the values, one number per
+# value channel. Everything is a `Value`, so gradients will flow through it.
+#
+# To compute exactly like the reference (so your numbers match to the last digit), compute each score as
+# `sum(q_j * k_j for ...) / scale` with `scale = len(q) ** 0.5`, and each output channel $j$ as
+# `sum(w_t * v_t[j] for ...)` over the positions.
+
+# %% nbgrader={"grade": false, "grade_id": "attention_head", "locked": false, "schema_version": 3, "solution": true}
+def attention_head(q, keys, values):
+    """One head of causal self-attention for the current position.
+
+    Inputs:
+        q:      the current position's query, a list of d Values.
+        keys:   a list of T keys (T >= 1: every position so far, the current one included),
+                each a list of d Values.
+        values: a list of T values, each a list of d Values (values[s] belongs with keys[s]).
+
+    Returns:
+        a list of d Values, out_j = sum_s w_s * values[s][j], where
+        w = softmax([q . keys[s] / sqrt(d) for s in range(T)]) and d = len(q).
+
+    Example (d = 4, two positions; q . k = 2 and 0, so the scores are 2/sqrt(4) = 1 and 0):
+        >>> out = attention_head([Value(2.0), Value(0.0), Value(0.0), Value(0.0)],
+        ...                      [[Value(1.0), Value(0.0), Value(0.0), Value(0.0)], [Value(0.0)] * 4],
+        ...                      [[Value(1.0), Value(0.0), Value(0.0), Value(0.0)],
+        ...                       [Value(0.0), Value(1.0), Value(0.0), Value(0.0)]])
+        >>> [round(o.data, 4) for o in out]      # weights e/(e+1) and 1/(e+1)
+        [0.7311, 0.2689, 0.0, 0.0]
+    """
+    ### BEGIN SOLUTION
+    scale = len(q) ** 0.5
+    weights = softmax([sum(q_j * k_j for q_j, k_j in zip(q, k)) / scale for k in keys])
+    return [sum(w_t * v_t[j] for w_t, v_t in zip(weights, values)) for j in range(len(values[0]))]
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "attention_head_tests", "locked": true, "schema_version": 3, "solution": false, "points": 3}
+from course_tools import expect_close, gradient_check
+
+
+def vec(*numbers):
+    return [Value(float(n)) for n in numbers]
+
+
+expect_close("one position: the output is its value",
+             attention_head(vec(0.5, -1.0), [vec(2.0, 1.0)], [vec(3.0, -4.0)]), [3.0, -4.0])
+expect_close("equal keys: the plain average of the values",
+             attention_head(vec(1.0, 2.0), [vec(0.5, 0.5), vec(0.5, 0.5)], [vec(1.0, 0.0), vec(3.0, 4.0)]),
+             [2.0, 2.0])
+# the docstring example; 0.8808 instead of 0.7311 would mean the scores were not divided by sqrt(d)
+expect_close("scaled scores (d=4: q.k = 2 becomes 1)",
+             attention_head(vec(2, 0, 0, 0), [vec(1, 0, 0, 0), vec(0, 0, 0, 0)], [vec(1, 0, 0, 0), vec(0, 1, 0, 0)]),
+             [0.7310585786300049, 0.26894142136999516, 0.0, 0.0])
+expect_close("three positions, d=2",
+             attention_head(vec(0.3, -1.2), [vec(1.0, 0.5), vec(-0.4, 0.8), vec(0.9, -1.1)],
+                            [vec(0.2, -0.7), vec(1.5, 0.1), vec(-0.3, 0.6)]),
+             [-0.014409005864658708, 0.3049094487801879])
+
+
+def head_output(xs):
+    """q = xs[0:2], keys = xs[2:4], xs[4:6], values = xs[6:8], xs[8:10]; returns out_0 - 2 out_1."""
+    out = attention_head(xs[0:2], [xs[2:4], xs[4:6]], [xs[6:8], xs[8:10]])
+    return out[0] - 2 * out[1]
+
+
+print("gradients of attention_head (backward vs. finite differences):")
+largest_error = gradient_check(head_output, [0.3, -1.2, 1.0, 0.5, -0.4, 0.8, 0.2, -0.7, 1.5, 0.1], Value)
+
+### BEGIN HIDDEN TESTS
+from autograder.checks import check_attention_head
+check_attention_head(attention_head, Value)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Causality for free: one position at a time, with a KV cache
+#
+# A language model must never peek at the future: when it predicts the letter after `em`, the answer (`m`) must not
+# be among its inputs, or training would teach it to copy rather than to predict. Attention is the only place where
+# positions meet, so attention must be **causal**: position $t$ may attend to positions $0, \dots, t$ and never to
+# $t+1, \dots$
+#
+# Our GPT gets this for free from the way it runs. It processes a name **one position at a time**, left to right.
+# When it handles position $t$, it computes that position's key and value and *appends* them to a per-layer memory,
+# the **KV cache**; then it attends over everything in the cache. At that moment the cache holds exactly the positions
+# $0, \dots, t$ — the future has not been computed yet, so there is nothing to hide.
+#
+# `empty_kv_cache(config)` makes that memory: a list `keys` and a list `values`, each with one empty list per layer.
+# Calling `gpt` at position $t$ appends one $C$-vector to `keys[l]` and one to `values[l]` for every layer $l$.
+
+# %%
+keys, values = empty_kv_cache(config)
+print("an empty cache for", config.n_layer, "layer(s): keys =", keys, " values =", values)
+
+# %% [markdown]
+# Two remarks put this in context:
+#
+# - Large GPTs are *trained* on all positions of a sequence at once, with matrix multiplications over the whole
+#   block. There, position $t$ could see the future, so they add a **causal mask**: the scores of positions $s > t$
+#   are set to $-\infty$ before the softmax, which gives them weight exactly 0. The result is the same as ours; the
+#   cache is the sequential way of getting it.
+# - The cache also saves work. The key and value of position $s$ depend only on tokens $0, \dots, s$, so they never
+#   change once computed: every later position reuses them instead of recomputing them. That is exactly how large
+#   models generate text quickly, one token at a time.
+#
+# ## 4 · Multi-head attention
+#
+# One head computes one set of weights per position: it can look for *one* thing at a time. But a position usually
+# wants several kinds of information at once — say, "what was the previous letter?" and "how far am I from the
+# start?". **Multi-head attention** runs several heads side by side, each in its own slice of the channels.
+#
+# With $H$ heads, each head gets $d = C/H$ channels (`config.head_dim`: $16/4 = 4$ here). Head $h$ uses channels
+# $hd, \dots, (h+1)d - 1$ of the query, of every key and of every value:
+#
+# $$
+# \text{out} = \big[\ \text{head}_0 \ \big\|\ \text{head}_1 \ \big\|\ \cdots \ \big\|\ \text{head}_{H-1}\ \big],
+# \qquad
+# \text{head}_h = \text{attention\_head}\big(q^{(h)}, [k_s^{(h)}]_{s\le t}, [v_s^{(h)}]_{s\le t}\big),
+# $$
+#
+# where $x^{(h)}$ is the $h$-th slice of $d$ channels and $\|$ means concatenation. The output has $C$ channels again.
+# Each head has its own attention weights, so heads can attend to different positions; the output projection
+# `attn_wo`, applied next, mixes the heads' findings together. Splitting costs nothing: $H$ heads of width $C/H$ do
+# the same amount of arithmetic as one head of width $C$.
+#
+# **Worked example.** $C = 4$ and $H = 2$, so $d = 2$: head 0 works on channels 0–1, head 1 on channels 2–3.
+
+# %%
+q_ex = [0.3, -1.2, 0.8, 0.6]
+keys_ex = [[1.0, 0.5, -0.2, 0.4], [-0.4, 0.8, 0.6, -1.0]]
+for h in range(2):
+    s = slice(2 * h, 2 * h + 2)
+    print(f"head {h}: q slice {q_ex[s]}, key slices {[k[s] for k in keys_ex]}")
+    scores = [sum(a * b for a, b in zip(q_ex[s], k[s])) / math.sqrt(2) for k in keys_ex]
+    print(f"        weights {[round(w, 4) for w in float_softmax(scores)]}")
+
+
+# %% [markdown]
+# The two heads weight the same two positions differently: head 0 prefers position 0, head 1 prefers position 1.
+#
+# ### Exercise 2: `multi_head_attention` (2 points)
+#
+# Write `multi_head_attention(q, keys, values, n_head)`. For each head $h$ in order, take the slice
+# `h * head_dim : (h + 1) * head_dim` of the query, of every key and of every value, call *your* `attention_head` on
+# the slices, and append its outputs to the result. Python's `slice(start, stop)` object, or plain `q[start:stop]`,
+# helps.
+
+# %% nbgrader={"grade": false, "grade_id": "multi_head_attention", "locked": false, "schema_version": 3, "solution": true}
+def multi_head_attention(q, keys, values, n_head):
+    """Multi-head attention: split the channels into n_head heads, attend in each, concatenate.
+
+    Inputs:
+        q:      the current position's query, a list of C Values.
+        keys:   a list of T keys, each a list of C Values (every position so far, current included).
+        values: a list of T values, each a list of C Values.
+        n_head: the number of heads H; C is divisible by H and head_dim = C // H.
+
+    Returns:
+        a list of C Values: attention_head(q[s], [k[s] for k in keys], [v[s] for v in values])
+        for s = slice(0, d), slice(d, 2d), ..., slice((H-1)d, Hd), concatenated in that order.
+
+    Example (C = 4, n_head = 1: a single head over all four channels):
+        >>> q = [Value(x) for x in (0.3, -1.2, 0.8, 0.6)]
+        >>> keys = [[Value(x) for x in (1.0, 0.5, -0.2, 0.4)], [Value(x) for x in (-0.4, 0.8, 0.6, -1.0)]]
+        >>> values = [[Value(x) for x in (0.2, -0.7, 1.0, 0.3)], [Value(x) for x in (1.5, 0.1, -0.5, 0.9)]]
+        >>> [round(o.data, 4) for o in multi_head_attention(q, keys, values, 1)]
+        [0.6939, -0.3961, 0.4302, 0.5279]
+        >>> [round(o.data, 4) for o in multi_head_attention(q, keys, values, 2)]
+        [0.6752, -0.4076, 0.3029, 0.5788]
+    """
+    ### BEGIN SOLUTION
+    head_dim = len(q) // n_head
+    out = []
+    for h in range(n_head):
+        s = slice(h * head_dim, (h + 1) * head_dim)
+        out.extend(attention_head(q[s], [k[s] for k in keys], [v[s] for v in values]))
+    return out
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "multi_head_attention_tests", "locked": true, "schema_version": 3, "solution": false, "points": 2}
+from course_tools import expect_close
+
+q = vec(0.3, -1.2, 0.8, 0.6)
+keys = [vec(1.0, 0.5, -0.2, 0.4), vec(-0.4, 0.8, 0.6, -1.0)]
+values = [vec(0.2, -0.7, 1.0, 0.3), vec(1.5, 0.1, -0.5, 0.9)]
+expect_close("1 head of 4 channels", multi_head_attention(q, keys, values, 1),
+             [0.6938616379539828, -0.3960851458744721, 0.43015964851463523, 0.5279361405941458])
+expect_close("2 heads of 2 channels", multi_head_attention(q, keys, values, 2),
+             [0.6751583567206183, -0.4075948574026962, 0.30294479666099905, 0.5788220813356004])
+expect_close("4 heads of 1 channel", multi_head_attention(q, keys, values, 4),
+             [0.7154717751758558, -0.37123234724693205, 0.01786980909052116, 0.48092087039847675])
+other_keys = [vec(1.0, 0.5, 9.0, -3.0), vec(-0.4, 0.8, -2.0, 5.0)]
+expect_close("heads are independent: new keys in channels 2-3 leave head 0 unchanged",
+             multi_head_attention(q, other_keys, values, 2)[:2], [0.6751583567206183, -0.4075948574026962])
+
+### BEGIN HIDDEN TESTS
+from autograder.checks import check_multi_head_attention
+check_multi_head_attention(multi_head_attention, Value)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 5 · The transformer block
+#
+# A layer (a *transformer block*) is two sub-blocks, each of which reads the residual stream, computes something, and
+# **adds** its result back.
+#
+# ### The attention block
+#
+# $$
+# \hat{x} = \mathrm{rmsnorm}(x), \qquad q = W_q\,\hat{x}, \quad k_t = W_k\,\hat{x}, \quad v_t = W_v\,\hat{x},
+# $$
+#
+# $$
+# x \;\leftarrow\; x + W_o\ \mathrm{MHA}\big(q,\ [k_0, \dots, k_t],\ [v_0, \dots, v_t]\big).
+# $$
+#
+# In code: normalise, three `linear` calls with `attn_wq`, `attn_wk`, `attn_wv`; append $k_t$ and $v_t$ to this layer's
+# cache; multi-head attention over the cache; `linear` with `attn_wo`; add the block's input back.
+#
+# ### The MLP block
+#
+# $$
+# x \;\leftarrow\; x + W_2\ \mathrm{relu}\big(W_1\ \mathrm{rmsnorm}(x)\big), \qquad
+# W_1 = \texttt{mlp\_fc1}\ (4C \times C), \quad W_2 = \texttt{mlp\_fc2}\ (C \times 4C).
+# $$
+#
+# Attention *moves* information between positions; the MLP *processes* it, at each position separately. It widens the
+# vector to $4C = 64$ channels, applies the nonlinearity $\mathrm{relu}(z) = \max(0, z)$, and projects back to $C$. The
+# nonlinearity is essential: without it, $W_2 W_1$ would be a single matrix, and stacking linear maps never gives more
+# than a linear map. The wider middle layer gives the MLP room for many "feature detectors", each of which can switch
+# on or off (that is what the relu does) for particular patterns in the stream.
+#
+# ### Why residual connections?
+#
+# Each block computes $x + f(x)$ rather than replacing $x$ by $f(x)$. Two good things follow:
+#
+# - **Gradients flow.** The derivative of $x + f(x)$ with respect to $x$ is $1 + f'(x)$: there is always a direct path
+#   (the "1") by which the gradient reaches the embeddings unchanged, however many blocks are stacked.
+# - **Blocks refine rather than rebuild.** A block only has to learn a *correction* to the stream. With small
+#   initial weights, $f(x)$ is small and each block starts close to doing nothing, which is a safe place to start.
+#
+# ### Why normalise *before* each sub-block ("pre-norm")?
+#
+# The stream $x$ is a running sum, so its size drifts as blocks add to it. Each sub-block normalises *its own input*
+# (`rmsnorm(x)`) so that its matrices always see vectors of the same scale, while the stream itself is left untouched —
+# which keeps the residual path clean. This arrangement is used by GPT-2 and most GPTs since.
+#
+# ### The output head
+#
+# After the last layer, one more `linear` turns the $C$-vector into $V$ logits:
+# $\text{logits} = W_{\text{lm}}\, x$ with $W_{\text{lm}} = \texttt{lm\_head}$ ($V \times C$). Row $i$ of `lm_head` is
+# compared with the stream by a dot product: the better they agree, the more likely token $i$ comes next.
+#
+# ### Exercise 3: `gpt` (5 points)
+#
+# Write the forward pass for one position. The docstring spells out every step in order. Three things to watch:
+#
+# - call **your** `multi_head_attention` (by that name) inside the attention block;
+# - use layer $l$'s weights, named `f"layer{l}.attn_wq"` and so on, and layer $l$'s cache, `keys[l]` and `values[l]`;
+# - *append* the new key and value to the cache **before** attending, so the current position attends to itself too.
+#
+# You may write helper functions (say, `attention_block` and `mlp_block`) in this cell if you like; the reference has
+# them. To match the reference's numbers exactly, add the residual as `[o + r for o, r in zip(out, x)]` and apply
+# `relu` to each entry of the first MLP layer's output.
+
+# %% nbgrader={"grade": false, "grade_id": "gpt", "locked": false, "schema_version": 3, "solution": true}
+def gpt(token_id, pos_id, keys, values, state_dict, config):
+    """The GPT forward pass for one position: the logits of the token that comes next.
+
+    Inputs:
+        token_id:   the token at this position, an int in [0, vocab_size).
+        pos_id:     this position, an int in [0, block_size) (0 for the first token).
+        keys, values: the KV cache from empty_kv_cache(config): keys[l] and values[l] hold one
+                    C-vector (list of C Values) per earlier position of this sequence, for layer l.
+                    This call appends this position's key and value to keys[l] and values[l]
+                    for every layer l (so each grows by exactly one).
+        state_dict: the weights, as made by init_params(config, rng).
+        config:     the GPTConfig (n_layer and n_head are read from it).
+
+    Returns:
+        a list of vocab_size Values: the logits (unnormalised scores) of every possible next token.
+
+    Steps (linear(x, W) is W x; "+" between two vectors is elementwise; W_name = state_dict[name]):
+        x = rmsnorm(W_wte[token_id] + W_wpe[pos_id])
+        for each layer l = 0, ..., n_layer - 1, with p = f"layer{l}.":
+            attention block:
+                x_norm = rmsnorm(x)
+                q = linear(x_norm, W_{p}attn_wq)
+                append linear(x_norm, W_{p}attn_wk) to keys[l]
+                append linear(x_norm, W_{p}attn_wv) to values[l]
+                x = linear(multi_head_attention(q, keys[l], values[l], n_head), W_{p}attn_wo) + x
+            MLP block:
+                hidden = [h.relu() for h in linear(rmsnorm(x), W_{p}mlp_fc1)]      # 4C values
+                x = linear(hidden, W_{p}mlp_fc2) + x
+        return linear(x, W_lm_head)
+
+    Example:
+        >>> config = GPTConfig(vocab_size=27)
+        >>> state_dict = init_params(config, random.Random(42))
+        >>> keys, values = empty_kv_cache(config)
+        >>> logits = gpt(26, 0, keys, values, state_dict, config)      # BOS at position 0
+        >>> len(logits), round(logits[0].data, 4), len(keys[0]), len(values[0])
+        (27, 0.4487, 1, 1)
+    """
+    ### BEGIN SOLUTION
+    tok_emb, pos_emb = state_dict["wte"][token_id], state_dict["wpe"][pos_id]
+    x = rmsnorm([t + p for t, p in zip(tok_emb, pos_emb)])
+    for layer in range(config.n_layer):
+        prefix = f"layer{layer}."
+        # attention block: pre-norm, q/k/v, attend over the cache, output projection, residual
+        x_norm = rmsnorm(x)
+        q = linear(x_norm, state_dict[prefix + "attn_wq"])
+        keys[layer].append(linear(x_norm, state_dict[prefix + "attn_wk"]))
+        values[layer].append(linear(x_norm, state_dict[prefix + "attn_wv"]))
+        out = linear(multi_head_attention(q, keys[layer], values[layer], config.n_head),
+                     state_dict[prefix + "attn_wo"])
+        x = [o + r for o, r in zip(out, x)]
+        # MLP block: pre-norm, expand to 4C, relu, project back to C, residual
+        hidden = [h.relu() for h in linear(rmsnorm(x), state_dict[prefix + "mlp_fc1"])]
+        out = linear(hidden, state_dict[prefix + "mlp_fc2"])
+        x = [o + r for o, r in zip(out, x)]
+    return linear(x, state_dict["lm_head"])
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "gpt_tests", "locked": true, "schema_version": 3, "solution": false, "points": 5}
+from course_tools import check_shape, expect_close, expect_equal
+
+config = GPTConfig(vocab_size=27)
+state_dict = init_params(config, random.Random(42))
+keys, values = empty_kv_cache(config)
+
+logits = gpt(BOS, 0, keys, values, state_dict, config)
+check_shape("logits at position 0", logits, (27,))
+expect_equal("cache lengths after position 0 (keys, values)", [len(keys[0]), len(values[0])], [1, 1])
+expect_close("logits for BOS at position 0", logits,
+             [0.4487476730631846, 0.18944475851883147, -0.006608162803878513, -0.4914153296365483,
+              0.15020495064098524, 0.5711411033710684, -0.19951691542884076, 0.3125363425129532,
+              -0.3832869236787585, 0.4334866724834844, -0.3705071372034293, -0.04011561344712269,
+              -0.24343561114279066, -0.14042157516579942, 0.6340709288068932, 0.548596658543954,
+              -0.2575992971528458, 0.2426691435907325, 0.6546255777918454, -0.137373462935513,
+              -0.5636415910381947, 0.1515339951075459, -0.3332505070617565, -0.5225865969282609,
+              -0.29156346265674615, 0.09129908700566283, -0.6557619236656527])
+
+logits = gpt(chars.index("e"), 1, keys, values, state_dict, config)
+expect_equal("cache lengths after position 1 (keys, values)", [len(keys[0]), len(values[0])], [2, 2])
+expect_close("logits for 'e' at position 1 (attends to BOS and itself)", logits,
+             [-0.48745997000672314, -0.0012090980778062602, -0.2473682513844288, 0.0009945664716348446,
+              0.09124538457506301, -0.026423049827799708, -0.5042554482251551, -0.24743019851712228,
+              -0.4733628585284949, 0.2531773366259993, -0.16073874998669882, -0.05310383212619771,
+              0.025176942102358907, -0.04356039282979937, -0.27442291168761734, -0.17387899434001605,
+              -0.42184595378268036, 0.4274180435994236, 0.004972731831372873, 0.01619017943807522,
+              -0.1612858316071445, -0.021379181945007427, 0.3249296524894926, -0.10367750550669502,
+              -0.21750902168829722, 0.3611408430922903, -0.06179338096225227])
+
+two_layers = GPTConfig(vocab_size=5, n_embd=8, n_head=2, n_layer=2, block_size=4)
+small_state = init_params(two_layers, random.Random(3))
+keys2, values2 = empty_kv_cache(two_layers)
+for pos, token in enumerate([4, 0, 1]):
+    small_logits = gpt(token, pos, keys2, values2, small_state, two_layers)
+expect_equal("2 layers, 3 positions: cache lengths per layer (keys, values)",
+             [[len(k) for k in keys2], [len(v) for v in values2]], [[3, 3], [3, 3]])
+expect_close("2 layers: logits at position 2", small_logits,
+             [-0.044885441068327814, -0.17783237661686663, -0.29130134134296704, 0.012318651250509065,
+              -0.10963884340705282])
+
+### BEGIN HIDDEN TESTS
+from autograder.checks import check_gpt
+check_gpt(gpt, Value)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 6 · The whole forward pass on a name
+#
+# Let's run the name `emma` through the untrained model, exactly as training and generation will: a fresh cache, then
+# one call per position. At each position we turn the logits into probabilities and look at what the model predicts
+# and at the probability it gives to the letter that really comes next.
+
+# %%
+config = GPTConfig(vocab_size=27)
+state_dict = init_params(config, random.Random(42))
+tokens = encode("emma")
+keys, values = empty_kv_cache(config)
+
+print(f"{'pos':>3}  {'input':<6}{'next':<6}{'p(next)':>9}   top 3 predictions")
+losses = []
+for pos in range(len(tokens) - 1):
+    logits = gpt(tokens[pos], pos, keys, values, state_dict, config)
+    probs = softmax(logits)
+    target = tokens[pos + 1]
+    top = sorted(range(len(probs)), key=lambda i: -probs[i].data)[:3]
+    losses.append(-math.log(probs[target].data))
+    print(f"{pos:>3}  {token_str(tokens[pos]):<6}{token_str(target):<6}{probs[target].data:>9.4f}   "
+          + ", ".join(f"{token_str(i)} {probs[i].data:.3f}" for i in top))
+
+check_probabilities(probs)
+print(f"\naverage loss -log p(next) = {sum(losses) / len(losses):.4f}; "
+      f"a uniform guess would give ln 27 = {math.log(27):.4f}")
+
+
+# %% [markdown]
+# As chapter 4 predicted, the untrained model is almost clueless: every probability is near $1/27 \approx 0.037$ and
+# the loss is close to $\ln 27$. That is the right starting point — training will sharpen these distributions.
+#
+# ### Causality, checked
+#
+# If attention really never sees the future, the logits at a position cannot depend on any later token. `anna` and
+# `anne` share their first four tokens (`BOS a n n`), so the logits at positions 0–3 must be identical, and only position
+# 4, which reads the differing letter, may differ:
+
+# %%
+def all_logits(name):
+    keys, values = empty_kv_cache(config)
+    tokens = encode(name)
+    return [[z.data for z in gpt(tok, pos, keys, values, state_dict, config)] for pos, tok in enumerate(tokens[:-1])]
+
+
+anna, anne = all_logits("anna"), all_logits("anne")
+for pos in range(5):
+    largest = max(abs(a - b) for a, b in zip(anna[pos], anne[pos]))
+    print(f"position {pos}: largest difference between the logits of 'anna' and 'anne' = {largest:.3g}")
+
+# %% [markdown]
+# ### Gradients through the whole model
+#
+# Training will call `backward()` on a loss computed by `gpt`, so the gradients must be right. We check them on a tiny
+# model ($V = 3$, $C = 4$, 2 heads): the inputs are the embedding of token 1 and the first row of `attn_wq`, the output
+# is the loss of a three-token sequence. Token 1 sits at position 1, and position 2 attends to it, so these gradients
+# flow through the embeddings, the attention weights, the MLP and the head.
+
+# %%
+tiny = GPTConfig(vocab_size=3, n_embd=4, n_head=2, n_layer=1, block_size=4)
+tiny_state = init_params(tiny, random.Random(5), std=0.5)
+
+
+def tiny_loss(inputs):
+    """Loss of the sequence [2, 1, 0, 2] with wte[1] = inputs[0:4] and attn_wq[0] = inputs[4:8]."""
+    weights = dict(tiny_state, wte=[tiny_state["wte"][0], inputs[0:4], tiny_state["wte"][2]])
+    weights["layer0.attn_wq"] = [inputs[4:8]] + tiny_state["layer0.attn_wq"][1:]
+    keys, values = empty_kv_cache(tiny)
+    tokens = [2, 1, 0, 2]
+    total = 0
+    for pos in range(3):
+        probs = softmax(gpt(tokens[pos], pos, keys, values, weights, tiny))
+        total = total - probs[tokens[pos + 1]].log()
+    return total
+
+
+start = [p.data for p in tiny_state["wte"][1]] + [p.data for p in tiny_state["layer0.attn_wq"][0]]
+largest_error = gradient_check(tiny_loss, start, Value)
+
+
+# %% [markdown]
+# ## 7 · What do the attention heads look at?
+#
+# Finally, a picture. For the name `isabella` we collect the attention weights of every head of layer 0 at every
+# position: row $t$ of each heat map shows how position $t$ spreads its attention over positions $0, \dots, t$. We
+# recompute the queries of layer 0 from the embeddings (layer 0's input is just the embedded token) and take the keys
+# from the cache that `gpt` fills.
+
+# %%
+def layer0_attention(name, state_dict, config):
+    """maps[h][t][s]: head h's attention weight from position t to position s (nan for s > t)."""
+    tokens = [BOS] + [chars.index(c) for c in name]
+    d = config.head_dim
+    keys, values = empty_kv_cache(config)
+    maps = [[] for _ in range(config.n_head)]
+    for t, token in enumerate(tokens):
+        gpt(token, t, keys, values, state_dict, config)  # appends k_t and v_t to the caches
+        x = rmsnorm([a + b for a, b in zip(state_dict["wte"][token], state_dict["wpe"][t])])
+        q = linear(rmsnorm(x), state_dict["layer0.attn_wq"])  # the query layer 0 used at position t
+        for h in range(config.n_head):
+            s = slice(h * d, (h + 1) * d)
+            scores = [sum(q_j.data * k_j.data for q_j, k_j in zip(q[s], k[s])) / math.sqrt(d) for k in keys[0]]
+            maps[h].append(float_softmax(scores) + [float("nan")] * (len(tokens) - 1 - t))
+    return tokens, maps
+
+
+tokens, maps = layer0_attention("isabella", state_dict, config)
+labels = [token_str(t) for t in tokens]
+cmap = plt.get_cmap("viridis").copy()
+cmap.set_bad("white")
+fig, axes = plt.subplots(2, 2, figsize=(9, 8.5))
+for h, ax in enumerate(axes.flat):
+    image = ax.imshow(maps[h], cmap=cmap, vmin=0, vmax=1)
+    ax.set_title(f"head {h}")
+    ax.set_xticks(range(len(labels)), labels, fontsize=8)
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    if h >= 2:
+        ax.set_xlabel("attends to position")
+    if h % 2 == 0:
+        ax.set_ylabel("current position")
+fig.colorbar(image, ax=axes, shrink=0.6, label="attention weight")
+fig.suptitle("Layer-0 attention of the untrained model on 'isabella'")
+plt.show()
+
+print("row 3 ('a' at position 3) of head 0:", [round(w, 3) for w in maps[0][3][:4]])
+
+# %% [markdown]
+# Two things stand out:
+#
+# - **The causal triangle.** Everything above the diagonal is blank: a position never attends to a later one. Nobody
+#   wrote a mask; the KV cache simply did not hold those positions yet.
+# - **Untrained heads just average.** The queries and keys are still random and small, so the scores are all close to
+#   0 and the softmax spreads the weight almost evenly: row $t$ is close to $1/(t+1)$ everywhere. Position 0 can only
+#   attend to itself (weight 1), position 1 splits about half and half, and so on — hence the fading colour down each
+#   column. After training, heads learn sharper, distinct patterns, such as attending mostly to the previous letter.
+#
+# ## Recap
+#
+# - **Embeddings**: $x = \mathrm{rmsnorm}(\texttt{wte}[\text{token}] + \texttt{wpe}[\text{pos}])$ — what the token is and
+#   where it is, in one normalised $C$-vector.
+# - **Attention**: a query is compared with every key so far by $q \cdot k / \sqrt{d}$; a softmax turns the scores into
+#   weights; the output is the weighted average of the values. The $\sqrt{d}$ keeps the softmax from saturating as
+#   heads get wider.
+# - **KV cache**: processing one position at a time and appending each key and value to a cache makes attention
+#   causal automatically and avoids recomputing the past.
+# - **Multi-head attention**: $H$ heads on slices of $C/H$ channels, concatenated; each head can look somewhere else.
+# - **Transformer block**: pre-norm attention block and MLP block ($4C$ hidden units, relu), each *adding* its result
+#   to the residual stream; then `lm_head` turns the stream into logits.
+# - The untrained model predicts almost uniformly (loss near $\ln 27$), its gradients check out, and its attention is
+#   a plain causal average.
+#
+# ## What comes next
+#
+# We now have a complete GPT that produces 27 logits at every position — but with random weights its predictions are
+# no better than guessing. Next comes learning: a loss that measures how surprised the model is by the real next
+# letter, `backward()` through the whole forward pass you just wrote, and the Adam optimizer that nudges all 4,192
+# weights to make the real names more likely.
