@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from autograder import course_tools
 from autograder.course_tools import (check_probabilities, check_rms_near_one, check_shape, expect_close, expect_equal,
-                                     gradient_check)
+                                     expect_value, gradient_check)
 from microgpt import Value, rmsnorm, softmax
 from mutants import notebook_value_class
 
@@ -112,7 +112,29 @@ def test_gradient_check_passes_right_gradients_and_prints_a_table(capsys):
     out = capsys.readouterr().out
     assert worst < 1e-6
     assert out.splitlines()[0].split() == ["input", "analytic", "numeric", "rel.", "error"]
-    assert "x[2] = 2" in out and out.rstrip().endswith(f"(largest relative error {worst:.2e})")
+    assert "x[2] = 2" in out and out.rstrip().endswith("(largest relative error < 1e-07)")
+
+
+def test_gradient_check_reports_a_true_zero_gradient_as_a_match(capsys):
+    # d/dx1 of x0 * x0 is exactly 0: analytic 0 and numeric 0 match (error 0, not 1)
+    assert gradient_check(lambda v: v[0] * v[0] + v[1] * 0, [1.5, 2.0], Value) == 0.0
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.strip().startswith("x[1]"))
+    assert row.split()[-4:] == ["0", "0", "<", "1e-07"], row
+
+
+def test_printed_gradient_tables_do_not_depend_on_the_last_bits(capsys):
+    # the same check with every gradient perturbed in its last bits prints the same table
+    gradient_check(lambda v: (v[0] * v[1]).exp().log() + v[1].exp(), [0.3, -0.7], Value)
+    first = capsys.readouterr().out
+
+    class Jittered(Value):
+        def exp(self):
+            out = super().exp()
+            out.data *= 1 + 2e-16
+            return out
+
+    gradient_check(lambda v: (v[0] * v[1]).exp().log() + v[1].exp(), [0.3, -0.7], Jittered)
+    assert capsys.readouterr().out == first
 
 
 def test_gradient_check_catches_a_wrong_local_gradient():
@@ -172,3 +194,58 @@ def test_check_shape_says_where(obj, problem):
     with pytest.raises(AssertionError) as info:
         check_shape("m", obj, (3, 2))
     assert str(info.value) == problem
+
+
+def test_expect_value_checks_data_children_and_local_grads(capsys):
+    a, b = Value(2.0), Value(-3.5)
+    expect_value("a + b", a + b, -1.5, children=(a, b), local_grads=(1, 1))
+    assert capsys.readouterr().out.startswith("ok   a + b: a Value with data -1.5")
+    for got, problem in [(None, "a + b is None (did you forget return?)"),
+                         (-1.5, "a + b is -1.5; expected a Value"),
+                         (Value(-1.5, (b, a), (1, 1)), "a + b._children is [-3.5, 2.0]; expected the nodes"),
+                         (Value(-1.5, (a, b), (1, 0)), "a + b._local_grads[1] is 0; expected 1"),
+                         (Value(1.5, (a, b), (1, 1)), "a + b.data is 1.5; expected -1.5")]:
+        with pytest.raises(AssertionError) as info:
+            expect_value("a + b", got, -1.5, children=(a, b), local_grads=(1, 1))
+        assert str(info.value).startswith(problem), str(info.value)
+
+
+FRIENDLY = [
+    "from course_tools import expect_close",
+    "def linear(x, w):\n    # YOUR CODE HERE\n    raise NotImplementedError()",
+    "y = linear([1.0], [[2.0]])",
+    "class Value:\n    def exp(self):\n        raise NotImplementedError()\n\nValue().exp()",
+    "print(docs[:3])",
+    "def helper():\n    return undefined_name\n\nhelper()",
+    "expect_close('linear(x, w)', [1.0, 2.0], [1.0, 2.5])",
+    "raise NotImplementedError('a message of its own')",
+]
+
+
+def test_learners_get_sentences_instead_of_tracebacks_in_a_real_kernel(tmp_path):
+    """In a Jupyter kernel: a stub names the exercise, a NameError at the top of a cell says to run the
+    cells above, helper frames are left out, and every one is still an error output."""
+    import re
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    shutil.copy(SOURCE, tmp_path / "course_tools.py")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code) for code in FRIENDLY])
+    for cell in nb.cells[2:]:
+        cell.metadata["tags"] = ["raises-exception"]
+    NotebookClient(nb, allow_errors=True, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    shown = []
+    for cell in nb.cells[2:]:
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        assert len(errors) == 1, f"{cell.source!r} gave no error output: {cell.outputs}"
+        shown.append((errors[0].ename, re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(errors[0].traceback))))
+    stub, method, name, inner, helper, own = shown
+    assert stub == ("NotImplementedError", "NotImplementedError: linear is not written yet: replace "
+                    "`raise NotImplementedError()` in its cell with your code, run that cell, then run this one again.")
+    assert method[1].startswith("NotImplementedError: Value.exp is not written yet")
+    assert name[1].startswith("NameError: docs is not defined yet: a cell above defines it")
+    assert inner[0] == "NameError" and "in helper()" in inner[1] and "not defined yet" not in inner[1]
+    assert helper[0] == "AssertionError" and "linear(x, w): item [1] is 2.0; expected 2.5" in helper[1]
+    assert "course_tools.py" not in helper[1] and "_compare" not in helper[1]
+    assert "a message of its own" in own[1] and "not written yet" not in own[1]
