@@ -11,6 +11,8 @@ import os
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
+from autograder.pipeline.feedback import SanitizeFeedback
+
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
@@ -24,5 +26,6 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.ExecutePreprocessor.timeout = 120
 c.ExecutePreprocessor.interrupt_on_timeout = True
 
-# feedback shows scores and outputs but not the hidden tests' source
-c.GenerateFeedback.preprocessors = [ClearHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
+# feedback shows scores, the learner's code and bounded outputs; never hidden tests' source, tracebacks
+# into the checks or the reference, or paths of the grading machine (autograder/pipeline/feedback.py)
+c.GenerateFeedback.preprocessors = [ClearHiddenTests, SanitizeFeedback, GetGrades, CSSHTMLHeaderPreprocessor]

@@ -36,8 +36,15 @@ def mul_float_grads(self, other):
     return node(self, self.data * other.data, (self, other), (float(other.data), float(self.data)))
 
 
-def pow_divided(self, n):
-    return node(self, self.data**n, (self,), (n * self.data**n / self.data,))
+def add_wraps_numbers_explicitly(self, other):
+    if isinstance(other, (int, float)):
+        other = type(self)(other)
+    return node(self, self.data + other.data, (self, other), (1, 1))
+
+
+def pow_float_exponent(self, n):
+    e = float(n)
+    return node(self, self.data**e, (self,), (e * self.data ** (e - 1),))
 
 
 def pow_math(self, n):
@@ -61,8 +68,8 @@ def relu_grad_one_at_zero(self):
     return node(self, max(0.0, self.data), (self,), (1.0 if self.data >= 0 else 0.0,))
 
 
-ALTERNATIVES = [("__add__", add_numbers_unrecorded), ("__mul__", mul_float_grads), ("__pow__", pow_divided),
-                ("__pow__", pow_math), ("log", log_inverse_power), ("exp", exp_once), ("relu", relu_ternary),
+ALTERNATIVES = [("__add__", add_numbers_unrecorded), ("__add__", add_wraps_numbers_explicitly),
+                ("__mul__", mul_float_grads), ("__pow__", pow_float_exponent), ("__pow__", pow_math), ("log", log_inverse_power), ("exp", exp_once), ("relu", relu_ternary),
                 ("relu", relu_grad_one_at_zero)]
 
 
@@ -122,6 +129,27 @@ def add_subtracts(self, other):
     return node(self, self.data - other.data, (self, other), (1, 1))
 
 
+def add_wraps_ints_only(self, other):
+    other = type(self)(other) if isinstance(other, int) else other
+    return node(self, self.data + other.data, (self, other), (1, 1))
+
+
+def add_children_none(self, other):
+    other = wrap(self, other)
+    return node(self, self.data + other.data, None, None)
+
+
+def mul_wraps_ints_only(self, other):
+    other = type(self)(other) if isinstance(other, int) else other
+    return node(self, self.data * other.data, (self, other), (other.data, self.data))
+
+
+def mul_sets_input_grads(self, other):
+    other = wrap(self, other)
+    self.grad, other.grad = other.data, self.data  # backward's job, done too early
+    return node(self, self.data * other.data, (self, other), (other.data, self.data))
+
+
 def mul_grads_swapped(self, other):
     other = wrap(self, other)
     return node(self, self.data * other.data, (self, other), (self.data, other.data))
@@ -149,6 +177,21 @@ def pow_times(self, n):
     return node(self, self.data * n, (self,), (n,))
 
 
+def pow_divided(self, n):
+    return node(self, self.data**n, (self,), (n * self.data**n / self.data,))
+
+
+def pow_repeated_mul(self, n):
+    result = 1.0
+    for _ in range(n):
+        result *= self.data
+    return node(self, result, (self,), (n * self.data ** (n - 1),))
+
+
+def pow_child_not_a_tuple(self, n):
+    return node(self, self.data**n, (self), (n * self.data ** (n - 1)))
+
+
 def pow_value_exponent(self, n):
     return node(self, self.data**n.data, (self,), (n.data * self.data ** (n.data - 1),))
 
@@ -163,6 +206,16 @@ def log10(self):
 
 def log_grad_of_reciprocal(self):
     return node(self, math.log(self.data), (self,), (-1 / self.data**2,))
+
+
+def log_clamped(self):
+    x = max(self.data, 1e-10)  # "safe" log
+    return node(self, math.log(x), (self,), (1 / x,))
+
+
+def exp_clamped(self):
+    e = math.exp(min(max(self.data, -50.0), 50.0))  # "safe" exp
+    return node(self, e, (self,), (e,))
 
 
 def exp_grad_is_data(self):
@@ -189,6 +242,10 @@ def relu_grad_is_output(self):
     return node(self, max(0, self.data), (self,), (max(0, self.data),))
 
 
+def relu_half_abs(self):
+    return node(self, (self.data + abs(self.data)) / 2, (self,), (float(self.data > 0),))
+
+
 def relu_abs(self):
     return node(self, abs(self.data), (self,), (1 if self.data > 0 else -1,))
 
@@ -197,12 +254,16 @@ MISTAKES = [
     ("__add__", add_grads_one_zero, "d(a + b)/db = 1"),
     ("__add__", add_no_children, "does not record a among its children"),
     ("__add__", add_in_place, "leave the inputs unchanged"),
-    ("__add__", add_unwrapped, "A plain number must be wrapped first"),
+    ("__add__", add_unwrapped, "must be wrapped first"),
     ("__add__", add_value_grads, "local gradients are plain numbers"),
     ("__add__", add_data_children, "children are the Value nodes"),
     ("__add__", add_float, "returned the number"),
     ("__add__", add_one_grad, "one local gradient per child"),
     ("__add__", add_subtracts, "gave a Value with data"),
+    ("__add__", add_wraps_ints_only, "a float such as 0.5) must be wrapped first"),
+    ("__add__", add_children_none, "_children is None; expected a tuple"),
+    ("__mul__", mul_wraps_ints_only, "a float such as 0.5) must be wrapped first"),
+    ("__mul__", mul_sets_input_grads, "changed a.grad from 0 to -3.0: leave the inputs unchanged"),
     ("__mul__", mul_grads_swapped, "d(a * b)/da = b.data"),
     ("__mul__", mul_grads_of_add, "d(a * b)/da = b.data"),
     ("__mul__", mul_value_grads, "local gradients are plain numbers (e.g. other.data, not other)"),
@@ -210,6 +271,12 @@ MISTAKES = [
     ("__pow__", pow_no_factor, "n * a.data ** (n - 1)"),
     ("__pow__", pow_times, "gave a Value with data"),
     ("__pow__", pow_value_exponent, "The exponent is a plain number"),
+    ("__pow__", pow_divided, "a ** n must work when a.data is 0"),
+    ("__pow__", pow_repeated_mul, "The exponent may be any int or float"),
+    ("__pow__", pow_child_not_a_tuple, "write (self,) with a trailing comma"),
+    ("log", log_clamped, "a.log() with a = Value(1e-300) gave a Value with data"),
+    ("exp", exp_clamped, "a.exp() with a = Value(700.0) gave a Value with data"),
+    ("relu", relu_half_abs, "a.relu() with a = Value(1.7e+308) gave a Value with data"),
     ("log", log_grad_is_data, "d(log a)/da = 1 / a.data"),
     ("log", log10, "gave a Value with data"),
     ("log", log_grad_of_reciprocal, "d(log a)/da = 1 / a.data"),
@@ -426,6 +493,72 @@ def backward_recursing_twice_per_node(self):
             child.grad += local_grad * v.grad
 
 
+def backward_resets_grads(self):
+    order = _reference_order(self)
+    for v in order:
+        v.grad = 0  # "zero the gradients first": the training loop's job, not backward's
+    self.grad = 1
+    for v in reversed(order):
+        for child, local_grad in zip(v._children, v._local_grads):
+            child.grad += local_grad * v.grad
+
+
+def backward_visited_default(self, visited=set()):  # noqa: B006 (the mistake under test)
+    order = []
+
+    def build(v):
+        if v not in visited:
+            visited.add(v)
+            for child in v._children:
+                build(child)
+            order.append(v)
+
+    build(self)
+    self.grad = 1
+    for v in reversed(order):
+        for child, local_grad in zip(v._children, v._local_grads):
+            child.grad += local_grad * v.grad
+
+
+GLOBAL_ORDER, GLOBAL_VISITED = [], set()
+
+
+def backward_global_order(self):
+    def build(v):
+        if v not in GLOBAL_VISITED:
+            GLOBAL_VISITED.add(v)
+            for child in v._children:
+                build(child)
+            GLOBAL_ORDER.append(v)
+
+    build(self)
+    self.grad = 1
+    for v in reversed(GLOBAL_ORDER):
+        for child, local_grad in zip(v._children, v._local_grads):
+            child.grad += local_grad * v.grad
+
+
+def backward_frees_graph(self):
+    self.grad = 1
+    for v in reversed(_reference_order(self)):
+        for child, local_grad in zip(v._children, v._local_grads):
+            child.grad += local_grad * v.grad
+        v._children = ()  # "free the graph" once used
+
+
+def backward_adds_fresh_gradients(self):
+    # adds d(self)/d(node) computed afresh, ignoring what an earlier call left in the inner nodes
+    order = _reference_order(self)
+    fresh = {self: 1}
+    for v in reversed(order):
+        for child, local_grad in zip(v._children, v._local_grads):
+            fresh[child] = fresh.get(child, 0) + local_grad * fresh.get(v, 0)
+    self.grad = 1
+    for v in order:
+        if v is not self:
+            v.grad += fresh[v]
+
+
 BACKWARD_ALTERNATIVES = [microgpt.Value.backward, backward_recursive, backward_explicit_stack, backward_kahn]
 BACKWARD_MISTAKES = [
     (backward_assigns, "child.grad += local_grad * node.grad (not =)"),
@@ -437,6 +570,11 @@ BACKWARD_MISTAKES = [
     (backward_breadth_first, "reverse topological order"),
     (backward_recursing_twice_per_node, "recurse once per node"),
     (stub, "backward raised NotImplementedError: replace the stub with your code"),
+    (backward_resets_grads, "left x.grad = 6.0; expected 18.0"),
+    (backward_visited_default, "called a second time on a chain x -> y -> out left y.grad = 2.0; expected 4.0"),
+    (backward_global_order, "out1.backward() then out2.backward() on two graphs sharing the leaf x left"),
+    (backward_frees_graph, "changed out._children from (Value(data=0.5, grad=2), ) to (): backward only sets grads"),
+    (backward_adds_fresh_gradients, "runs the same loop again on the grads the first call left"),
 ]
 
 

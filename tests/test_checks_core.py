@@ -70,7 +70,26 @@ def test_the_checks_reverse_pass_matches_backward_on_random_graphs(rng):
         assert close(a.grad, seed * b.grad) or (a.grad == 0 and b.grad == 0)
 
 
-def test_other_pieces_are_swapped_only_while_the_check_runs_even_when_it_fails():
+def test_named_pieces_are_swapped_only_while_the_check_runs_even_when_it_fails():
+    learner = notebook("""
+        def multi_head_attention(q, keys, values, n_head):
+            raise NotImplementedError()
+
+        def gpt(token_id, pos_id, keys, values, state_dict, config):
+            return multi_head_attention([Value(1.0)], [[Value(1.0)]], [[Value(1.0)]], 1)
+        """, Value=microgpt.Value)
+    mine = dict(learner)
+    with reference_pieces(learner["gpt"], ("attention_head", "multi_head_attention")):
+        assert learner["multi_head_attention"] is microgpt.multi_head_attention
+        assert learner["gpt"] is mine["gpt"]
+        assert "attention_head" not in learner  # a name the learner does not use is not added
+    assert learner == mine
+    # the reference multi_head_attention ran (the stub would have raised NotImplementedError), and the stub is back
+    assert "returned a list of 1 items; expected 27 logits" in rejection(check_gpt, learner["gpt"])
+    assert learner == mine
+
+
+def test_pieces_not_named_are_the_learners_own():
     learner = notebook("""
         def softmax(logits):
             raise NotImplementedError()
@@ -78,22 +97,6 @@ def test_other_pieces_are_swapped_only_while_the_check_runs_even_when_it_fails()
         def gpt(token_id, pos_id, keys, values, state_dict, config):
             return softmax([Value(1.0)])
         """, Value=microgpt.Value)
-    mine = dict(learner)
-    with reference_pieces(learner["gpt"], "gpt"):
-        assert learner["softmax"] is microgpt.softmax
-        assert learner["gpt"] is mine["gpt"]
-    assert learner == mine
-    # the reference softmax ran (the stub would have raised NotImplementedError), and the stub is back
-    assert "returned a list of 1 items; expected 27 logits" in rejection(check_gpt, learner["gpt"])
-    assert learner == mine
-
-
-def test_a_learners_own_helper_with_a_course_name_but_other_parameters_is_left_alone():
-    learner = notebook("""
-        def linear(matrix, vector, bias):
-            return "the learner's own"
-
-        def softmax(logits):
-            return microgpt.softmax(logits) if linear(0, 0, 0) == "the learner's own" else None
-        """, microgpt=microgpt)
-    check_softmax(learner["softmax"])
+    with reference_pieces(learner["gpt"], ("attention_head", "multi_head_attention")):
+        assert learner["softmax"] is not microgpt.softmax
+    assert "raised NotImplementedError" in rejection(check_gpt, learner["gpt"])

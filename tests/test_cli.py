@@ -27,6 +27,8 @@ def assert_one_line_error(result, *phrases):
         (["train", "--n-embd", "10", "--n-head", "4"], "divisible"),
         (["train", "--temperature", "0"], "--temperature"),
         (["train", "--lr", "-1"], "--lr"),
+        (["train", "--norm", "batchnorm"], "--norm: invalid choice: 'batchnorm' (choose from 'rmsnorm', 'layernorm')"),
+        (["train", "--activation", "tanh"], "--activation: invalid choice: 'tanh' (choose from 'relu', 'gelu')"),
         (["train", "--data", "/nonexistent/words.txt"], "/nonexistent/words.txt"),
         (["sample"], "--load"),
         (["sample", "--load", "/nonexistent/model.json"], "no such checkpoint"),
@@ -78,3 +80,16 @@ def test_sampling_the_shipped_checkpoint_is_deterministic(run_cli):
     second = run_cli("sample", "--load", str(CHECKPOINT), "--seed", "7", "--temperature", "0.8")
     assert first.returncode == 0, first.stderr
     assert first.stdout == second.stdout and len(first.stdout.splitlines()) == 20
+
+
+def test_train_with_layernorm_and_gelu_saves_them(run_cli, tmp_path):
+    words, model = tmp_path / "words.txt", tmp_path / "model.json"
+    words.write_text("ann\nbob\ncyd\n")
+    result = run_cli("train", "--data", str(words), "--steps", "2", "--num-samples", "2", "--norm", "layernorm",
+                     "--activation", "gelu", "--save", str(model))
+    assert result.returncode == 0, result.stderr
+    saved = json.loads(model.read_text())
+    assert saved["version"] == 2
+    assert (saved["config"]["norm"], saved["config"]["activation"]) == ("layernorm", "gelu")
+    sampled = run_cli("sample", "--load", str(model), "--num-samples", "2")
+    assert sampled.returncode == 0, sampled.stderr

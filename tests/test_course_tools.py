@@ -232,8 +232,6 @@ def test_learners_get_sentences_instead_of_tracebacks_in_a_real_kernel(tmp_path)
 
     shutil.copy(SOURCE, tmp_path / "course_tools.py")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code) for code in FRIENDLY])
-    for cell in nb.cells[2:]:
-        cell.metadata["tags"] = ["raises-exception"]
     NotebookClient(nb, allow_errors=True, resources={"metadata": {"path": str(tmp_path)}}).execute()
     shown = []
     for cell in nb.cells[2:]:

@@ -51,6 +51,21 @@ def test_config_rejects_impossible_shapes(kwargs):
         GPTConfig(vocab_size=27, **kwargs)
 
 
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(norm="batchnorm"), "norm must be one of 'rmsnorm', 'layernorm', got 'batchnorm'"),
+    (dict(activation="tanh"), "activation must be one of 'relu', 'gelu', got 'tanh'"),
+])
+def test_config_names_the_norms_and_activations_it_knows(kwargs, message):
+    with pytest.raises(ValueError) as info:
+        GPTConfig(vocab_size=27, **kwargs)
+    assert str(info.value) == message
+
+
+def test_config_defaults_are_the_originals_rmsnorm_and_relu():
+    config = GPTConfig(vocab_size=27)
+    assert (config.norm, config.activation) == ("rmsnorm", "relu")
+
+
 def test_attention_weights_are_scaled_softmax_of_dot_products():
     q = [Value(1.0), Value(0.0), Value(2.0), Value(-1.0)]
     keys = [[Value(1.0)] * 4, [Value(0.5), Value(1.0), Value(0.0), Value(2.0)]]
@@ -101,9 +116,24 @@ def test_gpt_logits_do_not_depend_on_later_tokens():
     assert all(len(logits) == 27 for logits in a)
 
 
-@pytest.mark.parametrize("n_layer", [1, 2])
-def test_gpt_gradients_match_central_differences(n_layer):
-    config = GPTConfig(vocab_size=5, n_embd=4, n_head=2, n_layer=n_layer, block_size=4)
+def test_gpt_uses_the_norm_and_activation_its_config_names():
+    rng = random.Random(2)
+    state_dict = init_params(GPTConfig(vocab_size=27), rng, std=0.5)
+    logits = {}
+    for norm in ("rmsnorm", "layernorm"):
+        for activation in ("relu", "gelu"):
+            config = GPTConfig(vocab_size=27, norm=norm, activation=activation)
+            logits[norm, activation] = [z.data for z in run(config, state_dict, [26, 3, 5])[-1]]
+    assert len({tuple(z) for z in logits.values()}) == 4
+    default = run(GPTConfig(vocab_size=27), state_dict, [26, 3, 5])[-1]
+    assert [z.data for z in default] == logits["rmsnorm", "relu"]
+
+
+@pytest.mark.parametrize("n_layer, norm, activation", [(1, "rmsnorm", "relu"), (2, "rmsnorm", "relu"),
+                                                       (2, "layernorm", "gelu")])
+def test_gpt_gradients_match_central_differences(n_layer, norm, activation):
+    config = GPTConfig(vocab_size=5, n_embd=4, n_head=2, n_layer=n_layer, block_size=4, norm=norm,
+                       activation=activation)
     state_dict = init_params(config, random.Random(7), std=0.5)
     names = list(state_dict)
     shapes = {name: (len(m), len(m[0])) for name, m in state_dict.items()}

@@ -1,11 +1,13 @@
-"""linear, softmax and rmsnorm: values, properties and gradients."""
+"""linear, softmax, rmsnorm, layernorm and gelu: values, properties and gradients."""
 
 import math
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from microgpt import Value, linear, rmsnorm, softmax
+import pytest
+
+from microgpt import Value, gelu, layernorm, linear, relu, rmsnorm, softmax
 
 from numerics import check_gradients
 
@@ -63,3 +65,54 @@ def test_rmsnorm_output_has_unit_root_mean_square(xs):
 def test_rmsnorm_gradients_match_central_differences(xs):
     weights = [0.3, -1.0, 2.0, 0.5, -0.7]
     check_gradients(lambda v: sum(w * y for w, y in zip(weights, rmsnorm(v))), xs)
+
+
+@given(st.lists(small, min_size=2, max_size=6).filter(lambda xs: max(xs) - min(xs) > 0.1))
+def test_layernorm_output_has_mean_0_and_unit_variance(xs):
+    ys = [y.data for y in layernorm(values(xs))]
+    mean = sum(xs) / len(xs)
+    variance = sum((x - mean) ** 2 for x in xs) / len(xs)
+    assert abs(sum(ys) / len(ys)) < 1e-12
+    assert math.isclose(sum(y * y for y in ys) / len(ys), variance / (variance + 1e-5), rel_tol=1e-9)
+
+
+def test_layernorm_of_a_constant_vector_is_zero_and_eps_is_used():
+    assert [y.data for y in layernorm(values([3.0, 3.0, 3.0]))] == [0.0, 0.0, 0.0]
+    assert [y.data for y in layernorm(values([1.0, 3.0]), eps=1.0)] == pytest.approx([-2 ** -0.5, 2 ** -0.5])
+
+
+@given(st.lists(small, min_size=2, max_size=5))
+def test_layernorm_gradients_match_central_differences(xs):
+    weights = [0.3, -1.0, 2.0, 0.5, -0.7]
+    check_gradients(lambda v: sum(w * y for w, y in zip(weights, layernorm(v))), xs)
+
+
+def exact_gelu(x):
+    return 0.5 * x * (1 + math.erf(x / math.sqrt(2)))
+
+
+def test_gelu_is_gpt2s_tanh_approximation():
+    for x in [-3.0, -1.0, -0.1, 0.0, 0.5, 2.0]:
+        expected = 0.5 * x * (1 + math.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
+        assert gelu(Value(x)).data == pytest.approx(expected, rel=1e-15, abs=1e-300)
+        assert abs(gelu(Value(x)).data - exact_gelu(x)) < 1e-3
+
+
+def test_gelu_is_one_node_and_saturates_without_overflow():
+    x = Value(0.7)
+    out = gelu(x)
+    assert out._children == (x,) and len(out._local_grads) == 1
+    assert (gelu(Value(-1e3)).data, gelu(Value(1e3)).data) == (-0.0, 1e3)
+    for big, slope in [(-1e99, 0.0), (1e99, 1.0), (-40.0, 0.0), (40.0, 1.0)]:
+        node = gelu(Value(big))
+        node.backward()
+        assert node._children[0].grad == slope
+
+
+@given(st.floats(min_value=-6, max_value=6))
+def test_gelu_gradient_matches_central_differences(x):
+    check_gradients(lambda v: gelu(v[0]), [x])
+
+
+def test_relu_function_is_the_method():
+    assert [relu(Value(x)).data for x in (-1.0, 0.0, 2.5)] == [0, 0, 2.5]

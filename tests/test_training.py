@@ -61,3 +61,16 @@ def test_other_sizes_train(tmp_path, run_cli):
     rows = [json.loads(line) for line in metrics.read_text().splitlines()]
     assert [r["step"] for r in rows] == [1, 2, 3]
     assert rows[0]["lr"] == 0.01 and all(r["loss"] > 0 for r in rows)
+
+
+def test_mean_log_likelihood_is_minus_the_loss_per_predicted_token():
+    from microgpt import build_vocab, encode, log_likelihood, mean_log_likelihood
+
+    chars = build_vocab(["abc", "de"])
+    config = GPTConfig(vocab_size=len(chars) + 1, block_size=4)
+    state_dict = init_params(config, random.Random(1))
+    for doc in ["", "ab", "abcde"]:
+        n = min(4, len(doc) + 1)
+        mean = mean_log_likelihood(doc, state_dict, config, chars)
+        assert mean == log_likelihood(doc, state_dict, config, chars) / n
+        assert mean == pytest.approx(-document_loss(encode(doc, chars), state_dict, config).data, rel=1e-12)

@@ -15,12 +15,12 @@ from typing import Callable, NamedTuple
 
 import microgpt
 
-from .core import backpropagate, call, close, expect_returned, fail, is_node, is_number, kind, show, show_pair
-from .core import topological_order
+from .core import backpropagate, call, close, expect_returned, fail, graded, is_node, is_number, kind, show
+from .core import show_pair, topological_order
 
 PRIMITIVES = ("__add__", "__mul__", "__pow__", "log", "exp", "relu")
-WRAP_NUMBERS = ("A plain number must be wrapped first: other = other if isinstance(other, Value) "
-                "else Value(other).")
+WRAP_NUMBERS = ("A plain number (an int such as 4 or a float such as 0.5) must be wrapped first: "
+                "other = other if isinstance(other, Value) else Value(other).")
 
 
 class Case(NamedTuple):
@@ -61,6 +61,10 @@ def _expect_new_node(out, inputs, shown):
         fail(f"{shown} returned {kind(out)}; expected a new Value node.")
     if any(out is x for x in inputs):
         fail(f"{shown} returned its input itself: return a new Value and leave the inputs unchanged.")
+    for field in ("_children", "_local_grads"):
+        if not isinstance(getattr(out, field), (tuple, list)):
+            fail(f"{shown} built a node whose {field} is {kind(getattr(out, field))}; expected a tuple with one "
+                 f"entry per child: write (self,) with a trailing comma, since (self) is just self.")
     for node in topological_order(out):
         if any(node is x for x in inputs):
             continue
@@ -80,6 +84,22 @@ def _expect_new_node(out, inputs, shown):
         fail(f"{shown} returned a Value whose data is {kind(out.data)}; data must be a number.")
 
 
+def _parts(node):
+    """(data, grad, children, local gradients) of a node: what an operation must leave as it was."""
+    return node.data, node.grad, tuple(node._children), tuple(node._local_grads)
+
+
+def _expect_same_parts(node, was, name, shown, advice, fields=("data", "grad", "_children", "_local_grads")):
+    """node's parts must still be was (compared field by field, children by identity)."""
+    for field, old, new in zip(("data", "grad", "_children", "_local_grads"), was, _parts(node)):
+        if field not in fields:
+            continue
+        same = (len(old) == len(new) and all(a is b for a, b in zip(old, new)) if field == "_children"
+                else old == new or (old != old and new != new))
+        if not same:
+            fail(f"{shown} changed {name}.{field} from {show(old)} to {show(new)}: {advice}.")
+
+
 def _check_op(piece, cls, primitive, cases, rule, hints=()):
     """Run every case with the learner's class and with the reference's; compare the new node's data
     and the derivatives of the result with respect to a and b, read from its recorded local gradients."""
@@ -88,14 +108,15 @@ def _check_op(piece, cls, primitive, cases, rule, hints=()):
             continue
         shown = f"{piece}: {case.expr} with " + " and ".join(f"{n} = Value({x!r})" for n, x in zip("ab", case.xs))
         nodes = [cls(x) for x in case.xs]
+        before = [_parts(node) for node in nodes]
         with _reference_primitives(cls, primitive) if case.derived else contextlib.nullcontext():
             out = call(case.f, nodes, shown, piece, hints)
         ref_nodes = [microgpt.Value(x) for x in case.xs]
         ref = case.f(*ref_nodes)
         _expect_new_node(out, nodes, shown)
-        for name, node, x in zip("ab", nodes, case.xs):
-            if node.data != x:
-                fail(f"{shown} changed {name}.data to {show(node.data)}: leave the inputs unchanged.")
+        for name, node, was in zip("ab", nodes, before):
+            _expect_same_parts(node, was, name, shown, "leave the inputs unchanged (an operation only builds a "
+                                                       "new node; backward alone sets grad)")
         if not close(out.data, ref.data):
             got, expected = show_pair(out.data, ref.data)
             fail(f"{shown} gave a Value with data {got}; expected {expected}.")
@@ -117,15 +138,20 @@ def _random_pairs(rng, low, high, n=8):
     return [(rng.uniform(low, high), rng.uniform(low, high)) for _ in range(n)]
 
 
+@graded
 def check_value_add(Value):
-    """a + b: data a.data + b.data, local gradients 1 and 1, on fixed and random pairs, a node added to
-    itself, a plain number on either side; and a - b, a - 2, 2 - a where the class provides them."""
+    """a + b: data a.data + b.data, local gradients 1 and 1, on fixed and random pairs (ints, floats,
+    zeros of both signs, huge and tiny), a node added to itself, an int or a float on either side; and
+    a - b, a - 2, 2 - a where the class provides them; a and b left unchanged."""
     rng = random.Random("value_add")
-    pairs = [(2.0, -3.5), (0.0, 0.0), (3, 4), (1e-8, -1.25)] + _random_pairs(rng, -10, 10)
+    pairs = [(2.0, -3.5), (0.0, 0.0), (3, 4), (1e-8, -1.25), (-0.0, 0.0), (1e300, -3e299), (7, -2.5)]
+    pairs += _random_pairs(rng, -10, 10)
     cases = [Case("a + b", operator.add, xs) for xs in pairs] + [
         Case("a + a", lambda a: a + a, (1.5,)),
         Case("a + 4", lambda a: a + 4, (2.0,)),
+        Case("a + 0.5", lambda a: a + 0.5, (2.0,)),
         Case("4 + a", lambda a: 4 + a, (2.0,), "__radd__"),
+        Case("0.25 + a", lambda a: 0.25 + a, (2.0,), "__radd__"),
         Case("a - b", operator.sub, (5.0, 1.5), "__sub__"),
         Case("a - 2", lambda a: a - 2, (5.0,), "__sub__"),
         Case("2 - a", lambda a: 2 - a, (5.0,), "__rsub__"),
@@ -134,60 +160,78 @@ def check_value_add(Value):
               [(AttributeError, WRAP_NUMBERS)])
 
 
+@graded
 def check_value_mul(Value):
-    """a * b: data a.data * b.data, local gradients b.data and a.data, on fixed and random pairs, a node
-    times itself, a plain number on either side; and -a where the class provides it."""
+    """a * b: data a.data * b.data, local gradients b.data and a.data, on fixed and random pairs (ints,
+    floats, zeros of both signs, huge and tiny), a node times itself, an int or a float on either side;
+    and -a where the class provides it; a and b left unchanged."""
     rng = random.Random("value_mul")
-    pairs = [(2.0, -3.0), (0.0, 5.0), (3, 4), (1e3, 1e-3)] + _random_pairs(rng, -10, 10)
+    pairs = [(2.0, -3.0), (0.0, 5.0), (3, 4), (1e3, 1e-3), (-0.0, 2.5), (1e150, -3e149), (6, 0.5)]
+    pairs += _random_pairs(rng, -10, 10)
     cases = [Case("a * b", operator.mul, xs) for xs in pairs] + [
         Case("a * a", lambda a: a * a, (1.5,)),
         Case("a * 4", lambda a: a * 4, (2.0,)),
         Case("a * -1.5", lambda a: a * -1.5, (2.0,)),
         Case("4 * a", lambda a: 4 * a, (2.0,), "__rmul__"),
+        Case("0.5 * a", lambda a: 0.5 * a, (3.0,), "__rmul__"),
         Case("-a", operator.neg, (2.5,), "__neg__"),
     ]
     _check_op("value_mul", Value, "__mul__", cases, "d(a * b)/da = b.data and d(a * b)/db = a.data",
               [(AttributeError, WRAP_NUMBERS)])
 
 
+@graded
 def check_value_pow(Value):
-    """a ** n for a plain number n (positive, negative, fractional, 0, 1): data a.data ** n, local
-    gradient n * a.data ** (n - 1); and a / b, a / 4, 3 / a where the class provides them."""
+    """a ** n for a plain int or float n (positive, negative, fractional, 0, 1, 2.0, large): data
+    a.data ** n, local gradient n * a.data ** (n - 1), also for a zero base (n >= 1) and negative bases
+    with whole n; and a / b, a / 4, 3 / a where the class provides them."""
     rng = random.Random("value_pow")
     powers = [(2.0, 3), (-3.0, 2), (4.0, 0.5), (2.0, -1), (-2.0, 3), (1.5, 0), (5.0, 1), (2.5, -2.5)]
+    powers += [(0.0, 2), (0, 3), (0.0, 1), (-0.0, 3), (0.0, 2.5), (3.0, 2.0), (-2.0, 2.0), (2, 10)]
+    powers += [(1.5, 40), (0.5, -20), (-1.1, 31), (10.0, 15), (1.0001, 5000)]
     powers += [(rng.uniform(0.1, 5), rng.choice([2, 3, -1, 0.5, -0.5, 1.5])) for _ in range(8)]
     cases = [Case(f"a ** {n!r}", lambda a, n=n: a**n, (x,)) for x, n in powers] + [
         Case("a / b", operator.truediv, (3.0, -1.5), "__truediv__"),
         Case("a / 4", lambda a: a / 4, (3.0,), "__truediv__"),
         Case("3 / a", lambda a: 3 / a, (1.5,), "__rtruediv__"),
     ]
-    _check_op("value_pow", Value, "__pow__", cases, "d(a ** n)/da = n * a.data ** (n - 1)",
-              [(AttributeError, "The exponent is a plain number (as in a ** 2), not a Value: use it as it is.")])
+    _check_op("value_pow", Value, "__pow__", cases, "d(a ** n)/da = n * a.data ** (n - 1)", [
+        (AttributeError, "The exponent is a plain number (as in a ** 2), not a Value: use it as it is."),
+        (ZeroDivisionError, "a ** n must work when a.data is 0 (0 ** 2 is 0, with derivative 0): compute "
+                            "n * a.data ** (n - 1) as it stands, without dividing by a.data."),
+        (TypeError, "The exponent may be any int or float (3, -1, 0.5, 2.0): compute self.data ** exponent with "
+                    "Python's ** operator."),
+    ])
 
 
+@graded
 def check_value_log(Value):
-    """a.log() for positive a, small to large: data math.log(a.data), local gradient 1 / a.data."""
+    """a.log() for positive a, from 1e-300 to 1e300, ints and floats: data math.log(a.data), local
+    gradient 1 / a.data."""
     rng = random.Random("value_log")
-    xs = [1.0, math.e, 0.5, 10.0, 1e-3, 123.4] + [rng.uniform(0.01, 100) for _ in range(8)]
+    xs = [1.0, math.e, 0.5, 10.0, 1e-3, 123.4, 1e-300, 1e300, 2, 1] + [rng.uniform(0.01, 100) for _ in range(8)]
     _check_op("value_log", Value, "log", [Case("a.log()", lambda a: a.log(), (x,)) for x in xs],
               "d(log a)/da = 1 / a.data")
 
 
+@graded
 def check_value_exp(Value):
-    """a.exp(): data math.exp(a.data), local gradient math.exp(a.data), for a from -20 to 5."""
+    """a.exp(): data math.exp(a.data), local gradient math.exp(a.data), for a from -1000 (where exp
+    underflows to 0) to 709 (near the largest float), ints and floats."""
     rng = random.Random("value_exp")
-    xs = [0.0, 1.0, -2.0, 3.5, -20.0] + [rng.uniform(-5, 5) for _ in range(8)]
+    xs = [0.0, 1.0, -2.0, 3.5, -20.0, 700.0, 709.0, -700.0, -1000.0, 2, -0.0] + [rng.uniform(-5, 5) for _ in range(8)]
     _check_op("value_exp", Value, "exp", [Case("a.exp()", lambda a: a.exp(), (x,)) for x in xs],
               "d(exp a)/da = exp(a.data)")
 
 
+@graded
 def check_value_relu(Value):
-    """a.relu(): data max(0, a.data), local gradient 1 if a.data > 0 else 0, for positive, negative and
-    tiny a; at a = 0 only the data (0) is checked."""
+    """a.relu(): data max(0, a.data), local gradient 1 if a.data > 0 else 0, for positive, negative,
+    tiny and huge a, ints and floats; at a = 0 and -0.0 only the data (0) is checked."""
     rng = random.Random("value_relu")
-    xs = [2.5, -1.5, 1e-9, -1e-9, 1000.0] + [rng.uniform(-3, 3) for _ in range(8)]
+    xs = [2.5, -1.5, 1e-9, -1e-9, 1000.0, 1.7e308, -1.7e308, 3, -2] + [rng.uniform(-3, 3) for _ in range(8)]
     cases = [Case("a.relu()", lambda a: a.relu(), (x,)) for x in xs]
-    cases.append(Case("a.relu()", lambda a: a.relu(), (0.0,), derivative=False))
+    cases += [Case("a.relu()", lambda a: a.relu(), (x,), derivative=False) for x in (0.0, -0.0, 0)]
     _check_op("value_relu", Value, "relu", cases, "d(relu a)/da = 1 if a.data > 0 else 0")
 
 
@@ -253,21 +297,65 @@ def _describe(graph):
     return "; ".join(parts)
 
 
+SECOND_CALL = ("A second out.backward() on the same graph runs the same loop again on the grads the first call "
+               "left (nothing is reset): self.grad = 1, then each node, output first, passes node.grad * "
+               "local_grad to its children with +=. Do not zero grads inside backward (that is the training "
+               "loop's job) and keep no state between calls: build the order and the visited set anew in each "
+               "call (no global list, no mutable default argument).")
+# Two graphs sharing the leaf x: out1 = f(y, x) with y = g(x, w), and out2 = h(v, x) with v = k(x).
+SHARED = [("x", 2.0, (), ()), ("w", -1.0, (), ()), ("y", 0.5, ("x", "w"), (3.0, 1.5)),
+          ("out1", 1.0, ("y", "x"), (2.0, 1.0)), ("v", 4.0, ("x",), (-2.0,)), ("out2", 3.0, ("v", "x"), (0.5, 4.0))]
+SHARED_HINT = ("out2.backward() must add d(out2)/dx to what out1.backward() left in x.grad, and leave alone the "
+               "nodes out2 does not depend on (w, y, out1). Do not reset grads inside backward, and keep no state "
+               "between calls: build the order and the visited set anew in each call (no global list, no mutable "
+               "default argument).")
+
+
+def _expect_grads(got, ref, shown, graph, hint):
+    """Every node of got has the grad of the same node of ref."""
+    for name, node in got.items():
+        if not close(node.grad, ref[name].grad):
+            text_got, text_expected = show_pair(node.grad, ref[name].grad)
+            where = f" (the graph: {_describe(graph)})" if len(graph) <= 6 else ""
+            fail(f"{shown} left {name}.grad = {text_got}; expected {text_expected}{where}. {hint}")
+
+
+def _backward(node, shown):
+    call(lambda: node.backward(), (), shown, "backward", [(RecursionError, TOO_DEEP)])
+
+
+@graded
 def check_backward(Value):
     """out.backward() sets every node's grad to d(out)/d(node): on a single node, a chain, a node used
     twice, diamonds, a graph where the processing order matters, a chain of 600 nodes and random graphs,
-    all built with Value(data, children, local_grads) and compared with the reference's backward."""
+    all built with Value(data, children, local_grads) and compared with the reference's backward; the
+    graph (data, children, local gradients) left unchanged; a second call on the same graph, and a
+    second graph sharing a leaf, accumulating exactly as the reference does."""
     rng = random.Random("backward")
     graphs = GRAPHS + [(f"a chain of {DEEP} nodes", _chain(rng, DEEP), PATHS)]
     graphs += [(f"a random graph of 40 nodes (#{k + 1})", _random_graph(rng), PATHS) for k in range(4)]
+    built = []
     for description, graph, hint in graphs:
         got, ref = _build(Value, graph), _build(microgpt.Value, graph)
+        before = {name: _parts(node) for name, node in got.items()}
         output = graph[-1][0]
         shown = f"backward: out.backward() on {description}"
-        call(lambda: got[output].backward(), (), shown, "backward", [(RecursionError, TOO_DEEP)])
+        _backward(got[output], shown)
         ref[output].backward()
+        _expect_grads(got, ref, shown, graph, hint)
         for name, node in got.items():
-            if not close(node.grad, ref[name].grad):
-                text_got, text_expected = show_pair(node.grad, ref[name].grad)
-                where = f" (the graph: {_describe(graph)})" if len(graph) <= 6 else ""
-                fail(f"{shown} left {name}.grad = {text_got}; expected {text_expected}{where}. {hint}")
+            _expect_same_parts(node, before[name], name, shown, "backward only sets grads; leave the graph as it "
+                               "is, so that a second backward still works", ("data", "_children", "_local_grads"))
+        built.append((description, graph, got, ref))
+    for description, graph, got, ref in built:  # every graph is right once: now call backward again
+        output = graph[-1][0]
+        shown = f"backward: out.backward() called a second time on {description}"
+        _backward(got[output], shown)
+        ref[output].backward()
+        _expect_grads(got, ref, shown, graph, SECOND_CALL)
+    got, ref = _build(Value, SHARED), _build(microgpt.Value, SHARED)
+    shown = "backward: out1.backward() then out2.backward() on two graphs sharing the leaf x"
+    for output in ("out1", "out2"):
+        _backward(got[output], shown)
+        ref[output].backward()
+    _expect_grads(got, ref, shown, SHARED, SHARED_HINT)

@@ -6,22 +6,18 @@ what was expected, plus a hint pointing at the cause when the mistake is a known
 """
 
 import contextlib
-import inspect
+import functools
 import math
+import os
+import sysconfig
+import traceback
 
 import microgpt
 
 REL_TOL = 1e-9   # the same maths in another order differs in the last bits, never by this much
 ABS_TOL = 1e-12  # for results that should be 0 but come out as rounding noise
 SHOWN = 6        # items of a list shown in a message
-
-# Course pieces with fixed signatures. While a check runs the learner's function, any of these it
-# can reach through its globals is the reference's, so one wrong piece costs one cell.
-# (init_params is not swapped: it builds reference Values, which would mix two Value classes.)
-PIECES = ("linear", "softmax", "rmsnorm", "attention_weights", "attention_head", "multi_head_attention",
-          "attention_block", "mlp_block", "gpt", "empty_kv_cache", "param_shapes", "parameters",
-          "learning_rate", "adam_step", "next_token_probs", "document_loss", "temperature_probs",
-          "sample_token", "encode", "decode", "build_vocab", "bos_id", "vocab_size")
+GRAD_BEFORE = 0.25  # the grad of a piece's input Values when it is called: a piece must leave it alone
 
 
 def fail(message):
@@ -52,7 +48,10 @@ def show(x, digits=6):
             items.append(f"... ({len(x)} items)")
         text = ", ".join(items)
         return f"[{text}]" if isinstance(x, list) else f"({text}{',' if len(x) == 1 else ''})"
-    text = repr(x)
+    try:
+        text = repr(x)
+    except Exception as err:  # the learner's own __repr__ may be broken; the message must still be shown
+        return f"<a {type(x).__name__} whose repr raised {type(err).__name__}>"
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -80,16 +79,60 @@ def kind(x):
 
 # --- calling the learner's code ---
 
+# Files whose frames are not the learner's: the check library, the reference, Python's own library.
+NOT_LEARNERS = (os.path.dirname(os.path.abspath(__file__)), os.path.dirname(os.path.abspath(microgpt.__file__)),
+                sysconfig.get_paths()["stdlib"])
+
+
+def where_raised(err):
+    """A sentence naming the learner's function in which err was raised (the innermost frame of its
+    traceback outside NOT_LEARNERS), or pointing at the course's function it was raised in."""
+    frames = traceback.extract_tb(err.__traceback__)
+    mine = [frame for frame in frames if not os.path.abspath(frame.filename).startswith(NOT_LEARNERS)
+            and not frame.filename.startswith("<frozen")]
+    if not mine:
+        return ""
+    name, line = mine[-1].name, mine[-1].lineno
+    if mine[-1] is frames[-1]:
+        return f"It was raised in your {name} (line {line}): fix it there."
+    return (f"It was raised in {frames[-1].name}, called from your {name} (line {line}): check what your code "
+            f"passes to it.")
+
+
 def call(fn, args, shown, piece, hints=()):
     """fn(*args). An exception becomes an AssertionError naming the call, with the hint of the first
-    (exception type, hint) pair in hints that matches it."""
+    (exception type, hint) pair in hints that matches it, else a sentence naming where it was raised."""
     try:
         return fn(*args)
     except NotImplementedError:
         raise AssertionError(f"{piece} raised NotImplementedError: replace the stub with your code") from None
     except Exception as err:
-        hint = next((text for kinds, text in hints if isinstance(err, kinds)), "")
+        hint = next((text for kinds, text in hints if isinstance(err, kinds)), "") or where_raised(err)
         raise AssertionError(f"{shown} raised {type(err).__name__}: {err}. {hint}".rstrip()) from err
+
+
+def graded(check):
+    """check, with any exception other than AssertionError (raised by the learner's objects while the
+    check inspects them: a broken __repr__, __eq__ or operator, a result of the wrong type) turned into
+    an AssertionError that names the piece, the error and where it was raised."""
+    piece = check.__name__.removeprefix("check_")
+
+    @functools.wraps(check)
+    def run(*args, **kwargs):
+        try:
+            return check(*args, **kwargs)
+        except AssertionError:
+            raise
+        except NotImplementedError as err:
+            raise AssertionError(" ".join(filter(None, [f"{piece}: the check reached a stub that raises "
+                                                        f"NotImplementedError.", where_raised(err),
+                                                        "Replace the stub with your code."]))) from err
+        except Exception as err:
+            hint = where_raised(err) or ("Return exactly what the docstring promises (its types included): the "
+                                         "check could not use what came back.")
+            raise AssertionError(f"{piece}: the check stopped with {type(err).__name__}: {err} while it used what "
+                                 f"your code returned or built. {hint}") from err
+    return run
 
 
 def expect_returned(result, shown):
@@ -259,29 +302,70 @@ def as_values(x, cls):
     return cls(x.data if is_node(x) else x)
 
 
-def _same_parameters(a, b):
-    try:
-        return list(inspect.signature(a).parameters) == list(inspect.signature(b).parameters)
-    except (TypeError, ValueError):
-        return False
-
-
 @contextlib.contextmanager
-def reference_pieces(fn, piece):
-    """While the block runs, every other course piece that fn reaches through its globals (with the
-    reference's parameter names, so a learner's own helper of the same name is left alone) is the
-    reference version; the learner's versions are put back afterwards."""
+def reference_pieces(fn, pieces):
+    """While the block runs, each course piece named in pieces (a tuple of names, or one name) that fn
+    reaches through its globals is the reference's version; the learner's are put back afterwards.
+
+    Name only the pieces the chapter grades in their own cell: one wrong piece then costs one cell,
+    while a learner's own helper (say their softmax, in a chapter that gives softmax) is graded
+    through the piece that uses it."""
     names = getattr(fn, "__globals__", {})
-    saved = {}
-    for name in PIECES:
-        mine, ref = names.get(name), getattr(microgpt, name)
-        if name != piece and mine is not None and mine is not ref and _same_parameters(mine, ref):
-            saved[name] = mine
+    pieces = (pieces,) if isinstance(pieces, str) else tuple(pieces)
+    saved = {name: names[name] for name in pieces if name in names and names[name] is not getattr(microgpt, name)}
     try:
         names.update({name: getattr(microgpt, name) for name in saved})
         yield
     finally:
         names.update(saved)
+
+
+def footprint(x, name):
+    """What a piece must leave as it was in its input x (a Value, or lists, tuples and dicts of them,
+    of numbers or of strings): where -> (what, value), for every container (its length or keys, and
+    each item itself) and every Value (its data and grad). Compare two with expect_unchanged."""
+    if is_node(x):
+        return {f"{name}.data": ("data", x.data), f"{name}.grad": ("grad", x.grad)}
+    if not isinstance(x, (dict, list, tuple)):
+        return {}
+    found = {name: ("keys", list(x)) if isinstance(x, dict) else ("length", len(x))}
+    for key, item in (x.items() if isinstance(x, dict) else enumerate(x)):
+        where = f"{name}[{key!r}]"
+        found[where] = ("item", item)
+        found.update(footprint(item, where))
+    return found
+
+
+def _same(was, now):
+    """Items are the same objects (a string or a number may be an equal copy); the rest is equal."""
+    (what, a), (_, b) = was, now
+    if what == "item":
+        return a is b or (isinstance(a, (str, int, float)) and type(a) is type(b) and a == b)
+    return a == b or (a != a and b != b)  # nan stays nan
+
+
+def expect_unchanged(before, x, name, shown):
+    """x's footprint must equal before, its footprint before the call: a piece leaves its inputs alone."""
+    after = footprint(x, name)
+    for where, was in before.items():
+        now = after.get(where)
+        if now is not None and _same(was, now):
+            continue
+        what, value = was
+        new = "nothing" if now is None else show(now[1]) if what in ("data", "grad", "length") else kind(now[1])
+        if what == "grad":
+            fail(f"{shown} changed {where} from {show(value)} to {new}: computing a result must leave .grad alone "
+                 f"(only backward sets gradients).")
+        if what == "data":
+            fail(f"{shown} changed {where} from {show(value)} to {new}: leave the input Values unchanged (compute "
+                 f"new Values, e.g. z - m, instead of changing z.data).")
+        if what == "length":
+            fail(f"{shown} changed its input {where}: it had {value} items, now {new}. Leave the inputs unchanged "
+                 f"(build new lists).")
+        if what == "keys":
+            fail(f"{shown} changed the keys of its input {where}. Leave the inputs unchanged.")
+        fail(f"{shown} replaced {where} of its input ({kind(value)} before, {new} now). Leave the inputs "
+             f"unchanged: build new lists instead of writing into the ones you are given.")
 
 
 def leaves(x, name):
@@ -296,21 +380,30 @@ def named_parameters(state_dict):
     return [pair for name, matrix in state_dict.items() for pair in leaves(matrix, name)]
 
 
-def check_case(piece, fn, inputs, cls, shown, n, what, rng, hint="", errors=(), options=(), keywords=None):
+def check_case(piece, fn, inputs, cls, shown, n, what, rng, hint="", errors=(), options=(), keywords=None,
+               swap=()):
     """One case of a piece that maps Value vectors to a Value vector.
 
-    inputs: name -> numbers (nested lists), passed in order; the learner's copy is built with cls,
-    the reference's with microgpt.Value; options and keywords follow them unchanged. The result must
+    inputs: name -> numbers (nested lists), passed in order; the learner's copy is built with cls
+    (each Value's grad GRAD_BEFORE, as if an earlier backward had left it), the reference's with
+    microgpt.Value; options and keywords follow them unchanged. The learner's inputs must be left
+    unchanged (lists, data, grads). The result must
     be a list of n Values (what: "3 values, one per row of w") with the reference's data (else the
     message adds hint, a string or a function of the learner's numbers) and the reference's gradients.
-    errors: (exception type, hint) pairs for exceptions the learner's code raises."""
+    errors: (exception type, hint) pairs for exceptions the learner's code raises. swap: the pieces
+    (graded in their own cells) that are the reference's while fn runs, see reference_pieces."""
     keywords = keywords or {}
     mine = {name: as_values(x, cls) for name, x in inputs.items()}
     ref = {name: as_values(x, microgpt.Value) for name, x in inputs.items()}
-    with reference_pieces(fn, piece):
+    for _, node in leaves(list(mine.values()), "inputs"):
+        node.grad = GRAD_BEFORE
+    before = {name: footprint(x, name) for name, x in mine.items()}
+    with reference_pieces(fn, swap):
         got = call(lambda: fn(*mine.values(), *options, **keywords), (), shown, piece, errors)
     expected = getattr(microgpt, piece)(*ref.values(), *options, **keywords)
     expect_vector(got, n, shown, what)
+    for name, x in mine.items():
+        expect_unchanged(before[name], x, name, shown)
     expect_close(data(got), data(expected), shown, hint)
     got_inputs = [pair for name, x in mine.items() for pair in leaves(x, name)]
     ref_inputs = [node for name, x in ref.items() for _, node in leaves(x, name)]

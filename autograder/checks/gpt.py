@@ -101,7 +101,7 @@ def check_multi_head_attention(fn, value_cls=None):
                  f"n_head={n_head})")
         check_case("multi_head_attention", fn, {"q": q, "keys": keys, "values": values},
                    value_cls or microgpt.Value, shown, c, f"{c} values, the {n_head} heads' outputs concatenated",
-                   rng, _multi_head_hint(q, keys, values, n_head), options=(n_head,))
+                   rng, _multi_head_hint(q, keys, values, n_head), options=(n_head,), swap=("attention_head",))
 
 
 RECIPE = ("x = rmsnorm(wte[token_id] + wpe[pos_id]); then for each layer an attention block and an MLP block "
@@ -143,7 +143,7 @@ def check_gpt(fn, value_cls=None):
         for pos, token in enumerate(tokens):
             shown = (f"gpt({token}, {pos}, keys, values, state_dict, config) at position {pos} of the tokens "
                      f"{tokens}, with config = {config} and state_dict = {weights}")
-            with reference_pieces(fn, "gpt"):
+            with reference_pieces(fn, ("attention_head", "multi_head_attention")):
                 got = call(fn, (token, pos, keys, values, state, config), shown, "gpt", GPT_ERRORS)
             expected = microgpt.gpt(token, pos, ref_keys, ref_values, ref_state, config)
             expect_vector(got, config.vocab_size, shown, f"{config.vocab_size} logits, one per token of the vocabulary")

@@ -109,7 +109,7 @@ def _global_random_seeded(seed):
 
 def _draw(fn, config, seed, shown, global_seed=0, **keywords):
     """fn(config, random.Random(seed), **keywords), run with the random module seeded with global_seed."""
-    with _global_random_seeded(global_seed), reference_pieces(fn, "init_params"):
+    with _global_random_seeded(global_seed), reference_pieces(fn, ("param_shapes",)):
         return call(lambda: fn(config, random.Random(seed), **keywords), (), shown, "init_params")
 
 

@@ -2,6 +2,12 @@
 
 JSON writes each float with repr, which round-trips exactly, so a loaded model
 computes the same numbers as the saved one.
+
+Version 1 describes the original architecture (RMSNorm, ReLU); version 2 adds the
+config's norm and activation. A model of the original architecture is still written
+as version 1, byte for byte as before, so that older readers and the shipped
+checkpoint's remake are unchanged; a model with another norm or activation is
+written as version 2, which an older reader refuses by its version number.
 """
 
 import json
@@ -14,7 +20,9 @@ from .autograd import Value
 from .model import GPTConfig, param_shapes
 
 FORMAT = "microgpt-checkpoint"
-VERSION = 1
+VERSION = 2  # the newest version this code writes and reads
+SHAPE_FIELDS = ("vocab_size", "n_embd", "n_head", "n_layer", "block_size")
+ARCHITECTURE_FIELDS = ("norm", "activation")  # in the config from version 2 on
 
 
 class CheckpointError(Exception):
@@ -29,17 +37,15 @@ class Checkpoint(NamedTuple):
 
 
 def save(path, config, chars, state_dict, meta=None):
-    """Write the model to path (atomically: a crash never leaves half a file)."""
+    """Write the model to path (atomically: a crash never leaves half a file); version 1 when the
+    config has the original norm and activation, else version 2."""
+    original = all(getattr(config, name) == GPTConfig.__dataclass_fields__[name].default
+                   for name in ARCHITECTURE_FIELDS)
+    fields = SHAPE_FIELDS if original else SHAPE_FIELDS + ARCHITECTURE_FIELDS
     payload = {
         "format": FORMAT,
-        "version": VERSION,
-        "config": {
-            "vocab_size": config.vocab_size,
-            "n_embd": config.n_embd,
-            "n_head": config.n_head,
-            "n_layer": config.n_layer,
-            "block_size": config.block_size,
-        },
+        "version": 1 if original else VERSION,
+        "config": {name: getattr(config, name) for name in fields},
         "chars": list(chars),
         "meta": dict(meta or {}),
         "state_dict": {name: [[p.data for p in row] for row in matrix] for name, matrix in state_dict.items()},
@@ -63,10 +69,15 @@ def load(path):
         raise CheckpointError(f"{path}: not a readable checkpoint ({exc})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a microgpt checkpoint")
-    if payload.get("version") != VERSION:
-        raise CheckpointError(f"{path}: checkpoint version {payload.get('version')!r}, this code reads {VERSION}")
+    version = payload.get("version")
+    if version not in (1, VERSION):
+        raise CheckpointError(f"{path}: checkpoint version {version!r}, this code reads 1 to {VERSION}")
     try:
-        config = GPTConfig(**payload["config"])
+        fields = SHAPE_FIELDS if version == 1 else SHAPE_FIELDS + ARCHITECTURE_FIELDS
+        config_fields = payload["config"]
+        if set(config_fields) != set(fields):
+            raise ValueError(f"a version {version} config has the fields {', '.join(fields)}")
+        config = GPTConfig(**config_fields)
         chars = list(payload["chars"])
         weights = payload["state_dict"]
         expected = param_shapes(config)

@@ -8,10 +8,13 @@ import argparse
 import json
 import random
 import sys
+import tempfile
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 from . import checkpoint
 from .data import DATA_ENV, DataError, load_docs
-from .model import GPTConfig, init_params, parameters
+from .model import ACTIVATIONS, NORMS, GPTConfig, init_params, parameters
 from .progress import Progress
 from .sample import generate
 from .tokenizer import build_vocab, vocab_size
@@ -54,8 +57,32 @@ _non_negative_int.__name__ = "non-negative integer"
 _positive_float.__name__ = "positive number"
 
 
+def package_version():
+    try:
+        return version("microgpt-course")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
+
+
+def check_can_save(path):
+    """Raise UsageError unless a checkpoint can be written at path, before any training is spent:
+    its folder must exist (it is not created) and accept a new file, and path must not be a folder."""
+    path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"cannot save the model to {path}: it is a folder, not a file")
+    if not path.parent.is_dir():
+        raise UsageError(f"cannot save the model to {path}: folder {path.parent} does not exist (make it first)")
+    try:
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".microgpt-save-check-"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"cannot save the model to {path}: folder {path.parent} is not writable "
+                         f"({exc.strerror})") from None
+
+
 def build_parser():
     parser = _Parser(prog="microgpt", description="Train a tiny GPT on names, or sample from a saved one.")
+    parser.add_argument("--version", action="version", version=f"microgpt {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def add_sampling_options(sub):
@@ -70,6 +97,9 @@ def build_parser():
     t.add_argument("--n-head", type=_positive_int, default=4, help="attention heads (default 4)")
     t.add_argument("--n-layer", type=_positive_int, default=1, help="transformer layers (default 1)")
     t.add_argument("--block-size", type=_positive_int, default=16, help="longest context in tokens (default 16)")
+    t.add_argument("--norm", choices=list(NORMS), default="rmsnorm", help="normalisation (default rmsnorm)")
+    t.add_argument("--activation", choices=list(ACTIVATIONS), default="relu",
+                   help="the MLP's nonlinearity (default relu)")
     t.add_argument("--lr", type=_positive_float, default=0.01, help="peak learning rate (default 0.01)")
     t.add_argument("--save", metavar="CHECKPOINT", help="write the trained model to this JSON file")
     t.add_argument("--metrics", metavar="FILE", help="write one JSON line per step: step, loss, lr")
@@ -88,10 +118,13 @@ def print_samples(state_dict, config, chars, rng, args):
 
 def run_train(args):
     try:
-        config_args = dict(n_embd=args.n_embd, n_head=args.n_head, n_layer=args.n_layer, block_size=args.block_size)
+        config_args = dict(n_embd=args.n_embd, n_head=args.n_head, n_layer=args.n_layer, block_size=args.block_size,
+                           norm=args.norm, activation=args.activation)
         GPTConfig(vocab_size=1, **config_args)  # reject a bad shape before the data is read
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if args.save:
+        check_can_save(args.save)
     metrics = None
     if args.metrics:
         try:

@@ -7,18 +7,29 @@ a list of rows (n_out x n_in) of `Value`s; the state dict maps names to matrices
 from dataclasses import dataclass
 
 from .autograd import Value
-from .nn import linear, rmsnorm, softmax
+from .nn import gelu, layernorm, linear, relu, rmsnorm, softmax
+
+# the choices GPTConfig offers by name; the first of each is the original microgpt's
+NORMS = {"rmsnorm": rmsnorm, "layernorm": layernorm}
+ACTIVATIONS = {"relu": relu, "gelu": gelu}
 
 
 @dataclass(frozen=True)
 class GPTConfig:
-    """Hyperparameters of the model; defaults are the original microgpt's."""
+    """Hyperparameters of the model; defaults are the original microgpt's.
+
+    norm names the normalisation used before each block and after the embeddings (a key of NORMS:
+    "rmsnorm" or "layernorm"); activation names the MLP's nonlinearity (a key of ACTIVATIONS:
+    "relu" or "gelu").
+    """
 
     vocab_size: int
     n_embd: int = 16
     n_head: int = 4
     n_layer: int = 1
     block_size: int = 16
+    norm: str = "rmsnorm"
+    activation: str = "relu"
 
     def __post_init__(self):
         for name in ("vocab_size", "n_embd", "n_head", "n_layer", "block_size"):
@@ -26,6 +37,9 @@ class GPTConfig:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
         if self.n_embd % self.n_head:
             raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
+        for name, choices in (("norm", NORMS), ("activation", ACTIVATIONS)):
+            if getattr(self, name) not in choices:
+                raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {getattr(self, name)!r}")
 
     @property
     def head_dim(self):
@@ -99,13 +113,13 @@ def multi_head_attention(q, keys, values, n_head):
     return out
 
 
-def attention_block(x, keys, values, state_dict, layer, n_head):
-    """x + W_o · MHA(W_q x', cache + W_k x', cache + W_v x'), with x' = rmsnorm(x).
+def attention_block(x, keys, values, state_dict, layer, n_head, norm=rmsnorm):
+    """x + W_o · MHA(W_q x', cache + W_k x', cache + W_v x'), with x' = norm(x).
 
     Appends this position's key and value to the layer's cache (keys, values).
     """
     prefix = f"layer{layer}."
-    x_norm = rmsnorm(x)
+    x_norm = norm(x)
     q = linear(x_norm, state_dict[prefix + "attn_wq"])
     keys.append(linear(x_norm, state_dict[prefix + "attn_wk"]))
     values.append(linear(x_norm, state_dict[prefix + "attn_wv"]))
@@ -113,10 +127,11 @@ def attention_block(x, keys, values, state_dict, layer, n_head):
     return [o + r for o, r in zip(out, x)]
 
 
-def mlp_block(x, state_dict, layer):
-    """x + W_2 · relu(W_1 · rmsnorm(x)), with a hidden width of 4C."""
+def mlp_block(x, state_dict, layer, norm=rmsnorm, activation=relu):
+    """x + W_2 · activation(W_1 · norm(x)), with a hidden width of 4C; activation maps one Value
+    to one Value."""
     prefix = f"layer{layer}."
-    hidden = [h.relu() for h in linear(rmsnorm(x), state_dict[prefix + "mlp_fc1"])]
+    hidden = [activation(h) for h in linear(norm(x), state_dict[prefix + "mlp_fc1"])]
     out = linear(hidden, state_dict[prefix + "mlp_fc2"])
     return [o + r for o, r in zip(out, x)]
 
@@ -125,11 +140,13 @@ def gpt(token_id, pos_id, keys, values, state_dict, config):
     """Logits (V values) for the token after `token_id` at position `pos_id`.
 
     keys, values: the KV cache from `empty_kv_cache`, holding the earlier
-    positions of this sequence; this call appends the current one.
+    positions of this sequence; this call appends the current one. The norm and
+    the activation are the ones config names.
     """
+    norm, activation = NORMS[config.norm], ACTIVATIONS[config.activation]
     tok_emb, pos_emb = state_dict["wte"][token_id], state_dict["wpe"][pos_id]
-    x = rmsnorm([t + p for t, p in zip(tok_emb, pos_emb)])
+    x = norm([t + p for t, p in zip(tok_emb, pos_emb)])
     for layer in range(config.n_layer):
-        x = attention_block(x, keys[layer], values[layer], state_dict, layer, config.n_head)
-        x = mlp_block(x, state_dict, layer)
+        x = attention_block(x, keys[layer], values[layer], state_dict, layer, config.n_head, norm)
+        x = mlp_block(x, state_dict, layer, norm, activation)
     return linear(x, state_dict["lm_head"])

@@ -81,6 +81,7 @@ print(f"measured slope of x^2 - 3x at x = 2: {measured:.12f}")
 print(f"exact slope 2x - 3 at x = 2:         {2 * 2.0 - 3:.12f}")
 expect_close("measured slope at x = 2", measured, 1.0)
 
+
 # %% [markdown]
 # Measuring works, and this chapter uses it all along to **check** derivatives. It is the wrong tool for
 # **training**, though. The GPT of chapter 5 has 4,192 parameters, so measuring every derivative would take two
@@ -168,7 +169,46 @@ expect_close("measured slope at x = 2", measured, 1.0)
 # The `r` versions exist because for `3 + a`, Python first asks the number `3` to add a `Value`, which it cannot;
 # Python then asks `a` instead, through `a.__radd__(3)`.
 
-# %% given="microgpt.autograd:Value(__slots__,__init__,__repr__,__neg__,__radd__,__sub__,__rsub__,__rmul__,__truediv__,__rtruediv__)"
+# %% given="microgpt.autograd:Value(__slots__,__init__,__repr__,__neg__,__radd__,__sub__,__rsub__,__rmul__,__truediv__,__rtruediv__)" nbgrader={"grade": false, "grade_id": "given_Value", "locked": true, "schema_version": 3, "solution": false}
+class Value:
+    """A scalar node in a computation graph.
+
+    Every operation builds a new node and records, side by side, its forward
+    value and its local gradient d(out)/d(child) for each child.
+    """
+
+    __slots__ = ("data", "grad", "_children", "_local_grads")
+
+    def __init__(self, data, children=(), local_grads=()):
+        self.data = data
+        self.grad = 0
+        self._children = children
+        self._local_grads = local_grads
+
+    def __repr__(self):
+        return f"Value(data={self.data}, grad={self.grad})"
+
+    def __neg__(self):
+        return self * -1
+
+    def __radd__(self, other):
+        return self + other
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __rsub__(self, other):
+        return other + (-self)
+
+    def __rmul__(self, other):
+        return self * other
+
+    def __truediv__(self, other):
+        return self * other**-1
+
+    def __rtruediv__(self, other):
+        return other * self**-1
+
 
 # %% [markdown]
 # Nodes can be built by hand by passing children and local gradients to the constructor. Here is $e = a \cdot b$
@@ -240,7 +280,7 @@ def value_add(self, other):
 
 Value.__add__ = value_add
 
-# %% nbgrader={"grade": true, "grade_id": "value_add_tests", "locked": true, "schema_version": 3, "solution": false, "points": 1}
+# %% nbgrader={"grade": true, "grade_id": "value_add_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 from course_tools import expect_value
 
 a, b = Value(2.0), Value(-3.5)
@@ -294,7 +334,7 @@ def value_mul(self, other):
 
 Value.__mul__ = value_mul
 
-# %% nbgrader={"grade": true, "grade_id": "value_mul_tests", "locked": true, "schema_version": 3, "solution": false, "points": 1}
+# %% nbgrader={"grade": true, "grade_id": "value_mul_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 from course_tools import expect_value
 
 a, b = Value(2.0), Value(-3.5)
@@ -349,7 +389,7 @@ def value_pow(self, exponent):
 
 Value.__pow__ = value_pow
 
-# %% nbgrader={"grade": true, "grade_id": "value_pow_tests", "locked": true, "schema_version": 3, "solution": false, "points": 1}
+# %% nbgrader={"grade": true, "grade_id": "value_pow_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 from course_tools import expect_value
 
 a = Value(2.0)
@@ -405,7 +445,7 @@ def value_log(self):
 
 Value.log = value_log
 
-# %% nbgrader={"grade": true, "grade_id": "value_log_tests", "locked": true, "schema_version": 3, "solution": false, "points": 1}
+# %% nbgrader={"grade": true, "grade_id": "value_log_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 import math
 
 from course_tools import expect_value
@@ -457,7 +497,7 @@ def value_exp(self):
 
 Value.exp = value_exp
 
-# %% nbgrader={"grade": true, "grade_id": "value_exp_tests", "locked": true, "schema_version": 3, "solution": false, "points": 1}
+# %% nbgrader={"grade": true, "grade_id": "value_exp_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 import math
 
 from course_tools import expect_value
@@ -514,7 +554,7 @@ def value_relu(self):
 
 Value.relu = value_relu
 
-# %% nbgrader={"grade": true, "grade_id": "value_relu_tests", "locked": true, "schema_version": 3, "solution": false, "points": 1}
+# %% nbgrader={"grade": true, "grade_id": "value_relu_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 from course_tools import expect_value
 
 a, b = Value(3.0), Value(-2.0)
@@ -658,7 +698,7 @@ def backward(self):
 
 Value.backward = backward
 
-# %% nbgrader={"grade": true, "grade_id": "backward_tests", "locked": true, "schema_version": 3, "solution": false, "points": 4}
+# %% nbgrader={"grade": true, "grade_id": "backward_tests", "locked": true, "points": 4, "schema_version": 3, "solution": false}
 from course_tools import expect_close
 
 # the worked example, built with the constructor only
@@ -666,7 +706,8 @@ a, b = Value(2.0), Value(-3.0)
 e = Value(-6.0, (a, b), (-3.0, 2.0))  # e = a * b
 L = Value(-4.0, (e, a), (1, 1))  # L = e + a
 L.backward()
-expect_close("grads of L, e, a, b for L = a*b + a", [L.grad, e.grad, a.grad, b.grad], [1, 1, -2.0, 2.0])
+expect_close("grads of L, e, a, b for L = a*b + a", [L.grad, e.grad, a.grad, b.grad],
+             [1, 1, -2.0, 2.0])
 
 # a node used twice: s = x + x, so ds/dx = 2
 x_twice = Value(5.0)
@@ -704,7 +745,8 @@ check_backward(Value)
 from course_tools import gradient_check
 
 examples = [
-    ("(a*b + c) ** 2 at a = 2, b = -3, c = 10", lambda v: (v[0] * v[1] + v[2]) ** 2, [2.0, -3.0, 10.0]),
+    ("(a*b + c) ** 2 at a = 2, b = -3, c = 10",
+     lambda v: (v[0] * v[1] + v[2]) ** 2, [2.0, -3.0, 10.0]),
     ("(x*y + x**2).exp() / (y.relu() + 2) - x.log() at x = 0.5, y = 0.8",
      lambda v: (v[0] * v[1] + v[0] ** 2).exp() / (v[1].relu() + 2) - v[0].log(), [0.5, 0.8]),
 ]
@@ -739,7 +781,8 @@ def draw_graph(output, names):
             order.append(node)
 
     visit(output)
-    # columns: an operation sits one column right of its deepest child; a leaf, just left of its first user
+    # columns: an operation sits one column right of its deepest child;
+    # a leaf sits just left of its first user
     column, users = {}, {}
     for node in order:
         column[node] = 1 + max((column[c] for c in node._children), default=-1)
@@ -762,12 +805,14 @@ def draw_graph(output, names):
             (x0, y0), (x1, y1) = where[child], where[node]
             ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
                         arrowprops=dict(arrowstyle="->", color="0.45", shrinkA=30, shrinkB=30))
-            ax.text((x0 + x1) / 2, (y0 + y1) / 2, f"local {local:g}", ha="center", va="center", fontsize=8,
-                    color="tab:blue", bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none"))
+            label_box = dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none")
+            ax.text((x0 + x1) / 2, (y0 + y1) / 2, f"local {local:g}", ha="center", va="center",
+                    fontsize=8, color="tab:blue", bbox=label_box)
     for node in order:
         x, y = where[node]
-        ax.text(x, y, f"{names[node]}\ndata {node.data:g}\ngrad {node.grad:g}", ha="center", va="center",
-                fontsize=9, bbox=dict(boxstyle="round,pad=0.4", facecolor="0.95", edgecolor="0.3"))
+        node_box = dict(boxstyle="round,pad=0.4", facecolor="0.95", edgecolor="0.3")
+        ax.text(x, y, f"{names[node]}\ndata {node.data:g}\ngrad {node.grad:g}",
+                ha="center", va="center", fontsize=9, bbox=node_box)
     ax.set_xlim(-1.2, 3.0 * max(rows) + 1.2)
     ax.set_ylim(-1.1, 1.1)
     ax.axis("off")
@@ -797,8 +842,8 @@ for step in range(12):
     w.grad = 0
     loss.backward()
     w.data -= learning_rate * w.grad
-    print(f"step {step:2d}: loss {loss.data:.8f}, dL/dw {w.grad:+.6f}, w is now {w.data:.8f}")
-print(f"sqrt(2) = {2**0.5:.8f}")
+    print(f"step {step:2d}: loss {loss.data:<12.6g} dL/dw {w.grad:<+12.6g} w is now {w.data:.6g}")
+print(f"sqrt(2) = {2**0.5:.6g}")
 
 # %% [markdown]
 # The loop found $\sqrt 2$ knowing nothing about square roots: only how to compute the loss and its gradient.
