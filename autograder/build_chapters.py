@@ -216,10 +216,10 @@ def _check_code(body, where, line, given):
                    else f"a line of {len(text)} characters (at most {MAX_LINE})" if len(text) > MAX_LINE
                    else "a path out of the chapter folder: a released chapter must run on its own"
                    if CLIMB_RE.search(text) else None)
+        if problem and given:
+            raise BuildError(f"{where}:{line}: the given code has {problem}: change the reference: {text.strip()!r}")
         if problem:
-            source = "the reference (wrap the line there)" if given else "code"
-            raise BuildError(f"{where}:{line + offset}: {problem}" +
-                             (f", in {source}" if given else ""))
+            raise BuildError(f"{where}:{line + offset}: {problem}")
 
 
 def _check_solution(body, where, line):

@@ -144,7 +144,7 @@ def check_probabilities(probs, tol=1e-9):
     total = sum(ps)
     if abs(total - 1) > tol:
         raise AssertionError(f"check_probabilities: the {len(ps)} probabilities sum to {total!r}, not 1")
-    print(f"ok   {len(ps)} probabilities in [0, 1], summing to {total!r}")
+    print(f"ok   {len(ps)} probabilities in [0, 1], summing to {total:.10g}")
 
 
 def check_rms_near_one(values, tol=1e-3):
