@@ -543,7 +543,7 @@ def execute_notebook(nb, folder, timeout=CELL_TIMEOUT, env=None):
     from jupyter_client.kernelspec import KernelSpec
     from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     class CurrentEnvKernelManager(AsyncKernelManager):
         # the python3 kernel of *this* interpreter, whatever kernelspecs the user has installed
@@ -566,6 +566,10 @@ def execute_notebook(nb, folder, timeout=CELL_TIMEOUT, env=None):
             if errors:
                 raise ExecutionFailed(index, f"{errors[0]['ename']}: {errors[0]['evalue']}") from None
         raise ExecutionFailed(None, str(exc).strip().splitlines()[-1]) from None
+    except (CellTimeoutError, DeadKernelError) as exc:
+        index = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code" and not c.get("execution_count")),
+                     None)
+        raise ExecutionFailed(index, f"{type(exc).__name__} (a cell may run at most {timeout} s)") from None
     # the kernel's language_info (with its Python version, so Jupyter does not mark the notebook
     # modified on opening), fixed kernelspec, no timing
     nb.metadata = nbformat.from_dict({"kernelspec": dict(KERNELSPEC), "language_info": nb.metadata["language_info"]})

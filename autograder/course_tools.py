@@ -28,19 +28,24 @@ def _plain(x):
 
 
 def _show(x):
-    """Short text for x: floats to 6 significant digits, lists trimmed to a few items."""
+    """Short text for x: floats to 6 significant digits, lists and dicts trimmed to a few items."""
     if isinstance(x, float):
         return repr(x) if len(repr(x)) <= 9 else f"{x:.6g}"
-    if isinstance(x, list):
+    if isinstance(x, dict):
+        items = [f"{key!r}: {_show(value)}" for key, value in list(x.items())[:SHOWN]]
+    elif isinstance(x, list):
         items = [_show(item) for item in x[:SHOWN]]
-        if len(x) > SHOWN:
-            items.append(f"... ({len(x)} items)")
-        return "[" + ", ".join(items) + "]"
-    return repr(x)
+    else:
+        return repr(x)
+    if len(x) > SHOWN:
+        items.append(f"... ({len(x)} items)")
+    return ("{%s}" if isinstance(x, dict) else "[%s]") % ", ".join(items)
 
 
 def _mismatch(got, expected, same, where="the result"):
     """How got differs from expected (a sentence), or None; lists are compared item by item."""
+    if got is None and expected is not None:
+        return f"{where} is None (did you forget return?)"
     if isinstance(expected, list):
         if not isinstance(got, list):
             return f"{where} is {_show(got)}; expected a list of {len(expected)} items"
@@ -51,8 +56,6 @@ def _mismatch(got, expected, same, where="the result"):
             if problem:
                 return problem
         return None
-    if got is None and expected is not None:
-        return f"{where} is None (did you forget return?)"
     return None if same(got, expected) else f"{where} is {_show(got)}; expected {_show(expected)}"
 
 
@@ -157,6 +160,8 @@ def check_rms_near_one(values, tol=1e-3):
 
 
 def _shape_problem(obj, shape, where):
+    if obj is None:
+        return f"{where} is None (did you forget return?)"
     if not shape:
         return f"{where} is a list; expected a single value" if isinstance(obj, (list, tuple)) else None
     if not isinstance(obj, (list, tuple)):
@@ -180,24 +185,24 @@ def check_shape(label, obj, shape):
 
 
 def expect_value(label, got, data, children=None, local_grads=None):
-    """got must be one Value (anything with data, _children and _local_grads) with the given data
-    (to within 1e-9), and, when given, exactly these children (the same objects, in order) and
-    these local gradients (to within 1e-9)."""
+    """got must be one Value (anything with data, _children and _local_grads) with the given data,
+    and, when given, exactly these children (the same objects, in order) and these local gradients;
+    numbers match as in expect_close (relative 1e-6, absolute 1e-9)."""
+    def same(a, b):
+        return isinstance(a, (int, float)) and math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
+
     if got is None:
         problem = f"{label} is None (did you forget return?)"
     elif not all(hasattr(got, name) for name in ("data", "_children", "_local_grads")):
         problem = f"{label} is {_show(_plain(got))}; expected a Value (with data, _children and _local_grads)"
     else:
-        problem = _mismatch(got.data, data, lambda a, b: isinstance(a, (int, float)) and math.isclose(a, b, abs_tol=1e-9),
-                            f"{label}.data")
+        problem = _mismatch(got.data, data, same, f"{label}.data")
         if not problem and children is not None and (len(got._children) != len(children) or any(
                 a is not b for a, b in zip(got._children, children))):
             problem = (f"{label}._children is {_show(_plain(list(got._children)))}; expected the nodes "
                        f"{_show(_plain(list(children)))} themselves, in that order")
         if not problem and local_grads is not None:
-            problem = _mismatch(_plain(list(got._local_grads)), list(local_grads),
-                                lambda a, b: isinstance(a, (int, float)) and math.isclose(a, b, abs_tol=1e-9),
-                                f"{label}._local_grads")
+            problem = _mismatch(_plain(list(got._local_grads)), list(local_grads), same, f"{label}._local_grads")
     if problem:
         print(f"FAIL {problem}")
         raise AssertionError(problem)

@@ -6,7 +6,8 @@ For each chapter this copies chapters/NN_name into a temporary course (configure
 repository's nbgrader_config.py, with the root moved), releases it with nbgrader's
 generate_assignment, and autogrades a set of made-up learners in one loop:
 
-- `source`: the instructor's notebook submitted as is (should score full marks);
+- `source`: the instructor's notebook submitted as is (should score full marks on every automatically
+  graded cell; written answers are left for grading by hand);
 - `release`: the learners' version submitted untouched (should score 0);
 - `wrong_<piece>`: the release with every solution filled in from the source except <piece>,
   which keeps the release stub `raise NotImplementedError()` (should lose exactly the points of
@@ -84,11 +85,23 @@ def outside_regions(source, begin, end):
     return kept
 
 
+def is_written_answer(cell):
+    """A Markdown answer graded by hand (nbgrader grade and solution)."""
+    return cell.cell_type == "markdown" and is_grade(cell) and is_solution(cell)
+
+
+def written_answers(nb):
+    """grade_ids of the answers graded by hand."""
+    return [nbgrader_meta(c)["grade_id"] for c in nb.cells if is_written_answer(c)]
+
+
 def pieces(nb):
-    """[(solution grade_id, [grade_ids of the hidden cells that grade it])]: each grade cell
-    belongs to the nearest solution cell above it."""
+    """[(solution grade_id, [grade_ids of the hidden cells that grade it])] of the automatically
+    graded exercises: each tests cell belongs to the nearest exercise above it."""
     result = []
     for cell in nb.cells:
+        if is_written_answer(cell):
+            continue
         if is_solution(cell):
             result.append((nbgrader_meta(cell)["grade_id"], []))
         elif is_grade(cell):
@@ -235,8 +248,9 @@ class TrialResult:
     source_nb: object
     release_nb: object
     release_files: list
-    pieces: list  # [(solution id, [grade ids])]
-    points: dict  # grade id -> points
+    pieces: list  # [(solution id, [grade ids])] of the automatically graded exercises
+    points: dict  # grade id -> points, every graded cell
+    manual: list  # grade ids of the written answers, graded by hand
     grades: dict = field(default_factory=dict)  # student -> {grade id -> (score, max, manual)}
     totals: dict = field(default_factory=dict)  # student -> (score, max)
     seconds: dict = field(default_factory=dict)  # step -> seconds
@@ -246,9 +260,14 @@ class TrialResult:
     def max_points(self):
         return sum(self.points.values())
 
+    @property
+    def auto_points(self):
+        """The points graded automatically (the written answers' points left out)."""
+        return self.max_points - sum(self.points[g] for g in self.manual)
+
     def lost(self, student):
-        """grade ids where the student scored below the cell's points."""
-        return sorted(g for g, (score, mx, _) in self.grades[student].items() if score < mx)
+        """automatically graded cells where the student scored below the cell's points."""
+        return sorted(g for g, (score, mx, _) in self.grades[student].items() if g not in self.manual and score < mx)
 
 
 def trial_grade(chapter_folder, root, log=None):
@@ -266,6 +285,7 @@ def trial_grade(chapter_folder, root, log=None):
                              if p.is_file()),
         pieces=pieces(course.source_nb),
         points=points(course.source_nb),
+        manual=written_answers(course.source_nb),
         course=course,
     )
     students = {"source": course.source_nb, "release": release_nb}
@@ -293,7 +313,7 @@ def report(result):
     lines = [f"{result.assignment}: {len(ids)} graded cells, {result.max_points:g} points",
              " " * width + "  " + "  ".join(ids) + "  total"]
     for student, grades in result.grades.items():
-        cells = "  ".join(f"{grades[g][0]:>{len(g)}g}" for g in ids)
+        cells = "  ".join(f"{'by hand' if g in result.manual else format(grades[g][0], 'g'):>{len(g)}}" for g in ids)
         score, mx = result.totals[student]
         lines.append(f"{student:<{width}}  {cells}  {score:g}/{mx:g}")
     lines.append(f"release {result.seconds['release']:.1f} s, everything {result.seconds['total']:.1f} s")

@@ -123,6 +123,10 @@ def test_release_holds_no_answers_and_no_hidden_tests(graded):
         public.update(ln.strip() for ln in outside)
     released = {grading.nbgrader_meta(c)["grade_id"]: c for c in release.cells if grading.nbgrader_meta(c)}
     for cell in source.cells:
+        if grading.is_written_answer(cell):  # the rubric becomes the text stub
+            grade_id = grading.nbgrader_meta(cell)["grade_id"]
+            assert released[grade_id].source == "YOUR ANSWER HERE", f"written answer {grade_id!r} shows its rubric"
+            continue
         if not grading.is_solution(cell):
             continue
         grade_id = grading.nbgrader_meta(cell)["grade_id"]
@@ -156,9 +160,10 @@ def test_release_holds_no_answers_and_no_hidden_tests(graded):
 def test_source_notebook_scores_full_marks(graded):
     score, max_score = graded.totals["source"]
     assert max_score == graded.max_points, f"gradebook max {max_score}, notebook points {graded.max_points}"
-    assert score == max_score, f"the source notebook scores {score}/{max_score}; lost: {graded.lost('source')}"
+    assert score == graded.auto_points, \
+        f"the source notebook scores {score}/{graded.auto_points} automatic points; lost: {graded.lost('source')}"
     manual = [g for g, (_, _, needs_manual) in graded.grades["source"].items() if needs_manual]
-    assert not manual, f"cells flagged for manual grading: {manual}"
+    assert manual == graded.manual, f"cells flagged for grading by hand: {manual}; written answers: {graded.manual}"
 
 
 def test_untouched_release_scores_zero(graded):
@@ -173,9 +178,9 @@ def test_each_wrong_piece_loses_exactly_its_points(graded):
         student = f"wrong_{piece}"
         lost = graded.lost(student)
         score, _ = graded.totals[student]
-        expected = graded.max_points - sum(graded.points[g] for g in grade_ids)
+        expected = graded.auto_points - sum(graded.points[g] for g in grade_ids)
         if lost != sorted(grade_ids) or score != expected:
-            failures.append(f"{piece} wrong: lost {lost} ({score:g}/{graded.max_points:g}), "
+            failures.append(f"{piece} wrong: lost {lost} ({score:g}/{graded.auto_points:g}), "
                             f"expected to lose only {sorted(grade_ids)} ({expected:g})")
     assert not failures, "\n".join(failures)
 

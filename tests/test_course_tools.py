@@ -80,7 +80,7 @@ def test_expect_equal_prints_an_ok_line(capsys):
     ([26, 0, 1], [26, 0, 1, 26], "the result has 3 items; expected 4"),
     ([26, 0, 2, 26], [26, 0, 1, 26], "item [2] is 2; expected 1"),
     ("ab", "abc", "the result is 'ab'; expected 'abc'"),
-    (None, [1], "the result is None; expected a list of 1 items"),
+    (None, [1], "the result is None (did you forget return?)"),
     (None, 3, "the result is None (did you forget return?)"),
     ([[1, 2], [3, 5]], [[1, 2], [3, 4]], "item [1][1] is 5; expected 4"),
 ])
@@ -89,6 +89,13 @@ def test_expect_equal_says_where_it_differs(capsys, got, expected, problem):
         expect_equal("label", got, expected)
     assert str(info.value) == f"label: {problem}"
     assert capsys.readouterr().out.startswith("FAIL label: got ")
+
+
+def test_long_dicts_are_trimmed_like_lists(capsys):
+    shapes = {f"layer{i}": (16, 16) for i in range(10)}
+    expect_equal("param_shapes", shapes, dict(shapes))
+    out = capsys.readouterr().out
+    assert out.count("(16, 16)") == 2 * 8 and out.count("... (10 items)}") == 2, out
 
 
 def test_values_are_compared_by_data_and_long_lists_trimmed(capsys):
@@ -188,7 +195,7 @@ def test_check_shape_accepts_exactly_its_shape(shape):
     ([[1, 2], [3, 4], [5]], "m[2] has 1 items; expected 2"),
     ([1, 2, 3], "m[0] is 1; expected a list of 2 items"),
     ([[[1], [2]], [[3], [4]], [[5], [6]]], "m[0][0] is a list; expected a single value"),
-    (None, "m is None; expected a list of 3 items"),
+    (None, "m is None (did you forget return?)"),
 ])
 def test_check_shape_says_where(obj, problem):
     with pytest.raises(AssertionError) as info:

@@ -25,11 +25,17 @@
 # | `parameters(state_dict)` | every weight of the state dict in one flat list | 1 |
 #
 # **How to work through this notebook.** Run the cells from top to bottom. Each exercise is a function whose body
-# says `# YOUR CODE HERE` and `raise NotImplementedError()`: replace those two lines with your code. The cell right
-# after it runs visible tests that print what your function returned next to what was expected; run it as often as
-# you like. The cell after that holds hidden tests, which check your function on more inputs when your work is
-# graded; in your copy it does nothing. Read-only cells, such as the code given to you from the course's reference
-# solution, are there to be read and run, not changed: they are restored to their original when your work is graded.
+# says `# YOUR CODE HERE` and `raise NotImplementedError()`: replace those two lines with your code and run the
+# cell. Right after each exercise comes **one tests cell**. Its tests are there for you to read: they print what
+# your function returned next to what was expected, and stop at the first difference with a sentence saying what
+# is off. When your work is graded, hidden tests are added at the end of that same cell and check your function
+# on more inputs; the cell earns the exercise's points only if all of its tests pass. A tests cell grades its own
+# exercise alone: where the exercise calls one you wrote earlier, the tests swap in a stand-in for it while they
+# run, so a slip in one exercise never costs the points of another. The **Validate** button (nbgrader's) runs the
+# notebook and names every tests cell that fails, so use it before you hand in. A cell that needs an exercise you
+# have not finished yet says which one to finish. Read-only cells, such as the code given to you from the course's
+# reference solution, are there to be read and run, not changed: they are restored to their original when your
+# work is graded.
 
 # %% [markdown]
 # ## 0 · Where we are
@@ -42,16 +48,168 @@
 # Two things are still missing before we can assemble a GPT in chapter 5: the **numbers** the building blocks multiply
 # by, and a **description of the model's size**. This chapter provides both.
 #
-# Below are the pieces you need from earlier chapters. `Value` is the reference version of your chapter 1 class.
-# `GPTConfig` is new: it is a small record of the model's hyperparameters.
-
-# %% given="microgpt.autograd:Value microgpt.model:GPTConfig"
+# First the tools: the standard library's `math` and `random`, matplotlib for the pictures, and the course's
+# test helpers.
 
 # %%
 import math
 import random
 
 import matplotlib.pyplot as plt
+
+from course_tools import check_shape, expect_close, expect_equal, expect_value
+
+# %% [markdown]
+# Below are the pieces you need from earlier chapters. `Value` is the reference version of your chapter 1 class.
+# `GPTConfig` is new: it is a small record of the model's hyperparameters.
+
+# %% given="microgpt.autograd:Value microgpt.model:GPTConfig" nbgrader={"grade": false, "grade_id": "given_Value", "locked": true, "schema_version": 3, "solution": false}
+from dataclasses import dataclass
+
+
+class Value:
+    """A scalar node in a computation graph.
+
+    Every operation builds a new node and records, side by side, its forward
+    value and its local gradient d(out)/d(child) for each child.
+    """
+
+    __slots__ = ("data", "grad", "_children", "_local_grads")
+
+    def __init__(self, data, children=(), local_grads=()):
+        self.data = data
+        self.grad = 0
+        self._children = children
+        self._local_grads = local_grads
+
+    def __repr__(self):
+        return f"Value(data={self.data}, grad={self.grad})"
+
+    # --- primitive operations: forward value, then d(out)/d(each child) ---
+
+    def __add__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        # d(a+b)/da = 1, d(a+b)/db = 1
+        return Value(self.data + other.data, (self, other), (1, 1))
+
+    def __mul__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        # d(ab)/da = b, d(ab)/db = a
+        return Value(self.data * other.data, (self, other), (other.data, self.data))
+
+    def __pow__(self, exponent):
+        # d(a^n)/da = n a^(n-1); the exponent is a plain number, not a node
+        return Value(self.data**exponent, (self,), (exponent * self.data ** (exponent - 1),))
+
+    def log(self):
+        # d(ln a)/da = 1/a
+        return Value(math.log(self.data), (self,), (1 / self.data,))
+
+    def exp(self):
+        # d(e^a)/da = e^a
+        return Value(math.exp(self.data), (self,), (math.exp(self.data),))
+
+    def relu(self):
+        # d(max(0,a))/da = 1 if a > 0 else 0
+        return Value(max(0, self.data), (self,), (float(self.data > 0),))
+
+    # --- derived operations, built from the primitives above ---
+
+    def __neg__(self):
+        return self * -1
+
+    def __radd__(self, other):
+        return self + other
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __rsub__(self, other):
+        return other + (-self)
+
+    def __rmul__(self, other):
+        return self * other
+
+    def __truediv__(self, other):
+        return self * other**-1
+
+    def __rtruediv__(self, other):
+        return other * self**-1
+
+    # --- reverse-mode differentiation ---
+
+    def topological_order(self):
+        """Every node this one depends on, each after all of its children.
+
+        An iterative depth-first search (graphs can be far deeper than Python's
+        recursion limit) that visits children in the same order as the classic
+        recursive version, so gradients are accumulated in the same order too.
+        """
+        order, visited = [], {self}
+        stack = [(self, iter(self._children))]
+        while stack:
+            node, children = stack[-1]
+            for child in children:
+                if child not in visited:
+                    visited.add(child)
+                    if child._children:
+                        stack.append((child, iter(child._children)))
+                        break
+                    order.append(child)  # a leaf is finished as soon as it is seen
+            else:
+                stack.pop()
+                order.append(node)
+        return order
+
+    def backward(self):
+        """Set `grad` on every node of the graph to d(self)/d(node).
+
+        Walks the nodes from this output back to the leaves; each node passes
+        grad * local_grad to each child, and `+=` sums the contributions of a
+        node used more than once. Gradients accumulate across calls: nothing is
+        reset, so a second call on the same graph runs the same loop again on the
+        grads the first left (self.grad = 1, then every node passes its whole
+        grad on again), and a second graph sharing a leaf adds its share to that
+        leaf. Zero them between independent backward passes.
+        """
+        self.grad = 1
+        for node in reversed(self.topological_order()):
+            for child, local_grad in zip(node._children, node._local_grads):
+                child.grad += local_grad * node.grad
+
+
+@dataclass(frozen=True)
+class GPTConfig:
+    """Hyperparameters of the model; defaults are the original microgpt's.
+
+    norm names the normalisation used before each block and after the embeddings (a key of NORMS:
+    "rmsnorm" or "layernorm"); activation names the MLP's nonlinearity (a key of ACTIVATIONS:
+    "relu" or "gelu").
+    """
+
+    vocab_size: int
+    n_embd: int = 16
+    n_head: int = 4
+    n_layer: int = 1
+    block_size: int = 16
+    norm: str = "rmsnorm"
+    activation: str = "relu"
+
+    def __post_init__(self):
+        for name in ("vocab_size", "n_embd", "n_head", "n_layer", "block_size"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        if self.n_embd % self.n_head:
+            raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
+        for name, choices in (("norm", ("rmsnorm", "layernorm")), ("activation", ("relu", "gelu"))):
+            if getattr(self, name) not in choices:
+                raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, "
+                                 f"got {getattr(self, name)!r}")
+
+    @property
+    def head_dim(self):
+        return self.n_embd // self.n_head
+
 
 # %% [markdown]
 # ## 1 · What is a parameter?
@@ -79,6 +237,7 @@ import matplotlib.pyplot as plt
 # | `n_head` | $H$ | 4 | number of attention heads (chapter 5); must divide `n_embd` |
 # | `n_layer` | $L$ | 1 | number of transformer blocks stacked on top of each other |
 # | `block_size` | $T$ | 16 | the longest sequence the model can read (its *context length*) |
+# | `norm`, `activation` | | `"rmsnorm"`, `"relu"` | which normalisation and which nonlinearity the model uses (chapter 10 tries others) |
 #
 # The defaults are the original microgpt's. They describe a very small model, which is exactly what we want: pure
 # Python is slow, and small numbers let us look at every weight.
@@ -209,26 +368,33 @@ def param_shapes(config):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "param_shapes_tests", "locked": true, "schema_version": 3, "solution": false, "points": 2}
+# %% nbgrader={"grade": true, "grade_id": "param_shapes_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 from course_tools import expect_equal
 
 shapes = param_shapes(GPTConfig(vocab_size=27))
+expect_equal("param_shapes(GPTConfig(vocab_size=27))", shapes,
+             {"wte": (27, 16), "wpe": (16, 16), "lm_head": (27, 16),
+              "layer0.attn_wq": (16, 16), "layer0.attn_wk": (16, 16), "layer0.attn_wv": (16, 16),
+              "layer0.attn_wo": (16, 16), "layer0.mlp_fc1": (64, 16), "layer0.mlp_fc2": (16, 64)})
+# a dict compares equal whatever the order of its keys: the order is tested on its own
 expect_equal("names, in order (defaults)", list(shapes),
              ["wte", "wpe", "lm_head", "layer0.attn_wq", "layer0.attn_wk", "layer0.attn_wv",
               "layer0.attn_wo", "layer0.mlp_fc1", "layer0.mlp_fc2"])
-expect_equal("shapes (defaults)", [list(shape) for shape in shapes.values()],
-             [[27, 16], [16, 16], [27, 16], [16, 16], [16, 16], [16, 16], [16, 16], [64, 16], [16, 64]])
-expect_equal("total parameters (defaults)", sum(rows * cols for rows, cols in shapes.values()), 4192)
 
 two_layers = param_shapes(GPTConfig(vocab_size=5, n_embd=8, n_head=2, n_layer=2, block_size=3))
+expect_equal("param_shapes(GPTConfig(vocab_size=5, n_embd=8, n_head=2, n_layer=2, block_size=3))",
+             two_layers,
+             {"wte": (5, 8), "wpe": (3, 8), "lm_head": (5, 8),
+              "layer0.attn_wq": (8, 8), "layer0.attn_wk": (8, 8), "layer0.attn_wv": (8, 8),
+              "layer0.attn_wo": (8, 8), "layer0.mlp_fc1": (32, 8), "layer0.mlp_fc2": (8, 32),
+              "layer1.attn_wq": (8, 8), "layer1.attn_wk": (8, 8), "layer1.attn_wv": (8, 8),
+              "layer1.attn_wo": (8, 8), "layer1.mlp_fc1": (32, 8), "layer1.mlp_fc2": (8, 32)})
 expect_equal("names, in order (2 layers)", list(two_layers),
              ["wte", "wpe", "lm_head",
               "layer0.attn_wq", "layer0.attn_wk", "layer0.attn_wv", "layer0.attn_wo",
               "layer0.mlp_fc1", "layer0.mlp_fc2",
               "layer1.attn_wq", "layer1.attn_wk", "layer1.attn_wv", "layer1.attn_wo",
               "layer1.mlp_fc1", "layer1.mlp_fc2"])
-expect_equal("shapes (V=5, C=8, T=3, 2 layers)", [list(shape) for shape in two_layers.values()],
-             [[5, 8], [3, 8], [5, 8]] + 2 * [[8, 8], [8, 8], [8, 8], [8, 8], [32, 8], [8, 32]])
 
 ### BEGIN HIDDEN TESTS
 from autograder.checks import check_param_shapes
@@ -243,7 +409,7 @@ check_param_shapes(param_shapes)
 
 # %%
 def count_by_component(config):
-    """Parameters per component: embeddings, attention, MLP (all layers together) and output head."""
+    """Parameters per component: embeddings, attention, MLP (all layers together), output head."""
     counts = {"wte (token embedding)": 0, "wpe (position embedding)": 0,
               "attention (wq, wk, wv, wo)": 0, "MLP (fc1, fc2)": 0, "lm_head (output)": 0}
     for name, (rows, cols) in param_shapes(config).items():
@@ -267,10 +433,10 @@ for component, count in counts.items():
     print(f"{component:<28}{count:>12,}{count / total:>8.1%}")
 print(f"{'total':<28}{total:>12,}{1:>8.0%}")
 
-# %%
 fig, ax = plt.subplots(figsize=(7, 3))
 names = list(counts)
-ax.barh(names, [counts[n] for n in names], color=["#4c72b0", "#4c72b0", "#dd8452", "#55a868", "#4c72b0"])
+colors = ["#4c72b0", "#4c72b0", "#dd8452", "#55a868", "#4c72b0"]
+ax.barh(names, [counts[n] for n in names], color=colors)
 for i, n in enumerate(names):
     ax.text(counts[n] + 20, i, f"{counts[n]:,}", va="center")
 ax.invert_yaxis()
@@ -297,14 +463,19 @@ plt.show()
 
 # %%
 widths, depths = [8, 16, 32, 64, 128], [1, 2, 4]
-table = {(c, l): sum(r * k for r, k in param_shapes(GPTConfig(vocab_size=27, n_embd=c, n_layer=l)).values())
-         for c in widths for l in depths}
+table = {}
+for c in widths:
+    for l in depths:
+        shapes = param_shapes(GPTConfig(vocab_size=27, n_embd=c, n_layer=l))
+        table[c, l] = sum(rows * cols for rows, cols in shapes.values())
 
 print("parameters for vocab_size=27, block_size=16")
-print(f"{'n_embd':>8}" + "".join(f"{'n_layer=' + str(l):>14}" for l in depths) + f"{'blocks share (L=1)':>20}")
+print(f"{'n_embd':>8}" + "".join(f"{'n_layer=' + str(l):>14}" for l in depths)
+      + f"{'blocks share (L=1)':>20}")
 for c in widths:
     blocks = 12 * c * c
-    print(f"{c:>8}" + "".join(f"{table[c, l]:>14,}" for l in depths) + f"{blocks / table[c, 1]:>20.0%}")
+    print(f"{c:>8}" + "".join(f"{table[c, l]:>14,}" for l in depths)
+          + f"{blocks / table[c, 1]:>20.0%}")
 
 fig, ax = plt.subplots(figsize=(6, 3.5))
 for l in depths:
@@ -351,7 +522,8 @@ def show_gradients(label, w, u):
     tiny_net(w, u, x).backward()
     print(label)
     for i, row in enumerate(w):
-        print(f"  neuron {i}: weights {[round(p.data, 4) for p in row]}, gradients {[round(p.grad, 4) for p in row]}")
+        weights, gradients = [round(p.data, 4) for p in row], [round(p.grad, 4) for p in row]
+        print(f"  neuron {i}: weights {weights}, gradients {gradients}")
 
 
 show_gradients("constant init (every weight 0.5):",
@@ -445,8 +617,9 @@ tiny = GPTConfig(vocab_size=2, n_embd=2, n_head=1, n_layer=1, block_size=2)
 rng = random.Random(7)
 draws = [rng.gauss(0, 0.08) for _ in range(60)]
 print("the first 8 draws:", [round(d, 4) for d in draws[:8]])
-print("so wte = [[draw 0, draw 1], [draw 2, draw 3]] =", [[round(d, 4) for d in draws[0:2]], [round(d, 4) for d in draws[2:4]]])
-print("and wpe = [[draw 4, draw 5], [draw 6, draw 7]] =", [[round(d, 4) for d in draws[4:6]], [round(d, 4) for d in draws[6:8]]])
+rounded = [round(d, 4) for d in draws]
+print("so wte = [[draw 0, draw 1], [draw 2, draw 3]] =", [rounded[0:2], rounded[2:4]])
+print("and wpe = [[draw 4, draw 5], [draw 6, draw 7]] =", [rounded[4:6], rounded[6:8]])
 
 rng_again = random.Random(7)
 print("a fresh Random(7) gives the same first draw:", round(rng_again.gauss(0, 0.08), 4))
@@ -470,14 +643,17 @@ def init_params(config, rng, std=0.08):
 
     Inputs:
         config: a GPTConfig (it fixes the names and shapes, via param_shapes(config)).
-        rng:    a random.Random instance; every weight is one call rng.gauss(0, std).
+        rng:    a random.Random instance, the only source of randomness.
         std:    the standard deviation of the Gaussian (default 0.08).
 
     Returns:
         a dict {name: matrix} with the same keys, in the same order, as param_shapes(config).
-        Each matrix is a list of `rows` rows, each row a list of `cols` distinct Value objects
-        (grad 0). The draws go matrix by matrix in param_shapes order, row by row, left to right
-        within a row; no other calls are made on rng.
+        Each matrix is a list of `rows` rows, each row a list of `cols` fresh, distinct Value
+        objects (grad 0).
+
+    Random draws: exactly one rng.gauss(0, std) per weight, matrix by matrix in param_shapes
+    order, row by row, left to right within a row, and no other call on rng; so the same seed
+    always gives the same weights, and the random module is never used.
 
     Example:
         >>> state_dict = init_params(GPTConfig(vocab_size=27), random.Random(42))
@@ -494,27 +670,46 @@ def init_params(config, rng, std=0.08):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "init_params_tests", "locked": true, "schema_version": 3, "solution": false, "points": 2}
-from course_tools import check_shape, expect_close, expect_equal
+# %% nbgrader={"grade": true, "grade_id": "init_params_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+from course_tools import check_shape, expect_close, expect_equal, expect_value
 
-state_dict = init_params(GPTConfig(vocab_size=27), random.Random(42))
-expect_equal("names, in param_shapes order", list(state_dict), list(param_shapes(GPTConfig(vocab_size=27))))
-for name, (rows, cols) in param_shapes(GPTConfig(vocab_size=27)).items():
-    check_shape(name, state_dict[name], (rows, cols))
-expect_equal("every entry is a Value with grad 0",
-             all(isinstance(p, Value) and p.grad == 0 for m in state_dict.values() for row in m for p in row), True)
-expect_close("wte[0][:4] with random.Random(42)", state_dict["wte"][0][:4],
-             [-0.011527226366234268, -0.013832288026521545, -0.008905268925412997, 0.05615869800790905])
-expect_close("the last weight, layer0.mlp_fc2[15][63]", state_dict["layer0.mlp_fc2"][15][63], 0.013323935780253003)
+# These tests grade init_params alone. While they run, param_shapes is a stand-in that returns
+# the shapes written out below, so a slip in your param_shapes costs exercise 1's points only.
+DEFAULT_SHAPES = {"wte": (27, 16), "wpe": (16, 16), "lm_head": (27, 16),
+                  "layer0.attn_wq": (16, 16), "layer0.attn_wk": (16, 16),
+                  "layer0.attn_wv": (16, 16), "layer0.attn_wo": (16, 16),
+                  "layer0.mlp_fc1": (64, 16), "layer0.mlp_fc2": (16, 64)}
+TINY_SHAPES = {"wte": (2, 2), "wpe": (2, 2), "lm_head": (2, 2),
+               "layer0.attn_wq": (2, 2), "layer0.attn_wk": (2, 2), "layer0.attn_wv": (2, 2),
+               "layer0.attn_wo": (2, 2), "layer0.mlp_fc1": (8, 2), "layer0.mlp_fc2": (2, 8)}
+your_param_shapes = param_shapes
+try:
+    param_shapes = lambda config: DEFAULT_SHAPES
+    state_dict = init_params(GPTConfig(vocab_size=27), random.Random(42))
+    # (None stays None, so that a missing return is reported as such)
+    names = list(state_dict) if state_dict is not None else None
+    expect_equal("names, in param_shapes order", names, list(DEFAULT_SHAPES))
+    for name, (rows, cols) in DEFAULT_SHAPES.items():
+        check_shape(name, state_dict[name], (rows, cols))
+    expect_value("wte[0][0]: a fresh Value holding the first draw of random.Random(42)",
+                 state_dict["wte"][0][0], -0.011527226366234268, children=[], local_grads=[])
+    expect_close("wte[0][:4] with random.Random(42)", state_dict["wte"][0][:4],
+                 [-0.011527226366234268, -0.013832288026521545, -0.008905268925412997,
+                  0.05615869800790905])
+    expect_close("the last weight, layer0.mlp_fc2[15][63]", state_dict["layer0.mlp_fc2"][15][63],
+                 0.013323935780253003)
 
-tiny = GPTConfig(vocab_size=2, n_embd=2, n_head=1, n_layer=1, block_size=2)
-tiny_state = init_params(tiny, random.Random(7), std=0.5)
-rng = random.Random(7)
-expect_close("tiny model: weights in draw order (matrix, row, column), std=0.5",
-             [p for m in tiny_state.values() for row in m for p in row],
-             [rng.gauss(0, 0.5) for _ in range(60)])
-first_row = tiny_state["wte"][0]
-expect_equal("the entries of a row are distinct objects", first_row[0] is not first_row[1], True)
+    param_shapes = lambda config: TINY_SHAPES
+    tiny = GPTConfig(vocab_size=2, n_embd=2, n_head=1, n_layer=1, block_size=2)
+    tiny_state = init_params(tiny, random.Random(7), std=0.5)
+    names = list(tiny_state) if tiny_state is not None else None
+    expect_equal("tiny model: names, in param_shapes order", names, list(TINY_SHAPES))
+    rng = random.Random(7)
+    expect_close("tiny model: all 60 weights in draw order (matrix, row, column), std=0.5",
+                 [p for name in TINY_SHAPES for row in tiny_state[name] for p in row],
+                 [rng.gauss(0, 0.5) for _ in range(60)])
+finally:
+    param_shapes = your_param_shapes
 
 ### BEGIN HIDDEN TESTS
 from autograder.checks import check_init_params
@@ -526,14 +721,16 @@ check_init_params(init_params, Value)
 # $\mathcal{N}(0, 0.08^2)$:
 
 # %%
-weights = [p.data for m in init_params(GPTConfig(vocab_size=27), random.Random(42)).values() for row in m for p in row]
+state_dict = init_params(GPTConfig(vocab_size=27), random.Random(42))
+weights = [p.data for matrix in state_dict.values() for row in matrix for p in row]
 mean = sum(weights) / len(weights)
 std = (sum((w - mean) ** 2 for w in weights) / len(weights)) ** 0.5
 print(f"{len(weights)} weights: mean {mean:+.4f}, standard deviation {std:.4f}, "
       f"smallest {min(weights):+.3f}, largest {max(weights):+.3f}")
 
 fig, ax = plt.subplots(figsize=(6, 3))
-ax.hist(weights, bins=50, density=True, color="#4c72b0", alpha=0.7, label="the 4,192 initial weights")
+ax.hist(weights, bins=50, density=True, color="#4c72b0", alpha=0.7,
+        label="the 4,192 initial weights")
 grid = [-0.32 + 0.64 * i / 200 for i in range(201)]
 ax.plot(grid, [math.exp(-g * g / (2 * 0.08**2)) / (0.08 * math.sqrt(2 * math.pi)) for g in grid],
         color="black", label=r"density of $\mathcal{N}(0,\ 0.08^2)$")
@@ -576,12 +773,13 @@ def parameters(state_dict):
     """Every scalar weight of the state dict, as one flat list of the same Value objects.
 
     Input:
-        state_dict: a dict {name: matrix}, each matrix a list of rows of Values (as made by init_params).
+        state_dict: a dict {name: matrix}, each matrix a list of rows of Values
+                    (as made by init_params).
 
     Returns:
-        a list of Values: the matrices in the dict's order, each matrix row by row, each row left to
-        right. The entries are the state dict's own objects (not copies), so changing p.data for p in
-        the list changes the model. Its length is the total number of parameters.
+        a list of Values: the matrices in the dict's order, each matrix row by row, each row left
+        to right. The entries are the state dict's own objects (not copies), so changing p.data
+        for p in the list changes the model. Its length is the total number of parameters.
 
     Example:
         >>> state_dict = {"a": [[Value(1.0), Value(2.0)]], "b": [[Value(3.0)], [Value(4.0)]]}
@@ -593,22 +791,26 @@ def parameters(state_dict):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "parameters_tests", "locked": true, "schema_version": 3, "solution": false, "points": 1}
+# %% nbgrader={"grade": true, "grade_id": "parameters_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 from course_tools import expect_equal
 
 small = {"a": [[Value(1.0), Value(2.0)]], "b": [[Value(3.0)], [Value(4.0)]]}
-expect_equal("parameters of a two-matrix dict", parameters(small), [1.0, 2.0, 3.0, 4.0])
+flat = parameters(small)
+expect_equal("parameters of a two-matrix dict", flat, [1.0, 2.0, 3.0, 4.0])
 expect_equal("the same objects, not copies",
-             [p is q for p, q in zip(parameters(small), [small["a"][0][0], small["a"][0][1], small["b"][0][0], small["b"][1][0]])],
+             [p is q for p, q in zip(flat, [small["a"][0][0], small["a"][0][1],
+                                            small["b"][0][0], small["b"][1][0]])],
              [True, True, True, True])
 
-state_dict = init_params(GPTConfig(vocab_size=27), random.Random(42))
-params = parameters(state_dict)
-expect_equal("number of parameters (defaults, vocab 27)", len(params), 4192)
-expect_equal("first is wte[0][0], last is layer0.mlp_fc2[15][63]",
-             [params[0] is state_dict["wte"][0][0], params[-1] is state_dict["layer0.mlp_fc2"][15][63]], [True, True])
-params[0].data = 1.5
-expect_equal("changing params[0].data changes the model's wte[0][0]", state_dict["wte"][0][0], 1.5)
+# a state dict of the tiny model's shapes whose weights are numbered 1, 2, 3, ... in reading order
+numbers = iter(range(1, 61))
+numbered = {name: [[Value(float(next(numbers))) for _ in range(cols)] for _ in range(rows)]
+            for name, (rows, cols) in [("wte", (2, 2)), ("wpe", (2, 2)), ("lm_head", (2, 2)),
+                                       ("layer0.attn_wq", (2, 2)), ("layer0.attn_wk", (2, 2)),
+                                       ("layer0.attn_wv", (2, 2)), ("layer0.attn_wo", (2, 2)),
+                                       ("layer0.mlp_fc1", (8, 2)), ("layer0.mlp_fc2", (2, 8))]}
+expect_equal("a numbered state dict: matrix by matrix, row by row, left to right",
+             parameters(numbered), [float(n) for n in range(1, 61)])
 
 ### BEGIN HIDDEN TESTS
 from autograder.checks import check_parameters

@@ -1,0 +1,731 @@
+# %% [markdown]
+# # Chapter 9 · Understanding: what has the model learned?
+#
+# The model of chapter 7 invents names that sound right. Its 4,192 numbers must hold something about names: which
+# letters follow which, how long names run, which letters behave alike. In this chapter you open the trained model
+# up and look: where its attention heads look, how well it predicts names it has never seen, and how it arranges
+# the 27 tokens in its embedding space. Then you say in your own words what you see.
+#
+# **Goals.** By the end of this chapter you will be able to
+#
+# - record the **attention weights** of every head while the model reads a name, and compare the trained heads with
+#   the untrained ones of chapter 5;
+# - measure the loss on **held-out** names and explain the gap to the training loss;
+# - find the **nearest neighbours** of a letter by cosine similarity of the embeddings, and project the embeddings to
+#   two dimensions to see the whole arrangement at once;
+# - write down, with evidence from the pictures and numbers, what the model has learned.
+#
+# **Time:** about 75 minutes.
+#
+# **Graded work: 13 points in total**, 7 graded automatically and 6 by your instructor.
+#
+# | Exercise | What it does | Points |
+# |---|---|---|
+# | `attention_maps(doc, state_dict, config, chars)` | every head's attention weights at every position | 3 |
+# | `mean_loss(docs, state_dict, config, chars)` | the average loss over a list of names | 2 |
+# | `nearest_neighbours(token_id, embeddings, k)` | the k most similar tokens by cosine similarity | 2 |
+# | Questions 1-3 (written, graded by hand) | what the heads, the loss gap and the embeddings show | 6 |
+#
+# **How to work through this notebook.** Run the cells from top to bottom. Each exercise is a function whose body
+# says `# YOUR CODE HERE` and `raise NotImplementedError()`: replace those two lines with your code. The cell right
+# after each exercise is its tests cell: it runs visible tests that print what your function returned next to what
+# was expected, and when your work is graded, hidden tests are added to it that check your function on many more
+# inputs. The Validate button (or `nbgrader validate`) runs every tests cell and tells you which ones fail. The three
+# questions are answered in the Markdown cells that say "YOUR ANSWER HERE": double-click, write, and run the cell to
+# render it; your instructor grades them by hand. Read-only cells, such as the code given to you from the course's
+# reference solution, are there to be read and run, not changed.
+
+# %%
+import math
+import random
+
+import matplotlib.pyplot as plt
+
+from course_tools import check_probabilities, expect_close
+
+
+# %% [markdown]
+# ## 0 · The model, given
+#
+# The whole model is given: `Value`, the building blocks, the forward pass and its pieces (chapter 5), the loss of a
+# document (chapter 7), the tokenizer (chapter 2), and `load` for the trained model of chapter 7, shipped next to
+# this notebook as `microgpt-names-1000.json`. We also rebuild the *untrained* model of chapter 5: the same
+# configuration, weights drawn by `init_params` with seed 42.
+
+# %% given="microgpt.autograd:Value microgpt.nn:linear,softmax,rmsnorm,relu" nbgrader={"grade": false, "grade_id": "given_Value", "locked": true, "schema_version": 3, "solution": false}
+
+# %%
+# the model's choices of normalisation and activation by name; chapter 10 adds LayerNorm and GeLU
+NORMS = {"rmsnorm": rmsnorm}
+ACTIVATIONS = {"relu": relu}
+
+# %% given="microgpt.model:GPTConfig,param_shapes,init_params,empty_kv_cache,attention_weights,attention_head,multi_head_attention,attention_block,mlp_block,gpt" nbgrader={"grade": false, "grade_id": "given_NORMS", "locked": true, "schema_version": 3, "solution": false}
+from dataclasses import dataclass
+
+
+NORMS = {"rmsnorm": rmsnorm, "layernorm": layernorm}
+
+
+ACTIVATIONS = {"relu": relu, "gelu": gelu}
+
+
+@dataclass(frozen=True)
+class GPTConfig:
+    """Hyperparameters of the model; defaults are the original microgpt's.
+
+    norm names the normalisation used before each block and after the embeddings (a key of NORMS:
+    "rmsnorm" or "layernorm"); activation names the MLP's nonlinearity (a key of ACTIVATIONS:
+    "relu" or "gelu").
+    """
+
+    vocab_size: int
+    n_embd: int = 16
+    n_head: int = 4
+    n_layer: int = 1
+    block_size: int = 16
+    norm: str = "rmsnorm"
+    activation: str = "relu"
+
+    def __post_init__(self):
+        for name in ("vocab_size", "n_embd", "n_head", "n_layer", "block_size"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        if self.n_embd % self.n_head:
+            raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
+        for name, choices in (("norm", NORMS), ("activation", ACTIVATIONS)):
+            if getattr(self, name) not in choices:
+                raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {getattr(self, name)!r}")
+
+    @property
+    def head_dim(self):
+        return self.n_embd // self.n_head
+
+
+def param_shapes(config):
+    """Name -> (rows, cols), a tuple of two ints, of every weight matrix, in initialisation order:
+    wte (V, C), wpe (block_size, C), lm_head (V, C), then per layer l "layer{l}.attn_wq", "attn_wk",
+    "attn_wv", "attn_wo" (C, C), "layer{l}.mlp_fc1" (4C, C) and "layer{l}.mlp_fc2" (C, 4C)."""
+    c = config.n_embd
+    shapes = {
+        "wte": (config.vocab_size, c),
+        "wpe": (config.block_size, c),
+        "lm_head": (config.vocab_size, c),
+    }
+    for layer in range(config.n_layer):
+        for name in ("attn_wq", "attn_wk", "attn_wv", "attn_wo"):
+            shapes[f"layer{layer}.{name}"] = (c, c)
+        shapes[f"layer{layer}.mlp_fc1"] = (4 * c, c)
+        shapes[f"layer{layer}.mlp_fc2"] = (c, 4 * c)
+    return shapes
+
+
+def init_params(config, rng, std=0.08):
+    """State dict of Gaussian weights N(0, std^2): the names of `param_shapes`, in its order, each
+    mapped to a list of rows of fresh `Value`s (grad 0).
+
+    Random draws: exactly one rng.gauss(0, std) per weight, matrix by matrix in `param_shapes` order,
+    row by row, left to right within a row, and no other call on rng; so the same seed always gives
+    the same weights, and the random module is never used.
+    """
+    return {
+        name: [[Value(rng.gauss(0, std)) for _ in range(cols)] for _ in range(rows)]
+        for name, (rows, cols) in param_shapes(config).items()
+    }
+
+
+def empty_kv_cache(config):
+    """(keys, values): per layer, an empty list that will hold one C-vector per position."""
+    return [[] for _ in range(config.n_layer)], [[] for _ in range(config.n_layer)]
+
+
+def attention_weights(q, keys):
+    """Softmax of scaled dot products: w_t = softmax_t(q . k_t / sqrt(d)).
+
+    q: d values; keys: T vectors of d values. Returns T weights summing to 1.
+    """
+    scale = len(q) ** 0.5
+    return softmax([sum(q_j * k_j for q_j, k_j in zip(q, k)) / scale for k in keys])
+
+
+def attention_head(q, keys, values):
+    """One attention head: out_j = sum_t w_t * values[t][j], w = attention_weights(q, keys).
+
+    q: d values; keys, values: T vectors of d values (the cache, current
+    position included). Returns d values.
+    """
+    weights = attention_weights(q, keys)
+    return [sum(w_t * v_t[j] for w_t, v_t in zip(weights, values)) for j in range(len(values[0]))]
+
+
+def multi_head_attention(q, keys, values, n_head):
+    """Split C channels into n_head heads of C / n_head, attend in each, concatenate.
+
+    q: C values; keys, values: T vectors of C values. Returns C values.
+    """
+    head_dim = len(q) // n_head
+    out = []
+    for h in range(n_head):
+        s = slice(h * head_dim, (h + 1) * head_dim)
+        out.extend(attention_head(q[s], [k[s] for k in keys], [v[s] for v in values]))
+    return out
+
+
+def attention_block(x, keys, values, state_dict, layer, n_head, norm=rmsnorm):
+    """x + W_o · MHA(W_q x', cache + W_k x', cache + W_v x'), with x' = norm(x).
+
+    Appends this position's key and value to the layer's cache (keys, values).
+    """
+    prefix = f"layer{layer}."
+    x_norm = norm(x)
+    q = linear(x_norm, state_dict[prefix + "attn_wq"])
+    keys.append(linear(x_norm, state_dict[prefix + "attn_wk"]))
+    values.append(linear(x_norm, state_dict[prefix + "attn_wv"]))
+    out = linear(multi_head_attention(q, keys, values, n_head), state_dict[prefix + "attn_wo"])
+    return [o + r for o, r in zip(out, x)]
+
+
+def mlp_block(x, state_dict, layer, norm=rmsnorm, activation=relu):
+    """x + W_2 · activation(W_1 · norm(x)), with a hidden width of 4C; activation maps one Value
+    to one Value."""
+    prefix = f"layer{layer}."
+    hidden = [activation(h) for h in linear(norm(x), state_dict[prefix + "mlp_fc1"])]
+    out = linear(hidden, state_dict[prefix + "mlp_fc2"])
+    return [o + r for o, r in zip(out, x)]
+
+
+def gpt(token_id, pos_id, keys, values, state_dict, config):
+    """Logits (V values) for the token after `token_id` at position `pos_id`.
+
+    keys, values: the KV cache from `empty_kv_cache`, holding the earlier
+    positions of this sequence; this call appends the current one. The norm and
+    the activation are the ones config names.
+    """
+    norm, activation = NORMS[config.norm], ACTIVATIONS[config.activation]
+    tok_emb, pos_emb = state_dict["wte"][token_id], state_dict["wpe"][pos_id]
+    x = norm([t + p for t, p in zip(tok_emb, pos_emb)])
+    for layer in range(config.n_layer):
+        x = attention_block(x, keys[layer], values[layer], state_dict, layer, config.n_head, norm)
+        x = mlp_block(x, state_dict, layer, norm, activation)
+    return linear(x, state_dict["lm_head"])
+
+
+# %% given="microgpt.tokenizer:bos_id,vocab_size,encode,decode microgpt.train:next_token_probs,document_loss" nbgrader={"grade": false, "grade_id": "given_bos_id", "locked": true, "schema_version": 3, "solution": false}
+def bos_id(chars):
+    """Token id of BOS: one past the last character's id."""
+    return len(chars)
+
+
+def vocab_size(chars):
+    """Number of token ids: every character plus BOS."""
+    return len(chars) + 1
+
+
+def encode(doc, chars):
+    """Token ids (ints) of one document wrapped in BOS: [BOS, id(c0), ..., id(cn-1), BOS], with
+    id(c) = chars.index(c). Every character of doc must be in chars."""
+    bos = bos_id(chars)
+    return [bos] + [chars.index(c) for c in doc] + [bos]
+
+
+def decode(ids, chars):
+    """The string spelled by token ids (chars[i] for each id i), every BOS token left out wherever
+    it is."""
+    bos = bos_id(chars)
+    return "".join(chars[i] for i in ids if i != bos)
+
+
+def next_token_probs(tokens, state_dict, config):
+    """For each position t < n, the model's probabilities (V values) for token t+1.
+
+    n = min(block_size, len(tokens) - 1): the model sees at most block_size positions. One KV cache
+    for the whole sequence: p_t = softmax(gpt(tokens[t], t, keys, values, state_dict, config)).
+    """
+    keys, values = empty_kv_cache(config)
+    n = min(config.block_size, len(tokens) - 1)
+    return [softmax(gpt(tokens[t], t, keys, values, state_dict, config)) for t in range(n)]
+
+
+def document_loss(tokens, state_dict, config):
+    """Mean cross-entropy of a token sequence: (1/n) sum_{t<n} -log p_t[tokens[t+1]], a Value.
+
+    p_t from next_token_probs, n = min(block_size, len(tokens) - 1) (tokens: at least 2 ids, e.g.
+    encode(doc, chars)). The Value's graph reaches every weight the forward pass used; no backward
+    is run, and tokens and the state dict are left unchanged.
+    """
+    probs = next_token_probs(tokens, state_dict, config)
+    losses = [-p[target].log() for p, target in zip(probs, tokens[1:])]
+    return (1 / len(losses)) * sum(losses)
+
+
+# %% given="microgpt.checkpoint:FORMAT,VERSION,SHAPE_FIELDS,ARCHITECTURE_FIELDS,CheckpointError,Checkpoint,load" nbgrader={"grade": false, "grade_id": "given_FORMAT", "locked": true, "schema_version": 3, "solution": false}
+import json
+from pathlib import Path
+from typing import NamedTuple
+
+
+FORMAT = "microgpt-checkpoint"
+
+
+VERSION = 2
+
+
+SHAPE_FIELDS = ("vocab_size", "n_embd", "n_head", "n_layer", "block_size")
+
+
+ARCHITECTURE_FIELDS = ("norm", "activation")
+
+
+class CheckpointError(Exception):
+    """A checkpoint file is missing, unreadable or malformed."""
+
+
+class Checkpoint(NamedTuple):
+    config: GPTConfig
+    chars: list
+    state_dict: dict
+    meta: dict
+
+
+def load(path):
+    """Read a checkpoint written by `save`; raises CheckpointError saying what is wrong."""
+    path = Path(path)
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: no such checkpoint") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{path}: not a readable checkpoint ({exc})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a microgpt checkpoint")
+    version = payload.get("version")
+    if version not in (1, VERSION):
+        raise CheckpointError(f"{path}: checkpoint version {version!r}, this code reads 1 to {VERSION}")
+    try:
+        fields = SHAPE_FIELDS if version == 1 else SHAPE_FIELDS + ARCHITECTURE_FIELDS
+        config_fields = payload["config"]
+        if set(config_fields) != set(fields):
+            raise ValueError(f"a version {version} config has the fields {', '.join(fields)}")
+        config = GPTConfig(**config_fields)
+        chars = list(payload["chars"])
+        weights = payload["state_dict"]
+        expected = param_shapes(config)
+        if len(chars) + 1 != config.vocab_size or set(weights) != set(expected):
+            raise ValueError("vocabulary or weight names do not match the config")
+        state_dict = {}
+        for name, (rows, cols) in expected.items():
+            matrix = weights[name]
+            if len(matrix) != rows or any(len(row) != cols for row in matrix):
+                raise ValueError(f"{name} is not {rows} x {cols}")
+            state_dict[name] = [[Value(float(w)) for w in row] for row in matrix]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: corrupt checkpoint ({exc})") from None
+    return Checkpoint(config, chars, state_dict, payload.get("meta", {}))
+
+
+# %%
+trained = load("microgpt-names-1000.json")
+state_dict, config, chars = trained.state_dict, trained.config, trained.chars
+untrained = init_params(config, random.Random(42))
+BOS = bos_id(chars)
+
+
+def token_str(token_id):
+    return "BOS" if token_id == BOS else chars[token_id]
+
+
+print(config)
+steps, final_loss = trained.meta["steps"], trained.meta["final_loss"]
+print(f"trained for {steps} steps; final training loss {final_loss:.4f}")
+
+
+# %% [markdown]
+# ## 1 · Where do the heads look?
+#
+# **Intuition.** Each attention head of chapter 5 computes, at position $t$, one weight per position
+# $s = 0, \dots, t$: how much of position $s$'s value it takes in. These weights are the clearest window into the
+# model: a head that always puts its weight on the previous position is reading "the letter before me"; a head
+# that stays on BOS is reading "how far into the name am I" (its value barely changes, so it acts like a default).
+# Untrained, the weights are close to uniform, because random queries and keys barely agree.
+#
+# **Math.** With $x_t$ the input of the layer at position $t$ (for layer 0, the normalised embedding of chapter 5)
+# and $x'_t = \mathrm{norm}(x_t)$, head $h$ uses the slice $[h]$ of $d = C / H$ channels of the query and keys:
+#
+# $$q_t = W_q\, x'_t, \qquad k_s = W_k\, x'_s, \qquad
+#   w_{t,s} = \mathrm{softmax}_s\!\left(\frac{q_t[h] \cdot k_s[h]}{\sqrt d}\right), \quad s = 0, \dots, t,$$
+#
+# which is exactly the given `attention_weights(q[h], [k_0[h], ..., k_t[h]])`. `gpt` computes $q_t$ and throws it
+# away after use, so to record the weights we walk the forward pass ourselves, layer by layer, with the given
+# blocks: for each position embed and normalise the token, then for each layer compute the query from
+# `norm(x)`, run `attention_block` (which appends $k_t$ and $v_t$ to the cache), read the weights from the query and
+# the cached keys, and run `mlp_block`.
+#
+# ### Exercise 1: `attention_maps` (3 points)
+
+# %% nbgrader={"grade": false, "grade_id": "attention_maps", "locked": false, "schema_version": 3, "solution": true}
+def attention_maps(doc, state_dict, config, chars):
+    """The attention weights of every head at every position while the model reads doc.
+
+    tokens = encode(doc, chars); the positions read are t = 0 .. n - 1, n = min(block_size,
+    len(tokens) - 1) (the positions the loss predicts from), through one KV cache, as gpt runs them.
+    With norm = NORMS[config.norm], activation = ACTIVATIONS[config.activation] and x the input of
+    the layer (for layer 0: norm(wte[token] + wpe[t])):
+        q = linear(norm(x), state_dict[f"layer{l}.attn_wq"])
+        x = attention_block(x, keys[l], values[l], state_dict, l, config.n_head, norm)
+        maps[l][h][t] = [w.data for w in attention_weights(q[s_h], [k[s_h] for k in keys[l]])]
+        x = mlp_block(x, state_dict, l, norm, activation)
+    where s_h = slice(h * head_dim, (h + 1) * head_dim).
+
+    Returns:
+        maps[l][h][t]: a list of t + 1 floats summing to 1, the weights position t gives to
+        positions 0 .. t. Shape n_layer x n_head x n x (t + 1).
+    """
+    ### BEGIN SOLUTION
+    tokens = encode(doc, chars)
+    n = min(config.block_size, len(tokens) - 1)
+    norm, activation = NORMS[config.norm], ACTIVATIONS[config.activation]
+    keys, values = empty_kv_cache(config)
+    heads = [slice(h * config.head_dim, (h + 1) * config.head_dim) for h in range(config.n_head)]
+    maps = [[[] for _ in heads] for _ in range(config.n_layer)]
+    for t in range(n):
+        x = norm([e + p for e, p in zip(state_dict["wte"][tokens[t]], state_dict["wpe"][t])])
+        for layer in range(config.n_layer):
+            q = linear(norm(x), state_dict[f"layer{layer}.attn_wq"])
+            x = attention_block(x, keys[layer], values[layer], state_dict, layer, config.n_head,
+                                norm)
+            for head, s in zip(maps[layer], heads):
+                head.append([w.data for w in attention_weights(q[s], [k[s] for k in keys[layer]])])
+            x = mlp_block(x, state_dict, layer, norm, activation)
+    return maps
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "attention_maps_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+maps = attention_maps("ava", state_dict, config, chars)
+# the trained model's weights for 'ava' (layer 0; one list per head, one row per position)
+expected = [[[[1.0], [0.5085, 0.4915], [0.319, 0.4536, 0.2274], [0.2497, 0.2454, 0.2599, 0.245]],
+             [[1.0], [0.4172, 0.5828], [0.3696, 0.3166, 0.3138], [0.1543, 0.2544, 0.2457, 0.3457]],
+             [[1.0], [0.2235, 0.7765], [0.2775, 0.6988, 0.0237], [0.0334, 0.1276, 0.7708, 0.0682]],
+             [[1.0], [0.9377, 0.0623], [0.1641, 0.7385, 0.0975], [0.2408, 0.0106, 0.7286, 0.02]]]]
+expect_close("attention_maps('ava', ...) (to 4 decimals)", maps, expected, abs_tol=5e-5)
+check_probabilities(maps[0][3][3])
+
+### BEGIN HIDDEN TESTS
+from autograder.checks import check_attention_maps
+check_attention_maps(attention_maps, value_cls=Value)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# Here are the four heads on `isabella`, untrained (chapter 5's weights) above and trained below. Row $t$ shows how
+# position $t$ spreads its attention over positions $0, \dots, t$; the token it reads is on the left.
+
+# %%
+def draw_heads(axes_row, maps, labels, title):
+    cmap = plt.get_cmap("viridis").copy()
+    cmap.set_bad("white")
+    n = len(labels)
+    for h, ax in enumerate(axes_row):
+        square = [row + [float("nan")] * (n - len(row)) for row in maps[0][h]]
+        image = ax.imshow(square, cmap=cmap, vmin=0, vmax=1)
+        ax.set_title(f"{title}, head {h}", fontsize=9)
+        ax.set_xticks(range(n), labels, fontsize=7)
+        ax.set_yticks(range(n), labels, fontsize=7)
+    return image
+
+
+name = "isabella"
+labels = [token_str(t) for t in encode(name, chars)[:-1]]
+fig, axes = plt.subplots(2, config.n_head, figsize=(13, 7), layout="constrained")
+draw_heads(axes[0], attention_maps(name, untrained, config, chars), labels, "untrained")
+image = draw_heads(axes[1], attention_maps(name, state_dict, config, chars), labels, "trained")
+fig.colorbar(image, ax=axes, shrink=0.6, label="attention weight")
+fig.suptitle(f"Layer-0 attention on '{name}': before and after 1,000 steps of training")
+plt.show()
+
+
+# %% [markdown]
+# One number summarises how focused a head is: the average, over positions $t \ge 1$, of the largest weight in
+# row $t$. Near $1 / (t + 1)$ means "spread evenly"; near 1 means "looks at one position".
+
+# %%
+def focus(maps, h):
+    rows = maps[0][h][1:]
+    return sum(max(row) for row in rows) / len(rows)
+
+
+before = attention_maps(name, untrained, config, chars)
+after = attention_maps(name, state_dict, config, chars)
+for h in range(config.n_head):
+    print(f"head {h}: average largest weight {focus(before, h):.2f} untrained, "
+          f"{focus(after, h):.2f} trained")
+
+
+# %% [markdown]
+# ### Question 1 (2 points, graded by hand)
+#
+# Compare the trained heads with the untrained ones. Pick one trained head and describe its pattern precisely
+# (which positions does it weigh, and does the pattern depend on the letters or only on the positions?). What
+# could that head be useful for when the model predicts the next letter? Run `attention_maps` on one or two other
+# names in a new cell if it helps, and quote what you see.
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "question_heads", "locked": false, "points": 2, "schema_version": 3, "solution": true}
+# **Rubric (2 points).** 1 point: a precise, correct description of one trained head's pattern, grounded in the
+# heat map or the focus numbers (e.g. "head 2 puts most of its weight on the previous position at every row",
+# "head 0 stays on BOS", "weight concentrates on vowels"), contrasted with the near-uniform untrained heads.
+# 1 point: a plausible use for the next-letter prediction (previous letter → bigram statistics; BOS → how far into
+# the name, useful for deciding when to end; vowel positions → alternation of vowels and consonants). Half a
+# point off for claims the pictures contradict.
+
+# %% [markdown]
+# ## 2 · How well does it predict names it has never seen?
+#
+# **Intuition.** Training used 1,000 steps, one name each: the first 1,000 names after shuffling the 32,033 names
+# with seed 42. The training loss says how well the model predicts *those* names. The question that matters is how
+# well it predicts names it never saw: if the loss on **held-out** names is much higher, the model memorised; if it
+# is about the same, it learned patterns that carry over.
+#
+# **Math.** The loss of one name is the mean cross-entropy of chapter 7, `document_loss`; the loss of a list of
+# names is the plain average of theirs, each name counting once whatever its length:
+#
+# $$\bar L = \frac{1}{N} \sum_{i=1}^{N} L(\text{name}_i).$$
+#
+# For reference: a model that knows nothing and gives every token probability $1/27$ has a loss of
+# $\ln 27 \approx 3.30$ on every name.
+#
+# ### Exercise 2: `mean_loss` (2 points)
+
+# %% nbgrader={"grade": false, "grade_id": "mean_loss", "locked": false, "schema_version": 3, "solution": true}
+def mean_loss(docs, state_dict, config, chars):
+    """The mean over docs of document_loss(encode(doc, chars), state_dict, config).data.
+
+    Args:
+        docs: a non-empty list of strings whose characters are all in chars.
+        state_dict, config, chars: the model and its vocabulary.
+
+    Returns:
+        A float: (1 / len(docs)) * the sum of the documents' losses (each a float, via .data).
+    """
+    ### BEGIN SOLUTION
+    losses = [document_loss(encode(doc, chars), state_dict, config).data for doc in docs]
+    return sum(losses) / len(docs)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "mean_loss_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+for docs, expected in [(["emma"], 2.726269), (["emma", "xavier"], 2.503174),
+                       (["emma", "emma"], 2.726269)]:
+    got = mean_loss(docs, state_dict, config, chars)
+    expect_close(f"mean_loss({docs})", got, expected, rel_tol=1e-6)
+
+### BEGIN HIDDEN TESTS
+from autograder.checks import check_mean_loss
+check_mean_loss(mean_loss, value_cls=Value)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# Now the experiment. We shuffle the names exactly as the trainer did, take 20 of the names it trained on and 20
+# it never saw, and compare. (Each name costs a forward pass per letter, so we keep the lists short: the numbers
+# below are estimates good to about 0.1. With 400 names each, which takes a few minutes, the two losses of the
+# trained model come out within a few hundredths of each other.)
+
+# %%
+names = [line.strip() for line in open("names.txt", encoding="utf-8") if line.strip()]
+shuffled = list(names)
+random.Random(42).shuffle(shuffled)
+seen, unseen = shuffled[:20], shuffled[1000:1020]
+seen_loss = mean_loss(seen, state_dict, config, chars)
+unseen_loss = mean_loss(unseen, state_dict, config, chars)
+untrained_loss = mean_loss(unseen, untrained, config, chars)
+print(f"trained model, 20 names it trained on:   {seen_loss:.3f}")
+print(f"trained model, 20 names it never saw:    {unseen_loss:.3f}")
+print(f"untrained model, the same unseen names:  {untrained_loss:.3f}")
+print(f"uniform guess over 27 tokens:            {math.log(27):.3f}")
+
+
+# %% [markdown]
+# ### Question 2 (2 points, graded by hand)
+#
+# What do the four numbers above tell you about what the model learned? Is there a gap between the names it trained
+# on and the names it never saw, and what would a large gap have meant? Would training for 10,000 steps instead of
+# 1,000 (one new name per step, so 10,000 different names) be likely to lower the loss on unseen names, and why?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "question_loss", "locked": false, "points": 2, "schema_version": 3, "solution": true}
+# **Rubric (2 points).** 1 point: reads the numbers correctly: trained ≈ unseen (small gap) and both well below the
+# untrained and uniform losses, so the model learned patterns that generalise, not the names themselves; a large
+# gap (unseen much higher) would have meant memorisation/overfitting. 1 point: 10,000 steps of one new name each
+# shows the model ten times as many different names, so the unseen loss would most likely fall further (more data,
+# still under one pass over the 32,033 names), down to the limit of what a model this small can represent; a
+# remark that the learning-rate schedule scales with the number of steps earns no penalty either way.
+
+# %% [markdown]
+# ## 3 · Which letters does the model treat alike?
+#
+# **Intuition.** Each token has an embedding, a row of `wte` with $C = 16$ numbers. Training moves these rows so
+# that tokens which play similar roles (they are followed by similar letters, they appear in similar places) get
+# similar rows, because then the rest of the network can treat them alike. We measure "similar" by the angle
+# between two rows: the **cosine similarity**
+#
+# $$\cos(a, b) = \frac{a \cdot b}{\lVert a \rVert\, \lVert b \rVert} \in [-1, 1],$$
+#
+# 1 for the same direction, 0 for unrelated, $-1$ for opposite. The length of a row matters less here: the model
+# normalises the embedded vector right away (chapter 5).
+#
+# ### Exercise 3: `nearest_neighbours` (2 points)
+
+# %% nbgrader={"grade": false, "grade_id": "nearest_neighbours", "locked": false, "schema_version": 3, "solution": true}
+def nearest_neighbours(token_id, embeddings, k=5):
+    """The k tokens whose embeddings point most nearly the same way as token_id's.
+
+    Args:
+        token_id: an int, a row of embeddings.
+        embeddings: V rows of C Values (state_dict["wte"]); no row is all zeros.
+        k: how many neighbours (an int >= 1).
+
+    Returns:
+        A list of min(k, V - 1) pairs (j, s): j an int, s the cosine similarity (a float) of
+        row token_id and row j, computed on .data. token_id itself is left out; the highest
+        similarity comes first, and equal similarities are ordered by lower j first.
+    """
+    ### BEGIN SOLUTION
+    rows = [[w.data for w in row] for row in embeddings]
+
+    def cosine(a, b):
+        dot = sum(x * y for x, y in zip(a, b))
+        return dot / (math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b)))
+
+    scored = [(j, cosine(rows[token_id], row)) for j, row in enumerate(rows) if j != token_id]
+    return sorted(scored, key=lambda pair: (-pair[1], pair[0]))[:k]
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "nearest_neighbours_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+four = [[Value(x), Value(y)] for x, y in [(1.0, 0.0), (0.0, 2.0), (3.0, 0.1), (-1.0, 0.0)]]
+expect_close("nearest_neighbours(0, four, k=3)", nearest_neighbours(0, four, k=3),
+             [[2, 0.99944491], [1, 0.0], [3, -1.0]])
+expect_close("nearest_neighbours(0, four, k=10) (only 3 others)", nearest_neighbours(0, four, k=10),
+             [[2, 0.99944491], [1, 0.0], [3, -1.0]])
+a = chars.index("a")
+expect_close("nearest_neighbours(a, wte, k=3)", nearest_neighbours(a, state_dict["wte"], k=3),
+             [[14, 0.66231], [4, 0.574493], [20, 0.567718]], rel_tol=1e-5)
+
+### BEGIN HIDDEN TESTS
+from autograder.checks import check_nearest_neighbours
+check_nearest_neighbours(nearest_neighbours, value_cls=Value)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# The three nearest neighbours of every vowel, in the trained and in the untrained model:
+
+# %%
+for letter in "aeiouy":
+    row = []
+    for model in (state_dict, untrained):
+        pairs = nearest_neighbours(chars.index(letter), model["wte"], k=3)
+        row.append(", ".join(f"{token_str(j)} {s:.2f}" for j, s in pairs))
+    print(f"{letter}:  trained {row[0]:<26} untrained {row[1]}")
+
+# %% [markdown]
+# ### All 27 embeddings at once
+#
+# Sixteen dimensions cannot be drawn, but we can look at the two directions along which the embeddings vary most,
+# their first two **principal components**, and place every token by its coordinates along them. The projection is
+# given (`pca_2d`, computed by power iteration in pure Python); vowels (and `y`) are red, consonants blue,
+# BOS black.
+
+# %% given="microgpt.analysis:POWER_ITERATION_TOLERANCE,centred,principal_components,pca_2d" nbgrader={"grade": false, "grade_id": "given_POWER_ITERATION_TOLERANCE", "locked": true, "schema_version": 3, "solution": false}
+POWER_ITERATION_TOLERANCE = 1e-12
+
+
+def centred(rows):
+    """rows (N lists of C numbers) minus their mean row."""
+    mean = [sum(column) / len(rows) for column in zip(*rows)]
+    return [[x - m for x, m in zip(row, mean)] for row in rows]
+
+
+def principal_components(rows, k=2, max_iterations=1000):
+    """The k leading principal axes of rows (N lists of C numbers), as k unit vectors of C floats.
+
+    With X the rows minus their mean row, S = X^T X / N is their covariance (C x C); the axes are
+    its eigenvectors of the k largest eigenvalues. Each is found by power iteration, v <- S v / |S v|,
+    from the column of S with the largest norm (the first on a tie), until no entry moves by more than
+    1e-12 or after max_iterations; then S <- S - lambda v v^T (lambda = v . S v) removes it.
+    Sign convention: the entry of largest absolute value of each axis is positive (the first on a
+    tie). Raises ValueError when the rows vary in fewer than k directions (|S v| at most 1e-12 of
+    the total variance).
+    """
+    n, c = len(rows), len(rows[0])
+    x = centred(rows)
+    cov = [[sum(row[i] * row[j] for row in x) / n for j in range(c)] for i in range(c)]
+    total_variance = sum(cov[i][i] for i in range(c))
+    axes = []
+    for _ in range(k):
+        columns = [[cov[i][j] for i in range(c)] for j in range(c)]
+        v = max(columns, key=lambda col: sum(x * x for x in col))
+        for _ in range(max_iterations):
+            w = [sum(s * x for s, x in zip(row, v)) for row in cov]
+            norm = math.sqrt(sum(x * x for x in w))
+            if norm <= POWER_ITERATION_TOLERANCE * total_variance:  # only rounding noise is left
+                raise ValueError(f"the rows vary in fewer than {k} directions")
+            w = [x / norm for x in w]
+            converged = max(abs(a - b) for a, b in zip(w, v)) <= POWER_ITERATION_TOLERANCE
+            v = w
+            if converged:
+                break
+        largest = max(range(c), key=lambda j: (abs(v[j]), -j))
+        v = v if v[largest] > 0 else [-x for x in v]
+        eigenvalue = sum(v[i] * sum(s * x for s, x in zip(cov[i], v)) for i in range(c))
+        cov = [[cov[i][j] - eigenvalue * v[i] * v[j] for j in range(c)] for i in range(c)]
+        axes.append(v)
+    return axes
+
+
+def pca_2d(embeddings):
+    """Each row of embeddings (V rows of C Values, e.g. state_dict["wte"]) as a point (x, y) of
+    floats: its offset from the mean row projected on the first two principal_components."""
+    rows = [[w.data for w in row] for row in embeddings]
+    first, second = principal_components(rows, 2)
+    return [(sum(a * b for a, b in zip(row, first)), sum(a * b for a, b in zip(row, second)))
+            for row in centred(rows)]
+
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(12, 5), layout="constrained")
+for ax, model, title in ((axes[0], untrained, "untrained"), (axes[1], state_dict, "trained")):
+    points = pca_2d(model["wte"])
+    for token, (x, y) in enumerate(points):
+        label = token_str(token)
+        colour = "black" if token == BOS else "tab:red" if label in "aeiouy" else "tab:blue"
+        ax.scatter(x, y, color=colour, s=25)
+        ax.annotate(label, (x, y), textcoords="offset points", xytext=(4, 3), fontsize=10,
+                    color=colour)
+    ax.set_title(f"{title} model")
+    ax.set_xlabel("component 1")
+    ax.set_ylabel("component 2")
+fig.suptitle("Token embeddings on their first two principal components (vowels and y red, BOS black)")
+plt.show()
+
+# %% [markdown]
+# ### Question 3 (2 points, graded by hand)
+#
+# Where do the vowels fall in the trained model's picture, compared with the consonants and with BOS, and how does
+# that differ from the untrained picture? What does it suggest the model has learned about letters? Name one
+# reason why a two-dimensional picture of 16-dimensional embeddings can mislead, and say how the nearest-neighbour
+# lists above support or contradict what you see in the picture.
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "question_embeddings", "locked": false, "points": 2, "schema_version": 3, "solution": true}
+# **Rubric (2 points).** 1 point: in the trained picture the vowels (a, e, i, o, u, and often y) gather on one side,
+# apart from most consonants, with BOS set apart; in the untrained picture the tokens are scattered with no
+# grouping; so the model learned that vowels play a similar role (they are interchangeable in many contexts, and
+# alternate with consonants). 1 point: a correct caveat (two components keep only part of the variance, so tokens
+# close in the picture can be far apart in 16 dimensions, and vice versa), tied to the neighbour lists (e.g. the
+# vowels' nearest neighbours are mostly vowels, supporting the picture; or a case where they disagree).
+
+# %% [markdown]
+# ## What you have found
+#
+# - The trained heads are no longer uniform: they have specialised, several of them on particular positions.
+# - The loss on names the model never saw is close to the training loss and far below a uniform guess: it learned
+#   patterns of names, not a list of names.
+# - The embeddings have arranged themselves so that letters with similar roles, the vowels above all, sit together.
+#
+# Chapter 10 turns from looking to changing: you will rank names by their likelihood, check whether the model
+# copies its training names, and try other choices of normalisation, activation and size.
