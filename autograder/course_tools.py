@@ -11,6 +11,7 @@ says which earlier cell to run, and tracebacks leave out the frames of these hel
 course's grading code. The error keeps its type, so Jupyter, nbval and nbgrader still see an error.
 """
 
+import contextlib
 import math
 import sys
 import types
@@ -208,6 +209,24 @@ def expect_value(label, got, data, children=None, local_grads=None):
         raise AssertionError(problem)
     print(f"ok   {label}: a Value with data {_show(got.data)}" +
           (f" and local gradients {_show(_plain(list(got._local_grads)))}" if local_grads is not None else ""))
+
+
+@contextlib.contextmanager
+def standing_in(namespace, **stand_ins):
+    """Within the block, each name of namespace (a notebook's globals()) is its stand-in, and the
+    original is put back afterwards, whatever happens: a tests cell checks one exercise with
+    stand-ins for the others, so that a slip in one exercise costs only its own points."""
+    missing = object()
+    saved = {name: namespace.get(name, missing) for name in stand_ins}
+    namespace.update(stand_ins)
+    try:
+        yield
+    finally:
+        for name, original in saved.items():
+            if original is missing:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = original
 
 
 # --------------------------------------------------------------------------- errors a learner can act on

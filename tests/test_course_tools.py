@@ -254,3 +254,16 @@ def test_learners_get_sentences_instead_of_tracebacks_in_a_real_kernel(tmp_path)
     assert helper[0] == "AssertionError" and "linear(x, w): item [1] is 2.0; expected 2.5" in helper[1]
     assert "course_tools.py" not in helper[1] and "_compare" not in helper[1]
     assert "a message of its own" in own[1] and "not written yet" not in own[1]
+
+
+def test_standing_in_swaps_names_for_a_block_and_always_puts_them_back():
+    from autograder.course_tools import standing_in
+
+    namespace = {"piece": "yours"}
+    with standing_in(namespace, piece="stand-in", extra=1):
+        assert namespace == {"piece": "stand-in", "extra": 1}
+    assert namespace == {"piece": "yours"}
+    with pytest.raises(ZeroDivisionError):
+        with standing_in(namespace, piece="stand-in"):
+            1 / 0
+    assert namespace == {"piece": "yours"}

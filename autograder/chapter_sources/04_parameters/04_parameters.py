@@ -671,7 +671,7 @@ def init_params(config, rng, std=0.08):
 
 
 # %% nbgrader={"grade": true, "grade_id": "init_params_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-from course_tools import check_shape, expect_close, expect_equal, expect_value
+from course_tools import check_shape, expect_close, expect_equal, expect_value, standing_in
 
 # These tests grade init_params alone. While they run, param_shapes is a stand-in that returns
 # the shapes written out below, so a slip in your param_shapes costs exercise 1's points only.
@@ -682,9 +682,7 @@ DEFAULT_SHAPES = {"wte": (27, 16), "wpe": (16, 16), "lm_head": (27, 16),
 TINY_SHAPES = {"wte": (2, 2), "wpe": (2, 2), "lm_head": (2, 2),
                "layer0.attn_wq": (2, 2), "layer0.attn_wk": (2, 2), "layer0.attn_wv": (2, 2),
                "layer0.attn_wo": (2, 2), "layer0.mlp_fc1": (8, 2), "layer0.mlp_fc2": (2, 8)}
-your_param_shapes = param_shapes
-try:
-    param_shapes = lambda config: DEFAULT_SHAPES
+with standing_in(globals(), param_shapes=lambda config: DEFAULT_SHAPES):
     state_dict = init_params(GPTConfig(vocab_size=27), random.Random(42))
     # (None stays None, so that a missing return is reported as such)
     names = list(state_dict) if state_dict is not None else None
@@ -699,7 +697,7 @@ try:
     expect_close("the last weight, layer0.mlp_fc2[15][63]", state_dict["layer0.mlp_fc2"][15][63],
                  0.013323935780253003)
 
-    param_shapes = lambda config: TINY_SHAPES
+with standing_in(globals(), param_shapes=lambda config: TINY_SHAPES):
     tiny = GPTConfig(vocab_size=2, n_embd=2, n_head=1, n_layer=1, block_size=2)
     tiny_state = init_params(tiny, random.Random(7), std=0.5)
     names = list(tiny_state) if tiny_state is not None else None
@@ -708,8 +706,6 @@ try:
     expect_close("tiny model: all 60 weights in draw order (matrix, row, column), std=0.5",
                  [p for name in TINY_SHAPES for row in tiny_state[name] for p in row],
                  [rng.gauss(0, 0.5) for _ in range(60)])
-finally:
-    param_shapes = your_param_shapes
 
 ### BEGIN HIDDEN TESTS
 from autograder.checks import check_init_params

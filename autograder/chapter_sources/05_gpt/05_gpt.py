@@ -646,7 +646,7 @@ def multi_head_attention(q, keys, values, n_head):
 
 
 # %% nbgrader={"grade": true, "grade_id": "multi_head_attention_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-from course_tools import expect_close
+from course_tools import expect_close, standing_in
 
 
 # These tests grade multi_head_attention alone. While they run, attention_head is this stand-in,
@@ -659,9 +659,7 @@ def attention_head_for_these_tests(q, keys, values):
 q = vec(0.3, -1.2, 0.8, 0.6)
 keys = [vec(1.0, 0.5, -0.2, 0.4), vec(-0.4, 0.8, 0.6, -1.0)]
 values = [vec(0.2, -0.7, 1.0, 0.3), vec(1.5, 0.1, -0.5, 0.9)]
-your_attention_head = attention_head
-try:
-    attention_head = attention_head_for_these_tests
+with standing_in(globals(), attention_head=attention_head_for_these_tests):
     expect_close("1 head of 4 channels", multi_head_attention(q, keys, values, 1),
                  [0.6938616379539828, -0.3960851458744721, 0.43015964851463523, 0.5279361405941458])
     expect_close("2 heads of 2 channels", multi_head_attention(q, keys, values, 2),
@@ -673,8 +671,6 @@ try:
     expect_close("heads are independent: new keys in channels 2-3 leave head 0 as it was",
                  multi_head_attention(q, other_keys, values, 2),
                  [0.6751583567206183, -0.4075948574026962, 0.9162891711892455, 0.3334843315243018])
-finally:
-    attention_head = your_attention_head
 
 ### BEGIN HIDDEN TESTS
 from autograder.checks import check_multi_head_attention
@@ -807,7 +803,7 @@ def gpt(token_id, pos_id, keys, values, state_dict, config):
 
 
 # %% nbgrader={"grade": true, "grade_id": "gpt_tests", "locked": true, "points": 5, "schema_version": 3, "solution": false}
-from course_tools import check_shape, expect_close
+from course_tools import check_shape, expect_close, standing_in
 
 
 # These tests grade gpt alone. While they run, attention_head and multi_head_attention are these
@@ -825,11 +821,8 @@ def multi_head_attention_for_these_tests(q, keys, values, n_head):
     return out
 
 
-yours = attention_head, multi_head_attention
-try:
-    attention_head = attention_head_for_these_tests
-    multi_head_attention = multi_head_attention_for_these_tests
-
+with standing_in(globals(), attention_head=attention_head_for_these_tests,
+                 multi_head_attention=multi_head_attention_for_these_tests):
     config = GPTConfig(vocab_size=27)
     state_dict = init_params(config, random.Random(42))
     keys, values = empty_kv_cache(config)
@@ -872,8 +865,6 @@ try:
     expect_close("2 layers: logits at position 2", small_logits,
                  [-0.044885441068327814, -0.17783237661686663, -0.29130134134296704,
                   0.012318651250509065, -0.10963884340705282])
-finally:
-    attention_head, multi_head_attention = yours
 
 ### BEGIN HIDDEN TESTS
 from autograder.checks import check_gpt

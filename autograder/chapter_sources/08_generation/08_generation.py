@@ -36,7 +36,7 @@ import random
 
 import matplotlib.pyplot as plt
 
-from course_tools import check_probabilities, expect_close, expect_equal
+from course_tools import check_probabilities, expect_close, expect_equal, standing_in
 
 # %% [markdown]
 # ## 0 · The trained model, given
@@ -502,20 +502,16 @@ def scripted_generate(script, block_size=16):
 
     Returns (name, [(token, pos) that gpt read]).
     """
-    names, played, asked = globals(), iter(script), []
-    saved = {name: names[name] for name in ("temperature_probs", "sample_token", "gpt")}
+    played, asked, real_gpt = iter(script), [], gpt
 
     def recording_gpt(token, pos, *rest):
         asked.append((token, pos))
-        return saved["gpt"](token, pos, *rest)
+        return real_gpt(token, pos, *rest)
 
-    names.update(temperature_probs=lambda logits, temperature: logits,
-                 sample_token=lambda probs, rng: next(played), gpt=recording_gpt)
-    try:
-        small = GPTConfig(vocab_size=config.vocab_size, block_size=block_size)
+    small = GPTConfig(vocab_size=config.vocab_size, block_size=block_size)
+    with standing_in(globals(), temperature_probs=lambda logits, temperature: logits,
+                     sample_token=lambda probs, rng: next(played), gpt=recording_gpt):
         name = generate(state_dict, small, chars, random.Random(0), 0.5)
-    finally:
-        names.update(saved)
     return name, asked
 
 

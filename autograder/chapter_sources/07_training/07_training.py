@@ -1,0 +1,880 @@
+# %% [markdown]
+# # Chapter 7 · Training: from a loss to a model that knows how names are spelled
+#
+# Everything is in place. Chapter 5 built a GPT that turns the letters so far into 27 scores for the next one;
+# chapter 6 built Adam, which turns gradients into a step. Training joins them: show the model a name, measure how
+# surprised it is by each real next letter (the **loss**), backpropagate, take one Adam step, and repeat with the next
+# name. After 1,000 names the model has gone from guessing uniformly to knowing, say, that after `emm` a vowel is
+# likely and another `m` is not.
+#
+# **Goals.** By the end of this chapter you will be able to
+#
+# - explain the **cross-entropy loss** as the model's average surprise, $-\log p$, at the letters that really come
+#   next, and why an untrained model scores about $\ln 27 \approx 3.30$;
+# - compute the loss of one document through a single KV cache, for at most `block_size` positions;
+# - write one **training step**: forward, backward, Adam;
+# - run the training loop with a progress bar and read a **loss curve**, raw and smoothed;
+# - check that your training reproduces the course's recorded run exactly.
+#
+# **Time:** about 60 minutes.
+#
+# **Graded exercises: 5 points in total.**
+#
+# | Exercise | What it does | Points |
+# |---|---|---|
+# | `document_loss(tokens, state_dict, config)` | the mean cross-entropy of one document's next-token predictions | 3 |
+# | `train_step(tokens, state_dict, params, m, v, step, num_steps, config, lr)` | forward, backward, one Adam step | 2 |
+#
+# **How to work through this notebook.** Run the cells from top to bottom. Each exercise is a function whose body
+# says `# YOUR CODE HERE` and `raise NotImplementedError()`: replace those two lines with your code. The cell right
+# after it runs tests that print what your function returned next to what was expected; run it as often as you like.
+# When your work is graded, that cell also runs hidden tests, which check your function on more inputs. Read-only
+# cells, such as the code given to you from the course's reference solution, are there to be read and run, not
+# changed: they are restored to their original when your work is graded.
+
+# %% [markdown]
+# ## 0 · The pieces we start from
+#
+# Here are the reference versions of everything you built so far: `Value` (chapter 1), the tokenizer and the data
+# reader (chapter 2), the building blocks (chapter 3; `layernorm` and `gelu` are alternatives that chapter 10 will
+# try), the model (chapters 4 and 5) and Adam (chapter 6). Read them as a summary of the course so far, or skip to the
+# next section.
+
+# %% given="microgpt.autograd:Value" nbgrader={"grade": false, "grade_id": "given_Value", "locked": true, "schema_version": 3, "solution": false}
+import math
+
+
+class Value:
+    """A scalar node in a computation graph.
+
+    Every operation builds a new node and records, side by side, its forward
+    value and its local gradient d(out)/d(child) for each child.
+    """
+
+    __slots__ = ("data", "grad", "_children", "_local_grads")
+
+    def __init__(self, data, children=(), local_grads=()):
+        self.data = data
+        self.grad = 0
+        self._children = children
+        self._local_grads = local_grads
+
+    def __repr__(self):
+        return f"Value(data={self.data}, grad={self.grad})"
+
+    # --- primitive operations: forward value, then d(out)/d(each child) ---
+
+    def __add__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        # d(a+b)/da = 1, d(a+b)/db = 1
+        return Value(self.data + other.data, (self, other), (1, 1))
+
+    def __mul__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        # d(ab)/da = b, d(ab)/db = a
+        return Value(self.data * other.data, (self, other), (other.data, self.data))
+
+    def __pow__(self, exponent):
+        # d(a^n)/da = n a^(n-1); the exponent is a plain number, not a node
+        return Value(self.data**exponent, (self,), (exponent * self.data ** (exponent - 1),))
+
+    def log(self):
+        # d(ln a)/da = 1/a
+        return Value(math.log(self.data), (self,), (1 / self.data,))
+
+    def exp(self):
+        # d(e^a)/da = e^a
+        return Value(math.exp(self.data), (self,), (math.exp(self.data),))
+
+    def relu(self):
+        # d(max(0,a))/da = 1 if a > 0 else 0
+        return Value(max(0, self.data), (self,), (float(self.data > 0),))
+
+    # --- derived operations, built from the primitives above ---
+
+    def __neg__(self):
+        return self * -1
+
+    def __radd__(self, other):
+        return self + other
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __rsub__(self, other):
+        return other + (-self)
+
+    def __rmul__(self, other):
+        return self * other
+
+    def __truediv__(self, other):
+        return self * other**-1
+
+    def __rtruediv__(self, other):
+        return other * self**-1
+
+    # --- reverse-mode differentiation ---
+
+    def topological_order(self):
+        """Every node this one depends on, each after all of its children.
+
+        An iterative depth-first search (graphs can be far deeper than Python's
+        recursion limit) that visits children in the same order as the classic
+        recursive version, so gradients are accumulated in the same order too.
+        """
+        order, visited = [], {self}
+        stack = [(self, iter(self._children))]
+        while stack:
+            node, children = stack[-1]
+            for child in children:
+                if child not in visited:
+                    visited.add(child)
+                    if child._children:
+                        stack.append((child, iter(child._children)))
+                        break
+                    order.append(child)  # a leaf is finished as soon as it is seen
+            else:
+                stack.pop()
+                order.append(node)
+        return order
+
+    def backward(self):
+        """Set `grad` on every node of the graph to d(self)/d(node).
+
+        Walks the nodes from this output back to the leaves; each node passes
+        grad * local_grad to each child, and `+=` sums the contributions of a
+        node used more than once. Gradients accumulate across calls: nothing is
+        reset, so a second call on the same graph runs the same loop again on the
+        grads the first left (self.grad = 1, then every node passes its whole
+        grad on again), and a second graph sharing a leaf adds its share to that
+        leaf. Zero them between independent backward passes.
+        """
+        self.grad = 1
+        for node in reversed(self.topological_order()):
+            for child, local_grad in zip(node._children, node._local_grads):
+                child.grad += local_grad * node.grad
+
+
+# %% given="microgpt.data:DataError,read_docs microgpt.tokenizer:build_vocab,bos_id,vocab_size,encode,decode" nbgrader={"grade": false, "grade_id": "given_DataError", "locked": true, "schema_version": 3, "solution": false}
+from pathlib import Path
+
+
+class DataError(Exception):
+    """The dataset is missing, unreadable or not what it should be."""
+
+
+def read_docs(path):
+    """Non-empty lines of a UTF-8 text file, stripped: one document per line."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror})") from None
+    if b"\0" in raw:
+        raise DataError(f"{path} looks binary (it contains NUL bytes): "
+                        f"give a text file, one document per line")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DataError(f"{path} is not UTF-8 text: give a text file, one document per line") \
+            from None
+    docs = [line.strip() for line in text.splitlines() if line.strip()]
+    if not docs:
+        raise DataError(f"{path} holds no documents: "
+                        f"give a text file with one document per line")
+    return docs
+
+
+def build_vocab(docs):
+    """Sorted list (by code point) of the distinct characters of docs (a list
+    of strings), each a one-character string; every character counts, spaces and punctuation too."""
+    return sorted(set("".join(docs)))
+
+
+def bos_id(chars):
+    """Token id of BOS: one past the last character's id."""
+    return len(chars)
+
+
+def vocab_size(chars):
+    """Number of token ids: every character plus BOS."""
+    return len(chars) + 1
+
+
+def encode(doc, chars):
+    """Token ids (ints) of one document wrapped in BOS: [BOS, id(c0), ..., id(cn-1), BOS], with
+    id(c) = chars.index(c). Every character of doc must be in chars."""
+    bos = bos_id(chars)
+    return [bos] + [chars.index(c) for c in doc] + [bos]
+
+
+def decode(ids, chars):
+    """The string spelled by token ids (chars[i] for each id i), every BOS token left out wherever
+    it is."""
+    bos = bos_id(chars)
+    return "".join(chars[i] for i in ids if i != bos)
+
+
+# %% given="microgpt.nn:GELU_SCALE,GELU_CUBIC,linear,softmax,rmsnorm,layernorm,relu,gelu" nbgrader={"grade": false, "grade_id": "given_GELU_SCALE", "locked": true, "schema_version": 3, "solution": false}
+GELU_SCALE = math.sqrt(2 / math.pi)
+
+
+GELU_CUBIC = 0.044715
+
+
+def linear(x, w):
+    """Matrix-vector product without bias.
+
+    x: n_in values; w: n_out rows of n_in weights. Returns n_out values,
+    y_o = sum_i w[o][i] * x[i].
+    """
+    return [sum(w_oi * x_i for w_oi, x_i in zip(w_o, x)) for w_o in w]
+
+
+def softmax(logits):
+    """Turn n logits into n probabilities that sum to 1.
+
+    p_i = exp(z_i - m) / sum_j exp(z_j - m), with m = max_j z_j. Subtracting the
+    largest logit changes nothing mathematically but keeps exp from overflowing.
+    """
+    largest = max(z.data for z in logits)
+    exps = [(z - largest).exp() for z in logits]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+def rmsnorm(x, eps=1e-5):
+    """Scale a vector of n values to a root mean square of about 1.
+
+    y_i = x_i / sqrt(mean_j x_j^2 + eps); no learned gain.
+    """
+    mean_square = sum(x_i * x_i for x_i in x) / len(x)
+    scale = (mean_square + eps) ** -0.5
+    return [x_i * scale for x_i in x]
+
+
+def layernorm(x, eps=1e-5):
+    """Shift a vector of n values to mean 0, then scale it to a standard deviation of about 1.
+
+    y_i = (x_i - mu) / sqrt(sigma^2 + eps), mu = mean_j x_j, sigma^2 = mean_j (x_j - mu)^2 (the
+    biased variance, divided by n); no learned gain or bias. It is rmsnorm of the centred vector,
+    and computed that way. A constant vector (sigma = 0) gives all zeros.
+    """
+    mean = sum(x) / len(x)
+    return rmsnorm([x_i - mean for x_i in x], eps)
+
+
+def relu(x):
+    """max(0, x) of one Value, as a function like gelu: the Value's own relu method."""
+    return x.relu()
+
+
+def gelu(x):
+    """GeLU of one Value, in GPT-2's tanh approximation, as one node with its local gradient.
+
+    gelu(x) = x/2 (1 + tanh(u)),  u = sqrt(2/pi) (x + 0.044715 x^3)
+    d gelu/dx = (1 + tanh(u))/2 + x/2 (1 - tanh(u)^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)
+    (the exact GeLU, x Phi(x), differs from it by less than 0.001). math.tanh saturates instead of
+    overflowing, so any x with |x| < 1e100 works.
+    """
+    a = x.data
+    t = math.tanh(GELU_SCALE * (a + GELU_CUBIC * a * a * a))
+    slope = 0.5 * (1 + t) + 0.5 * a * (1 - t * t) * GELU_SCALE * (1 + 3 * GELU_CUBIC * a * a)
+    return Value(0.5 * a * (1 + t), (x,), (slope,))
+
+
+# %% given="microgpt.model:NORMS,ACTIVATIONS,GPTConfig,param_shapes,init_params,parameters,empty_kv_cache" nbgrader={"grade": false, "grade_id": "given_NORMS", "locked": true, "schema_version": 3, "solution": false}
+from dataclasses import dataclass
+
+
+NORMS = {"rmsnorm": rmsnorm, "layernorm": layernorm}
+
+
+ACTIVATIONS = {"relu": relu, "gelu": gelu}
+
+
+@dataclass(frozen=True)
+class GPTConfig:
+    """Hyperparameters of the model; defaults are the original microgpt's.
+
+    norm names the normalisation used after the embeddings and before each block ("rmsnorm" or
+    "layernorm"); activation names the MLP's nonlinearity ("relu" or "gelu").
+    """
+
+    vocab_size: int
+    n_embd: int = 16
+    n_head: int = 4
+    n_layer: int = 1
+    block_size: int = 16
+    norm: str = "rmsnorm"
+    activation: str = "relu"
+
+    def __post_init__(self):
+        for name in ("vocab_size", "n_embd", "n_head", "n_layer", "block_size"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        if self.n_embd % self.n_head:
+            raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
+        # spelled out here, not read from NORMS and ACTIVATIONS, so that the class stands on its own
+        for name, choices in (("norm", ("rmsnorm", "layernorm")), ("activation", ("relu", "gelu"))):
+            if getattr(self, name) not in choices:
+                raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, "
+                                 f"got {getattr(self, name)!r}")
+
+    @property
+    def head_dim(self):
+        return self.n_embd // self.n_head
+
+
+def param_shapes(config):
+    """Name -> (rows, cols), a tuple of two ints, of every weight matrix, in initialisation order:
+    wte (V, C), wpe (block_size, C), lm_head (V, C), then per layer l "layer{l}.attn_wq", "attn_wk",
+    "attn_wv", "attn_wo" (C, C), "layer{l}.mlp_fc1" (4C, C) and "layer{l}.mlp_fc2" (C, 4C)."""
+    c = config.n_embd
+    shapes = {
+        "wte": (config.vocab_size, c),
+        "wpe": (config.block_size, c),
+        "lm_head": (config.vocab_size, c),
+    }
+    for layer in range(config.n_layer):
+        for name in ("attn_wq", "attn_wk", "attn_wv", "attn_wo"):
+            shapes[f"layer{layer}.{name}"] = (c, c)
+        shapes[f"layer{layer}.mlp_fc1"] = (4 * c, c)
+        shapes[f"layer{layer}.mlp_fc2"] = (c, 4 * c)
+    return shapes
+
+
+def init_params(config, rng, std=0.08):
+    """State dict of Gaussian weights N(0, std^2): the names of `param_shapes`, in its order, each
+    mapped to a list of rows of fresh `Value`s (grad 0).
+
+    Random draws: exactly one rng.gauss(0, std) per weight, matrix by matrix in `param_shapes`
+    order, row by row, left to right within a row, and no other call on rng; so the same seed
+    always gives the same weights, and the random module is never used.
+    """
+    return {
+        name: [[Value(rng.gauss(0, std)) for _ in range(cols)] for _ in range(rows)]
+        for name, (rows, cols) in param_shapes(config).items()
+    }
+
+
+def parameters(state_dict):
+    """Every scalar weight of the state dict as one new flat list of the state dict's own `Value`s
+    (not copies): matrix by matrix in the dict's order, row by row, left to right."""
+    return [p for matrix in state_dict.values() for row in matrix for p in row]
+
+
+def empty_kv_cache(config):
+    """(keys, values): per layer, an empty list that will hold one C-vector per position."""
+    return [[] for _ in range(config.n_layer)], [[] for _ in range(config.n_layer)]
+
+
+# %% given="microgpt.model:attention_weights,attention_head,multi_head_attention,attention_block,mlp_block,gpt" nbgrader={"grade": false, "grade_id": "given_attention_weights", "locked": true, "schema_version": 3, "solution": false}
+def attention_weights(q, keys):
+    """Softmax of scaled dot products: w_t = softmax_t(q . k_t / sqrt(d)).
+
+    q: d values; keys: T vectors of d values. Returns T weights summing to 1.
+    """
+    scale = len(q) ** 0.5
+    return softmax([sum(q_j * k_j for q_j, k_j in zip(q, k)) / scale for k in keys])
+
+
+def attention_head(q, keys, values):
+    """One attention head: out_j = sum_t w_t * values[t][j], w = attention_weights(q, keys).
+
+    q: d values; keys, values: T vectors of d values (the cache, current
+    position included). Returns d values.
+    """
+    weights = attention_weights(q, keys)
+    return [sum(w_t * v_t[j] for w_t, v_t in zip(weights, values)) for j in range(len(values[0]))]
+
+
+def multi_head_attention(q, keys, values, n_head):
+    """Split C channels into n_head heads of C / n_head, attend in each, concatenate.
+
+    q: C values; keys, values: T vectors of C values. Returns C values.
+    """
+    head_dim = len(q) // n_head
+    out = []
+    for h in range(n_head):
+        s = slice(h * head_dim, (h + 1) * head_dim)
+        out.extend(attention_head(q[s], [k[s] for k in keys], [v[s] for v in values]))
+    return out
+
+
+def attention_block(x, keys, values, state_dict, layer, n_head, norm=rmsnorm):
+    """x + W_o · MHA(W_q x', cache + W_k x', cache + W_v x'), with x' = norm(x).
+
+    Appends this position's key and value to the layer's cache (keys, values).
+    """
+    prefix = f"layer{layer}."
+    x_norm = norm(x)
+    q = linear(x_norm, state_dict[prefix + "attn_wq"])
+    keys.append(linear(x_norm, state_dict[prefix + "attn_wk"]))
+    values.append(linear(x_norm, state_dict[prefix + "attn_wv"]))
+    out = linear(multi_head_attention(q, keys, values, n_head), state_dict[prefix + "attn_wo"])
+    return [o + r for o, r in zip(out, x)]
+
+
+def mlp_block(x, state_dict, layer, norm=rmsnorm, activation=relu):
+    """x + W_2 · activation(W_1 · norm(x)), with a hidden width of 4C; activation maps one Value
+    to one Value."""
+    prefix = f"layer{layer}."
+    hidden = [activation(h) for h in linear(norm(x), state_dict[prefix + "mlp_fc1"])]
+    out = linear(hidden, state_dict[prefix + "mlp_fc2"])
+    return [o + r for o, r in zip(out, x)]
+
+
+def gpt(token_id, pos_id, keys, values, state_dict, config):
+    """Logits (V values) for the token after `token_id` at position `pos_id`.
+
+    keys, values: the KV cache from `empty_kv_cache`, holding the earlier
+    positions of this sequence; this call appends the current one. The norm and
+    the activation are the ones config names.
+    """
+    norm, activation = NORMS[config.norm], ACTIVATIONS[config.activation]
+    tok_emb, pos_emb = state_dict["wte"][token_id], state_dict["wpe"][pos_id]
+    x = norm([t + p for t, p in zip(tok_emb, pos_emb)])
+    for layer in range(config.n_layer):
+        x = attention_block(x, keys[layer], values[layer], state_dict, layer, config.n_head, norm)
+        x = mlp_block(x, state_dict, layer, norm, activation)
+    return linear(x, state_dict["lm_head"])
+
+
+# %% given="microgpt.optim:learning_rate,adam_step" nbgrader={"grade": false, "grade_id": "given_learning_rate", "locked": true, "schema_version": 3, "solution": false}
+def learning_rate(step, num_steps, lr):
+    """lr_t = lr * (1 - step / num_steps), a float: lr at step 0, falling linearly towards 0.
+
+    step: 0-based index of the update, 0 <= step < num_steps, so lr_t > 0 at every step taken.
+    """
+    return lr * (1 - step / num_steps)
+
+
+def adam_step(params, m, v, step, num_steps, lr=0.01, beta1=0.85, beta2=0.99, eps=1e-8):
+    """Update every parameter in place from its gradient, then zero the gradient. Returns None.
+
+    params: list of `Value`s; m, v: lists of floats, one per parameter (first and second moments,
+    0.0 before the first step), updated in place: m[i] and v[i] are reassigned in the lists given;
+    step: 0-based index of this update, 0 <= step < num_steps. For each i, with g = params[i].grad:
+        m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g^2
+        p.data <- p.data - lr_t * m_hat / (sqrt(v_hat) + eps),
+        lr_t = learning_rate(step, num_steps, lr),
+        m_hat = m / (1 - b1^(step+1)),   v_hat = v / (1 - b2^(step+1))
+    (m and v keep the uncorrected values),
+    then p.grad = 0. The Value objects stay the same (only their data and grad change); nothing
+    outside params, m and v is touched.
+    """
+    lr_t = learning_rate(step, num_steps, lr)
+    m_correction = 1 - beta1 ** (step + 1)
+    v_correction = 1 - beta2 ** (step + 1)
+    for i, p in enumerate(params):
+        m[i] = beta1 * m[i] + (1 - beta1) * p.grad
+        v[i] = beta2 * v[i] + (1 - beta2) * p.grad**2
+        m_hat = m[i] / m_correction
+        v_hat = v[i] / v_correction
+        p.data -= lr_t * m_hat / (v_hat**0.5 + eps)
+        p.grad = 0
+
+
+# %% [markdown]
+# The data and the model are set up exactly as the course's trainer sets them up (`python -m microgpt train`, which
+# made the trained model that chapter 8 will load): the 32,033 names in an order shuffled with seed 42, the vocabulary
+# of their 26 letters plus BOS, and the weights drawn from the same random generator, right after the shuffle. The
+# same seed and the same order of random draws give the same starting model, to the last bit.
+
+# %%
+import json
+import math
+import random
+import time
+
+import matplotlib.pyplot as plt
+
+from course_tools import check_probabilities, expect_close
+
+
+def fresh_model(seed=42):
+    """(docs, chars, config, state_dict) as the trainer makes them: shuffle, vocabulary, weights."""
+    rng = random.Random(seed)
+    docs = read_docs("names.txt")
+    rng.shuffle(docs)
+    chars = build_vocab(docs)
+    config = GPTConfig(vocab_size=vocab_size(chars))
+    return docs, chars, config, init_params(config, rng)
+
+
+docs, chars, config, state_dict = fresh_model()
+BOS = bos_id(chars)
+print(f"{len(docs)} names, the first five in training order: {docs[:5]}")
+print(f"vocabulary: {''.join(chars)} + BOS (id {BOS}); {len(parameters(state_dict))} parameters")
+print(f"the longest name has {max(len(d) for d in docs)} letters; block_size = {config.block_size}")
+
+# %% [markdown]
+# ## 1 · The loss: how surprised is the model?
+#
+# Training needs one number that says how good the model is, so that `backward()` can tell every weight which way
+# makes it better. For a language model the natural number is the **surprise** at what really comes next.
+#
+# Take the name `emma`, encoded as `BOS e m m a BOS`. Reading it left to right, the model makes five predictions: after
+# `BOS` it gives a probability to every possible first letter, after `BOS e` to every possible second letter, and so
+# on up to the final `BOS`, which means "the name ends here". At each position $t$ only one number matters: the
+# probability $p_t(x_{t+1})$ it gave to the token $x_{t+1}$ that actually came next. The loss of that prediction is
+#
+# $$
+# -\log p_t(x_{t+1}) .
+# $$
+#
+# It is 0 when the model was certain and right ($p = 1$), it grows without bound as $p \to 0$, and a uniform guess
+# over 27 tokens costs $-\log(1/27) = \ln 27 \approx 3.30$. The loss of the whole document is the mean over its
+# predictions:
+#
+# $$
+# L = \frac{1}{n} \sum_{t=0}^{n-1} -\log p_t(x_{t+1}), \qquad n = \min(B,\; T - 1),
+# $$
+#
+# for a document of $T$ tokens and a model that sees at most $B$ = `block_size` positions. This is the
+# **cross-entropy** between the real next token (probability 1 on it, 0 elsewhere) and the model's prediction.
+# Taking the mean rather than the sum makes a short name and a long one weigh the same in training.
+#
+# Why $\log$? Because the probability of the whole name is the product of its predictions,
+# $p(\text{emma}) = p_0(\text{e})\, p_1(\text{m}) \cdots p_4(\text{BOS})$, and the log turns that product into a sum:
+# minimising the loss is maximising the probability of the training names. The log also gives big gradients to
+# predictions that are confidently wrong, which is where learning matters most.
+#
+# **Why at most $B$ positions?** The position embedding `wpe` has one row per position, $B = 16$ of them, so the model
+# cannot read a 17th position. Names have at most 15 letters, hence at most 16 predictions: for our data the limit
+# never bites, but `document_loss` must respect it for any document.
+#
+# **Worked example.** The five predictions of the untrained model for `emma`, and their losses:
+
+# %%
+tokens = encode("emma", chars)
+keys, values = empty_kv_cache(config)
+
+
+def token_str(token):
+    return "BOS" if token == BOS else chars[token]
+
+
+print(f"{'t':>2}  {'reads':<6}{'next':<6}{'p_t(next)':>10}{'-log p':>9}")
+surprises = []
+for t in range(len(tokens) - 1):
+    probs = softmax(gpt(tokens[t], t, keys, values, state_dict, config))
+    p_next = probs[tokens[t + 1]].data
+    surprises.append(-math.log(p_next))
+    print(f"{t:>2}  {token_str(tokens[t]):<6}{token_str(tokens[t + 1]):<6}"
+          f"{p_next:>10.4f}{surprises[-1]:>9.4f}")
+check_probabilities(probs)
+print(f"mean: {sum(surprises) / len(surprises):.4f}   (ln 27 = {math.log(27):.4f})")
+
+
+# %% [markdown]
+# ### Exercise 1: `document_loss` (3 points)
+#
+# Write `document_loss(tokens, state_dict, config)`, the mean loss above as a `Value`, so that `backward()` can reach
+# every weight through it. Use **one** KV cache for the whole document (made once with `empty_kv_cache`), call `gpt`
+# at positions $t = 0, 1, \dots, n-1$ in order, and turn each position's logits into probabilities with `softmax`.
+# Build everything with `Value` operations (`.log()`, `-`, `+`, `*`): a loss computed on `.data` would be a plain
+# number, with no gradient.
+#
+# To match the reference's numbers exactly, collect the $n$ losses `-p[target].log()` in a list and return
+# `(1 / n) * sum(losses)`.
+
+# %% nbgrader={"grade": false, "grade_id": "document_loss", "locked": false, "schema_version": 3, "solution": true}
+def document_loss(tokens, state_dict, config):
+    """The mean cross-entropy of a document's next-token predictions, a Value.
+
+    Inputs:
+        tokens:     the document's token ids, a list of at least 2 ints, e.g. encode(name, chars).
+        state_dict: the weights (as made by init_params), used as they are.
+        config:     the GPTConfig; at most config.block_size positions are read.
+
+    Returns:
+        a Value, (1/n) * sum over t < n of -log p_t[tokens[t + 1]], where n = min(block_size,
+        len(tokens) - 1) and p_t = softmax(gpt(tokens[t], t, keys, values, state_dict, config)),
+        with one KV cache (keys, values) = empty_kv_cache(config) shared by all positions.
+        Its graph reaches every weight the forward pass used; no backward is run, and tokens
+        and state_dict are left unchanged.
+
+    Example (an untrained model is about as surprised as a uniform guess, ln 27 = 3.2958):
+        >>> config = GPTConfig(vocab_size=27)
+        >>> state_dict = init_params(config, random.Random(42))
+        >>> round(document_loss([26, 4, 12, 12, 0, 26], state_dict, config).data, 4)
+        3.2252
+    """
+    ### BEGIN SOLUTION
+    keys, values = empty_kv_cache(config)
+    n = min(config.block_size, len(tokens) - 1)
+    losses = []
+    for t in range(n):
+        probs = softmax(gpt(tokens[t], t, keys, values, state_dict, config))
+        losses.append(-probs[tokens[t + 1]].log())
+    return (1 / n) * sum(losses)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "document_loss_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+from course_tools import expect_close, expect_value, gradient_check
+
+small = GPTConfig(vocab_size=27, block_size=4)
+small_state = init_params(small, random.Random(1))
+
+expect_value("document_loss of 'a' ([BOS, a, BOS]: 2 predictions)",
+             document_loss([26, 0, 26], small_state, small), 3.435659176534122)
+expect_value("'emma' with block_size 4: only the first 4 of its 5 predictions count",
+             document_loss([26, 4, 12, 12, 0, 26], small_state, small), 3.415868506225077)
+default = GPTConfig(vocab_size=27)
+default_state = init_params(default, random.Random(42))
+expect_value("the untrained default model on 'emma' (close to ln 27 = 3.2958)",
+             document_loss([26, 4, 12, 12, 0, 26], default_state, default), 3.2251850755730693)
+
+tiny = GPTConfig(vocab_size=27, n_embd=4, n_head=2, block_size=4)
+tiny_state = init_params(tiny, random.Random(3), std=0.5)
+
+
+def loss_of_e_embedding(row):
+    """document_loss of 'emma' with the embedding of 'e' (wte[4]) set to row (4 Values)."""
+    weights = dict(tiny_state, wte=tiny_state["wte"][:4] + [row] + tiny_state["wte"][5:])
+    return document_loss([26, 4, 12, 12, 0, 26], weights, tiny)
+
+
+print("gradients of document_loss with respect to wte[4] (backward vs. finite differences):")
+largest_error = gradient_check(loss_of_e_embedding, [p.data for p in tiny_state["wte"][4]], Value)
+
+### BEGIN HIDDEN TESTS
+from autograder.checks import check_document_loss
+check_document_loss(document_loss, value_cls=Value)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 2 · One training step
+#
+# A training step is three lines, and you have written the hard part of each:
+#
+# 1. **forward**: `loss = document_loss(tokens, state_dict, config)` builds the graph from every weight to the loss;
+# 2. **backward**: `loss.backward()` puts $\partial L / \partial w$ in the `grad` of every weight;
+# 3. **update**: `adam_step(params, m, v, step, num_steps, lr)` moves every weight and zeroes its gradient.
+#
+# `params = parameters(state_dict)` is the flat list of the very `Value` objects inside the state dict, so Adam's
+# in-place updates change the model itself. `m` and `v` are Adam's running averages, one float per parameter, kept
+# from one step to the next. The step returns the loss as a plain number (`loss.data`), measured *before* the update:
+# it is what the model scored on this name when it saw it.
+#
+# ### Exercise 2: `train_step` (2 points)
+#
+# Call `document_loss` and `adam_step` by those names (the tests below replace `document_loss` with a stand-in of
+# their own, so that they check `train_step` alone).
+
+# %% nbgrader={"grade": false, "grade_id": "train_step", "locked": false, "schema_version": 3, "solution": true}
+def train_step(tokens, state_dict, params, m, v, step, num_steps, config, lr=0.01):
+    """One training step on one document: forward, backward, Adam. Returns the loss, a float.
+
+    Inputs:
+        tokens:     the document's token ids (at least 2), e.g. encode(name, chars).
+        state_dict: the weights; params = parameters(state_dict), every grad 0 on entry.
+        m, v:       Adam's running averages, lists of len(params) floats, updated in place.
+        step:       the 0-based index of this step, 0 <= step < num_steps.
+        num_steps:  the length of the training run (for the learning-rate schedule).
+        config:     the GPTConfig.
+        lr:         the peak learning rate.
+
+    Does:
+        loss = document_loss(tokens, state_dict, config); loss.backward() once; then
+        adam_step(params, m, v, step, num_steps, lr), which updates the weights, m and v in place
+        and zeroes the gradients.
+
+    Returns:
+        loss.data, the document's loss before the update (a float).
+    """
+    ### BEGIN SOLUTION
+    loss = document_loss(tokens, state_dict, config)
+    loss.backward()
+    adam_step(params, m, v, step, num_steps, lr)
+    return loss.data
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "train_step_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+from course_tools import expect_close, expect_equal, standing_in
+
+
+def first_prediction_loss(tokens, state_dict, config):
+    """Stands in for document_loss in these tests: -log p_0[tokens[1]], one prediction only."""
+    keys, values = empty_kv_cache(config)
+    return -softmax(gpt(tokens[0], 0, keys, values, state_dict, config))[tokens[1]].log()
+
+
+def steps_with_stand_in(state_dict, params, m, v, steps, num_steps, config, lr):
+    """The losses train_step returns at the given steps, on 'emma', with the stand-in above in
+    place of document_loss (your own document_loss is put back afterwards)."""
+    emma = [26, 4, 12, 12, 0, 26]
+    with standing_in(globals(), document_loss=first_prediction_loss):  # train_step looks it up
+        return [train_step(emma, state_dict, params, m, v, step, num_steps, config, lr)
+                for step in steps]
+
+
+small = GPTConfig(vocab_size=27, block_size=4)
+small_state = init_params(small, random.Random(1))
+small_params = parameters(small_state)
+m, v = [0.0] * len(small_params), [0.0] * len(small_params)
+
+first = steps_with_stand_in(small_state, small_params, m, v, [0], 2, small, 0.05)
+expect_close("step 0 returns the loss before the update", first, [3.5705286539438092])
+expect_equal("... as a float", [type(loss).__name__ for loss in first], ["float"])
+expect_close("wte[BOS][:3] after step 0 (moved by Adam)", small_state["wte"][26][:3],
+             [0.040837378387171996, -0.15710846270427725, 0.05553371871459305])
+expect_close("m of those three weights", m[416:419],
+             [-0.06854010425950663, 0.07557621552671741, 0.003195343972862379])
+expect_equal("gradients left non-zero after the step", sum(p.grad != 0 for p in small_params), 0)
+
+second = steps_with_stand_in(small_state, small_params, m, v, [1], 2, small, 0.05)
+expect_close("step 1: the loss, much lower after one step", second, [1.5271954193392212])
+expect_close("lm_head[4][:3] after step 1", small_state["lm_head"][4][:3],
+             [0.11829104529261086, -0.043852322993303855, 0.043853220662632336])
+
+### BEGIN HIDDEN TESTS
+from autograder.checks import check_train_step
+check_train_step(train_step, value_cls=Value)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 3 · The training loop
+#
+# Training is `train_step` in a loop, one name per step, in the shuffled order, with `m` and `v` starting at zero.
+# The course's model was trained for `num_steps = 1000` steps with the default learning rate 0.01; the schedule
+# decays over those 1,000 steps.
+#
+# Each step costs a forward and a backward pass through a graph of tens of thousands of `Value`s, in pure Python:
+# a fraction of a second on a laptop, so the full run takes a few minutes. Here we run only the first
+# `steps_to_run` steps of that run, with the same schedule. To train the whole model yourself, set
+# `steps_to_run = 1000` and wait (the cell after the loop tells you how long your machine needs).
+#
+# A long loop should say how far it has got. Ours redraws one line after every step: `print` with `end="\r"` moves
+# the cursor back to the start of the line instead of down to a new one, so the next bar overwrites it.
+
+# %%
+def progress_bar(done, total, loss, width=30):
+    """One line: a bar of width characters, the steps done and the latest loss."""
+    filled = width * done // total
+    return f"[{'#' * filled}{'.' * (width - filled)}] step {done}/{total}  loss {loss:.4f}"
+
+
+num_steps = 1000   # the length of the run: the learning-rate schedule decays over it
+steps_to_run = 10  # how many of its steps to run now; 1000 trains the whole model
+
+docs, chars, config, state_dict = fresh_model()  # a fresh start each time this cell runs
+params = parameters(state_dict)
+m, v = [0.0] * len(params), [0.0] * len(params)
+losses = []
+started = time.perf_counter()
+for step in range(steps_to_run):
+    tokens = encode(docs[step % len(docs)], chars)
+    losses.append(train_step(tokens, state_dict, params, m, v, step, num_steps, config))
+    print("\r" + progress_bar(step + 1, steps_to_run, losses[-1]), end="")
+print()
+seconds = time.perf_counter() - started
+
+# %% tags=["nbval-ignore-output"]
+print(f"{steps_to_run} steps in {seconds:.1f} s, {seconds / steps_to_run:.2f} s per step: "
+      f"1,000 steps would take about {1000 * seconds / steps_to_run / 60:.0f} minutes here")
+
+# %% [markdown]
+# The course's model was trained by exactly this loop (the trainer, `python -m microgpt train`, runs the reference's
+# `train_step`), and the loss of each of its 1,000 steps was recorded in `microgpt-names-1000.metrics.jsonl`, one
+# JSON line per step. Training draws no random numbers: the same start, the same names in the same order and the
+# same arithmetic must give the same losses. Yours should agree with the recorded ones:
+
+# %%
+with open("microgpt-names-1000.metrics.jsonl", encoding="utf-8") as lines:
+    recorded = [json.loads(line) for line in lines]
+first_record = recorded[0]
+print(f"{len(recorded)} records; the first: step {first_record['step']}, "
+      f"loss {first_record['loss']:.6g}, lr {first_record['lr']:.6g}")
+expect_close(f"your first {len(losses)} losses against the recorded run's",
+             losses, [record["loss"] for record in recorded[:len(losses)]])
+
+
+# %% [markdown]
+# ## 4 · The loss curve
+#
+# Here are all 1,000 recorded losses. Each step's loss is the loss of one name, and names differ a lot: a common
+# short name is easy, an unusual one is surprising. So the raw curve is noisy, and we smooth it to see the trend.
+# The smoothing is chapter 6's momentum again: an exponential moving average
+# $s_t = \beta\, s_{t-1} + (1 - \beta)\, L_t$ with $\beta = 0.98$ (roughly the mean of the last 50 losses), with the
+# same bias correction $s_t / (1 - \beta^t)$ so that the first steps are not pulled towards zero.
+
+# %%
+def smoothed(values, beta=0.98):
+    """The bias-corrected exponential moving average of values, one per step."""
+    average, out = 0.0, []
+    for t, x in enumerate(values, start=1):
+        average = beta * average + (1 - beta) * x
+        out.append(average / (1 - beta**t))
+    return out
+
+
+recorded_steps = [record["step"] for record in recorded]
+recorded_losses = [record["loss"] for record in recorded]
+smooth = smoothed(recorded_losses)
+
+fig, (whole, start) = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw={"width_ratios": [2, 1]})
+whole.plot(recorded_steps, recorded_losses, color="lightsteelblue", linewidth=0.8,
+           label="loss of each step's name")
+whole.plot(recorded_steps, smooth, color="navy", label="smoothed (moving average, beta 0.98)")
+for ax in (whole, start):
+    ax.axhline(math.log(27), color="grey", linestyle="--", linewidth=1)
+    ax.set_xlabel("step")
+whole.text(1000, math.log(27) + 0.05, "uniform guess, ln 27", ha="right", color="grey")
+whole.set_ylabel("loss (nats per token)")
+whole.set_title("The recorded 1,000-step run")
+whole.set_ylim(0.9, 4.1)
+whole.legend(loc="lower left")
+start.plot(recorded_steps[:30], recorded_losses[:30], "o-", color="lightsteelblue",
+           label="recorded")
+start.plot(range(1, len(losses) + 1), losses, "x", color="crimson", markersize=9, label="your run")
+start.set_title("The first 30 steps")
+start.legend()
+plt.show()
+
+first_100, last_100 = recorded_losses[:100], recorded_losses[-100:]
+print(f"mean loss of steps 1-100: {sum(first_100) / 100:.3f}; "
+      f"of steps 901-1000: {sum(last_100) / 100:.3f}")
+print(f"smoothed loss at the end: {smooth[-1]:.3f}  (ln 27 = {math.log(27):.3f})")
+
+# %% [markdown]
+# Three things to read in this picture:
+#
+# - **The start is right.** The first losses sit at $\ln 27 \approx 3.30$: the untrained model spreads its
+#   probability almost evenly, as chapter 5 found. A first loss far above that would mean a bug in the
+#   initialisation or the loss.
+# - **The fast drop.** Within a hundred steps the smoothed loss falls by more than half a nat. The cheapest things
+#   to learn come first: which letters are common, that names rarely start with certain letters, that a name ends
+#   after a few letters.
+# - **The slow part.** After that the curve flattens: what is left to learn (which letters follow which, in which
+#   position) comes out of the noise a little at a time, and the decaying learning rate makes the late steps small.
+#
+# What does a loss of about 2.3 mean? $e^{2.3} \approx 10$: on average the model is as unsure of the next letter as if
+# it chose among 10 equally likely ones, instead of 27. That is far from certainty, and it should be: many letters
+# can follow `ma` in a name. But the model now knows enough about how names are spelled to write new ones.
+#
+# ## Recap
+#
+# - The **loss** of a document is the mean over its predictions of $-\log p_t(x_{t+1})$, the model's surprise at the
+#   real next token; at most `block_size` predictions count. An untrained model scores about $\ln 27$.
+# - `document_loss` runs the GPT position by position through one KV cache and returns a `Value`, so `backward()`
+#   reaches every weight.
+# - A **training step** is forward, backward, Adam; it returns the loss the model had on that name before learning
+#   from it.
+# - **Training** is the step in a loop, one name per step. It draws no random numbers, so the same start and the same
+#   order give the same run: yours reproduces the recorded one.
+# - The **loss curve** is noisy step by step; a bias-corrected moving average shows the trend: a fast drop from
+#   3.3, then slow progress.
+#
+# ## What comes next
+#
+# A trained model is a machine for predicting the next letter, and a machine for predicting is also a machine for
+# writing: start with BOS, draw a letter from the model's probabilities, feed it back in, and repeat until the model
+# predicts BOS. Chapter 8 loads the model that the recorded run produced, generates names with it, and shows how a
+# single number, the **temperature**, moves it between safe, repetitive names and wild ones.
