@@ -7,10 +7,21 @@ STAMP := $(VENV)/.installed
 # the venv's bin/ first on PATH: nbgrader calls `alembic` and `jupyter` by name
 RUN := PATH="$(CURDIR)/$(BIN):$$PATH"
 
-.PHONY: setup train test test-fast release checkpoint benchmark clean
+.PHONY: setup python-check start train test test-fast release checkpoint benchmark clean clean-grading
 
-setup: $(STAMP) data/names.txt
+setup: python-check $(STAMP) data/names.txt
 	$(BIN)/python -m autograder.build_chapters --files  # each chapter's data and helpers beside it
+
+# the course needs Python 3.11+ (nbgrader 0.9 does): stop with a clear message otherwise, and
+# replace a .venv made by an older (or vanished) Python instead of reusing it
+PY_OK := import sys; sys.exit(sys.version_info < (3, 11))
+python-check:
+	@if [ -d $(VENV) ] && ! $(BIN)/python -c '$(PY_OK)' 2>/dev/null; then \
+		echo "replacing $(VENV): it was made by $$($(BIN)/python --version 2>/dev/null || echo 'a Python that no longer runs'); the course needs Python 3.11+" >&2; \
+		rm -rf $(VENV); fi
+	@[ -d $(VENV) ] || $(PYTHON) -c '$(PY_OK)' 2>/dev/null || { \
+		echo "error: the course needs Python 3.11 or newer, and $(PYTHON) is $$($(PYTHON) --version 2>/dev/null || echo 'not found'); install Python 3.11+ and run: make PYTHON=python3.11 $(or $(MAKECMDGOALS),setup)" >&2; \
+		exit 1; }
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,20 +30,27 @@ $(STAMP): pyproject.toml
 	touch $@
 
 data/names.txt: | $(STAMP)
-	$(BIN)/python -c "from microgpt.data import ensure_names; print('names data verified:', ensure_names())"
+	$(BIN)/python -c "from microgpt.data import default_names_path, ensure_names; print('names data verified:', ensure_names(default_names_path()))"
 
 train: setup
 	$(RUN) $(BIN)/python -m microgpt train
 
+# two workers; each chapter's tests (one trial course) stay together on one of them
+PYTEST := $(RUN) $(BIN)/python -m pytest -n 2 --dist loadgroup
+
 test: setup
-	$(RUN) $(BIN)/python -m pytest
+	$(PYTEST)
 
 test-fast: setup
-	$(RUN) $(BIN)/python -m pytest -m "not slow"
+	$(PYTEST) -m "not slow"
+
+# the learner's workspace/ (every chapter's learner version), then JupyterLab on chapter 1
+start: setup
+	$(RUN) $(BIN)/microgpt-course start
 
 # the learners' notebooks: release/NN_name/, solutions stubbed out and hidden tests removed
 release: setup
-	for chapter in chapters/*/; do $(RUN) $(BIN)/nbgrader generate_assignment "$$(basename $$chapter)" --force || exit 1; done
+	$(RUN) $(BIN)/microgpt-course release
 
 # remake the checkpoint the later chapters load (seed 42, 1,000 steps, the defaults) and its loss curve
 checkpoint: setup
@@ -43,5 +61,11 @@ benchmark: setup
 	$(RUN) $(BIN)/python benchmarks/train_speed.py
 	$(RUN) $(BIN)/python benchmarks/check_speed.py
 
+# what can be remade; never a class's grading data or a learner's workspace/ (see clean-grading)
 clean:
-	rm -rf $(VENV) release submitted autograded feedback gradebook.db
+	rm -rf $(VENV) release feedback build .pytest_cache .hypothesis *.egg-info
+	find . -path ./.git -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# a class's submissions, grades, flags and logs, gone for good: export the grades first
+clean-grading:
+	rm -rf submitted autograded feedback gradebook.db grading

@@ -169,8 +169,8 @@ def check_rules(nb, lines, where):
             raise BuildError(f"{at}: solution markers outside an exercise cell (nbgrader would reject it)")
         if what != "tests" and ("BEGIN HIDDEN TESTS" in body or "END HIDDEN TESTS" in body):
             raise BuildError(f"{at}: hidden-test markers outside a tests cell")
-        if cell.cell_type == "code":
-            _check_code(body, where, line, given=what == "given")
+        if cell.cell_type == "code" and what != "given":  # given code is checked once regenerated
+            _check_code(body, where, line, given=False)
         if what == "solution":
             if exercise:
                 raise BuildError(f"{where}:{exercise[0]}: exercise {exercise[1]!r} has no tests cell after it")
@@ -330,8 +330,8 @@ def given_source(objects, defined_before, at):
     for free, (module, user) in needed.items():
         if free in names_here or free in defined_before:
             continue
-        statement = _import_binding(module, free)
-        if statement is None:
+        statements = _import_bindings(module, free)
+        if not statements:
             if free in vars(module):
                 raise BuildError(
                     f"{at}: {user} uses {free!r} from {module.__name__}; "
@@ -340,13 +340,13 @@ def given_source(objects, defined_before, at):
             if hasattr(builtins, free):
                 continue
             raise BuildError(f"{at}: {user} uses {free!r}, which nothing defines")
-        kind, text, top = statement
-        if kind == "reference":
-            raise BuildError(f"{at}: {user} uses {free!r} ({text}); give it in this or an earlier given cell")
-        if top not in sys.stdlib_module_names:
-            raise BuildError(f"{at}: {user} needs {text!r}, which is not in the standard library")
-        if text not in imports:
-            imports.append(text)
+        for origin, text, top in statements:
+            if origin == "reference":
+                raise BuildError(f"{at}: {user} uses {free!r} ({text}); give it in this or an earlier given cell")
+            if top not in sys.stdlib_module_names:
+                raise BuildError(f"{at}: {user} needs {text!r}, which is not in the standard library")
+            if text not in imports:
+                imports.append(text)
     parts = []
     if imports:
         parts.append("\n".join(_order_imports(imports)))
@@ -408,29 +408,29 @@ def _global_names(source):
     return names
 
 
-def _import_binding(module, name):
-    """How `module` binds `name` at its top level, if by an import:
-    ("stdlib", import statement, top package) or ("reference", description, None)."""
-    tree = ast.parse(inspect.getsource(module))
-    for stmt in tree.body:
+def _import_bindings(module, name):
+    """Every import by which `module` binds `name` at its top level (`import urllib.error` and
+    `import urllib.request` both bind urllib): a list of ("stdlib", import statement, top package)
+    or ("reference", description, None)."""
+    found = []
+    for stmt in ast.parse(inspect.getsource(module)).body:
         if isinstance(stmt, ast.Import):
             for alias in stmt.names:
-                bound = alias.asname or alias.name.split(".")[0]
-                if bound == name:
+                if (alias.asname or alias.name.split(".")[0]) == name:
                     top = alias.name.split(".")[0]
-                    if top == "microgpt":
-                        return ("reference", f"import {alias.name}", None)
                     text = f"import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
-                    return ("stdlib", text, top)
+                    found.append(("reference", text, None) if top == "microgpt" else ("stdlib", text, top))
         elif isinstance(stmt, ast.ImportFrom):
             for alias in stmt.names:
                 if (alias.asname or alias.name) == name:
-                    source = "." * stmt.level + (stmt.module or "")
                     if stmt.level or (stmt.module or "").split(".")[0] == "microgpt":
-                        return ("reference", f"from {source} import {alias.name}", None)
-                    text = f"from {stmt.module} import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
-                    return ("stdlib", text, stmt.module.split(".")[0])
-    return None
+                        source = "." * stmt.level + (stmt.module or "")
+                        found.append(("reference", f"from {source} import {alias.name}", None))
+                    else:
+                        text = f"from {stmt.module} import {alias.name}" + \
+                            (f" as {alias.asname}" if alias.asname else "")
+                        found.append(("stdlib", text, stmt.module.split(".")[0]))
+    return found
 
 
 def _order_imports(lines):

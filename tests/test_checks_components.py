@@ -45,6 +45,18 @@ def linear_skips_last_input(x, w):
     return [sum(w_i * x_i for w_i, x_i in zip(row[:-1], x[:-1])) + 0 * x[-1] for row in w]
 
 
+def linear_appends_bias_input(x, w):
+    x.append(Value(1.0))  # a bias input, which these rows have no weight for
+    return [sum(w_i * x_i for w_i, x_i in zip(row, x)) for row in w]
+
+
+def linear_zeroes_grads(x, w):
+    for row in w:
+        for w_i in row:
+            w_i.grad = 0  # "zero the gradients before the forward pass"
+    return microgpt.linear(x, w)
+
+
 # --- softmax ---
 
 
@@ -68,6 +80,41 @@ def softmax_log_sum_exp(logits):
     largest = max(z.data for z in logits)
     log_total = sum((z - largest).exp() for z in logits).log()
     return [(z - largest - log_total).exp() for z in logits]
+
+
+def softmax_sorted_max(logits):
+    largest = sorted(z.data for z in logits)[-1]
+    exps = [(z + -largest).exp() for z in logits]
+    return [e * (1 / sum(exps)) for e in exps]
+
+
+def softmax_subtract_mean(logits):
+    mean = sum(z.data for z in logits) / len(logits)
+    exps = [(z - mean).exp() for z in logits]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+def softmax_subtract_first(logits):
+    exps = [(z - logits[0].data).exp() for z in logits]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+def softmax_max_of_values(logits):
+    largest = max(logits)
+    exps = [(z - largest).exp() for z in logits]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+def softmax_shifts_data_in_place(logits):
+    largest = max(z.data for z in logits)
+    for z in logits:
+        z.data -= largest
+    exps = [z.exp() for z in logits]
+    total = sum(exps)
+    return [e / total for e in exps]
 
 
 def softmax_no_max(logits):
@@ -116,6 +163,13 @@ def rmsnorm_loop(x, eps=1e-5):
     return [x_i * scale for x_i in x]
 
 
+def rmsnorm_in_place(x, eps=1e-5):
+    scale = (sum(x_i * x_i for x_i in x) / len(x) + eps) ** -0.5
+    for i in range(len(x)):
+        x[i] = x[i] * scale
+    return x
+
+
 def rmsnorm_mean(x, eps=1e-5):
     scale = (sum(x) / len(x) + eps) ** -0.5
     return [x_i * scale for x_i in x]
@@ -161,13 +215,20 @@ CASES = {
         (linear_on_data, "the gradient does not reach the inputs"),
         (linear_products, "returned a list of lists"),
         (linear_skips_last_input, "row o of w times x"),
+        (linear_appends_bias_input, "changed its input: x had 2 items and now has 3"),
+        (linear_zeroes_grads, "changed its input: w[0][0].grad changed from 0.25 to 0"),
     ]),
-    "softmax": (check_softmax, [microgpt.softmax, softmax_value_max, softmax_times_inverse, softmax_log_sum_exp], [
+    "softmax": (check_softmax, [microgpt.softmax, softmax_value_max, softmax_times_inverse, softmax_log_sum_exp,
+                                softmax_sorted_max], [
         (softmax_no_max, "Subtract the largest logit before exp to avoid overflow."),
         (softmax_sum_of_logits, "divide each exp by the sum of all the exps"),
         (softmax_unnormalised, "divide each exp by the sum of all the exps"),
         (softmax_on_data, "the gradient does not reach the inputs"),
         (softmax_total_on_data, "some step is computed on .data"),
+        (softmax_subtract_mean, "softmax([1000.0, 0.0, -1000.0]) raised OverflowError"),
+        (softmax_subtract_first, "not the mean, the first or the smallest"),
+        (softmax_max_of_values, "Values cannot be compared with < or >"),
+        (softmax_shifts_data_in_place, "logits[0].data changed from 1.0 to -2.0"),
     ]),
     "rmsnorm": (check_rmsnorm, [microgpt.rmsnorm, rmsnorm_divide, rmsnorm_loop], [
         (rmsnorm_mean, "mean of the squares of x"),
@@ -178,6 +239,7 @@ CASES = {
         (rmsnorm_multiplies, "do not multiply"),
         (rmsnorm_fixed_eps, "Use the eps argument"),
         (rmsnorm_on_data, "some step is computed on .data"),
+        (rmsnorm_in_place, "changed its input: x[0] was replaced by another object"),
     ]),
 }
 ALTERNATIVES, MISTAKES = case_tables(CASES, stub_mistake, none_mistake, vector_mistakes)

@@ -7,14 +7,15 @@ from hypothesis import strategies as st
 
 import autograder.checks
 import microgpt
-from autograder.checks import check_gpt, check_softmax
-from autograder.checks.core import SHOWN, backpropagate, close, reference_pieces, show
+from autograder.checks import check_build_vocab, check_gpt, check_rmsnorm, check_softmax, check_value_add
+from autograder.checks.core import SHOWN, backpropagate, close, graded, reference_pieces, show
 from mutants import notebook, notebook_value_class, rejection
 
 PIECES = ["value_add", "value_mul", "value_pow", "value_log", "value_exp", "value_relu", "backward",
           "build_vocab", "encode", "decode", "linear", "softmax", "rmsnorm", "param_shapes", "init_params",
-          "parameters", "attention_head", "multi_head_attention", "gpt", "adam_step", "document_loss", "train_step",
-          "temperature_probs", "sample_token", "log_likelihood"]
+          "parameters", "attention_head", "multi_head_attention", "gpt", "learning_rate", "adam_step", "document_loss",
+          "train_step", "temperature_probs", "sample_token", "generate", "attention_maps", "mean_loss",
+          "nearest_neighbours", "log_likelihood", "layernorm", "gelu"]
 
 
 def test_there_is_one_documented_check_per_graded_piece():
@@ -100,3 +101,64 @@ def test_pieces_not_named_are_the_learners_own():
     with reference_pieces(learner["gpt"], ("attention_head", "multi_head_attention")):
         assert learner["softmax"] is not microgpt.softmax
     assert "raised NotImplementedError" in rejection(check_gpt, learner["gpt"])
+
+
+# --- exceptions raised by the learner's objects become AssertionErrors that say where ---
+
+
+def test_an_exception_in_a_learners_method_names_that_method():
+    def add_refusing_values(self, other):
+        if isinstance(other, type(self)):
+            raise TypeError("cannot add two Values")
+        return type(self)(self.data + other, (self,), (1,))
+
+    message = rejection(check_value_add, notebook_value_class(__add__=add_refusing_values))
+    assert message.startswith("value_add: a + b with a = Value(2.0) and b = Value(-3.5) raised TypeError: cannot add")
+    assert "It was raised in your add_refusing_values (line " in message
+
+
+def test_an_exception_in_the_course_code_a_learner_calls_names_the_learners_caller():
+    learner = notebook("""
+        def softmax(logits):
+            return microgpt.softmax([z.data for z in logits])  # numbers where Values are needed
+        """, microgpt=microgpt)
+    message = rejection(check_softmax, learner["softmax"])
+    assert "raised AttributeError: 'float' object has no attribute 'data'" in message
+    assert "It was raised in softmax, called from your softmax (line 3): check what your code passes to it." in message
+
+
+class BrokenRepr:
+    def __repr__(self):
+        raise ValueError("no repr today")
+
+
+def test_a_broken_repr_never_breaks_a_message():
+    assert show(BrokenRepr()) == "<a BrokenRepr whose repr raised ValueError>"
+    message = rejection(check_build_vocab, lambda docs: [BrokenRepr()])
+    assert "item 0 is a BrokenRepr <a BrokenRepr whose repr raised ValueError>; expected one-character" in message
+
+
+def test_any_other_exception_inside_a_check_becomes_an_assertion_that_says_where():
+    def learners_helper(x):
+        return x.size  # the learner's object has no size
+
+    @graded
+    def check_piece(fn):
+        """A check that uses what fn returns."""
+        return learners_helper(fn())
+
+    message = rejection(check_piece, lambda: 3)
+    assert message.startswith("piece: the check stopped with AttributeError: 'int' object has no attribute 'size' "
+                              "while it used what your code returned or built.")
+    assert "It was raised in your learners_helper" in message
+    assert check_piece.__doc__ == "A check that uses what fn returns." and check_piece.__name__ == "check_piece"
+
+
+def test_a_hand_built_node_whose_children_are_not_a_tuple_is_named():
+    learner = notebook("""
+        def rmsnorm(x, eps=1e-5):
+            scale = (sum(x_i * x_i for x_i in x) / len(x) + eps) ** -0.5
+            return [Value(x_i.data * scale.data, (x_i), (scale.data)) * 1 for x_i in x]
+        """, Value=microgpt.Value)
+    message = rejection(check_rmsnorm, learner["rmsnorm"])
+    assert "whose _children is a Value (data 3.0); expected a tuple of Values: write (x,)" in message

@@ -1,6 +1,7 @@
 """Chapter 5 checks: attention_head, multi_head_attention and gpt accept correct implementations
 written differently from the reference, reject plausible mistakes with a message that points at the
-cause, and check each piece alone (the pieces it calls are the reference's while it runs)."""
+cause, and check each piece alone: the pieces graded in their own cells are the reference's while it
+runs, and the learner's own helpers (even named like a reference function) are graded through it."""
 
 import math
 
@@ -68,6 +69,11 @@ def attention_weights_on_data(q, keys, values):
     return [sum(w_t * v_t[j] for w_t, v_t in zip(weights, values)) for j in range(len(q))]
 
 
+def attention_pops_current(q, keys, values):
+    k, v = keys.pop(), values.pop()  # the current position, taken off the cache
+    return attend(q, keys + [k], values + [v], len(q) ** 0.5)
+
+
 # --- multi_head_attention ---
 
 
@@ -84,6 +90,16 @@ def multi_head_inline(q, keys, values, n_head):
     size = len(q) // n_head
     heads = [slice(h * size, (h + 1) * size) for h in range(n_head)]
     return [x for s in heads for x in attend(q[s], [k[s] for k in keys], [v[s] for v in values], size**0.5)]
+
+
+def multi_head_consumes_q(q, keys, values, n_head):
+    size, out = len(q) // n_head, []
+    for h in range(n_head):
+        q_h = q[:size]
+        del q[:size]  # next head's channels come first now
+        out += attention_head(q_h, [k[h * size:(h + 1) * size] for k in keys],
+                              [v[h * size:(h + 1) * size] for v in values])
+    return out
 
 
 def multi_head_interleaved(q, keys, values, n_head):
@@ -130,6 +146,10 @@ def make_gpt(mistake=None):
     def gpt(token_id, pos_id, keys, values, state_dict, config):
         sd, size = state_dict, config.n_embd // config.n_head
         x = [t + p for t, p in zip(sd["wte"][token_id], sd["wpe"][pos_id])]
+        if mistake == "add into the embedding row":
+            x = sd["wte"][token_id]
+            for i, p in enumerate(sd["wpe"][pos_id]):
+                x[i] = x[i] + p
         if mistake == "no position embedding":
             x = list(sd["wte"][token_id])
         if mistake != "no first rmsnorm":
@@ -177,6 +197,7 @@ CASES = {
         (attention_sums_keys, "a weighted sum of the values, not of the keys"),
         (attention_no_softmax, "Turn the scores into weights with softmax"),
         (attention_weights_on_data, "the gradient does not reach q[0]"),
+        (attention_pops_current, "changed its input: keys had 1 items and now has 0"),
     ]),
     "multi_head_attention": (check_multi_head_attention, [microgpt.multi_head_attention, multi_head_loops,
                                                           multi_head_inline], [
@@ -186,6 +207,7 @@ CASES = {
         (multi_head_scaled_by_channels, "sqrt(head_dim)"),
         (multi_head_four_heads, "heads of head_dim = C // n_head = 4 channels"),
         (multi_head_head_dim_is_n_head, "returned a list of 4 items; expected 8 values, the 2 heads' outputs"),
+        (multi_head_consumes_q, "changed its input: q had 8 items and now has 0"),
     ]),
     "gpt": (check_gpt, [microgpt.gpt, make_gpt()], [
         (make_gpt("no position embedding"), "x = rmsnorm(wte[token_id] + wpe[pos_id])"),
@@ -197,6 +219,8 @@ CASES = {
         (make_gpt("attend to every position ever seen"), "keep no state between calls"),
         (make_gpt("layer 0's cache for every layer"), "its own cache keys[layer], values[layer]"),
         (make_gpt("no lm_head"), "expected 27 logits, one per token of the vocabulary"),
+        (make_gpt("add into the embedding row"), "changed its input: state_dict['wte'][26][0] was replaced by "
+                                                 "another object. The forward pass must leave the weights"),
     ]),
 }
 ALTERNATIVES, MISTAKES = case_tables(CASES, stub_mistake, none_mistake, vector_mistakes)
@@ -256,3 +280,62 @@ def test_gpt_is_checked_with_the_reference_attention_and_the_learners_are_put_ba
     message = rejection(check_multi_head_attention, learner["multi_head_attention"], value_cls)
     assert "returned a list of 0 items" in message
     assert learner["attention_head"] is mine[0]
+
+
+def test_multi_head_attention_is_checked_with_the_reference_attention_head():
+    learner = notebook(NOTEBOOK, Value=microgpt.Value, linear=linear, softmax=softmax, rmsnorm=rmsnorm)
+    learner.update(notebook("""
+        def multi_head_attention(q, keys, values, n_head):
+            size, out = len(q) // n_head, []
+            for h in range(n_head):
+                s = slice(h * size, (h + 1) * size)
+                out += attention_head(q[s], [k[s] for k in keys], [v[s] for v in values])
+            return out
+        """, attention_head=learner["attention_head"]))
+    check_multi_head_attention(learner["multi_head_attention"])  # the learner's attention_head is a stub
+
+
+# A chapter 5 notebook gives linear, softmax and rmsnorm; a learner may still write helpers of their own,
+# named like the reference's. Those are graded through the piece that uses them.
+HELPERS = {
+    "softmax without the max": ("""
+        def softmax(logits):
+            exps = [z.exp() for z in logits]
+            total = sum(exps)
+            return [e / total for e in exps]
+
+        def attention_head(q, keys, values):
+            weights = softmax([sum(a * b for a, b in zip(q, k)) / len(q) ** 0.5 for k in keys])
+            return [sum(w * v[j] for w, v in zip(weights, values)) for j in range(len(q))]
+        """, "attention_head", "raised OverflowError: math range error. exp overflowed on large scores: the "
+              "softmax you use must subtract the largest score before exp (the given softmax does). It was raised "
+              "in exp, called from your softmax (line 3)"),
+    "attention_weights unscaled": ("""
+        def attention_weights(q, keys):
+            return softmax([sum(a * b for a, b in zip(q, k)) for k in keys])
+
+        def attention_head(q, keys, values):
+            weights = attention_weights(q, keys)
+            return [sum(w * v[j] for w, v in zip(weights, values)) for j in range(len(q))]
+        """, "attention_head", "Scale the scores: divide q . k_t by sqrt(d)"),
+    "mlp_block without the residual": ("""
+        def mlp_block(x, state_dict, layer):
+            hidden = [h.relu() for h in linear(rmsnorm(x), state_dict[f"layer{layer}.mlp_fc1"])]
+            return linear(hidden, state_dict[f"layer{layer}.mlp_fc2"])
+
+        def gpt(token_id, pos_id, keys, values, state_dict, config):
+            x = rmsnorm([t + p for t, p in zip(state_dict["wte"][token_id], state_dict["wpe"][pos_id])])
+            for layer in range(config.n_layer):
+                x = attention_block(x, keys[layer], values[layer], state_dict, layer, config.n_head)
+                x = mlp_block(x, state_dict, layer)
+            return linear(x, state_dict["lm_head"])
+        """, "gpt", "adding its input back (residual)"),
+}
+
+
+@pytest.mark.parametrize("helper", HELPERS)
+def test_a_learners_helper_named_like_a_reference_piece_is_graded_through_the_piece_using_it(helper):
+    source, piece, phrase = HELPERS[helper]
+    learner = notebook(source, Value=microgpt.Value, linear=linear, softmax=softmax, rmsnorm=rmsnorm,
+                       attention_block=microgpt.attention_block)
+    assert phrase in rejection(CASES[piece][0], learner[piece])

@@ -5,6 +5,8 @@ import itertools
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import microgpt
 from autograder.checks import check_init_params, check_param_shapes, check_parameters
@@ -54,6 +56,25 @@ def shapes_wpe_vocab(config):
     return {**microgpt.param_shapes(config), "wpe": (config.vocab_size, config.n_embd)}
 
 
+def shapes_lists(config):
+    return {name: list(shape) for name, shape in microgpt.param_shapes(config).items()}
+
+
+def shapes_float_hidden(config):
+    shapes = microgpt.param_shapes(config)
+    c = config.n_embd
+    return {name: (c * 4.0, c) if name.endswith("mlp_fc1") else (c, c * 4.0) if name.endswith("mlp_fc2") else shape
+            for name, shape in shapes.items()}
+
+
+SHAPES = {}
+
+
+def shapes_global_dict(config):
+    SHAPES.update(microgpt.param_shapes(config))
+    return SHAPES
+
+
 # --- init_params ---
 
 
@@ -69,6 +90,16 @@ def init_params_column_by_column(config, rng, std=0.08):
     for name, (rows, cols) in microgpt.param_shapes(config).items():
         columns = [[rng.gauss(0, std) for _ in range(rows)] for _ in range(cols)]
         state_dict[name] = [[Value(columns[c][r]) for c in range(cols)] for r in range(rows)]
+    return state_dict
+
+
+def init_params_scaled_unit_gauss(config, rng, std=0.08):
+    state_dict = {}
+    for name, (rows, cols) in microgpt.param_shapes(config).items():
+        matrix = []
+        for _ in range(rows):
+            matrix.append([Value(std * rng.gauss(0, 1)) for _ in range(cols)])
+        state_dict[name] = matrix
     return state_dict
 
 
@@ -114,6 +145,12 @@ def init_transposed(config, rng, std=0.08):
             for name, (rows, cols) in microgpt.param_shapes(config).items()}
 
 
+def init_extra_draw(config, rng, std=0.08):
+    state_dict = microgpt.init_params(config, rng, std)
+    rng.gauss(0, std)  # one more, "to see what the next weight would be"
+    return state_dict
+
+
 def init_zero_head(config, rng, std=0.08):
     state_dict = microgpt.init_params(config, rng, std)
     state_dict["lm_head"] = [[Value(0.0) for _ in row] for row in state_dict["lm_head"]]
@@ -134,6 +171,22 @@ def parameters_loops(state_dict):
 
 def parameters_chain(state_dict):
     return list(itertools.chain.from_iterable(itertools.chain.from_iterable(state_dict.values())))
+
+
+def parameters_reuses_first_row(state_dict):
+    rows = [row for matrix in state_dict.values() for row in matrix]
+    params = rows[0]  # the first row itself, not a copy
+    for row in rows[1:]:
+        params += row
+    return params
+
+
+PARAMS = []
+
+
+def parameters_global_list(state_dict):
+    PARAMS.extend(p for matrix in state_dict.values() for row in matrix for p in row)
+    return list(PARAMS)
 
 
 def parameters_copies(state_dict):
@@ -168,20 +221,25 @@ CASES = {
         (shapes_fc1_transposed, "'layer0.mlp_fc1' is (16, 64); expected (64, 16)"),
         (shapes_underscore_names, "has no 'layer0.attn_wq'"),
         (shapes_wpe_vocab, "'wpe' is (27, 16); expected (16, 16)"),
+        (shapes_lists, "'wte' is a list of 2 items [27, 16]; expected the tuple of two ints (27, 16)"),
+        (shapes_float_hidden, "'layer0.mlp_fc1' is a tuple of 2 items (64.0, 16); expected the tuple of two ints"),
+        (shapes_global_dict, "it is a name of an earlier call, keep no state between calls"),
     ]),
-    "init_params": (check_init_params, [microgpt.init_params, init_params_normalvariate,
-                                        init_params_column_by_column], [
+    "init_params": (check_init_params, [microgpt.init_params, init_params_scaled_unit_gauss], [
+        (init_params_normalvariate, "rng.normalvariate draws other numbers"),
+        (init_params_column_by_column, "the right numbers in the wrong places"),
+        (init_extra_draw, "make no other call on rng than one rng.gauss(0, std) per weight"),
         (init_variance, "std is the standard deviation, not the variance"),
-        (init_uniform, "have standard deviation 0.04"),
-        (init_uniform_same_std, "a Gaussian has 68.3% there"),
+        (init_uniform, "wte[0][0] is -0.0585017; expected 0.103055, the reference's weight for this seed"),
+        (init_uniform_same_std, "Draw each weight with exactly one rng.gauss(0, std) call"),
         (init_global_random, "not from the random module"),
-        (init_own_generator, "the same weights for random.Random(1) and random.Random(2)"),
-        (init_fixed_std, "std=0.02): the weights have standard deviation 0.08"),
+        (init_own_generator, "Draw each weight with exactly one rng.gauss(0, std) call"),
+        (init_fixed_std, "std=0.02): wte[0][0] is 0.00326848; expected 0.000817119"),
         (init_repeated_row, "create a new Value for every weight"),
         (init_one_draw_per_row, "draw a fresh rng.gauss(0, std) for every weight"),
         (init_floats, "expected a Value, so that training can compute its gradient"),
         (init_transposed, "'wte' is (16, 27); expected (27, 16)"),
-        (init_zero_head, "only 1 of the 1600 weights of 'lm_head' are different"),
+        (init_zero_head, "lm_head[0][0] is 0.0; expected"),
     ]),
     "parameters": (check_parameters, [microgpt.parameters, parameters_loops, parameters_chain], [
         (parameters_copies, "not copies"),
@@ -190,6 +248,9 @@ CASES = {
         (parameters_column_major, "within a matrix row by row"),
         (parameters_rows, "one flat list of 4192 Values"),
         (parameters_first_matrix, "returned 432 items; expected 4192"),
+        (parameters_reuses_first_row, "changed its input: state_dict['wte'][0] had 16 items and now has 4192"),
+        (parameters_global_list, "called a second time returned 8384 items; expected 4192, every weight of every "
+                                 "matrix: the list kept items from the first call, keep no state between calls"),
     ]),
 }
 ALTERNATIVES, MISTAKES = case_tables(CASES, stub_mistake, none_mistake)
@@ -230,3 +291,31 @@ def test_init_params_check_leaves_the_random_module_as_it_was():
     random.seed(123)
     check_init_params(microgpt.init_params)
     assert random.random() == expected
+
+
+def test_init_params_is_graded_with_the_reference_param_shapes():
+    # param_shapes is graded in its own cell: a wrong one must not cost init_params's points
+    learner = notebook("""
+        def param_shapes(config):
+            return {"wte": (config.n_embd, config.vocab_size)}
+
+        def init_params(config, rng, std=0.08):
+            return {name: [[Value(rng.gauss(0, std)) for _ in range(cols)] for _ in range(rows)]
+                    for name, (rows, cols) in param_shapes(config).items()}
+        """, Value=Value)
+    mine = learner["param_shapes"]
+    check_init_params(learner["init_params"])
+    assert learner["param_shapes"] is mine
+    assert "has no 'wpe'" in rejection(check_param_shapes, mine)
+
+
+@settings(max_examples=15, deadline=None)
+@given(index=st.integers(0, 10_000), delta=st.floats(1e-6, 1.0))
+def test_init_params_check_rejects_any_changed_weight(index, delta):
+    def nudged(config, rng, std=0.08):
+        state_dict = microgpt.init_params(config, rng, std)
+        weights = microgpt.parameters(state_dict)
+        weights[index % len(weights)].data += delta * std
+        return state_dict
+
+    assert "the reference's weight for this seed" in rejection(check_init_params, nudged)

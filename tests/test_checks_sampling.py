@@ -1,9 +1,8 @@
-"""Sampling and evaluation checks: temperature_probs, sample_token and log_likelihood accept correct
-implementations and reject plausible mistakes with a message that points at the cause."""
+"""Generation checks: temperature_probs, sample_token and generate accept correct implementations and
+reject plausible mistakes with a message that points at the cause."""
 
 import bisect
 import itertools
-import math
 import random
 
 import pytest
@@ -11,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import microgpt
-from autograder.checks import check_log_likelihood, check_sample_token, check_temperature_probs
+from autograder.checks import check_generate, check_sample_token, check_temperature_probs
 from autograder.checks.sampling import FixedDraw, inverse_cdf
-from microgpt import Value, encode, next_token_probs, softmax
+from microgpt import Value, bos_id, decode, empty_kv_cache, gpt, sample_token, softmax, temperature_probs
 from mutants import as_floats, case_tables, drop_last, none_mistake, rejection, stub_mistake
 
 # --- temperature_probs ---
@@ -112,44 +111,75 @@ def sample_one_too_far(probs, rng):
     return min(sample_walk(probs, rng) + 1, len(probs) - 1)
 
 
-# --- log_likelihood ---
+# --- generate ---
 
 
-def log_likelihood_loop(doc, state_dict, config, chars):
-    tokens = encode(doc, chars)
-    total = 0.0
-    for t, probs in enumerate(next_token_probs(tokens, state_dict, config)):
-        total += math.log(probs[tokens[t + 1]].data)
-    return total
+def generate_loop(state_dict, config, chars, rng, temperature=0.5):
+    keys, values = empty_kv_cache(config)
+    bos, token, name = len(chars), len(chars), ""
+    for pos in range(config.block_size):
+        token = sample_token(temperature_probs(gpt(token, pos, keys, values, state_dict, config), temperature), rng)
+        if token == bos:
+            return name
+        name += chars[token]
+    return name
 
 
-def log_likelihood_fsum(doc, state_dict, config, chars):
-    tokens = encode(doc, chars)
-    probs = next_token_probs(tokens, state_dict, config)
-    return math.fsum(math.log(p[target].data) for p, target in zip(probs, tokens[1:]))
+def generate_while(state_dict, config, chars, rng, temperature=0.5):
+    keys, values = empty_kv_cache(config)
+    tokens = [bos_id(chars)]
+    while len(tokens) <= config.block_size:
+        logits = gpt(tokens[-1], len(tokens) - 1, keys, values, state_dict, config)
+        tokens.append(sample_token(temperature_probs(logits, temperature), rng))
+        if tokens[-1] == bos_id(chars):
+            break
+    return decode(tokens, chars)
 
 
-def make_log_likelihood(mistake):
-    """log_likelihood with one named mistake."""
-    def log_likelihood(doc, state_dict, config, chars):
-        tokens = encode(doc, chars)
-        if mistake == "no end token":
-            tokens = tokens[:-1]
-        if mistake == "no truncation":
-            probs = [softmax(microgpt.gpt(tokens[t], t, *cache, state_dict, config))
-                     for cache in [microgpt.empty_kv_cache(config)] for t in range(len(tokens) - 1)]
-        else:
-            probs = next_token_probs(tokens, state_dict, config)
-        log = math.log10 if mistake == "log10" else math.log
-        logs = [log(p[target].data) for p, target in zip(probs, tokens[1:])]
-        if mistake == "a Value":
-            return sum(p[target].log() for p, target in zip(probs, tokens[1:]))
-        if mistake == "mean":
-            return sum(logs) / len(logs)
-        return -sum(logs) if mistake == "the loss" else sum(logs)
+def make_generate(mistake):
+    """generate with one named mistake."""
+    def generate(state_dict, config, chars, rng, temperature=0.5):
+        if mistake == "fixed temperature":
+            temperature = 1.0
+        if mistake == "chars with BOS":
+            chars.append("#")
+            chars = chars[:-1]
+        bos = bos_id(chars)
+        keys, values = empty_kv_cache(config)
+        token, out = (0 if mistake == "starts at token 0" else bos), []
+        limit = config.block_size - 1 if mistake == "block_size - 1 draws" else config.block_size
+        for pos in range(limit):
+            if mistake == "fresh cache":
+                keys, values = empty_kv_cache(config)
+            logits = gpt(token, pos, keys, values, state_dict, config)
+            probs = softmax(logits) if mistake == "no temperature" else temperature_probs(logits, temperature)
+            if mistake == "argmax":
+                token = max(range(len(probs)), key=lambda i: probs[i].data)
+            elif mistake == "global random":
+                token = random.choices(range(len(probs)), weights=[p.data for p in probs])[0]
+            else:
+                token = sample_token(probs, rng)
+            if token == bos and mistake != "ignores BOS":
+                break
+            out.append(token)
+        if mistake == "extra draw":
+            rng.random()
+        return out if mistake == "returns ids" else decode(out, chars)
 
-    log_likelihood.__name__ = f"log_likelihood with {mistake}"
-    return log_likelihood
+    generate.__name__ = f"generate with {mistake}"
+    return generate
+
+
+def sample_mutating_probs(probs, rng):
+    token = rng.choices(range(len(probs)), weights=[p.data for p in probs])[0]
+    probs[token] = Value(1.0)
+    return token
+
+
+def temperature_in_place(logits, temperature):
+    for i, z in enumerate(logits):
+        logits[i] = z / temperature
+    return softmax(logits)
 
 
 CASES = {
@@ -160,27 +190,34 @@ CASES = {
         (temperature_after_softmax, "Apply the temperature to the logits, before softmax"),
         (temperature_on_data, "the gradient does not reach the inputs"),
         (temperature_own_exp, "then use softmax (which subtracts the largest logit"),
+        (temperature_in_place, "changed its input: logits[0] was replaced by another object"),
         (drop_last(microgpt.temperature_probs), "returned a list of 2 items"),
         (as_floats(microgpt.temperature_probs), "returned plain numbers"),
     ]),
-    "sample_token": (check_sample_token, [microgpt.sample_token, sample_walk, sample_uniform_total,
-                                          sample_by_rejection], [
-        (sample_argmax, "drew the tokens [0, 0, 0, 4000] times"),
+    "sample_token": (check_sample_token, [microgpt.sample_token, sample_walk, sample_uniform_total], [
+        (sample_by_rejection, "the contract is one draw"),
+        (sample_mutating_probs, "changed its input: probs["),
+        (sample_argmax, "the first index whose cumulative probability"),
         (sample_uniformly, "the first index whose cumulative probability"),
-        (sample_global_random, "draw with the rng passed in, not with the random module"),
+        (sample_global_random, "did not call rng.random()"),
         (sample_list, "rng.choices returns a list, take its [0]"),
         (sample_probability, "expected a token id, an int index into probs"),
         (sample_from_the_top, "the first index whose cumulative probability"),
         (sample_value_weights, "weigh the tokens by the numbers p.data"),
         (sample_one_too_far, "the first index whose cumulative probability"),
     ]),
-    "log_likelihood": (check_log_likelihood, [microgpt.log_likelihood, log_likelihood_loop, log_likelihood_fsum], [
-        (make_log_likelihood("mean"), "a sum, not a mean"),
-        (make_log_likelihood("log10"), "Use the natural log, math.log."),
-        (make_log_likelihood("the loss"), "not the loss -sum log p"),
-        (make_log_likelihood("no end token"), "Score the end too"),
-        (make_log_likelihood("no truncation"), "Score only the first block_size predictions"),
-        (make_log_likelihood("a Value"), "expected a float"),
+    "generate": (check_generate, [microgpt.generate, generate_loop, generate_while], [
+        (make_generate("starts at token 0"), "Start from BOS"),
+        (make_generate("fresh cache"), "Use one KV cache for the whole name"),
+        (make_generate("block_size - 1 draws"), "Draw at every position 0 .. block_size - 1"),
+        (make_generate("ignores BOS"), "stop as soon as BOS is drawn"),
+        (make_generate("no temperature"), "Pass the temperature argument (default 0.5) on"),
+        (make_generate("fixed temperature"), "Pass the temperature argument (default 0.5) on"),
+        (make_generate("argmax"), "Start at BOS with one KV cache"),
+        (make_generate("global random"), "Start at BOS with one KV cache"),
+        (make_generate("extra draw"), "drew from rng a different number of times"),
+        (make_generate("returns ids"), "expected the name as a str: decode(tokens, chars)"),
+        (make_generate("chars with BOS"), "changed its input: chars had 3 items and now has 4"),
     ]),
 }
 ALTERNATIVES, MISTAKES = case_tables(CASES, stub_mistake, none_mistake)

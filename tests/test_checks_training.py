@@ -1,14 +1,49 @@
-"""Training checks: adam_step, document_loss and train_step accept correct implementations, reject
-plausible mistakes with a message that points at the cause, and check each piece alone."""
+"""Adam and training checks: learning_rate, adam_step, document_loss and train_step accept correct
+implementations, reject plausible mistakes with a message that points at the cause, and swap in the
+reference only for the pieces graded in their own cells."""
 
+import inspect
 import math
+import textwrap
 
 import pytest
 
 import microgpt
-from autograder.checks import check_adam_step, check_document_loss, check_train_step
-from microgpt import Value, adam_step, document_loss, empty_kv_cache, gpt, softmax
+
+from autograder.checks import check_adam_step, check_document_loss, check_learning_rate, check_train_step
+from microgpt import Value, adam_step, document_loss, empty_kv_cache, gpt, learning_rate, parameters, softmax
 from mutants import case_tables, notebook, notebook_value_class, rejection, returns_none, stub_mistake
+
+# --- learning_rate ---
+
+
+def learning_rate_remaining(step, num_steps, lr):
+    return lr * (num_steps - step) / num_steps
+
+
+def learning_rate_subtracted(step, num_steps, lr):
+    return lr - lr * step / num_steps
+
+
+def make_learning_rate(mistake):
+    """learning_rate with one named mistake."""
+    def learning_rate(step, num_steps, lr):
+        if mistake == "no decay":
+            return lr
+        if mistake == "1-based":
+            return lr * (1 - (step + 1) / num_steps)
+        if mistake == "num_steps - 1":
+            return lr * (1 - step / (num_steps - 1))
+        if mistake == "integer division":
+            return lr * (1 - step // num_steps)
+        if mistake == "fixed lr":
+            return 0.01 * (1 - step / num_steps)
+        if mistake == "a Value":
+            return Value(lr * (1 - step / num_steps))
+        return lr * step / num_steps  # the part used up
+
+    learning_rate.__name__ = f"learning_rate with {mistake}"
+    return learning_rate
 
 # --- adam_step ---
 
@@ -35,6 +70,16 @@ def adam_slices(params, m, v, step, num_steps, lr=0.01, beta1=0.85, beta2=0.99, 
         p.grad = 0
 
 
+def adam_with_learning_rate(params, m, v, step, num_steps, lr=0.01, beta1=0.85, beta2=0.99, eps=1e-8):
+    lr_t = learning_rate(step, num_steps, lr)
+    for i, p in enumerate(params):
+        g = p.grad
+        m[i] = beta1 * m[i] + (1 - beta1) * g
+        v[i] = beta2 * v[i] + (1 - beta2) * g * g
+        p.data -= lr_t * (m[i] / (1 - beta1 ** (step + 1))) / (math.sqrt(v[i] / (1 - beta2 ** (step + 1))) + eps)
+        p.grad = 0
+
+
 def make_adam(mistake):
     """adam_step with one named mistake."""
     def adam_step(params, m, v, step, num_steps, lr=0.01, beta1=0.85, beta2=0.99, eps=1e-8):
@@ -57,15 +102,25 @@ def make_adam(mistake):
                 new_m[i], new_v[i] = m_hat, v_hat
             if mistake == "eps inside the square root":
                 p.data -= lr_t * m_hat / (v_hat + eps) ** 0.5
+            elif mistake == "updates with Values":
+                p.data = p - lr_t * m_hat / (v_hat**0.5 + eps)
             else:
                 p.data -= lr_t * m_hat / (v_hat**0.5 + eps)
             if mistake != "keeps gradients":
                 p.grad = 0
         if mistake != "rebinds the moments":
             m[:], v[:] = new_m, new_v
+        if mistake == "replaces the parameters":
+            params[:] = [Value(p.data) for p in params]
+        if mistake == "returns the parameters":
+            return params
 
     adam_step.__name__ = f"adam with {mistake}"
     return adam_step
+
+
+def adam_keyword_only(params, m, v, step, num_steps, *, lr=0.01, beta1=0.85, beta2=0.99, eps=1e-8):
+    adam_step(params, m, v, step, num_steps, lr, beta1, beta2, eps)
 
 
 # --- document_loss ---
@@ -81,10 +136,18 @@ def document_loss_loop(tokens, state_dict, config):
     return total / n
 
 
+CACHE = empty_kv_cache(microgpt.GPTConfig(vocab_size=27, n_layer=2))
+
+
 def make_loss(mistake):
     """document_loss with one named mistake."""
     def document_loss(tokens, state_dict, config):
+        if mistake == "pops the end":
+            tokens.pop()
+            tokens = tokens + [tokens[0]]
         keys, values = empty_kv_cache(config)
+        if mistake == "one cache for every call":
+            keys, values = CACHE
         n = len(tokens) - 1 if mistake == "no truncation" else min(config.block_size, len(tokens) - 1)
         losses = []
         for t in range(n):
@@ -94,6 +157,8 @@ def make_loss(mistake):
             target = tokens[t] if mistake == "predicts the current token" else tokens[t + 1]
             losses.append(probs[target].log() if mistake == "no minus sign" else -probs[target].log())
         loss = sum(losses) if mistake == "sum" else sum(losses) / n
+        if mistake == "runs backward":
+            loss.backward()
         return loss.data if mistake == "returns .data" else loss
 
     document_loss.__name__ = f"document_loss with {mistake}"
@@ -119,6 +184,8 @@ def make_train_step(mistake):
             adam_step(params, m, v, step, num_steps, lr)
         if mistake != "no backward":
             loss.backward()
+        if mistake == "backward twice":
+            loss.backward()
         if mistake == "default lr":
             adam_step(params, m, v, step, num_steps)
         elif mistake == "step + 1":
@@ -127,24 +194,50 @@ def make_train_step(mistake):
             adam_step(params, m, v, step, num_steps, lr)
         if mistake == "loss after the update":
             return document_loss(tokens, state_dict, config).data
+        if mistake == "fresh moments":
+            fresh = [0.0] * len(params)
+            m[:], v[:] = fresh, list(fresh)
+        if mistake == "appends BOS":
+            tokens.append(tokens[0])
         return loss if mistake == "returns the Value" else loss.data
 
     train_step.__name__ = f"train_step with {mistake}"
     return train_step
 
 
+def train_step_own_params(tokens, state_dict, params, m, v, step, num_steps, config, lr=0.01):
+    loss = document_loss(tokens, state_dict, config)
+    loss.backward()
+    adam_step(parameters(state_dict), m, v, step, num_steps, lr)  # the same Values, in the same order
+    return float(loss.data)
+
+
 CASES = {
-    "adam_step": (check_adam_step, [adam_step, adam_two_passes, adam_slices], [
+    "learning_rate": (check_learning_rate, [learning_rate, learning_rate_remaining, learning_rate_subtracted], [
+        (make_learning_rate("no decay"), "Decay the learning rate"),
+        (make_learning_rate("1-based"), "step is 0-based"),
+        (make_learning_rate("num_steps - 1"), "Divide by num_steps, not num_steps - 1"),
+        (make_learning_rate("integer division"), "Decay the learning rate"),
+        (make_learning_rate("fixed lr"), "Use the lr argument"),
+        (make_learning_rate("a Value"), "returned a Value"),
+        (make_learning_rate("used up"), "the part already used up"),
+        (returns_none, "returned None: did you forget return?"),
+    ]),
+    "adam_step": (check_adam_step, [adam_step, adam_two_passes, adam_slices, adam_with_learning_rate], [
         (make_adam("no bias correction"), "Correct the bias of the moments"),
         (make_adam("betas swapped"), "beta1 and beta2 are swapped"),
         (make_adam("keeps gradients"), "set p.grad = 0 after the update"),
-        (make_adam("no decay"), "Decay the learning rate: lr_t = lr * (1 - step / num_steps)"),
+        (make_adam("no decay"), "Decay the learning rate: lr_t = learning_rate(step, num_steps, lr)"),
         (make_adam("eps inside the square root"), "eps goes outside the square root"),
         (make_adam("bias correction with step"), "(step is 0-based)"),
         (make_adam("rebinds the moments"), "store the new moments back into the lists"),
         (make_adam("fixed hyperparameters"), "Use the arguments lr, beta1, beta2 and eps"),
         (make_adam("stores m_hat"), "the moments themselves, not m_hat and v_hat"),
         (make_adam("zeroes gradients first"), "using each gradient before zeroing it"),
+        (make_adam("updates with Values"), "expected a number: compute with the numbers p.grad and p.data"),
+        (make_adam("replaces the parameters"), "changed the list params"),
+        (make_adam("returns the parameters"), "expected None"),
+        (adam_keyword_only, "takes 5 positional arguments"),
         (returns_none, "The parameters did not change"),
     ]),
     "document_loss": (check_document_loss, [document_loss, document_loss_loop], [
@@ -154,15 +247,21 @@ CASES = {
         (make_loss("a fresh cache per position"), "Use one KV cache for the whole document"),
         (make_loss("no truncation"), "n = min(block_size, len(tokens) - 1)"),
         (make_loss("returns .data"), "returned the number"),
+        (make_loss("runs backward"), "do not call backward in it"),
+        (make_loss("one cache for every call"), "a second time, on the same weights"),
+        (make_loss("pops the end"), "changed its input: tokens had 4 items and now has 3"),
         (returns_none, "returned None: did you forget return?"),
     ]),
-    "train_step": (check_train_step, [microgpt.train_step, train_step_keywords], [
+    "train_step": (check_train_step, [microgpt.train_step, train_step_keywords, train_step_own_params], [
         (make_train_step("returns the Value"), "return loss.data"),
         (make_train_step("no backward"), "The parameters did not change"),
         (make_train_step("default lr"), "Pass lr on to adam_step"),
         (make_train_step("step + 1"), "Pass step on to adam_step as it is"),
         (make_train_step("loss after the update"), "before the update"),
         (make_train_step("update before backward"), "The parameters did not change"),
+        (make_train_step("backward twice"), "Backpropagate the loss once"),
+        (make_train_step("fresh moments"), "left m and v unchanged"),
+        (make_train_step("appends BOS"), "changed its input: tokens had"),
         (returns_none, "returned None: did you forget return?"),
     ]),
 }
@@ -181,12 +280,39 @@ def test_checks_reject_mistakes(piece, fn, phrase):
     assert message.startswith(piece)
 
 
-def test_train_step_is_checked_with_the_reference_loss_and_optimiser():
+def given(*pieces):
+    """The source of reference pieces, as a chapter's given cell holds it."""
+    return "".join(inspect.getsource(piece) + "\n\n" for piece in pieces)
+
+
+def test_chapter_6_grades_adam_step_with_the_reference_learning_rate():
+    learner = notebook(given(microgpt.optim.adam_step) + textwrap.dedent("""
+        def learning_rate(step, num_steps, lr):
+            raise NotImplementedError()
+        """))
+    check_adam_step(learner["adam_step"], notebook_value_class())
+    assert "NotImplementedError" in rejection(check_learning_rate, learner["learning_rate"])
+    assert learner["learning_rate"] is not microgpt.learning_rate  # put back after the check
+
+
+def test_chapter_7_grades_train_step_with_the_reference_loss_and_the_given_optimiser():
     value_cls = notebook_value_class()
-    learner = notebook("""
+    learner = notebook(given(microgpt.learning_rate, microgpt.adam_step) + textwrap.dedent("""
         def document_loss(tokens, state_dict, config):
             raise NotImplementedError()
 
+        def train_step(tokens, state_dict, params, m, v, step, num_steps, config, lr=0.01):
+            loss = document_loss(tokens, state_dict, config)
+            loss.backward()
+            adam_step(params, m, v, step, num_steps, lr)
+            return loss.data
+        """), Value=value_cls)
+    check_train_step(learner["train_step"], value_cls)
+    assert "NotImplementedError" in rejection(check_document_loss, learner["document_loss"], value_cls)
+
+
+def test_a_broken_given_optimiser_is_not_hidden_by_the_train_step_check():
+    learner = notebook("""
         def adam_step(params, m, v, step, num_steps, lr=0.01, beta1=0.85, beta2=0.99, eps=1e-8):
             pass
 
@@ -195,8 +321,5 @@ def test_train_step_is_checked_with_the_reference_loss_and_optimiser():
             loss.backward()
             adam_step(params, m, v, step, num_steps, lr)
             return loss.data
-        """, Value=value_cls)
-    check_train_step(learner["train_step"], value_cls)
-    check_document_loss(document_loss_loop, None)
-    assert "NotImplementedError" in rejection(check_document_loss, learner["document_loss"], value_cls)
-    assert "did not change" in rejection(check_adam_step, learner["adam_step"], value_cls)
+        """, document_loss=document_loss)
+    assert "The parameters did not change" in rejection(check_train_step, learner["train_step"])

@@ -57,7 +57,7 @@ expect_close("probs", [Value(0.25), Value(0.75)], [0.25, 0.75])
 check_probabilities([0.25, 0.75])
 check_rms_near_one([1.0, -1.0])
 check_shape("w", [[1, 2], [3, 4], [5, 6]], (3, 2))
-print(gradient_check(lambda v: v[0] * v[1], [2.0, 3.0], Value) < 1e-6)
+print(gradient_check(lambda v: v[0] * v[1], [2.0, 3.0], Value))
 """
 
 
@@ -68,7 +68,7 @@ def test_it_works_where_microgpt_and_autograder_cannot_be_imported(tmp_path):
                             timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("ok ") == 6
-    assert result.stdout.rstrip().endswith("True")
+    assert result.stdout.rstrip().endswith("None")
 
 
 def test_expect_equal_prints_an_ok_line(capsys):
@@ -115,16 +115,15 @@ def test_expect_close_accepts_tiny_relative_differences_only(xs):
 
 
 def test_gradient_check_passes_right_gradients_and_prints_a_table(capsys):
-    worst = gradient_check(lambda v: sum(p * p for p in softmax(v)), [0.5, -1.0, 2.0], Value)
+    assert gradient_check(lambda v: sum(p * p for p in softmax(v)), [0.5, -1.0, 2.0], Value) is None
     out = capsys.readouterr().out
-    assert worst < 1e-6
     assert out.splitlines()[0].split() == ["input", "analytic", "numeric", "rel.", "error"]
     assert "x[2] = 2" in out and out.rstrip().endswith("(largest relative error < 1e-07)")
 
 
 def test_gradient_check_reports_a_true_zero_gradient_as_a_match(capsys):
     # d/dx1 of x0 * x0 is exactly 0: analytic 0 and numeric 0 match (error 0, not 1)
-    assert gradient_check(lambda v: v[0] * v[0] + v[1] * 0, [1.5, 2.0], Value) == 0.0
+    gradient_check(lambda v: v[0] * v[0] + v[1] * 0, [1.5, 2.0], Value)
     row = next(line for line in capsys.readouterr().out.splitlines() if line.strip().startswith("x[1]"))
     assert row.split()[-4:] == ["0", "0", "<", "1e-07"], row
 
@@ -176,7 +175,7 @@ def test_check_probabilities(capsys):
 
 def test_check_rms_near_one(capsys):
     check_rms_near_one(rmsnorm([Value(3.0), Value(4.0)]))
-    assert capsys.readouterr().out.startswith("ok   root mean square 0.9999996, within 0.001 of 1")
+    assert capsys.readouterr().out.startswith("ok   root mean square 1, within 0.001 of 1")
     with pytest.raises(AssertionError, match="the root mean square is 3.53553, not within 0.001 of 1"):
         check_rms_near_one([3.0, 4.0])
 

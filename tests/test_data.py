@@ -6,7 +6,7 @@ import urllib.request
 import pytest
 
 from microgpt import data
-from microgpt.data import DataError, ensure_names, load_docs, read_docs
+from microgpt.data import DataError, default_names_path, ensure_names, load_docs, read_docs
 
 
 def test_names_file_is_the_verified_32033_names(names):
@@ -27,7 +27,7 @@ def test_a_missing_file_without_network_says_what_to_do(tmp_path, monkeypatch):
 
     monkeypatch.setattr(urllib.request, "urlopen", offline)
     path = tmp_path / "names.txt"
-    with pytest.raises(DataError, match="--data PATH"):
+    with pytest.raises(DataError, match="Copy names.txt there by hand"):
         ensure_names(path)
     assert not path.exists()
 
@@ -45,7 +45,7 @@ def test_a_download_with_the_wrong_checksum_is_not_kept(tmp_path, monkeypatch):
 
 
 def test_a_download_with_the_right_checksum_is_kept(tmp_path, monkeypatch):
-    payload = ensure_names().read_bytes()
+    payload = ensure_names(default_names_path()).read_bytes()
     serve(monkeypatch, payload)
     path = tmp_path / "sub" / "names.txt"
     assert ensure_names(path) == path and path.read_bytes() == payload

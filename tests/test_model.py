@@ -20,6 +20,8 @@ from microgpt import (
     parameters,
 )
 
+from microgpt.model import ACTIVATIONS, NORMS
+
 from numerics import check_gradients
 
 small = st.floats(min_value=-1, max_value=1, allow_nan=False)
@@ -61,9 +63,13 @@ def test_config_names_the_norms_and_activations_it_knows(kwargs, message):
     assert str(info.value) == message
 
 
-def test_config_defaults_are_the_originals_rmsnorm_and_relu():
+def test_config_defaults_are_the_originals_rmsnorm_and_relu_and_every_name_has_a_function():
     config = GPTConfig(vocab_size=27)
     assert (config.norm, config.activation) == ("rmsnorm", "relu")
+    assert list(NORMS) == ["rmsnorm", "layernorm"] and list(ACTIVATIONS) == ["relu", "gelu"]
+    for norm in NORMS:
+        for activation in ACTIVATIONS:
+            GPTConfig(vocab_size=27, norm=norm, activation=activation)
 
 
 def test_attention_weights_are_scaled_softmax_of_dot_products():

@@ -6,15 +6,18 @@ Chapter 1 checks take the learner's Value class; the others take the learner's f
 pieces built on Values, value_cls, the Value class the notebook uses (None: the reference's).
 """
 
+from .analysis import check_attention_maps, check_mean_loss, check_nearest_neighbours
 from .autograd import (check_backward, check_value_add, check_value_exp, check_value_log, check_value_mul,
                        check_value_pow, check_value_relu)
 from .components import check_linear, check_rmsnorm, check_softmax
 from .evaluation import check_log_likelihood
+from .experiments import check_gelu, check_layernorm
 from .gpt import check_attention_head, check_gpt, check_multi_head_attention
+from .optim import check_adam_step, check_learning_rate
 from .parameters import check_init_params, check_param_shapes, check_parameters
-from .sampling import check_sample_token, check_temperature_probs
+from .sampling import check_generate, check_sample_token, check_temperature_probs
 from .tokenization import check_build_vocab, check_decode, check_encode
-from .training import check_adam_step, check_document_loss, check_train_step
+from .training import check_document_loss, check_train_step
 
 __all__ = [
     "check_value_add", "check_value_mul", "check_value_pow", "check_value_log", "check_value_exp",
@@ -23,6 +26,8 @@ __all__ = [
     "check_linear", "check_softmax", "check_rmsnorm",
     "check_param_shapes", "check_init_params", "check_parameters",
     "check_attention_head", "check_multi_head_attention", "check_gpt",
-    "check_adam_step", "check_document_loss", "check_train_step",
-    "check_temperature_probs", "check_sample_token", "check_log_likelihood",
+    "check_learning_rate", "check_adam_step", "check_document_loss", "check_train_step",
+    "check_temperature_probs", "check_sample_token", "check_generate",
+    "check_attention_maps", "check_mean_loss", "check_nearest_neighbours",
+    "check_log_likelihood", "check_layernorm", "check_gelu",
 ]

@@ -1,8 +1,10 @@
 """Chapter 3 (components): linear, softmax, rmsnorm.
 
 Each case runs the learner's function on Values of value_cls and the reference on reference Values
-with the same data, compares the results, then backpropagates a random weighted sum of the outputs
-through both and compares the gradients on every input.
+with the same data, compares the results, checks that the inputs were left as they were, then
+backpropagates a random weighted sum of the outputs through both and compares the gradients on every
+input. The chapter grades the three pieces separately and none uses another, so the learner's own
+helpers are graded through the piece that calls them.
 """
 
 import math
@@ -10,7 +12,7 @@ import random
 
 import microgpt
 
-from .core import check_case, diagnose, show
+from .core import check_case, diagnose, graded, show
 
 SUBTRACT_MAX = "Subtract the largest logit before exp to avoid overflow."
 
@@ -27,12 +29,15 @@ def _linear_hint(x, w):
     return hint
 
 
+@graded
 def check_linear(fn, value_cls=None):
     """linear(x, w) = [sum_i w[o][i] * x[i] for each row o]: non-square, one-input, one-output and
-    model-sized (16x16, 64x16, 16x64) matrices; values and gradients on x and w."""
+    model-sized (16x16, 64x16, 16x64) matrices, ints, zeros and huge and tiny weights; values and
+    gradients on x and w; x and w left unchanged."""
     rng = random.Random("linear")
     cases = [([3.0, 4.0], [[1.0, 2.0], [-1.0, 0.5], [0.0, 3.0]]), ([2.0], [[-1.5]]),
-             ([1.0, -2.0, 0.5, 3.0], [[0.5, 1.0, -1.0, 2.0]])]
+             ([1.0, -2.0, 0.5, 3.0], [[0.5, 1.0, -1.0, 2.0]]), ([1, 0.5, -2], [[1, 2, 3], [0, -1, 0.5]]),
+             ([0.0, -0.0], [[0.0, 1.0]]), ([1e150, -1e-150, 3.0], [[1e-150, 1e150, 1e100], [2.0, -1.0, 0.5]])]
     cases += [(_gaussians(rng, n_in), [_gaussians(rng, n_in) for _ in range(n_out)])
               for n_out, n_in in [(2, 2), (4, 3), (16, 16), (64, 16), (16, 64)]]
     for x, w in cases:
@@ -50,16 +55,22 @@ def _softmax_hint(got):
     return "p_i = exp(z_i - m) / sum_j exp(z_j - m), with m the largest logit."
 
 
+@graded
 def check_softmax(fn, value_cls=None):
     """softmax(logits) = exp(z_i - max z) / sum_j exp(z_j - max z): small logits, logits near 1,000
-    and -1,000 (stability), equal logits, one logit, random logits; values and gradients."""
+    and -1,000 (stability), logits spread from -1,000 to 1,000, equal logits, one logit (also huge), ints,
+    zeros of both signs, random logits; values and gradients; the logits left unchanged."""
     rng = random.Random("softmax")
     cases = [[1.0, 2.0, 3.0], [1000.0, 1000.5, 999.0], [-1000.0, -1000.5], [0.0, 0.0, 0.0, 0.0], [5.0],
-             [-3.0, 7.5]]
+             [-3.0, 7.5], [1000.0, 0.0, -1000.0], [-50.0, 760.0, 3.0], [800.0, -800.0], [1e6], [1, 2, 3],
+             [-0.0, 0.0]]
     cases += [[rng.uniform(-10, 10) for _ in range(rng.randint(2, 10))] for _ in range(6)]
     cases += [_gaussians(rng, 27), [rng.uniform(700, 800) for _ in range(5)]]
-    errors = [(OverflowError, SUBTRACT_MAX),
-              (ZeroDivisionError, "Every exp underflowed to 0. " + SUBTRACT_MAX)]
+    errors = [(OverflowError, SUBTRACT_MAX + " Subtract the largest one, m = max(z.data for z in logits), from "
+                              "every logit (not the mean, the first or the smallest)."),
+              (ZeroDivisionError, "Every exp underflowed to 0. " + SUBTRACT_MAX),
+              (TypeError, "Values cannot be compared with < or >: take the largest of the numbers, "
+                          "m = max(z.data for z in logits).")]
     for logits in cases:
         check_case("softmax", fn, {"logits": logits}, value_cls or microgpt.Value, f"softmax({show(logits)})",
                    len(logits), f"{len(logits)} probabilities, one per logit", rng, _softmax_hint, errors)
@@ -85,14 +96,15 @@ def _rmsnorm_hint(x, eps):
     return lambda got: diagnose(got, mistakes) or "y_i = x_i / sqrt(mean_j x_j^2 + eps)."
 
 
+@graded
 def check_rmsnorm(fn, value_cls=None):
     """rmsnorm(x, eps=1e-5) = x_i / sqrt(mean(x^2) + eps): a 3-4-5 vector, tiny inputs (where eps
-    matters), all zeros, one value, random vectors small and large, and an explicit eps; values and
-    gradients."""
+    matters), all zeros, one value, ints, huge and widely spread values, random vectors small and large,
+    and an explicit eps; values and gradients; x left unchanged."""
     rng = random.Random("rmsnorm")
     cases = [([3.0, 4.0], None), ([0.001, -0.002, 0.003], None), ([0.0, 0.0, 0.0], None), ([5.0], None),
              ([-2.0, 0.5, 1.5, 4.0], None), (_gaussians(rng, 16), None), (_gaussians(rng, 8, 100.0), None),
-             ([0.3, -0.1, 0.2], 0.5)]
+             ([3, -4], None), ([1e150, -2e150, 5e149], None), ([1e6, 1e-6, -3.0], None), ([0.3, -0.1, 0.2], 0.5)]
     errors = [(ZeroDivisionError, "Add eps to the mean square before the square root, so that an all-zero x "
                                   "does not divide by zero.")]
     for x, eps in cases:

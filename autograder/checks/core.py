@@ -18,6 +18,8 @@ REL_TOL = 1e-9   # the same maths in another order differs in the last bits, nev
 ABS_TOL = 1e-12  # for results that should be 0 but come out as rounding noise
 SHOWN = 6        # items of a list shown in a message
 GRAD_BEFORE = 0.25  # the grad of a piece's input Values when it is called: a piece must leave it alone
+LEAVE_INPUTS = ("Leave the inputs as they are: compute new Values (z - m, not z.data -= m) in new lists, and "
+                "leave .grad alone (only backward sets gradients).")
 
 
 def fail(message):
@@ -92,23 +94,28 @@ def where_raised(err):
             and not frame.filename.startswith("<frozen")]
     if not mine:
         return ""
-    name, line = mine[-1].name, mine[-1].lineno
+    # a comprehension or lambda is named after the function around it
+    frame = next((frame for frame in reversed(mine) if not frame.name.startswith("<")), mine[-1])
+    name = "code" if frame.name.startswith("<") else frame.name
     if mine[-1] is frames[-1]:
-        return f"It was raised in your {name} (line {line}): fix it there."
-    return (f"It was raised in {frames[-1].name}, called from your {name} (line {line}): check what your code "
+        return f"It was raised in your {name} (line {mine[-1].lineno}): fix it there."
+    course = frames[frames.index(mine[-1]) + 1:]
+    raiser = next((frame.name for frame in reversed(course) if not frame.name.startswith("<")), course[-1].name)
+    return (f"It was raised in {raiser}, called from your {name} (line {mine[-1].lineno}): check what your code "
             f"passes to it.")
 
 
 def call(fn, args, shown, piece, hints=()):
     """fn(*args). An exception becomes an AssertionError naming the call, with the hint of the first
-    (exception type, hint) pair in hints that matches it, else a sentence naming where it was raised."""
+    (exception type, hint) pair in hints that matches it and a sentence naming where it was raised."""
     try:
         return fn(*args)
     except NotImplementedError:
         raise AssertionError(f"{piece} raised NotImplementedError: replace the stub with your code") from None
     except Exception as err:
-        hint = next((text for kinds, text in hints if isinstance(err, kinds)), "") or where_raised(err)
-        raise AssertionError(f"{shown} raised {type(err).__name__}: {err}. {hint}".rstrip()) from err
+        hint = next((text for kinds, text in hints if isinstance(err, kinds)), "")
+        text = " ".join(filter(None, [f"{shown} raised {type(err).__name__}: {err}.", hint, where_raised(err)]))
+        raise AssertionError(text) from err
 
 
 def graded(check):
@@ -238,8 +245,12 @@ def topological_order(root):
     while stack:
         node, children = stack[-1]
         for child in children:
-            if is_node(child) and id(child) not in seen:
+            if id(child) not in seen and is_node(child):
                 seen.add(id(child))
+                if not isinstance(child._children, (tuple, list)):
+                    fail(f"The result's graph holds a Value (data {show(child.data)}) whose _children is "
+                         f"{kind(child._children)}; expected a tuple of Values: write (x,) with a trailing comma, "
+                         f"since (x) is just x.")
                 stack.append((child, iter(child._children)))
                 break
         else:
@@ -253,14 +264,15 @@ def backpropagate(outputs, seeds):
     depend on has grad = dL/dnode for L = sum_k seeds[k] * outputs[k]. Returns the ids of those nodes."""
     root = microgpt.Value(0.0, tuple(outputs), tuple(seeds))
     order = topological_order(root)
+    reached = {id(node) for node in order}
     for node in order:
         node.grad = 0
     root.grad = 1
     for node in reversed(order):
         for child, local_grad in zip(node._children, node._local_grads):
-            if is_node(child):
+            if id(child) in reached:
                 child.grad += local_grad * node.grad
-    return {id(node) for node in order}
+    return reached
 
 
 CUT_GRAPH = ("Build the result from the input Values with Value operations; computing on .data and "
@@ -320,54 +332,6 @@ def reference_pieces(fn, pieces):
         names.update(saved)
 
 
-def footprint(x, name):
-    """What a piece must leave as it was in its input x (a Value, or lists, tuples and dicts of them,
-    of numbers or of strings): where -> (what, value), for every container (its length or keys, and
-    each item itself) and every Value (its data and grad). Compare two with expect_unchanged."""
-    if is_node(x):
-        return {f"{name}.data": ("data", x.data), f"{name}.grad": ("grad", x.grad)}
-    if not isinstance(x, (dict, list, tuple)):
-        return {}
-    found = {name: ("keys", list(x)) if isinstance(x, dict) else ("length", len(x))}
-    for key, item in (x.items() if isinstance(x, dict) else enumerate(x)):
-        where = f"{name}[{key!r}]"
-        found[where] = ("item", item)
-        found.update(footprint(item, where))
-    return found
-
-
-def _same(was, now):
-    """Items are the same objects (a string or a number may be an equal copy); the rest is equal."""
-    (what, a), (_, b) = was, now
-    if what == "item":
-        return a is b or (isinstance(a, (str, int, float)) and type(a) is type(b) and a == b)
-    return a == b or (a != a and b != b)  # nan stays nan
-
-
-def expect_unchanged(before, x, name, shown):
-    """x's footprint must equal before, its footprint before the call: a piece leaves its inputs alone."""
-    after = footprint(x, name)
-    for where, was in before.items():
-        now = after.get(where)
-        if now is not None and _same(was, now):
-            continue
-        what, value = was
-        new = "nothing" if now is None else show(now[1]) if what in ("data", "grad", "length") else kind(now[1])
-        if what == "grad":
-            fail(f"{shown} changed {where} from {show(value)} to {new}: computing a result must leave .grad alone "
-                 f"(only backward sets gradients).")
-        if what == "data":
-            fail(f"{shown} changed {where} from {show(value)} to {new}: leave the input Values unchanged (compute "
-                 f"new Values, e.g. z - m, instead of changing z.data).")
-        if what == "length":
-            fail(f"{shown} changed its input {where}: it had {value} items, now {new}. Leave the inputs unchanged "
-                 f"(build new lists).")
-        if what == "keys":
-            fail(f"{shown} changed the keys of its input {where}. Leave the inputs unchanged.")
-        fail(f"{shown} replaced {where} of its input ({kind(value)} before, {new} now). Leave the inputs "
-             f"unchanged: build new lists instead of writing into the ones you are given.")
-
-
 def leaves(x, name):
     """(name, node) for every Value in x (a Value or nested lists of them), named like 'w[1][0]'."""
     if is_node(x):
@@ -397,13 +361,13 @@ def check_case(piece, fn, inputs, cls, shown, n, what, rng, hint="", errors=(), 
     ref = {name: as_values(x, microgpt.Value) for name, x in inputs.items()}
     for _, node in leaves(list(mine.values()), "inputs"):
         node.grad = GRAD_BEFORE
-    before = {name: footprint(x, name) for name, x in mine.items()}
+    from .guards import expect_unchanged, snapshots  # guards builds on this module: import it when needed
+    before = snapshots(mine)
     with reference_pieces(fn, swap):
         got = call(lambda: fn(*mine.values(), *options, **keywords), (), shown, piece, errors)
     expected = getattr(microgpt, piece)(*ref.values(), *options, **keywords)
     expect_vector(got, n, shown, what)
-    for name, x in mine.items():
-        expect_unchanged(before[name], x, name, shown)
+    expect_unchanged(before, mine, shown, LEAVE_INPUTS)
     expect_close(data(got), data(expected), shown, hint)
     got_inputs = [pair for name, x in mine.items() for pair in leaves(x, name)]
     ref_inputs = [node for name, x in ref.items() for _, node in leaves(x, name)]

@@ -1,9 +1,11 @@
 """Chapter 5 (the GPT): attention_head, multi_head_attention, gpt.
 
-While a check runs, the other pieces the learner's function calls (softmax, attention_head, ...) are
-the reference's. gpt is checked on weights from the reference init_params with fixed seeds, several
-positions through one KV cache, a second sequence with a fresh cache, and a 2-layer model; values and
-gradients on every weight.
+While a check runs, the pieces this chapter grades in their own cells (attention_head for
+multi_head_attention; attention_head and multi_head_attention for gpt) are the reference's; anything
+else the learner's function calls (their own softmax, attention_weights, mlp_block, ...) is graded
+through it. gpt is checked on weights from the reference init_params with fixed seeds, several
+positions through one KV cache up to the last position, a second sequence with a fresh cache, and a
+2-layer model; values and gradients on every weight, and the weights left unchanged.
 """
 
 import math
@@ -12,7 +14,8 @@ import random
 import microgpt
 
 from .core import as_values, call, check_case, data, diagnose, expect_close, expect_gradients, expect_vector, fail
-from .core import named_parameters, reference_pieces, show
+from .core import graded, named_parameters, reference_pieces, show
+from .guards import expect_unchanged, snapshots
 
 
 def _gaussians(rng, n, scale=1.0):
@@ -52,18 +55,23 @@ def _vectors(name, vectors):
     return f"{name}=<{len(vectors)} vectors of {len(vectors[0])}>"
 
 
+@graded
 def check_attention_head(fn, value_cls=None):
     """attention_head(q, keys, values) = sum_t softmax_t(q . k_t / sqrt(d)) * values[t]: one position,
-    several, head sizes 2 to 8, and large scores; values and gradients on q, keys and values."""
+    several, head sizes 1 to 8, large and widely spread scores (where a softmax without the max
+    subtracted overflows); values and gradients on q, keys and values; the inputs left unchanged."""
     rng = random.Random("attention_head")
-    for d, positions, scale in [(4, 1, 1.0), (4, 3, 1.0), (2, 2, 1.0), (8, 5, 1.0), (4, 4, 20.0)]:
+    for d, positions, scale in [(4, 1, 1.0), (4, 3, 1.0), (2, 2, 1.0), (8, 5, 1.0), (1, 3, 1.0), (4, 3, 40.0),
+                                (4, 4, 20.0)]:
         q = _gaussians(rng, d, scale)
         keys = [_gaussians(rng, d, scale) for _ in range(positions)]
         values = [_gaussians(rng, d) for _ in range(positions)]
         shown = f"attention_head(q={show(q)}, {_vectors('keys', keys)}, {_vectors('values', values)})"
         check_case("attention_head", fn, {"q": q, "keys": keys, "values": values}, value_cls or microgpt.Value,
                    shown, d, f"{d} values, one per channel of the values", rng, _attention_head_hint(q, keys, values),
-                   [(ValueError, "Attend over every position in keys, the current (last) one included.")])
+                   [(ValueError, "Attend over every position in keys, the current (last) one included."),
+                    (OverflowError, "exp overflowed on large scores: the softmax you use must subtract the largest "
+                                    "score before exp (the given softmax does).")])
 
 
 def _multi_head_hint(q, keys, values, n_head):
@@ -89,11 +97,13 @@ def _multi_head_hint(q, keys, values, n_head):
         f"channels h*head_dim to (h+1)*head_dim), attend in each with attention_head, concatenate the outputs.")
 
 
+@graded
 def check_multi_head_attention(fn, value_cls=None):
     """multi_head_attention(q, keys, values, n_head): n_head heads over contiguous slices of the C
-    channels, concatenated; 1 to 4 heads, 1 to 5 cached positions; values and gradients."""
+    channels, concatenated; 1 to 4 heads (one channel per head too), 1 to 5 cached positions; values and
+    gradients; the inputs left unchanged. attention_head is the reference's while it runs."""
     rng = random.Random("multi_head_attention")
-    for c, n_head, positions in [(8, 2, 1), (8, 2, 3), (16, 4, 4), (6, 3, 2), (4, 1, 3), (16, 4, 5)]:
+    for c, n_head, positions in [(8, 2, 1), (8, 2, 3), (16, 4, 4), (6, 3, 2), (4, 1, 3), (16, 4, 5), (4, 4, 2)]:
         q = _gaussians(rng, c)
         keys = [_gaussians(rng, c) for _ in range(positions)]
         values = [_gaussians(rng, c) for _ in range(positions)]
@@ -113,11 +123,13 @@ FRESH = ("The first sequence was right but this one, with a fresh cache, is not:
          "everything about earlier positions lives in keys and values.")
 LAYERS = ("The 1-layer model is right but this 2-layer one is not: run the layers in order, each with its own "
           "weights (f'layer{layer}.attn_wq', ...) and its own cache keys[layer], values[layer].")
+WEIGHTS = ("The forward pass must leave the weights as they are: build new lists for x (x = [t + p for t, p in "
+           "zip(tok_emb, pos_emb)]) instead of adding into a row of wte.")
 # (config, seed of init_params, tokens fed at positions 0, 1, ..., hint when position 0 is wrong)
 GPT_RUNS = [
     (microgpt.GPTConfig(vocab_size=27), 1, [26, 7, 4, 13], RECIPE),
     (microgpt.GPTConfig(vocab_size=27), 1, [26, 1], FRESH),
-    (microgpt.GPTConfig(vocab_size=11, n_embd=8, n_head=2, n_layer=2, block_size=4), 2, [10, 2, 5], LAYERS),
+    (microgpt.GPTConfig(vocab_size=11, n_embd=8, n_head=2, n_layer=2, block_size=4), 2, [10, 0, 5, 9], LAYERS),
 ]
 GPT_ERRORS = [
     (ValueError, "Append this position's key and value to the cache before attending, so there is something "
@@ -127,11 +139,13 @@ GPT_ERRORS = [
 ]
 
 
+@graded
 def check_gpt(fn, value_cls=None):
     """gpt(token_id, pos_id, keys, values, state_dict, config) -> logits: the default model over four
-    positions sharing one KV cache, a second sequence with a fresh cache, and a 2-layer model; logits,
-    the cache growing by one entry per layer and position, and the gradients of all the positions'
-    logits on every weight."""
+    positions sharing one KV cache, a second sequence with a fresh cache, and a 2-layer model up to its
+    last position; logits, the cache growing by one entry per layer and position, the state dict left
+    unchanged, and the gradients of all the positions' logits on every weight. attention_head and
+    multi_head_attention are the reference's while it runs."""
     rng = random.Random("gpt")
     for config, seed, tokens, first_hint in GPT_RUNS:
         ref_state = microgpt.init_params(config, random.Random(seed))
@@ -143,10 +157,12 @@ def check_gpt(fn, value_cls=None):
         for pos, token in enumerate(tokens):
             shown = (f"gpt({token}, {pos}, keys, values, state_dict, config) at position {pos} of the tokens "
                      f"{tokens}, with config = {config} and state_dict = {weights}")
+            before = snapshots({"state_dict": state})
             with reference_pieces(fn, ("attention_head", "multi_head_attention")):
                 got = call(fn, (token, pos, keys, values, state, config), shown, "gpt", GPT_ERRORS)
             expected = microgpt.gpt(token, pos, ref_keys, ref_values, ref_state, config)
             expect_vector(got, config.vocab_size, shown, f"{config.vocab_size} logits, one per token of the vocabulary")
+            expect_unchanged(before, {"state_dict": state}, shown, WEIGHTS)
             expect_close(data(got), data(expected), shown, CACHE if pos else first_hint)
             for layer in range(config.n_layer):
                 if len(keys[layer]) != pos + 1 or len(values[layer]) != pos + 1:

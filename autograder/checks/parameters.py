@@ -1,16 +1,20 @@
 """Chapter 4 (parameters): param_shapes, init_params, parameters.
 
 Configurations come from the reference GPTConfig; state dicts for parameters are the reference
-init_params' weights copied into value_cls.
+init_params' weights copied into value_cls. init_params must make exactly the reference's random draws
+(its docstring promises one rng.gauss(0, std) per weight, in param_shapes order, row by row), so its
+weights are compared with the reference's for the same seed; while it runs, param_shapes (graded in its
+own cell) is the reference's.
 """
 
 import contextlib
-import math
 import random
 
 import microgpt
 
-from .core import as_values, call, expect_returned, fail, is_node, is_number, kind, named_parameters, reference_pieces, show
+from .core import as_values, call, close, expect_returned, fail, graded, is_node, is_number, kind, named_parameters
+from .core import reference_pieces, show
+from .guards import expect_unchanged, snapshots
 
 CONFIGS = [
     microgpt.GPTConfig(vocab_size=27),
@@ -20,12 +24,15 @@ CONFIGS = [
 ]
 LAYOUT = ("wte, wpe, lm_head, then for each layer attn_wq, attn_wk, attn_wv, attn_wo, mlp_fc1, mlp_fc2 "
           "(named like 'layer0.attn_wq')")
-# Big enough that the sample standard deviation of the weights is within 1% of std (about 16,000 weights).
-STATS_CONFIG = microgpt.GPTConfig(vocab_size=50, n_embd=32, n_head=4, n_layer=1, block_size=16)
+STATE = "keep no state between calls: build a new dict (or list) inside the function on every call."
+DRAWS = ("Draw each weight with exactly one rng.gauss(0, std) call, matrix by matrix in param_shapes order, row by "
+         "row, left to right within a row, and make no other call on rng: the weights must then equal the "
+         "reference's for the same seed.")
 
 
-def _expect_shapes(got, config, shown):
-    """got: name -> (rows, cols), compared with the reference param_shapes(config), names in order."""
+def _expect_shapes(got, config, shown, earlier=()):
+    """got: name -> (rows, cols), compared with the reference param_shapes(config), names in order;
+    earlier: the configs of the calls before this one."""
     expected = microgpt.param_shapes(config)
     expect_returned(got, shown)
     if not isinstance(got, dict):
@@ -35,7 +42,9 @@ def _expect_shapes(got, config, shown):
             fail(f"{shown} has no {name!r}; expected the names {LAYOUT}, for every layer in range(n_layer).")
     for name in got:
         if name not in expected:
-            fail(f"{shown} has an unexpected name {name!r}; expected only {LAYOUT}.")
+            stale = any(name in microgpt.param_shapes(old) for old in earlier)
+            fail(f"{shown} has an unexpected name {name!r}; expected only {LAYOUT}"
+                 f"{': it is a name of an earlier call, ' + STATE if stale else '.'}")
     if list(got) != list(expected):
         fail(f"{shown} has the names in the order {show(list(got))}; expected {LAYOUT} (init_params draws the "
              f"weights in this order).")
@@ -44,14 +53,18 @@ def _expect_shapes(got, config, shown):
         if not isinstance(mine, (tuple, list)) or tuple(mine) != shape:
             fail(f"{shown}: {name!r} is {show(mine)}; expected {shape} (a matrix is n_out rows of n_in; "
                  f"n_embd = {config.n_embd}, vocab_size = {config.vocab_size}, block_size = {config.block_size}).")
+        if not isinstance(mine, tuple) or any(type(n) is not int for n in mine):
+            fail(f"{shown}: {name!r} is {kind(mine)} {show(mine)}; expected the tuple of two ints {shape} "
+                 f"(ints, as range() needs them: 4 * n_embd, not 4.0 * n_embd).")
 
 
+@graded
 def check_param_shapes(fn):
-    """param_shapes(config) maps every weight matrix's name to (rows, cols), in initialisation order,
-    for 1, 2 and 3 layers and different sizes."""
-    for config in CONFIGS:
+    """param_shapes(config) maps every weight matrix's name to (rows, cols), a tuple of two ints, in
+    initialisation order, for 1, 2 and 3 layers and different sizes, one config after another."""
+    for i, config in enumerate(CONFIGS):
         shown = f"param_shapes({config})"
-        _expect_shapes(call(fn, (config,), shown, "param_shapes"), config, shown)
+        _expect_shapes(call(fn, (config,), shown, "param_shapes"), config, shown, CONFIGS[:i])
 
 
 def _shapes_of(state_dict, shown):
@@ -67,10 +80,6 @@ def _shapes_of(state_dict, shown):
             fail(f"{shown}: the rows of {name!r} have different lengths; expected rows of equal length.")
         shapes[name] = (len(matrix), len(matrix[0]) if matrix else 0)
     return shapes
-
-
-def _weights(state_dict):
-    return [p for matrix in state_dict.values() for row in matrix for p in row]
 
 
 def _expect_fresh_leaves(state_dict, cls, shown):
@@ -89,7 +98,9 @@ def _expect_fresh_leaves(state_dict, cls, shown):
                     fail(f"{shown}: {where} is a Value of another class ({type(p).__module__}.{type(p).__name__}); "
                          f"expected the Value class this notebook defines: create the weights with Value(...).")
                 if not is_number(p.data) or tuple(p._children) or p.grad != 0:
-                    fail(f"{shown}: {where} is {p!r}; expected a fresh Value holding a number (no children, grad 0).")
+                    fail(f"{shown}: {where} is a Value with data {show(p.data)}, grad {show(p.grad)} and "
+                         f"{len(tuple(p._children))} children; expected a fresh Value holding a number (no "
+                         f"children, grad 0): Value(rng.gauss(0, std)).")
                 if id(p) in seen:
                     fail(f"{shown}: the same Value object is both {seen[id(p)]} and {where}: create a new Value "
                          f"for every weight ([Value(...) for _ in range(cols)], not [Value(...)] * cols).")
@@ -107,94 +118,111 @@ def _global_random_seeded(seed):
         random.setstate(state)
 
 
-def _draw(fn, config, seed, shown, global_seed=0, **keywords):
-    """fn(config, random.Random(seed), **keywords), run with the random module seeded with global_seed."""
+def _reference_draws(config, draw):
+    """The numbers the reference's loop would hold with draw() in place of rng.gauss(0, std)."""
+    return [draw() for rows, cols in microgpt.param_shapes(config).values() for _ in range(rows * cols)]
+
+
+def _draws_hint(got, config, seed, std, global_seed):
+    """What a learner's weights got (numbers, in parameters order) that are not the reference's say."""
+    expected = _reference_draws(config, lambda rng=random.Random(seed): rng.gauss(0, std))
+    if sorted(got) == sorted(expected):
+        return ("The weights are the right numbers in the wrong places: draw matrix by matrix in param_shapes order, "
+                "row by row, left to right within a row.")
+    if len(set(got)) < 0.99 * len(got):
+        return "Some weights are equal: draw a fresh rng.gauss(0, std) for every weight."
+    mistakes = [
+        ("std is the standard deviation, not the variance: rng.gauss(0, std), not rng.gauss(0, std ** 2).",
+         lambda rng=random.Random(seed): rng.gauss(0, std**2)),
+        ("Draw from the rng argument (rng.gauss), not from the random module.",
+         lambda rng=random.Random(global_seed): rng.gauss(0, std)),
+        ("Use rng.gauss(0, std) as the docstring says: rng.normalvariate draws other numbers.",
+         lambda rng=random.Random(seed): rng.normalvariate(0, std)),
+        (f"Use the std argument ({std}), not a fixed 0.08.", lambda rng=random.Random(seed): rng.gauss(0, 0.08)),
+    ]
+    for hint, draw in mistakes:
+        if close(got, _reference_draws(config, draw)):
+            return hint
+    return DRAWS
+
+
+def _expect_reference_draws(fn, config, seed, cls, global_seed=0, **keywords):
+    """fn's weights for random.Random(seed) must be the reference's, and leave rng where the reference
+    leaves it."""
+    std = keywords.get("std", 0.08)
+    options = "".join(f", {key}={value!r}" for key, value in keywords.items())
+    shown = f"init_params({config}, random.Random({seed}){options})"
+    rng, ref_rng = random.Random(seed), random.Random(seed)
     with _global_random_seeded(global_seed), reference_pieces(fn, ("param_shapes",)):
-        return call(lambda: fn(config, random.Random(seed), **keywords), (), shown, "init_params")
+        got = call(lambda: fn(config, rng, **keywords), (), shown, "init_params")
+    expected = microgpt.init_params(config, ref_rng, **keywords)
+    _expect_shapes(_shapes_of(got, shown), config, shown)
+    _expect_fresh_leaves(got, cls, shown)
+    for (name, p), (_, q) in zip(named_parameters(got), named_parameters(expected)):
+        if not close(p.data, q.data):
+            got_numbers = [p.data for _, p in named_parameters(got)]
+            fail(f"{shown}: {name} is {show(p.data)}; expected {show(q.data)}, the reference's weight for this seed. "
+                 f"{_draws_hint(got_numbers, config, seed, std, global_seed)}")
+    if rng.getstate() != ref_rng.getstate():
+        fail(f"{shown}: the weights are right, but rng was used for more than them afterwards: make no other call "
+             f"on rng than one rng.gauss(0, std) per weight (the training run draws from the same rng next).")
 
 
-def _expect_std(values, std, tolerance, shown, what):
-    mean = sum(values) / len(values)
-    sample_std = math.sqrt(sum((x - mean) ** 2 for x in values) / len(values))
-    if abs(sample_std - std) > tolerance * std:
-        fail(f"{shown}: {what} have standard deviation {sample_std:.4g}; expected about {std} (std = {std}): "
-             f"draw each weight with rng.gauss(0, std) (std is the standard deviation, not the variance).")
-    if abs(mean) > 4 * std / math.sqrt(len(values)) + 1e-3 * std:
-        fail(f"{shown}: {what} have mean {mean:.4g}; expected about 0: draw each weight with rng.gauss(0, std).")
-
-
+@graded
 def check_init_params(fn, value_cls=None):
     """init_params(config, rng, std=0.08): the reference's names, order and shapes; every weight a
-    distinct fresh Value; the same weights for the same seed whatever the random module's state,
-    different weights for different seeds; and, on about 16,000 weights, mean 0, standard deviation
-    std (per matrix within 25%, overall within 3%), a Gaussian share within one std, a fresh draw for
-    every weight; the std argument is used."""
+    distinct fresh Value of value_cls; exactly the reference's weights for the same seed (one
+    rng.gauss(0, std) per weight, matrix by matrix in param_shapes order, row by row, nothing else drawn
+    from rng), whatever the random module's state, for 2 and 3 layers and an explicit std."""
     cls = value_cls or microgpt.Value
-    config = CONFIGS[1]
-    shown = f"init_params({config}, random.Random(1))"
-    first = _draw(fn, config, 1, shown)
-    shapes = _shapes_of(first, shown)
-    _expect_shapes(shapes, config, shown)
-    _expect_fresh_leaves(first, cls, shown)
-    again = _draw(fn, config, 1, shown, global_seed=1)
-    if [p.data for p in _weights(again)] != [p.data for p in _weights(first)]:
-        fail(f"{shown} gave different weights on two calls with the same seed: draw every weight from the rng "
-             f"argument (rng.gauss(0, std)), not from the random module.")
-    other = _draw(fn, config, 2, shown)
-    if [p.data for p in _weights(other)] == [p.data for p in _weights(first)]:
-        fail(f"init_params gave the same weights for random.Random(1) and random.Random(2): draw every weight "
-             f"from the rng argument (rng.gauss(0, std)).")
-
-    shown = f"init_params({STATS_CONFIG}, random.Random(3))"
-    state_dict = _draw(fn, STATS_CONFIG, 3, shown)
-    _expect_shapes(_shapes_of(state_dict, shown), STATS_CONFIG, shown)
-    for name, matrix in state_dict.items():
-        values = [p.data for row in matrix for p in row]
-        if len(set(values)) < 0.99 * len(values):
-            fail(f"{shown}: only {len(set(values))} of the {len(values)} weights of {name!r} are different: draw "
-                 f"a fresh rng.gauss(0, std) for every weight.")
-        _expect_std(values, 0.08, 0.25, shown, f"the weights of {name!r}")
-    values = [p.data for p in _weights(state_dict)]
-    _expect_std(values, 0.08, 0.03, shown, "the weights")
-    within = sum(abs(x) < 0.08 for x in values) / len(values)
-    if abs(within - 0.6827) > 0.02:
-        fail(f"{shown}: {within:.1%} of the weights lie within one standard deviation of 0; a Gaussian has "
-             f"68.3% there: draw each weight with rng.gauss(0, std).")
-
-    shown = f"init_params({config}, random.Random(4), std=0.02)"
-    _expect_std([p.data for p in _weights(_draw(fn, config, 4, shown, std=0.02))], 0.02, 0.1, shown,
-                "the weights")
+    _expect_reference_draws(fn, CONFIGS[1], 1, cls)
+    _expect_reference_draws(fn, CONFIGS[1], 1, cls, global_seed=1)
+    _expect_reference_draws(fn, CONFIGS[2], 2, cls)
+    _expect_reference_draws(fn, CONFIGS[0], 4, cls, std=0.02)
 
 
+@graded
 def check_parameters(fn, value_cls=None):
-    """parameters(state_dict) is the flat list of the state dict's own Value objects (not copies),
+    """parameters(state_dict) is a flat list of the state dict's own Value objects (not copies),
     matrix by matrix in the dict's order, row by row: 4,192 at the default config, more layers, and a
-    dict in an unusual order with non-square matrices."""
+    dict in an unusual order with non-square matrices; the state dict left unchanged, and a second call
+    giving the same list again."""
     cls = value_cls or microgpt.Value
     unusual = {"b": [[1.0, 2.0, 3.0]], "a": [[4.0], [5.0]], "wte": [[6.0, 7.0], [8.0, 9.0], [10.0, 11.0]]}
     cases = [(f"parameters(init_params({config}, random.Random(0)))",
               as_values(microgpt.init_params(config, random.Random(0)), cls)) for config in CONFIGS[:3]]
     cases.append((f"parameters({show(unusual)})", as_values(unusual, cls)))
     for shown, state_dict in cases:
+        before = snapshots({"state_dict": state_dict})
         got = call(fn, (state_dict,), shown, "parameters")
-        expected = named_parameters(state_dict)
-        expect_returned(got, shown)
-        if not isinstance(got, list):
-            fail(f"{shown} returned {kind(got)}; expected a list of {len(expected)} Values.")
-        if any(isinstance(p, list) for p in got):
-            fail(f"{shown} returned a list of lists; expected one flat list of {len(expected)} Values "
-                 f"(every row of every matrix, one after the other).")
-        if len(got) != len(expected):
-            fail(f"{shown} returned {len(got)} items; expected {len(expected)}, every weight of every matrix.")
-        if all(is_number(p) for p in got):
-            fail(f"{shown} returned numbers; expected the state dict's Value objects themselves, so that the "
-                 f"optimiser can update them.")
-        ids = {id(p): name for name, p in expected}
-        for i, (p, (name, q)) in enumerate(zip(got, expected)):
-            if p is q:
-                continue
-            if id(p) not in ids:
-                fail(f"{shown}: item {i} is {kind(p)}, not a Value from the state dict: return the state dict's "
-                     f"own Value objects (not copies), so that updating them updates the model.")
-            fail(f"{shown}: item {i} is {ids[id(p)]}; expected {name}: go matrix by matrix in the dict's order, "
-                 f"and within a matrix row by row.")
+        expect_unchanged(before, {"state_dict": state_dict}, shown, "Leave the state dict as it is: collect its "
+                         "Values into a new list (params = [], then append or extend params, not a row).")
+        _expect_flat_parameters(got, named_parameters(state_dict), shown)
+        shown = f"{shown}, called a second time"
+        _expect_flat_parameters(call(fn, (state_dict,), shown, "parameters"), named_parameters(state_dict), shown)
+
+
+def _expect_flat_parameters(got, expected, shown):
+    """got must be the list of the Values of expected ((name, Value) pairs), in order, the objects themselves."""
+    expect_returned(got, shown)
+    if not isinstance(got, list):
+        fail(f"{shown} returned {kind(got)}; expected a list of {len(expected)} Values.")
+    if any(isinstance(p, list) for p in got):
+        fail(f"{shown} returned a list of lists; expected one flat list of {len(expected)} Values "
+             f"(every row of every matrix, one after the other).")
+    if len(got) != len(expected):
+        again = shown.endswith("a second time") and len(got) > len(expected)
+        fail(f"{shown} returned {len(got)} items; expected {len(expected)}, every weight of every matrix"
+             f"{': the list kept items from the first call, ' + STATE if again else '.'}")
+    if all(is_number(p) for p in got):
+        fail(f"{shown} returned numbers; expected the state dict's Value objects themselves, so that the "
+             f"optimiser can update them.")
+    ids = {id(p): name for name, p in expected}
+    for i, (p, (name, q)) in enumerate(zip(got, expected)):
+        if p is q:
+            continue
+        if id(p) not in ids:
+            fail(f"{shown}: item {i} is {kind(p)}, not a Value from the state dict: return the state dict's "
+                 f"own Value objects (not copies), so that updating them updates the model.")
+        fail(f"{shown}: item {i} is {ids[id(p)]}; expected {name}: go matrix by matrix in the dict's order, "
+             f"and within a matrix row by row.")

@@ -11,6 +11,7 @@ says which earlier cell to run, and tracebacks leave out the frames of these hel
 course's grading code. The error keeps its type, so Jupyter, nbval and nbgrader still see an error.
 """
 
+import contextlib
 import math
 import sys
 import types
@@ -28,19 +29,24 @@ def _plain(x):
 
 
 def _show(x):
-    """Short text for x: floats to 6 significant digits, lists trimmed to a few items."""
+    """Short text for x: floats to 6 significant digits, lists and dicts trimmed to a few items."""
     if isinstance(x, float):
         return repr(x) if len(repr(x)) <= 9 else f"{x:.6g}"
-    if isinstance(x, list):
+    if isinstance(x, dict):
+        items = [f"{key!r}: {_show(value)}" for key, value in list(x.items())[:SHOWN]]
+    elif isinstance(x, list):
         items = [_show(item) for item in x[:SHOWN]]
-        if len(x) > SHOWN:
-            items.append(f"... ({len(x)} items)")
-        return "[" + ", ".join(items) + "]"
-    return repr(x)
+    else:
+        return repr(x)
+    if len(x) > SHOWN:
+        items.append(f"... ({len(x)} items)")
+    return ("{%s}" if isinstance(x, dict) else "[%s]") % ", ".join(items)
 
 
 def _mismatch(got, expected, same, where="the result"):
     """How got differs from expected (a sentence), or None; lists are compared item by item."""
+    if got is None and expected is not None:
+        return f"{where} is None (did you forget return?)"
     if isinstance(expected, list):
         if not isinstance(got, list):
             return f"{where} is {_show(got)}; expected a list of {len(expected)} items"
@@ -51,8 +57,6 @@ def _mismatch(got, expected, same, where="the result"):
             if problem:
                 return problem
         return None
-    if got is None and expected is not None:
-        return f"{where} is None (did you forget return?)"
     return None if same(got, expected) else f"{where} is {_show(got)}; expected {_show(expected)}"
 
 
@@ -101,7 +105,8 @@ def gradient_check(f, inputs, value_cls, h=1e-6, tol=1e-6):
     Prints a table of input, analytic and numeric gradient and relative error
     |a - n| / max(|a|, |n|) (0 when both are zero to within 1e-9; with h = 1e-6 a correct gradient
     gives an error below 1e-7); raises AssertionError if any relative error exceeds tol.
-    Returns the largest relative error."""
+    Returns None, so that a tests cell ending with it shows no value (nbgrader would read a
+    number there as partial credit)."""
     xs = [float(_plain(x)) for x in inputs]
 
     def evaluate(nodes):
@@ -130,7 +135,6 @@ def gradient_check(f, inputs, value_cls, h=1e-6, tol=1e-6):
         raise AssertionError(f"gradient_check: at x[{worst}] backward gives {analytic[worst]:.8g} but central "
                              f"differences give {numeric[worst]:.8g} (relative error {errors[worst]:.2e} > {tol})")
     print(f"ok   gradients match central differences (largest relative error {_error_text(errors[worst])})")
-    return errors[worst]
 
 
 def check_probabilities(probs, tol=1e-9):
@@ -144,7 +148,7 @@ def check_probabilities(probs, tol=1e-9):
     total = sum(ps)
     if abs(total - 1) > tol:
         raise AssertionError(f"check_probabilities: the {len(ps)} probabilities sum to {total!r}, not 1")
-    print(f"ok   {len(ps)} probabilities in [0, 1], summing to {total:.10g}")
+    print(f"ok   {len(ps)} probabilities in [0, 1], summing to {total:.6g}")
 
 
 def check_rms_near_one(values, tol=1e-3):
@@ -153,10 +157,12 @@ def check_rms_near_one(values, tol=1e-3):
     rms = math.sqrt(sum(x * x for x in xs) / len(xs))
     if abs(rms - 1) > tol:
         raise AssertionError(f"check_rms_near_one: the root mean square is {rms:.6g}, not within {tol} of 1")
-    print(f"ok   root mean square {rms:.8g}, within {tol} of 1")
+    print(f"ok   root mean square {rms:.6g}, within {tol} of 1")
 
 
 def _shape_problem(obj, shape, where):
+    if obj is None:
+        return f"{where} is None (did you forget return?)"
     if not shape:
         return f"{where} is a list; expected a single value" if isinstance(obj, (list, tuple)) else None
     if not isinstance(obj, (list, tuple)):
@@ -203,6 +209,24 @@ def expect_value(label, got, data, children=None, local_grads=None):
         raise AssertionError(problem)
     print(f"ok   {label}: a Value with data {_show(got.data)}" +
           (f" and local gradients {_show(_plain(list(got._local_grads)))}" if local_grads is not None else ""))
+
+
+@contextlib.contextmanager
+def standing_in(namespace, **stand_ins):
+    """Within the block, each name of namespace (a notebook's globals()) is its stand-in, and the
+    original is put back afterwards, whatever happens: a tests cell checks one exercise with
+    stand-ins for the others, so that a slip in one exercise costs only its own points."""
+    missing = object()
+    saved = {name: namespace.get(name, missing) for name in stand_ins}
+    namespace.update(stand_ins)
+    try:
+        yield
+    finally:
+        for name, original in saved.items():
+            if original is missing:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = original
 
 
 # --------------------------------------------------------------------------- errors a learner can act on

@@ -108,8 +108,11 @@ class Value:
 
         Walks the nodes from this output back to the leaves; each node passes
         grad * local_grad to each child, and `+=` sums the contributions of a
-        node used more than once. Gradients accumulate across calls: zero them
-        between independent backward passes.
+        node used more than once. Gradients accumulate across calls: nothing is
+        reset, so a second call on the same graph runs the same loop again on the
+        grads the first left (self.grad = 1, then every node passes its whole
+        grad on again), and a second graph sharing a leaf adds its share to that
+        leaf. Zero them between independent backward passes.
         """
         self.grad = 1
         for node in reversed(self.topological_order()):

@@ -48,7 +48,8 @@ def save(path, config, chars, state_dict, meta=None):
         "config": {name: getattr(config, name) for name in fields},
         "chars": list(chars),
         "meta": dict(meta or {}),
-        "state_dict": {name: [[p.data for p in row] for row in matrix] for name, matrix in state_dict.items()},
+        "state_dict": {name: [[p.data for p in row] for row in matrix]
+                       for name, matrix in state_dict.items()},
     }
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,7 +72,8 @@ def load(path):
         raise CheckpointError(f"{path}: not a microgpt checkpoint")
     version = payload.get("version")
     if version not in (1, VERSION):
-        raise CheckpointError(f"{path}: checkpoint version {version!r}, this code reads 1 to {VERSION}")
+        raise CheckpointError(f"{path}: checkpoint version {version!r}, "
+                              f"this code reads 1 to {VERSION}")
     try:
         fields = SHAPE_FIELDS if version == 1 else SHAPE_FIELDS + ARCHITECTURE_FIELDS
         config_fields = payload["config"]

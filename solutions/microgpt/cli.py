@@ -134,7 +134,12 @@ def run_train(args):
 
     # The draws happen in the original script's order: shuffle, then weights, then samples.
     rng = random.Random(args.seed)
-    docs = load_docs(args.data)
+    try:
+        docs = load_docs(args.data)
+    except DataError as exc:
+        if args.data:
+            raise
+        raise DataError(f"{exc} Or pass --data PATH (or set {DATA_ENV}).") from None
     rng.shuffle(docs)
     chars = build_vocab(docs)
     config = GPTConfig(vocab_size=vocab_size(chars), **config_args)

@@ -43,7 +43,7 @@ def download_names(path, url=NAMES_URL, timeout=30):
     except (urllib.error.URLError, OSError) as exc:
         raise DataError(
             f"{path} is missing and downloading it from {url} failed ({exc}). "
-            f"Copy names.txt there by hand, or pass --data PATH (or set {DATA_ENV})."
+            f"Copy names.txt there by hand."
         ) from None
     if hashlib.sha256(payload).hexdigest() != NAMES_SHA256:
         raise DataError(f"the file downloaded from {url} has the wrong SHA-256; "
@@ -56,9 +56,9 @@ def download_names(path, url=NAMES_URL, timeout=30):
     return path
 
 
-def ensure_names(path=None):
-    """Path of a verified names.txt, downloading it first if it is not there."""
-    path = Path(path) if path else default_names_path()
+def ensure_names(path):
+    """path (a Path) of a verified names.txt, downloading it there first if it is missing."""
+    path = Path(path)
     if not path.exists():
         return download_names(path)
     digest = sha256_of(path)
@@ -97,4 +97,4 @@ def read_docs(path):
 def load_docs(path=None):
     """The training documents: from path, else from $MICROGPT_DATA, else the verified names.txt."""
     path = path or os.environ.get(DATA_ENV)
-    return read_docs(path if path else ensure_names())
+    return read_docs(path if path else ensure_names(default_names_path()))

@@ -9,18 +9,13 @@ from dataclasses import dataclass
 from .autograd import Value
 from .nn import gelu, layernorm, linear, relu, rmsnorm, softmax
 
-# the choices GPTConfig offers by name; the first of each is the original microgpt's
-NORMS = {"rmsnorm": rmsnorm, "layernorm": layernorm}
-ACTIVATIONS = {"relu": relu, "gelu": gelu}
-
 
 @dataclass(frozen=True)
 class GPTConfig:
     """Hyperparameters of the model; defaults are the original microgpt's.
 
-    norm names the normalisation used before each block and after the embeddings (a key of NORMS:
-    "rmsnorm" or "layernorm"); activation names the MLP's nonlinearity (a key of ACTIVATIONS:
-    "relu" or "gelu").
+    norm names the normalisation used after the embeddings and before each block ("rmsnorm" or
+    "layernorm"); activation names the MLP's nonlinearity ("relu" or "gelu").
     """
 
     vocab_size: int
@@ -37,17 +32,26 @@ class GPTConfig:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
         if self.n_embd % self.n_head:
             raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
-        for name, choices in (("norm", NORMS), ("activation", ACTIVATIONS)):
+        # spelled out here, not read from NORMS and ACTIVATIONS, so that the class stands on its own
+        for name, choices in (("norm", ("rmsnorm", "layernorm")), ("activation", ("relu", "gelu"))):
             if getattr(self, name) not in choices:
-                raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {getattr(self, name)!r}")
+                raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, "
+                                 f"got {getattr(self, name)!r}")
 
     @property
     def head_dim(self):
         return self.n_embd // self.n_head
 
 
+# the functions GPTConfig's norm and activation name (the same names, in the same order)
+NORMS = {"rmsnorm": rmsnorm, "layernorm": layernorm}
+ACTIVATIONS = {"relu": relu, "gelu": gelu}
+
+
 def param_shapes(config):
-    """Name -> (rows, cols) of every weight matrix, in initialisation order."""
+    """Name -> (rows, cols), a tuple of two ints, of every weight matrix, in initialisation order:
+    wte (V, C), wpe (block_size, C), lm_head (V, C), then per layer l "layer{l}.attn_wq", "attn_wk",
+    "attn_wv", "attn_wo" (C, C), "layer{l}.mlp_fc1" (4C, C) and "layer{l}.mlp_fc2" (C, 4C)."""
     c = config.n_embd
     shapes = {
         "wte": (config.vocab_size, c),
@@ -63,8 +67,13 @@ def param_shapes(config):
 
 
 def init_params(config, rng, std=0.08):
-    """State dict of Gaussian weights N(0, std^2), drawn from rng row by row
-    in the order of `param_shapes`."""
+    """State dict of Gaussian weights N(0, std^2): the names of `param_shapes`, in its order, each
+    mapped to a list of rows of fresh `Value`s (grad 0).
+
+    Random draws: exactly one rng.gauss(0, std) per weight, matrix by matrix in `param_shapes`
+    order, row by row, left to right within a row, and no other call on rng; so the same seed
+    always gives the same weights, and the random module is never used.
+    """
     return {
         name: [[Value(rng.gauss(0, std)) for _ in range(cols)] for _ in range(rows)]
         for name, (rows, cols) in param_shapes(config).items()
@@ -72,7 +81,8 @@ def init_params(config, rng, std=0.08):
 
 
 def parameters(state_dict):
-    """Every scalar weight of the state dict as one flat list of `Value`s."""
+    """Every scalar weight of the state dict as one new flat list of the state dict's own `Value`s
+    (not copies): matrix by matrix in the dict's order, row by row, left to right."""
     return [p for matrix in state_dict.values() for row in matrix for p in row]
 
 

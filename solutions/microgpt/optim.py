@@ -16,8 +16,10 @@ def adam_step(params, m, v, step, num_steps, lr=0.01, beta1=0.85, beta2=0.99, ep
     0.0 before the first step), updated in place: m[i] and v[i] are reassigned in the lists given;
     step: 0-based index of this update, 0 <= step < num_steps. For each i, with g = params[i].grad:
         m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g^2
-        p.data <- p.data - lr_t * m_hat / (sqrt(v_hat) + eps),  lr_t = learning_rate(step, num_steps, lr)
-        m_hat = m / (1 - b1^(step+1)),   v_hat = v / (1 - b2^(step+1))   (m and v keep the uncorrected values)
+        p.data <- p.data - lr_t * m_hat / (sqrt(v_hat) + eps),
+        lr_t = learning_rate(step, num_steps, lr),
+        m_hat = m / (1 - b1^(step+1)),   v_hat = v / (1 - b2^(step+1))
+    (m and v keep the uncorrected values)
     then p.grad = 0. The Value objects stay the same (only their data and grad change); nothing
     outside params, m and v is touched.
     """

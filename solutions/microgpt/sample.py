@@ -22,9 +22,10 @@ def temperature_probs(logits, temperature):
 def sample_token(probs, rng):
     """Draw one token id i with probability probs[i].data, an int in range(len(probs)).
 
-    Exactly one draw: the single call rng.choices(range(len(probs)), weights=[p.data for p in probs]),
-    whose [0] is returned. That call uses one rng.random() = u and returns the first i whose
-    cumulative weight exceeds u * (sum of the weights), so a token of probability 0 never comes up.
+    Exactly one draw: the single call
+    rng.choices(range(len(probs)), weights=[p.data for p in probs]), whose [0] is returned.
+    That call uses one rng.random() = u and returns the first i whose cumulative weight exceeds
+    u * (sum of the weights), so a token of probability 0 never comes up.
     Only rng (a random.Random) is drawn from, never the random module.
     """
     return rng.choices(range(len(probs)), weights=[p.data for p in probs])[0]

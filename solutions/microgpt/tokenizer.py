@@ -7,7 +7,9 @@ marks the end) has id len(chars). The vocabulary size is len(chars) + 1.
 
 
 def build_vocab(docs):
-    """Sorted list of the distinct characters of docs (a list of strings)."""
+    """Sorted list (Python's default order: by code point) of the distinct characters of docs (a
+    list of strings), each a one-character string; every character counts, spaces and punctuation
+    too."""
     return sorted(set("".join(docs)))
 
 
@@ -22,12 +24,14 @@ def vocab_size(chars):
 
 
 def encode(doc, chars):
-    """Token ids of one document wrapped in BOS: [BOS, id(c0), ..., id(cn-1), BOS]."""
+    """Token ids (ints) of one document wrapped in BOS: [BOS, id(c0), ..., id(cn-1), BOS], with
+    id(c) = chars.index(c). Every character of doc must be in chars."""
     bos = bos_id(chars)
     return [bos] + [chars.index(c) for c in doc] + [bos]
 
 
 def decode(ids, chars):
-    """The string spelled by token ids, BOS tokens left out."""
+    """The string spelled by token ids (chars[i] for each id i), every BOS token left out wherever
+    it is."""
     bos = bos_id(chars)
     return "".join(chars[i] for i in ids if i != bos)

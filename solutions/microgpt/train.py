@@ -30,7 +30,9 @@ def document_loss(tokens, state_dict, config):
 
 
 def train_step(tokens, state_dict, params, m, v, step, num_steps, config, lr=0.01):
-    """Forward one document, backpropagate, update with Adam. Returns the loss before the update (a float).
+    """Forward one document, backpropagate, update with Adam.
+
+    Returns the loss before the update (a float).
 
     loss = document_loss(tokens, state_dict, config); loss.backward() once; then
     adam_step(params, m, v, step, num_steps, lr), which updates the weights, m and v in place and

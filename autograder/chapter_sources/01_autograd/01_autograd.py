@@ -40,7 +40,8 @@
 # (nbgrader's) runs the notebook and names every tests cell that fails, so use it before you hand in. A cell
 # that needs an exercise you have not finished yet says which one to finish. Read-only cells, such as the code
 # given to you from the course's reference solution, are there to be read and run, not changed: they are
-# restored to their original when your work is graded.
+# restored to their original when your work is graded. The first code cell imports the course's test helpers;
+# that also makes error messages say what to do, so always run the cells from the top.
 
 # %% [markdown]
 # ## 1 · Why derivatives, and why not simply measure them?
@@ -656,8 +657,8 @@ print("and its local gradients are", z._local_grads)
 #
 # Build the topological order of all nodes reachable from `self`, set `self.grad = 1`, and walk the order
 # backwards, passing gradients to children with `+=`. Use only `data`, `grad`, `_children` and `_local_grads`: the
-# hidden tests build graphs with the constructor alone, so your grade for `backward` does not depend on the six
-# operations above.
+# tests build their graphs with the constructor alone, so your grade for `backward` does not depend on the six
+# operations above (the cell after the tests tries `backward` on expressions built with them).
 
 # %% nbgrader={"grade": false, "grade_id": "backward", "locked": false, "schema_version": 3, "solution": true}
 def backward(self):
@@ -667,10 +668,13 @@ def backward(self):
         self: the output node (a Value), usually the loss.
 
     Returns:
-        None. Afterwards self.grad == 1 and every node reachable through
-        _children has grad increased by d(self)/d(node): the sum over every path
-        to it of the products of local gradients. Gradients accumulate with +=:
-        nodes used twice get both shares, and a second call adds again.
+        None. Sets self.grad = 1, then visits the nodes output first (a reverse
+        topological order), and each node passes node.grad * local_grad to each
+        of its children with +=. Nothing is reset: on a fresh graph every node
+        ends with d(self)/d(node), the sum over every path to it of the products
+        of local gradients (a node used twice gets both shares); a second call on
+        the same graph runs the same loop again on the grads the first call left,
+        and a second graph sharing a leaf adds its share to that leaf.
 
     Example:
         a, b = Value(2.0), Value(-3.0)

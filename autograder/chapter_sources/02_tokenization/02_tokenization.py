@@ -31,7 +31,11 @@
 # (nbgrader's) runs the notebook and names every tests cell that fails, so use it before you hand in. A cell
 # that needs an exercise you have not finished yet says which one to finish. Read-only cells, such as the code
 # given to you from the course's reference solution, are there to be read and run, not changed: they are
-# restored to their original when your work is graded.
+# restored to their original when your work is graded. The first code cell, right below, imports the course's
+# test helpers; that also makes error messages say what to do, so always run it first.
+
+# %%
+from course_tools import expect_equal  # the course's checks; they also make errors readable
 
 # %% [markdown]
 # ## 1 · The dataset: 32,033 names
@@ -52,14 +56,98 @@
 # The loader is given. `read_docs` reads a text file and returns its non-empty lines, with surrounding whitespace
 # stripped: one document per line. If the file is missing or is not text, it raises a `DataError` that says what
 # is wrong.
+#
+# The names come from the file `names.txt` of Andrej Karpathy's *makemore* project, and a copy ships with this
+# notebook, in its folder. The next cell makes sure it is the right file: it compares the file's **SHA-256**
+# fingerprint, computed by `sha256_of`, with the one written in the code, `NAMES_SHA256`. If the file is missing,
+# `download_names` fetches it from `NAMES_URL` (this needs an internet connection) and keeps it only if its
+# fingerprint matches.
 
-# %% given="microgpt.data:DataError,read_docs"
+# %% given="microgpt.data:NAMES_URL,NAMES_SHA256,DATA_ENV,DataError,sha256_of,download_names,read_docs" nbgrader={"grade": false, "grade_id": "given_NAMES_URL", "locked": true, "schema_version": 3, "solution": false}
+import hashlib
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
 
-# %% [markdown]
-# The notebook runs in its chapter folder, so the data folder of the course is two levels up.
+
+NAMES_URL = "https://raw.githubusercontent.com/karpathy/makemore/refs/heads/master/names.txt"
+
+
+NAMES_SHA256 = "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d"
+
+
+DATA_ENV = "MICROGPT_DATA"
+
+
+class DataError(Exception):
+    """The dataset is missing, unreadable or not what it should be."""
+
+
+def sha256_of(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def download_names(path, url=NAMES_URL, timeout=30):
+    """Download names.txt to path, verifying its checksum before it is kept."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            payload = response.read()
+    except (urllib.error.URLError, OSError) as exc:
+        raise DataError(
+            f"{path} is missing and downloading it from {url} failed ({exc}). "
+            f"Copy names.txt there by hand."
+        ) from None
+    if hashlib.sha256(payload).hexdigest() != NAMES_SHA256:
+        raise DataError(f"the file downloaded from {url} has the wrong SHA-256; "
+                        f"{path} was not written")
+    # write beside the target, then rename, so an interrupted download leaves nothing half-written
+    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
+        tmp.write(payload)
+    os.chmod(tmp.name, 0o644)  # temporary files are private; the dataset is not
+    os.replace(tmp.name, path)
+    return path
+
+
+def read_docs(path):
+    """Non-empty lines of a UTF-8 text file, stripped: one document per line."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror})") from None
+    if b"\0" in raw:
+        raise DataError(f"{path} looks binary (it contains NUL bytes): "
+                        f"give a text file, one document per line")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DataError(f"{path} is not UTF-8 text: give a text file, one document per line") \
+            from None
+    docs = [line.strip() for line in text.splitlines() if line.strip()]
+    if not docs:
+        raise DataError(f"{path} holds no documents: "
+                        f"give a text file with one document per line")
+    return docs
+
 
 # %%
-docs = read_docs("../../data/names.txt")
+import urllib.request  # download_names fetches with it
+from pathlib import Path
+
+names_file = Path("names.txt")  # in this notebook's folder
+if not names_file.exists():
+    download_names(names_file)
+elif sha256_of(names_file) != NAMES_SHA256:
+    raise DataError(f"{names_file} is not makemore's names.txt (its SHA-256 differs): "
+                    f"delete it and run this cell again to download a fresh copy")
+docs = read_docs(names_file)
+expect_equal("number of names", len(docs), 32033)
 print(f"{len(docs):,} documents")
 print("the first ten:", docs[:10])
 print("the last five:", docs[-5:])
@@ -100,12 +188,14 @@ import matplotlib.pyplot as plt
 
 lengths = [len(doc) for doc in docs]
 longest = max(lengths)
-print(f"shortest {min(lengths)}, longest {longest}, mean {sum(lengths) / len(lengths):.2f} characters")
+mean = sum(lengths) / len(lengths)
+print(f"shortest {min(lengths)}, longest {longest}, mean {mean:.2f} characters")
 print("the longest names:", [doc for doc in docs if len(doc) == longest])
 
 fig, ax = plt.subplots(figsize=(8, 3.5), layout="constrained")
 ax.hist(lengths, bins=[n - 0.5 for n in range(1, longest + 3)], color="tab:blue", edgecolor="white")
-ax.axvline(15.5, color="tab:red", linestyle="--", label="block_size = 16: names up to 15 characters fit")
+ax.axvline(15.5, color="tab:red", linestyle="--",
+           label="block_size = 16: names up to 15 characters fit")
 ax.set_xlabel("name length (characters)")
 ax.set_ylabel("number of names")
 ax.set_title(f"Lengths of the {len(docs):,} names")
@@ -175,15 +265,16 @@ def build_vocab(docs):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "build_vocab_tests", "locked": true, "schema_version": 3, "solution": false, "points": 1}
+# %% nbgrader={"grade": true, "grade_id": "build_vocab_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 from course_tools import expect_equal
 
-expect_equal('build_vocab(["emma", "ava", "bob"])', build_vocab(["emma", "ava", "bob"]), ["a", "b", "e", "m", "o", "v"])
+expect_equal('build_vocab(["emma", "ava", "bob"])', build_vocab(["emma", "ava", "bob"]),
+             ["a", "b", "e", "m", "o", "v"])
 expect_equal('build_vocab(["cab", "bac"])', build_vocab(["cab", "bac"]), ["a", "b", "c"])
 expect_equal("build_vocab([])", build_vocab([]), [])
-expect_equal("type of the result", type(build_vocab(["ab"])).__name__, "list")
-names_vocab = build_vocab(docs)
-expect_equal("the vocabulary of the 32,033 names, joined", "".join(names_vocab), "abcdefghijklmnopqrstuvwxyz")
+expect_equal('the type of build_vocab(["ab"])', type(build_vocab(["ab"])).__name__, "list")
+expect_equal("the vocabulary of the 32,033 names", build_vocab(docs),
+             list("abcdefghijklmnopqrstuvwxyz"))
 
 ### BEGIN HIDDEN TESTS
 from autograder.checks import check_build_vocab
@@ -217,12 +308,14 @@ ax.set_ylabel("occurrences in all names")
 ax.set_title("How often each character occurs")
 plt.show()
 
-# the average loss of a model that only knows these frequencies (the end of a name counts as one more token)
+# the average loss of a model that only knows these frequencies
+# (the end of a name counts as one more token)
 token_counts = [counts[c] for c in chars] + [len(docs)]
 total = sum(token_counts)
 frequency_loss = -sum(n / total * math.log(n / total) for n in token_counts)
 print(f"uniform guessing over 27 tokens: loss ln 27 = {math.log(27):.3f} per token")
 print(f"guessing from frequencies only: loss {frequency_loss:.3f} per token")
+
 
 # %% [markdown]
 # ## 3 · One special token, BOS, for the start and the end
@@ -248,7 +341,16 @@ print(f"guessing from frequencies only: loss {frequency_loss:.3f} per token")
 # names. The vocabulary size, the number of different token ids, is therefore `len(chars) + 1 = 27`. Two small
 # helpers from the reference say this in code:
 
-# %% given="microgpt.tokenizer:bos_id,vocab_size"
+# %% given="microgpt.tokenizer:bos_id,vocab_size" nbgrader={"grade": false, "grade_id": "given_bos_id", "locked": true, "schema_version": 3, "solution": false}
+def bos_id(chars):
+    """Token id of BOS: one past the last character's id."""
+    return len(chars)
+
+
+def vocab_size(chars):
+    """Number of token ids: every character plus BOS."""
+    return len(chars) + 1
+
 
 # %%
 print("BOS id:", bos_id(chars))
@@ -309,8 +411,8 @@ def encode(doc, chars):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "encode_tests", "locked": true, "schema_version": 3, "solution": false, "points": 2}
-from course_tools import expect_equal
+# %% nbgrader={"grade": true, "grade_id": "encode_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+from course_tools import check_shape, expect_equal
 
 letters = list("abcdefghijklmnopqrstuvwxyz")  # the names' vocabulary, written out: BOS = 26
 expect_equal('encode("emma", letters)', encode("emma", letters), [26, 4, 12, 12, 0, 26])
@@ -318,7 +420,8 @@ expect_equal('encode("zoe", letters)', encode("zoe", letters), [26, 25, 14, 4, 2
 expect_equal('encode("", letters)', encode("", letters), [26, 26])
 small = ["a", "b", "e", "m", "o", "v"]  # the worked example's vocabulary: BOS = 6
 expect_equal('encode("bob", ["a", "b", "e", "m", "o", "v"])', encode("bob", small), [6, 1, 4, 1, 6])
-expect_equal('len(encode("muhammadibrahim", letters))', len(encode("muhammadibrahim", letters)), 17)
+fifteen_letters = encode("muhammadibrahim", letters)
+check_shape('encode("muhammadibrahim", letters), a name of 15 letters', fifteen_letters, (17,))
 
 ### BEGIN HIDDEN TESTS
 from autograder.checks import check_encode
@@ -384,20 +487,22 @@ def decode(ids, chars):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "decode_tests", "locked": true, "schema_version": 3, "solution": false, "points": 1}
+# %% nbgrader={"grade": true, "grade_id": "decode_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 from course_tools import expect_equal
 
 letters = list("abcdefghijklmnopqrstuvwxyz")  # BOS = 26
-expect_equal("decode([26, 4, 12, 12, 0, 26], letters)", decode([26, 4, 12, 12, 0, 26], letters), "emma")
+expect_equal("decode([26, 4, 12, 12, 0, 26], letters)", decode([26, 4, 12, 12, 0, 26], letters),
+             "emma")
 expect_equal("decode([7, 26, 8], letters)", decode([7, 26, 8], letters), "hi")
 expect_equal("decode([4, 12, 12, 0], letters)", decode([4, 12, 12, 0], letters), "emma")
 expect_equal("decode([26, 26], letters)", decode([26, 26], letters), "")
 expect_equal("decode([], letters)", decode([], letters), "")
 small = ["a", "b", "e", "m", "o", "v"]  # BOS = 6
-expect_equal('decode([6, 1, 4, 1, 6], ["a", "b", "e", "m", "o", "v"])', decode([6, 1, 4, 1, 6], small), "bob")
+expect_equal('decode([6, 1, 4, 1, 6], ["a", "b", "e", "m", "o", "v"])',
+             decode([6, 1, 4, 1, 6], small), "bob")
 # every name, encoded here without your encode: [BOS] + ids + [BOS]
-round_trips = sum(decode([26] + [letters.index(c) for c in name] + [26], letters) == name for name in docs)
-expect_equal("names that decode back to themselves", round_trips, len(docs))
+encoded = [[26] + [letters.index(c) for c in name] + [26] for name in docs]
+expect_equal("every name, encoded and decoded", [decode(ids, letters) for ids in encoded], docs)
 
 ### BEGIN HIDDEN TESTS
 from autograder.checks import check_decode

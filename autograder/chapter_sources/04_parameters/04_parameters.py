@@ -182,9 +182,8 @@ class Value:
 class GPTConfig:
     """Hyperparameters of the model; defaults are the original microgpt's.
 
-    norm names the normalisation used before each block and after the embeddings (a key of NORMS:
-    "rmsnorm" or "layernorm"); activation names the MLP's nonlinearity (a key of ACTIVATIONS:
-    "relu" or "gelu").
+    norm names the normalisation used after the embeddings and before each block ("rmsnorm" or
+    "layernorm"); activation names the MLP's nonlinearity ("relu" or "gelu").
     """
 
     vocab_size: int
@@ -201,6 +200,7 @@ class GPTConfig:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
         if self.n_embd % self.n_head:
             raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
+        # spelled out here, not read from NORMS and ACTIVATIONS, so that the class stands on its own
         for name, choices in (("norm", ("rmsnorm", "layernorm")), ("activation", ("relu", "gelu"))):
             if getattr(self, name) not in choices:
                 raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, "

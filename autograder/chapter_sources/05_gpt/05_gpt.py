@@ -209,9 +209,8 @@ from dataclasses import dataclass
 class GPTConfig:
     """Hyperparameters of the model; defaults are the original microgpt's.
 
-    norm names the normalisation used before each block and after the embeddings (a key of NORMS:
-    "rmsnorm" or "layernorm"); activation names the MLP's nonlinearity (a key of ACTIVATIONS:
-    "relu" or "gelu").
+    norm names the normalisation used after the embeddings and before each block ("rmsnorm" or
+    "layernorm"); activation names the MLP's nonlinearity ("relu" or "gelu").
     """
 
     vocab_size: int
@@ -228,6 +227,7 @@ class GPTConfig:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
         if self.n_embd % self.n_head:
             raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
+        # spelled out here, not read from NORMS and ACTIVATIONS, so that the class stands on its own
         for name, choices in (("norm", ("rmsnorm", "layernorm")), ("activation", ("relu", "gelu"))):
             if getattr(self, name) not in choices:
                 raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, "
@@ -529,7 +529,7 @@ def head_output(xs):
 
 
 print("gradients of attention_head (backward vs. finite differences):")
-largest_error = gradient_check(head_output, [0.3, -1.2, 1.0, 0.5, -0.4, 0.8, 0.2, -0.7, 1.5, 0.1],
+gradient_check(head_output, [0.3, -1.2, 1.0, 0.5, -0.4, 0.8, 0.2, -0.7, 1.5, 0.1],
                                Value)
 
 ### BEGIN HIDDEN TESTS
@@ -952,7 +952,7 @@ def tiny_loss(inputs):
 
 
 start = [p.data for p in tiny_state["wte"][1]] + [p.data for p in tiny_state["layer0.attn_wq"][0]]
-largest_error = gradient_check(tiny_loss, start, Value)
+gradient_check(tiny_loss, start, Value)
 
 
 # %% [markdown]

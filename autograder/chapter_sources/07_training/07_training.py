@@ -188,8 +188,9 @@ def read_docs(path):
 
 
 def build_vocab(docs):
-    """Sorted list (by code point) of the distinct characters of docs (a list
-    of strings), each a one-character string; every character counts, spaces and punctuation too."""
+    """Sorted list (Python's default order: by code point) of the distinct characters of docs (a
+    list of strings), each a one-character string; every character counts, spaces and punctuation
+    too."""
     return sorted(set("".join(docs)))
 
 
@@ -462,7 +463,7 @@ def adam_step(params, m, v, step, num_steps, lr=0.01, beta1=0.85, beta2=0.99, ep
         p.data <- p.data - lr_t * m_hat / (sqrt(v_hat) + eps),
         lr_t = learning_rate(step, num_steps, lr),
         m_hat = m / (1 - b1^(step+1)),   v_hat = v / (1 - b2^(step+1))
-    (m and v keep the uncorrected values),
+    (m and v keep the uncorrected values)
     then p.grad = 0. The Value objects stay the same (only their data and grad change); nothing
     outside params, m and v is touched.
     """
@@ -641,7 +642,7 @@ def loss_of_e_embedding(row):
 
 
 print("gradients of document_loss with respect to wte[4] (backward vs. finite differences):")
-largest_error = gradient_check(loss_of_e_embedding, [p.data for p in tiny_state["wte"][4]], Value)
+gradient_check(loss_of_e_embedding, [p.data for p in tiny_state["wte"][4]], Value)
 
 ### BEGIN HIDDEN TESTS
 from autograder.checks import check_document_loss

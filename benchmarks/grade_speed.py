@@ -1,0 +1,118 @@
+"""Speed of `grade` (sandbox and confirmation on) against plain sequential `nbgrader autograde`.
+
+    python benchmarks/grade_speed.py [--students 20] [--jobs 2]
+
+Makes two identical throwaway courses from chapters/ (every chapter with a notebook), releases every
+chapter, and hands in one notebook per student, the students spread over the chapters in turn (even
+students complete, odd ones with their last piece left as the stub). Then, in the same run: plain
+nbgrader (`nbgrader autograde CHAPTER`, one command per chapter, students one after the other) on one
+course, and `grade --jobs N` on the other. Prints seconds per notebook both ways, the ratio, whether
+both gave the same scores, and the time of a learner's `check` of one chapter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from autograder.pipeline.confirm import check_pieces, split_regions  # noqa: E402
+from autograder.pipeline.course import Course, copy_chapter_sources, ensure_tools_on_path, quiet_gradebook  # noqa: E402
+from autograder.pipeline.grade import grade  # noqa: E402
+
+STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+
+
+def submission(source_nb, release_nb, leave_last_stub: bool):
+    """The release with each stub replaced by the instructor's region (the last one kept if asked)."""
+    nb = nbformat.from_dict(release_nb)
+    regions = {c.metadata["nbgrader"]["grade_id"]: split_regions(c.source)[1] for c in source_nb.cells
+               if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
+    solution_cells = [c for c in nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")]
+    for cell in solution_cells[:-1] if leave_last_stub else solution_cells:
+        for region in regions[cell.metadata["nbgrader"]["grade_id"]]:
+            indent = region[0][: len(region[0]) - len(region[0].lstrip())] if region else ""
+            stub = "\n".join(indent + line for line in STUB.split("\n"))
+            cell.source = cell.source.replace(stub, "\n".join(region), 1)
+    return nb
+
+
+def make_course(target: Path, students: int) -> tuple[Course, dict]:
+    course = copy_chapter_sources(ROOT, target)
+    chapters = course.chapters()
+    api = course.api()
+    for chapter in chapters:
+        with quiet_gradebook():
+            assert api.generate_assignment(chapter, force=True)["success"], chapter
+    handed_in = {}
+    for index in range(students):
+        chapter = chapters[index % len(chapters)]
+        student = f"student{index:02d}"
+        source = nbformat.read(course.source_notebook(chapter), as_version=4)
+        release = nbformat.read(course.release_dir(chapter) / f"{chapter}.ipynb", as_version=4)
+        folder = course.submitted(student, chapter)
+        folder.mkdir(parents=True)
+        nbformat.write(submission(source, release, index % 2 == 1), folder / f"{chapter}.ipynb")
+        handed_in.setdefault(chapter, []).append(student)
+    return course, handed_in
+
+
+def scores(course: Course, handed_in: dict) -> dict:
+    with quiet_gradebook(), course.gradebook() as gb:
+        return {(s, c): gb.find_submission(c, s).score for c, students in handed_in.items() for s in students}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=20)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args(argv)
+    ensure_tools_on_path()
+    base = Path(tempfile.mkdtemp(prefix="microgpt-grade-speed-"))
+    try:
+        plain, handed_in = make_course(base / "plain", args.students)
+        ours, _ = make_course(base / "ours", args.students)
+        notebooks = sum(len(s) for s in handed_in.values())
+        print(f"{notebooks} notebooks over {len(handed_in)} chapters ({', '.join(handed_in)}), {os.cpu_count()} cores")
+
+        started = time.perf_counter()
+        for chapter in handed_in:
+            subprocess.run(["nbgrader", "autograde", chapter, "--force"], cwd=plain.root, check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        nbgrader_seconds = time.perf_counter() - started
+
+        started = time.perf_counter()
+        summary = grade(ours, list(handed_in), None, args.jobs)
+        grade_seconds = time.perf_counter() - started
+
+        same = scores(plain, handed_in) == scores(ours, handed_in)
+        print(f"plain nbgrader autograde, sequential: {nbgrader_seconds / notebooks:.2f} s per notebook "
+              f"({nbgrader_seconds:.1f} s)")
+        print(f"grade --jobs {args.jobs} (sandbox + confirmation): {grade_seconds / notebooks:.2f} s per notebook "
+              f"({grade_seconds:.1f} s)")
+        print(f"ratio: {nbgrader_seconds / grade_seconds:.2f}x; same scores: {same}; "
+              f"flagged: {sum(1 for r in summary.rows if r.flags)}")
+
+        chapter = next(iter(handed_in))
+        learner = ours.submitted(handed_in[chapter][0], chapter) / f"{chapter}.ipynb"
+        for sandboxed in (True, False):
+            started = time.perf_counter()
+            results = check_pieces(ours.source_notebook(chapter), learner, sandboxed=sandboxed)
+            print(f"check {chapter} ({'sandboxed' if sandboxed else 'no sandbox'}): "
+                  f"{time.perf_counter() - started:.2f} s, {sum(r.passed for r in results)}/{len(results)} pieces pass")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,295 @@
+"""Learner helpers: the visible tests' comparisons, and error messages a learner can act on.
+
+This file uses the standard library only: it is copied next to every chapter notebook as
+course_tools.py, and the visible tests do `from course_tools import ...`. Each helper prints what it
+compared, raises AssertionError when something is off, and prints an "ok" line when all is well.
+Results may be numbers, nested lists of numbers, or Values (anything with .data, compared by .data).
+
+Imported in IPython (Jupyter, VS Code), it also rewrites three kinds of error for the learner: a stub
+that still raises NotImplementedError names the exercise to finish, a NameError at the top of a cell
+says which earlier cell to run, and tracebacks leave out the frames of these helpers and of the
+course's grading code. The error keeps its type, so Jupyter, nbval and nbgrader still see an error.
+"""
+
+import contextlib
+import math
+import sys
+import types
+
+SHOWN = 8  # list items printed
+
+
+def _plain(x):
+    """x with every Value replaced by its .data, and tuples by lists."""
+    if hasattr(x, "data"):
+        return x.data
+    if isinstance(x, (list, tuple)):
+        return [_plain(item) for item in x]
+    return x
+
+
+def _show(x):
+    """Short text for x: floats to 6 significant digits, lists and dicts trimmed to a few items."""
+    if isinstance(x, float):
+        return repr(x) if len(repr(x)) <= 9 else f"{x:.6g}"
+    if isinstance(x, dict):
+        items = [f"{key!r}: {_show(value)}" for key, value in list(x.items())[:SHOWN]]
+    elif isinstance(x, list):
+        items = [_show(item) for item in x[:SHOWN]]
+    else:
+        return repr(x)
+    if len(x) > SHOWN:
+        items.append(f"... ({len(x)} items)")
+    return ("{%s}" if isinstance(x, dict) else "[%s]") % ", ".join(items)
+
+
+def _mismatch(got, expected, same, where="the result"):
+    """How got differs from expected (a sentence), or None; lists are compared item by item."""
+    if got is None and expected is not None:
+        return f"{where} is None (did you forget return?)"
+    if isinstance(expected, list):
+        if not isinstance(got, list):
+            return f"{where} is {_show(got)}; expected a list of {len(expected)} items"
+        if len(got) != len(expected):
+            return f"{where} has {len(got)} items; expected {len(expected)}"
+        for i, (g, e) in enumerate(zip(got, expected)):
+            problem = _mismatch(g, e, same, f"{where}[{i}]" if where != "the result" else f"item [{i}]")
+            if problem:
+                return problem
+        return None
+    return None if same(got, expected) else f"{where} is {_show(got)}; expected {_show(expected)}"
+
+
+def _compare(label, got, expected, same):
+    got, expected = _plain(got), _plain(expected)
+    problem = _mismatch(got, expected, same)
+    line = f"{label}: got {_show(got)}, expected {_show(expected)}"
+    if problem:
+        print(f"FAIL {line}")
+        raise AssertionError(f"{label}: {problem}")
+    print(f"ok   {line}")
+
+
+def expect_equal(label, got, expected):
+    """got must equal expected exactly (item by item for lists)."""
+    _compare(label, got, expected, lambda a, b: a == b)
+
+
+def expect_close(label, got, expected, rel_tol=1e-6, abs_tol=1e-9):
+    """got must match expected within math.isclose(rel_tol, abs_tol) for numbers (item by item for lists);
+    anything else must be equal."""
+    def same(a, b):
+        if isinstance(b, (int, float)) and not isinstance(b, bool):
+            return isinstance(a, (int, float)) and math.isclose(a, b, rel_tol=rel_tol, abs_tol=abs_tol)
+        return a == b
+
+    _compare(label, got, expected, same)
+
+
+def relative_error(a, b, floor=1e-9):
+    """|a - b| / max(|a|, |b|), and 0 when |a - b| <= floor: two gradients that are both (nearly) zero
+    match, instead of showing a relative error of 1."""
+    difference = abs(a - b)
+    return 0.0 if difference <= floor else difference / max(abs(a), abs(b))
+
+
+def _error_text(error):
+    # below 1e-7 the digits come from the platform's last bits of exp and log: print a bound instead
+    return "< 1e-07" if error < 1e-7 else f"{error:.1e}"
+
+
+def gradient_check(f, inputs, value_cls, h=1e-6, tol=1e-6):
+    """Compare the gradients backward() gives with central differences.
+
+    f maps a list of value_cls nodes to one node; inputs are the numbers (or Values) to check at.
+    Prints a table of input, analytic and numeric gradient and relative error
+    |a - n| / max(|a|, |n|) (0 when both are zero to within 1e-9; with h = 1e-6 a correct gradient
+    gives an error below 1e-7); raises AssertionError if any relative error exceeds tol.
+    Returns None, so that a tests cell ending with it shows no value (nbgrader would read a
+    number there as partial credit)."""
+    xs = [float(_plain(x)) for x in inputs]
+
+    def evaluate(nodes):
+        out = f(nodes)
+        if not hasattr(out, "data"):
+            raise AssertionError(f"gradient_check: f returned {_show(_plain(out))}; it must return one Value")
+        return out
+
+    nodes = [value_cls(x) for x in xs]
+    evaluate(nodes).backward()
+    analytic = [node.grad for node in nodes]
+    numeric = []
+    for i in range(len(xs)):
+        up = evaluate([value_cls(x + h if j == i else x) for j, x in enumerate(xs)])
+        down = evaluate([value_cls(x - h if j == i else x) for j, x in enumerate(xs)])
+        numeric.append((up.data - down.data) / (2 * h))
+    errors = [relative_error(a, n) for a, n in zip(analytic, numeric)]
+    worst = max(range(len(xs)), key=errors.__getitem__)
+    rows = sorted(set(range(min(len(xs), 12))) | {worst})
+    print(f"{'input':>16} {'analytic':>12} {'numeric':>12} {'rel. error':>11}")
+    for i in rows:
+        print(f"{f'x[{i}] = {xs[i]:.4g}':>16} {analytic[i]:>12.6g} {numeric[i]:>12.6g} {_error_text(errors[i]):>11}")
+    if len(xs) > len(rows):
+        print(f"({len(xs)} inputs; the first 12 and the worst shown)")
+    if errors[worst] > tol:
+        raise AssertionError(f"gradient_check: at x[{worst}] backward gives {analytic[worst]:.8g} but central "
+                             f"differences give {numeric[worst]:.8g} (relative error {errors[worst]:.2e} > {tol})")
+    print(f"ok   gradients match central differences (largest relative error {_error_text(errors[worst])})")
+
+
+def check_probabilities(probs, tol=1e-9):
+    """probs (numbers or Values) must each lie in [0, 1] and sum to 1 within tol."""
+    ps = _plain(probs)
+    if not isinstance(ps, list) or not ps:
+        raise AssertionError(f"check_probabilities: expected a non-empty list of probabilities, got {_show(ps)}")
+    for i, p in enumerate(ps):
+        if not isinstance(p, (int, float)) or not 0 <= p <= 1:
+            raise AssertionError(f"check_probabilities: item [{i}] is {_show(p)}, not a probability in [0, 1]")
+    total = sum(ps)
+    if abs(total - 1) > tol:
+        raise AssertionError(f"check_probabilities: the {len(ps)} probabilities sum to {total!r}, not 1")
+    print(f"ok   {len(ps)} probabilities in [0, 1], summing to {total:.6g}")
+
+
+def check_rms_near_one(values, tol=1e-3):
+    """The root mean square of values (numbers or Values) must be within tol of 1."""
+    xs = _plain(values)
+    rms = math.sqrt(sum(x * x for x in xs) / len(xs))
+    if abs(rms - 1) > tol:
+        raise AssertionError(f"check_rms_near_one: the root mean square is {rms:.6g}, not within {tol} of 1")
+    print(f"ok   root mean square {rms:.6g}, within {tol} of 1")
+
+
+def _shape_problem(obj, shape, where):
+    if obj is None:
+        return f"{where} is None (did you forget return?)"
+    if not shape:
+        return f"{where} is a list; expected a single value" if isinstance(obj, (list, tuple)) else None
+    if not isinstance(obj, (list, tuple)):
+        return f"{where} is {_show(_plain(obj))}; expected a list of {shape[0]} items"
+    if len(obj) != shape[0]:
+        return f"{where} has {len(obj)} items; expected {shape[0]}"
+    for i, item in enumerate(obj):
+        problem = _shape_problem(item, shape[1:], f"{where}[{i}]")
+        if problem:
+            return problem
+    return None
+
+
+def check_shape(label, obj, shape):
+    """obj must be nested lists of the given shape, e.g. (27, 16): 27 rows of 16 values."""
+    problem = _shape_problem(obj, tuple(shape), label)
+    if problem:
+        print(f"FAIL {problem}")
+        raise AssertionError(problem)
+    print(f"ok   {label} has shape {tuple(shape)}")
+
+
+def expect_value(label, got, data, children=None, local_grads=None):
+    """got must be one Value (anything with data, _children and _local_grads) with the given data,
+    and, when given, exactly these children (the same objects, in order) and these local gradients;
+    numbers match as in expect_close (relative 1e-6, absolute 1e-9)."""
+    def same(a, b):
+        return isinstance(a, (int, float)) and math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
+
+    if got is None:
+        problem = f"{label} is None (did you forget return?)"
+    elif not all(hasattr(got, name) for name in ("data", "_children", "_local_grads")):
+        problem = f"{label} is {_show(_plain(got))}; expected a Value (with data, _children and _local_grads)"
+    else:
+        problem = _mismatch(got.data, data, same, f"{label}.data")
+        if not problem and children is not None and (len(got._children) != len(children) or any(
+                a is not b for a, b in zip(got._children, children))):
+            problem = (f"{label}._children is {_show(_plain(list(got._children)))}; expected the nodes "
+                       f"{_show(_plain(list(children)))} themselves, in that order")
+        if not problem and local_grads is not None:
+            problem = _mismatch(_plain(list(got._local_grads)), list(local_grads), same, f"{label}._local_grads")
+    if problem:
+        print(f"FAIL {problem}")
+        raise AssertionError(problem)
+    print(f"ok   {label}: a Value with data {_show(got.data)}" +
+          (f" and local gradients {_show(_plain(list(got._local_grads)))}" if local_grads is not None else ""))
+
+
+@contextlib.contextmanager
+def standing_in(namespace, **stand_ins):
+    """Within the block, each name of namespace (a notebook's globals()) is its stand-in, and the
+    original is put back afterwards, whatever happens: a tests cell checks one exercise with
+    stand-ins for the others, so that a slip in one exercise costs only its own points."""
+    missing = object()
+    saved = {name: namespace.get(name, missing) for name in stand_ins}
+    namespace.update(stand_ins)
+    try:
+        yield
+    finally:
+        for name, original in saved.items():
+            if original is missing:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = original
+
+
+# --------------------------------------------------------------------------- errors a learner can act on
+
+# modules whose frames a learner never needs to read: these helpers and the course's grading code
+HIDDEN_MODULES = ("course_tools", "autograder", "microgpt")
+
+
+def _hidden(frame):
+    name = frame.f_globals.get("__name__", "")
+    return any(name == m or name.startswith(m + ".") for m in HIDDEN_MODULES)
+
+
+def _without_hidden_frames(tb):
+    """The traceback tb minus the frames of HIDDEN_MODULES (a new chain; tb is unchanged)."""
+    frames = []
+    while tb is not None:
+        if not _hidden(tb.tb_frame):
+            frames.append(tb)
+        tb = tb.tb_next
+    chain = None
+    for item in reversed(frames):
+        chain = types.TracebackType(chain, item.tb_frame, item.tb_lasti, item.tb_lineno)
+    return chain
+
+
+def _innermost(tb):
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb
+
+
+def friendly_message(error, tb):
+    """The sentence that replaces the traceback of error, or None to show a (filtered) traceback."""
+    if isinstance(error, NotImplementedError) and tb is not None and not str(error):
+        stub = getattr(_innermost(tb).tb_frame.f_code, "co_qualname", _innermost(tb).tb_frame.f_code.co_name)
+        return (f"{stub} is not written yet: replace `raise NotImplementedError()` in its cell with your code, "
+                f"run that cell, then run this one again.")
+    if isinstance(error, NameError) and tb is not None and _innermost(tb).tb_frame.f_code.co_name == "<module>":
+        return (f"{error.name} is not defined yet: a cell above defines it but has not run, or it failed. "
+                f"Run the cells above in order (Run > Run All Above Selected Cell) and fix the first one that "
+                f"fails; if no cell defines {error.name}, check its spelling.")
+    return None
+
+
+def _show_error(shell, etype, value, tb, tb_offset=None):
+    """IPython's handler for the errors above: a sentence, or the traceback without hidden frames."""
+    message = friendly_message(value, tb)
+    if message:
+        stb = [f"\x1b[0;31m{etype.__name__}\x1b[0m: {message}"]
+    else:
+        for error in (value, value.__cause__, value.__context__):
+            if error is not None and error.__traceback__ is not None:
+                error.__traceback__ = _without_hidden_frames(error.__traceback__)
+        stb = shell.InteractiveTB.structured_traceback(etype, value, value.__traceback__, tb_offset)
+    shell._showtraceback(etype, value, stb)  # sends the error output, so the cell counts as failed
+
+
+def install_friendly_errors():
+    """Show AssertionError, NotImplementedError and NameError as above in this IPython kernel."""
+    shell = sys.modules["IPython"].get_ipython() if "IPython" in sys.modules else None
+    if shell is not None:
+        shell.set_custom_exc((AssertionError, NotImplementedError, NameError), _show_error)
+
+
+install_friendly_errors()

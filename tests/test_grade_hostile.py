@@ -1,0 +1,189 @@
+"""A hostile class graded end to end by `grade` (real nbgrader, real kernels, real sandbox).
+
+One chapter (03_components, 6 points), short limits, one submission per family of issue 8's list
+(tests/hostile/submissions.py). Asserted: every student gets exactly the points of their own correct
+code, no cheat gains a point, every hostile case is flagged by kind, the clean students are not flagged,
+nothing of the grading machine is read, changed or reached over the network, nothing survives grading,
+outputs are bounded; and a `grade` killed with SIGKILL then run again gives the uninterrupted gradebook.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.pipeline.course import copy_chapter_sources, quiet_gradebook
+from autograder.pipeline.flags import load_flags
+from autograder.pipeline.grade import grade
+from autograder.pipeline.sandbox import Limits
+
+sys.path.insert(0, str(Path(__file__).parent))
+from hostile.submissions import CHAPTER, GRADE_CELLS, LEFTOVER_MARKER, hostile_class, write_submission  # noqa: E402
+
+PROJECT = Path(__file__).resolve().parents[1]
+LIMITS = Limits(memory_bytes=1536 << 20, processes=96, wall_seconds=90, cell_seconds=10, piece_seconds=15,
+                output_bytes=500_000)
+CLEAN = {"full", "blank", "partial"}
+KILLED_CLASS = ("full", "partial", "patches_checks", "exits_kernel")
+
+
+def gradebook_dump(course, students):
+    """student -> ({grade cell: (auto, manual, needs manual)}, score, sorted flags)."""
+    flags = load_flags(course)
+    dump = {}
+    with quiet_gradebook(), course.gradebook() as gb:
+        for student in students:
+            nb = gb.find_submission_notebook(CHAPTER, CHAPTER, student)
+            cells = {g.name: (g.auto_score, g.manual_score, g.needs_manual_grade) for g in nb.grades}
+            score = gb.find_submission(CHAPTER, student).score
+            dump[student] = (cells, score, sorted((f.piece, f.kind) for f in flags if f.student == student))
+    return dump
+
+
+def digest(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def processes_with(marker: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if marker.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    base = tmp_path_factory.mktemp("hostile")
+    course = copy_chapter_sources(PROJECT, base / "course", [CHAPTER])
+    with quiet_gradebook():
+        released = course.api().generate_assignment(CHAPTER, force=True)
+    assert released["success"], released.get("log")
+    source_nb = nbformat.read(course.source_notebook(CHAPTER), as_version=4)
+    release_nb = nbformat.read(course.release_dir(CHAPTER) / f"{CHAPTER}.ipynb", as_version=4)
+    secrets = {"gradebook": course.root / "gradebook.db",
+               "classmate": course.submitted("full", CHAPTER) / f"{CHAPTER}.ipynb",
+               "chapter_source": course.source_notebook(CHAPTER),
+               "course_tools": course.source_notebook(CHAPTER).parent / "course_tools.py",
+               "instructor_source": PROJECT / "autograder" / "chapter_sources" / CHAPTER / f"{CHAPTER}.py"}
+    server = socket.create_server(("127.0.0.1", 0))
+    connections = []
+    threading.Thread(target=lambda: connections.append(server.accept()), daemon=True).start()
+    students = hostile_class(secrets, server.getsockname()[1], LIMITS.cell_seconds)
+    for name, student in students.items():
+        write_submission(course.submitted(name, CHAPTER), student, release_nb, source_nb)
+    killed_root = base / "killed"
+    shutil.copytree(course.root, killed_root)
+    for folder in (killed_root / "submitted").iterdir():
+        if folder.name not in KILLED_CLASS:
+            shutil.rmtree(folder)
+    before = {"submitted": digest(course.root / "submitted"), "chapters": digest(course.root / "chapters")}
+    gradebook_file = secrets["gradebook"]
+    summary = grade(course, [CHAPTER], None, 2, limits=LIMITS)
+    server.close()
+    return {"course": course, "students": students, "summary": summary, "before": before,
+            "connections": connections, "killed_root": killed_root, "gradebook_file": gradebook_file}
+
+
+def test_every_student_gets_exactly_the_points_of_their_own_correct_code(graded):
+    dump = gradebook_dump(graded["course"], graded["students"])
+    wrong = {}
+    for name, student in graded["students"].items():
+        cells, score, _ = dump[name]
+        got = tuple(cells[g][0] for g in GRADE_CELLS)
+        if got != student.expected or score != sum(student.expected):
+            wrong[name] = (got, score, student.expected)
+        assert not any(cells[g][2] for g in GRADE_CELLS), f"{name}: an autograded cell left for manual grading"
+    assert not wrong, f"students whose points differ from (got, total, expected): {wrong}"
+
+
+def test_every_hostile_case_is_flagged_by_kind_and_clean_students_are_not(graded):
+    flags = load_flags(graded["course"])
+    kinds = {name: {f.kind for f in flags if f.student == name} for name in graded["students"]}
+    for name in CLEAN:
+        assert not kinds[name], f"{name} is clean but flagged: {[f for f in flags if f.student == name]}"
+    missing = {name: (student.flags, kinds[name]) for name, student in graded["students"].items()
+               if not all(set(wanted.split("|")) & kinds[name] for wanted in student.flags)}
+    assert not missing, f"students missing an expected flag kind (expected, got): {missing}"
+    table = graded["summary"].table()
+    for name, student in graded["students"].items():
+        line = next(line for line in table.splitlines() if line.startswith(name + " "))
+        for wanted in student.flags:
+            assert any(kind in line for kind in wanted.split("|")), f"the summary does not name {wanted} for {name}: {line}"
+
+
+def test_policy_and_mismatch_flags_give_the_reason(graded):
+    flags = {(f.student, f.kind): f for f in load_flags(graded["course"])}
+    assert "microgpt" in flags["imports_reference", "policy"].reason
+    assert "open" in flags["reads_secrets", "policy"].reason
+    assert "socket" in flags["network", "policy"].reason
+    assert "__subclasses__" in flags["dunder_escape", "policy"].reason
+    assert "math.exp" in flags["patches_module_in_region", "policy"].reason
+    mismatch = flags["patches_checks", "mismatch"]
+    assert mismatch.piece == "linear_tests" and "kernel gave 2" in mismatch.reason and "confirmation 0" in mismatch.reason
+
+
+def test_nothing_of_the_grading_machine_was_read_changed_or_reached(graded):
+    course = graded["course"]
+    assert digest(course.root / "submitted") == graded["before"]["submitted"], "a submission was modified"
+    assert digest(course.root / "chapters") == graded["before"]["chapters"], "a chapter source was modified"
+    assert not graded["connections"], "a submission reached the loopback server"
+    for name in ("reads_secrets", "writes_outside", "network"):
+        text = (course.autograded(name, CHAPTER) / f"{CHAPTER}.ipynb").read_text()
+        for leak in ("READ ", "CONNECTED", "SQLite format", "BEGIN SOLUTION"):
+            assert leak not in text, f"{name}'s autograded notebook shows {leak!r}"
+        assert "refused" in text, f"{name}'s probe did not run"
+    # a write to a path of the grading machine lands, at most, in the sandbox's private /tmp
+    assert b"HACKED" not in graded["gradebook_file"].read_bytes()
+    with course.gradebook() as gb:  # still a working gradebook with every student
+        assert {s.id for s in gb.students} >= set(graded["students"])
+
+
+def test_nothing_survives_and_outputs_are_bounded(graded):
+    assert not processes_with(LEFTOVER_MARKER), "a process started by a submission outlived grading"
+    course = graded["course"]
+    for name in ("many_lines", "one_huge_line"):
+        size = (course.autograded(name, CHAPTER) / f"{CHAPTER}.ipynb").stat().st_size
+        assert size < 3 * LIMITS.output_bytes, f"{name}: autograded notebook of {size:,} bytes"
+    assert not (course.grading_dir / "work").exists(), "grade left its private courses behind"
+
+
+def test_sigkill_during_grade_then_grade_again_gives_the_uninterrupted_gradebook(graded):
+    from autograder.pipeline.course import Course
+
+    root = graded["killed_root"]
+    code = (f"from pathlib import Path\nfrom autograder.pipeline.course import Course\n"
+            f"from autograder.pipeline.grade import grade\nfrom autograder.pipeline.sandbox import Limits\n"
+            f"grade(Course(Path({str(root)!r})), [{CHAPTER!r}], None, 2, limits=Limits(**{json.dumps(LIMITS.__dict__)}))\n")
+    process = subprocess.Popen([sys.executable, "-c", code], cwd=PROJECT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    results = root / "grading" / "results" / CHAPTER
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and not (results.is_dir() and any(results.iterdir())):
+        assert process.poll() is None, "grade ended before it could be killed"
+        time.sleep(0.2)
+    assert any(results.iterdir()), "grade recorded nothing within 240 s"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    time.sleep(2)
+    assert not processes_with(str(root)), "workers or sandboxes outlived the killed grade"
+    course = Course(root)
+    grade(course, [CHAPTER], None, 2, limits=LIMITS)
+    assert gradebook_dump(course, KILLED_CLASS) == gradebook_dump(graded["course"], KILLED_CLASS)

