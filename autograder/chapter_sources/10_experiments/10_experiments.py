@@ -854,14 +854,14 @@ print(f"{len(existing)} of {len(sampled)} are real names from the data set: {exi
 # same seed for the initial weights, the same number of steps and learning rate. Then differences in the loss come
 # from the change alone. Our helper trains a fresh model that way and returns its losses.
 #
-# Each experiment here runs only `STEPS = 20` steps, so that the notebook runs in under a minute; after 20 steps
+# Each experiment here runs only `STEPS = 12` steps, so that the notebook runs in about a minute; after 12 steps
 # the models are still learning the letter frequencies, and differences of a few hundredths are noise. For the
 # real comparison set `STEPS = 1000` and `SMOOTH = 100` (a few minutes per model at width 16) and run the cells
 # again.
 
 # %%
-STEPS = 20
-SMOOTH = 5  # steps averaged for the smoothed curves and the final figures
+STEPS = 12
+SMOOTH = 4  # steps averaged for the smoothed curves and the final figures
 
 
 def run(norm="rmsnorm", activation="relu", n_embd=16, steps=STEPS):
