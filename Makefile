@@ -35,8 +35,8 @@ data/names.txt: | $(STAMP)
 train: setup
 	$(RUN) $(BIN)/python -m microgpt train
 
-# two workers; each chapter's tests (one trial course) stay together on one of them
-PYTEST := $(RUN) $(BIN)/python -m pytest -n 2 --dist loadgroup
+# two workers, each test module on one of them (its module-scoped fixtures are made once)
+PYTEST := $(RUN) $(BIN)/python -m pytest -n 2 --dist loadscope
 
 test: setup
 	$(PYTEST)

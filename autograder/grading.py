@@ -13,24 +13,23 @@ generate_assignment, and autogrades a set of made-up learners in one loop:
   which keeps the release stub `raise NotImplementedError()` (should lose exactly the points of
   the hidden cells that grade <piece>).
 
-It prints a table of scores per hidden cell. tests/test_chapters.py uses the same code.
-nbgrader runs `alembic` by name: the interpreter's bin/ folder is put first on PATH if needed.
+It prints a table of scores per hidden cell. tests/test_chapters.py uses the same code; the course
+itself (nbgrader's configuration and API, the gradebook) is autograder.pipeline.course's Course.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile
 import time
-import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+
+from autograder.pipeline.course import Course, quiet_gradebook
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG_FILE = ROOT / "nbgrader_config.py"
@@ -131,51 +130,18 @@ def submission(source_nb, release_nb, wrong=()):
 # --------------------------------------------------------------------------- the trial course
 
 
-def ensure_tools_on_path():
-    """nbgrader calls `alembic` by name: put this interpreter's bin/ first on PATH if needed."""
-    bindir = Path(sys.executable).parent
-    alembic = bindir / ("alembic.exe" if os.name == "nt" else "alembic")
-    if alembic.exists() and shutil.which("alembic") != str(alembic):
-        os.environ["PATH"] = str(bindir) + os.pathsep + os.environ.get("PATH", "")
-
-
-def load_config(root):
-    """The repository's nbgrader configuration, with the course root moved to `root`."""
-    from traitlets.config.loader import PyFileConfigLoader
-
-    config = PyFileConfigLoader(CONFIG_FILE.name, path=str(CONFIG_FILE.parent)).load_config()
-    config.CourseDirectory.root = str(root)
-    config.Exchange.root = str(Path(root) / "exchange")  # never the system-wide exchange
-    config.NbGraderAPI.log_level = "WARN"
-    return config
-
-
-@contextmanager
-def quiet_gradebook():
-    """Silence SQLAlchemy 2.1's harmless 'not in session' warnings from nbgrader's gradebook."""
-    with warnings.catch_warnings():
-        try:
-            from sqlalchemy.exc import SAWarning
-        except ImportError:  # pragma: no cover
-            yield
-            return
-        warnings.simplefilter("ignore", SAWarning)
-        yield
-
-
 class TrialCourse:
     """A temporary nbgrader course holding one chapter as its only assignment."""
 
     def __init__(self, chapter_folder, root):
-        from nbgrader.apps import NbGraderAPI
-
-        ensure_tools_on_path()
         self.chapter = Path(chapter_folder)
         self.assignment = self.chapter.name
         self.root = Path(root)
         target = self.root / "chapters" / self.assignment
         shutil.copytree(self.chapter, target, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
-        self.api = NbGraderAPI(config=load_config(self.root))
+        shutil.copy(CONFIG_FILE, self.root / CONFIG_FILE.name)
+        self.course = Course(self.root)
+        self.api = self.course.api()
         self.source_nb = nbformat.read(target / f"{self.assignment}.ipynb", as_version=4)
 
     @property
@@ -199,17 +165,13 @@ class TrialCourse:
 
     def grades(self, student):
         """grade_id -> (score, max_score, needs_manual_grade) of every grade cell."""
-        from nbgrader.api import Gradebook
-
-        with quiet_gradebook(), Gradebook(self.api.coursedir.db_url, self.api.coursedir.course_id) as gb:
+        with self.course.gradebook() as gb:
             nb = gb.find_submission_notebook(self.assignment, self.assignment, student)
             return {g.name: (g.score, g.max_score, g.needs_manual_grade) for g in nb.grades}
 
     def total(self, student):
         """(score, max_score) of a submission."""
-        from nbgrader.api import Gradebook
-
-        with quiet_gradebook(), Gradebook(self.api.coursedir.db_url, self.api.coursedir.course_id) as gb:
+        with self.course.gradebook() as gb:
             sub = gb.find_submission(self.assignment, student)
             return sub.score, sub.max_score
 
@@ -223,9 +185,13 @@ class TrialCourse:
         path = folder / f"{self.assignment}.ipynb"
         nbformat.write(nb, path)
         with quiet_gradebook():
-            results = Validator(config=self.api.config).validate(str(path))
-        ids = {c.source.strip(): nbgrader_meta(c)["grade_id"] for c in nb.cells if is_grade(c)}
-        failed = [ids.get(cell["source"], cell["source"][:40]) for cell in results.get("failed", [])]
+            results = Validator(config=self.course.config).validate(str(path))
+        graded = [(c.source.strip(), nbgrader_meta(c)["grade_id"]) for c in nb.cells if is_grade(c)]
+        failed = []
+        for cell in results.get("failed", []):  # in notebook order; unanswered written answers share a text
+            match = next(pair for pair in graded if pair[0] == cell["source"])
+            graded.remove(match)
+            failed.append(match[1])
         return ("failed" if failed or set(results) - {"failed"} else "passed"), failed
 
     def feedback(self, student):

@@ -25,12 +25,3 @@ def run_cli():
 
     return run
 
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items):
-    """Under pytest-xdist's --dist loadgroup, every test module runs on one worker, so that its
-    module-scoped fixtures (a trial course, a graded class, a browser) are made once; test_chapters
-    groups its tests by chapter instead (its own xdist_group marks)."""
-    for item in items:
-        if not item.get_closest_marker("xdist_group"):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))

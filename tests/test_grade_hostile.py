@@ -146,7 +146,8 @@ def test_nothing_of_the_grading_machine_was_read_changed_or_reached(graded):
     assert digest(course.root / "chapters") == graded["before"]["chapters"], "a chapter source was modified"
     assert not graded["connections"], "a submission reached the loopback server"
     for name in ("reads_secrets", "writes_outside", "network"):
-        text = (course.autograded(name, CHAPTER) / f"{CHAPTER}.ipynb").read_text()
+        notebook = nbformat.read(course.autograded(name, CHAPTER) / f"{CHAPTER}.ipynb", as_version=4)
+        text = json.dumps([cell.get("outputs", []) for cell in notebook.cells])  # what its code printed
         for leak in ("READ ", "CONNECTED", "SQLite format", "BEGIN SOLUTION"):
             assert leak not in text, f"{name}'s autograded notebook shows {leak!r}"
         assert "refused" in text, f"{name}'s probe did not run"

@@ -2,6 +2,17 @@
 running a command twice changes nothing; every run leaves a log. Real nbgrader, on a temporary copy
 of two chapters."""
 
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
 import nbformat
 import pytest
 
@@ -170,32 +181,35 @@ def test_check_passes_only_a_correct_notebook_and_touches_no_gradebook(course, c
 
 def test_start_opens_jupyterlab_on_the_first_chapter(course, tmp_path):
     """start --no-browser: JupyterLab serves the workspace and announces chapter 1's notebook."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
     command = [sys.executable, "-m", "autograder", "start", "--course", str(course.root), "--dir", str(tmp_path),
                "--no-browser"]
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / ".runtime"), JUPYTER_CONFIG_DIR=str(tmp_path / ".config"))
     lab = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
                            start_new_session=True)
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in lab.stdout], daemon=True).start()
     first = course.chapters()[0]
     try:
-        deadline, seen = time.monotonic() + 180, []
-        while time.monotonic() < deadline:
-            line = lab.stdout.readline()
-            seen.append(line)
-            if f"/lab/tree/{first}/{first}.ipynb?token=" in line and "127.0.0.1" in line:
-                url = line[line.index("http"):].strip()
+        deadline, seen, url = time.monotonic() + 180, [], None
+        while url is None and time.monotonic() < deadline and lab.poll() is None:
+            try:
+                seen.append(lines.get(timeout=1))
+            except queue.Empty:
+                continue
+            found = re.search(rf"http://127\.0\.0\.1:\d+/lab/tree/{first}/{first}\.ipynb\?token=\w+", seen[-1])
+            url = found.group(0) if found else None
+        assert url, "JupyterLab did not announce chapter 1:\n" + "".join(seen)
+        no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only
+        answer_by = time.monotonic() + 120  # the server may announce itself a moment before it answers
+        while True:
+            try:
+                with no_proxy.open(url.replace("/lab/tree/", "/api/contents/"), timeout=60) as response:
+                    assert response.status == 200  # the notebook is served from the workspace
                 break
-            assert line or lab.poll() is None, "".join(seen)
-        else:
-            pytest.fail("JupyterLab did not announce chapter 1:\n" + "".join(seen))
-        with urllib.request.urlopen(url.replace("/lab/tree/", "/api/contents/"), timeout=60) as response:
-            assert response.status == 200  # the notebook is served from the workspace
+            except urllib.error.URLError as error:
+                if time.monotonic() > answer_by or lab.poll() is not None:
+                    pytest.fail(f"{url}: {error}\n" + "".join(seen))
+                time.sleep(1)
         assert (tmp_path / first / f"{first}.ipynb").is_file()
     finally:
         os.killpg(lab.pid, signal.SIGTERM)  # the server this test started, and only it

@@ -116,7 +116,8 @@ def run_start(course, args, log, progress):
     if args.no_lab:
         print(f"open it with: jupyter lab {target / first / f'{first}.ipynb'}")
         return 0
-    lab = [sys.executable, "-m", "jupyterlab", str(Path(first) / f"{first}.ipynb")]
+    lab = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={target}",
+           f"--LabApp.default_url=/lab/tree/{first}/{first}.ipynb"]
     if args.no_browser:
         lab.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
