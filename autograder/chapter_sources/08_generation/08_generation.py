@@ -44,7 +44,7 @@ from course_tools import check_probabilities, expect_close, expect_equal, standi
 # Everything the model needs to run is given: the `Value` class, the building blocks, the forward pass `gpt` of
 # chapter 5 and the tokenizer of chapter 2. The trained weights come from `microgpt-names-1000.json`, next to this
 # notebook: the model chapter 7 trains in 1,000 steps (seed 42), saved with `load`'s partner `save`. Loading it takes
-# a fraction of a second; training it again would take about a minute and a half.
+# a fraction of a second; training it again would take a few minutes.
 
 # %% given="microgpt.autograd:Value microgpt.nn:linear,softmax,rmsnorm,relu" nbgrader={"grade": false, "grade_id": "given_Value", "locked": true, "schema_version": 3, "solution": false}
 import math
