@@ -7,7 +7,7 @@ chapter, and hands in one notebook per student, the students spread over the cha
 students complete, odd ones with their last piece left as the stub). Then, in the same run: plain
 nbgrader (`nbgrader autograde CHAPTER`, one command per chapter, students one after the other) on one
 course, and `grade --jobs N` on the other. Prints seconds per notebook both ways, the ratio, whether
-both gave the same scores, and the time of a learner's `check` of one chapter.
+both gave the same scores, and the time of a learner's `microgpt-course check` of each chapter.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from autograder.pipeline.confirm import check_pieces, split_regions  # noqa: E402
+from autograder.pipeline.confirm import split_regions  # noqa: E402
 from autograder.pipeline.course import Course, copy_chapter_sources, ensure_tools_on_path, quiet_gradebook  # noqa: E402
 from autograder.pipeline.grade import grade  # noqa: E402
 
@@ -83,7 +83,8 @@ def main(argv=None):
         plain, handed_in = make_course(base / "plain", args.students)
         ours, _ = make_course(base / "ours", args.students)
         notebooks = sum(len(s) for s in handed_in.values())
-        print(f"{notebooks} notebooks over {len(handed_in)} chapters ({', '.join(handed_in)}), {os.cpu_count()} cores")
+        print(f"{notebooks} notebooks over {len(handed_in)} chapters ({', '.join(handed_in)}), {os.cpu_count()} cores, "
+              "load average %.2f %.2f %.2f" % os.getloadavg())
 
         started = time.perf_counter()
         for chapter in handed_in:
@@ -103,13 +104,14 @@ def main(argv=None):
         print(f"ratio: {nbgrader_seconds / grade_seconds:.2f}x; same scores: {same}; "
               f"flagged: {sum(1 for r in summary.rows if r.flags)}")
 
-        chapter = next(iter(handed_in))
-        learner = ours.submitted(handed_in[chapter][0], chapter) / f"{chapter}.ipynb"
-        for sandboxed in (True, False):
+        for chapter, students in handed_in.items():  # the learner's command, start to end
+            learner = ours.submitted(students[0], chapter) / f"{chapter}.ipynb"
             started = time.perf_counter()
-            results = check_pieces(ours.source_notebook(chapter), learner, sandboxed=sandboxed)
-            print(f"check {chapter} ({'sandboxed' if sandboxed else 'no sandbox'}): "
-                  f"{time.perf_counter() - started:.2f} s, {sum(r.passed for r in results)}/{len(results)} pieces pass")
+            done = subprocess.run([sys.executable, "-m", "autograder", "check", "--course", str(ours.root),
+                                   chapter, str(learner)], capture_output=True, text=True, cwd=ROOT)
+            print(f"microgpt-course check {chapter}: {time.perf_counter() - started:.2f} s "
+                  f"(exit {done.returncode}: {(done.stdout.strip().splitlines() or [done.stderr.strip()])[-1]})")
+        print("load average (1, 5, 15 min) at the end: %.2f %.2f %.2f" % os.getloadavg())
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

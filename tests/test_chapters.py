@@ -183,6 +183,24 @@ def test_each_wrong_piece_loses_exactly_its_points(graded):
     assert not failures, "\n".join(failures)
 
 
+def test_confirmation_gives_every_trial_submission_the_kernels_points(graded):
+    """`microgpt-course grade` records the points of the confirmation (each piece run on its own in a
+    sandbox, with only the instructor cells it depends on): on this chapter's trial submissions they
+    must be exactly the points nbgrader's kernel run gave, piece by piece."""
+    from autograder.pipeline.confirm import check_pieces
+
+    course, name = graded.course, graded.assignment
+    differences = []
+    for student, grades in graded.grades.items():
+        submitted = course.root / "submitted" / student / name / f"{name}.ipynb"
+        confirmed = {r.grade_id: r.points for r in check_pieces(course.root / "chapters" / name / f"{name}.ipynb",
+                                                                 submitted)}
+        in_kernel = {grade_id: score for grade_id, (score, _, _) in grades.items() if grade_id not in graded.manual}
+        if confirmed != in_kernel:
+            differences.append(f"{student}: the kernel gave {in_kernel}, the confirmation {confirmed}")
+    assert not differences, "\n".join(differences)
+
+
 def test_feedback_hides_the_hidden_tests(graded):
     html = graded.course.feedback("source")
     assert "HIDDEN TESTS" not in html and "autograder.checks" not in html

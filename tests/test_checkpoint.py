@@ -24,6 +24,14 @@ def test_round_trip_is_exact(tmp_path):
            {k: [[p.data for p in row] for row in m] for k, m in state_dict.items()}
 
 
+def test_save_never_makes_a_missing_folder(tmp_path):
+    config = GPTConfig(vocab_size=3, n_embd=4, n_head=2, n_layer=1, block_size=3)
+    target = tmp_path / "typo" / "m.json"
+    with pytest.raises(checkpoint.CheckpointError, match="does not exist"):
+        checkpoint.save(target, config, list("ab"), init_params(config, random.Random(0)))
+    assert not target.parent.exists()
+
+
 def test_a_newer_version_is_refused(tmp_path):
     path = tmp_path / "m.json"
     path.write_text('{"format": "microgpt-checkpoint", "version": 99}')

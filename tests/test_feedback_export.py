@@ -64,6 +64,8 @@ def test_feedback_scores_each_piece_with_the_checks_message(graded):
     assert "(Score: 4.0 / 4.0)" in full and full.count("Checked on its own, this piece passes") == 3
     blank = page(graded, "bo")
     assert "(Score: 0.0 / 4.0)" in blank and blank.count("Checked on its own, this piece does not pass") == 3
+    unwritten = re.findall(r"this piece does not pass: 0 of [0-9.]+ points\.</strong></p>\s*<pre><code>([^<]*)", blank)
+    assert len(unwritten) == 3 and all("not written yet" in n for n in unwritten), unwritten
 
 
 def test_feedback_never_shows_hidden_tests_check_frames_or_paths(graded):

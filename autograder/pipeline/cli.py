@@ -15,8 +15,12 @@ import time
 import traceback
 from pathlib import Path
 
-from .course import Course, UsageError
-from .progress import progress_factory, table
+# jsonschema (under nbformat and nbgrader) imports rfc3987_syntax when it is installed, which builds a
+# grammar for 2-3 s at import, for an IRI format check no notebook or gradebook uses: skip it
+sys.modules.setdefault("rfc3987_syntax", None)
+
+from .course import Course, UsageError  # noqa: E402
+from .progress import progress_factory, table  # noqa: E402
 
 PROG = "microgpt-course"
 
@@ -169,7 +173,7 @@ def run_grade(course, args, log, progress):
     chapters, students = graded_scope(course, args)
     from .grade import grade
 
-    summary = grade(course, chapters, students, args.jobs, progress)
+    summary = grade(course, chapters, students, args.jobs, progress, log=log)
     print(summary.table())
     return 0
 

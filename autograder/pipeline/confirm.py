@@ -3,9 +3,10 @@
 For every automatically graded cell (nbgrader grade=true, a code cell with points) the piece is the
 nearest solution cell above it. Its confirmation takes the instructor's source notebook, replaces only
 that cell's solution regions (### BEGIN/END SOLUTION) with the learner's code of those regions, checks
-that code against the policy (policy.py), and runs the instructor's cells in a fresh sandboxed Python
-process (run_pieces.py) up to the grade cell, whose hidden check decides the point. Nothing the learner's
-kernel did, and no other piece of the learner's code, can change what this run sees.
+that code against the policy (policy.py), and runs the instructor's cells it depends on
+(dependencies.py) in a fresh sandboxed Python process (run_pieces.py) up to the grade cell, whose
+hidden check decides the point. Nothing the learner's kernel did, and no other piece of the learner's
+code, can change what this run sees.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 import nbformat
 
 from . import policy, sandbox
+from .dependencies import needed_cells
 from .flags import Flag
 
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -206,59 +208,14 @@ def check_pieces(source_nb, learner_nb, *, sandboxed=True, limits=None, chapter_
         job.append({"grade_id": piece.grade_id, "solution_index": piece.solution_index, "solution_source": code,
                     "after": after, "seconds": limits.piece_seconds})
     if job:
-        kept = needed_cells(source_nb, code_cells, max(p.grade_index for p in pieces))
-        for entry in job:
-            entry["after"] = [i for i in entry["after"] if i in kept]
-        runnable = [(i, s) for i, s in code_cells if i in kept or any(i == e["solution_index"] for e in job)]
+        kept = needed_cells([(i, source, nbgrader(source_nb.cells[i])) for i, source in code_cells],
+                            max(p.grade_index for p in pieces))
+        for entry in job:  # the kept cells between the solution and the grade cell, then the grade cell
+            entry["after"] = [i for i in entry["after"][:-1] if i in kept] + entry["after"][-1:]
+        ran = kept | {i for entry in job for i in entry["after"]}
+        runnable = [{"index": i, "source": s, "shared": i in kept} for i, s in code_cells if i in ran]
         results.update(run_job(runnable, job, pieces, limits, chapter_files, sandboxed, result))
     return [results[p.grade_id] for p in pieces]
-
-
-def needed_cells(source_nb, code_cells, last: int) -> set[int]:
-    """Indices of the code cells up to `last` that the graded cells depend on: every cell with nbgrader
-    metadata (given, solution, test), and each plain cell that binds a name a kept cell later uses or
-    changes an attribute or calls a module (a side effect). Plain demonstrations (plots, prints) are
-    skipped: they cannot change a check's result, and skipping them makes confirmation fast."""
-    defined, used, effects = {}, {}, {}
-    for index, source in code_cells:
-        names_defined, names_used, side_effect = names_of(source)
-        defined[index], used[index], effects[index] = names_defined, names_used, side_effect
-    kept = {i for i, _ in code_cells if i <= last and (nbgrader(source_nb.cells[i]) or effects[i])}
-    changed = True
-    while changed:
-        changed = False
-        wanted = set().union(*(used[i] for i in kept)) if kept else set()
-        for index, _ in code_cells:
-            if index <= last and index not in kept and defined[index] & wanted:
-                kept.add(index)
-                changed = True
-    return kept
-
-
-def names_of(source: str) -> tuple[set[str], set[str], bool]:
-    """(names a cell binds, names it reads, whether it changes attributes or calls into a module)."""
-    import ast
-
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return set(), set(), True
-    bound, read, effect = set(), set(), False
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            (bound if isinstance(node.ctx, (ast.Store, ast.Del)) else read).add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bound.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
-        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            effect = True
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            effect = True
-        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-              and isinstance(node.func.value, ast.Name) and node.func.value.id in ("random", "math", "sys", "os")):
-            effect = True  # e.g. random.seed(...): changes state later cells may rely on
-    return bound, read, effect
 
 
 def run_job(code_cells, job, pieces, limits, chapter_files, sandboxed, result) -> dict:
@@ -273,7 +230,7 @@ def run_job(code_cells, job, pieces, limits, chapter_files, sandboxed, result) -
             for item in Path(chapter_files).iterdir():
                 if item.is_file() and item.suffix != ".ipynb":
                     shutil.copy2(item, files / item.name)
-        payload = json.dumps({"cells": [{"index": i, "source": s} for i, s in code_cells], "pieces": job}).encode()
+        payload = json.dumps({"cells": code_cells, "pieces": job}).encode()
         wall = BASE_SECONDS + sum(p["seconds"] for p in job)
         run = sandbox.run([sys.executable, str(driver)], workdir=files, readable=[driver, *readable_for_checks()],
                           writable_workdir=False, limits=limits, stdin=payload, wall_seconds=wall,

@@ -345,12 +345,13 @@ def die_with_parent():
 
 
 def grade(course: Course, chapters: list[str], students: list[str] | None, jobs: int, progress=None,
-          *, limits: sandbox.Limits | None = None) -> GradeSummary:
-    """Grade every submission of `chapters` (of `students`, default all) with `jobs` workers."""
+          *, limits: sandbox.Limits | None = None, log=None) -> GradeSummary:
+    """Grade every submission of `chapters` (of `students`, default all) with `jobs` workers; `log` is
+    the run's logger (the command's own; by default a new grading/logs/<timestamp>-grade.log)."""
     started = time.monotonic()
     limits = limits or sandbox.Limits()
     jobs = max(1, int(jobs or os.cpu_count() or 1))
-    logger, log_path = course.open_log("grade")
+    logger, log_path = (log, log_file(log)) if log is not None else course.open_log("grade")
     iso = sandbox.isolation()
     logger.info("sandbox: %s", iso.describe() if iso.sandboxed else iso.warning)
     pairs = work_list(course, chapters, students)
@@ -384,6 +385,11 @@ def grade(course: Course, chapters: list[str], students: list[str] | None, jobs:
         lock.close()
     rows.sort(key=lambda r: (r.chapter, r.student))
     return GradeSummary(rows, iso.warning, log_path, time.monotonic() - started)
+
+
+def log_file(logger) -> Path | None:
+    """The file a logger writes to (its first file handler), if any."""
+    return next((Path(h.baseFilename) for h in logger.handlers if hasattr(h, "baseFilename")), None)
 
 
 def exclusive_lock(course: Course):

@@ -2,14 +2,15 @@
 
     python run_pieces.py < job.json       (prints one JSON line per piece as it finishes)
 
-job: {"cells": [{"index": i, "source": code}, ...]   the instructor's code cells, in order
+job: {"cells": [{"index": i, "source": code, "shared": bool}, ...]   the instructor's code cells, in order
       "pieces": [{"grade_id", "solution_index", "solution_source", "after": [indices], "seconds"}]}
-The instructor's cells run once, in order, in one namespace. Just before the solution cell of a piece,
-the process forks: the child runs the piece's solution cell with the learner's regions
-(solution_source), then the instructor's cells `after` it up to its grade cell (the last of `after`),
-and reports whether the grade cell raised. The parent carries on with the instructor's version, so
-every piece starts from a clean instructor state and one piece's code never sees another's. A child
-past its `seconds` is killed. Stdlib only: the sandbox binds nothing else of the course.
+The shared cells run once, in order, in one namespace (the others only in the pieces that list them
+in `after`). Just before the solution cell of a piece, the process forks: the child runs the piece's
+solution cell with the learner's regions (solution_source), then the instructor's cells `after` it
+up to its grade cell (the last of `after`), and reports whether the grade cell raised. The parent
+carries on with the instructor's version, so every piece starts from a clean instructor state and
+one piece's code never sees another's. A child past its `seconds` is killed. Stdlib only: the
+sandbox binds nothing else of the course.
 """
 
 from __future__ import annotations
@@ -45,9 +46,14 @@ def run_cell(source, namespace, name):
 
 
 def describe(error) -> str:
+    """The error's message for the learner; never empty (a stub's bare NotImplementedError has none)."""
     text = str(error).strip()
     if isinstance(error, SyntaxError):
         text = f"{error.msg} (line {error.lineno})"
+    elif isinstance(error, NotImplementedError) and not text:
+        text = "not written yet: the function still raises NotImplementedError"
+    elif not text:
+        text = f"{type(error).__name__} (with no message)"
     return text[:MESSAGE_CHARS]
 
 
@@ -134,7 +140,8 @@ def main():
             out.flush()
         if cell["index"] >= last:
             break
-        run_cell(cell["source"], namespace, f"<cell {cell['index']}>")
+        if cell["shared"]:
+            run_cell(cell["source"], namespace, f"<cell {cell['index']}>")
     return 0
 
 

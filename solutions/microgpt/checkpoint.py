@@ -52,7 +52,8 @@ def save(path, config, chars, state_dict, meta=None):
                        for name, matrix in state_dict.items()},
     }
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():  # never make folders silently: a typo in a path would go unnoticed
+        raise CheckpointError(f"{path}: folder {path.parent} does not exist")
     with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as tmp:
         json.dump(payload, tmp)
     os.chmod(tmp.name, 0o644)  # temporary files are private; a checkpoint is not
