@@ -10,7 +10,7 @@ import random
 
 import microgpt
 
-from .core import as_values, call, close, diagnose, expect_close, expect_returned, fail, is_node, is_number, kind
+from .core import case_rng, as_values, call, close, diagnose, expect_close, expect_returned, fail, is_node, is_number, kind
 from .core import show
 from .guards import expect_unchanged, snapshots
 
@@ -225,7 +225,7 @@ def check_nearest_neighbours(fn, value_cls=None):
     """nearest_neighbours(token_id, embeddings, k) -> k (token id, cosine similarity) pairs, most similar
     first, token_id left out, ties by lower id: random rows, rows with exact ties, k = 1 and k beyond V - 1,
     rows of very different lengths; ids, order and similarities, called twice, embeddings unchanged."""
-    rng = random.Random("nearest_neighbours")
+    rng = case_rng("nearest_neighbours")
     for rows, token_id, k in _embedding_cases(rng):
         embeddings = as_values(rows, value_cls or microgpt.Value)
         shown = f"nearest_neighbours({token_id}, embeddings, {k}) with embeddings = {show(rows)}"

@@ -15,7 +15,7 @@ from typing import Callable, NamedTuple
 
 import microgpt
 
-from .core import backpropagate, call, close, expect_returned, fail, graded, is_node, is_number, kind, show
+from .core import case_rng, backpropagate, call, close, expect_returned, fail, graded, is_node, is_number, kind, show
 from .core import show_pair, topological_order
 
 PRIMITIVES = ("__add__", "__mul__", "__pow__", "log", "exp", "relu")
@@ -143,7 +143,7 @@ def check_value_add(Value):
     """a + b: data a.data + b.data, local gradients 1 and 1, on fixed and random pairs (ints, floats,
     zeros of both signs, huge and tiny), a node added to itself, an int or a float on either side; and
     a - b, a - 2, 2 - a where the class provides them; a and b left unchanged."""
-    rng = random.Random("value_add")
+    rng = case_rng("value_add")
     pairs = [(2.0, -3.5), (0.0, 0.0), (3, 4), (1e-8, -1.25), (-0.0, 0.0), (1e300, -3e299), (7, -2.5)]
     pairs += _random_pairs(rng, -10, 10)
     cases = [Case("a + b", operator.add, xs) for xs in pairs] + [
@@ -165,7 +165,7 @@ def check_value_mul(Value):
     """a * b: data a.data * b.data, local gradients b.data and a.data, on fixed and random pairs (ints,
     floats, zeros of both signs, huge and tiny), a node times itself, an int or a float on either side;
     and -a where the class provides it; a and b left unchanged."""
-    rng = random.Random("value_mul")
+    rng = case_rng("value_mul")
     pairs = [(2.0, -3.0), (0.0, 5.0), (3, 4), (1e3, 1e-3), (-0.0, 2.5), (1e150, -3e149), (6, 0.5)]
     pairs += _random_pairs(rng, -10, 10)
     cases = [Case("a * b", operator.mul, xs) for xs in pairs] + [
@@ -185,7 +185,7 @@ def check_value_pow(Value):
     """a ** n for a plain int or float n (positive, negative, fractional, 0, 1, 2.0, large): data
     a.data ** n, local gradient n * a.data ** (n - 1), also for a zero base (n >= 1) and negative bases
     with whole n; and a / b, a / 4, 3 / a where the class provides them."""
-    rng = random.Random("value_pow")
+    rng = case_rng("value_pow")
     powers = [(2.0, 3), (-3.0, 2), (4.0, 0.5), (2.0, -1), (-2.0, 3), (1.5, 0), (5.0, 1), (2.5, -2.5)]
     powers += [(0.0, 2), (0, 3), (0.0, 1), (-0.0, 3), (0.0, 2.5), (3.0, 2.0), (-2.0, 2.0), (2, 10)]
     powers += [(1.5, 40), (0.5, -20), (-1.1, 31), (10.0, 15), (1.0001, 5000)]
@@ -208,7 +208,7 @@ def check_value_pow(Value):
 def check_value_log(Value):
     """a.log() for positive a, from 1e-300 to 1e300, ints and floats: data math.log(a.data), local
     gradient 1 / a.data."""
-    rng = random.Random("value_log")
+    rng = case_rng("value_log")
     xs = [1.0, math.e, 0.5, 10.0, 1e-3, 123.4, 1e-300, 1e300, 2, 1] + [rng.uniform(0.01, 100) for _ in range(8)]
     _check_op("value_log", Value, "log", [Case("a.log()", lambda a: a.log(), (x,)) for x in xs],
               "d(log a)/da = 1 / a.data")
@@ -218,7 +218,7 @@ def check_value_log(Value):
 def check_value_exp(Value):
     """a.exp(): data math.exp(a.data), local gradient math.exp(a.data), for a from -1000 (where exp
     underflows to 0) to 709 (near the largest float), ints and floats."""
-    rng = random.Random("value_exp")
+    rng = case_rng("value_exp")
     xs = [0.0, 1.0, -2.0, 3.5, -20.0, 700.0, 709.0, -700.0, -1000.0, 2, -0.0] + [rng.uniform(-5, 5) for _ in range(8)]
     _check_op("value_exp", Value, "exp", [Case("a.exp()", lambda a: a.exp(), (x,)) for x in xs],
               "d(exp a)/da = exp(a.data)")
@@ -228,7 +228,7 @@ def check_value_exp(Value):
 def check_value_relu(Value):
     """a.relu(): data max(0, a.data), local gradient 1 if a.data > 0 else 0, for positive, negative,
     tiny and huge a, ints and floats; at a = 0 and -0.0 only the data (0) is checked."""
-    rng = random.Random("value_relu")
+    rng = case_rng("value_relu")
     xs = [2.5, -1.5, 1e-9, -1e-9, 1000.0, 1.7e308, -1.7e308, 3, -2] + [rng.uniform(-3, 3) for _ in range(8)]
     cases = [Case("a.relu()", lambda a: a.relu(), (x,)) for x in xs]
     cases += [Case("a.relu()", lambda a: a.relu(), (x,), derivative=False) for x in (0.0, -0.0, 0)]
@@ -331,7 +331,7 @@ def check_backward(Value):
     all built with Value(data, children, local_grads) and compared with the reference's backward; the
     graph (data, children, local gradients) left unchanged; a second call on the same graph, and a
     second graph sharing a leaf, accumulating exactly as the reference does."""
-    rng = random.Random("backward")
+    rng = case_rng("backward")
     graphs = GRAPHS + [(f"a chain of {DEEP} nodes", _chain(rng, DEEP), PATHS)]
     graphs += [(f"a random graph of 40 nodes (#{k + 1})", _random_graph(rng), PATHS) for k in range(4)]
     built = []

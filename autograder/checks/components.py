@@ -12,7 +12,7 @@ import random
 
 import microgpt
 
-from .core import check_case, diagnose, graded, show
+from .core import case_rng, check_case, diagnose, graded, show
 
 SUBTRACT_MAX = "Subtract the largest logit before exp to avoid overflow."
 
@@ -34,7 +34,7 @@ def check_linear(fn, value_cls=None):
     """linear(x, w) = [sum_i w[o][i] * x[i] for each row o]: non-square, one-input, one-output and
     model-sized (16x16, 64x16, 16x64) matrices, ints, zeros and huge and tiny weights; values and
     gradients on x and w; x and w left unchanged."""
-    rng = random.Random("linear")
+    rng = case_rng("linear")
     cases = [([3.0, 4.0], [[1.0, 2.0], [-1.0, 0.5], [0.0, 3.0]]), ([2.0], [[-1.5]]),
              ([1.0, -2.0, 0.5, 3.0], [[0.5, 1.0, -1.0, 2.0]]), ([1, 0.5, -2], [[1, 2, 3], [0, -1, 0.5]]),
              ([0.0, -0.0], [[0.0, 1.0]]), ([1e150, -1e-150, 3.0], [[1e-150, 1e150, 1e100], [2.0, -1.0, 0.5]])]
@@ -60,7 +60,7 @@ def check_softmax(fn, value_cls=None):
     """softmax(logits) = exp(z_i - max z) / sum_j exp(z_j - max z): small logits, logits near 1,000
     and -1,000 (stability), logits spread from -1,000 to 1,000, equal logits, one logit (also huge), ints,
     zeros of both signs, random logits; values and gradients; the logits left unchanged."""
-    rng = random.Random("softmax")
+    rng = case_rng("softmax")
     cases = [[1.0, 2.0, 3.0], [1000.0, 1000.5, 999.0], [-1000.0, -1000.5], [0.0, 0.0, 0.0, 0.0], [5.0],
              [-3.0, 7.5], [1000.0, 0.0, -1000.0], [-50.0, 760.0, 3.0], [800.0, -800.0], [1e6], [1, 2, 3],
              [-0.0, 0.0]]
@@ -101,7 +101,7 @@ def check_rmsnorm(fn, value_cls=None):
     """rmsnorm(x, eps=1e-5) = x_i / sqrt(mean(x^2) + eps): a 3-4-5 vector, tiny inputs (where eps
     matters), all zeros, one value, ints, huge and widely spread values, random vectors small and large,
     and an explicit eps; values and gradients; x left unchanged."""
-    rng = random.Random("rmsnorm")
+    rng = case_rng("rmsnorm")
     cases = [([3.0, 4.0], None), ([0.001, -0.002, 0.003], None), ([0.0, 0.0, 0.0], None), ([5.0], None),
              ([-2.0, 0.5, 1.5, 4.0], None), (_gaussians(rng, 16), None), (_gaussians(rng, 8, 100.0), None),
              ([3, -4], None), ([1e150, -2e150, 5e149], None), ([1e6, 1e-6, -3.0], None), ([0.3, -0.1, 0.2], 0.5)]

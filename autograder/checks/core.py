@@ -9,6 +9,7 @@ import contextlib
 import functools
 import math
 import os
+import random
 import sysconfig
 import traceback
 
@@ -20,6 +21,14 @@ SHOWN = 6        # items of a list shown in a message
 GRAD_BEFORE = 0.25  # the grad of a piece's input Values when it is called: a piece must leave it alone
 LEAVE_INPUTS = ("Leave the inputs as they are: compute new Values (z - m, not z.data -= m) in new lists, and "
                 "leave .grad alone (only backward sets gradients).")
+
+
+CASE_SECRET = ""  # the judge sets a secret per grading run: the random cases cannot be known in advance
+
+
+def case_rng(name):
+    """The generator of a check's random cases: fixed for the course's own tests, secret when grading."""
+    return random.Random(name + CASE_SECRET)
 
 
 def fail(message):
@@ -89,6 +98,8 @@ NOT_LEARNERS = (os.path.dirname(os.path.abspath(__file__)), os.path.dirname(os.p
 def where_raised(err):
     """A sentence naming the learner's function in which err was raised (the innermost frame of its
     traceback outside NOT_LEARNERS), or pointing at the course's function it was raised in."""
+    if getattr(err, "frames", None) is not None:  # raised in the judge's worker: cells by their names
+        return where_raised_in_worker(err.frames)
     frames = traceback.extract_tb(err.__traceback__)
     mine = [frame for frame in frames if not os.path.abspath(frame.filename).startswith(NOT_LEARNERS)
             and not frame.filename.startswith("<frozen")]
@@ -102,6 +113,21 @@ def where_raised(err):
     course = frames[frames.index(mine[-1]) + 1:]
     raiser = next((frame.name for frame in reversed(course) if not frame.name.startswith("<")), course[-1].name)
     return (f"It was raised in {raiser}, called from your {name} (line {mine[-1].lineno}): check what your code "
+            f"passes to it.")
+
+
+def where_raised_in_worker(frames):
+    """where_raised for an error from the worker: frames are [cell name, line, function], innermost
+    last; the learner's own cell is named '<your PIECE>', the notebook's given cells '<cell N>'."""
+    mine = [f for f in frames if str(f[0]).startswith("<your ")]
+    if not mine:
+        return ""
+    name = next((f[2] for f in reversed(mine) if not str(f[2]).startswith("<")), "code")
+    if mine[-1] is frames[-1]:
+        return f"It was raised in your {name} (line {mine[-1][1]}): fix it there."
+    course = frames[frames.index(mine[-1]) + 1:]
+    raiser = next((f[2] for f in reversed(course) if not str(f[2]).startswith("<")), course[-1][2])
+    return (f"It was raised in {raiser}, called from your {name} (line {mine[-1][1]}): check what your code "
             f"passes to it.")
 
 
@@ -185,11 +211,13 @@ def expect_node(result, shown, what="a Value"):
 # --- comparing with the reference ---
 
 def data(x):
-    """Numbers for x: Values replaced by their data, lists element by element."""
+    """Numbers for x: Values replaced by their data, lists (and dicts) element by element."""
     if is_node(x):
         return x.data
     if isinstance(x, (list, tuple)):
         return [data(item) for item in x]
+    if isinstance(x, dict):
+        return {key: data(item) for key, item in x.items()}
     return x
 
 
@@ -307,6 +335,8 @@ def expect_gradients(got_outputs, ref_outputs, got_inputs, ref_inputs, names, sh
 
 def as_values(x, cls):
     """A fresh copy of x (numbers or Values, in nested lists or dicts) with every leaf a new cls node."""
+    if hasattr(type(cls), "build_values"):  # a class in the judge's worker: built there in one request
+        return cls.build_values(data(x))
     if isinstance(x, dict):
         return {key: as_values(item, cls) for key, item in x.items()}
     if isinstance(x, (list, tuple)):

@@ -10,7 +10,7 @@ import random
 
 import microgpt
 
-from .core import as_values, backpropagate, call, check_case, close, diagnose, expect_close, expect_node, fail
+from .core import case_rng, as_values, backpropagate, call, check_case, close, diagnose, expect_close, expect_node, fail
 from .core import show
 from .guards import expect_unchanged, snapshots
 
@@ -51,7 +51,7 @@ def check_layernorm(fn, value_cls=None):
     """layernorm(x, eps=1e-5) = (x - mean) / sqrt(variance + eps): small vectors, a constant one (all zeros
     out), one value, tiny values (eps matters), values around 1e6 (a variance from mean(x^2) - mean^2 loses
     its digits), random vectors and an explicit eps; values, gradients, and the inputs unchanged."""
-    rng = random.Random("layernorm")
+    rng = case_rng("layernorm")
     cases = [([1.0, 2.0, 3.0], None), ([3.0, 3.0, 3.0], None), ([5.0], None), ([0.001, -0.002, 0.003], None),
              ([1e6 + 0.1, 1e6 + 2.3, 1e6 - 1.7, 1e6 + 0.9], None), ([-2.0, 0.5, 1.5, 4.0], None),
              ([rng.gauss(0, 1) for _ in range(16)], None), ([rng.gauss(3, 100) for _ in range(8)], None),

@@ -13,7 +13,7 @@ import random
 
 import microgpt
 
-from .core import as_values, call, check_case, data, diagnose, expect_close, expect_gradients, expect_vector, fail
+from .core import case_rng, as_values, call, check_case, data, diagnose, expect_close, expect_gradients, expect_vector, fail
 from .core import graded, named_parameters, reference_pieces, show
 from .guards import expect_unchanged, snapshots
 
@@ -60,7 +60,7 @@ def check_attention_head(fn, value_cls=None):
     """attention_head(q, keys, values) = sum_t softmax_t(q . k_t / sqrt(d)) * values[t]: one position,
     several, head sizes 1 to 8, large and widely spread scores (where a softmax without the max
     subtracted overflows); values and gradients on q, keys and values; the inputs left unchanged."""
-    rng = random.Random("attention_head")
+    rng = case_rng("attention_head")
     for d, positions, scale in [(4, 1, 1.0), (4, 3, 1.0), (2, 2, 1.0), (8, 5, 1.0), (1, 3, 1.0), (4, 3, 40.0),
                                 (4, 4, 20.0)]:
         q = _gaussians(rng, d, scale)
@@ -102,7 +102,7 @@ def check_multi_head_attention(fn, value_cls=None):
     """multi_head_attention(q, keys, values, n_head): n_head heads over contiguous slices of the C
     channels, concatenated; 1 to 4 heads (one channel per head too), 1 to 5 cached positions; values and
     gradients; the inputs left unchanged. attention_head is the reference's while it runs."""
-    rng = random.Random("multi_head_attention")
+    rng = case_rng("multi_head_attention")
     for c, n_head, positions in [(8, 2, 1), (8, 2, 3), (16, 4, 4), (6, 3, 2), (4, 1, 3), (16, 4, 5), (4, 4, 2)]:
         q = _gaussians(rng, c)
         keys = [_gaussians(rng, c) for _ in range(positions)]
@@ -146,7 +146,7 @@ def check_gpt(fn, value_cls=None):
     last position; logits, the cache growing by one entry per layer and position, the state dict left
     unchanged, and the gradients of all the positions' logits on every weight. attention_head and
     multi_head_attention are the reference's while it runs."""
-    rng = random.Random("gpt")
+    rng = case_rng("gpt")
     for config, seed, tokens, first_hint in GPT_RUNS:
         ref_state = microgpt.init_params(config, random.Random(seed))
         state = as_values(ref_state, value_cls or microgpt.Value)

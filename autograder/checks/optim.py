@@ -10,7 +10,7 @@ import random
 
 import microgpt
 
-from .core import call, data, diagnose, expect_close, expect_returned, fail, is_node, is_number, kind, show
+from .core import case_rng, call, data, diagnose, expect_close, expect_returned, fail, is_node, is_number, kind, show
 from .core import reference_pieces
 
 DEFAULTS = {"lr": 0.01, "beta1": 0.85, "beta2": 0.99, "eps": 1e-8}
@@ -115,7 +115,7 @@ def check_adam_step(fn, value_cls=None):
     last step, hyperparameters by keyword and by position; the parameters' data, the moments m and v
     (the same lists, updated in place, bias-corrected only for the update), every gradient zeroed, the
     list of parameters and a parameter outside it untouched."""
-    rng = random.Random("adam_step")
+    rng = case_rng("adam_step")
     cls = value_cls or microgpt.Value
     for num_steps, steps, hyper, how, draw in _gradient_runs(rng):
         start = [rng.gauss(0, 1) for _ in range(10)]

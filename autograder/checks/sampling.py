@@ -14,7 +14,7 @@ import random
 
 import microgpt
 
-from .core import as_values, call, check_case, diagnose, expect_returned, fail, kind, reference_pieces, show
+from .core import case_rng, as_values, call, check_case, diagnose, expect_returned, fail, kind, reference_pieces, show
 from .guards import expect_unchanged, snapshots
 
 BEFORE_SOFTMAX = ("Apply the temperature to the logits, before softmax: softmax([z / temperature for z in "
@@ -45,7 +45,7 @@ def check_temperature_probs(fn, value_cls=None):
     """temperature_probs(logits, temperature) = softmax(z / T): T = 1, below 1 (sharper), above 1 (flatter),
     an int T, T = 0.01 on logits spread over 100 and T = 0.1 on logits near 1000 (stability), T = 100,
     equal logits, random logits; values and gradients, and the logits (data, grads, the list) unchanged."""
-    rng = random.Random("temperature_probs")
+    rng = case_rng("temperature_probs")
     cases = [([1.0, 2.0, 3.0], 1.0), ([1.0, 2.0, 3.0], 0.5), ([0.5, -1.0, 2.0, 0.0], 2.0), ([0.5, -1.0, 2.0], 3),
              ([100.0, 101.0, 99.5], 0.1), ([1000.0, 1001.0, 999.5], 0.1), ([-50.0, 0.0, 25.0, 50.0], 0.01),
              ([2.0, -3.0, 1.0], 100.0), ([0.7, 0.7, 0.7], 0.5), ([rng.gauss(0, 1) for _ in range(27)], 0.7),
@@ -128,7 +128,7 @@ def check_sample_token(fn):
     and the inverse-CDF index for u. With seeded generators: 40 tokens in a row equal to the reference's,
     and the generator's state after each equal to the reference's (no extra or missing draws, none from the
     random module); probs left unchanged."""
-    rng = random.Random("sample_token")
+    rng = case_rng("sample_token")
     distributions = [[0.1, 0.2, 0.3, 0.4], [0.0, 0.5, 0.0, 0.5], [1.0], [0.7, 0.3], _softmax_weights(rng, 27, 2.0),
                      _softmax_weights(rng, 27, 8.0)]
     for weights in distributions:

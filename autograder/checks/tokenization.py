@@ -10,7 +10,7 @@ import random
 
 import microgpt
 
-from .core import call, expect_returned, fail, graded, kind, show
+from .core import case_rng, call, expect_returned, fail, graded, kind, show
 from .guards import expect_unchanged, snapshots
 
 DOCS = [
@@ -56,7 +56,7 @@ def check_build_vocab(fn):
     (composed and combining), emoji, empty documents, no documents, and random docs, one vocabulary
     after another; a list of one-character strings; docs left unchanged."""
     earlier = set()
-    for docs in DOCS + _random_docs(random.Random("build_vocab")):
+    for docs in DOCS + _random_docs(case_rng("build_vocab")):
         shown = f"build_vocab({show(docs)})"
         before = snapshots({"docs": docs})
         got = call(fn, (docs,), shown, "build_vocab")
@@ -112,7 +112,7 @@ def check_encode(fn):
     punctuation, digits, uppercase, accents, emoji, random documents, with the vocabulary changing from
     call to call; a list of ints; chars left unchanged."""
     earlier = []
-    for doc, chars in _encode_cases(random.Random("encode")):
+    for doc, chars in _encode_cases(case_rng("encode")):
         shown = f"encode({doc!r}, chars={show(''.join(chars))})"
         before = snapshots({"chars": chars})
         got = call(fn, (doc, chars), shown, "encode")
@@ -163,7 +163,7 @@ def check_decode(fn):
     punctuation, uppercase, accents, emoji and random ids, with the vocabulary changing from call to
     call; a string; ids and chars left unchanged."""
     earlier = []
-    for ids, chars in _decode_cases(random.Random("decode")):
+    for ids, chars in _decode_cases(case_rng("decode")):
         bos = microgpt.bos_id(chars)
         shown = f"decode({show(ids)}, chars={show(''.join(chars))})"
         leave_out_bos = (f"Spell each id i as chars[i] and leave out every BOS token (id len(chars) = {bos}), "

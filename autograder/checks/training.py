@@ -11,7 +11,7 @@ import random
 
 import microgpt
 
-from .core import as_values, call, data, diagnose, expect_close, expect_gradients, expect_node
+from .core import case_rng, as_values, call, data, diagnose, expect_close, expect_gradients, expect_node
 from .core import expect_returned, fail, is_node, is_number, kind, named_parameters, reference_pieces
 from .guards import expect_unchanged, snapshots
 from .optim import DEFAULTS, adam_on_numbers
@@ -65,7 +65,7 @@ def check_document_loss(fn, value_cls=None):
     predictions: the empty name, a name of exactly block_size predictions, one longer than the block, and a
     2-layer model; each called twice on the same weights (a cache kept between calls shows), its value, its
     gradient on every weight, and tokens and the weights (data and grads) left unchanged."""
-    rng = random.Random("document_loss")
+    rng = case_rng("document_loss")
     for config, seed, tokens in LOSS_CASES:
         ref_start = microgpt.init_params(config, random.Random(seed))
         state, ref_state = as_values(ref_start, value_cls or microgpt.Value), as_values(ref_start, microgpt.Value)

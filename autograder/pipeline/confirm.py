@@ -1,17 +1,16 @@
 """Confirmation: score each graded piece of a learner's notebook outside the learner's kernel.
 
 For every automatically graded cell (nbgrader grade=true, a code cell with points) the piece is the
-nearest solution cell above it. Its confirmation takes the instructor's source notebook, replaces only
-that cell's solution regions (### BEGIN/END SOLUTION) with the learner's code of those regions, checks
-that code against the policy (policy.py), and runs the instructor's cells it depends on
-(dependencies.py) in a fresh sandboxed Python process (run_pieces.py) up to the grade cell, whose
-hidden check decides the point. Nothing the learner's kernel did, and no other piece of the learner's
-code, can change what this run sees.
+nearest solution cell above it. The learner's code of that cell's solution regions (### BEGIN/END
+SOLUTION) is put between the cell's given lines (signature, docstring) and judged (judge.py): a
+sandboxed worker runs the chapter's public cells that the grade cell depends on (dependencies.py),
+with the reference standing in for the earlier exercises, then the learner's cell and the grade
+cell's visible tests; the hidden check runs in the judge. Nothing the learner's kernel did, and no
+other piece of the learner's code, can change what the judge sees. The policy (policy.py) only warns.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 import tempfile
@@ -23,9 +22,9 @@ import nbformat
 from . import policy, sandbox
 from .dependencies import needed_cells
 from .flags import Flag
+from .judge import Cell, defined_functions, judge_piece, reference_function, split_hidden, without_functions
 
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
-BASE_SECONDS = 60.0  # the instructor's cells of a chapter, run once per confirmation
 
 
 @dataclass(frozen=True)
@@ -156,109 +155,112 @@ def read_notebook(path_or_nb):
     return nb, None
 
 
-def readable_for_checks() -> list[Path]:
-    """What a hidden check imports: the check library and the reference, and autograder's __init__."""
-    import autograder
-    import microgpt
-
-    package = Path(autograder.__file__).resolve().parent
-    return [package / "__init__.py", package / "checks", Path(microgpt.__file__).resolve().parent]
-
-
 def check_pieces(source_nb, learner_nb, *, sandboxed=True, limits=None, chapter_files=None,
                  student="", chapter="") -> list[PieceResult]:
-    """Confirm every automatically graded piece of learner_nb (a path or a notebook) against the
+    """Judge every automatically graded piece of learner_nb (a path or a notebook) against the
     instructor's source_nb (path or notebook). chapter_files: the folder whose non-notebook files the
     notebook uses (course_tools.py, data); default the source notebook's folder when source_nb is a path.
-    sandboxed=False runs without bubblewrap (a learner's own check). Never raises for the learner's input."""
+    sandboxed=False runs the worker without bubblewrap (a learner's own check). Never raises for the
+    learner's input."""
     limits = limits or sandbox.Limits()
     if isinstance(source_nb, (str, Path)):
         chapter_files = chapter_files or Path(source_nb).parent
         source_nb = nbformat.read(source_nb, as_version=4)
-    pieces = graded_pieces(source_nb)
+    plan = ChapterPlan(source_nb)
     learner, problem = read_notebook(learner_nb)
 
-    def result(piece, passed, message, flag_kind=None):
-        flag = Flag(student, chapter, piece.grade_id, flag_kind, message) if flag_kind else None
+    def result(piece, passed, message, flag_kind=None, flag_reason=None):
+        flag = Flag(student, chapter, piece.grade_id, flag_kind, flag_reason or message) if flag_kind else None
         return PieceResult(piece.solution_id, piece.grade_id, piece.points if passed else 0.0, piece.points,
                            passed, message, flag)
 
     if learner is None:
-        return [result(p, False, problem) for p in pieces]
+        return [result(p, False, problem) for p in plan.pieces]
     learner_cells = {}
     for cell in learner.cells:
         meta = nbgrader(cell) if isinstance(cell, dict) else {}
         if meta.get("solution") and cell.get("cell_type") == "code" and isinstance(meta.get("grade_id"), str):
             learner_cells.setdefault(meta["grade_id"], str(cell.get("source", "")))
-    code_cells = [(i, c.source) for i, c in enumerate(source_nb.cells) if c.cell_type == "code"]
-    allowed = policy.allowed_modules([c.source for c in source_nb.cells
-                                      if c.cell_type == "code" and nbgrader(c).get("solution")])
-    modules = policy.module_aliases([source for _, source in code_cells])
-    results, job = {}, []
-    for piece in pieces:
-        if piece.solution_id not in learner_cells:
-            results[piece.grade_id] = result(piece, False, f"the notebook has no solution cell {piece.solution_id!r}")
-            continue
-        code, mine = assemble(source_nb.cells[piece.solution_index].source, learner_cells[piece.solution_id])
-        broken = policy.violations(code, mine, allowed, modules | policy.module_aliases([code]))
-        if broken:
-            results[piece.grade_id] = result(piece, False, "policy: " + "; ".join(broken), "policy")
-            continue
-        after = [i for i, _ in code_cells if piece.solution_index < i <= piece.grade_index]
-        job.append({"grade_id": piece.grade_id, "solution_index": piece.solution_index, "solution_source": code,
-                    "after": after, "seconds": limits.piece_seconds})
-    if job:
-        kept = needed_cells([(i, source, nbgrader(source_nb.cells[i])) for i, source in code_cells],
-                            max(p.grade_index for p in pieces))
-        for entry in job:  # the kept cells between the solution and the grade cell, then the grade cell
-            entry["after"] = [i for i in entry["after"][:-1] if i in kept] + entry["after"][-1:]
-        ran = kept | {i for entry in job for i in entry["after"]}
-        runnable = [{"index": i, "source": s, "shared": i in kept} for i, s in code_cells if i in ran]
-        results.update(run_job(runnable, job, pieces, limits, chapter_files, sandboxed, result))
-    return [results[p.grade_id] for p in pieces]
-
-
-def run_job(code_cells, job, pieces, limits, chapter_files, sandboxed, result) -> dict:
-    """Run run_pieces.py on the job in a sandbox whose only (read-only) folder is a copy of the
-    chapter's non-notebook files; PieceResults by grade_id for every piece of the job."""
-    driver = Path(__file__).resolve().parent / "run_pieces.py"
-    scratch = Path(tempfile.mkdtemp(prefix="microgpt-confirm-"))
+    scratch = Path(tempfile.mkdtemp(prefix="microgpt-judge-"))
     try:
-        files = scratch / "chapter"
+        files = scratch / "chapter"  # a copy: the worker sees the chapter's files and nothing beside them
         files.mkdir()
-        if chapter_files:
-            for item in Path(chapter_files).iterdir():
-                if item.is_file() and item.suffix != ".ipynb":
-                    shutil.copy2(item, files / item.name)
-        payload = json.dumps({"cells": code_cells, "pieces": job}).encode()
-        wall = BASE_SECONDS + sum(p["seconds"] for p in job)
-        run = sandbox.run([sys.executable, str(driver)], workdir=files, readable=[driver, *readable_for_checks()],
-                          writable_workdir=False, limits=limits, stdin=payload, wall_seconds=wall,
-                          env={"MPLBACKEND": "Agg"}, isolate=sandboxed)
+        for item in Path(chapter_files).iterdir() if chapter_files else ():
+            if item.is_file() and not item.is_symlink() and item.suffix != ".ipynb":
+                shutil.copy2(item, files / item.name)
+        results = []
+        for piece in plan.pieces:
+            if piece.solution_id not in learner_cells:
+                results.append(result(piece, False, f"the notebook has no solution cell {piece.solution_id!r}"))
+                continue
+            code, mine = assemble(plan.source(piece.solution_index), learner_cells[piece.solution_id])
+            broken = policy.violations(code, mine, plan.allowed, plan.modules | policy.module_aliases([code]))
+            verdict = judge_piece(plan.cells_for(piece, code), plan.references_before(piece),
+                                  *split_hidden(plan.source(piece.grade_index)), chapter_files=files,
+                                  limits=limits, sandboxed=sandboxed, solution_name=your_cell(piece))
+            message = scrub(verdict.message[:MESSAGE_CHARS])
+            if broken:  # a warning for the instructor: the points are the judge's
+                results.append(result(piece, verdict.passed, message, "policy", "policy: " + "; ".join(broken)))
+            else:
+                results.append(result(piece, verdict.passed, message, verdict.kind))
+        return results
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    reports = {}
-    for line in run.stdout.decode(errors="replace").splitlines():
-        try:
-            report = json.loads(line)
-            reports[report["grade_id"]] = report
-        except (ValueError, KeyError, TypeError):
-            continue
-    by_id = {p.grade_id: p for p in pieces}
-    results = {}
-    for entry in job:
-        piece = by_id[entry["grade_id"]]
-        report = reports.get(piece.grade_id)
-        if report is None:
-            why = ("the confirmation ran past its time limit" if run.timed_out
-                   else f"the confirmation process ended early ({run.signal_name or f'exit {run.returncode}'})")
-            results[piece.grade_id] = result(piece, False, f"not confirmed: {why}", "crash")
-        elif report.get("passed") is True:
-            results[piece.grade_id] = result(piece, True, "")
-        else:
-            kind = {"Timeout": "timeout", "Crash": "crash"}.get(report.get("error"))
-            results[piece.grade_id] = result(piece, False, scrub(str(report.get("message", ""))[:2000]), kind)
-    return results
+
+
+def your_cell(piece: Piece) -> str:
+    """The name the learner's solution cell runs under in the worker (tracebacks say 'your ...')."""
+    return f"<your {piece.solution_id}>"
+
+
+class ChapterPlan:
+    """What the worker of each piece runs: the chapter's public cells that the graded cells depend on
+    (dependencies.py), the learner's cell of the piece, and stand-ins for the other exercises."""
+
+    def __init__(self, source_nb):
+        self.nb = source_nb
+        self.pieces = graded_pieces(source_nb)
+        self.code = [(i, c.source, nbgrader(c)) for i, c in enumerate(source_nb.cells) if c.cell_type == "code"]
+        self.allowed = policy.allowed_modules([source for _, source, meta in self.code if meta.get("solution")])
+        self.modules = policy.module_aliases([source for _, source, _ in self.code])
+        last = max((p.grade_index for p in self.pieces), default=-1)
+        self.kept = needed_cells(self.code, last) if self.pieces else set()
+        self.exercises = {i: defined_functions(source) for i, source, meta in self.code
+                          if meta.get("solution") and not meta.get("grade")}
+
+    def source(self, index: int) -> str:
+        return self.nb.cells[index].source
+
+    def public(self, index: int, source: str, meta: dict) -> str:
+        """A cell as the worker may see it: an exercise's definitions removed (stand-ins take their
+        place), a grade cell's hidden tests removed; an error if solution code would remain."""
+        if index in self.exercises:
+            source = without_functions(source, set(self.exercises[index]))
+        if meta.get("grade"):
+            source = split_hidden(source)[0]
+        if BEGIN_SOLUTION in source:
+            raise ValueError(f"cell {index} has solution code outside the functions it defines: the judge "
+                             f"cannot run it without showing the solution")
+        return source
+
+    def cells_for(self, piece: Piece, code: str) -> list[Cell]:
+        """The worker's cells for piece, in order, up to (not including) its grade cell."""
+        cells = []
+        for index, source, meta in self.code:
+            if index == piece.solution_index:
+                cells.append(Cell(code, your_cell(piece)))
+            elif index < piece.grade_index and index in self.kept and not meta.get("grade"):
+                cells.append(Cell(self.public(index, source, meta), f"<cell {index}>"))
+        return cells
+
+    def references_before(self, piece: Piece) -> dict:
+        """{name: the reference's function} for the exercises defined before the piece's solution cell:
+        the worker calls back the judge for them (later exercises do not exist yet at that point)."""
+        return {name: reference_function(name) for index, names in self.exercises.items()
+                if index < piece.solution_index for name in names}
+
+
+MESSAGE_CHARS = 2_000
 
 
 def scrub(text: str) -> str:

@@ -29,12 +29,14 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from . import sandbox
-from .confirm import PieceResult, check_pieces, graded_pieces, read_notebook, readable_for_checks
+from .confirm import PieceResult, check_pieces, graded_pieces, read_notebook
 from .course import Course, UsageError, quiet_gradebook
 from .flags import Flag, replace_flags, write_atomically
+from .stand_in import STAND_IN, stand_in_folder
 
 MAX_NOTEBOOK_BYTES = 20 << 20   # a submitted notebook larger than this is not read
 NOTEBOOK_RUNNER = Path(__file__).resolve().parent / "run_notebook.py"
+RUNNER_INSIDE = "/grader/run_notebook.py"  # no host path inside the sandbox
 
 
 @dataclass
@@ -112,11 +114,12 @@ def sandboxed_execute_class():
             given, produced = folder / ".grading-input.ipynb", folder / ".grading-output.ipynb"
             nbformat.write(nb, given)
             count = ["--count-leftovers"] if sandbox.isolation().sandboxed else []
-            run = sandbox.run([sys.executable, str(NOTEBOOK_RUNNER), given.name, produced.name,
+            run = sandbox.run([sys.executable, RUNNER_INSIDE, given.name, produced.name,
                                "--cell-seconds", str(self.cell_seconds), "--output-bytes", str(self.output_bytes),
                                *count],
-                              workdir=folder, readable=[NOTEBOOK_RUNNER, *readable_for_checks()], limits=limits,
-                              env={"NBGRADER_EXECUTION": "autograde"})
+                              workdir=folder, limits=limits,
+                              mounts={NOTEBOOK_RUNNER: RUNNER_INSIDE, stand_in_folder(): STAND_IN},
+                              env={"NBGRADER_EXECUTION": "autograde", "PYTHONPATH": STAND_IN})
             executed = None
             if produced.is_file() and not produced.is_symlink() and produced.stat().st_size <= limits.file_bytes:
                 try:
@@ -258,7 +261,7 @@ def grade_one(root: str, student: str, chapter: str, limits: sandbox.Limits, bas
             in_kernel = kernel[result.grade_id][0]
             if in_kernel is not None and float(in_kernel) != result.points and result.flag is None:
                 flags.append(Flag(student, chapter, result.grade_id, "mismatch",
-                                  f"the kernel gave {in_kernel:g} of {result.max_points:g}, the confirmation "
+                                  f"the kernel gave {in_kernel:g} of {result.max_points:g}, the judge "
                                   f"{result.points:g}" + (f": {result.message}" if result.message else "")))
     return WorkResult(student, chapter, str(autograded) if autograded else None, timestamp, kernel,
                       [asdict(r) | {"flag": None} for r in confirmed], [asdict(f) for f in flags], "\n".join(log),

@@ -24,6 +24,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -161,8 +162,9 @@ def python_environment() -> list[Path]:
 
 
 def bwrap_argv(argv: list[str], workdir: Path, readable: list[Path], writable_workdir: bool, env: dict,
-               bwrap: str) -> list[str]:
-    """The bwrap command line that runs argv in workdir with only `readable` (and the system) visible."""
+               bwrap: str, mounts: dict | None = None) -> list[str]:
+    """The bwrap command line that runs argv in workdir with only `readable` (and the system) visible;
+    mounts: {host path: path inside} read-only binds at neutral paths (a host path says nothing inside)."""
     args = [bwrap, *namespace_args(), "--hostname", "sandbox", "--proc", "/proc", "--dev", "/dev",
             "--tmpfs", "/tmp", "--dir", "/tmp/home"]
     for system in SYSTEM_PATHS:
@@ -173,6 +175,10 @@ def bwrap_argv(argv: list[str], workdir: Path, readable: list[Path], writable_wo
             args += ["--ro-bind", system, system]
     for path in sorted({Path(p).resolve() for p in readable} | set(python_environment())):
         args += ["--ro-bind", str(path), str(path)]
+    for path in course_packages():  # bound with the environment, hidden again: nothing of the course inside
+        args += ["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
+    for host, inside in (mounts or {}).items():
+        args += ["--ro-bind", str(host), str(inside)]
     for cache in matplotlib_font_cache():  # read-only, so matplotlib skips its 1-2 s font scan
         args += ["--ro-bind", str(cache), f"{env['MPLCONFIGDIR']}/{cache.name}"]
     args += ["--bind" if writable_workdir else "--ro-bind", str(workdir), str(workdir),
@@ -181,6 +187,19 @@ def bwrap_argv(argv: list[str], workdir: Path, readable: list[Path], writable_wo
     for key, value in env.items():
         args += ["--setenv", key, value]
     return args + ["--", *argv]
+
+
+COURSE_INSTALLED = ("microgpt", "autograder", "microgpt_course-*", "__editable__*microgpt_course*")
+
+
+@lru_cache(maxsize=None)
+def course_packages() -> tuple[Path, ...]:
+    """What an install of this project put in the Python environment (the reference, the checks, the
+    editable finder naming the course's folder, its metadata): hidden in every sandbox."""
+    import sysconfig
+
+    sites = {Path(sysconfig.get_paths()[scheme]) for scheme in ("purelib", "platlib")}
+    return tuple(sorted({path for site in sites for pattern in COURSE_INSTALLED for path in site.glob(pattern)}))
 
 
 @lru_cache(maxsize=None)
@@ -338,7 +357,7 @@ class BoundedReader(threading.Thread):
 
 def run(argv: list[str], *, workdir: Path, readable: list[Path] = (), writable_workdir: bool = True,
         limits: Limits = Limits(), env: dict | None = None, stdin: bytes | None = None,
-        wall_seconds: float | None = None, isolate: bool = True) -> Result:
+        wall_seconds: float | None = None, isolate: bool = True, mounts: dict | None = None) -> Result:
     """Run argv sandboxed with cwd `workdir` (the only writable folder); kill everything it started
     when it ends or after wall_seconds (default limits.wall_seconds). Never raises for what the
     command does; stdout/stderr come back truncated to limits.output_bytes together.
@@ -347,10 +366,10 @@ def run(argv: list[str], *, workdir: Path, readable: list[Path] = (), writable_w
     workdir = Path(workdir).resolve()
     environment = sandbox_env(env)
     if iso.sandboxed and isolate:
-        command = bwrap_argv(list(argv), workdir, list(readable), writable_workdir, environment, iso.bwrap)
+        command = bwrap_argv(list(argv), workdir, list(readable), writable_workdir, environment, iso.bwrap, mounts)
         popen_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     else:
-        command = list(argv)
+        command, environment = at_host_paths(argv, environment, mounts)
         popen_env = {**environment, "HOME": str(workdir), "MPLCONFIGDIR": str(workdir / ".matplotlib"),
                      "JUPYTER_RUNTIME_DIR": str(workdir / ".jupyter"), "IPYTHONDIR": str(workdir / ".ipython"),
                      "TMPDIR": str(workdir)}
@@ -426,3 +445,64 @@ def kill_everything(process: subprocess.Popen, cgroup: Cgroup | None):
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def at_host_paths(argv: list[str], env: dict, mounts: dict | None) -> tuple[list[str], dict]:
+    """argv and env with each path inside a mount replaced by its host path (no sandbox: no mounts)."""
+    def host(text):
+        for source, inside in (mounts or {}).items():
+            text = text.replace(str(inside), str(source))
+        return text
+    return [host(a) for a in argv], {key: host(value) for key, value in env.items()}
+
+
+class Spawned:
+    """A sandboxed command that runs while the caller talks to it over its stdin and stdout
+    (`spawn`); stderr is discarded. kill() ends it and everything it started."""
+
+    def __init__(self, process, cgroup):
+        self.process, self.cgroup = process, cgroup
+
+    def kill(self):
+        kill_everything(self.process, self.cgroup)
+        for pipe in (self.process.stdin, self.process.stdout):
+            try:
+                pipe.close()
+            except OSError:
+                pass
+        if self.cgroup is not None:
+            self.cgroup.remove()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_):
+        self.kill()
+
+
+def spawn(argv: list[str], *, workdir: Path, mounts: dict, limits: Limits = Limits(), env: dict | None = None,
+          isolate: bool = True) -> Spawned:
+    """Start argv sandboxed like `run`, with cwd `workdir` bound read-only at the same path inside and
+    `mounts` ({host path: path inside}) read-only; the caller talks over process.stdin/stdout and must
+    kill() it (or use it as a context manager). isolate=False runs it unsandboxed, keeping the limits."""
+    iso = isolation()
+    workdir = Path(workdir).resolve()
+    environment = sandbox_env(env)
+    if iso.sandboxed and isolate:
+        command = bwrap_argv(list(argv), workdir, [], False, environment, iso.bwrap, mounts)
+        popen_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    else:
+        command, environment = at_host_paths(argv, environment, mounts)
+        popen_env = {**environment, "HOME": str(workdir), "TMPDIR": tempfile.gettempdir(),
+                     "MPLCONFIGDIR": str(Path(tempfile.gettempdir()) / "microgpt-matplotlib")}
+    cgroup = Cgroup(limits) if Cgroup.available() else None
+
+    def prepare_child():
+        if cgroup is not None:
+            cgroup.join()
+        set_rlimits(limits)
+
+    process = subprocess.Popen(command, cwd=workdir, env=popen_env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, start_new_session=True,
+                               preexec_fn=prepare_child if sys.platform != "win32" else None)
+    return Spawned(process, cgroup)

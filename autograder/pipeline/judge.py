@@ -1,0 +1,260 @@
+"""The judge: scores one graded piece with the check running here, in the trusted grading process,
+and the learner's code running in a sandboxed worker (worker.py) that holds nothing secret.
+
+The worker gets the chapter's public cells (given code, the visible tests), the learner's code of the
+piece under judgement, and, for every other exercise of the chapter, a stand-in that asks the judge
+to run the reference's function (so one wrong piece costs only its own points, as in the kernel, and
+no solution code enters the sandbox). The piece's hidden check (the instructor's hidden test cell)
+runs here: it reaches the learner's functions and classes through the wire (wire.py), sends them
+inputs as data and judges the data that comes back. Nothing the learner's code does in the worker
+can change the check or its verdict; a worker that lies can only answer with data, and the random
+cases come from a secret seed per run, so the right answers cannot be known in advance.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import random
+import secrets
+import time
+import types
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import sandbox
+from .wire import Endpoint, Mirror, Remote, RemoteError, WireError, WorkerGone
+
+HERE = Path(__file__).resolve().parent
+WORKER, WIRE = HERE / "worker.py", HERE / "wire.py"
+INSIDE = "/grader"  # where worker.py and wire.py are inside the sandbox: no host path
+BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+RUN_SECRET = secrets.token_hex(16)  # one per grading process: the checks' random cases
+
+
+@dataclass
+class Cell:
+    """One cell as the worker runs it: source (public, or the learner's), its name in tracebacks."""
+
+    source: str
+    name: str
+
+
+@dataclass
+class Verdict:
+    passed: bool
+    message: str
+    kind: str | None = None   # a flag kind for the instructor: "timeout", "crash"
+
+
+def split_hidden(source: str) -> tuple[str, str]:
+    """(the visible part, the hidden part) of a grade cell's source."""
+    visible, hidden, inside = [], [], False
+    for line in source.split("\n"):
+        if BEGIN_HIDDEN in line:
+            inside = True
+        elif END_HIDDEN in line:
+            inside = False
+        else:
+            (hidden if inside else visible).append(line)
+    return "\n".join(visible), "\n".join(hidden)
+
+
+def defined_functions(source: str) -> list[str]:
+    """Names of the functions a cell defines at its top level."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    return [node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+
+def without_functions(source: str, names: set[str]) -> str:
+    """source with the top-level definitions of `names` removed (decorators too), the rest as it was."""
+    tree = ast.parse(source)
+    lines = source.split("\n")
+    drop = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in names:
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            drop |= set(range(first, node.end_lineno + 1))
+    return "\n".join(line for number, line in enumerate(lines, 1) if number not in drop)
+
+
+def reference_function(name: str):
+    """The judge's stand-in for an exercise the worker does not run: the reference's version.
+
+    Chapter 1's Value methods (value_add is Value.__add__, backward) run on the worker's nodes as
+    they are, building nodes of the worker's own class; every other function runs on the judge's
+    own copies of the worker's Values (localized), so its arithmetic never crosses the wire."""
+    import microgpt
+
+    if name.startswith("value_") or name == "backward":
+        op = name.removeprefix("value_")
+        method = getattr(microgpt.Value, f"__{op}__" if op in ("add", "mul", "pow") else op)
+
+        def on_worker_nodes(self, *args):
+            cls = self._class if isinstance(self, Mirror) else microgpt.Value
+            return types.FunctionType(method.__code__, {"Value": cls, "math": math}, method.__name__)(self, *args)
+        return on_worker_nodes
+    return localized(getattr(microgpt, name))
+
+
+def localized(function):
+    """function run on the judge's Values: each of the worker's nodes among the arguments (in lists,
+    dicts and tuples) is replaced by a reference Value leaf holding its data and grad while function
+    runs; afterwards the nodes take the leaves' data and grad back, the containers their nodes, and
+    the new nodes function built point at the worker's nodes instead of the leaves."""
+    import microgpt
+
+    def run(*args, **kwargs):
+        leaves, mirrors = {}, {}  # id(Mirror) -> leaf, id(leaf) -> Mirror
+
+        def to_leaves(x, seen):
+            if isinstance(x, Mirror):
+                if id(x) not in leaves:
+                    leaf = leaves[id(x)] = microgpt.Value(x.data)
+                    leaf.grad, mirrors[id(leaf)] = x.grad, x
+                return leaves[id(x)]
+            return swap_items(x, seen, to_leaves)
+
+        args = [to_leaves(a, set()) for a in args]
+        kwargs = {key: to_leaves(value, set()) for key, value in kwargs.items()}
+        try:
+            result = function(*args, **kwargs)
+        finally:
+            for leaf in leaves.values():
+                mirrors[id(leaf)].data, mirrors[id(leaf)].grad = leaf.data, leaf.grad
+
+            def to_mirrors(x, seen):
+                if id(x) in mirrors:
+                    return mirrors[id(x)]
+                if isinstance(x, microgpt.Value) and id(x) not in seen:
+                    seen.add(id(x))
+                    x._children = tuple(to_mirrors(child, seen) for child in x._children)
+                    return x
+                return swap_items(x, seen, to_mirrors)
+
+            seen = set()
+            for value in [*args, *kwargs.values()]:
+                to_mirrors(value, seen)
+        return to_mirrors(result, seen)
+    run.__name__ = function.__name__
+    return run
+
+
+def swap_items(x, seen, swap):
+    """x with swap(item, seen) in place of each item: lists and dicts changed in place (they are the
+    worker's, by identity), tuples rebuilt; anything else as it is."""
+    if type(x) is tuple:
+        return tuple(swap(item, seen) for item in x)
+    if type(x) in (list, dict) and id(x) not in seen:
+        seen.add(id(x))
+        if type(x) is list:
+            x[:] = [swap(item, seen) for item in x]
+        else:
+            for key in list(x):
+                x[key] = swap(x[key], seen)
+    return x
+
+
+class Session:
+    """One worker and the judge's side of its wire, for one piece."""
+
+    def __init__(self, process, deadline):
+        self.process = process
+        self.endpoint = Endpoint("judge", process.stdout.fileno(), process.stdin.fileno(),
+                                 lambda wire: Mirror(self.endpoint, wire), lambda wire, c: Remote(self.endpoint, wire, c),
+                                 self.serve, deadline)
+
+    def serve(self, op, args, kwargs):
+        """The worker may only call what the judge handed it, and read public attributes of the random
+        generators it was given (rng.random): nothing else of this process is reachable."""
+        target = args[0] if args else None
+        handed = self.endpoint.handed
+        if op == "call" and not isinstance(target, type) and self.endpoint.ids.get(id(target)) in handed:
+            return target(*args[1:], **kwargs)
+        if op == "getattr" and len(args) == 2 and isinstance(args[1], str) and not args[1].startswith("_") \
+                and isinstance(target, random.Random):
+            return getattr(target, args[1])  # a generator's method (rng.random): handed over as it crosses
+        raise PermissionError(f"the judge does not answer {op!r} here" + (f" ({args[1]!r})" if op == "getattr" else ""))
+
+    def run(self, cell: Cell):
+        """Run one cell in the worker; None, or the RemoteError it raised."""
+        try:
+            self.endpoint.request("run", [cell.source, cell.name])
+        except RemoteError as error:
+            return error
+        return None
+
+
+def describe(error) -> str:
+    """The learner-facing text of an error raised in the worker."""
+    text = str(error).strip()
+    if isinstance(error, NotImplementedError) and not text:
+        return "not written yet: the function still raises NotImplementedError"
+    return text or f"{type(error).__name__} (with no message)"
+
+
+def judge_piece(cells: list[Cell], references: dict, grade_cell: str, hidden: str, *, chapter_files: Path,
+                limits: sandbox.Limits, sandboxed: bool = True, base_seconds: float = 60.0,
+                solution_name: str = "") -> Verdict:
+    """Run `cells` in a new worker (the piece's solution cell named solution_name among them), with
+    each name of `references` bound first to the judge's function; then the grade cell's visible
+    part in the worker and its hidden part here. The verdict: passed, or the first failure's message."""
+    started = time.monotonic()
+    mounts = {WORKER: f"{INSIDE}/worker.py", WIRE: f"{INSIDE}/wire.py"}
+    with sandbox.spawn([sandbox.sys.executable, f"{INSIDE}/worker.py"], workdir=chapter_files, mounts=mounts,
+                       limits=limits, env={"MPLBACKEND": "Agg"}, isolate=sandboxed) as process:
+        session = Session(process.process, started + base_seconds)
+        try:
+            for name, function in references.items():
+                session.endpoint.request("bind", [name, function])
+            solution_error = None
+            for cell in cells:
+                if cell.name == solution_name:  # the piece's own time starts with the learner's cell
+                    session.endpoint.deadline = time.monotonic() + limits.piece_seconds
+                error = session.run(cell)
+                if cell.name == solution_name:
+                    solution_error = error
+            failed = session.run(Cell(grade_cell, "<tests>"))
+            if failed is None:
+                failed = run_hidden(session, hidden)
+        except WorkerGone as gone:
+            if str(gone) == "time is up":
+                return Verdict(False, f"the check did not finish within {limits.piece_seconds:g} s (an endless "
+                                      f"loop?)", "timeout")
+            return Verdict(False, "the process running your code ended before the check did", "crash")
+        except WireError as error:
+            return Verdict(False, f"the process running your code answered with malformed data ({error})", "crash")
+    if failed is None:
+        return Verdict(True, "")
+    if solution_error is not None:  # the root cause: the tests failed because the learner's cell did
+        return Verdict(False, f"your solution cell raised {type(solution_error).__name__}: "
+                              f"{describe(solution_error)}")
+    return Verdict(False, describe(failed))
+
+
+def run_hidden(session: Session, hidden: str):
+    """Run the hidden test here, its names looked up in the worker; None, or the exception it raised."""
+    from autograder.checks import core
+
+    class WorkerNames(dict):
+        def __missing__(self, name):
+            try:
+                value = session.endpoint.request("lookup", [name])
+            except RemoteError:
+                raise KeyError(name) from None  # then builtins, as for any module-level name
+            self[name] = value
+            return value
+
+    core.CASE_SECRET = RUN_SECRET
+    try:
+        exec(compile(hidden, "<hidden test>", "exec"), {"__name__": "__hidden__"}, WorkerNames())
+    except (WorkerGone, WireError):
+        raise
+    except Exception as error:
+        return error
+    finally:
+        core.CASE_SECRET = ""
+    return None
