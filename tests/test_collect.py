@@ -1,11 +1,16 @@
 """microgpt-course collect: per-student folders and LMS files (zips or notebooks named by a pattern)
 into submitted/<student>/<chapter>/<chapter>.ipynb; what cannot be placed is reported by name; nothing
-placed exits 1; the input is never modified; collecting twice changes nothing."""
+placed exits 1; the input is never modified; collecting twice changes nothing. Hostile input: links are
+never followed, ids are exactly the documented characters, damaged, encrypted and oversized files (zip
+bombs) are reported by name while the others are collected."""
 
+import os
+import stat
 import zipfile
 
 import pytest
 
+from autograder.pipeline import collect as collecting
 from autograder.pipeline.cli import main
 from pipeline_course import (CHAPTER, OTHER, assert_one_line_error, learner_notebook, make_course, run,
                              tree_fingerprint, write_notebook)
@@ -34,11 +39,58 @@ def notebook_bytes(released, tmp_path_factory):
     return path.read_bytes()
 
 
-def make_zip(path, members):
-    with zipfile.ZipFile(path, "w") as archive:
+LINK = "a symbolic link (links are never followed)"
+TOO_LARGE = "larger than 100 MB"
+ID_RULE = "may hold only letters, digits and @ . _ + -, and must start with a letter, digit or _"
+
+
+def make_zip(path, members, links=(), mode="w"):
+    """A zip of members (name -> content) plus `links` (name -> target), members marked as symbolic links
+    the way `zip --symlinks` stores them (the target as content, S_IFLNK in the Unix mode bits)."""
+    with zipfile.ZipFile(path, mode, zipfile.ZIP_DEFLATED) as archive:
         for name, content in members.items():
             archive.writestr(name, content)
+        for name, target in dict(links).items():
+            info = zipfile.ZipInfo(name)
+            info.create_system = 3  # Unix
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            archive.writestr(info, target)
     return path
+
+
+def patched(data: bytes, local_offset: int, central_offset: int, value: bytes) -> bytes:
+    """A one-member zip with a field of both its local and its central header overwritten."""
+    data = bytearray(data)
+    central = data.index(b"PK\x01\x02")
+    data[local_offset:local_offset + len(value)] = value
+    data[central + central_offset:central + central_offset + len(value)] = value
+    return bytes(data)
+
+
+def encrypted(data: bytes) -> bytes:
+    """A one-member zip whose member is marked encrypted (general purpose flag bit 0)."""
+    return patched(data, 6, 8, (1).to_bytes(2, "little"))
+
+
+def lying(data: bytes) -> bytes:
+    """A one-member zip whose headers claim its member unpacks to 1,000 bytes."""
+    return patched(data, 22, 24, (1000).to_bytes(4, "little"))
+
+
+@pytest.fixture(scope="module")
+def bomb(tmp_path_factory):
+    """A zip of 200 MB of zeros (about 200 KB), as one member `zeros.ipynb`."""
+    path = tmp_path_factory.mktemp("bomb") / "bomb.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        with archive.open("zeros.ipynb", "w") as member:
+            for _ in range(200):
+                member.write(bytes(2**20))
+    return path.read_bytes()
+
+
+def all_bytes(folder):
+    """Every file under folder, one after the other."""
+    return b"".join(p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()) if folder.is_dir() else b""
 
 
 def placed(course):
@@ -157,3 +209,114 @@ def test_a_zip_escaping_its_folder_is_refused(course, capsys, tmp_path, notebook
     code, _, err = run(capsys, "collect", "--course", course.root, export)
     assert_one_line_error(code, err, "a path outside the zip's folder")
     assert not (tmp_path.parent / f"evil_{CHAPTER}.ipynb").exists() and placed(course) == []
+
+
+def test_links_are_never_followed(course, capsys, tmp_path, notebook_bytes):
+    source = course.source_notebook(CHAPTER)  # the instructor's notebook, answers and hidden tests
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / CHAPTER).mkdir(parents=True)
+    (elsewhere / CHAPTER / f"{CHAPTER}.ipynb").symlink_to(source)
+    inbox = tmp_path / "inbox"
+    (inbox / "ada" / CHAPTER).mkdir(parents=True)
+    (inbox / "ada" / CHAPTER / f"{CHAPTER}.ipynb").symlink_to(source)      # a linked notebook
+    (inbox / "bo").symlink_to(elsewhere)                                      # a linked student folder
+    (inbox / "cy").mkdir()
+    (inbox / "cy" / CHAPTER).symlink_to(elsewhere / CHAPTER)                  # a linked chapter folder
+    (inbox / f"dee_{CHAPTER}.ipynb").symlink_to(source)                      # a linked LMS file
+    make_zip(inbox / f"eve_{CHAPTER}.zip", {}, {f"{CHAPTER}.ipynb": str(source)})  # a link inside a zip
+    write_notebook(learner_notebook(course), inbox / "fay" / CHAPTER / f"{CHAPTER}.ipynb")
+    code, out, err = run(capsys, "collect", "--course", course.root, inbox)
+    assert code == 0, err
+    assert placed(course) == [f"fay/{CHAPTER}/{CHAPTER}.ipynb"]
+    for name in (f"ada/{CHAPTER}/{CHAPTER}.ipynb", "bo", f"cy/{CHAPTER}", f"dee_{CHAPTER}.ipynb"):
+        assert f"could not place {name}: {LINK}" in out, out
+    assert f"could not place eve_{CHAPTER}.zip: {CHAPTER}.ipynb is {LINK}" in out, out
+    assert "placed 1, could not place 5" in out
+    assert source.read_bytes() not in all_bytes(course.root / "submitted")
+
+
+def test_student_ids_are_exactly_the_documented_characters(course, capsys, tmp_path, notebook_bytes):
+    inbox = tmp_path / "inbox"
+    (inbox / "ada\n").mkdir(parents=True)  # `$` matches before a trailing newline; the id must not
+    (inbox / "ada\n" / f"{CHAPTER}.ipynb").write_bytes(notebook_bytes)
+    for student in ("=1+1", "+bo", "-cy", "@dee", "ada.lovelace+cs-101@uni.org", "_eve"):
+        make_zip(inbox / f"{student}_{CHAPTER}.zip", {f"{CHAPTER}.ipynb": notebook_bytes})
+    code, out, err = run(capsys, "collect", "--course", course.root, inbox)
+    assert code == 0, err
+    assert placed(course) == [f"{s}/{CHAPTER}/{CHAPTER}.ipynb" for s in ("_eve", "ada.lovelace+cs-101@uni.org")]
+    assert f"could not place ada\\n/{CHAPTER}.ipynb: student id 'ada\\n' {ID_RULE}" in out, out
+    for student in ("=1+1", "+bo", "-cy", "@dee"):
+        assert f"could not place {student}_{CHAPTER}.zip: student id {student!r} {ID_RULE}" in out, out
+    assert "a spreadsheet reads a leading = + - @ as a formula" in out
+    assert "placed 2, could not place 5" in out
+
+
+def test_bad_zips_are_reported_by_name_and_the_others_collected(course, capsys, tmp_path, notebook_bytes, bomb,
+                                                                 monkeypatch):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    good = make_zip(tmp_path / "good.zip", {f"{CHAPTER}.ipynb": notebook_bytes}).read_bytes()
+    (inbox / f"ada_{CHAPTER}.zip").write_bytes(good)
+    corrupt = bytearray(good)
+    start = 30 + len(f"{CHAPTER}.ipynb")  # the compressed notebook, after its local header
+    corrupt[start:start + 100] = b"\xff" * 100
+    (inbox / f"bo_{CHAPTER}.zip").write_bytes(corrupt)
+    (inbox / f"cy_{CHAPTER}.zip").write_bytes(encrypted(good))
+    (inbox / f"dee_{CHAPTER}.zip").write_bytes(bomb)          # 200 MB of zeros, as its header says
+    (inbox / f"eve_{CHAPTER}.zip").write_bytes(lying(bomb))   # 200 MB of zeros, its header says 1,000 bytes
+    monkeypatch.setattr(collecting, "MAX_ZIP_MEMBERS", 3)
+    make_zip(inbox / f"fay_{CHAPTER}.zip", {f"{CHAPTER}.ipynb": notebook_bytes, "a": "", "b": "", "c": ""})
+    (inbox / f"zed_{CHAPTER}.zip").write_bytes(good)
+    code, out, err = run(capsys, "collect", "--course", course.root, inbox)
+    assert code == 0, err
+    assert placed(course) == [f"{s}/{CHAPTER}/{CHAPTER}.ipynb" for s in ("ada", "zed")]
+    for expected in (f"could not place bo_{CHAPTER}.zip: damaged zip data (",
+                     f"could not place cy_{CHAPTER}.zip: {CHAPTER}.ipynb is encrypted",
+                     f"could not place dee_{CHAPTER}.zip: zeros.ipynb is {TOO_LARGE}",
+                     f"could not place eve_{CHAPTER}.zip: damaged zip data (Bad CRC-32",
+                     f"could not place fay_{CHAPTER}.zip: holds more than 3 files"):
+        assert expected in out, out
+    assert "placed 2, could not place 5" in out
+
+
+def test_bad_files_in_folders_are_reported_by_name_and_the_others_collected(course, capsys, tmp_path,
+                                                                            notebook_bytes):
+    inbox = tmp_path / "inbox"
+    for student in ("ada", "bo", "cy", "dee"):
+        (inbox / student).mkdir(parents=True)
+    (inbox / "ada" / f"{CHAPTER}.ipynb").write_bytes(notebook_bytes)
+    with open(inbox / "bo" / f"{CHAPTER}.ipynb", "wb") as sparse:  # one byte over the cap, on no disk space
+        sparse.truncate(collecting.MAX_NOTEBOOK_BYTES + 1)
+    os.mkfifo(inbox / "cy" / f"{CHAPTER}.ipynb")  # reading it would wait for a writer forever
+    (inbox / "dee" / f"{CHAPTER}.ipynb").write_bytes(notebook_bytes)
+    code, out, err = run(capsys, "collect", "--course", course.root, inbox)
+    assert code == 0, err
+    assert placed(course) == [f"{s}/{CHAPTER}/{CHAPTER}.ipynb" for s in ("ada", "dee")]
+    assert f"could not place bo/{CHAPTER}.ipynb: {TOO_LARGE}" in out, out
+    assert f"could not place cy/{CHAPTER}.ipynb: not a regular file" in out, out
+
+
+def test_a_whole_export_zip_skips_bad_members_and_is_capped(course, capsys, tmp_path, notebook_bytes, bomb,
+                                                             monkeypatch):
+    export = tmp_path / "export.zip"
+    export.write_bytes(bomb)  # zeros.ipynb, 200 MB unpacked
+    good = make_zip(tmp_path / "good.zip", {f"{CHAPTER}.ipynb": notebook_bytes}).read_bytes()
+    make_zip(export, {f"ada_{CHAPTER}.zip": good,
+                      f"ada_{CHAPTER}.zip/{CHAPTER}.ipynb": notebook_bytes,  # a file cannot be a folder too
+                      f"zed_{CHAPTER}.zip": good},
+             {f"bo_{CHAPTER}.ipynb": str(course.source_notebook(CHAPTER))}, mode="a")
+    code, out, err = run(capsys, "collect", "--course", course.root, export)
+    assert code == 0, err
+    assert placed(course) == [f"{s}/{CHAPTER}/{CHAPTER}.ipynb" for s in ("ada", "zed")]
+    for expected in (f"could not place zeros.ipynb: {TOO_LARGE}", f"could not place bo_{CHAPTER}.ipynb: {LINK}",
+                     f"could not place ada_{CHAPTER}.zip/{CHAPTER}.ipynb: cannot be read or unpacked ("):
+        assert expected in out, out
+    # past a cap on the whole zip, nothing is collected: one line, exit 2
+    (course.root / "submitted").rename(tmp_path / "before")
+    monkeypatch.setattr(collecting, "MAX_UNZIPPED_BYTES", 100 * 2**20)
+    code, _, err = run(capsys, "collect", "--course", course.root, export)
+    assert_one_line_error(code, err, "would unpack to more than 100 MB", "unzip it yourself and collect the folder")
+    monkeypatch.setattr(collecting, "MAX_ZIP_MEMBERS", 4)
+    code, _, err = run(capsys, "collect", "--course", course.root, export)
+    assert_one_line_error(code, err, "holds more than 4 files")
+    assert placed(course) == []

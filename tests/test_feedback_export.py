@@ -1,7 +1,8 @@
 """microgpt-course feedback and export on a small class graded by `grade` (sandboxed, confirmed):
 feedback shows the learner's code, bounded outputs, each graded piece's points and the check's message,
 and never hidden-test source, frames of the check library or the reference, or paths of this machine;
-export gives one row per student and released-and-collected chapter, plus totals."""
+export gives one row per student and released-and-collected chapter, plus totals, and no cell a
+spreadsheet would run as a formula."""
 
 import csv
 import io
@@ -10,8 +11,10 @@ import sys
 
 import nbformat
 import pytest
+from nbgrader.api import Gradebook
 
 from autograder.pipeline.cli import main
+from autograder.pipeline.export import Row, render
 from autograder.pipeline.feedback import hidden_lines
 from pipeline_course import CHAPTER, OTHER, learner_notebook, make_course, run, write_notebook
 
@@ -127,3 +130,47 @@ def test_status_after_grading_and_feedback(graded, capsys):
     assert table[CHAPTER] == ["yes", "3", "3", table[CHAPTER][3], "0", "3"]
     assert table[OTHER] == ["yes", "1", "0", "0", "0", "0"]
     assert table[NEVER_RELEASED] == ["no", "0", "0", "0", "0", "0"]
+
+
+# ids collect refuses, but a gradebook may hold (nbgrader's own collect, the formgrader)
+FORMULA_IDS = ['=HYPERLINK("http://evil.example","x")', "+1", "-1", "@SUM(1)", "\tada", "\rbo"]
+
+
+@pytest.fixture(scope="module")
+def formula_ids(tmp_path_factory):
+    """CHAPTER released, ada's notebook in submitted/ (not graded), and FORMULA_IDS in the gradebook."""
+    course = make_course(tmp_path_factory.mktemp("course"), chapters=(CHAPTER,))
+    assert main(["release", "--course", str(course.root), CHAPTER]) == 0
+    write_notebook(learner_notebook(course), course.submitted("ada", CHAPTER) / f"{CHAPTER}.ipynb")
+    with Gradebook(course.db_url) as gb:
+        for student in FORMULA_IDS:
+            gb.add_student(student)
+    return course
+
+
+def test_export_quotes_ids_a_spreadsheet_reads_as_formulas_and_keeps_scores_numbers(formula_ids, capsys):
+    neutral = ["'" + s for s in FORMULA_IDS]
+    code, out, err = run(capsys, "export", "--course", formula_ids.root)
+    assert code == 0, err
+    rows = list(csv.reader(io.StringIO(out)))
+    assert {r[0] for r in rows[1:]} == {"ada", *neutral}
+    for student in neutral:
+        assert [r[1:4] for r in rows if r[0] == student] == [[CHAPTER, "0", "4"], ["total", "0", "4"]]
+    code, out, err = run(capsys, "export", "--course", formula_ids.root, "--format", "wide")
+    assert code == 0, err
+    rows = list(csv.reader(io.StringIO(out)))
+    assert sorted(r[:3] for r in rows[1:]) == sorted([["ada", "", "0"]] + [[s, "0", "0"] for s in neutral])
+
+
+def test_render_quotes_every_text_cell_starting_a_formula_and_no_number():
+    rows = [Row("=ada", "=x", -1.5, 4.0, ["=cmd|' /C calc'!A0", "@flag"]), Row("bo", "=x", 2.0, 4.0, [])]
+    assert list(csv.reader(io.StringIO(render(rows, "csv")))) == [
+        ["student", "chapter", "score", "max", "flags"],
+        ["'=ada", "'=x", "-1.5", "4", "'=cmd|' /C calc'!A0; @flag"],
+        ["'=ada", "total", "-1.5", "4", "'=x: =cmd|' /C calc'!A0; =x: @flag"],
+        ["bo", "'=x", "2", "4", ""],
+        ["bo", "total", "2", "4", ""]]
+    assert list(csv.reader(io.StringIO(render(rows, "wide")))) == [
+        ["student", "'=x (4)", "total", "flags"],
+        ["'=ada", "-1.5", "-1.5", "'=x: =cmd|' /C calc'!A0; =x: @flag"],
+        ["bo", "2", "2", ""]]

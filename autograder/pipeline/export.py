@@ -6,6 +6,9 @@ max, flags; then one row per student with chapter `total`. A student with no sub
 chapter scores 0 with the flag `not submitted`.
 `wide`: one row per student, one column per chapter and a total (the shape Moodle's and Canvas's
 gradebook imports map column by column).
+Text cells are quoted and scores are bare numbers; a text cell a spreadsheet would read as a formula
+(one starting with = + - @, a tab or a carriage return) gets a ' in front (OWASP's advice on CSV
+injection).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 from .course import Course
 
 FORMATS = ("csv", "wide")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -63,29 +67,42 @@ def grade_rows(course: Course) -> list[Row]:
 def render(rows: list[Row], fmt: str = "csv") -> str:
     """CSV text of the rows in the given format (see the module docstring)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # every text cell quoted: with "\n" ending rows, a bare carriage return in an id would end one too
+    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+
+    def write(*values):
+        """One row: text neutralised, scores as numbers."""
+        writer.writerow([neutral(v) if isinstance(v, str) else number(v) for v in values])
+
     students = list(dict.fromkeys(r.student for r in rows))
     chapters = list(dict.fromkeys(r.chapter for r in rows))
     if fmt == "csv":
-        writer.writerow(["student", "chapter", "score", "max", "flags"])
+        write("student", "chapter", "score", "max", "flags")
         for student in students:
             mine = [r for r in rows if r.student == student]
             for r in mine:
-                writer.writerow([r.student, r.chapter, number(r.score), number(r.max_score), "; ".join(r.flags)])
-            writer.writerow([student, "total", number(sum(r.score or 0 for r in mine)),
-                             number(sum(r.max_score or 0 for r in mine)),
-                             "; ".join(f"{r.chapter}: {f}" for r in mine for f in r.flags)])
+                write(r.student, r.chapter, r.score, r.max_score, "; ".join(r.flags))
+            write(student, "total", sum(r.score or 0 for r in mine), sum(r.max_score or 0 for r in mine),
+                  "; ".join(f"{r.chapter}: {f}" for r in mine for f in r.flags))
     else:
         maxima = {r.chapter: r.max_score for r in rows}
-        writer.writerow(["student"] + [f"{c} ({number(maxima[c])})" for c in chapters] + ["total", "flags"])
+        write("student", *[f"{c} ({'' if maxima[c] is None else number(maxima[c])})" for c in chapters],
+              "total", "flags")
         for student in students:
             mine = {r.chapter: r for r in rows if r.student == student}
-            writer.writerow([student] + [number(mine[c].score) for c in chapters]
-                            + [number(sum(r.score or 0 for r in mine.values())),
-                               "; ".join(f"{c}: {f}" for c, r in mine.items() for f in r.flags)])
+            write(student, *[mine[c].score for c in chapters], sum(r.score or 0 for r in mine.values()),
+                  "; ".join(f"{c}: {f}" for c, r in mine.items() for f in r.flags))
     return out.getvalue()
 
 
-def number(value) -> str:
-    """A score as CSV text: blank if unknown, no trailing .0."""
-    return "" if value is None else f"{float(value):g}"
+def neutral(text: str) -> str:
+    """A text cell as a spreadsheet shows it rather than runs it: a ' before a formula's first character."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def number(value) -> int | float | None:
+    """A score as the CSV writes it: None (a blank) if unknown, a whole number without .0."""
+    if value is None:
+        return None
+    value = float(f"{float(value):g}")  # six significant digits, as before: 0.1 + 0.2 is written 0.3
+    return int(value) if value.is_integer() else value
