@@ -11,7 +11,7 @@ import os
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
-from autograder.pipeline.feedback import SanitizeFeedback
+from autograder.pipeline.feedback import FeedbackExporter, SanitizeFeedback
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
@@ -29,3 +29,6 @@ c.ExecutePreprocessor.interrupt_on_timeout = True
 # feedback shows scores, the learner's code and bounded outputs; never hidden tests' source, tracebacks
 # into the checks or the reference, or paths of the grading machine (autograder/pipeline/feedback.py)
 c.GenerateFeedback.preprocessors = [ClearHiddenTests, SanitizeFeedback, GetGrades, CSSHTMLHeaderPreprocessor]
+# and is inert: the learner's HTML (Markdown, attachments, outputs) is cleaned, and the page's
+# Content-Security-Policy lets only the template's MathJax run
+c.GenerateFeedback.exporter_class = FeedbackExporter

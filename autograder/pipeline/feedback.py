@@ -7,6 +7,12 @@ hidden test, a traceback into the check library or the reference, or a path of t
 errors become one line `Name: message`, every output is cut to MAX_OUTPUT_CHARS, only text and
 bitmap outputs are kept, and absolute paths become <path>. A page is checked for leaks before it
 is kept (`leaks`).
+
+A page is inert (FeedbackExporter, the exporter nbgrader_config.py gives generate_feedback): whatever
+HTML a learner writes in Markdown (or puts in an attachment or an output) never runs in the browser
+of whoever opens the page. Rendered Markdown keeps only the tags and attributes Markdown itself makes
+(bleach, an allowlist), nbconvert's sanitize_html cleans what outputs remain, and a
+Content-Security-Policy lets only the template's own MathJax run.
 """
 
 from __future__ import annotations
@@ -15,21 +21,45 @@ import os
 import re
 import sys
 import tempfile
+from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import bleach
+from bleach.css_sanitizer import CSSSanitizer
+from bs4 import BeautifulSoup
+from jinja2 import pass_context
+from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
-from traitlets import Bool, Unicode
+from traitlets import Bool, Unicode, default
 
 from .course import Course, quiet_gradebook
 
 MAX_OUTPUT_CHARS = 20_000
 MAX_IMAGE_CHARS = 1_000_000  # base64 of a picture
+BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*")  # a picture's value: anything else is not a picture
 KEPT_MIME = ("text/plain", "image/png", "image/jpeg")
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 POSIX_PATH = re.compile(r"(?<![\w.~/\\-])(?:file://)?/(?:[^\s/'\"<>:;,()\[\]{}|]+/)+[^\s/'\"<>:;,()\[\]{}|]*")
 WINDOWS_PATH = re.compile(r"\b[A-Za-z]:\\(?:[^\s\\'\"<>:;|]+\\)*[^\s\\'\"<>:;|]*")
 HOME_PATH = re.compile(r"~/(?:[^\s/'\"<>]+/?)+")
 HIDDEN_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+
+# what rendered Markdown may hold: the tags and attributes Markdown itself makes (headings, lists,
+# tables, code, links, images); nothing that runs, embeds another page, or restyles the page
+MARKDOWN_TAGS = frozenset({"a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em",
+                           "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre",
+                           "s", "span", "strong", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul"})
+MARKDOWN_ATTRIBUTES = {
+    "*": {"class"},  # code highlighting, heading anchor links
+    "a": {"href", "title"}, "img": {"src", "alt", "title", "width", "height"}, "ol": {"start"},
+    "th": {"style"}, "td": {"style"},  # table column alignment: text-align only (TABLE_CSS)
+    **{f"h{level}": {"id"} for level in range(1, 7)},  # the targets of heading anchor links
+}
+TABLE_CSS = ["text-align"]
+LINK_SCHEMES = ("", "http", "https", "mailto")  # "" is a link within the page (#heading) or a relative one
+DATA_IMAGE = re.compile(r"data:image/(?:png|jpeg|gif);base64,[A-Za-z0-9+/=]*", re.I)  # attachments, pasted pictures
+URL_NOISE = re.compile(r"[\x00-\x20\x7f]")
 
 
 def scrub(text: str) -> str:
@@ -69,7 +99,7 @@ def clean_output(output):
             value = data[mime]
             if mime == "text/plain":
                 kept[mime] = bound(scrub(value if isinstance(value, str) else "".join(value)))
-            elif len(value) <= MAX_IMAGE_CHARS:
+            elif isinstance(value, str) and len(value) <= MAX_IMAGE_CHARS and BASE64.fullmatch(value):
                 kept[mime] = value
         if not kept:
             kept["text/plain"] = "[an output that feedback does not show]"
@@ -160,6 +190,86 @@ def hidden_lines(source_nb) -> list[str]:
             elif inside and line.strip():
                 lines.append(line.strip())
     return lines
+
+
+def compact_url(value: str) -> str:
+    """value without whitespace and control characters: a browser skips tabs and newlines in a URL,
+    so java&#9;script: is javascript: and must be judged as such."""
+    return URL_NOISE.sub("", value)
+
+
+def allowed_attribute(tag: str, name: str, value: str) -> bool:
+    """Whether rendered Markdown keeps this attribute (bleach's filter): MARKDOWN_ATTRIBUTES, with
+    links only to LINK_SCHEMES and pictures only from http(s) or an embedded PNG, JPEG or GIF."""
+    if name not in MARKDOWN_ATTRIBUTES.get(tag, set()) | MARKDOWN_ATTRIBUTES["*"]:
+        return False
+    url = compact_url(value)
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:  # e.g. an unclosed [ in the host
+        return False
+    if name == "href":
+        return scheme in LINK_SCHEMES
+    if name == "src":
+        return scheme in ("http", "https") or bool(DATA_IMAGE.fullmatch(url))
+    return True
+
+
+@cache
+def markdown_cleaner() -> bleach.Cleaner:
+    """The bleach Cleaner for rendered Markdown: tags outside MARKDOWN_TAGS are dropped (their text
+    is kept, escaped), and so are comments and every attribute allowed_attribute refuses."""
+    # "data" passes bleach's own protocol check; allowed_attribute admits it only for embedded pictures
+    return bleach.Cleaner(tags=MARKDOWN_TAGS, attributes=allowed_attribute,
+                          protocols={"http", "https", "mailto", "data"}, strip=True, strip_comments=True,
+                          css_sanitizer=CSSSanitizer(allowed_css_properties=TABLE_CSS))
+
+
+def content_security_policy(script_sources: list[str]) -> str:
+    """The policy of a feedback page: scripts only from script_sources (the template's MathJax), no
+    inline script or event handler, no frames, plugins, forms or requests; inline styles (the
+    template's) and pictures embedded or from the web."""
+    # MathJax 2 runs its configuration block with eval(), hence 'unsafe-eval'; no learner code can
+    # reach eval, as none of it runs
+    scripts = " ".join([*script_sources, "'unsafe-eval'"]) if script_sources else "'none'"
+    fonts = " ".join([*script_sources, "data:"])
+    return (f"default-src 'none'; script-src {scripts}; style-src 'unsafe-inline'; font-src {fonts}; "
+            "img-src data: https:; base-uri 'none'; form-action 'none'")
+
+
+def with_content_security_policy(html: str) -> str:
+    """The page with a Content-Security-Policy meta tag first in its head; the sources it allows for
+    scripts are the folders of the template's own <script src> (MathJax's files load from there)."""
+    soup = BeautifulSoup(html, features="html.parser")
+    if soup.head is None:
+        raise ValueError("a feedback page without <head>: no place for its Content-Security-Policy")
+    folders = sorted({script["src"].split("?")[0].rsplit("/", 1)[0] + "/"
+                      for script in soup.head.find_all("script", src=True) if script["src"].startswith("https://")})
+    policy = soup.new_tag("meta", attrs={"http-equiv": "Content-Security-Policy",
+                                         "content": content_security_policy(folders)})
+    soup.head.insert(0, policy)
+    return str(soup)
+
+
+class FeedbackExporter(HTMLExporter):
+    """nbgrader's feedback page (template `feedback`), inert: see the module docstring."""
+
+    @default("sanitize_html")
+    def _sanitize_html_default(self):
+        # nbconvert's own cleaning: text/html and text/markdown outputs cleaned, JavaScript and widget
+        # outputs not written. It misses Markdown cells (nbgrader's feedback template renders them
+        # itself), hence markdown2html below
+        return True
+
+    @pass_context
+    def markdown2html(self, context, source):
+        """Markdown (cells, nbgrader comments) rendered by nbconvert, then cleaned by markdown_cleaner."""
+        return markdown_cleaner().clean(super().markdown2html(context, source))
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        """The page, with its Content-Security-Policy."""
+        html, resources = super().from_notebook_node(nb, resources, **kw)
+        return with_content_security_policy(html), resources
 
 
 def generate(course: Course, chapters: list[str], students: list[str] | None, progress, log) -> list[list]:
