@@ -56,17 +56,43 @@ def test_sees_only_what_is_bound(tmp_path):
     assert shared.stdout.strip() == b"gradebook contents", text(shared)
 
 
-def test_writes_only_to_its_workdir(tmp_path):
+def test_writes_only_to_its_private_scratch_which_vanishes(tmp_path):
     target = tmp_path / "outside.txt"
-    code = (f"open('inside.txt', 'w').write('ok')\n"
+    code = (f"import os\nopen('inside.txt', 'w').write('ok'); os.symlink({str(target)!r}, 'link'); os.mkfifo('fifo')\n"
             f"try:\n    open({str(target)!r}, 'w').write('x'); print('wrote outside')\n"
-            f"except OSError as e:\n    print('refused', type(e).__name__)\n")
-    result = python(code, tmp_path, readable=[tmp_path])
-    assert b"refused" in result.stdout, text(result)
-    assert not target.exists()
-    assert (tmp_path / "work" / "inside.txt").read_text() == "ok"
-    read_only = python("open('again.txt', 'w')", tmp_path, writable_workdir=False)
+            f"except OSError as e:\n    print('refused', type(e).__name__)\nprint(os.getcwd(), sorted(os.listdir()))")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = run([sys.executable, "-c", code], readable=[tmp_path], limits=SMALL)
+    assert b"refused" in result.stdout and b"['fifo', 'inside.txt', 'link']" in result.stdout, text(result)
+    assert sandbox.SCRATCH_DIR.encode() in result.stdout
+    assert not target.exists() and sorted(p.name for p in tmp_path.iterdir()) == before  # nothing left on the host
+    (tmp_path / "work").mkdir()
+    read_only = python("open('again.txt', 'w')", tmp_path)  # a host folder as workdir: read-only
     assert b"Read-only file system" in read_only.stderr, text(read_only)
+    assert not (tmp_path / "work" / "again.txt").exists()
+
+
+def test_the_writable_area_has_a_total_cap(tmp_path):
+    limits = Limits(memory_bytes=1 << 30, processes=64, wall_seconds=60, output_bytes=100_000,
+                    file_bytes=256 << 20, scratch_bytes=32 << 20)
+    code = ("import os\nwritten = 0\ntry:\n    for n in range(30):\n        with open(f'big{n}', 'wb') as f:\n"
+            "            for _ in range(10):\n                f.write(b'x' * (1 << 20)); f.flush(); written += 1 << 20\n"
+            "except OSError as e:\n    print('stopped', written >> 20, e.errno)\n"
+            "made = 0\ntry:\n    for n in range(3000):\n        open(f'/tmp/small{n}', 'w').write('y' * 100); made += 1\n"
+            "except OSError as e:\n    pass\nprint('small', made)")
+    result = run([sys.executable, "-c", code], limits=limits)
+    words = result.stdout.split()
+    assert words[0] == b"stopped" and int(words[1]) <= 32 and int(words[2]) == 28, text(result)  # ENOSPC
+    assert sandbox.isolation().scratch_cap
+
+
+def test_result_pipe_is_bounded_and_separate_from_stdout(tmp_path):
+    code = ("import os\nfd = int(os.environ['MICROGPT_RESULT_FD'])\nprint('printed')\n"
+            "for _ in range(10):\n    os.write(fd, b'r' * (1 << 20))")
+    result = run([sys.executable, "-c", code], limits=SMALL, result_bytes=1 << 20)
+    assert result.returncode == 0, text(result)
+    assert result.result == b"r" * (1 << 20) and result.result_truncated
+    assert result.stdout == b"printed\n" and not result.output_truncated
 
 
 def test_has_no_network(tmp_path):

@@ -21,8 +21,9 @@ KINDS = {
     "timeout": "the notebook or a piece ran past its time limit",
     "crash": "the kernel or a confirmation process died",
     "output-limit": "the notebook printed more than the output limit",
-    "limit": "the notebook reached the memory or the process limit",
+    "limit": "the notebook reached the memory, the process or the writable-area limit",
     "leftover": "processes started by the notebook were still running after it; they were killed",
+    "files": "links, special files or unreadable folders were left or submitted; they were ignored",
     "missing": "no gradable notebook was submitted",
     "sandbox": "the submission ran without the full sandbox",
 }

@@ -2,10 +2,12 @@
 
 Per (student, chapter), in a worker process (students in parallel, `jobs` workers):
 1. a private course under grading/work/ holds copies of the chapter's non-notebook files, of the
-   student's submitted regular files (symlinks are not followed) and of the gradebook; nbgrader's real
-   Autograde runs on it, with its Execute step replaced by SandboxedExecute: the kernel runs in the
-   sandbox (sandbox.py) whose only writable folder is the private autograded folder, so a submission
-   never touches the real gradebook, another submission, or the chapter sources;
+   student's submitted regular files (links, FIFOs and other special files are never opened; sizes
+   capped) and of the gradebook; nbgrader's real Autograde runs on it, with its Execute step replaced
+   by SandboxedExecute: the kernel runs in the sandbox (sandbox.py) in a size-capped tmpfs of its own,
+   given a read-only view of the private autograded folder; the outputs come back through a pipe
+   (readback.py). No host folder is writable in the sandbox, so every file nbgrader, `record` and
+   feedback later copy, chmod or write is one the host wrote itself;
 2. every automatically graded piece is confirmed (confirm.py), and the kernel's result compared;
 3. the main process writes, one submission at a time: the autograded folder (swapped in by rename),
    each grade cell's auto_score = the confirmed points (manual scores are kept), the flags and the
@@ -19,6 +21,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import sys
 import time
 import traceback
@@ -28,15 +31,20 @@ from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
-from . import sandbox
+from . import readback, sandbox
 from .confirm import PieceResult, check_pieces, graded_pieces, read_notebook
 from .course import Course, UsageError, quiet_gradebook
 from .flags import Flag, replace_flags, write_atomically
 from .stand_in import STAND_IN, stand_in_folder
 
 MAX_NOTEBOOK_BYTES = 20 << 20   # a submitted notebook larger than this is not read
+MAX_SUBMITTED_FILE_BYTES = MAX_NOTEBOOK_BYTES   # a submitted file larger than this is not copied
+MAX_SUBMITTED_BYTES = 64 << 20  # submitted files copied at most, together
+MAX_SUBMITTED_FILES = 1_000     # submitted files copied at most
+MAX_CHAPTER_FILE_BYTES = 1 << 30  # a chapter's own file (the instructor's) larger than this is not copied
 NOTEBOOK_RUNNER = Path(__file__).resolve().parent / "run_notebook.py"
 RUNNER_INSIDE = "/grader/run_notebook.py"  # no host path inside the sandbox
+GIVEN_INSIDE = "/grader/given"  # the private autograded folder, read-only
 
 
 @dataclass
@@ -92,55 +100,43 @@ def sandboxed_execute_class():
     from traitlets import Float, Int
 
     class SandboxedExecute(NbGraderPreprocessor):
-        """Runs the notebook in run_notebook.py inside the sandbox; keeps only outputs and execution
-        counts of what comes back, mapped onto the notebook nbgrader sanitised (a forged output file
-        cannot change cell sources or metadata)."""
+        """Runs the notebook in run_notebook.py inside the sandbox, in a size-capped tmpfs holding copies
+        of the private autograded folder's files; keeps only outputs and execution counts of what comes
+        back through the result pipe, mapped onto the notebook nbgrader sanitised (a forged result
+        cannot change cell sources or metadata). Nothing is read from, or left in, a host folder."""
 
         cell_seconds = Float(120.0).tag(config=True)
         wall_seconds = Float(900.0).tag(config=True)
         memory_bytes = Int(2 << 30).tag(config=True)
         processes = Int(256).tag(config=True)
         output_bytes = Int(2_000_000).tag(config=True)
+        scratch_bytes = Int(256 << 20).tag(config=True)
         last_run = {}
 
         def preprocess(self, nb, resources):
             import nbformat
             from .run_notebook import TRUNCATED, bound_outputs, error_output
 
-            folder = Path(resources["metadata"]["path"])
+            # the private autograded folder nbgrader made (only host-written files): read-only inside
+            folder = Path(resources["metadata"]["path"]).resolve()
             limits = sandbox.Limits(memory_bytes=self.memory_bytes, processes=self.processes,
                                     wall_seconds=self.wall_seconds, cell_seconds=self.cell_seconds,
-                                    output_bytes=self.output_bytes)
-            given, produced = folder / ".grading-input.ipynb", folder / ".grading-output.ipynb"
-            nbformat.write(nb, given)
+                                    output_bytes=self.output_bytes, scratch_bytes=self.scratch_bytes)
             count = ["--count-leftovers"] if sandbox.isolation().sandboxed else []
-            run = sandbox.run([sys.executable, RUNNER_INSIDE, given.name, produced.name,
+            run = sandbox.run([sys.executable, RUNNER_INSIDE, "--given", GIVEN_INSIDE,
                                "--cell-seconds", str(self.cell_seconds), "--output-bytes", str(self.output_bytes),
                                *count],
-                              workdir=folder, limits=limits,
-                              mounts={NOTEBOOK_RUNNER: RUNNER_INSIDE, stand_in_folder(): STAND_IN},
-                              env={"NBGRADER_EXECUTION": "autograde", "PYTHONPATH": STAND_IN})
-            executed = None
-            if produced.is_file() and not produced.is_symlink() and produced.stat().st_size <= limits.file_bytes:
-                try:
-                    executed = nbformat.read(produced, as_version=4)
-                except Exception:
-                    executed = None
-            for path in (given, produced, folder / ".grading-output.ipynb.partial"):
-                if path.is_symlink() or path.is_file():
-                    path.unlink()
-            if executed is not None and len(executed.cells) != len(nb.cells):
-                executed = None
+                              workdir=None, limits=limits,
+                              mounts={NOTEBOOK_RUNNER: RUNNER_INSIDE, folder: GIVEN_INSIDE, stand_in_folder(): STAND_IN},
+                              env={"NBGRADER_EXECUTION": "autograde", "PYTHONPATH": STAND_IN},
+                              stdin=nbformat.writes(nb).encode("utf-8"),
+                              result_bytes=readback.result_cap(self.output_bytes, len(nb.cells)))
+            back = readback.read_results(run.result, nb)
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
                     continue
-                ran = executed.cells[index] if executed is not None else None
-                if ran is not None and ran.get("cell_type") == "code" and isinstance(ran.get("outputs"), list):
-                    cell.outputs = ran.outputs
-                    cell.execution_count = ran.get("execution_count")
-                else:
-                    cell.outputs, cell.execution_count = [], None
-            truncated = bound_outputs(nb, limits.output_bytes) or run.output_truncated or any(
+                cell.execution_count, cell.outputs = back.cells.get(index, (None, []))
+            truncated = bound_outputs(nb, limits.output_bytes) or run.output_truncated or run.result_truncated or any(
                 TRUNCATED.split("{")[0] in str(o.get("text", "")) for c in nb.cells if c.cell_type == "code"
                 for o in c.outputs)  # the runner already cut it
             why = ("the notebook ran past its time limit of %g s and was stopped" % limits.wall_seconds
@@ -151,13 +147,8 @@ def sandboxed_execute_class():
                 if cell.cell_type == "code" and meta.get("grade") and cell.execution_count is None and not cell.outputs:
                     cell.outputs = [error_output("NotRun", why)]
                     not_run.append(meta.get("grade_id"))
-            leftover = 0
-            for line in run.stdout.decode(errors="replace").splitlines():
-                if line.startswith('{"leftover"'):
-                    try:
-                        leftover = int(json.loads(line)["leftover"])
-                    except (ValueError, KeyError, TypeError):
-                        pass
+            leftover = (back.end or {}).get("leftover", 0)
+            leftover = leftover if readback.is_int(leftover) and leftover > 0 else 0
             out_of_memory = [cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {i}"
                              for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
                              and any(o.get("ename") == "MemoryError" for o in cell.outputs)]
@@ -166,6 +157,9 @@ def sandboxed_execute_class():
                                          "truncated": truncated, "not_run": not_run,
                                          "memory_exceeded": run.memory_exceeded,
                                          "processes_exceeded": run.processes_exceeded,
+                                         "scratch": back.scratch(), "rejected": back.rejected,
+                                         "scratch_capped": bool(sandbox.isolation().sandboxed
+                                                                and sandbox.isolation().scratch_cap),
                                          "stderr": run.stderr[-2000:].decode(errors="replace")}
             return nb, resources
 
@@ -174,17 +168,49 @@ def sandboxed_execute_class():
 
 # ------------------------------------------------------------------ one submission (in a worker)
 
-def copy_regular_files(source: Path, target: Path):
-    """Copy the regular files under source (no symlinks followed, nothing outside source)."""
+def copy_regular_files(source: Path, target: Path, max_file_bytes: int = MAX_SUBMITTED_FILE_BYTES,
+                       max_bytes: int = MAX_SUBMITTED_BYTES, max_files: int = MAX_SUBMITTED_FILES) -> dict:
+    """Copy the regular files under source into new files under target (a folder the host makes):
+    links are never followed, FIFOs and other special files never opened (readback.copy_regular);
+    a file over max_file_bytes, and files past max_bytes or max_files in total, are skipped. Returns
+    what was skipped, counted: {"links": n, "special": n, "large": n, "over_total": n}."""
+    skipped = {"links": 0, "special": 0, "large": 0, "over_total": 0}
+    copied_files = copied_bytes = 0
     for folder, dirs, files in os.walk(source, followlinks=False):
-        dirs[:] = [d for d in dirs if not (Path(folder) / d).is_symlink()]
-        for name in files:
+        kept_dirs = []
+        for name in dirs:
+            if (Path(folder) / name).is_symlink():
+                skipped["links"] += 1
+            else:
+                kept_dirs.append(name)
+        dirs[:] = sorted(kept_dirs)
+        for name in sorted(files):
             path = Path(folder) / name
-            if path.is_symlink() or not path.is_file():
+            if path.is_symlink():
+                skipped["links"] += 1
+                continue
+            try:
+                info = path.lstat()
+            except OSError:
+                skipped["special"] += 1
+                continue
+            if not stat.S_ISREG(info.st_mode):  # a FIFO, socket or device: never opened
+                skipped["special"] += 1
+                continue
+            size = info.st_size
+            if copied_files >= max_files or copied_bytes + min(size, max_file_bytes) > max_bytes:
+                skipped["over_total"] += 1
                 continue
             destination = target / path.relative_to(source)
             destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, destination)
+            try:
+                copied_bytes += readback.copy_regular(path, destination, max_file_bytes)
+                copied_files += 1
+            except readback.NotRegular as error:
+                skipped[error.kind] += 1
+            except OSError:
+                skipped["special"] += 1
+    return {k: v for k, v in skipped.items() if v}
 
 
 def structure_flags(release_nb, learner_nb, student, chapter) -> list[Flag]:
@@ -280,10 +306,16 @@ def autograde_privately(course, private, student, chapter, limits, base_gradeboo
 
     chapter_files = private / "chapters" / chapter
     chapter_files.mkdir(parents=True)
-    for item in course.source_notebook(chapter).parent.iterdir():
-        if item.is_file() and item.suffix != ".ipynb" and not item.is_symlink():
-            shutil.copy2(item, chapter_files / item.name)
-    copy_regular_files(submitted, private / "submitted" / student / chapter)
+    for item in sorted(course.source_notebook(chapter).parent.iterdir()):
+        if item.suffix != ".ipynb" and not item.is_symlink() and item.is_file():
+            try:
+                readback.copy_regular(item, chapter_files / item.name, MAX_CHAPTER_FILE_BYTES)
+            except OSError as error:
+                log.append(f"chapter file {item.name} not copied: {error}")
+    skipped = copy_regular_files(submitted, private / "submitted" / student / chapter)
+    if skipped:
+        what = ", ".join(f"{count} {SKIPPED_WORDS[kind]}" for kind, count in skipped.items())
+        flags.append(Flag(student, chapter, "", "files", f"submitted files not used: {what}"))
     shutil.copyfile(base_gradebook, private / "gradebook.db")
     from traitlets.config import Config
 
@@ -302,6 +334,7 @@ def autograde_privately(course, private, student, chapter, limits, base_gradeboo
     config.SandboxedExecute.memory_bytes = int(limits.memory_bytes)
     config.SandboxedExecute.processes = int(limits.processes)
     config.SandboxedExecute.output_bytes = int(limits.output_bytes)
+    config.SandboxedExecute.scratch_bytes = int(limits.scratch_bytes)
     with quiet_gradebook():
         api = NbGraderAPI(config=config)
         outcome = api.autograde(chapter, student, force=True, create=True)
@@ -330,10 +363,37 @@ def autograde_privately(course, private, student, chapter, limits, base_gradeboo
     if run.get("truncated"):
         flags.append(Flag(student, chapter, "", "output-limit",
                           f"the notebook printed more than {limits.output_bytes:,} bytes; the rest was dropped"))
+    flags += scratch_flags(run, limits, student, chapter, log)
     with quiet_gradebook(), Gradebook(f"sqlite:///{private / 'gradebook.db'}") as gb:
         nb = gb.find_submission_notebook(chapter, chapter, student)
         kernel = {g.name: (g.auto_score, bool(g.needs_manual_grade)) for g in nb.grades}
     return kernel, private / "autograded" / student / chapter
+
+
+SKIPPED_WORDS = {"links": "symbolic link(s)", "special": "FIFO(s), socket(s) or other special file(s)",
+                 "large": f"file(s) over {MAX_SUBMITTED_FILE_BYTES >> 20} MB",
+                 "over_total": f"file(s) past {MAX_SUBMITTED_FILES:,} files or {MAX_SUBMITTED_BYTES >> 20} MB in all"}
+
+
+def scratch_flags(run: dict, limits: sandbox.Limits, student: str, chapter: str, log: list) -> list[Flag]:
+    """Flags for what the notebook left in its sandbox's working folder (none of it was kept): links,
+    special files or folders it made unreadable ("files"), a full writable area ("limit"). The count
+    comes from inside the sandbox: it informs, it decides nothing."""
+    found = run.get("scratch") or {}
+    log.append(f"sandbox: the notebook left {found.get('files', 0)} file(s) ({found.get('bytes', 0):,} bytes), "
+               f"{found.get('links', 0)} link(s), {found.get('special', 0)} special file(s), "
+               f"{found.get('unreadable', 0)} unreadable folder(s); none was kept; "
+               f"{run.get('rejected', 0)} result line(s) rejected")
+    flags = []
+    odd = [f"{found[k]} {word}" for k, word in (("links", "symbolic link(s)"), ("special", "FIFO(s), socket(s) "
+           "or other special file(s)"), ("unreadable", "folder(s) it made unreadable")) if found.get(k)]
+    if odd:
+        flags.append(Flag(student, chapter, "", "files", f"the notebook left {', '.join(odd)} in its sandbox; "
+                                                         f"ignored (nothing it writes is kept)"))
+    if run.get("scratch_capped") and "free_bytes" in found and found["free_bytes"] < (1 << 20):
+        flags.append(Flag(student, chapter, "", "limit",
+                          f"the notebook filled its writable area ({limits.scratch_bytes >> 20} MB)"))
+    return flags
 
 
 # ------------------------------------------------------------------ the whole class (main process)
@@ -454,8 +514,12 @@ def record(course: Course, result: WorkResult, iso) -> GradeRow:
     if not iso.sandboxed:
         flags.append(Flag(student, chapter, "", "sandbox", f"graded without the sandbox ({iso.reason})"))
     target = course.autograded(student, chapter)
-    if result.autograded and Path(result.autograded).is_dir():
-        swap_in(Path(result.autograded), target)
+    if result.autograded and Path(result.autograded).is_dir() and not Path(result.autograded).is_symlink():
+        try:
+            swap_in(Path(result.autograded), target)
+        except OSError as error:  # this submission's autograded folder is not stored; the rest goes on
+            flags.append(Flag(student, chapter, "", "crash",
+                              f"its autograded notebook could not be stored ({type(error).__name__})"))
     confirmed = {r["grade_id"]: r for r in result.confirmed}
     with course.gradebook() as gb:
         gb.update_or_create_student(student)

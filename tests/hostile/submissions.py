@@ -108,6 +108,12 @@ def hostile_class(secrets: dict, port: int, cell_seconds: float) -> dict[str, St
                  f"    except OSError as error:\n        print('refused', name, type(error).__name__)\n")
     reads_in_region = ("try:\n    print(open('/etc/hostname').read())\nexcept OSError:\n    pass\n"
                        "return [sum(w_oi * x_i for w_oi, x_i in zip(w_o, x)) for w_o in w]")
+    leaves_links = (f"import os, json\nsecrets = json.loads({paths!r})\n"  # run last: its points stay its own
+                    f"for name, target in (('{CHAPTER}.ipynb', 'course_tools'), ('course_tools.py', 'gradebook'),\n"
+                    f"                     ('.grading-output.ipynb', 'gradebook'), ('classmate.ipynb', 'classmate')):\n"
+                    f"    if os.path.lexists(name):\n        os.remove(name)\n"
+                    f"    os.symlink(secrets[target], name)\n"
+                    f"os.mkfifo('pipe')\nos.chmod('.', 0)\nprint('left links, a FIFO and a locked folder')")
     fake_pass = ("import course_tools, autograder.checks, math\n"
                  "for helper in ('expect_close', 'expect_equal', 'check_shape', 'check_probabilities', 'check_rms_near_one'):\n"
                  "    setattr(course_tools, helper, lambda *args, **kwargs: None)\n"
@@ -163,6 +169,8 @@ def hostile_class(secrets: dict, port: int, cell_seconds: float) -> dict[str, St
                            extra_cells=[(2, f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=2)\n"
                                             f"    print('CONNECTED')\nexcept OSError as error:\n    print('refused', error)")],
                            expected=(0, 2, 2), flags={"policy"}),
+        # links, FIFOs and a locked folder left in its sandbox: ignored, never followed by nbgrader or feedback
+        "leaves_links": Student(extra_cells=[(10_000, leaves_links)], flags={"files"}),
         "leftover_process": Student(extra_cells=[(2, f"import subprocess\nsubprocess.Popen(['sleep', '{LEFTOVER_MARKER}'], "
                                                      f"start_new_session=True)")], flags={"leftover"}),
         # faking a pass
