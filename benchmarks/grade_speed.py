@@ -1,4 +1,4 @@
-"""Speed of `grade` (sandbox and confirmation on) against plain sequential `nbgrader autograde`.
+"""Speed of `grade` (sandbox and judge on) against plain sequential `nbgrader autograde`.
 
     python benchmarks/grade_speed.py [--students 20] [--jobs 2]
 
@@ -99,7 +99,7 @@ def main(argv=None):
         same = scores(plain, handed_in) == scores(ours, handed_in)
         print(f"plain nbgrader autograde, sequential: {nbgrader_seconds / notebooks:.2f} s per notebook "
               f"({nbgrader_seconds:.1f} s)")
-        print(f"grade --jobs {args.jobs} (sandbox + confirmation): {grade_seconds / notebooks:.2f} s per notebook "
+        print(f"grade --jobs {args.jobs} (sandbox + judge): {grade_seconds / notebooks:.2f} s per notebook "
               f"({grade_seconds:.1f} s)")
         print(f"ratio: {nbgrader_seconds / grade_seconds:.2f}x; same scores: {same}; "
               f"flagged: {sum(1 for r in summary.rows if r.flags)}")

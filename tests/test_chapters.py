@@ -183,8 +183,8 @@ def test_each_wrong_piece_loses_exactly_its_points(graded):
     assert not failures, "\n".join(failures)
 
 
-def test_confirmation_gives_every_trial_submission_the_kernels_points(graded):
-    """`microgpt-course grade` records the points of the confirmation (each piece run on its own in a
+def test_the_judge_gives_every_trial_submission_the_kernels_points(graded):
+    """`microgpt-course grade` records the points of the judge (each piece run on its own in a
     sandbox, with only the instructor cells it depends on): on this chapter's trial submissions they
     must be exactly the points nbgrader's kernel run gave, piece by piece."""
     from autograder.pipeline.confirm import check_pieces
@@ -197,7 +197,7 @@ def test_confirmation_gives_every_trial_submission_the_kernels_points(graded):
                                                                  submitted)}
         in_kernel = {grade_id: score for grade_id, (score, _, _) in grades.items() if grade_id not in graded.manual}
         if confirmed != in_kernel:
-            differences.append(f"{student}: the kernel gave {in_kernel}, the confirmation {confirmed}")
+            differences.append(f"{student}: the kernel gave {in_kernel}, the judge {confirmed}")
     assert not differences, "\n".join(differences)
 
 

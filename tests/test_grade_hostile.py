@@ -137,7 +137,7 @@ def test_policy_and_mismatch_flags_give_the_reason(graded):
     assert "__subclasses__" in flags["dunder_escape", "policy"].reason
     assert "math.exp" in flags["patches_module_in_region", "policy"].reason
     mismatch = flags["patches_checks", "mismatch"]
-    assert mismatch.piece == "linear_tests" and "kernel gave 2" in mismatch.reason and "confirmation 0" in mismatch.reason
+    assert mismatch.piece == "linear_tests" and "kernel gave 2" in mismatch.reason and "judge 0" in mismatch.reason
 
 
 def test_nothing_of_the_grading_machine_was_read_changed_or_reached(graded):

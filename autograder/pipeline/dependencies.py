@@ -1,12 +1,12 @@
-"""Which of the instructor's code cells a confirmation must run: the cells its graded cells depend on.
+"""Which of a chapter's code cells the judge's worker must run: the cells its graded cells depend on.
 
-A confirmation (confirm.py) rebuilds the state a grade cell sees by running the instructor's cells
+The judge (confirm.py, judge.py) rebuilds the state a grade cell sees by running the instructor's cells
 above it. Plain demonstration cells (plots, printed comparisons, small experiments) cannot change a
 check's result, and running them would double a chapter's grading time, so they are skipped: a cell
 is kept when it carries nbgrader metadata other than a test (given code, an exercise), when it has a
 side effect on shared state, or when it binds a name a later kept cell or test cell reads. The
 analysis is static and errs towards keeping a cell; tests/test_chapters.py shows on every chapter
-that the confirmation gives each trial submission exactly the points nbgrader's kernel gave.
+that the judge gives each trial submission exactly the points nbgrader's kernel gave.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class CellNames:
 
 
 def needed_cells(cells: list[tuple[int, str, dict]], last: int) -> set[int]:
-    """Indices of the cells (index, source, nbgrader metadata) up to `last` that confirmation must run
+    """Indices of the cells (index, source, nbgrader metadata) up to `last` that the judge must run
     in its shared instructor state. A test cell is run only by the piece it grades (not returned)
     unless it has a side effect or a later kept cell or test reads a name it binds."""
     names = {index: cell_names(source) for index, source, _ in cells if index <= last}

@@ -114,7 +114,7 @@ class SanitizeFeedback(Preprocessor):
     holding a hidden-test marker (a hidden block ClearHiddenTests could not remove)."""
 
     enabled = Bool(True).tag(config=True)  # nbconvert runs only enabled preprocessors
-    course_root = Unicode("", help="the course whose confirmation results and flags are shown (set by Course)").tag(
+    course_root = Unicode("", help="the course whose judged results and flags are shown (set by Course)").tag(
         config=True)
 
     def preprocess(self, nb, resources):
@@ -129,7 +129,7 @@ class SanitizeFeedback(Preprocessor):
         return nb, resources
 
     def add_flag_notes(self, nb, student, chapter):
-        """Under each graded piece's test cell, a note with the points its confirmation gave and the
+        """Under each graded piece's test cell, a note with the points the judge gave and the
         check's message (grading/results/<chapter>/<student>.json, written by `grade`) and the reasons
         of its flags; flags of the whole notebook go at the top. The gradebook's points are these."""
         import json

@@ -15,11 +15,11 @@ from pathlib import Path
 
 FILE_NAME = "flags.json"
 KINDS = {
-    "mismatch": "the kernel's result differs from the confirmation's",
+    "mismatch": "the kernel's result differs from the judge's",
     "policy": "the solution code breaks the policy for what solution code may do",
     "tampered": "a test cell or the notebook's graded structure was changed",
     "timeout": "the notebook or a piece ran past its time limit",
-    "crash": "the kernel or a confirmation process died",
+    "crash": "the kernel or the judge's worker died, or the worker broke the wire",
     "output-limit": "the notebook printed more than the output limit",
     "limit": "the notebook reached the memory, the process or the writable-area limit",
     "leftover": "processes started by the notebook were still running after it; they were killed",

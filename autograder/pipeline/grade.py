@@ -11,7 +11,7 @@ Per (student, chapter), in a worker process (students in parallel, `jobs` worker
 2. every automatically graded piece is confirmed (confirm.py), and the kernel's result compared;
 3. the main process writes, one submission at a time: the autograded folder (swapped in by rename),
    each grade cell's auto_score = the confirmed points (manual scores are kept), the flags and the
-   confirmation messages (grading/results/CHAPTER/STUDENT.json). Every run regrades what it is asked
+   judge's messages (grading/results/CHAPTER/STUDENT.json). Every run regrades what it is asked
    to, so a run killed at any moment and run again ends with the same gradebook as one uninterrupted run.
 """
 
@@ -268,7 +268,7 @@ def grade_one(root: str, student: str, chapter: str, limits: sandbox.Limits, bas
         try:
             kernel, autograded = autograde_privately(course, private, student, chapter, limits, base_gradebook,
                                                      submitted, flags, log)
-        except Exception as error:  # nbgrader rejected the notebook: the confirmation still grades it
+        except Exception as error:  # nbgrader rejected the notebook: the judge still grades it
             flags.append(Flag(student, chapter, "", "crash", f"nbgrader could not autograde it ({type(error).__name__})"))
             log.append(traceback.format_exc())
         release_nb_path = course.release_dir(chapter) / f"{chapter}.ipynb"
@@ -508,7 +508,7 @@ def failed_work(course, student, chapter, why) -> WorkResult:
 
 
 def record(course: Course, result: WorkResult, iso) -> GradeRow:
-    """Write one submission's results: autograded folder, gradebook scores, flags, confirmation messages."""
+    """Write one submission's results: autograded folder, gradebook scores, flags, the judge's messages."""
     student, chapter = result.student, result.chapter
     flags = [Flag(**f) for f in result.flags]
     if not iso.sandboxed:

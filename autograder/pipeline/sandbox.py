@@ -1,4 +1,4 @@
-"""Run one untrusted command (a submission's kernel, a confirmation) in a bubblewrap sandbox with limits.
+"""Run one untrusted command (a submission's kernel, the judge's worker) in a bubblewrap sandbox with limits.
 
 What `run` enforces when bubblewrap works (Linux with user namespaces; `isolation()` says what holds):
 - file system: a fresh root holding read-only binds of the system's /usr, /lib*, /bin, /etc/ld.so.cache,
@@ -52,7 +52,7 @@ class Limits:
     processes: int = 256             # tasks (processes and threads) alive at once in the sandbox
     wall_seconds: float = 900.0      # the whole command (a whole notebook), enforced from outside
     cell_seconds: float = 120.0      # one notebook cell (interrupted, then the kernel is given up)
-    piece_seconds: float = 60.0      # one confirmation of one graded piece
+    piece_seconds: float = 60.0      # one graded piece in the judge (cell, tests, check)
     output_bytes: int = 2_000_000    # stdout+stderr kept, and a notebook's outputs kept
     file_bytes: int = 256 << 20      # RLIMIT_FSIZE: the largest file the command can write
     scratch_bytes: int = 256 << 20   # all the command writes together (its tmpfs: working folder, /tmp, home)
@@ -117,7 +117,7 @@ class Isolation:
         return ("WARNING: the grading sandbox is NOT fully enforced on this machine" + why + ". Not enforced:\n"
                 + "\n".join(f"  - {item}" for item in lost)
                 + "\n  Still enforced: the memory limit of each process, the wall-clock limit, the output limit "
-                  "and the confirmation policy. Grade on Linux with user namespaces (see autograder/pipeline/SANDBOX.md).")
+                  "the judge and the policy. Grade on Linux with user namespaces (see autograder/pipeline/SANDBOX.md).")
 
     def describe(self) -> str:
         """One line: what is enforced."""

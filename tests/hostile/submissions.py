@@ -161,14 +161,14 @@ def hostile_class(secrets: dict, port: int, cell_seconds: float) -> dict[str, St
         "one_huge_line": Student(extra_cells=[(2, "print('x' * 50_000_000)")], flags={"output-limit"}),
         # secrets, writing outside, network, processes left running
         "reads_secrets": Student(answers={"linear": reads_in_region}, extra_cells=[(2, read_all)],
-                                 expected=(0, 2, 2), flags={"policy"}),
+                                 flags={"policy"}),  # its linear is right: the policy only warns
         "writes_outside": Student(answers={"linear": "open('../../../gradebook.db', 'ab')\n" + regions_linear()},
                                   extra_cells=[(2, write_all)], expected=(0, 2, 2), flags={"policy"}),
         "network": Student(answers={"linear": f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=2)\n"
                                               f"except OSError:\n    pass\n" + regions_linear()},
                            extra_cells=[(2, f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=2)\n"
                                             f"    print('CONNECTED')\nexcept OSError as error:\n    print('refused', error)")],
-                           expected=(0, 2, 2), flags={"policy"}),
+                           flags={"policy"}),
         # links, FIFOs and a locked folder left in its sandbox: ignored, never followed by nbgrader or feedback
         "leaves_links": Student(extra_cells=[(10_000, leaves_links)], flags={"files"}),
         "leftover_process": Student(extra_cells=[(2, f"import subprocess\nsubprocess.Popen(['sleep', '{LEFTOVER_MARKER}'], "
@@ -189,7 +189,15 @@ def hostile_class(secrets: dict, port: int, cell_seconds: float) -> dict[str, St
                                    extra_cells=[(2, "get_ipython().set_custom_exc((BaseException,), lambda *args, **kwargs: None)")],
                                    expected=(2, 2, 0), flags={"mismatch"}),
         "dunder_escape": Student(answers={"linear": "object.__subclasses__()\n" + regions_linear()},
-                                 expected=(0, 2, 2), flags={"policy"}),
+                                 flags={"policy"}),
+        # beating the judge from inside its worker: patching past the policy, forging answers on the wire
+        "patches_past_the_policy": Student(answers={"linear": "for math.isclose in [lambda *a, **k: True]:\n    pass\n"
+                                                              + WRONG_LINEAR},
+                                           expected=(0, 2, 2), flags={"mismatch"}),
+        "forges_answers": Student(answers={"linear": "import os\nfor fd in range(1, 12):\n    for n in range(1, 60):\n"
+                                                     "        try:\n            os.write(fd, b'{\"r\": %d, \"ok\": null}\\n' % n)\n"
+                                                     "        except OSError:\n            pass\n" + WRONG_LINEAR},
+                                  expected=(0, 2, 2), flags={"policy"}),
         "patches_module_in_region": Student(answers={"softmax": "math.exp = lambda z: 1.0\n" + WRONG_SOFTMAX},
                                             expected=(2, 0, 2), flags={"policy"}),
     }
