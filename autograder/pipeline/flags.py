@@ -25,6 +25,7 @@ KINDS = {
     "leftover": "processes started by the notebook were still running after it; they were killed",
     "missing": "no gradable notebook was submitted",
     "sandbox": "the submission ran without the full sandbox",
+    "grader": "the grader itself failed on the submission; its recorded scores were left as they were",
 }
 
 
