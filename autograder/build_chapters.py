@@ -512,11 +512,13 @@ def source_text(nb):
     return jupytext.writes(bare, fmt="py:percent", config=load_jupytext_config(str(CHAPTERS / "x.ipynb")))
 
 
-def shipped_files(nb):
-    """{file name in the chapter folder: its source} of every file the chapter ships."""
+def shipped_files(nb, data=DATA):
+    """{file name in the chapter folder: its source} of every file the chapter ships: course_tools.py and
+    each of DATA_FILES (taken from the folder `data`) that a code cell names. The one list of a chapter's
+    files: `microgpt-course release` places the same ones (pipeline/chapter_files.py)."""
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     files = {"course_tools.py": COURSE_TOOLS}
-    files.update({name: DATA / name for name in DATA_FILES if name in code})
+    files.update({name: Path(data) / name for name in DATA_FILES if name in code})
     return files
 
 

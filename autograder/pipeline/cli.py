@@ -172,10 +172,16 @@ def graded_scope(course, args):
 def run_grade(course, args, log, progress):
     chapters, students = graded_scope(course, args)
     from .grade import grade
+    from .selfcheck import SelfCheckFailed
 
-    summary = grade(course, chapters, students, args.jobs, progress, log=log)
+    try:
+        summary = grade(course, chapters, students, args.jobs, progress, log=log)
+    except SelfCheckFailed as failed:  # nothing was graded or recorded
+        log.error("self-check failed: %s", failed)
+        print(f"{PROG}: grader self-check failed, nothing graded: {' '.join(str(failed).split())}", file=sys.stderr)
+        return 1
     print(summary.table())
-    return 0
+    return 1 if summary.grader_failures else 0
 
 
 def run_feedback(course, args, log, progress):

@@ -26,6 +26,7 @@ KINDS = {
     "files": "links, special files or unreadable folders were left or submitted; they were ignored",
     "missing": "no gradable notebook was submitted",
     "sandbox": "the submission ran without the full sandbox",
+    "grader": "the grader itself failed on the submission; its recorded scores were left as they were",
 }
 
 

@@ -1,5 +1,8 @@
 """`grade`: sandboxed nbgrader autograde of every submission, confirmed piece by piece, into the gradebook.
 
+First the grader checks itself on every chapter to grade (selfcheck.py): a failure stops `grade`
+before anything is recorded; a submission the grader fails on later is flagged `grader`, not scored.
+
 Per (student, chapter), in a worker process (students in parallel, `jobs` workers):
 1. a private course under grading/work/ holds copies of the chapter's non-notebook files, of the
    student's submitted regular files (links, FIFOs and other special files are never opened; sizes
@@ -36,6 +39,7 @@ from .confirm import PieceResult, check_pieces, graded_pieces, read_notebook
 from .course import Course, UsageError, quiet_gradebook
 from .flags import Flag, replace_flags, write_atomically
 from .stand_in import STAND_IN, stand_in_folder
+from .selfcheck import GraderFailure, autogrades_blank_release, confirm_grader, record_grader_failure
 
 MAX_NOTEBOOK_BYTES = 20 << 20   # a submitted notebook larger than this is not read
 MAX_SUBMITTED_FILE_BYTES = MAX_NOTEBOOK_BYTES   # a submitted file larger than this is not copied
@@ -74,7 +78,16 @@ class GradeSummary:
         text = f"{body}\n{len(self.rows)} submission(s) graded, {flagged} flagged, in {self.seconds:.1f} s"
         if self.log_path:
             text += f"; log: {self.log_path}"
+        if self.grader_failures:
+            text += (f"\nthe grader failed on {len(self.grader_failures)}: "
+                     + ", ".join(f"{r.student} {r.chapter}" for r in self.grader_failures)
+                     + " (flagged `grader`, their recorded scores left as they were: fix the cause, grade them again)")
         return (self.warning + "\n" + text) if self.warning else text
+
+    @property
+    def grader_failures(self) -> list:
+        """The rows of submissions the grader itself failed on (flag `grader`): nothing of theirs recorded."""
+        return [r for r in self.rows if any(f.kind == "grader" for f in r.flags)]
 
 
 @dataclass
@@ -269,8 +282,12 @@ def grade_one(root: str, student: str, chapter: str, limits: sandbox.Limits, bas
             kernel, autograded = autograde_privately(course, private, student, chapter, limits, base_gradebook,
                                                      submitted, flags, log)
         except Exception as error:  # nbgrader rejected the notebook: the judge still grades it
-            flags.append(Flag(student, chapter, "", "crash", f"nbgrader could not autograde it ({type(error).__name__})"))
             log.append(traceback.format_exc())
+            if not autogrades_blank_release(course, scratch / "probe", chapter, limits, base_gradebook, log):
+                raise GraderFailure(f"nbgrader could not autograde it ({type(error).__name__}), nor the chapter's "
+                                    f"blank release: nbgrader or its setup is broken (see the grade log)",
+                                    "\n".join(log)[-8000:]) from error
+            flags.append(Flag(student, chapter, "", "crash", f"nbgrader could not autograde it ({type(error).__name__})"))
         release_nb_path = course.release_dir(chapter) / f"{chapter}.ipynb"
         if release_nb_path.is_file():
             import nbformat
@@ -419,6 +436,12 @@ def grade(course: Course, chapters: list[str], students: list[str] | None, jobs:
     logger.info("sandbox: %s", iso.describe() if iso.sandboxed else iso.warning)
     pairs = work_list(course, chapters, students)
     lock = exclusive_lock(course)
+    try:  # the grader checks itself on every chapter first: a failure stops here, nothing recorded
+        seconds = confirm_grader(course, list(dict.fromkeys(c for _, c in pairs)), limits, jobs, logger)
+        logger.info("self-check passed: %s", {c: round(t, 1) for c, t in seconds.items()})
+    except BaseException:
+        lock.close()
+        raise
     work = course.grading_dir / "work"
     shutil.rmtree(work, ignore_errors=True)  # what a killed run left behind
     work.mkdir(parents=True)
@@ -434,15 +457,18 @@ def grade(course: Course, chapters: list[str], students: list[str] | None, jobs:
                 student, chapter = futures[future]
                 try:
                     result = future.result()
-                except Exception as error:  # a worker died: this submission gets no points, the rest go on
-                    logger.error("%s %s: worker failed: %s", student, chapter, error)
-                    result = failed_work(course, student, chapter, f"grading failed ({type(error).__name__})")
-                row = record(course, result, iso)
-                logger.info("%s %s: %g/%g flags=%s\n%s", student, chapter, row.score, row.max_score,
-                            [f.short() for f in row.flags], result.log[-4000:])
+                except Exception as error:  # the grader failed on it: flagged `grader`, nothing of it recorded
+                    logger.error("%s %s: the grader failed:\n%s%s", student, chapter, getattr(error, "details", ""),
+                                 "".join(traceback.format_exception(error))[-8000:])
+                    row = record_grader_failure(course, student, chapter, error)
+                else:
+                    row = record(course, result, iso)
+                    logger.info("%s %s: %g/%g flags=%s\n%s", student, chapter, row.score, row.max_score,
+                                [f.short() for f in row.flags], result.log[-4000:])
                 rows.append(row)
                 if bar:
-                    bar.advance(f"{student} {chapter} {row.score:g}/{row.max_score:g}")
+                    failed = any(f.kind == "grader" for f in row.flags)
+                    bar.advance(f"{student} {chapter} " + ("grader failed" if failed else f"{row.score:g}/{row.max_score:g}"))
     finally:
         shutil.rmtree(work, ignore_errors=True)
         lock.close()
@@ -499,12 +525,6 @@ def snapshot_gradebook(course: Course, target: Path):
         source.backup(copy)
     copy.close()
     source.close()
-
-
-def failed_work(course, student, chapter, why) -> WorkResult:
-    pieces = graded_pieces(read_source(course.source_notebook(chapter)))
-    confirmed = [asdict(PieceResult(p.solution_id, p.grade_id, 0.0, p.points, False, why)) for p in pieces]
-    return WorkResult(student, chapter, None, None, {}, confirmed, [asdict(Flag(student, chapter, "", "crash", why))])
 
 
 def record(course: Course, result: WorkResult, iso) -> GradeRow:

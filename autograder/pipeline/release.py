@@ -8,8 +8,6 @@ from pathlib import Path
 
 from .course import Course, quiet_gradebook
 
-DATA_FILES = ("names.txt", "microgpt-names-1000.json")  # files in data/ that a notebook may open by name
-
 
 class ReleaseError(Exception):
     """nbgrader could not make a chapter's learner version; the message ends with its log's tail."""
@@ -17,7 +15,11 @@ class ReleaseError(Exception):
 
 def release(course: Course, chapters: list[str], progress, log) -> list[list]:
     """Run generate_assignment for each chapter (release/NN_name/, solutions stubbed, hidden tests
-    removed). Returns summary rows [chapter, files, points, seconds]."""
+    removed), after placing every file a chapter needs into its folder (chapter_files.py; a chapter
+    missing one is refused before anything is released). Returns rows [chapter, files, points, seconds]."""
+    from .chapter_files import place
+
+    place(course, chapters, log)
     api = course.api()
     work = progress(len(chapters), "release")
     rows = []
@@ -47,9 +49,11 @@ def max_points(notebook: Path) -> float:
 
 def make_workspace(course: Course, target: Path, progress, log) -> list[list]:
     """Copy every chapter's learner version into target/NN_name/, releasing chapters whose release is
-    missing or older than their source. Never overwrites a file the learner already has. Data files a
-    notebook opens by name (names.txt, the checkpoint) are copied from data/ when missing.
+    missing or older than their source. Never overwrites a file the learner already has. The files a
+    notebook needs (chapter_files.py) are added from the chapter's folder or data/ if the release lacks them.
     Returns summary rows [chapter, added, kept]."""
+    from .chapter_files import needed_files
+
     stale = [c for c in course.chapters() if not is_fresh(course, c)]
     if stale:
         release(course, stale, progress, log)
@@ -58,11 +62,10 @@ def make_workspace(course: Course, target: Path, progress, log) -> list[list]:
         added, kept = [], []
         source, folder = course.release_dir(chapter), target / chapter
         wanted = {p.relative_to(source): p for p in source.rglob("*") if p.is_file()}
-        notebook_text = (source / f"{chapter}.ipynb").read_text(encoding="utf-8")
-        for name in DATA_FILES:
-            data_file = course.root / "data" / name
-            if name in notebook_text and Path(name) not in wanted and data_file.is_file():
-                wanted[Path(name)] = data_file
+        for name, origin in needed_files(course, chapter).items():  # a release made before release placed them
+            placed = course.source_notebook(chapter).parent / name
+            if Path(name) not in wanted and (placed.is_file() or origin.is_file()):
+                wanted[Path(name)] = placed if placed.is_file() else origin
         for relative, origin in sorted(wanted.items()):
             destination = folder / relative
             if destination.exists():
