@@ -9,9 +9,11 @@ outputs are bounded; and a `grade` killed with SIGKILL then run again gives the 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -155,6 +157,40 @@ def test_nothing_of_the_grading_machine_was_read_changed_or_reached(graded):
     assert b"HACKED" not in graded["gradebook_file"].read_bytes()
     with course.gradebook() as gb:  # still a working gradebook with every student
         assert {s.id for s in gb.students} >= set(graded["students"])
+
+
+def decoded_forms(text: str) -> list[str]:
+    """text, reversed, and every base64-looking run in it decoded (and reversed): where an encoded leak hides."""
+    forms = [text, text[::-1]]
+    for run in re.findall(r"[A-Za-z0-9+/]{24,}={0,2}", text):
+        try:
+            plain = base64.b64decode(run + "=" * (-len(run) % 4)).decode("utf-8", "ignore")
+        except ValueError:
+            continue
+        forms += [plain, plain[::-1]]
+    return forms
+
+
+def test_no_secret_or_host_path_in_feedback_even_encoded(graded):
+    """The whole class's feedback pages and the export: no path of the grading machine and nothing of the
+    checks, the reference or the hidden tests, in plain, reversed or base64 form (leaks_encoded tries all)."""
+    from autograder.pipeline.cli import main
+
+    course = graded["course"]
+    assert main(["feedback", "--course", str(course.root), CHAPTER]) == 0
+    pages = {name: (course.feedback_dir(name, CHAPTER) / f"{CHAPTER}.html") for name in graded["students"]}
+    texts = {name: page.read_text(encoding="utf-8") for name, page in pages.items() if page.is_file()}
+    assert "leaks_encoded" in texts and "full" in texts
+    texts["export"] = subprocess.run([sys.executable, "-m", "autograder", "export", "--course", str(course.root)],
+                                     capture_output=True, text=True, cwd=PROJECT).stdout
+    secrets = [str(PROJECT), str(course.root), sys.prefix, str(Path(sys.executable).resolve().parent),
+               "def check_", "CASE_SECRET", "check_linear(", "BEGIN HIDDEN", "def backpropagate"]
+    found = {name: [s for s in secrets if any(s in form for form in decoded_forms(text))]
+             for name, text in texts.items()}
+    assert not any(found.values()), {name: hit for name, hit in found.items() if hit}
+    page = texts["leaks_encoded"]
+    assert "/grader/python" in page[::-1] or any("/grader/python" in f for f in decoded_forms(page)), \
+        "the leak probe did not run"
 
 
 def test_nothing_survives_and_outputs_are_bounded(graded):

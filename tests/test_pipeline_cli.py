@@ -12,6 +12,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -214,3 +215,15 @@ def test_start_opens_jupyterlab_on_the_first_chapter(course, tmp_path):
     finally:
         os.killpg(lab.pid, signal.SIGTERM)  # the server this test started, and only it
         lab.wait(timeout=60)
+
+
+def test_the_guides_tables_of_flag_kinds_are_made_from_flags_py():
+    """SANDBOX.md and INSTRUCTORS.md hold the table flags.kinds_table() makes from flags.KINDS (rewrite
+    them with `python -m autograder.pipeline.flags`), so a new kind cannot be left undocumented."""
+    from autograder.pipeline.flags import KINDS, with_kinds_table
+
+    project = Path(__file__).resolve().parents[1]
+    for guide in (project / "autograder" / "pipeline" / "SANDBOX.md", project / "autograder" / "INSTRUCTORS.md"):
+        text = guide.read_text(encoding="utf-8")
+        assert with_kinds_table(text) == text, f"{guide.name}: run python -m autograder.pipeline.flags"
+        assert all(f"| `{kind}` |" in text for kind in KINDS)

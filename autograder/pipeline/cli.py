@@ -20,7 +20,14 @@ from pathlib import Path
 sys.modules.setdefault("rfc3987_syntax", None)
 
 from .course import Course, UsageError  # noqa: E402
-from .progress import progress_factory, table  # noqa: E402
+
+try:
+    from .progress import progress_factory, table  # noqa: E402  (imports the reference, microgpt)
+except (ImportError, SyntaxError) as error:  # a broken install of the course itself: one line, not a traceback
+    what = (f"{error.msg} ({Path(error.filename or '?').name}, line {error.lineno})"
+            if isinstance(error, SyntaxError) else str(error))
+    sys.exit(f"microgpt-course: the course's own code cannot be loaded: {type(error).__name__}: {what}; "
+             f"reinstall it (make setup)")
 
 PROG = "microgpt-course"
 

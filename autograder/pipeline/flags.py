@@ -16,7 +16,7 @@ from pathlib import Path
 FILE_NAME = "flags.json"
 KINDS = {
     "mismatch": "the kernel's result differs from the judge's",
-    "policy": "the solution code breaks the policy for what solution code may do",
+    "policy": "the solution code does what the policy warns about (a warning: the points are the judge's)",
     "tampered": "a test cell or the notebook's graded structure was changed",
     "timeout": "the notebook or a piece ran past its time limit",
     "crash": "the kernel or the judge's worker died, or the worker broke the wire",
@@ -28,6 +28,21 @@ KINDS = {
     "sandbox": "the submission ran without the full sandbox",
     "grader": "the grader itself failed on the submission; its recorded scores were left as they were",
 }
+
+
+TABLE_START, TABLE_END = "<!-- flag kinds: made by flags.kinds_table() -->", "<!-- end of flag kinds -->"
+
+
+def kinds_table() -> str:
+    """The Markdown table of flag kinds that the guides hold between TABLE_START and TABLE_END."""
+    rows = "\n".join(f"| `{kind}` | {meaning} |" for kind, meaning in KINDS.items())
+    return f"{TABLE_START}\n| flag | what it means |\n|---|---|\n{rows}\n{TABLE_END}"
+
+
+def with_kinds_table(text: str) -> str:
+    """text with its flag-kinds table (between the markers) made anew from KINDS."""
+    start, end = text.index(TABLE_START), text.index(TABLE_END) + len(TABLE_END)
+    return text[:start] + kinds_table() + text[end:]
 
 
 @dataclass(frozen=True)
@@ -78,3 +93,8 @@ def write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(partial).unlink(missing_ok=True)
         raise
+
+
+if __name__ == "__main__":  # python -m autograder.pipeline.flags: rewrite the guides' tables of flag kinds
+    for guide in (Path(__file__).parent / "SANDBOX.md", Path(__file__).parents[1] / "INSTRUCTORS.md"):
+        guide.write_text(with_kinds_table(guide.read_text(encoding="utf-8")), encoding="utf-8")

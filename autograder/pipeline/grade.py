@@ -38,7 +38,6 @@ from . import readback, sandbox
 from .confirm import PieceResult, check_pieces, graded_pieces, read_notebook
 from .course import Course, UsageError, quiet_gradebook
 from .flags import Flag, replace_flags, write_atomically
-from .stand_in import STAND_IN, stand_in_folder
 from .selfcheck import GraderFailure, autogrades_blank_release, confirm_grader, record_grader_failure
 
 MAX_NOTEBOOK_BYTES = 20 << 20   # a submitted notebook larger than this is not read
@@ -136,13 +135,13 @@ def sandboxed_execute_class():
                                     wall_seconds=self.wall_seconds, cell_seconds=self.cell_seconds,
                                     output_bytes=self.output_bytes, scratch_bytes=self.scratch_bytes)
             count = ["--count-leftovers"] if sandbox.isolation().sandboxed else []
-            run = sandbox.run([sys.executable, RUNNER_INSIDE, "--given", GIVEN_INSIDE,
+            run = sandbox.run([sandbox.PYTHON, RUNNER_INSIDE, "--given", GIVEN_INSIDE,
                                "--cell-seconds", str(self.cell_seconds), "--output-bytes", str(self.output_bytes),
                                *count],
                               workdir=None, limits=limits,
-                              mounts={NOTEBOOK_RUNNER: RUNNER_INSIDE, folder: GIVEN_INSIDE, stand_in_folder(): STAND_IN},
-                              env={"NBGRADER_EXECUTION": "autograde", "PYTHONPATH": STAND_IN},
-                              stdin=nbformat.writes(nb).encode("utf-8"),
+                              mounts={NOTEBOOK_RUNNER: RUNNER_INSIDE, folder: GIVEN_INSIDE},
+                              env={"NBGRADER_EXECUTION": "autograde"},
+                              stdin=nbformat.writes(without_hidden_tests(nb)).encode("utf-8"),
                               result_bytes=readback.result_cap(self.output_bytes, len(nb.cells)))
             back = readback.read_results(run.result, nb)
             for index, cell in enumerate(nb.cells):
@@ -177,6 +176,20 @@ def sandboxed_execute_class():
             return nb, resources
 
     return SandboxedExecute
+
+
+def without_hidden_tests(nb):
+    """A copy of nb whose grade cells keep only their visible tests: the hidden checks run in the judge,
+    and their lines never enter the learner's kernel (where a later cell could read them back)."""
+    import copy
+
+    from .judge import split_hidden
+
+    visible = copy.deepcopy(nb)
+    for cell in visible.cells:
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade"):
+            cell.source = split_hidden(cell.source)[0]
+    return visible
 
 
 # ------------------------------------------------------------------ one submission (in a worker)

@@ -27,7 +27,7 @@ from .wire import Endpoint, Mirror, Remote, RemoteError, WireError, WorkerGone
 
 HERE = Path(__file__).resolve().parent
 WORKER, WIRE = HERE / "worker.py", HERE / "wire.py"
-INSIDE = "/grader"  # where worker.py and wire.py are inside the sandbox: no host path
+INSIDE = "/grader"  # where worker.py, wire.py and the chapter's files are inside the sandbox: no host path
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 RUN_SECRET = secrets.token_hex(16)  # one per grading process: the checks' random cases
 
@@ -203,9 +203,9 @@ def judge_piece(cells: list[Cell], references: dict, grade_cell: str, hidden: st
     each name of `references` bound first to the judge's function; then the grade cell's visible
     part in the worker and its hidden part here. The verdict: passed, or the first failure's message."""
     started = time.monotonic()
-    mounts = {WORKER: f"{INSIDE}/worker.py", WIRE: f"{INSIDE}/wire.py"}
-    with sandbox.spawn([sandbox.sys.executable, f"{INSIDE}/worker.py"], workdir=chapter_files, mounts=mounts,
-                       limits=limits, env={"MPLBACKEND": "Agg"}, isolate=sandboxed) as process:
+    mounts = {WORKER: f"{INSIDE}/worker.py", WIRE: f"{INSIDE}/wire.py", chapter_files: f"{INSIDE}/chapter"}
+    with sandbox.spawn([sandbox.PYTHON, f"{INSIDE}/worker.py", f"{INSIDE}/chapter"], mounts=mounts, limits=limits,
+                       env={"MPLBACKEND": "Agg"}, isolate=sandboxed) as process:
         session = Session(process.process, started + base_seconds)
         try:
             for name, function in references.items():

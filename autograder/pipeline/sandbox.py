@@ -174,11 +174,41 @@ def namespace_args() -> list[str]:
     return ["--unshare-all", "--die-with-parent", "--new-session", "--uid", str(NOBODY), "--gid", str(NOBODY)]
 
 
-def python_environment() -> list[Path]:
-    """Folders the interpreter needs: the venv (sys.prefix) and the installation it was made from."""
-    paths = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
-    paths.add(Path(sys.executable).resolve().parent.parent)
-    return sorted(paths)
+PYTHON_INSIDE = "/grader/python"          # the interpreter's installation, inside every sandbox
+SITE_INSIDE = "/grader/site-packages"     # the environment's packages (a venv's), inside
+PYTHON = f"{PYTHON_INSIDE}/bin/python3"   # what a sandboxed Python command runs (argv[0])
+
+
+@lru_cache(maxsize=None)
+def python_mounts() -> dict:
+    """{host folder: path inside} for the interpreter: its installation and the environment's packages
+    at neutral paths, so that no path of the grading machine (the course's virtual environment is in
+    the course's folder) can be seen, printed or leaked from inside."""
+    import sysconfig
+
+    base = Path(sys.base_prefix).resolve()
+    mounts = {base: PYTHON_INSIDE}
+    site = Path(sysconfig.get_paths()["purelib"]).resolve()
+    if not site.is_relative_to(base):
+        mounts[site] = SITE_INSIDE
+    return mounts
+
+
+def inside_path(path: Path) -> str | None:
+    """Where a host path under the interpreter's folders is inside the sandbox (None: not bound)."""
+    for host, inside in python_mounts().items():
+        if path.is_relative_to(host):
+            return str(Path(inside) / path.relative_to(host))
+    return None
+
+
+def python_env() -> dict:
+    """The environment a sandboxed Python needs: its packages on PYTHONPATH (a venv's site-packages are
+    not found from the base interpreter) and its own lib/ for a build that links libpython by path."""
+    env = {"LD_LIBRARY_PATH": f"{PYTHON_INSIDE}/lib"}
+    if SITE_INSIDE in python_mounts().values():
+        env["PYTHONPATH"] = SITE_INSIDE
+    return env
 
 
 def bwrap_argv(argv: list[str], workdir: Path | None, readable: list[Path], writable_workdir: bool, env: dict,
@@ -195,10 +225,14 @@ def bwrap_argv(argv: list[str], workdir: Path | None, readable: list[Path], writ
             args += ["--symlink", os.readlink(path), system]
         elif path.exists():
             args += ["--ro-bind", system, system]
-    for path in sorted({Path(p).resolve() for p in readable} | set(python_environment())):
+    for path in sorted({Path(p).resolve() for p in readable}):
         args += ["--ro-bind", str(path), str(path)]
+    for host, inside in python_mounts().items():
+        args += ["--ro-bind", str(host), inside]
     for path in course_packages():  # bound with the environment, hidden again: nothing of the course inside
-        args += ["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
+        hidden = inside_path(path)
+        if hidden:
+            args += ["--tmpfs", hidden] if path.is_dir() else ["--ro-bind", "/dev/null", hidden]
     for host, inside in (mounts or {}).items():
         args += ["--ro-bind", str(host), str(inside)]
     for cache in matplotlib_font_cache():  # read-only, so matplotlib skips its 1-2 s font scan
@@ -240,8 +274,7 @@ def matplotlib_font_cache() -> tuple[Path, ...]:
 
 def sandbox_env(extra: dict | None = None) -> dict:
     """A small, fixed environment: no inherited secrets, caches in the private /tmp."""
-    bindir = str(Path(sys.executable).parent)
-    env = {"PATH": f"{bindir}:/usr/bin:/bin", "HOME": "/tmp/home", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+    env = {"PATH": f"{PYTHON_INSIDE}/bin:/usr/bin:/bin", **python_env(), "HOME": "/tmp/home", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
            "TMPDIR": "/tmp", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
            "MPLCONFIGDIR": "/tmp/home/matplotlib", "JUPYTER_PLATFORM_DIRS": "1",
            "JUPYTER_RUNTIME_DIR": "/tmp/home/jupyter", "IPYTHONDIR": "/tmp/home/ipython"}
@@ -536,12 +569,17 @@ def kill_everything(process: subprocess.Popen, cgroup: Cgroup | None):
 
 
 def at_host_paths(argv: list[str], env: dict, mounts: dict | None) -> tuple[list[str], dict]:
-    """argv and env with each path inside a mount replaced by its host path (no sandbox: no mounts)."""
+    """argv and env for running without the sandbox: this process's own interpreter in place of PYTHON,
+    each other path inside a mount replaced by its host path, the sandbox's Python variables dropped."""
     def host(text):
         for source, inside in (mounts or {}).items():
             text = text.replace(str(inside), str(source))
         return text
-    return [host(a) for a in argv], {key: host(value) for key, value in env.items()}
+    command = [sys.executable if a == PYTHON else host(a) for a in argv]
+    inside_only = python_env()
+    environment = {key: host(value) for key, value in env.items() if inside_only.get(key) != value}
+    environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    return command, environment
 
 
 class Spawned:
@@ -568,22 +606,23 @@ class Spawned:
         self.kill()
 
 
-def spawn(argv: list[str], *, workdir: Path, mounts: dict, limits: Limits = Limits(), env: dict | None = None,
+def spawn(argv: list[str], *, mounts: dict, limits: Limits = Limits(), env: dict | None = None,
           isolate: bool = True) -> Spawned:
-    """Start argv sandboxed like `run`, with cwd `workdir` bound read-only at the same path inside and
-    `mounts` ({host path: path inside}) read-only; the caller talks over process.stdin/stdout and must
-    kill() it (or use it as a context manager). isolate=False runs it unsandboxed, keeping the limits."""
+    """Start argv sandboxed like `run` (cwd: a fresh folder on its private tmpfs), with `mounts`
+    ({host path: path inside}) read-only; the caller talks over process.stdin/stdout and must kill()
+    it (or use it as a context manager). isolate=False runs it unsandboxed in the temporary folder,
+    with the host paths of the mounts, keeping the limits."""
     iso = isolation()
-    workdir = Path(workdir).resolve()
     environment = sandbox_env(env)
     if iso.sandboxed and isolate:
-        command = bwrap_argv(list(argv), workdir, [], False, environment, iso.bwrap,
+        command = bwrap_argv(list(argv), None, [], False, environment, iso.bwrap,
                              limits.scratch_bytes if iso.scratch_cap else None, mounts)
-        popen_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        popen_env, cwd = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, "/"
     else:
         command, environment = at_host_paths(argv, environment, mounts)
-        popen_env = {**environment, "HOME": str(workdir), "TMPDIR": tempfile.gettempdir(),
-                     "MPLCONFIGDIR": str(Path(tempfile.gettempdir()) / "microgpt-matplotlib")}
+        cwd = tempfile.gettempdir()
+        popen_env = {**environment, "HOME": cwd, "TMPDIR": cwd,
+                     "MPLCONFIGDIR": str(Path(cwd) / "microgpt-matplotlib")}
     cgroup = Cgroup(limits) if Cgroup.available() else None
 
     def prepare_child():
@@ -591,7 +630,7 @@ def spawn(argv: list[str], *, workdir: Path, mounts: dict, limits: Limits = Limi
             cgroup.join()
         set_rlimits(limits)
 
-    process = subprocess.Popen(command, cwd=workdir, env=popen_env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    process = subprocess.Popen(command, cwd=cwd, env=popen_env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                stderr=subprocess.DEVNULL, start_new_session=True,
                                preexec_fn=prepare_child if sys.platform != "win32" else None)
     return Spawned(process, cgroup)

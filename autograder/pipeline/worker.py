@@ -1,9 +1,9 @@
 """The judge's worker: runs a learner's notebook code inside the sandbox and answers the judge.
 
-    python worker.py        (requests on stdin, answers on stdout, one JSON line each: wire.py)
+    python worker.py FOLDER     (requests on stdin, answers on stdout, one JSON line each: wire.py)
 
 It holds nothing secret: the public cells of a chapter, the learner's code, and the chapter's files
-(course_tools.py, data) in its working folder. Stdlib only, beside wire.py. The judge asks it to run
+(course_tools.py, data) in FOLDER, its working folder. Stdlib only, beside wire.py. The judge asks it to run
 cells, to look up names, and to call what they name; everything it answers is plain data, which the
 judge checks. Learner code here can change this program too: it can then only answer with other data.
 """
@@ -64,6 +64,7 @@ def main():
     for fd in (0, 1, 2):  # the learner's prints and input() go nowhere: the channel stays the judge's
         os.dup2(null, fd)
     sys.stdout = sys.stderr = open(os.devnull, "w")
+    os.chdir(sys.argv[1])  # the chapter's files (course_tools.py, data), read-only
     sys.path[0] = os.getcwd()  # like a notebook: the chapter's files import by bare name
     namespace = {"__name__": "__main__"}
 

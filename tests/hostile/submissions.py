@@ -114,6 +114,18 @@ def hostile_class(secrets: dict, port: int, cell_seconds: float) -> dict[str, St
                     f"    if os.path.lexists(name):\n        os.remove(name)\n"
                     f"    os.symlink(secrets[target], name)\n"
                     f"os.mkfifo('pipe')\nos.chmod('.', 0)\nprint('left links, a FIFO and a locked folder')")
+    # everything a submission might leak, encoded so that a filter of literal strings would miss it:
+    # where it runs, the environment, the kernel's input history, and any check or reference source it finds
+    gather = ("import base64, glob, os, sys\n"
+              "found = [sys.executable, sys.prefix, os.getcwd(), repr(sys.path), repr(dict(os.environ))]\n"
+              "found += [open(p, errors='replace').read()[:2000] for p in glob.glob('/**/checks/*.py', recursive=True)"
+              " + glob.glob('/**/microgpt/*.py', recursive=True)][:20]\n"
+              "found += [open('/proc/self/cmdline', 'rb').read().decode(errors='replace')]\n"
+              "found += [repr(globals().get('_ih', ''))]\n"
+              "blob = '|'.join(found)\n"
+              "encoded = blob[::-1] + ' ' + base64.b64encode(blob.encode()).decode()\n")
+    leaks_in_kernel = gather + "print(encoded)"
+    leaks_through_judge = gather + "raise ValueError(encoded[:1900])"
     fake_pass = ("import course_tools, autograder.checks, math\n"
                  "for helper in ('expect_close', 'expect_equal', 'check_shape', 'check_probabilities', 'check_rms_near_one'):\n"
                  "    setattr(course_tools, helper, lambda *args, **kwargs: None)\n"
@@ -198,6 +210,9 @@ def hostile_class(secrets: dict, port: int, cell_seconds: float) -> dict[str, St
                                                      "        try:\n            os.write(fd, b'{\"r\": %d, \"ok\": null}\\n' % n)\n"
                                                      "        except OSError:\n            pass\n" + WRONG_LINEAR},
                                   expected=(0, 2, 2), flags={"policy"}),
+        # secrets and paths printed encoded, from the kernel and from the judge's worker
+        "leaks_encoded": Student(answers={"linear": leaks_through_judge}, extra_cells=[(10_000, leaks_in_kernel)],
+                                 expected=(0, 2, 2), flags={"policy"}),
         "patches_module_in_region": Student(answers={"softmax": "math.exp = lambda z: 1.0\n" + WRONG_SOFTMAX},
                                             expected=(2, 0, 2), flags={"policy"}),
     }
