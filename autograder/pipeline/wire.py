@@ -33,8 +33,9 @@ MAX_TEXT = 4_000               # an error's message
 MAX_ITEMS_BY_VALUE = 1_000_000 # a range or set crosses as a tuple of its items up to this size
 
 
-class WireError(Exception):
-    """The other side sent what the protocol does not allow."""
+class WireError(BaseException):
+    """The other side sent what the protocol does not allow. A BaseException, like WorkerGone: a check's
+    `except Exception` must not turn a broken wire into an ordinary failure message."""
 
 
 class WorkerGone(BaseException):
@@ -93,19 +94,26 @@ class Endpoint:
             self.counter += 2
         return self.ids[key]
 
-    def encode(self, values):
+    def encode(self, values, deep=False):
         """(tokens for values, the state records to send): every list, dict, node and generator
         reachable from values whose state differs from what the other side last saw. The judge's
-        images of worker nodes (Mirrors) are not walked: those it changed are in self.dirty."""
+        images of worker nodes (Mirrors) are not walked: those it changed are in self.dirty.
+
+        The worker sends a node's history lazily: a child the judge has not seen crosses as its wire
+        id alone, and the judge asks for it ("state", deep=True: the whole history below) when its
+        code first reads it. The judge sends everything: learner code walks what it gets."""
         pending, seen, state = [], set(), {}
         side_is_worker = self.side == "worker"
+        lazy = side_is_worker and not deep
 
-        def token(x):
+        deferred = {}  # wire id -> a known node not walked yet: walked only if a node pointing at it changed
+
+        def token(x, walk_known=True):
             kind = type(x)
             if kind is float or kind is int or kind is str or x is None or kind is bool:
                 return x
             if kind is tuple:
-                return {"T": [token(item) for item in x]}
+                return {"T": [token(item, walk_known) for item in x]}
             if kind is list:
                 tag = "L"
             elif kind is dict:
@@ -133,6 +141,11 @@ class Endpoint:
                 if callable(x):
                     self.handed.add(wire)
                 return {"H": wire, "c": int(callable(x))}
+            if not walk_known and tag == "N" and (id(x) in self.ids or lazy):
+                wire = self.wire_id(x)  # known: walked only if its parent changed; new: sent when asked for
+                if wire not in seen:
+                    deferred[wire] = x
+                return {tag: wire}
             wire = self.wire_id(x)
             if wire not in seen:
                 seen.add(wire)
@@ -149,8 +162,13 @@ class Endpoint:
             # a node's class crosses from the worker only: the judge's classes (the reference's Value)
             # are never handed to learner code, which could call their methods
             cls = x._class if isinstance(x, Mirror) else type(x) if side_is_worker else None
+            # a known child is walked only if this node changed: an unchanged node's history is what
+            # the other side already holds (so a long graph crosses once, not at every call)
             return ["N", token(getattr(x, "data", None)), token(getattr(x, "grad", None)),
-                    token(getattr(x, "_children", ())), token(getattr(x, "_local_grads", ())), token(cls)]
+                    token(getattr(x, "_children", ()), False), token(getattr(x, "_local_grads", ())), token(cls)]
+
+        if deep:  # a new or changed node's children are walked whatever the other side holds
+            lazy = False
 
         tokens = [token(v) for v in values]
         for mirror in list(self.dirty):
@@ -162,6 +180,12 @@ class Endpoint:
             if self.known.get(wire) != record:
                 state[str(wire)] = record
                 self.known[wire] = record
+                if tag == "N":  # changed: its children the other side holds may have changed too
+                    for child in record[3]["T"] if isinstance(record[3], dict) and "T" in record[3] else ():
+                        child_wire = child.get("N") if isinstance(child, dict) else None
+                        if child_wire in deferred and child_wire not in seen and (deep or child_wire in self.known):
+                            seen.add(child_wire)
+                            pending.append((child_wire, "N", deferred.pop(child_wire)))
         return tokens, state
 
     # ------------------------------------------------------------------ decoding
@@ -230,7 +254,10 @@ class Endpoint:
             raise WireError("bad wire id")
         if tag in ("L", "D", "N", "R"):
             if wire not in self.objects:
-                raise WireError(f"object {wire} is unknown")
+                if not (tag == "N" and self.side == "judge" and wire % 2 == 1):
+                    raise WireError(f"object {wire} is unknown")
+                self.objects[wire] = placeholder = self.make_node(wire)  # its state is asked for when read
+                self.ids[id(placeholder)] = wire
             return self.objects[wire]
         if tag == "H":
             if wire % 2 == self.counter % 2:  # one of ours coming back
@@ -306,8 +333,10 @@ class Endpoint:
             if not (isinstance(args, list) and isinstance(kwargs, dict) and isinstance(message.get("op"), str)):
                 raise WireError("a malformed request")
             values = self.decode([*args, *kwargs.values()], message.get("S", {}))
-            result = self.serve(message["op"], values[:len(args)], dict(zip(kwargs, values[len(args):])))
-            tokens, state = self.encode([result, *values])
+            deep = message["op"] == "state" and self.side == "worker"  # the judge reads a node's history
+            result = None if deep else self.serve(message["op"], values[:len(args)],
+                                                  dict(zip(kwargs, values[len(args):])))
+            tokens, state = self.encode([result, *values], deep=deep)
             reply = {"r": number, "ok": tokens[0], "S": state}
         except WorkerGone:
             raise
@@ -442,6 +471,8 @@ class Remote:
 
     def __instancecheck__(self, obj):
         """isinstance(node, cls) for a node that came from the other side and a class that lives there."""
+        if isinstance(obj, Mirror) and not obj._filled:
+            obj.data  # an empty node: its class comes with its state
         return isinstance(obj, Mirror) and obj._class is self
 
     def __repr__(self):
@@ -455,21 +486,40 @@ def _operator(name):
     return method
 
 
+def mirror_field(slot):
+    """A Mirror's field: reading it first fills an empty node from the worker; a change is sent later."""
+    def read(self):
+        if not self._filled:
+            self._endpoint.request("state", [self])
+        return object.__getattribute__(self, slot)
+
+    def write(self, value):
+        endpoint = self._endpoint
+        if endpoint.filling:
+            object.__setattr__(self, "_filled", True)
+        elif not self._filled:
+            endpoint.request("state", [self])  # never send fields the judge has not seen
+        object.__setattr__(self, slot, value)
+        if not endpoint.filling:
+            endpoint.dirty.add(self)
+    return property(read, write)
+
+
 class Mirror:
     """The judge's copy of a node that lives in the worker: data, grad, _children and _local_grads
-    as plain values (kept in step by the wire), operators and methods asked of the worker."""
+    as plain values (kept in step by the wire), operators and methods asked of the worker. A node
+    first seen as a child arrives empty; reading any of its fields asks the worker for its history."""
 
-    __slots__ = ("data", "grad", "_children", "_local_grads", "_class", "_endpoint", "_wire", "__weakref__")
+    __slots__ = ("_data", "_grad", "_children_", "_local_grads_", "_class", "_endpoint", "_wire", "_filled",
+                 "__weakref__")
 
     def __init__(self, endpoint, wire):
-        for name, value in (("_endpoint", endpoint), ("_wire", wire), ("data", None), ("grad", None),
-                            ("_children", ()), ("_local_grads", ()), ("_class", None)):
+        for name, value in (("_endpoint", endpoint), ("_wire", wire), ("_data", None), ("_grad", None),
+                            ("_children_", ()), ("_local_grads_", ()), ("_class", None), ("_filled", False)):
             object.__setattr__(self, name, value)
 
-    def __setattr__(self, name, value):  # a change made here crosses with the next message
-        object.__setattr__(self, name, value)
-        if not self._endpoint.filling:
-            self._endpoint.dirty.add(self)
+    data, grad = mirror_field("_data"), mirror_field("_grad")
+    _children, _local_grads = mirror_field("_children_"), mirror_field("_local_grads_")
 
     def __getattr__(self, name):  # methods: log, exp, relu, backward, ... (a bound method of the worker's)
         if name.startswith("__"):

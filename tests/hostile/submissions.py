@@ -126,7 +126,7 @@ def hostile_class(secrets: dict, port: int, cell_seconds: float) -> dict[str, St
               "encoded = blob[::-1] + ' ' + base64.b64encode(blob.encode()).decode()\n")
     leaks_in_kernel = gather + "print(encoded)"
     leaks_through_judge = gather + "raise ValueError(encoded[:1900])"
-    fake_pass = ("import course_tools, autograder.checks, math\n"
+    fake_pass = ("import course_tools, math\n"  # the checks are not in the kernel to patch: the visible tests are
                  "for helper in ('expect_close', 'expect_equal', 'check_shape', 'check_probabilities', 'check_rms_near_one'):\n"
                  "    setattr(course_tools, helper, lambda *args, **kwargs: None)\n"
                  "course_tools.gradient_check = lambda *args, **kwargs: 0.0\n")
@@ -189,7 +189,7 @@ def hostile_class(secrets: dict, port: int, cell_seconds: float) -> dict[str, St
         "imports_reference": Student(answers={"linear": "from microgpt.nn import linear as reference\nreturn reference(x, w)"},
                                      expected=(0, 2, 2), flags={"policy"}),
         "patches_checks": Student(answers={"linear": WRONG_LINEAR},
-                                  extra_cells=[(2, fake_pass + "autograder.checks.check_linear = lambda *args, **kwargs: None")],
+                                  extra_cells=[(2, fake_pass)],
                                   expected=(0, 2, 2), flags={"mismatch"}),
         "patches_math": Student(answers={"softmax": WRONG_SOFTMAX},
                                 extra_cells=[(2, fake_pass + "import sys\nmath.isclose = lambda *args, **kwargs: True\n"
