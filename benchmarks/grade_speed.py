@@ -6,8 +6,9 @@ Makes two identical throwaway courses from chapters/ (every chapter with a noteb
 chapter, and hands in one notebook per student, the students spread over the chapters in turn (even
 students complete, odd ones with their last piece left as the stub). Then, in the same run: plain
 nbgrader (`nbgrader autograde CHAPTER`, one command per chapter, students one after the other) on one
-course, and `grade --jobs N` on the other. Prints seconds per notebook both ways, the ratio, whether
-both gave the same scores, and the time of a learner's `microgpt-course check` of each chapter.
+course, and `grade --jobs N` on the other. Prints wall and CPU seconds per notebook both ways (CPU of
+every process involved, so the figure holds on a loaded machine), the ratios, whether both gave the
+same scores, and the time of a learner's `microgpt-course check` of each chapter.
 """
 
 from __future__ import annotations
@@ -72,6 +73,15 @@ def scores(course: Course, handed_in: dict) -> dict:
         return {(s, c): gb.find_submission(c, s).score for c, students in handed_in.items() for s in students}
 
 
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of every process it started and waited for (the
+    grading workers, their sandboxes, nbgrader and its kernels): a figure that holds on a loaded machine."""
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=20)
@@ -86,23 +96,23 @@ def main(argv=None):
         print(f"{notebooks} notebooks over {len(handed_in)} chapters ({', '.join(handed_in)}), {os.cpu_count()} cores, "
               "load average %.2f %.2f %.2f" % os.getloadavg())
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_seconds()
         for chapter in handed_in:
             subprocess.run(["nbgrader", "autograde", chapter, "--force"], cwd=plain.root, check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        nbgrader_seconds = time.perf_counter() - started
+        nbgrader_seconds, nbgrader_cpu = time.perf_counter() - started, cpu_seconds() - cpu
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_seconds()
         summary = grade(ours, list(handed_in), None, args.jobs)
-        grade_seconds = time.perf_counter() - started
+        grade_seconds, grade_cpu = time.perf_counter() - started, cpu_seconds() - cpu
 
         same = scores(plain, handed_in) == scores(ours, handed_in)
         print(f"plain nbgrader autograde, sequential: {nbgrader_seconds / notebooks:.2f} s per notebook "
-              f"({nbgrader_seconds:.1f} s)")
+              f"({nbgrader_seconds:.1f} s), CPU {nbgrader_cpu / notebooks:.2f} s per notebook")
         print(f"grade --jobs {args.jobs} (sandbox + judge): {grade_seconds / notebooks:.2f} s per notebook "
-              f"({grade_seconds:.1f} s)")
-        print(f"ratio: {nbgrader_seconds / grade_seconds:.2f}x; same scores: {same}; "
-              f"flagged: {sum(1 for r in summary.rows if r.flags)}")
+              f"({grade_seconds:.1f} s), CPU {grade_cpu / notebooks:.2f} s per notebook")
+        print(f"wall ratio: {nbgrader_seconds / grade_seconds:.2f}x; CPU: grade uses {grade_cpu / nbgrader_cpu:.2f}x "
+              f"nbgrader's; same scores: {same}; flagged: {sum(1 for r in summary.rows if r.flags)}")
 
         for chapter, students in handed_in.items():  # the learner's command, start to end
             learner = ours.submitted(students[0], chapter) / f"{chapter}.ipynb"

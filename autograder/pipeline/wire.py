@@ -104,16 +104,13 @@ class Endpoint:
         code first reads it. The judge sends everything: learner code walks what it gets."""
         pending, seen, state = [], set(), {}
         side_is_worker = self.side == "worker"
-        lazy = side_is_worker and not deep
 
-        deferred = {}  # wire id -> a known node not walked yet: walked only if a node pointing at it changed
-
-        def token(x, walk_known=True):
+        def token(x, child=False):
             kind = type(x)
             if kind is float or kind is int or kind is str or x is None or kind is bool:
                 return x
             if kind is tuple:
-                return {"T": [token(item, walk_known) for item in x]}
+                return {"T": [token(item, child) for item in x]}
             if kind is list:
                 tag = "L"
             elif kind is dict:
@@ -141,11 +138,10 @@ class Endpoint:
                 if callable(x):
                     self.handed.add(wire)
                 return {"H": wire, "c": int(callable(x))}
-            if not walk_known and tag == "N" and (id(x) in self.ids or lazy):
-                wire = self.wire_id(x)  # known: walked only if its parent changed; new: sent when asked for
-                if wire not in seen:
-                    deferred[wire] = x
-                return {tag: wire}
+            if child and side_is_worker and tag == "N" and (self.ids.get(id(x)) in self.known) == deep:
+                # lazy: a child the judge has not seen crosses when it asks for it; deep (it asks): a
+                # child it holds is not walked again, nothing ran since the last answer
+                return {tag: self.wire_id(x)}
             wire = self.wire_id(x)
             if wire not in seen:
                 seen.add(wire)
@@ -162,13 +158,9 @@ class Endpoint:
             # a node's class crosses from the worker only: the judge's classes (the reference's Value)
             # are never handed to learner code, which could call their methods
             cls = x._class if isinstance(x, Mirror) else type(x) if side_is_worker else None
-            # a known child is walked only if this node changed: an unchanged node's history is what
-            # the other side already holds (so a long graph crosses once, not at every call)
             return ["N", token(getattr(x, "data", None)), token(getattr(x, "grad", None)),
-                    token(getattr(x, "_children", ()), False), token(getattr(x, "_local_grads", ())), token(cls)]
+                    token(getattr(x, "_children", ()), True), token(getattr(x, "_local_grads", ())), token(cls)]
 
-        if deep:  # a new or changed node's children are walked whatever the other side holds
-            lazy = False
 
         tokens = [token(v) for v in values]
         for mirror in list(self.dirty):
@@ -180,12 +172,6 @@ class Endpoint:
             if self.known.get(wire) != record:
                 state[str(wire)] = record
                 self.known[wire] = record
-                if tag == "N":  # changed: its children the other side holds may have changed too
-                    for child in record[3]["T"] if isinstance(record[3], dict) and "T" in record[3] else ():
-                        child_wire = child.get("N") if isinstance(child, dict) else None
-                        if child_wire in deferred and child_wire not in seen and (deep or child_wire in self.known):
-                            seen.add(child_wire)
-                            pending.append((child_wire, "N", deferred.pop(child_wire)))
         return tokens, state
 
     # ------------------------------------------------------------------ decoding

@@ -41,6 +41,19 @@ class Student:
     flags: set = field(default_factory=set)       # kinds it must get; "a|b": either kind
 
 
+def released_course(project: Path, folder: Path):
+    """(course, source notebook, release notebook): a copy of the project's CHAPTER in folder, released."""
+    from autograder.pipeline.course import copy_chapter_sources, quiet_gradebook
+
+    course = copy_chapter_sources(project, folder, [CHAPTER])
+    with quiet_gradebook():
+        released = course.api().generate_assignment(CHAPTER, force=True)
+    assert released["success"], released.get("log")
+    source_nb = nbformat.read(course.source_notebook(CHAPTER), as_version=4)
+    release_nb = nbformat.read(course.release_dir(CHAPTER) / f"{CHAPTER}.ipynb", as_version=4)
+    return course, source_nb, release_nb
+
+
 def regions(source_nb) -> dict:
     """solution id -> the instructor's region code (indentation removed)."""
     found = {}
@@ -118,8 +131,9 @@ def hostile_class(secrets: dict, port: int, cell_seconds: float) -> dict[str, St
     # where it runs, the environment, the kernel's input history, and any check or reference source it finds
     gather = ("import base64, glob, os, sys\n"
               "found = [sys.executable, sys.prefix, os.getcwd(), repr(sys.path), repr(dict(os.environ))]\n"
-              "found += [open(p, errors='replace').read()[:2000] for p in glob.glob('/**/checks/*.py', recursive=True)"
-              " + glob.glob('/**/microgpt/*.py', recursive=True)][:20]\n"
+              "found += [open(p, errors='replace').read()[:2000] for root in ('/grader', '/tmp', '/usr/lib')\n"
+              "          for p in glob.glob(root + '/**/checks/*.py', recursive=True)"
+              " + glob.glob(root + '/**/microgpt/*.py', recursive=True)][:20]\n"
               "found += [open('/proc/self/cmdline', 'rb').read().decode(errors='replace')]\n"
               "found += [repr(globals().get('_ih', ''))]\n"
               "blob = '|'.join(found)\n"
