@@ -9,47 +9,20 @@ messages, and the checks' random cases change with the judge's secret.
 
 from __future__ import annotations
 
-import copy
 import os
 import random
-import re
-from pathlib import Path
 
-import nbformat
 import pytest
 
 from autograder.checks import core
 from autograder.pipeline import judge
-from autograder.pipeline.confirm import check_pieces
-from autograder.pipeline.sandbox import Limits
 from autograder.pipeline.wire import Endpoint, Mirror, WireError
+from judge_support import JudgedChapter
 
-PROJECT = Path(__file__).resolve().parents[1]
-SOURCE = PROJECT / "chapters" / "03_components" / "03_components.ipynb"
-LIMITS = Limits(piece_seconds=20)
+CHAPTER = JudgedChapter("03_components")
 CORRECT_LINEAR = "return [sum(w_oi * x_i for w_oi, x_i in zip(w_o, x)) for w_o in w]"
 WRONG_LINEAR = "return [sum(w_oi * x_i for w_oi, x_i in zip(w_o, x)) + 1 for w_o in w]"
-
-
-def learner(**regions) -> nbformat.NotebookNode:
-    """The source notebook with the named pieces' solution regions replaced by the given code (the
-    instructor's code elsewhere), as a learner's notebook would hold it."""
-    nb = copy.deepcopy(nbformat.read(SOURCE, as_version=4))
-    for cell in nb.cells:
-        piece = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if cell.cell_type == "code" and piece in regions:
-            body = "\n".join("    " + line for line in regions[piece].strip("\n").split("\n"))
-            cell.source = re.sub(r"    ### BEGIN SOLUTION\n.*?### END SOLUTION", lambda _: body, cell.source,
-                                 flags=re.S)
-    return nb
-
-
-def points(nb) -> dict:
-    return {r.piece: r.points for r in check_pieces(SOURCE, nb, limits=LIMITS)}
-
-
-def judged(nb) -> dict:
-    return {r.piece: r for r in check_pieces(SOURCE, nb, limits=LIMITS)}
+learner, points, judged = CHAPTER.learner, CHAPTER.points, CHAPTER.judged
 
 
 # ------------------------------------------------------------------ honest work, both ways

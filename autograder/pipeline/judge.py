@@ -17,6 +17,7 @@ import ast
 import math
 import random
 import secrets
+import sys
 import time
 import types
 from dataclasses import dataclass
@@ -94,10 +95,42 @@ def reference_function(name: str):
         method = getattr(microgpt.Value, f"__{op}__" if op in ("add", "mul", "pow") else op)
 
         def on_worker_nodes(self, *args):
+            computable(op, self, args)
             cls = self._class if isinstance(self, Mirror) else microgpt.Value
             return types.FunctionType(method.__code__, {"Value": cls, "math": math}, method.__name__)(self, *args)
         return on_worker_nodes
     return localized(getattr(microgpt, name))
+
+
+NUMBERS = (int, float, bool)  # the types of what crosses the wire as a number
+
+
+def computable(op: str, node, args) -> None:
+    """Raise unless chapter 1's reference op can run here on node and args quickly.
+
+    The stand-ins run in the judge, on data the worker chose, and the piece's clock is not checked
+    while the judge computes (nor is its memory capped). Without this, in value_log's worker
+    `Value(3) ** 10**9` (the stand-in for value_pow) would keep the judge busy for hours (10**7 took
+    8 s), and in value_pow's worker `Value("ab") * 10**9` (the stand-in for value_mul) would make it
+    build a 2 GB string. So: the node
+    and every node argument must hold a number, every other argument must be a number, and a power of
+    ints must fit the digits the wire carries back (sys.get_int_max_str_digits, 4,300 by default)."""
+    import microgpt
+
+    def number(x):
+        return type(x) in NUMBERS
+
+    nodes = (Mirror, microgpt.Value)
+    if not (isinstance(node, nodes) and number(node.data)):
+        raise TypeError("the judge's stand-in works on Values that hold a number")
+    for arg in args:
+        if not (number(arg.data) if isinstance(arg, nodes) else number(arg)):
+            raise TypeError("the judge's stand-in works on Values that hold a number, and plain numbers")
+    if op == "pow" and args and type(node.data) is int and type(args[0]) is int and args[0] > 0 \
+            and abs(node.data) > 1:
+        digits = sys.get_int_max_str_digits() or 4300
+        if args[0] * math.log10(abs(node.data)) > digits:
+            raise OverflowError(f"the result of this power has more than {digits} digits")
 
 
 def localized(function):
@@ -118,6 +151,10 @@ def localized(function):
                 return leaves[id(x)]
             return swap_items(x, seen, to_leaves)
 
+        # as in computable: the reference's arithmetic runs here, on numbers only (a str times an int
+        # from the worker would be computed, at any size, in the judge); checked before any swap
+        if not all(numbers_in(x, set()) for x in [*args, *kwargs.values()]):
+            raise TypeError("the judge's stand-in works on Values whose data and grad are numbers")
         args = [to_leaves(a, set()) for a in args]
         kwargs = {key: to_leaves(value, set()) for key, value in kwargs.items()}
         try:
@@ -141,6 +178,16 @@ def localized(function):
         return to_mirrors(result, seen)
     run.__name__ = function.__name__
     return run
+
+
+def numbers_in(x, seen) -> bool:
+    """Whether every worker node in x (in lists, dicts and tuples) holds a number as data and grad."""
+    if isinstance(x, Mirror):
+        return type(x.data) in NUMBERS and type(x.grad) in NUMBERS
+    if type(x) in (list, dict, tuple) and id(x) not in seen:
+        seen.add(id(x))
+        return all(numbers_in(item, seen) for item in (x.values() if type(x) is dict else x))
+    return True
 
 
 def swap_items(x, seen, swap):
