@@ -58,19 +58,19 @@ def judging_only(pieces):
     """While the block runs, check_pieces judges only the named pieces (solution cells' grade_ids);
     the others get 0 points and the message NOT_JUDGED without a worker (a test that cares about one
     piece does not pay for the chapter's slowest checks)."""
-    real = confirm.judge_piece
+    real = confirm.judge_bounded
     wanted = {confirm.your_cell(confirm.Piece("", piece, 0, 0, 0)) for piece in pieces}
 
-    def judge_piece(*args, solution_name="", **kwargs):
+    def judge_bounded(*args, solution_name="", **kwargs):
         if solution_name in wanted:
             return real(*args, solution_name=solution_name, **kwargs)
         return Verdict(False, NOT_JUDGED)
 
-    confirm.judge_piece = judge_piece
+    confirm.judge_bounded = judge_bounded
     try:
         yield
     finally:
-        confirm.judge_piece = real
+        confirm.judge_bounded = real
 
 
 class JudgedChapter:

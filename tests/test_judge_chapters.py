@@ -18,6 +18,7 @@ import contextlib
 import functools
 import io
 import sys
+import time
 
 import nbformat
 import pytest
@@ -421,9 +422,6 @@ raise ValueError("ASKED " + " ".join(asked) + " END")
     assert probe_results(result["multi_head_attention"].message) == ["refused", "ok:[3.0]"], result
 
 
-@pytest.mark.xfail(strict=True, reason="check_gpt (autograder/checks/gpt.py) compares the logits, the gradients and "
-                   "the number of cache entries, never the cached keys and values: a gpt that attends over a cache "
-                   "of its own and appends foreign Values to the given one earns 5 of 5 (the kernel's check too)")
 def test_a_gpt_that_fills_the_given_cache_with_foreign_values_and_keeps_its_own_earns_nothing():
     assert GPT.points(GPT.learner(gpt=GPT_PRIVATE_CACHE), only=("gpt",)) == {"gpt": 0}
 
@@ -517,3 +515,15 @@ def test_a_sample_token_attacking_from_inside_the_worker_earns_nothing(attack):
     result = GENERATION.judged(GENERATION.learner(sample_token=SAMPLE_ATTACKS[attack]), only=("sample_token",))
     assert result["sample_token"].points == 0 and clean(result["sample_token"]), result
     assert SAMPLE_VERDICTS[attack] in result["sample_token"].message, result
+
+
+def test_work_the_learner_asks_of_the_judge_is_bounded_too():
+    """sample_token asks the check's generator for twenty million draws: the judge computes them (the
+    generator is the judge's), so its own work has a clock and a memory cap. The piece gets 0, flagged,
+    in bounded time; the judge stays up for the next piece."""
+    quick = JudgedChapter("08_generation", Limits(piece_seconds=5))
+    started = time.monotonic()
+    result = quick.judged(quick.learner(sample_token="return rng.choices(range(2), k=20_000_000)[0]"),
+                          only=("sample_token",))["sample_token"]
+    assert result.points == 0 and result.flag is not None and result.flag.kind in ("timeout", "crash"), result
+    assert time.monotonic() - started < 60 + 5 + 30 + 10  # the worker's clocks and the judge's margin

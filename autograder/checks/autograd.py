@@ -9,7 +9,6 @@ and a wrong backward never costs an op's.
 import contextlib
 import math
 import operator
-import random
 import types
 from typing import Callable, NamedTuple
 

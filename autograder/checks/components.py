@@ -8,7 +8,6 @@ helpers are graded through the piece that calls them.
 """
 
 import math
-import random
 
 import microgpt
 

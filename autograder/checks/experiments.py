@@ -6,7 +6,6 @@ the gradient backpropagated into its input.
 """
 
 import math
-import random
 
 import microgpt
 

@@ -139,11 +139,16 @@ GPT_ERRORS = [
 ]
 
 
+CACHED = ("The cache must hold what gpt attends over: at each layer append this position's key and value "
+          "(k = linear(x, attn_wk), v = linear(x, attn_wv)) to keys[layer] and values[layer], the lists it was given.")
+
+
 @graded
 def check_gpt(fn, value_cls=None):
     """gpt(token_id, pos_id, keys, values, state_dict, config) -> logits: the default model over four
     positions sharing one KV cache, a second sequence with a fresh cache, and a 2-layer model up to its
-    last position; logits, the cache growing by one entry per layer and position, the state dict left
+    last position; logits, the cache growing by one entry per layer and position (holding the reference's
+    keys and values), the state dict left
     unchanged, and the gradients of all the positions' logits on every weight. attention_head and
     multi_head_attention are the reference's while it runs."""
     rng = case_rng("gpt")
@@ -169,6 +174,9 @@ def check_gpt(fn, value_cls=None):
                     fail(f"{shown}: afterwards keys[{layer}] holds {len(keys[layer])} entries and values[{layer}] "
                          f"{len(values[layer])}; expected {pos + 1} each: append this position's key and value "
                          f"to keys[layer] and values[layer], once per layer.")
+                for name, got_cache, ref_cache in (("keys", keys, ref_keys), ("values", values, ref_values)):
+                    expect_close(data(got_cache[layer]), data(ref_cache[layer]), f"{shown}: afterwards {name}[{layer}]",
+                                 CACHED, verb="holds")
             got_logits += got
             ref_logits += expected
         got_weights, ref_weights = named_parameters(state), named_parameters(ref_state)

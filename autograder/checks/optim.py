@@ -6,7 +6,6 @@ keyword and by position); while it runs, learning_rate is the reference's (it is
 """
 
 import math
-import random
 
 import microgpt
 

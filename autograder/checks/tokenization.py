@@ -6,7 +6,6 @@ characters outside the Basic Multilingual Plane), several vocabularies follow on
 survive a call), and the inputs must be left unchanged.
 """
 
-import random
 
 import microgpt
 

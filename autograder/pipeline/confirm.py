@@ -22,7 +22,7 @@ import nbformat
 from . import policy, sandbox
 from .dependencies import needed_cells
 from .flags import Flag
-from .judge import Cell, defined_functions, judge_piece, reference_function, split_hidden, without_functions
+from .judge import Cell, defined_functions, judge_bounded, reference_function, split_hidden, without_functions
 
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 
@@ -195,7 +195,7 @@ def check_pieces(source_nb, learner_nb, *, sandboxed=True, limits=None, chapter_
                 continue
             code, mine = assemble(plan.source(piece.solution_index), learner_cells[piece.solution_id])
             broken = policy.violations(code, mine, plan.allowed, plan.modules | policy.module_aliases([code]))
-            verdict = judge_piece(plan.cells_for(piece, code), plan.references_before(piece),
+            verdict = judge_bounded(plan.cells_for(piece, code), plan.references_before(piece),
                                   *split_hidden(plan.source(piece.grade_index)), chapter_files=files,
                                   limits=limits, sandboxed=sandboxed, solution_name=your_cell(piece))
             message = scrub(verdict.message[:MESSAGE_CHARS])

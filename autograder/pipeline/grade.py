@@ -25,7 +25,6 @@ import os
 import shutil
 import signal
 import stat
-import sys
 import time
 import traceback
 import uuid

@@ -14,9 +14,14 @@ cases come from a secret seed per run, so the right answers cannot be known in a
 from __future__ import annotations
 
 import ast
+import dataclasses
+import json
 import math
+import os
 import random
 import secrets
+import select
+import signal
 import sys
 import time
 import types
@@ -280,6 +285,77 @@ def judge_piece(cells: list[Cell], references: dict, grade_cell: str, hidden: st
         return Verdict(False, f"your solution cell raised {type(solution_error).__name__}: "
                               f"{describe(solution_error)}")
     return Verdict(False, describe(failed))
+
+
+def judge_bounded(*args, limits: sandbox.Limits, base_seconds: float = 60.0, **kwargs) -> Verdict:
+    """judge_piece in a process of its own (forked from this one), its memory capped at limits.memory_bytes
+    more than it starts with and killed past the piece's time: the judge's own work (the check, the
+    reference stand-ins, the generators it lends) is driven by what learner code sends, so it is bounded
+    like the learner's. Where there is no fork (Windows), judge_piece runs here, unbounded."""
+    if not hasattr(os, "fork"):
+        return judge_piece(*args, limits=limits, base_seconds=base_seconds, **kwargs)
+    seconds = base_seconds + limits.piece_seconds + JUDGE_MARGIN_SECONDS
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the judge's process for this piece: answers with one JSON verdict, then exits
+        code = 1
+        try:
+            os.close(read_fd)
+            import resource
+
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # unwinds: the worker's sandbox is killed
+            cap = own_memory_bytes() + limits.memory_bytes
+            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+            verdict = judge_piece(*args, limits=limits, base_seconds=base_seconds, **kwargs)
+            with os.fdopen(write_fd, "wb") as out:
+                out.write(json.dumps(dataclasses.asdict(verdict)).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    deadline, data = time.monotonic() + seconds, b""
+    with os.fdopen(read_fd, "rb", buffering=0) as answer:
+        while (left := deadline - time.monotonic()) > 0 and select.select([answer], [], [], left)[0]:
+            chunk = answer.read(65536)
+            if not chunk:
+                break
+            data += chunk
+    if not data:
+        os.kill(pid, signal.SIGTERM)
+    if not wait_for(pid, 5.0):
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    if not data:
+        return Verdict(False, f"judging this piece ran past {seconds:g} s or out of memory: your code made the "
+                              f"check work on too much", "timeout")
+    try:
+        return Verdict(**json.loads(data))
+    except (ValueError, TypeError):
+        return Verdict(False, "the judge's process ended before its verdict", "crash")
+
+
+JUDGE_MARGIN_SECONDS = 30.0  # beyond the worker's own clocks: the check's work on what came back
+
+
+def own_memory_bytes() -> int:
+    """This process's virtual memory size (what RLIMIT_AS counts), 0 if unknown."""
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def wait_for(pid: int, seconds: float) -> bool:
+    """Reap pid if it exits within seconds; True if it did."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if os.waitpid(pid, os.WNOHANG)[0]:
+            return True
+        time.sleep(0.02)
+    return False
 
 
 def run_hidden(session: Session, hidden: str):
