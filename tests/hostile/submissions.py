@@ -127,17 +127,18 @@ def hostile_class(secrets: dict, port: int, cell_seconds: float) -> dict[str, St
                     f"    if os.path.lexists(name):\n        os.remove(name)\n"
                     f"    os.symlink(secrets[target], name)\n"
                     f"os.mkfifo('pipe')\nos.chmod('.', 0)\nprint('left links, a FIFO and a locked folder')")
-    # everything a submission might leak, encoded so that a filter of literal strings would miss it:
+    # everything a submission might leak, encoded so that a filter of literal strings would miss it (its own
+    # code spells no filtered string, or feedback would withhold its page):
     # where it runs, the environment, the kernel's input history, and any check or reference source it finds
     gather = ("import base64, glob, os, sys\n"
               "found = [sys.executable, sys.prefix, os.getcwd(), repr(sys.path), repr(dict(os.environ))]\n"
-              "found += [open(p, errors='replace').read()[:2000] for root in ('/grader', '/tmp', '/usr/lib')\n"
-              "          for p in glob.glob(root + '/**/checks/*.py', recursive=True)"
-              " + glob.glob(root + '/**/microgpt/*.py', recursive=True)][:20]\n"
+              "found += [open(p, errors='replace').read()[:2000] for root in sys.path + ['/grader', '/tmp']\n"
+              "          for p in glob.glob(root + '/autograder' + '/checks/*.py') + glob.glob(root + '/microgpt/*.py')][:20]\n"
               "found += [open('/proc/self/cmdline', 'rb').read().decode(errors='replace')]\n"
               "found += [repr(globals().get('_ih', ''))]\n"
               "blob = '|'.join(found)\n"
-              "encoded = blob[::-1] + ' ' + base64.b64encode(blob.encode()).decode()\n")
+              "first = base64.b64encode(sys.executable.encode()).decode()  # short: never cut by an output limit\n"
+              "encoded = first + ' ' + blob[::-1] + ' ' + base64.b64encode(blob.encode()).decode()\n")
     leaks_in_kernel = gather + "print(encoded)"
     leaks_through_judge = gather + "raise ValueError(encoded[:1900])"
     fake_pass = ("import course_tools, math\n"  # the checks are not in the kernel to patch: the visible tests are
