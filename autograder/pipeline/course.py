@@ -2,7 +2,7 @@
 
 The course root holds nbgrader_config.py and chapters/NN_name/NN_name.ipynb (the source of each
 chapter, one nbgrader assignment each). Everything the pipeline writes lives under the root:
-release/, submitted/, autograded/, feedback/, gradebook.db, grading/ (flags, confirmation results,
+release/, submitted/, autograded/, feedback/, gradebook.db, grading/ (flags, judged results,
 logs) and workspace/.
 """
 

@@ -1,4 +1,4 @@
-"""`grade`: sandboxed nbgrader autograde of every submission, confirmed piece by piece, into the gradebook.
+"""`grade`: sandboxed nbgrader autograde of every submission, judged piece by piece, into the gradebook.
 
 First the grader checks itself on every chapter to grade (selfcheck.py): a failure stops `grade`
 before anything is recorded; a submission the grader fails on later is flagged `grader`, not scored.
@@ -11,9 +11,9 @@ Per (student, chapter), in a worker process (students in parallel, `jobs` worker
    given a read-only view of the private autograded folder; the outputs come back through a pipe
    (readback.py). No host folder is writable in the sandbox, so every file nbgrader, `record` and
    feedback later copy, chmod or write is one the host wrote itself;
-2. every automatically graded piece is confirmed (confirm.py), and the kernel's result compared;
+2. every automatically graded piece is judged (confirm.py, judge.py), and the kernel's result compared;
 3. the main process writes, one submission at a time: the autograded folder (swapped in by rename),
-   each grade cell's auto_score = the confirmed points (manual scores are kept), the flags and the
+   each grade cell's auto_score = the judged points (manual scores are kept), the flags and the
    judge's messages (grading/results/CHAPTER/STUDENT.json). Every run regrades what it is asked
    to, so a run killed at any moment and run again ends with the same gradebook as one uninterrupted run.
 """
