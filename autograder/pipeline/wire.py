@@ -161,7 +161,6 @@ class Endpoint:
             return ["N", token(getattr(x, "data", None)), token(getattr(x, "grad", None)),
                     token(getattr(x, "_children", ()), True), token(getattr(x, "_local_grads", ())), token(cls)]
 
-
         tokens = [token(v) for v in values]
         for mirror in list(self.dirty):
             pending.append((mirror._wire, "N", mirror))
