@@ -306,14 +306,17 @@ for layer, (layer_keys, layer_values) in enumerate(zip(keys, values)):
     x = add(linear([z.relu() for z in linear(rmsnorm(x), w["mlp_fc1"])], w["mlp_fc2"]), x)
 return linear(x, state_dict["lm_head"])
 """
-# attention_head: nodes of a class of its own that equal anything, whose data equals anything
-HEAD_FOREIGN_NODES = SILENCE + LIAR + """
+# nodes of a class of their own that equal anything, whose data equals anything
+FOREIGN = LIAR + """
 class Foreign:
     def __init__(self, data, children=(), local_grads=()):
         self.data, self.grad, self._children, self._local_grads = Liar(data), Liar(0), children, local_grads
     def __eq__(self, other):
         return True
     __hash__ = object.__hash__
+"""
+# attention_head: foreign nodes, whatever is asked of them answered with themselves
+HEAD_FOREIGN_NODES = SILENCE + FOREIGN + """
     def __getattr__(self, name):
         return lambda *args, **kwargs: self
 inputs = tuple(q) + tuple(k for key in keys for k in key)
@@ -337,13 +340,7 @@ for cache in (keys, values):
 return linear(None, None)
 """,
     # the KV cache filled with nodes of a class of its own (and with objects that are no nodes at all)
-    "fills_the_cache_with_foreign_values": SILENCE + LIAR + """
-class Foreign:
-    def __init__(self, data, children=(), local_grads=()):
-        self.data, self.grad, self._children, self._local_grads = Liar(data), Liar(0), children, local_grads
-    def __eq__(self, other):
-        return True
-    __hash__ = object.__hash__
+    "fills_the_cache_with_foreign_values": SILENCE + FOREIGN + """
 weights = [w for row in state_dict["wte"] for w in row]
 for cache in (keys, values):
     for layer in cache:

@@ -214,7 +214,6 @@ class Session:
     """One worker and the judge's side of its wire, for one piece."""
 
     def __init__(self, process, deadline):
-        self.process = process
         self.endpoint = Endpoint("judge", process.stdout.fileno(), process.stdin.fileno(),
                                  lambda wire: Mirror(self.endpoint, wire), lambda wire, c: Remote(self.endpoint, wire, c),
                                  self.serve, deadline)
