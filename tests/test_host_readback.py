@@ -25,7 +25,6 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import asdict
 from pathlib import Path
 
 import nbformat
@@ -33,8 +32,9 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from autograder.pipeline import sandbox
-from autograder.pipeline.grade import WorkResult, autograde_privately, copy_regular_files, record, \
-    sandboxed_execute_class
+from autograder.pipeline.autograde import autograde_privately, copy_regular_files
+from autograder.pipeline.execute import SandboxedExecute
+from autograder.pipeline.record import Graded, record
 from autograder.pipeline.sandbox import Limits
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -106,19 +106,20 @@ def alarm(seconds: int):
 def grade_privately(course, student, base_gradebook) -> dict:
     """autograde_privately (nbgrader's Autograde, the sandboxed kernel) of one submission, bounded in time."""
     scratch = course.grading_dir / "work" / f"{student}-{uuid.uuid4().hex[:8]}"
-    flags, log = [], []
+    log = []
     started = time.monotonic()
     try:
         with alarm(ALARM_SECONDS):
-            kernel, autograded = autograde_privately(course, scratch / "course", student, CHAPTER, LIMITS,
-                                                     base_gradebook, course.submitted(student, CHAPTER), flags, log)
+            autograded = autograde_privately(course, scratch / "course", student, CHAPTER, LIMITS,
+                                             base_gradebook, course.submitted(student, CHAPTER), log)
         error = None
     except Exception as problem:  # kept for the assertions (what today's code does)
-        kernel, autograded, error = {}, None, problem
-    private = {"odd": odd_entries(autograded, 1 << 20), "names": sorted(p.name for p in autograded.iterdir())} \
-        if autograded and autograded.is_dir() else None
-    return {"result": WorkResult(student, CHAPTER, str(autograded) if autograded else None, None, kernel, [],
-                                 [asdict(f) for f in flags], "\n".join(log), str(scratch)),
+        autograded, error = None, problem
+    kernel, flags = (autograded.kernel, list(autograded.flags)) if autograded else ({}, [])
+    folder = autograded.folder if autograded else None
+    private = {"odd": odd_entries(folder, 1 << 20), "names": sorted(p.name for p in folder.iterdir())} \
+        if folder and folder.is_dir() else None
+    return {"result": Graded(student, CHAPTER, folder, None, kernel, [], flags, "\n".join(log), scratch),
             "kernel": kernel, "flags": flags, "error": error, "seconds": time.monotonic() - started, "private": private}
 
 
@@ -208,7 +209,7 @@ def test_each_hostile_student_is_flagged_alone_and_keeps_the_points_of_its_code(
         assert "files" in kinds, f"{name}: {flags}"
         assert all(f.student == name for f in flags)
         kernel = outcomes[name]["kernel"]
-        assert all(kernel[g][0] == 2 for g in GRADE_CELLS), kernel
+        assert all(kernel[g].auto_score == 2 for g in GRADE_CELLS), kernel
     reasons = " ".join(f.reason for f in outcomes["links"]["flags"])
     assert "symbolic link" in reasons and any(f.kind == "limit" and "writable area" in f.reason
                                               for f in outcomes["links"]["flags"]), outcomes["links"]["flags"]
@@ -288,11 +289,11 @@ def test_2000_empty_cells_run_in_linear_time(tmp_path):
     (folder / "helper.py").write_text("VALUE = 41\n")
     nb = new_notebook(cells=[new_code_cell("import helper\nprint(helper.VALUE + 1)")]
                       + [new_code_cell("") for _ in range(2000)] + [new_code_cell("print('last')")])
-    execute = sandboxed_execute_class()(wall_seconds=60, cell_seconds=10, output_bytes=100_000)
+    execute = SandboxedExecute(Limits(wall_seconds=60, cell_seconds=10, output_bytes=100_000))
     started = time.monotonic()
-    out, _ = execute.preprocess(nb, {"metadata": {"path": str(folder)}})
+    out, _ = execute(nb, {"metadata": {"path": str(folder)}})
     seconds = time.monotonic() - started
-    assert [o.get("text") for o in out.cells[0].outputs] == ["42\n"], (out.cells[0].outputs, execute.last_run)
-    assert [o.get("text") for o in out.cells[-1].outputs] == ["last\n"], (out.cells[-1].outputs, execute.last_run)
+    assert [o.get("text") for o in out.cells[0].outputs] == ["42\n"], (out.cells[0].outputs, execute.run)
+    assert [o.get("text") for o in out.cells[-1].outputs] == ["last\n"], (out.cells[-1].outputs, execute.run)
     assert seconds < 30, f"2,000 empty cells took {seconds:.1f} s"
     assert sorted(p.name for p in folder.iterdir()) == ["helper.py"]  # nothing written next to it

@@ -218,12 +218,12 @@ def test_start_opens_jupyterlab_on_the_first_chapter(course, tmp_path):
 
 
 def test_the_guides_tables_of_flag_kinds_are_made_from_flags_py():
-    """SANDBOX.md and INSTRUCTORS.md hold the table flags.kinds_table() makes from flags.KINDS (rewrite
+    """SANDBOX.md and INSTRUCTORS.md hold the table flags.kinds_table() makes from flags.Kind (rewrite
     them with `python -m autograder.pipeline.flags`), so a new kind cannot be left undocumented."""
-    from autograder.pipeline.flags import KINDS, with_kinds_table
+    from autograder.pipeline.flags import Kind, with_kinds_table
 
     project = Path(__file__).resolve().parents[1]
     for guide in (project / "autograder" / "pipeline" / "SANDBOX.md", project / "autograder" / "INSTRUCTORS.md"):
         text = guide.read_text(encoding="utf-8")
         assert with_kinds_table(text) == text, f"{guide.name}: run python -m autograder.pipeline.flags"
-        assert all(f"| `{kind}` |" in text for kind in KINDS)
+        assert all(f"| `{kind}` |" in text for kind in Kind)

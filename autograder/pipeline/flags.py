@@ -11,23 +11,35 @@ import json
 import os
 import tempfile
 from dataclasses import asdict, dataclass
+from enum import Enum
 from pathlib import Path
 
 FILE_NAME = "flags.json"
-KINDS = {
-    "mismatch": "the kernel's result differs from the judge's",
-    "policy": "the solution code does what the policy warns about (a warning: the points are the judge's)",
-    "tampered": "a test cell or the notebook's graded structure was changed",
-    "timeout": "the notebook or a piece ran past its time limit",
-    "crash": "the kernel or the judge's worker died, or the worker broke the wire",
-    "output-limit": "the notebook printed more than the output limit",
-    "limit": "the notebook reached the memory, the process or the writable-area limit",
-    "leftover": "processes started by the notebook were still running after it; they were killed",
-    "files": "links, special files or unreadable folders were left or submitted; they were ignored",
-    "missing": "no gradable notebook was submitted",
-    "sandbox": "the submission ran without the full sandbox",
-    "grader": "the grader itself failed on the submission; its recorded scores were left as they were",
-}
+
+
+class Kind(str, Enum):
+    """The kinds of flag, each with what it means (the guides' tables are made from this)."""
+
+    def __new__(cls, value: str, meaning: str):
+        member = str.__new__(cls, value)
+        member._value_, member.meaning = value, meaning
+        return member
+
+    def __str__(self) -> str:
+        return self.value
+
+    MISMATCH = "mismatch", "the kernel's result differs from the judge's"
+    POLICY = "policy", "the solution code does what the policy warns about (a warning: the points are the judge's)"
+    TAMPERED = "tampered", "a test cell or the notebook's graded structure was changed"
+    TIMEOUT = "timeout", "the notebook or a piece ran past its time limit"
+    CRASH = "crash", "the kernel or the judge's worker died, or the worker broke the wire"
+    OUTPUT_LIMIT = "output-limit", "the notebook printed more than the output limit"
+    LIMIT = "limit", "the notebook reached the memory, the process or the writable-area limit"
+    LEFTOVER = "leftover", "processes started by the notebook were still running after it; they were killed"
+    FILES = "files", "links, special files or unreadable folders were left or submitted; they were ignored"
+    MISSING = "missing", "no gradable notebook was submitted"
+    SANDBOX = "sandbox", "the submission ran without the full sandbox"
+    GRADER = "grader", "the grader itself failed on the submission; its recorded scores were left as they were"
 
 
 TABLE_START, TABLE_END = "<!-- flag kinds: made by flags.kinds_table() -->", "<!-- end of flag kinds -->"
@@ -35,12 +47,12 @@ TABLE_START, TABLE_END = "<!-- flag kinds: made by flags.kinds_table() -->", "<!
 
 def kinds_table() -> str:
     """The Markdown table of flag kinds that the guides hold between TABLE_START and TABLE_END."""
-    rows = "\n".join(f"| `{kind}` | {meaning} |" for kind, meaning in KINDS.items())
+    rows = "\n".join(f"| `{kind}` | {kind.meaning} |" for kind in Kind)
     return f"{TABLE_START}\n| flag | what it means |\n|---|---|\n{rows}\n{TABLE_END}"
 
 
 def with_kinds_table(text: str) -> str:
-    """text with its flag-kinds table (between the markers) made anew from KINDS."""
+    """text with its flag-kinds table (between the markers) made anew from Kind."""
     start, end = text.index(TABLE_START), text.index(TABLE_END) + len(TABLE_END)
     return text[:start] + kinds_table() + text[end:]
 
@@ -50,8 +62,11 @@ class Flag:
     student: str
     chapter: str
     piece: str   # grade_id of the grade cell, or "" for the whole notebook
-    kind: str    # one of KINDS
+    kind: Kind   # given as a Kind or its value; an unknown kind raises ValueError
     reason: str
+
+    def __post_init__(self):
+        object.__setattr__(self, "kind", Kind(self.kind))
 
     def short(self) -> str:
         """'kind piece: reason' for a summary cell."""

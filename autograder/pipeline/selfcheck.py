@@ -130,7 +130,7 @@ def confirm_one(root: str, key: tuple[str, str], limits) -> tuple[str | None, fl
 def autogrades_blank_release(course, scratch: Path, chapter: str, limits, base_gradebook, log: list) -> bool:
     """Whether nbgrader, run exactly as for a submission, autogrades the chapter's blank release: the
     test that tells a submission nbgrader rejects (True) from an nbgrader that is itself broken (False)."""
-    from .grade import autograde_privately
+    from .autograde import autograde_privately
 
     submitted = scratch / "blank-release"
     submitted.mkdir(parents=True)
@@ -138,7 +138,7 @@ def autogrades_blank_release(course, scratch: Path, chapter: str, limits, base_g
     (submitted / notebook.name).write_bytes(notebook.read_bytes())
     try:
         autograde_privately(course, scratch / "blank-release-course", "blank-release", chapter, limits,
-                            base_gradebook, submitted, [], log)
+                            base_gradebook, submitted, log)
     except Exception:
         log.append("nbgrader could not autograde the blank release either:\n" + traceback.format_exc())
         return False
@@ -158,7 +158,7 @@ def record_grader_failure(course, student: str, chapter: str, error: BaseExcepti
     with its recorded score (None if it has none)."""
     from nbgrader.api import MissingEntry
 
-    from .grade import GradeRow
+    from .record import GradeRow
 
     kept = [f for f in load_flags(course) if (f.student, f.chapter) == (student, chapter) and f.kind != "grader"]
     flags = kept + [Flag(student, chapter, "", "grader", reason(error))]

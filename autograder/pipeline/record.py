@@ -1,0 +1,102 @@
+"""Grading stage 4, record: one graded submission written into the course (the main process only).
+
+What is written, from a `Graded` (the hand-off of stages 1-3): the autograded folder (swapped in by
+rename, never half-copied), each grade cell's auto_score = the judged points (manual scores kept),
+the flags (grading/flags.json) and the judge's messages (grading/results/CHAPTER/STUDENT.json).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .confirm import PieceResult
+from .course import Course
+from .flags import Flag, replace_flags, write_atomically
+
+
+@dataclass(frozen=True)
+class Graded:
+    """One submission, executed, autograded and judged: what a grading worker hands to `record`."""
+
+    student: str
+    chapter: str
+    autograded: Path | None      # the private autograded folder to swap in (None: nbgrader made none)
+    timestamp: str | None        # the submission's timestamp.txt, if any
+    kernel: dict                 # grade_id -> autograde.KernelGrade, from the kernel run
+    pieces: list                 # PieceResult per automatically graded piece: the points recorded
+    flags: list                  # Flag
+    log: str = ""
+    scratch: Path | None = None  # the private course, removed once recorded
+
+
+@dataclass
+class GradeRow:
+    student: str
+    chapter: str
+    score: float | None
+    max_score: float | None
+    flags: list = field(default_factory=list)
+
+
+def record(course: Course, graded: Graded, iso) -> GradeRow:
+    """Write one submission's results: autograded folder, gradebook scores, flags, the judge's messages."""
+    student, chapter = graded.student, graded.chapter
+    flags = list(graded.flags)
+    if not iso.sandboxed:
+        flags.append(Flag(student, chapter, "", "sandbox", f"graded without the sandbox ({iso.reason})"))
+    target = course.autograded(student, chapter)
+    if graded.autograded and graded.autograded.is_dir() and not graded.autograded.is_symlink():
+        try:
+            swap_in(graded.autograded, target)
+        except OSError as error:  # this submission's autograded folder is not stored; the rest goes on
+            flags.append(Flag(student, chapter, "", "crash",
+                              f"its autograded notebook could not be stored ({type(error).__name__})"))
+    judged = {p.grade_id: p for p in graded.pieces}
+    with course.gradebook() as gb:
+        gb.update_or_create_student(student)
+        kwargs = {"timestamp": graded.timestamp} if graded.timestamp else {}
+        try:
+            gb.update_or_create_submission(chapter, student, **kwargs)
+        except Exception:
+            gb.update_or_create_submission(chapter, student)
+        notebook = gb.find_submission_notebook(chapter, chapter, student)
+        for grade in notebook.grades:
+            if grade.name in judged:
+                grade.auto_score = judged[grade.name].points
+                grade.needs_manual_grade = False
+            else:  # a manually graded answer: nbgrader's verdict from the kernel run, manual scores kept
+                kernel = graded.kernel.get(grade.name)
+                grade.auto_score = kernel.auto_score if kernel else None
+                grade.needs_manual_grade = grade.manual_score is None
+        gb.db.commit()
+        submission = gb.find_submission(chapter, student)
+        score, max_score = float(submission.score or 0), float(submission.max_score or 0)
+    write_atomically(course.grading_dir / "results" / chapter / f"{student}.json",
+                     json.dumps({"student": student, "chapter": chapter,
+                                 "pieces": [piece_json(p) for p in graded.pieces]}, indent=1) + "\n")
+    replace_flags(course, [(student, chapter)], flags)
+    if graded.scratch:
+        shutil.rmtree(graded.scratch, ignore_errors=True)
+    return GradeRow(student, chapter, score, max_score, flags)
+
+
+def piece_json(piece: PieceResult) -> dict:
+    """A judged piece as stored in the results file (its flag lives in flags.json)."""
+    return {k: v for k, v in asdict(piece).items() if k != "flag"}
+
+
+def swap_in(new: Path, target: Path):
+    """Put the folder `new` at `target` by renames (the old one removed after), never half-copied."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staged = target.parent / f".{target.name}.new-{uuid.uuid4().hex[:8]}"
+    shutil.move(str(new), staged)
+    old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+    if target.exists():
+        os.replace(target, old)
+    os.replace(staged, target)
+    shutil.rmtree(old, ignore_errors=True)
