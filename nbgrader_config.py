@@ -12,6 +12,7 @@ from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
 from autograder.pipeline.feedback import FeedbackExporter, SanitizeFeedback
+from autograder.pipeline.sandbox import Limits
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
@@ -22,8 +23,12 @@ c.CourseDirectory.source_directory = "chapters"
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-# per-cell limit while validating and autograding; an endless loop scores 0 and grading goes on
-c.ExecutePreprocessor.timeout = 120
+# grading limits of `microgpt-course grade` (its --help lists them with their defaults, from
+# autograder/pipeline/sandbox.py); set one for this course here, e.g. c.GradingLimits.cell_seconds = 60
+# (the command's --cell-seconds 60 wins over this)
+
+# per-cell limit while validating and autograding: grading's; an endless loop scores 0 and grading goes on
+c.ExecutePreprocessor.timeout = int(c.GradingLimits.get("cell_seconds", Limits.cell_seconds))
 c.ExecutePreprocessor.interrupt_on_timeout = True
 
 # feedback shows scores, the learner's code and bounded outputs; never hidden tests' source, tracebacks

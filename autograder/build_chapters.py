@@ -52,6 +52,8 @@ import jupytext
 import nbformat
 from jupytext.config import load_jupytext_config
 
+from autograder.pipeline.sandbox import Limits
+
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "autograder" / "chapter_sources"
 CHAPTERS = ROOT / "chapters"
@@ -60,7 +62,7 @@ COURSE_TOOLS = Path(__file__).resolve().with_name("course_tools.py")
 # files a chapter ships when one of its code cells names them (names.txt is downloaded, not committed)
 DATA_FILES = ("names.txt", "microgpt-names-1000.json", "microgpt-names-1000.metrics.jsonl")
 
-CELL_TIMEOUT = 120  # seconds per cell while building
+CELL_TIMEOUT = int(Limits.cell_seconds)  # seconds per cell while building: grading's cell limit
 MAX_LINE = 100  # characters per code line: no horizontal scrolling on a 1280x800 laptop
 CHAPTER_RE = re.compile(r"^(\d\d)_[A-Za-z0-9_]+$")
 ID_RE = re.compile(r"^[A-Za-z0-9_-]+$")

@@ -32,8 +32,11 @@ random.choice([])  # an error raised inside the standard library
 def graded(tmp_path_factory):
     """Release 02 and 03 (never 04); ada hands in a correct 02, bo a blank one, cy one with encode wrong
     plus a cell printing this machine's paths, a huge line and a stdlib traceback; ada also hands in 03,
-    which stays ungraded. Collect, grade 02, write feedback."""
+    which stays ungraded. Collect, grade 02 (a limit set in the course's config, one on the command
+    line), write feedback."""
     course = make_course(tmp_path_factory.mktemp("course"), chapters=(CHAPTER, OTHER, NEVER_RELEASED))
+    with open(course.root / "nbgrader_config.py", "a") as config:
+        config.write("c.GradingLimits.piece_seconds = 45\nc.GradingLimits.cell_seconds = 90\n")
     assert main(["release", "--course", str(course.root), CHAPTER, OTHER]) == 0
     inbox = tmp_path_factory.mktemp("inbox")
     nosy = learner_notebook(course, answers={"encode": WRONG_ENCODE})
@@ -43,9 +46,15 @@ def graded(tmp_path_factory):
         write_notebook(nb, inbox / student / CHAPTER / f"{CHAPTER}.ipynb")
     write_notebook(learner_notebook(course, OTHER), inbox / "ada" / OTHER / f"{OTHER}.ipynb")
     assert main(["collect", "--course", str(course.root), str(inbox)]) == 0
-    assert main(["grade", "--course", str(course.root), CHAPTER, "--jobs", "2"]) == 0
+    assert main(["grade", "--course", str(course.root), CHAPTER, "--jobs", "2", "--cell-seconds", "100"]) == 0
     assert main(["feedback", "--course", str(course.root), CHAPTER]) == 0
     return course
+
+
+def test_grade_uses_the_limits_of_the_config_and_of_its_command_line(graded):
+    log = next(graded.grading_dir.glob("logs/*-grade.log")).read_text()
+    used = next(line for line in log.splitlines() if "limits: " in line)
+    assert "piece_seconds=45.0" in used and "cell_seconds=100.0" in used and "wall_seconds=900.0" in used, used
 
 
 def page(course, student):

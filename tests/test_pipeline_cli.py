@@ -53,6 +53,8 @@ def bad_inputs(root, tmp):
         (["grade", *course, "--jobs", "0"], "--jobs"),
         (["grade", *course, "--jobs", "many"], "--jobs"),
         (["grade", *course, "99"], "no chapter '99'"),
+        (["grade", *course, "--cell-seconds", "0"], "--cell-seconds: must be a positive number"),
+        (["grade", *course, "--memory-bytes", "lots"], "--memory-bytes: must be a positive number"),
         (["grade", *course, "--student", "nobody"], "no submission from nobody"),
         (["feedback", *course, "7"], "no chapter '7'"),
         (["export", *course, "--format", "xml"], "invalid choice: 'xml'"),
@@ -68,6 +70,27 @@ def test_bad_input_exits_2_with_one_clear_line(course, tmp_path, capsys):
     for args, phrase in bad_inputs(course.root, tmp_path):
         code, out, err = run(capsys, *args)
         assert_one_line_error(code, err, phrase)
+
+
+def test_the_course_is_found_from_the_working_folder_and_its_limits_from_its_config(course, tmp_path):
+    """As nbgrader does: the folder holding nbgrader_config.py (here also chapters/), from any folder
+    inside it; outside any course, one line and exit 2. Limits: defaults, then c.GradingLimits, then
+    the command line; a name that is no limit, or a bad value, is one line and exit 2."""
+    inside = run_process("status", cwd=course.root / "chapters" / CHAPTER)
+    assert inside.returncode == 0 and CHAPTER in inside.stdout, inside.stderr
+    outside = run_process("status", cwd=tmp_path)
+    assert_one_line_error(outside.returncode, outside.stderr, "is not in a course directory", "--course")
+    assert course.limits().cell_seconds == 120 and course.limits({"cell_seconds": 7}).cell_seconds == 7
+    strict = make_course(tmp_path / "strict", chapters=[CHAPTER])
+    config = strict.root / "nbgrader_config.py"
+    config.write_text(config.read_text() + "c.GradingLimits.wall_seconds = 300\n")
+    assert strict.limits().wall_seconds == 300 and strict.limits({"wall_seconds": 30}).wall_seconds == 30
+    for line, phrase in (("c.GradingLimits.wall_secs = 300", "c.GradingLimits.wall_secs is not a grading limit"),
+                         ("c.GradingLimits.processes = 'many'", "must be a positive whole number")):
+        config.write_text(config.read_text() + line + "\n")
+        result = run_process("grade", "--course", strict.root)
+        assert_one_line_error(result.returncode, result.stderr, phrase)
+        config.write_text(config.read_text().replace(line + "\n", ""))
 
 
 def test_unreleased_chapters_are_refused_by_grade_and_feedback(tmp_path, capsys):

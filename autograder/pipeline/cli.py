@@ -19,7 +19,7 @@ from pathlib import Path
 # grammar for 2-3 s at import, for an IRI format check no notebook or gradebook uses: skip it
 sys.modules.setdefault("rfc3987_syntax", None)
 
-from .course import Course, UsageError  # noqa: E402
+from .course import CONFIG_NAME, REPOSITORY, Course, UsageError, find_course_root  # noqa: E402
 
 try:
     from .progress import progress_factory, table  # noqa: E402  (imports the reference, microgpt)
@@ -62,7 +62,7 @@ def build_parser():
     def command(name, help_text):
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.add_argument("--course", metavar="DIR", type=Path, default=None,
-                         help="the course directory (default: this repository)")
+                         help="the course directory (default: the one holding the current folder)")
         return sub
 
     s = command("start", "make your workspace (the chapters' learner versions) and open JupyterLab on chapter 1")
@@ -83,6 +83,7 @@ def build_parser():
     s.add_argument("chapters", nargs="*", metavar="CHAPTER", help="default: every released chapter")
     s.add_argument("--student", action="append", metavar="ID", help="only these students (repeatable)")
     s.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1, help="parallel workers (default: one per core)")
+    add_limit_options(s)
 
     s = command("feedback", "write feedback/<student>/<chapter>/<chapter>.html for graded submissions")
     s.add_argument("chapters", nargs="*", metavar="CHAPTER", help="default: every released chapter")
@@ -100,6 +101,61 @@ def build_parser():
 
     command("status", "per chapter: released, submitted, graded, flagged, manual grading, fed back")
     return parser
+
+
+def _amount(text):
+    """A positive number, with an optional K, M or G (binary) for byte limits: 512M, 2G, 1.5e6."""
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:].upper(), 1)
+    try:
+        value = float(text[:-1] if scale > 1 else text) * scale
+    except ValueError:
+        value = None
+    if value is None or not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number (bytes may end in K, M or G), got {text!r}")
+    return int(value) if value == int(value) else value
+
+
+_amount.__name__ = "limit"
+
+
+def add_limit_options(parser):
+    """--NAME VALUE for every grading limit (sandbox.Limits), overriding nbgrader_config.py's."""
+    from dataclasses import fields
+
+    from .sandbox import Limits
+
+    group = parser.add_argument_group("grading limits", "each overrides c.GradingLimits.NAME of nbgrader_config.py")
+    for limit in fields(Limits):
+        group.add_argument(f"--{limit.name.replace('_', '-')}", dest=f"limit_{limit.name}", type=_amount,
+                           metavar="N", help=f"{limit.metadata['help']} (default: {shown(limit)})")
+
+
+def shown(limit) -> str:
+    """A limit's default as a person writes it: 2G, 256M, 2,000,000, 120."""
+    value = limit.default
+    if limit.name.endswith("_bytes"):
+        for suffix, scale in (("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)):
+            if value % scale == 0:
+                return f"{value // scale}{suffix}"
+    return f"{value:,g}" if isinstance(value, float) else f"{value:,}"
+
+
+def limit_overrides(args) -> dict:
+    """The grading limits given on the command line: {name: value}."""
+    prefix = "limit_"
+    return {k[len(prefix):]: v for k, v in vars(args).items() if k.startswith(prefix) and v is not None}
+
+
+def course_of(args) -> Course:
+    """The course the command works on: --course, else the course directory holding the current folder.
+    A learner's `start` and `check` fall back to the course this code came with (an editable install)."""
+    root = args.course or find_course_root(Path.cwd())
+    if root is None and args.command in ("start", "check") and find_course_root(REPOSITORY) == REPOSITORY:
+        root = REPOSITORY
+    if root is None:
+        raise UsageError(f"{Path.cwd()} is not in a course directory (a folder holding {CONFIG_NAME} and "
+                         f"chapters/): run {PROG} there, or give --course DIR")
+    return Course(root)
 
 
 def project_version() -> str:
@@ -177,12 +233,14 @@ def graded_scope(course, args):
 
 
 def run_grade(course, args, log, progress):
+    limits = course.limits(limit_overrides(args))
     chapters, students = graded_scope(course, args)
     from .grade import grade
     from .selfcheck import SelfCheckFailed
 
     try:
-        summary = grade(course, chapters, students, args.jobs, progress, log=log)
+        summary = grade(course, chapters, students, args.jobs, progress, log=log,
+                        limits=limits)
     except SelfCheckFailed as failed:  # nothing was graded or recorded
         log.error("self-check failed: %s", failed)
         print(f"{PROG}: grader self-check failed, nothing graded: {' '.join(str(failed).split())}", file=sys.stderr)
@@ -263,7 +321,7 @@ def main(argv=None):
     log, log_path = None, None
     try:
         args = build_parser().parse_args(argv)
-        course = Course(args.course)
+        course = course_of(args)
         log, log_path = course.open_log(args.command)
         log.info("%s %s (course %s)", PROG, " ".join(sys.argv[1:] if argv is None else argv), course.root)
         code = COMMANDS[args.command](course, args, log, progress_factory())

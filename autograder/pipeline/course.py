@@ -29,7 +29,7 @@ class UsageError(Exception):
 
 def ensure_tools_on_path():
     """nbgrader runs `alembic` (and `jupyter`) by name: put this interpreter's bin/ first on PATH."""
-    bindir = str(Path(sys.executable).parent)
+    bindir = os.path.dirname(os.path.abspath(sys.executable))  # not resolved: a venv's python is a link
     path = os.environ.get("PATH", "")
     if path.split(os.pathsep)[0] != bindir:
         os.environ["PATH"] = bindir + os.pathsep + path
@@ -43,6 +43,15 @@ def quiet_gradebook():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SAWarning)
         yield
+
+
+def find_course_root(start: Path) -> Path | None:
+    """The course directory holding `start` (as nbgrader finds it: the folder with nbgrader_config.py,
+    here also with chapters/), looking in start and then its parents; None if there is none."""
+    for folder in (start.resolve(), *start.resolve().parents):
+        if (folder / CONFIG_NAME).is_file() and (folder / "chapters").is_dir():
+            return folder
+    return None
 
 
 class Course:
@@ -73,6 +82,27 @@ class Course:
             config.SanitizeFeedback.course_root = str(self.root)  # feedback shows this course's flags
             self._config = config
         return self._config
+
+    def limits(self, overrides: dict | None = None):
+        """The grading limits: sandbox.Limits' defaults, then c.GradingLimits.NAME of nbgrader_config.py,
+        then `overrides` (the command line's, None values ignored). UsageError for a name that is no limit
+        or a value that is not a positive number."""
+        from dataclasses import fields, replace
+
+        from .sandbox import Limits
+
+        known = {f.name: type(f.default) for f in fields(Limits)}  # int or float
+        configured = {**dict(self.config.get("GradingLimits", {})),
+                      **{k: v for k, v in (overrides or {}).items() if v is not None}}
+        for name, value in configured.items():
+            if name not in known:
+                raise UsageError(f"{CONFIG_NAME}: c.GradingLimits.{name} is not a grading limit "
+                                 f"(they are: {', '.join(known)})")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf") \
+                    or (known[name] is int and value != int(value)):
+                raise UsageError(f"{CONFIG_NAME}: c.GradingLimits.{name} (or --{name.replace('_', '-')}) must be a positive "
+                                 f"{'whole number' if known[name] is int else 'number'}, got {value!r}")
+        return replace(Limits(), **{k: known[k](v) for k, v in configured.items()})
 
     def api(self):
         """nbgrader's API for this course (headless: no exchange, no JupyterHub)."""

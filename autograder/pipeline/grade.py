@@ -179,6 +179,7 @@ def grade(course: Course, chapters: list[str], students: list[str] | None, jobs:
     logger, log_path = (log, log_file(log)) if log is not None else course.open_log("grade")
     iso = sandbox.isolation()
     logger.info("sandbox: %s", iso.describe() if iso.sandboxed else iso.warning)
+    logger.info("limits: %s", limits)
     pairs = work_list(course, chapters, students)
     lock = exclusive_lock(course)
     try:  # the grader checks itself on every chapter first: a failure stops here, nothing recorded

@@ -265,7 +265,7 @@ def error_output(ename, evalue):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--given", help="a folder whose regular files are copied into the working folder first")
-    parser.add_argument("--cell-seconds", type=float, default=120)
+    parser.add_argument("--cell-seconds", type=float, required=True)
     parser.add_argument("--output-bytes", type=int, default=2_000_000)
     parser.add_argument("--count-leftovers", action="store_true",
                         help="in a PID namespace: report processes still alive after the kernel stopped")

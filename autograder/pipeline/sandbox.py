@@ -44,18 +44,25 @@ SCRATCH_DIR = "/tmp/work"            # inside the sandbox: the working folder of
 RESULT_FD_VARIABLE = "MICROGPT_RESULT_FD"  # names the pipe a command writes its result to (result_bytes > 0)
 
 
+def limit(default, help_text: str):
+    """A field of Limits: its default and what it bounds (the command's --help and the guides say it)."""
+    return field(default=default, metadata={"help": help_text})
+
+
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits of one sandboxed run (seconds, bytes, counts)."""
+    """Resource limits of one sandboxed run (seconds, bytes, counts). The defaults are the only place
+    they are written: a course changes them with c.GradingLimits.NAME in nbgrader_config.py, and
+    `microgpt-course grade --NAME VALUE` overrides both (course.Course.limits)."""
 
-    memory_bytes: int = 2 << 30      # RLIMIT_AS of every process, and the memory cgroup's total
-    processes: int = 256             # tasks (processes and threads) alive at once in the sandbox
-    wall_seconds: float = 900.0      # the whole command (a whole notebook), enforced from outside
-    cell_seconds: float = 120.0      # one notebook cell (interrupted, then the kernel is given up)
-    piece_seconds: float = 60.0      # one graded piece in the judge (cell, tests, check)
-    output_bytes: int = 2_000_000    # stdout+stderr kept, and a notebook's outputs kept
-    file_bytes: int = 256 << 20      # RLIMIT_FSIZE: the largest file the command can write
-    scratch_bytes: int = 256 << 20   # all the command writes together (its tmpfs: working folder, /tmp, home)
+    memory_bytes: int = limit(2 << 30, "RLIMIT_AS of every process, and the memory cgroup's total")
+    processes: int = limit(256, "tasks (processes and threads) alive at once in the sandbox")
+    wall_seconds: float = limit(900.0, "the whole notebook, enforced from outside by SIGKILL")
+    cell_seconds: float = limit(120.0, "one notebook cell (interrupted, then the kernel is given up)")
+    piece_seconds: float = limit(60.0, "one graded piece in the judge (its cell, tests and check)")
+    output_bytes: int = limit(2_000_000, "stdout and stderr kept, and a notebook's outputs kept")
+    file_bytes: int = limit(256 << 20, "RLIMIT_FSIZE: the largest file the notebook can write")
+    scratch_bytes: int = limit(256 << 20, "all the notebook writes together (its tmpfs: working folder, /tmp, home)")
 
 
 @dataclass
