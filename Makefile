@@ -30,7 +30,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 data/names.txt: | $(STAMP)
-	$(BIN)/python -c "from microgpt.data import default_names_path, ensure_names; print('names data verified:', ensure_names(default_names_path()))"
+	$(BIN)/python -m microgpt data  # offline: one line saying where to put names.txt
 
 train: setup
 	$(RUN) $(BIN)/python -m microgpt train

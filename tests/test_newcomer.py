@@ -113,3 +113,29 @@ def test_readme_starts_learners_with_make_start_and_names_python_311():
     for claim in re.finditer(r"\d\s*(steps per second|steps/s|times faster|x faster|seconds per)", readme):
         context = readme[max(0, claim.start() - 200):claim.end() + 200]
         assert re.search(r"original|measured on", context), f"speed claim without a reference: {context}"
+
+
+def test_environment_yml_installs_what_make_setup_installs():
+    """conda's route and make's cannot drift: environment.yml adds nothing of its own beyond Python and
+    pip, and installs this project with the Makefile's extras (the package lists live in pyproject.toml)."""
+    import tomllib
+
+    import yaml
+
+    environment = yaml.safe_load((PROJECT / "environment.yml").read_text())
+    makefile = (PROJECT / "Makefile").read_text()
+    make_extras = re.search(r'pip install --quiet -e "\.\[([a-z,]+)\]"', makefile)
+    assert make_extras, "the Makefile's pip install line changed: update this test"
+    conda = [d for d in environment["dependencies"] if isinstance(d, str)]
+    pip = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))
+    requires = tomllib.loads((PROJECT / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert conda == [f"python{requires}", "pip"], (conda, requires)
+    assert pip == [f"-e .[{make_extras.group(1)}]"], (pip, make_extras.group(1))
+
+
+def test_offline_first_run_says_where_to_put_the_names_in_one_line(tmp_path):
+    """make setup's data step (python -m microgpt data) with no names.txt and no network: one line, no traceback."""
+    offline = {"PATH": "/usr/bin:/bin", "HTTPS_PROXY": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9"}
+    result = subprocess.run([sys.executable, "-m", "microgpt", "data", "--path", str(tmp_path / "names.txt")],
+                            capture_output=True, text=True, env=offline, cwd=tmp_path, timeout=120)
+    assert_one_line_error(result, "Copy names.txt there by hand")

@@ -13,7 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from . import checkpoint
-from .data import DATA_ENV, DataError, load_docs
+from .data import DATA_ENV, DataError, default_names_path, ensure_names, load_docs
 from .model import ACTIVATIONS, NORMS, GPTConfig, init_params, parameters
 from .progress import Progress
 from .sample import generate
@@ -108,6 +108,9 @@ def build_parser():
     s = commands.add_parser("sample", help="generate names from a saved model")
     s.add_argument("--load", metavar="CHECKPOINT", required=True, help="a file written by train --save")
     add_sampling_options(s)
+
+    d = commands.add_parser("data", help="check names.txt (SHA-256), downloading it first if it is missing")
+    d.add_argument("--path", help="where names.txt is (default: data/names.txt in a checkout)")
     return parser
 
 
@@ -177,10 +180,14 @@ def run_sample(args):
     print_samples(state_dict, config, chars, random.Random(args.seed), args)
 
 
+def run_data(args):
+    print(f"names data verified: {ensure_names(args.path or default_names_path())}")
+
+
 def main(argv=None):
     try:
         args = build_parser().parse_args(argv)
-        (run_train if args.command == "train" else run_sample)(args)
+        {"train": run_train, "sample": run_sample, "data": run_data}[args.command](args)
     except (UsageError, DataError, checkpoint.CheckpointError) as exc:
         print(f"microgpt: error: {exc}", file=sys.stderr)
         return 2
