@@ -25,6 +25,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from autograder.pipeline.cli import learner_jupyter_env
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 CHROME_ARGS = ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
@@ -56,12 +58,8 @@ def free_port():
 
 
 class JupyterLab:
-    """`jupyter lab` serving `root` on 127.0.0.1. start() returns at once, so the caller can do
+    """`jupyter lab` serving `root` on 127.0.0.1, configured as a learner's (autograder/learner_jupyter). start() returns at once, so the caller can do
     other work while the server boots; url() waits until it answers."""
-
-    # quiet the news and update prompts: they would ask to reach the internet
-    USER_SETTINGS = {"@jupyterlab/apputils-extension/notification.jupyterlab-settings":
-                     {"fetchNews": "false", "checkForUpdates": False}}
 
     def __init__(self, root, state_dir):
         self.root = Path(root)
@@ -84,11 +82,8 @@ class JupyterLab:
                      "MPLCONFIGDIR", "PYTHONPATH"):
             env.pop(name, None)
         env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-        settings = Path(env["JUPYTER_CONFIG_DIR"]) / "lab" / "user-settings"
-        for relative, values in self.USER_SETTINGS.items():
-            (settings / relative).parent.mkdir(parents=True, exist_ok=True)
-            (settings / relative).write_text(json.dumps(values), encoding="utf-8")
-        return env
+        env.pop("JUPYTER_CONFIG_PATH", None)
+        return learner_jupyter_env(env)  # the learners' JupyterLab, as `microgpt-course start` opens it
 
     def start(self):
         command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
@@ -232,6 +227,18 @@ return panel.content.widgets.map((cell, index) => {
 """
 
 
+JS_FURNITURE = """
+const app = window.jupyterapp;
+const commands = ["nbgrader:open-formgrader", "nbgrader:open-create-assignment", "nbgrader:open-course-list",
+                  "nbgrader:open-assignment-list"].filter(id => app.commands.hasCommand(id));
+const menus = [...document.querySelectorAll(".lm-MenuBar-itemLabel")].map(e => e.textContent)
+    .filter(t => /nbgrader/i.test(t));
+const toasts = [...document.querySelectorAll(".Toastify__toast")].map(e => e.textContent)
+    .filter(t => /news|update/i.test(t));
+return commands.concat(menus, toasts);
+"""
+
+
 class NotebookPage:
     """The browser showing one notebook of a JupyterLab server."""
 
@@ -361,6 +368,11 @@ class NotebookPage:
         wait_for(lambda: not self.script("return document.querySelector('.jp-Dialog')"), 10,
                  "the Validation Results dialog to close")
         return shown
+
+    def instructor_furniture(self):
+        """What of nbgrader's instructor side and JupyterLab's news prompt this page offers: commands,
+        menu titles and notifications (empty for a learner's JupyterLab)."""
+        return self.script(JS_FURNITURE)
 
     def console(self):
         """Console messages since the last call: [(level, message)]."""

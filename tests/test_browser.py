@@ -7,7 +7,8 @@ two copies of the released folder, each alone in its own folder, are served by o
   and nbgrader's Validate button reports failure naming that stub.
 - `solved/`: the release with every solution filled in from the instructor's notebook. Run All
   Cells gives no error output, every figure loads, and Validate reports success.
-In both, the browser console shows no errors.
+In both, the browser console shows no errors. The server is configured as `microgpt-course start`
+configures a learner's (autograder/learner_jupyter): Validate, and no instructor panels or news prompt.
 
 Needs Debian's chromium, chromium-driver and fonts-dejavu, and selenium (the `test` extra).
 A missing browser is a failure, not a skip: this test is part of the required suite.
@@ -185,6 +186,8 @@ def test_untouched_release(page, chapter):
 
     result = page.validate()
     assert result["result"] == ["validation-failed"], f"Validate on the untouched release: {result}"
+    furniture = page.instructor_furniture()
+    assert furniture == [], f"a learner's JupyterLab offers the instructor's nbgrader or the news prompt: {furniture}"
     assert f"{first_stub} is not written yet" in result["text"], (
         f"Validate's failure should name the unwritten {first_stub!r}: {result['text'][:1000]}")
     assert_console_clean(page)
