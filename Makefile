@@ -64,7 +64,7 @@ benchmark: setup
 
 # what can be remade; never a class's grading data or a learner's workspace/ (see clean-grading)
 clean:
-	rm -rf $(VENV) release feedback build .pytest_cache .hypothesis *.egg-info
+	rm -rf $(VENV) release feedback gradescope build .pytest_cache .hypothesis *.egg-info
 	find . -path ./.git -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # a class's submissions, grades, flags and logs, gone for good: export the grades first

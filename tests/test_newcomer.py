@@ -17,7 +17,7 @@ PIPELINE_OUTPUTS = ["release/01_autograd/01_autograd.ipynb", "submitted/ada/01_a
                     "autograded/ada/01_autograd/01_autograd.ipynb", "feedback/ada/01_autograd/01_autograd.html",
                     "gradebook.db", "grading/logs/20250101-000000-000000-grade.log", "grading/flags.json",
                     "grading/exchange/x", "workspace/01_autograd/01_autograd.ipynb",
-                    "chapters/02_tokenization/names.txt"]
+                    "chapters/02_tokenization/names.txt", "gradescope/02_tokenization.zip"]
 
 
 def test_version(run_cli):

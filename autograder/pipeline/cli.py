@@ -100,6 +100,11 @@ def build_parser():
                    help="default: workspace/NN_name/NN_name.ipynb")
 
     command("status", "per chapter: released, submitted, graded, flagged, manual grading, fed back")
+
+    s = command("gradescope", "write gradescope/NN_name.zip: an autograder for Gradescope with the same judge")
+    s.add_argument("chapters", nargs="+", metavar="CHAPTER", help="1, 01 or 01_autograd")
+    s.add_argument("--output", metavar="DIR", type=Path, help="where to write the zip files (default: gradescope/)")
+    add_limit_options(s)
     return parser
 
 
@@ -302,10 +307,11 @@ def run_check(course, args, log, progress):
     except Exception as exc:  # nbformat raises several kinds for a file that is not a notebook
         raise UsageError(f"{notebook} is not a readable notebook: {str(exc).splitlines()[0][:200]}") from None
     from .confirm import check_pieces
+    from .sandbox import UNCONFINED
 
     started = time.perf_counter()
     # the learner's own code on the learner's own machine: the policy applies, bubblewrap is not needed
-    results = check_pieces(course.source_notebook(chapter), notebook, sandboxed=False, chapter=chapter)
+    results = check_pieces(course.source_notebook(chapter), notebook, confinement=UNCONFINED, chapter=chapter)
     rows = [[r.piece, r.points, r.max_points, "pass" if r.passed else "FAIL", r.message] for r in results]
     print(table(["piece", "points", "max", "result", "message"], rows))
     score, maximum = sum(r.points for r in results), sum(r.max_points for r in results)
@@ -323,8 +329,30 @@ def run_status(course, args, log, progress):
     return 0
 
 
+def run_gradescope(course, args, log, progress):
+    from .gradescope import build
+
+    chapters = course.resolve(args.chapters)
+    output = (args.output or course.root / "gradescope").resolve()
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"--output {args.output} is a file, not a folder")
+    limits = course.limits(limit_overrides(args))
+    bar = progress(len(chapters), "gradescope")
+    rows = []
+    for chapter in chapters:
+        started = time.perf_counter()
+        path, size = build(course, chapter, output, log, limits)
+        rows.append([chapter, str(path), f"{size / 1e6:.1f} MB", f"{time.perf_counter() - started:.1f}"])
+        bar.advance(chapter)
+    print(table(["chapter", "autograder zip", "size", "seconds"], rows))
+    print(f"{len(rows)} autograder zip(s) in {output}: upload each to its Gradescope assignment "
+          f"(Ubuntu 24.04 base image); see INSTRUCTORS.md, \"Gradescope\"")
+    return 0
+
+
 COMMANDS = {"start": run_start, "release": run_release, "collect": run_collect, "grade": run_grade,
-            "feedback": run_feedback, "export": run_export, "check": run_check, "status": run_status}
+            "feedback": run_feedback, "export": run_export, "check": run_check, "status": run_status,
+            "gradescope": run_gradescope}
 
 
 def main(argv=None):

@@ -155,12 +155,13 @@ def read_notebook(path_or_nb):
     return nb, None
 
 
-def check_pieces(source_nb, learner_nb, *, sandboxed=True, limits=None, chapter_files=None,
+def check_pieces(source_nb, learner_nb, *, confinement=sandbox.BUBBLEWRAP, limits=None, chapter_files=None,
                  student="", chapter="") -> list[PieceResult]:
     """Judge every automatically graded piece of learner_nb (a path or a notebook) against the
     instructor's source_nb (path or notebook). chapter_files: the folder whose non-notebook files the
     notebook uses (course_tools.py, data); default the source notebook's folder when source_nb is a path.
-    sandboxed=False runs the worker without bubblewrap (a learner's own check). Never raises for the
+    confinement: how the worker is kept apart (sandbox.Confinement; UNCONFINED: a learner's own check,
+    a `user` one: a Gradescope container). Never raises for the
     learner's input."""
     limits = limits or sandbox.Limits()
     if isinstance(source_nb, (str, Path)):
@@ -197,7 +198,7 @@ def check_pieces(source_nb, learner_nb, *, sandboxed=True, limits=None, chapter_
             broken = policy.violations(code, mine, plan.allowed, plan.modules | policy.module_aliases([code]))
             verdict = judge_bounded(plan.cells_for(piece, code), plan.references_before(piece),
                                   *split_hidden(plan.source(piece.grade_index)), chapter_files=files,
-                                  limits=limits, sandboxed=sandboxed, solution_name=your_cell(piece))
+                                  limits=limits, confinement=confinement, solution_name=your_cell(piece))
             message = scrub(verdict.message[:MESSAGE_CHARS])
             if broken:  # a warning for the instructor: the points are the judge's
                 results.append(result(piece, verdict.passed, message, "policy", "policy: " + "; ".join(broken)))

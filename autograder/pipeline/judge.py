@@ -248,7 +248,8 @@ def describe(error) -> str:
 
 
 def judge_piece(cells: list[Cell], references: dict, grade_cell: str, hidden: str, *, chapter_files: Path,
-                limits: sandbox.Limits, sandboxed: bool = True, base_seconds: float = 60.0,
+                limits: sandbox.Limits, confinement: sandbox.Confinement = sandbox.BUBBLEWRAP,
+                base_seconds: float = 60.0,
                 solution_name: str = "") -> Verdict:
     """Run `cells` in a new worker (the piece's solution cell named solution_name among them), with
     each name of `references` bound first to the judge's function; then the grade cell's visible
@@ -256,7 +257,7 @@ def judge_piece(cells: list[Cell], references: dict, grade_cell: str, hidden: st
     started = time.monotonic()
     mounts = {WORKER: f"{INSIDE}/worker.py", WIRE: f"{INSIDE}/wire.py", chapter_files: f"{INSIDE}/chapter"}
     with sandbox.spawn([sandbox.PYTHON, f"{INSIDE}/worker.py", f"{INSIDE}/chapter"], mounts=mounts, limits=limits,
-                       env={"MPLBACKEND": "Agg"}, isolate=sandboxed) as process:
+                       env={"MPLBACKEND": "Agg"}, confinement=confinement) as process:
         session = Session(process.process, started + base_seconds)
         try:
             for name, function in references.items():

@@ -575,29 +575,49 @@ def kill_everything(process: subprocess.Popen, cgroup: Cgroup | None):
         process.wait()
 
 
-def at_host_paths(argv: list[str], env: dict, mounts: dict | None) -> tuple[list[str], dict]:
-    """argv and env for running without the sandbox: this process's own interpreter in place of PYTHON,
-    each other path inside a mount replaced by its host path, the sandbox's Python variables dropped."""
+def at_host_paths(argv: list[str], env: dict, mounts: dict | None, python: str | None = None) -> tuple[list[str], dict]:
+    """argv and env for running without the sandbox: `python` (default this process's own interpreter) in
+    place of PYTHON, each other path inside a mount replaced by its host path, the sandbox's Python
+    variables dropped."""
     def host(text):
         for source, inside in (mounts or {}).items():
             text = text.replace(str(inside), str(source))
         return text
-    command = [sys.executable if a == PYTHON else host(a) for a in argv]
+    command = [(python or sys.executable) if a == PYTHON else host(a) for a in argv]
     inside_only = python_env()
     environment = {key: host(value) for key, value in env.items() if inside_only.get(key) != value}
     environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     return command, environment
 
 
+@dataclass(frozen=True)
+class Confinement:
+    """How a judge's worker is kept apart from the grading machine. BUBBLEWRAP (grading's): namespaces,
+    nothing of the course or the host inside. Where namespaces cannot be made (a Gradescope container,
+    under Docker's default seccomp): `user`, an unprivileged (uid, gid) the worker runs as, with `python`,
+    an interpreter that has none of the course's packages, and only world-readable copies of the files
+    it needs. UNCONFINED: the learner's own `check`, on their own machine (the limits still hold)."""
+
+    bubblewrap: bool = True
+    user: tuple[int, int] | None = None   # (uid, gid) to run as; needs root
+    python: str | None = None             # the worker's interpreter (default: this one)
+
+
+BUBBLEWRAP = Confinement()
+UNCONFINED = Confinement(bubblewrap=False)
+
+
 class Spawned:
     """A sandboxed command that runs while the caller talks to it over its stdin and stdout
     (`spawn`); stderr is discarded. kill() ends it and everything it started."""
 
-    def __init__(self, process, cgroup):
-        self.process, self.cgroup = process, cgroup
+    def __init__(self, process, cgroup, user=None, folder=None):
+        self.process, self.cgroup, self.user, self.folder = process, cgroup, user, folder
 
     def kill(self):
         kill_everything(self.process, self.cgroup)
+        if self.user is not None:  # what left its process group (setsid, daemons) runs as that user
+            kill_all_of(self.user)
         for pipe in (self.process.stdin, self.process.stdout):
             try:
                 pipe.close()
@@ -605,6 +625,8 @@ class Spawned:
                 pass
         if self.cgroup is not None:
             self.cgroup.remove()
+        if self.folder is not None:  # the unsandboxed worker's own temporary folder
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def __enter__(self):
         return self
@@ -613,31 +635,72 @@ class Spawned:
         self.kill()
 
 
+def copies_for(user: tuple[int, int], mounts: dict, target: Path) -> dict:
+    """{copy: path inside} for mounts ({host path: path inside}): each file or folder copied to target +
+    its path inside (so files beside each other inside are beside each other here; links not followed),
+    readable by `user` and owned by root, so the user reads them and changes nothing."""
+    copied = {}
+    for source, inside in (mounts or {}).items():
+        copy = target / str(inside).lstrip("/")
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        if Path(source).is_dir():
+            shutil.copytree(source, copy, symlinks=True)
+        else:
+            shutil.copyfile(source, copy)
+        for path in [target, *target.rglob("*")]:
+            if not path.is_symlink():
+                path.chmod(0o755 if path.is_dir() else 0o644)
+        copied[copy] = inside
+    return copied
+
+
+def kill_all_of(user: tuple[int, int]):
+    """SIGKILL every process of the unprivileged user (kill(-1) from a child that has become it), then
+    reap that child. The user must be one that runs nothing else (Gradescope's container: nobody)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setgid(user[1])
+            os.setuid(user[0])
+            os.kill(-1, signal.SIGKILL)  # every process this uid may signal: its own, and this one last
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
 def spawn(argv: list[str], *, mounts: dict, limits: Limits = Limits(), env: dict | None = None,
-          isolate: bool = True) -> Spawned:
+          confinement: Confinement = BUBBLEWRAP) -> Spawned:
     """Start argv sandboxed like `run` (cwd: a fresh folder on its private tmpfs), with `mounts`
     ({host path: path inside}) read-only; the caller talks over process.stdin/stdout and must kill()
-    it (or use it as a context manager). isolate=False runs it unsandboxed in the temporary folder,
-    with the host paths of the mounts, keeping the limits."""
+    it (or use it as a context manager). Without bubblewrap (or with confinement.bubblewrap False) it
+    runs with the host paths of the mounts in a fresh temporary folder, keeping the limits, as
+    confinement.user when one is given."""
     iso = isolation()
     environment = sandbox_env(env)
-    if iso.sandboxed and isolate:
+    if iso.sandboxed and confinement.bubblewrap:
         command = bwrap_argv(list(argv), None, [], False, environment, iso.bwrap,
                              limits.scratch_bytes if iso.scratch_cap else None, mounts)
-        popen_env, cwd = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, "/"
+        popen_env, cwd, folder = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, "/", None
     else:
-        command, environment = at_host_paths(argv, environment, mounts)
-        cwd = tempfile.gettempdir()
-        popen_env = {**environment, "HOME": cwd, "TMPDIR": cwd,
-                     "MPLCONFIGDIR": str(Path(cwd) / "microgpt-matplotlib")}
+        folder = cwd = tempfile.mkdtemp(prefix="microgpt-worker-")
+        if confinement.user is not None:  # it may read only what it is given: copies, in its own folder
+            mounts = copies_for(confinement.user, mounts, Path(folder) / "given")
+            os.chown(cwd, *confinement.user)
+        command, environment = at_host_paths(argv, environment, mounts, confinement.python)
+        popen_env = {**environment, "HOME": cwd, "TMPDIR": cwd, "MPLCONFIGDIR": str(Path(cwd) / "matplotlib")}
     cgroup = Cgroup(limits) if Cgroup.available() else None
 
     def prepare_child():
         if cgroup is not None:
             cgroup.join()
         set_rlimits(limits)
+        if confinement.user is not None:
+            os.setgroups([])
+            os.setgid(confinement.user[1])
+            os.setuid(confinement.user[0])
 
     process = subprocess.Popen(command, cwd=cwd, env=popen_env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                stderr=subprocess.DEVNULL, start_new_session=True,
                                preexec_fn=prepare_child if sys.platform != "win32" else None)
-    return Spawned(process, cgroup)
+    return Spawned(process, cgroup, confinement.user, folder)
