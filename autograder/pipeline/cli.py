@@ -55,7 +55,7 @@ def build_parser():
     from .export import FORMATS
 
     parser = _Parser(prog=PROG, description="Run the microgpt course: learner workspace, release, collect, "
-                                            "grade, feedback, export, self-check, status.")
+                                            "grade, feedback, export, self-check, status, report.")
     parser.add_argument("--version", action="version", version=f"{PROG} {project_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
 
@@ -100,6 +100,12 @@ def build_parser():
                    help="default: workspace/NN_name/NN_name.ipynb")
 
     command("status", "per chapter: released, submitted, graded, flagged, manual grading, fed back")
+
+    s = command("report", "an HTML page of the class: score distributions, each piece's full/partial/no points "
+                          "and most frequent messages, flags, grading time")
+    s.add_argument("chapters", nargs="*", metavar="CHAPTER", help="default: every chapter with grades")
+    s.add_argument("--output", metavar="DIR", type=Path, help="write DIR/index.html (default: grading/report/)")
+    s.add_argument("--names", action="store_true", help="show which students (default: counts only)")
     return parser
 
 
@@ -313,8 +319,18 @@ def run_status(course, args, log, progress):
     return 0
 
 
+def run_report(course, args, log, progress):
+    from .report import write_report
+
+    chapters = course.resolve(args.chapters) if args.chapters else None
+    _, summary = write_report(course, chapters, args.output, args.names, progress, log)
+    print(summary)
+    return 0
+
+
 COMMANDS = {"start": run_start, "release": run_release, "collect": run_collect, "grade": run_grade,
-            "feedback": run_feedback, "export": run_export, "check": run_check, "status": run_status}
+            "feedback": run_feedback, "export": run_export, "check": run_check, "status": run_status,
+            "report": run_report}
 
 
 def main(argv=None):
