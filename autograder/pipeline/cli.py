@@ -55,7 +55,7 @@ def build_parser():
     from .export import FORMATS
 
     parser = _Parser(prog=PROG, description="Run the microgpt course: learner workspace, release, collect, "
-                                            "grade, feedback, export, self-check, status.")
+                                            "grade, feedback, export, self-check, status, report, gradescope.")
     parser.add_argument("--version", action="version", version=f"{PROG} {project_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
 
@@ -105,6 +105,12 @@ def build_parser():
     s.add_argument("chapters", nargs="+", metavar="CHAPTER", help="1, 01 or 01_autograd")
     s.add_argument("--output", metavar="DIR", type=Path, help="where to write the zip files (default: gradescope/)")
     add_limit_options(s)
+
+    s = command("report", "an HTML page of the class: score distributions, each piece's full/partial/no points "
+                          "and most frequent messages, flags, grading time")
+    s.add_argument("chapters", nargs="*", metavar="CHAPTER", help="default: every chapter with grades")
+    s.add_argument("--output", metavar="DIR", type=Path, help="write DIR/index.html (default: grading/report/)")
+    s.add_argument("--names", action="store_true", help="show which students (default: counts only)")
     return parser
 
 
@@ -350,9 +356,18 @@ def run_gradescope(course, args, log, progress):
     return 0
 
 
+def run_report(course, args, log, progress):
+    from .report import write_report
+
+    chapters = course.resolve(args.chapters) if args.chapters else None
+    _, summary = write_report(course, chapters, args.output, args.names, progress, log)
+    print(summary)
+    return 0
+
+
 COMMANDS = {"start": run_start, "release": run_release, "collect": run_collect, "grade": run_grade,
             "feedback": run_feedback, "export": run_export, "check": run_check, "status": run_status,
-            "gradescope": run_gradescope}
+            "gradescope": run_gradescope, "report": run_report}
 
 
 def main(argv=None):
