@@ -389,6 +389,7 @@ def write_report(course: Course, chapters: list[str] | None, output: Path | None
         raise UsageError(f"cannot make the folder {folder}: {exc.strerror}") from None
     page = folder / "index.html"
     write_atomically(page, render(found, runs, names, datetime.now()))
+    page.chmod(0o644)  # a page to open and share like any other (write_atomically's files are private)
     graded = sum(len(c.scores) for c in found)
     pieces = sum(len(c.pieces) for c in found)
     flags = sum(len(c.flags) for c in found)
