@@ -2,53 +2,24 @@
 never runs in the browser of whoever opens the page, and never reaches the page as active markup.
 
 The hostile notebook is written straight into autograded/ (with its submission in the gradebook), so
-only `microgpt-course feedback` runs: no kernel, no grading. Every payload, if it ran, would set
-`window.pwned_<name>`, change the title and log `PWNED_<name>`; the browser part opens the page from
-a file:// URL in headless Chromium and finds none of that (it is skipped only without Chromium).
+only `microgpt-course feedback` runs: no kernel, no grading. Every payload (tests/hostile/markup.py),
+if it ran, would set `window.pwned_<name>`, change the title and log `PWNED_<name>`; the browser part
+opens the page from a file:// URL in headless Chromium and finds none of that (it is skipped only
+without Chromium).
 """
 
-import base64
 import re
-import time
 from pathlib import Path
 
 import nbformat
 import pytest
-from bs4 import BeautifulSoup
 
-from browser import APT_HINT, CHROMEDRIVER, CHROMIUM, start_chromium, wait_for
+from browser import APT_HINT, CHROMEDRIVER, CHROMIUM, start_chromium
 from autograder.pipeline.cli import main
+from hostile.markup import SVG, act, active_markup, hostile_markdown_cell, provoke_in_browser
 from pipeline_course import CHAPTER, learner_notebook, make_course, write_notebook
 
 STUDENT = "mallory"
-
-
-def act(name):
-    """JavaScript (no spaces, no double quotes) that leaves a trace of payload `name` if it runs."""
-    return f"top.pwned_{name}=1;top.document.title='PWNED';console.log('PWNED_{name}')"
-
-
-SVG = f'<svg xmlns="http://www.w3.org/2000/svg" onload="{act("svg_output")}"><script>{act("svg_script")}</script></svg>'
-MARKDOWN_PAYLOADS = {
-    "script": f"<script>{act('script')}</script>",
-    "img": f'<img src="x" onerror="{act("img")}">',
-    "iframe": f'<iframe src="javascript:{act("iframe")}"></iframe>',
-    "srcdoc": f'<iframe srcdoc="<script>{act("srcdoc")}</script>"></iframe>',
-    "svg": f'<svg onload="{act("svg")}"><rect width="10" height="10"/></svg>',
-    "style": "<style>body { background: rgb(1, 2, 3) !important }</style>",
-    "details": f'<details open ontoggle="{act("details")}"><summary>more</summary>hidden</details>',
-    "body": f'<body onload="{act("body")}">',
-    "object": f'<object data="javascript:{act("object")}"></object><embed src="javascript:{act("embed")}">',
-    "html_link": f'<a href="javascript:{act("html_link")}">html link</a>',
-    "entity_link": f'<a href="jav&#x09;ascript:{act("entity_link")}">entity link</a>',
-    "markdown_link": f"[markdown link](javascript:{act('markdown_link')})",
-    "data_link": f'<a href="data:text/html,<script>{act("data_link")}</script>">data link</a>',
-    "form": f'<form action="javascript:{act("form")}"><button>go</button></form>',
-    "meta": f'<meta http-equiv="refresh" content="0;url=javascript:{act("meta")}">',
-    "attachment": "![attached](attachment:evil.svg)",
-}
-CLICKABLE = ["html link", "entity link", "markdown link", "data link", "go"]  # what the browser test clicks
-ATTACHMENTS = {"evil.svg": {"image/svg+xml": base64.b64encode(SVG.encode()).decode()}}
 PIXEL = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
 NORMAL_MARKDOWN = """## A fine heading
 
@@ -94,8 +65,7 @@ def hostile_notebook(course):
     """The solved release plus a Markdown cell with every payload and an SVG attachment, ordinary
     Markdown with a pasted picture, a code cell with hostile outputs and two raw HTML cells."""
     nb = learner_notebook(course)
-    markdown = nbformat.v4.new_markdown_cell("\n\n".join(MARKDOWN_PAYLOADS.values()))
-    markdown.attachments = ATTACHMENTS
+    markdown = hostile_markdown_cell()
     code = nbformat.v4.new_code_cell("display(something)", execution_count=1)
     code.outputs = HOSTILE_OUTPUTS
     raw_cells = [nbformat.v4.new_raw_cell(f"<script>{act('raw')}</script>", metadata={"raw_mimetype": "text/html"}),
@@ -109,35 +79,37 @@ def hostile_notebook(course):
 def page(tmp_path_factory) -> Path:
     """Release chapter 02, put the hostile notebook in submitted/ and autograded/, record the
     submission in the gradebook and write its feedback. Returns the page's path."""
-    course = make_course(tmp_path_factory.mktemp("course"), chapters=(CHAPTER,))
+    course = released_course(tmp_path_factory.mktemp("course"))
+    assert feedback_of(course, hostile_notebook(course)) == 0
+    return course.feedback_dir(STUDENT, CHAPTER) / f"{CHAPTER}.html"
+
+
+def released_course(folder: Path):
+    course = make_course(folder, chapters=(CHAPTER,))
     assert main(["release", "--course", str(course.root), CHAPTER]) == 0
-    nb = hostile_notebook(course)
+    return course
+
+
+def feedback_of(course, nb) -> int:
+    """Put nb in submitted/ and autograded/ of STUDENT, record the submission in the gradebook and run
+    `feedback`; returns its exit code."""
     write_notebook(nb, course.root / "submitted" / STUDENT / CHAPTER / f"{CHAPTER}.ipynb")
     write_notebook(nb, course.autograded(STUDENT, CHAPTER) / f"{CHAPTER}.ipynb")
     with course.gradebook() as gb:
         gb.update_or_create_student(STUDENT)
         gb.add_submission(CHAPTER, STUDENT)
-    assert main(["feedback", "--course", str(course.root), CHAPTER]) == 0
-    return course.feedback_dir(STUDENT, CHAPTER) / f"{CHAPTER}.html"
+    return main(["feedback", "--course", str(course.root), CHAPTER])
 
 
-ACTIVE_TAGS = ["script", "style", "meta", "iframe", "object", "embed", "svg", "form", "details", "base"]
-TEMPLATE_TAGS = ("script", "style", "meta")  # the template's own are fine: they hold no payload
-
-
-def active_markup(html):
-    """What in the page could run, embed, restyle or navigate: elements of ACTIVE_TAGS (the template's
-    scripts, style sheets and meta tags aside), on* attributes, and javascript: or non-picture data: URLs."""
-    soup = BeautifulSoup(html, "html.parser")
-    found = [str(e)[:200] for e in soup.find_all(ACTIVE_TAGS)
-             if e.name not in TEMPLATE_TAGS or "pwned" in str(e) or "rgb(1, 2, 3)" in str(e)]
-    for element in soup.find_all(True):
-        for name, value in element.attrs.items():
-            url = re.sub(r"[\x00-\x20]", "", " ".join(value) if isinstance(value, list) else value).lower()
-            if (name.lower().startswith("on") or url.startswith("javascript:")
-                    or url.startswith("data:") and not url.startswith(("data:image/png", "data:image/jpeg"))):
-                found.append(f"<{element.name} {name}={url[:80]!r}>")
-    return found
+@pytest.mark.xfail(strict=True, reason="nbconvert's Markdown renderer raises InvalidNotebook ('missing attachment') "
+                                       "for an attachment: link the cell does not carry; feedback fails for that "
+                                       "learner (no page, exit 1)")
+def test_a_markdown_link_to_a_missing_attachment_still_gets_a_page(tmp_path):
+    course = released_course(tmp_path)
+    nb = learner_notebook(course)
+    nb.cells.append(nbformat.v4.new_markdown_cell("![gone](attachment:missing.png)"))
+    assert feedback_of(course, nb) == 0
+    assert (course.feedback_dir(STUDENT, CHAPTER) / f"{CHAPTER}.html").is_file()
 
 
 def test_page_holds_no_active_markup_from_the_learner(page):
@@ -156,36 +128,14 @@ def test_ordinary_markdown_still_renders(page):
     assert f'<img alt="pasted" src="data:image/png;base64,{PIXEL}"/>' in html
 
 
-# in the page: click what a reader could click in the hostile cell, then plant markup as if it had
-# slipped past the cleaning (an inline handler, an inline script): the page's policy must stop both
-JS_PROVOKE = """
-for (const e of document.querySelectorAll('a, button')) if (arguments[0].includes(e.textContent.trim())) e.click();
-const probe = document.createElement('div');
-probe.innerHTML = '<img src="x" onerror="top.pwned_planted_handler=1">';
-document.body.appendChild(probe);
-const script = document.createElement('script');
-script.textContent = 'top.pwned_planted_script=1';
-document.body.appendChild(script);
-"""
-JS_TRACES = """
-return {pwned: Object.keys(window).filter(k => k.startsWith('pwned_')), title: document.title,
-        background: getComputedStyle(document.body).backgroundColor};
-"""
-
-
 @pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
                     reason=f"no headless Chromium ({CHROMIUM}, {CHROMEDRIVER}); install it with `{APT_HINT}`")
 def test_no_payload_runs_in_a_browser(page):
     driver = start_chromium()
     try:
-        driver.get(page.as_uri())
-        wait_for(lambda: driver.execute_script("return document.readyState") == "complete", 30, "the page to load")
-        driver.execute_script(JS_PROVOKE, CLICKABLE)
-        time.sleep(1)  # time for handlers, the clicked links and a meta refresh to run, if they could
-        traces = driver.execute_script(JS_TRACES)
-        console = [entry["message"] for entry in driver.get_log("browser") if "PWNED" in entry["message"]]
+        traces = provoke_in_browser(driver, page)
     finally:
         driver.quit()
     assert traces["pwned"] == [] and traces["title"] == CHAPTER, traces
     assert traces["background"] != "rgb(1, 2, 3)", "the learner's style sheet applies to the page"
-    assert not console, console
+    assert not traces["console"], traces["console"]

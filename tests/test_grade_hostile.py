@@ -9,8 +9,6 @@ outputs are bounded; and a `grade` killed with SIGKILL then run again gives the 
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import os
 import re
@@ -26,38 +24,21 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.pipeline.course import quiet_gradebook
 from autograder.pipeline.flags import load_flags
 from autograder.pipeline.grade import grade
 from autograder.pipeline.sandbox import Limits
 
 sys.path.insert(0, str(Path(__file__).parent))
-from hostile.submissions import (CHAPTER, GRADE_CELLS, LEFTOVER_MARKER, hostile_class,  # noqa: E402
-                                 released_course, write_submission)
+from hostile.attacks import LEAK_PROBE_MARK  # noqa: E402
+from hostile.graded import fingerprint, gradebook_dump, secrets_found  # noqa: E402
+from hostile.submissions import (CHAPTER, GRADE_CELLS, LEFTOVER_MARKER, expected_points,  # noqa: E402
+                                 hostile_class, released_course, write_submission)
 
 PROJECT = Path(__file__).resolve().parents[1]
 LIMITS = Limits(memory_bytes=1536 << 20, processes=96, wall_seconds=90, cell_seconds=10, piece_seconds=15,
                 output_bytes=500_000)
 CLEAN = {"full", "blank", "partial"}
 KILLED_CLASS = ("full", "partial", "patches_checks", "exits_kernel")
-
-
-def gradebook_dump(course, students):
-    """student -> ({grade cell: (auto, manual, needs manual)}, score, sorted flags)."""
-    flags = load_flags(course)
-    dump = {}
-    with quiet_gradebook(), course.gradebook() as gb:
-        for student in students:
-            nb = gb.find_submission_notebook(CHAPTER, CHAPTER, student)
-            cells = {g.name: (g.auto_score, g.manual_score, g.needs_manual_grade) for g in nb.grades}
-            score = gb.find_submission(CHAPTER, student).score
-            dump[student] = (cells, score, sorted((f.piece, f.kind) for f in flags if f.student == student))
-    return dump
-
-
-def digest(folder: Path) -> dict:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def processes_with(marker: str) -> list[int]:
@@ -75,7 +56,8 @@ def processes_with(marker: str) -> list[int]:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     base = tmp_path_factory.mktemp("hostile")
-    course, source_nb, release_nb = released_course(PROJECT, base / "course")
+    course, notebooks = released_course(PROJECT, base / "course")
+    source_nb, release_nb = notebooks[CHAPTER]
     secrets = {"gradebook": course.root / "gradebook.db",
                "classmate": course.submitted("full", CHAPTER) / f"{CHAPTER}.ipynb",
                "chapter_source": course.source_notebook(CHAPTER),
@@ -92,22 +74,22 @@ def graded(tmp_path_factory):
     for folder in (killed_root / "submitted").iterdir():
         if folder.name not in KILLED_CLASS:
             shutil.rmtree(folder)
-    before = {"submitted": digest(course.root / "submitted"), "chapters": digest(course.root / "chapters")}
+    before = {"submitted": fingerprint(course.root / "submitted"), "chapters": fingerprint(course.root / "chapters")}
     gradebook_file = secrets["gradebook"]
     summary = grade(course, [CHAPTER], None, 2, limits=LIMITS)
     server.close()
-    return {"course": course, "students": students, "summary": summary, "before": before,
+    return {"course": course, "students": students, "summary": summary, "before": before, "source_nb": source_nb,
             "connections": connections, "killed_root": killed_root, "gradebook_file": gradebook_file}
 
 
 def test_every_student_gets_exactly_the_points_of_their_own_correct_code(graded):
-    dump = gradebook_dump(graded["course"], graded["students"])
+    dump = gradebook_dump(graded["course"], CHAPTER, graded["students"])
     wrong = {}
     for name, student in graded["students"].items():
         cells, score, _ = dump[name]
-        got = tuple(cells[g][0] for g in GRADE_CELLS)
-        if got != student.expected or score != sum(student.expected):
-            wrong[name] = (got, score, student.expected)
+        got, expected = tuple(cells[g][0] for g in GRADE_CELLS), expected_points(student, graded["source_nb"])
+        if got != expected or score != sum(expected):
+            wrong[name] = (got, score, expected)
         assert not any(cells[g][2] for g in GRADE_CELLS), f"{name}: an autograded cell left for manual grading"
     assert not wrong, f"students whose points differ from (got, total, expected): {wrong}"
 
@@ -141,8 +123,8 @@ def test_policy_and_mismatch_flags_give_the_reason(graded):
 
 def test_nothing_of_the_grading_machine_was_read_changed_or_reached(graded):
     course = graded["course"]
-    assert digest(course.root / "submitted") == graded["before"]["submitted"], "a submission was modified"
-    assert digest(course.root / "chapters") == graded["before"]["chapters"], "a chapter source was modified"
+    assert fingerprint(course.root / "submitted") == graded["before"]["submitted"], "a submission was modified"
+    assert fingerprint(course.root / "chapters") == graded["before"]["chapters"], "a chapter source was modified"
     assert not graded["connections"], "a submission reached the loopback server"
     for name in ("reads_secrets", "writes_outside", "network"):
         notebook = nbformat.read(course.autograded(name, CHAPTER) / f"{CHAPTER}.ipynb", as_version=4)
@@ -154,18 +136,6 @@ def test_nothing_of_the_grading_machine_was_read_changed_or_reached(graded):
     assert b"HACKED" not in graded["gradebook_file"].read_bytes()
     with course.gradebook() as gb:  # still a working gradebook with every student
         assert {s.id for s in gb.students} >= set(graded["students"])
-
-
-def decoded_forms(text: str) -> list[str]:
-    """text, reversed, and every base64-looking run in it decoded (and reversed): where an encoded leak hides."""
-    forms = [text, text[::-1]]
-    for run in re.findall(r"[A-Za-z0-9+/]{24,}={0,2}", text):
-        try:
-            plain = base64.b64decode(run + "=" * (-len(run) % 4)).decode("utf-8", "ignore")
-        except ValueError:
-            continue
-        forms += [plain, plain[::-1]]
-    return forms
 
 
 def test_no_secret_or_host_path_in_feedback_even_encoded(graded):
@@ -183,12 +153,8 @@ def test_no_secret_or_host_path_in_feedback_even_encoded(graded):
                                      capture_output=True, text=True, cwd=PROJECT).stdout
     secrets = [str(PROJECT), str(course.root), sys.prefix, str(Path(sys.executable).resolve().parent),
                "def check_", "CASE_SECRET", "check_linear(", "BEGIN HIDDEN", "def backpropagate"]
-    found = {name: [s for s in secrets if any(s in form for form in decoded_forms(text))]
-             for name, text in texts.items()}
-    assert not any(found.values()), {name: hit for name, hit in found.items() if hit}
-    page = texts["leaks_encoded"]
-    assert "/grader/python" in page[::-1] or any("/grader/python" in f for f in decoded_forms(page)), \
-        "the leak probe did not run"
+    assert not secrets_found(texts, secrets), secrets_found(texts, secrets)
+    assert secrets_found({"leaks_encoded": texts["leaks_encoded"]}, [LEAK_PROBE_MARK]), "the leak probe did not run"
 
 
 def test_nothing_survives_and_outputs_are_bounded(graded):
@@ -221,4 +187,4 @@ def test_sigkill_during_grade_then_grade_again_gives_the_uninterrupted_gradebook
     assert not processes_with(str(root)), "workers or sandboxes outlived the killed grade"
     course = Course(root)
     grade(course, [CHAPTER], None, 2, limits=LIMITS)
-    assert gradebook_dump(course, KILLED_CLASS) == gradebook_dump(graded["course"], KILLED_CLASS)
+    assert gradebook_dump(course, CHAPTER, KILLED_CLASS) == gradebook_dump(graded["course"], CHAPTER, KILLED_CLASS)

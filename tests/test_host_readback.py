@@ -13,18 +13,15 @@ notebook of 2,000 empty cells in linear time.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import os
-import signal
 import socket
 import stat
 import sys
 import threading
 import time
 import uuid
-from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
@@ -38,6 +35,7 @@ from autograder.pipeline.record import Graded, record
 from autograder.pipeline.sandbox import Limits
 
 sys.path.insert(0, str(Path(__file__).parent))
+from hostile.graded import alarm, fingerprint, odd_entries  # noqa: E402
 from hostile.submissions import CHAPTER, GRADE_CELLS, Student, fill, released_course  # noqa: E402
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -68,41 +66,6 @@ def hostile_cell(secrets: dict, fifo: bool) -> str:
     return "import os, socket\n" + body + "print('hostile cell done')"
 
 
-def fingerprint(*folders: Path) -> dict:
-    """path -> (kind, mode, sha256) of every entry under folders, links and special files not followed."""
-    found = {}
-    for folder in folders:
-        for path in sorted([folder, *folder.rglob("*")]):
-            info = path.lstat()
-            digest = hashlib.sha256(path.read_bytes()).hexdigest() if stat.S_ISREG(info.st_mode) else ""
-            found[str(path)] = (stat.S_IFMT(info.st_mode), stat.S_IMODE(info.st_mode), digest)
-    return found
-
-
-def odd_entries(folder: Path, cap: int) -> list[str]:
-    """Entries under folder that are not plain folders or regular files of at most cap bytes."""
-    odd = []
-    for path in folder.rglob("*"):
-        info = path.lstat()
-        if not (stat.S_ISDIR(info.st_mode) or (stat.S_ISREG(info.st_mode) and info.st_size <= cap)):
-            odd.append(f"{path.relative_to(folder)} ({stat.filemode(info.st_mode)}, {info.st_size} bytes)")
-    return odd
-
-
-@contextmanager
-def alarm(seconds: int):
-    """Raise TimeoutError in this (main) thread after seconds: a step blocked for good fails, not hangs."""
-    def ring(*_):
-        raise TimeoutError(f"still running after {seconds} s")
-    previous = signal.signal(signal.SIGALRM, ring)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def grade_privately(course, student, base_gradebook) -> dict:
     """autograde_privately (nbgrader's Autograde, the sandboxed kernel) of one submission, bounded in time."""
     scratch = course.grading_dir / "work" / f"{student}-{uuid.uuid4().hex[:8]}"
@@ -129,7 +92,8 @@ def graded(tmp_path_factory):
     from autograder.pipeline.progress import progress_factory
 
     base = tmp_path_factory.mktemp("readback")
-    course, source_nb, release_nb = released_course(PROJECT, base / "course")
+    course, notebooks = released_course(PROJECT, base / "course")
+    source_nb, release_nb = notebooks[CHAPTER]
     mate = course.submitted("mate", CHAPTER)
     mate.mkdir(parents=True)
     nbformat.write(fill(release_nb, source_nb, Student()), mate / f"{CHAPTER}.ipynb")

@@ -26,27 +26,13 @@ import pytest
 from autograder.checks import check_backward, core
 from autograder.pipeline.judge import split_hidden
 from autograder.pipeline.sandbox import Limits
+from hostile.attacks import (ADD_EQUALS_ANYTHING, GPT_ATTACKS, HEAD_FOREIGN_NODES, MHA_RETURNS_THE_CACHE_LIST,
+                             SAMPLE_ATTACKS, SILENCE, TEMPERATURE_LIAR)
 from judge_support import JudgedChapter
 
 AUTOGRAD = JudgedChapter("01_autograd")
 # gpt's and generate's checks take 8-15 s on an idle machine, twice that on a busy one: grading's own limit
 GPT, GENERATION = (JudgedChapter(name, Limits(piece_seconds=60)) for name in ("05_gpt", "08_generation"))
-
-# Put at the top of a piece's code: from its first call on, the visible tests' checks (course_tools,
-# in the worker) do nothing, so the tests cell passes and only the judge's hidden check is left.
-SILENCE = """
-import sys, types
-for _name, _f in list(vars(sys.modules["course_tools"]).items()):
-    if _name.startswith(("expect_", "check_", "gradient_check")) and isinstance(_f, types.FunctionType):
-        _f.__code__ = (lambda *a, **k: None).__code__
-"""
-LIAR = """
-class Liar(float):                   # a number that equals anything
-    def __eq__(self, other):
-        return True
-    __ne__ = lambda self, other: False
-    __hash__ = float.__hash__
-"""
 
 
 def probe_results(message: str) -> list[str]:
@@ -116,18 +102,6 @@ AUTOGRAD_VARIANTS = {
                     ready.append(child)
     """,
 }
-
-# value_add: wrong, and it rigs the given class: every node equals (and hashes like) every other, the
-# derived operators and repr lie, the data and local gradients are numbers that equal anything
-ADD_EQUALS_ANYTHING = SILENCE + LIAR + """
-for name in ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"):
-    setattr(Value, name, lambda self, other, name=name: name != "__ne__")
-Value.__hash__ = lambda self: 0
-Value.__radd__ = Value.__sub__ = Value.__rsub__ = lambda self, other: Value(Liar(0.0), (self,), (Liar(1.0),))
-Value.__repr__ = lambda self: "Value(data=anything)"
-other = other if isinstance(other, Value) else Value(other)
-return Value(Liar(self.data - other.data), (self, other), (Liar(0.0), Liar(0.0)))
-"""
 
 # value_mul: in its worker Value.__add__ is the judge's stand-in for value_add (an earlier exercise).
 # Through it, ask the judge for its objects, for a multiplication, for anything else: refused; calls of
@@ -306,59 +280,6 @@ for layer, (layer_keys, layer_values) in enumerate(zip(keys, values)):
     x = add(linear([z.relu() for z in linear(rmsnorm(x), w["mlp_fc1"])], w["mlp_fc2"]), x)
 return linear(x, state_dict["lm_head"])
 """
-# nodes of a class of their own that equal anything, whose data equals anything
-FOREIGN = LIAR + """
-class Foreign:
-    def __init__(self, data, children=(), local_grads=()):
-        self.data, self.grad, self._children, self._local_grads = Liar(data), Liar(0), children, local_grads
-    def __eq__(self, other):
-        return True
-    __hash__ = object.__hash__
-"""
-# attention_head: foreign nodes, whatever is asked of them answered with themselves
-HEAD_FOREIGN_NODES = SILENCE + FOREIGN + """
-    def __getattr__(self, name):
-        return lambda *args, **kwargs: self
-inputs = tuple(q) + tuple(k for key in keys for k in key)
-return [Foreign(0.0, inputs, (Liar(1.0),) * len(inputs)) for _ in q]
-"""
-# multi_head_attention: the cached value list itself (right data when there is one position)
-MHA_RETURNS_THE_CACHE_LIST = SILENCE + """
-return values[-1]
-"""
-GPT_ATTACKS = {
-    # the worker's copies of the given functions and of the given class's arithmetic replaced
-    "patches_the_given_functions": SILENCE + """
-import builtins
-for name in ("linear", "softmax", "rmsnorm", "attention_head", "multi_head_attention"):
-    globals()[name] = lambda *args, **kwargs: [Value(0.5)] * 27
-Value.__add__ = Value.__mul__ = lambda self, other: self
-builtins.sum = lambda items, start=0: Value(0.5)
-for cache in (keys, values):
-    for layer in cache:
-        layer.append([Value(0.5)] * len(state_dict["wte"][0]))
-return linear(None, None)
-""",
-    # the KV cache filled with nodes of a class of its own (and with objects that are no nodes at all)
-    "fills_the_cache_with_foreign_values": SILENCE + FOREIGN + """
-weights = [w for row in state_dict["wte"] for w in row]
-for cache in (keys, values):
-    for layer in cache:
-        layer.append([Foreign(1.0, (weights[0],), (Liar(1.0),)) for _ in state_dict["wte"][0]])
-        layer.append(print)
-return [Foreign(0.0, tuple(weights), (Liar(0.0),) * len(weights)) for _ in range(config.vocab_size)]
-""",
-    # the cache lists themselves returned as the logits
-    "returns_the_cache_lists": SILENCE + """
-tok_emb, pos_emb = state_dict["wte"][token_id], state_dict["wpe"][pos_id]
-x = rmsnorm([t + p for t, p in zip(tok_emb, pos_emb)])
-for layer in range(config.n_layer):
-    x_norm = rmsnorm(x)
-    keys[layer].append(linear(x_norm, state_dict[f"layer{layer}.attn_wk"]))
-    values[layer].append(linear(x_norm, state_dict[f"layer{layer}.attn_wv"]))
-return keys[0] if pos_id == 0 else values
-""",
-}
 # a correct forward pass on a cache of its own: the given cache only gets foreign Values
 GPT_PRIVATE_CACHE = SILENCE + """
 caches = globals().setdefault("PRIVATE_CACHES", {})
@@ -437,58 +358,12 @@ while pos < config.block_size:
     pos += 1
 return name
 """
-# temperature_probs: the temperature ignored, probabilities whose data equal anything
-TEMPERATURE_LIAR = SILENCE + LIAR + """
-out = softmax(logits)
-for p in out:
-    p.data = Liar(p.data)
-return out
-"""
 # sample_token: a draw from the module random (seeded, so the visible tests could be tabled), not from rng
 SAMPLE_FROM_THE_MODULE = SILENCE + """
 import random as module_random
 module_random.seed(0)
 return module_random.choices(range(len(probs)), weights=[p.data for p in probs])[0]
 """
-SAMPLE_ATTACKS = {
-    # a peek at the draw, the judge's generator rewound (getstate/setstate), its count of draws set back
-    # (refused: otherwise this would pass); then the one real draw
-    "rewinds_the_judges_generator": SILENCE + """
-state = rng.getstate()
-peek = rng.random()
-rng.setstate(state)
-remote = vars(rng).get("_remote")      # the handle of a check's generator (FixedDraw)
-try:
-    rng.calls = 0
-    if remote is not None:
-        remote._endpoint.request("setattr", [remote, "calls", 0])
-except Exception:
-    pass
-return rng.choices(range(len(probs)), weights=[p.data for p in probs])[0]
-""",
-    # one draw, as promised, and a token that equals any other
-    "returns_an_int_that_equals_anything": SILENCE + """
-class AnyToken(int):
-    def __eq__(self, other):
-        return True
-    __ne__ = lambda self, other: False
-    __hash__ = int.__hash__
-rng.random()
-return AnyToken(0)
-""",
-    # the right token forged as the answer to every request number, on every descriptor; a wrong one returned
-    "forges_answers": SILENCE + """
-import os
-token = rng.choices(range(len(probs)), weights=[p.data for p in probs])[0]
-for fd in range(1, 12):
-    for number in range(-60, 60):
-        try:
-            os.write(fd, b'{"r": %d, "ok": %d, "S": {}}\\n' % (number, token))
-        except OSError:
-            pass
-return (token + 1) % len(probs)
-""",
-}
 
 
 def test_generate_written_differently_earns_its_points_after_attacks_on_the_other_pieces():

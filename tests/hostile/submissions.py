@@ -1,9 +1,11 @@
-"""A hostile class for chapter 03_components (pieces linear, softmax, rmsnorm; 2 points each).
+"""Hostile submissions, made from a chapter's released notebook as a learner would hand them in: the
+solution stubs filled in (with the instructor's code unless stated), plus the hostile change. A Student
+says how to write the submission folder, the expected points of each grade cell and the flag kinds it
+must get; `released_course`, `fill` and `write_submission` serve any chapter.
 
-Every submission is made from the chapter's released notebook as a learner would hand it in: the
-solution stubs filled in (with the instructor's code unless stated), plus the hostile change. CLASS maps
-a student id to (how to write the submission folder, the expected points of each grade cell, the flag
-kinds it must get). `secrets` are paths of the grading machine that no submission may read or change.
+`hostile_class` is the class of chapter 03_components (pieces linear, softmax, rmsnorm; 2 points each)
+graded by test_grade_hostile.py; families.py has the class of chapters 01, 05 and 08 graded by
+test_grade_e2e_hostile.py. `secrets` are paths of the grading machine that no submission may read or change.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import nbformat
 from nbformat.v4 import new_code_cell
 
 from autograder.pipeline.confirm import split_regions
+from hostile.attacks import LEAK_IN_KERNEL, LEAK_THROUGH_JUDGE, forge_wire, leaves_links
 
 CHAPTER = "03_components"
 GRADE_CELLS = ("linear_tests", "softmax_tests", "rmsnorm_tests")
@@ -34,24 +37,39 @@ LEFTOVER_MARKER = "86400.4242"
 class Student:
     answers: dict = field(default_factory=dict)   # solution id -> region code (unindented); missing: the instructor's
     blank: bool = False                            # leave every stub
-    extra_cells: list = field(default_factory=list)   # (position after the cell with this grade_id or index, code)
+    extra_cells: list = field(default_factory=list)   # (position after the cell with this grade_id or index,
+                                                      #  code, or a cell)
     edit: object = None                            # function(nb) -> None, applied last
     files: dict | None = None                      # name -> bytes: the folder's files instead of the notebook
-    expected: tuple = (2, 2, 2)
+    expected: tuple | None = None                  # points of each grade cell, in order; None: full marks
     flags: set = field(default_factory=set)       # kinds it must get; "a|b": either kind
 
 
-def released_course(project: Path, folder: Path):
-    """(course, source notebook, release notebook): a copy of the project's CHAPTER in folder, released."""
+def released_course(project: Path, folder: Path, chapters=(CHAPTER,)):
+    """(course, {chapter: (source notebook, release notebook)}): a copy of the project's chapters in
+    folder, each released."""
     from autograder.pipeline.course import copy_chapter_sources, quiet_gradebook
 
-    course = copy_chapter_sources(project, folder, [CHAPTER])
-    with quiet_gradebook():
-        released = course.api().generate_assignment(CHAPTER, force=True)
-    assert released["success"], released.get("log")
-    source_nb = nbformat.read(course.source_notebook(CHAPTER), as_version=4)
-    release_nb = nbformat.read(course.release_dir(CHAPTER) / f"{CHAPTER}.ipynb", as_version=4)
-    return course, source_nb, release_nb
+    course = copy_chapter_sources(project, folder, list(chapters))
+    notebooks = {}
+    for chapter in chapters:
+        with quiet_gradebook():
+            released = course.api().generate_assignment(chapter, force=True)
+        assert released["success"], released.get("log")
+        notebooks[chapter] = (nbformat.read(course.source_notebook(chapter), as_version=4),
+                              nbformat.read(course.release_dir(chapter) / f"{chapter}.ipynb", as_version=4))
+    return course, notebooks
+
+
+def grade_points(source_nb) -> dict:
+    """grade_id -> points of each automatically graded cell of the chapter, in notebook order."""
+    return {c.metadata.nbgrader["grade_id"]: c.metadata.nbgrader["points"] for c in source_nb.cells
+            if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"}
+
+
+def expected_points(student: Student, source_nb) -> tuple:
+    """The points the student must get for each grade cell, in notebook order."""
+    return student.expected if student.expected is not None else tuple(grade_points(source_nb).values())
 
 
 def regions(source_nb) -> dict:
@@ -80,7 +98,7 @@ def fill(release_nb, source_nb, student: Student):
             cell.source = cell.source.replace(indented_stub, code)
     for after, code in student.extra_cells:
         at = index_of(nb, after) + 1 if isinstance(after, str) else after
-        nb.cells.insert(at, new_code_cell(code))
+        nb.cells.insert(at, code if isinstance(code, nbformat.NotebookNode) else new_code_cell(code))
     if student.edit:
         student.edit(nb)
     return nb
@@ -121,26 +139,6 @@ def hostile_class(secrets: dict, port: int, cell_seconds: float) -> dict[str, St
                  f"    except OSError as error:\n        print('refused', name, type(error).__name__)\n")
     reads_in_region = ("try:\n    print(open('/etc/hostname').read())\nexcept OSError:\n    pass\n"
                        "return [sum(w_oi * x_i for w_oi, x_i in zip(w_o, x)) for w_o in w]")
-    leaves_links = (f"import os, json\nsecrets = json.loads({paths!r})\n"  # run last: its points stay its own
-                    f"for name, target in (('{CHAPTER}.ipynb', 'course_tools'), ('course_tools.py', 'gradebook'),\n"
-                    f"                     ('.grading-output.ipynb', 'gradebook'), ('classmate.ipynb', 'classmate')):\n"
-                    f"    if os.path.lexists(name):\n        os.remove(name)\n"
-                    f"    os.symlink(secrets[target], name)\n"
-                    f"os.mkfifo('pipe')\nos.chmod('.', 0)\nprint('left links, a FIFO and a locked folder')")
-    # everything a submission might leak, encoded so that a filter of literal strings would miss it (its own
-    # code spells no filtered string, or feedback would withhold its page):
-    # where it runs, the environment, the kernel's input history, and any check or reference source it finds
-    gather = ("import base64, glob, os, sys\n"
-              "found = [sys.executable, sys.prefix, os.getcwd(), repr(sys.path), repr(dict(os.environ))]\n"
-              "found += [open(p, errors='replace').read()[:2000] for root in sys.path + ['/grader', '/tmp']\n"
-              "          for p in glob.glob(root + '/autograder' + '/checks/*.py') + glob.glob(root + '/microgpt/*.py')][:20]\n"
-              "found += [open('/proc/self/cmdline', 'rb').read().decode(errors='replace')]\n"
-              "found += [repr(globals().get('_ih', ''))]\n"
-              "blob = '|'.join(found)\n"
-              "first = base64.b64encode(sys.executable.encode()).decode()  # short: never cut by an output limit\n"
-              "encoded = first + ' ' + blob[::-1] + ' ' + base64.b64encode(blob.encode()).decode()\n")
-    leaks_in_kernel = gather + "print(encoded)"
-    leaks_through_judge = gather + "raise ValueError(encoded[:1900])"
     fake_pass = ("import course_tools, math\n"  # the checks are not in the kernel to patch: the visible tests are
                  "for helper in ('expect_close', 'expect_equal', 'check_shape', 'check_probabilities', 'check_rms_near_one'):\n"
                  "    setattr(course_tools, helper, lambda *args, **kwargs: None)\n"
@@ -197,7 +195,7 @@ def hostile_class(secrets: dict, port: int, cell_seconds: float) -> dict[str, St
                                             f"    print('CONNECTED')\nexcept OSError as error:\n    print('refused', error)")],
                            flags={"policy"}),
         # links, FIFOs and a locked folder left in its sandbox: ignored, never followed by nbgrader or feedback
-        "leaves_links": Student(extra_cells=[(10_000, leaves_links)], flags={"files"}),
+        "leaves_links": Student(extra_cells=[(10_000, leaves_links(secrets, f"{CHAPTER}.ipynb"))], flags={"files"}),
         "leftover_process": Student(extra_cells=[(2, f"import subprocess\nsubprocess.Popen(['sleep', '{LEFTOVER_MARKER}'], "
                                                      f"start_new_session=True)")], flags={"leftover"}),
         # faking a pass
@@ -221,12 +219,10 @@ def hostile_class(secrets: dict, port: int, cell_seconds: float) -> dict[str, St
         "patches_past_the_policy": Student(answers={"linear": "for math.isclose in [lambda *a, **k: True]:\n    pass\n"
                                                               + WRONG_LINEAR},
                                            expected=(0, 2, 2), flags={"mismatch"}),
-        "forges_answers": Student(answers={"linear": "import os\nfor fd in range(1, 12):\n    for n in range(1, 60):\n"
-                                                     "        try:\n            os.write(fd, b'{\"r\": %d, \"ok\": null}\\n' % n)\n"
-                                                     "        except OSError:\n            pass\n" + WRONG_LINEAR},
+        "forges_answers": Student(answers={"linear": forge_wire("'null'") + WRONG_LINEAR},
                                   expected=(0, 2, 2), flags={"policy"}),
         # secrets and paths printed encoded, from the kernel and from the judge's worker
-        "leaks_encoded": Student(answers={"linear": leaks_through_judge}, extra_cells=[(10_000, leaks_in_kernel)],
+        "leaks_encoded": Student(answers={"linear": LEAK_THROUGH_JUDGE}, extra_cells=[(10_000, LEAK_IN_KERNEL)],
                                  expected=(0, 2, 2), flags={"policy"}),
         "patches_module_in_region": Student(answers={"softmax": "math.exp = lambda z: 1.0\n" + WRONG_SOFTMAX},
                                             expected=(2, 0, 2), flags={"policy"}),
@@ -238,12 +234,13 @@ def regions_linear():
 
 
 def write_submission(folder: Path, student: Student, release_nb, source_nb):
-    """Write the student's submitted folder (nbgrader's submitted/<student>/<chapter>/)."""
+    """Write the student's submitted folder: nbgrader's submitted/<student>/<chapter>/ (named after
+    the chapter, as its notebook is)."""
     folder.mkdir(parents=True, exist_ok=True)
     if student.files == {"rename"}:
-        nbformat.write(fill(release_nb, source_nb, Student()), folder / f"{CHAPTER} (1).ipynb")
+        nbformat.write(fill(release_nb, source_nb, Student()), folder / f"{folder.name} (1).ipynb")
     elif student.files is not None:
         for name, data in student.files.items():
             (folder / name).write_bytes(data)
     else:
-        nbformat.write(fill(release_nb, source_nb, student), folder / f"{CHAPTER}.ipynb")
+        nbformat.write(fill(release_nb, source_nb, student), folder / f"{folder.name}.ipynb")
