@@ -150,9 +150,15 @@ class JupyterLab:
 # --------------------------------------------------------------------------- the browser
 
 
-def start_chromium():
-    """A headless Chromium under Selenium, its console readable with get_log("browser").
-    Raises RuntimeError saying what is missing if it cannot start."""
+# no network: every host name fails to resolve and every request goes to a proxy where nothing listens
+OFFLINE_ARGS = ("--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=http://127.0.0.1:9",
+                "--proxy-bypass-list=<-loopback>")
+
+
+def start_chromium(extra_args=()):
+    """A headless Chromium under Selenium, its console readable with get_log("browser"); extra_args are
+    more command-line switches (OFFLINE_ARGS: no network). Raises RuntimeError saying what is missing
+    if it cannot start."""
     missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not Path(path).exists()]
     if missing:
         raise RuntimeError(f"{' and '.join(missing)} not found: install the browser with `{APT_HINT}`")
@@ -162,7 +168,7 @@ def start_chromium():
     except ImportError as exc:
         raise RuntimeError(f"selenium is not installed ({exc}): pip install -e '.[test]'") from exc
     options = webdriver.ChromeOptions()
-    for argument in CHROME_ARGS:
+    for argument in (*CHROME_ARGS, *extra_args):
         options.add_argument(argument)
     options.binary_location = CHROMIUM
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})

@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from browser import APT_HINT, CHROMEDRIVER, CHROMIUM, start_chromium
+from browser import APT_HINT, CHROMEDRIVER, CHROMIUM, OFFLINE_ARGS, start_chromium, wait_for
 from autograder.pipeline.cli import main
 from hostile.markup import SVG, act, active_markup, hostile_markdown_cell, provoke_in_browser
 from pipeline_course import CHAPTER, learner_notebook, make_course, write_notebook
@@ -139,3 +139,36 @@ def test_no_payload_runs_in_a_browser(page):
     assert traces["pwned"] == [] and traces["title"] == CHAPTER, traces
     assert traces["background"] != "rgb(1, 2, 3)", "the learner's style sheet applies to the page"
     assert not traces["console"], traces["console"]
+
+
+JS_MATH = """
+return {rendered: document.querySelectorAll('.MathJax, .MathJax_Display').length,
+        errors: document.querySelectorAll('.MathJax_Error, merror').length,
+        raw: document.body.innerText.includes('$a < b^2$'),
+        requests: performance.getEntriesByType('resource').map(e => e.name).filter(u => /^(https?|wss?):/.test(u))};
+"""
+
+
+@pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
+                    reason=f"no headless Chromium ({CHROMIUM}, {CHROMEDRIVER}); install it with `{APT_HINT}`")
+def test_math_renders_with_no_network(page):
+    html = page.read_text(encoding="utf-8")
+    remote = re.findall(r'<script[^>]+src="(https?:[^"]*)"', html)
+    assert not remote, f"the page loads scripts from the network: {remote}"
+    driver = start_chromium(OFFLINE_ARGS)
+    try:
+        driver.get(page.as_uri())
+        state = {}
+
+        def typeset():
+            state.update(driver.execute_script(JS_MATH))
+            return state["rendered"] > 0 and not state["raw"]
+        try:
+            wait_for(typeset, 30, "MathJax to typeset $a < b^2$")
+        except Exception as error:
+            console = [e["message"] for e in driver.get_log("browser")]
+            raise AssertionError(f"math not rendered offline: got {state}, expected rendered > 0 and no raw TeX; "
+                                 f"console: {console}") from error
+    finally:
+        driver.quit()
+    assert state["errors"] == 0 and state["requests"] == [], state

@@ -5,6 +5,7 @@ keeps them. Real nbgrader, real kernels, the sandbox on."""
 
 import csv
 import io
+import re
 
 import pytest
 from nbgrader.api import Gradebook
@@ -36,7 +37,30 @@ def status_row(capsys, course):
     assert code == 0, err
     header, _, *rows = out.strip().splitlines()
     row = next(r.split() for r in rows if r.startswith(CHAPTER))
-    return dict(zip(["chapter", "released", "submitted", "graded", "flagged", "manual", "fed_back"], row))
+    return dict(zip(["chapter", "released", "submitted", "graded", "regrade", "flagged", "manual", "fed_back"], row))
+
+
+def feedback_page(capsys, course, pending):
+    """Run `feedback`; check its table's pending column for ada is `pending`; the page's HTML."""
+    code, out, err = run(capsys, "feedback", "--course", course.root, CHAPTER)
+    assert code == 0, err
+    row = next(line for line in out.splitlines() if line.startswith("ada"))
+    cells = [c.strip() for c in re.split(r"\s{2,}", row)]
+    assert cells[4:5] == ([pending] if pending else ["written"]), \
+        f"feedback's row for ada: got {cells}, expected pending {pending!r} then written"
+    return (course.feedback_dir("ada", CHAPTER) / f"{CHAPTER}.html").read_text(encoding="utf-8")
+
+
+def test_check_names_the_points_graded_by_hand(graded, capsys):
+    answers = written_answers(graded)
+    notebook = graded.submitted("ada", CHAPTER) / f"{CHAPTER}.ipynb"
+    code, out, err = run(capsys, "check", "--course", graded.root, CHAPTER, notebook)
+    assert code == 0, err
+    last = out.strip().splitlines()[-1]
+    expected = f"{sum(answers.values()):g} more points ({len(answers)} answers) are graded by hand"
+    assert "every piece passes" in last and expected in last, f"check {CHAPTER}: got {last!r}, expected {expected!r}"
+    for answer in answers:
+        assert re.search(rf"^{answer}\s.*by hand", out, re.M), f"no row for {answer} in:\n{out}"
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +93,11 @@ def test_written_answers_wait_for_the_instructor_then_count(graded, capsys):
     assert row["flags"] == "needs manual grading", row
     status = status_row(capsys, graded)
     assert (status["graded"], status["manual"], status["flagged"]) == ("1", "1", "0"), status
+    page = feedback_page(capsys, graded, f"{manual_points:g} points")
+    pending = re.findall(r"\(Score: not graded yet / ([0-9.]+)\)", page)
+    assert sorted(map(float, pending)) == sorted(answers.values()), \
+        f"pending answers in the page's contents: got {pending}, expected one per answer {answers}"
+    assert f"Not graded yet: {manual_points:g} points" in page and page.count("your instructor grades this answer") == 3
 
     # the instructor scores the answers, full marks but one point, writing what the formgrader's
     # PUT /formgrader/api/grade writes (nbgrader/server_extensions/formgrader/apihandlers.py)
@@ -83,6 +112,8 @@ def test_written_answers_wait_for_the_instructor_then_count(graded, capsys):
     row = export_row(capsys, graded)
     assert (float(row["score"]), row["flags"]) == (maximum - 1, ""), row
     assert status_row(capsys, graded)["manual"] == "0"
+    page = feedback_page(capsys, graded, "")
+    assert "not graded yet" not in page.lower(), "the page still calls hand-graded answers pending once graded"
 
     # grading again re-runs the automatic pieces and keeps the instructor's scores
     code, out, err = run(capsys, "grade", "--course", graded.root, CHAPTER)

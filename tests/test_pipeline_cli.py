@@ -146,7 +146,8 @@ def test_status_counts_each_step(course, capsys, tmp_path):
     code, out, err = run(capsys, "status", "--course", course.root)
     assert code == 0, err
     header, rule, *rows = out.strip().splitlines()
-    assert header.split() == ["chapter", "released", "submitted", "graded", "flagged", "manual", "fed", "back"]
+    assert header.split() == ["chapter", "released", "submitted", "graded", "regrade", "flagged", "manual", "fed",
+                              "back"]
     table = {row.split()[0]: row.split()[1:] for row in rows}
     assert table[CHAPTER][:2] == ["yes", "1"]
     assert table[OTHER][:2] == ["yes", "0"]

@@ -52,7 +52,7 @@ _jobs.__name__ = "number of workers"
 
 def build_parser():
     from .collect import DEFAULT_PATTERN
-    from .export import FORMATS
+    from .export import CANVAS_ID_COLUMNS, FORMATS
 
     parser = _Parser(prog=PROG, description="Run the microgpt course: learner workspace, release, collect, "
                                             "grade, feedback, export, self-check, status, report, gradescope.")
@@ -91,7 +91,11 @@ def build_parser():
 
     s = command("export", "grades as CSV: student, chapter, score, max, flags, and totals")
     s.add_argument("--format", choices=FORMATS, default="csv",
-                   help="csv: a row per student and chapter (default); wide: a row per student")
+                   help="csv: a row per student and chapter (default); wide: a row per student (Moodle); "
+                        "canvas: Canvas's gradebook import")
+    s.add_argument("--canvas-id", choices=CANVAS_ID_COLUMNS, default=None,
+                   help="with --format canvas, the Canvas column your student ids are: "
+                        + ", ".join(f"{k} ({v})" for k, v in CANVAS_ID_COLUMNS.items()) + "; default login")
     s.add_argument("--output", metavar="FILE", type=Path, help="write to FILE instead of standard output")
 
     s = command("check", "check your notebook against the hidden checks, piece by piece (no grades kept)")
@@ -278,17 +282,25 @@ def run_feedback(course, args, log, progress):
     if not rows:
         print("no graded submission to give feedback on (run grade first)")
         return 1
-    print(table(["student", "chapter", "score", "max", "feedback"], rows))
+    print(table(["student", "chapter", "score", "max", "by hand, pending", "feedback"], rows))
+    if any(r[4] for r in rows):
+        print("pending: written answers not graded by hand yet (formgrader); their pages say so: "
+              f"run {PROG} feedback again once they are graded")
     return 0 if all(r[-1] == "written" for r in rows) else 1
 
 
 def run_export(course, args, log, progress):
-    from .export import grade_rows, render
+    from .export import canvas_notes, grade_rows, render
 
     if args.output and not args.output.parent.resolve().is_dir():
         raise UsageError(f"--output {args.output}: folder {args.output.parent} does not exist")
+    if args.canvas_id and args.format != "canvas":
+        raise UsageError(f"--canvas-id is for --format canvas, not --format {args.format}")
     rows = grade_rows(course)
-    text = render(rows, args.format)
+    text = render(rows, args.format, args.canvas_id or "login")
+    if args.format == "canvas":  # the file has no flags column (Canvas would import it as an assignment)
+        for note in canvas_notes(rows):
+            print(f"look at: {note}", file=sys.stderr)
     if args.output:
         try:
             args.output.write_text(text, encoding="utf-8")
@@ -312,18 +324,23 @@ def run_check(course, args, log, progress):
         nbformat.read(notebook, as_version=4)
     except Exception as exc:  # nbformat raises several kinds for a file that is not a notebook
         raise UsageError(f"{notebook} is not a readable notebook: {str(exc).splitlines()[0][:200]}") from None
-    from .confirm import check_pieces
+    from .confirm import check_pieces, hand_graded
     from .sandbox import UNCONFINED
 
     started = time.perf_counter()
     # the learner's own code on the learner's own machine: the policy applies, bubblewrap is not needed
     results = check_pieces(course.source_notebook(chapter), notebook, confinement=UNCONFINED, chapter=chapter)
+    by_hand = hand_graded(nbformat.read(course.source_notebook(chapter), as_version=4))
     rows = [[r.piece, r.points, r.max_points, "pass" if r.passed else "FAIL", r.message] for r in results]
+    rows += [[answer, "", points, "by hand", "your instructor grades this answer; no check can"]
+             for answer, points in by_hand.items()]
     print(table(["piece", "points", "max", "result", "message"], rows))
     score, maximum = sum(r.points for r in results), sum(r.max_points for r in results)
     passed = all(r.passed for r in results)
+    later = (f"; {sum(by_hand.values()):g} more points ({len(by_hand)} answers) are graded by hand by your "
+             f"instructor" if by_hand else "")
     print(f"{chapter}: {score:g}/{maximum:g} points, {'every piece passes' if passed else 'not every piece passes'}"
-          f" ({time.perf_counter() - started:.1f} s)")
+          f"{later} ({time.perf_counter() - started:.1f} s)")
     log.info("check %s %s: %s", chapter, notebook, [(r.piece, r.points, r.passed) for r in results])
     return 0 if passed else 1
 

@@ -66,6 +66,13 @@ def graded_pieces(source_nb) -> list[Piece]:
     return found
 
 
+def hand_graded(source_nb) -> dict[str, float]:
+    """{grade_id: points} of a source notebook's manually graded answers (grade and solution both true),
+    in notebook order: the points no check gives, graded by hand in the formgrader."""
+    return {nbgrader(c)["grade_id"]: float(nbgrader(c).get("points", 0)) for c in source_nb.cells
+            if nbgrader(c).get("grade") and nbgrader(c).get("solution")}
+
+
 def split_regions(source: str) -> tuple[list[list[str]], list[list[str]]]:
     """(fixed segments, regions) of a solution cell: fixed[0], region[0], fixed[1], ..., fixed[-1];
     the marker lines belong to neither."""

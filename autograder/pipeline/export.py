@@ -3,9 +3,16 @@
 `csv` (default): one row per student and chapter that was released and collected (a chapter counts
 as collected once anyone's submission of it is in submitted/), columns student, chapter, score,
 max, flags; then one row per student with chapter `total`. A student with no submission of such a
-chapter scores 0 with the flag `not submitted`.
-`wide`: one row per student, one column per chapter and a total (the shape Moodle's and Canvas's
-gradebook imports map column by column).
+chapter scores 0 with the flag `not submitted`; a submission collected but not graded has no score
+(`not graded`); one collected again after it was graded keeps its old score, flagged `stale`
+(standing.py); written answers not graded by hand yet are flagged `needs manual grading`.
+`wide`: one row per student, one column per chapter headed `NAME (MAX)` and a total (the shape
+Moodle's gradebook import maps column by column).
+`canvas`: Canvas's gradebook import: columns Student, ID, SIS User ID, SIS Login ID, Section, then one
+column per chapter headed by its bare name (never `NAME (NUMBER)`, which Canvas reads as an assignment
+id); a second row `Points Possible` with each chapter's maximum, as Canvas's own export writes it; then
+one row per student, the id in one identity column (SIS Login ID by default). No total and no flags
+column: Canvas would import either as an assignment; `canvas_notes` lists the cells to look at.
 Text cells are quoted and scores are bare numbers; a text cell a spreadsheet would read as a formula
 (one starting with = + - @, a tab or a carriage return) gets a ' in front (OWASP's advice on CSV
 injection).
@@ -19,7 +26,11 @@ from dataclasses import dataclass
 
 from .course import Course
 
-FORMATS = ("csv", "wide")
+FORMATS = ("csv", "wide", "canvas")
+CANVAS_IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+# --canvas-id: which of Canvas's identity columns the course's student ids are
+CANVAS_ID_COLUMNS = {"login": "SIS Login ID", "sis": "SIS User ID", "id": "ID"}
+CANVAS_POINTS_ROW = "    Points Possible"  # as Canvas's own gradebook export writes it
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -34,9 +45,8 @@ class Row:
 
 def grade_rows(course: Course) -> list[Row]:
     """Rows of the `csv` format without totals, ordered by student then chapter."""
-    from nbgrader.api import MissingEntry
-
     from .flags import load_flags
+    from .standing import Standing, standing
 
     flags = {}
     for flag in load_flags(course):
@@ -50,22 +60,23 @@ def grade_rows(course: Course) -> list[Row]:
             for chapter in chapters:
                 maximum = gb.find_assignment(chapter).max_score if chapter in known else None
                 notes = list(flags.get((student, chapter), []))
-                if not (course.submitted(student, chapter)).is_dir():
-                    rows.append(Row(student, chapter, 0.0, maximum, ["not submitted"] + notes))
-                    continue
-                try:
-                    submission = gb.find_submission(chapter, student)
-                except MissingEntry:  # collected, not graded yet
-                    rows.append(Row(student, chapter, None, maximum, ["not graded"] + notes))
-                    continue
-                if submission.needs_manual_grade:
+                found = standing(course, gb, student, chapter)
+                if found.needs_manual_grade:
                     notes.insert(0, "needs manual grading")
-                rows.append(Row(student, chapter, submission.score, submission.max_score, notes))
+                if found.standing is not Standing.GRADED:
+                    notes.insert(0, found.standing.value)
+                if found.standing is Standing.NOT_SUBMITTED:
+                    rows.append(Row(student, chapter, 0.0, maximum, notes))
+                elif found.standing is Standing.NOT_GRADED:
+                    rows.append(Row(student, chapter, None, maximum, notes))
+                else:  # graded, or stale: the recorded score, marked
+                    rows.append(Row(student, chapter, found.submission.score, found.submission.max_score, notes))
     return rows
 
 
-def render(rows: list[Row], fmt: str = "csv") -> str:
-    """CSV text of the rows in the given format (see the module docstring)."""
+def render(rows: list[Row], fmt: str = "csv", canvas_id: str = "login") -> str:
+    """CSV text of the rows in the given format (see the module docstring); `canvas_id` (a key of
+    CANVAS_ID_COLUMNS) names the identity column the ids go into in the `canvas` format."""
     out = io.StringIO()
     # every text cell quoted: with "\n" ending rows, a bare carriage return in an id would end one too
     writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
@@ -84,6 +95,15 @@ def render(rows: list[Row], fmt: str = "csv") -> str:
                 write(r.student, r.chapter, r.score, r.max_score, "; ".join(r.flags))
             write(student, "total", sum(r.score or 0 for r in mine), sum(r.max_score or 0 for r in mine),
                   "; ".join(f"{r.chapter}: {f}" for r in mine for f in r.flags))
+    elif fmt == "canvas":
+        maxima = {r.chapter: r.max_score for r in rows}
+        write(*CANVAS_IDENTITY, *chapters)
+        write(CANVAS_POINTS_ROW, *[""] * (len(CANVAS_IDENTITY) - 1), *[maxima[c] for c in chapters])
+        where = CANVAS_IDENTITY.index(CANVAS_ID_COLUMNS[canvas_id])
+        for student in students:
+            mine = {r.chapter: r for r in rows if r.student == student}
+            identity = [student if i in (0, where) else "" for i in range(len(CANVAS_IDENTITY))]
+            write(*identity, *[mine[c].score for c in chapters])
     else:
         maxima = {r.chapter: r.max_score for r in rows}
         write("student", *[f"{c} ({'' if maxima[c] is None else number(maxima[c])})" for c in chapters],
@@ -93,6 +113,11 @@ def render(rows: list[Row], fmt: str = "csv") -> str:
             write(student, *[mine[c].score for c in chapters], sum(r.score or 0 for r in mine.values()),
                   "; ".join(f"{c}: {f}" for c, r in mine.items() for f in r.flags))
     return out.getvalue()
+
+
+def canvas_notes(rows: list[Row]) -> list[str]:
+    """'student chapter: flags' for every row with a flag: what the canvas format cannot carry."""
+    return [f"{r.student} {r.chapter}: {'; '.join(r.flags)}" for r in rows if r.flags]
 
 
 def neutral(text: str) -> str:

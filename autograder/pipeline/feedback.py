@@ -13,6 +13,10 @@ HTML a learner writes in Markdown (or puts in an attachment or an output) never 
 of whoever opens the page. Rendered Markdown keeps only the tags and attributes Markdown itself makes
 (bleach, an allowlist), nbconvert's sanitize_html cleans what outputs remain, and a
 Content-Security-Policy lets only the template's own MathJax run.
+
+Math renders with no network: the page loads MathJax 2 (shipped by the PyPI package
+jupyter-server-mathjax) from a folder mathjax/ beside it (place_mathjax, MATHJAX_PARTS), never from a
+CDN; the policy lets scripts and fonts come from the page's own origin only.
 """
 
 from __future__ import annotations
@@ -60,6 +64,19 @@ TABLE_CSS = ["text-align"]
 LINK_SCHEMES = ("", "http", "https", "mailto")  # "" is a link within the page (#heading) or a relative one
 DATA_IMAGE = re.compile(r"data:image/(?:png|jpeg|gif);base64,[A-Za-z0-9+/=]*", re.I)  # attachments, pasted pictures
 URL_NOISE = re.compile(r"[\x00-\x20\x7f]")
+MATHJAX_FOLDER = "mathjax"  # beside each page: a learner gets it with the page's folder
+# the parts of MathJax 2 a page uses (TeX in, HTML-CSS out with the STIX-Web fonts, the Safe
+# extension): about 3 MB of the package's 12 (no SVG output, accessibility extensions or translations)
+MATHJAX_PARTS = ("MathJax.js", "LICENSE", "config/TeX-AMS-MML_HTMLorMML-full.js", "config/Safe.js",
+                 "extensions", "jax/input", "jax/element", "jax/output/HTML-CSS", "fonts/HTML-CSS/STIX-Web/woff")
+MATHJAX_LEFT_OUT = ("a11y",)  # inside the parts above, not copied
+MATHJAX_SRC = f"{MATHJAX_FOLDER}/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe,local/feedback"
+# a config file, not inline: the page's policy runs no inline script. The package has the STIX-Web
+# fonts only, so HTML-CSS must not look for the TeX fonts (or for image fonts) it lacks
+MATHJAX_CONFIG = """MathJax.Hub.Config({"HTML-CSS": {availableFonts: [], preferredFont: null, webFont: "STIX-Web",
+                                  imageFont: null}, messageStyle: "none"});
+MathJax.Ajax.loadComplete("[MathJax]/config/local/feedback.js");
+"""
 
 
 def scrub(text: str) -> str:
@@ -120,7 +137,7 @@ class SanitizeFeedback(Preprocessor):
     def preprocess(self, nb, resources):
         nb.cells = [c for c in nb.cells if not any(m in c.source for m in HIDDEN_MARKERS)]
         if self.course_root:
-            self.add_flag_notes(nb, resources["nbgrader"]["student"], resources["nbgrader"]["assignment"])
+            self.add_flag_notes(nb, resources["nbgrader"])
         for cell in nb.cells:
             if cell.cell_type == "code":
                 cell.outputs = [o for o in (clean_output(o) for o in cell.get("outputs", [])) if o is not None]
@@ -128,18 +145,23 @@ class SanitizeFeedback(Preprocessor):
         nb.metadata = {k: v for k, v in nb.metadata.items() if k in ("kernelspec", "language_info", "nbgrader")}
         return nb, resources
 
-    def add_flag_notes(self, nb, student, chapter):
+    def add_flag_notes(self, nb, about: dict):
         """Under each graded piece's test cell, a note with the points the judge gave and the
         check's message (grading/results/<chapter>/<student>.json, written by `grade`) and the reasons
-        of its flags; flags of the whole notebook go at the top. The gradebook's points are these."""
+        of its flags; flags of the whole notebook go at the top. The gradebook's points are these.
+        Under each hand-graded answer nobody has graded yet, a note that it is pending, and one at the
+        top with the points pending; their {grade_id: points} goes to about["pending"] (mark_pending).
+        `about` is nbconvert's resources["nbgrader"] (student, assignment)."""
         import json
 
         import nbformat
 
         from .flags import load_flags
+        from .standing import pending_manual, results_path
 
+        student, chapter = about["student"], about["assignment"]
         course = Course(Path(self.course_root))
-        results_file = course.grading_dir / "results" / chapter / f"{student}.json"
+        results_file = results_path(course, student, chapter)
         pieces = json.loads(results_file.read_text(encoding="utf-8"))["pieces"] if results_file.is_file() else []
         notes = {}
         for piece in pieces:
@@ -150,6 +172,15 @@ class SanitizeFeedback(Preprocessor):
         for flag in load_flags(course):
             if (flag.student, flag.chapter) == (student, chapter) and flag.reason != messages.get(flag.piece):
                 notes.setdefault(flag.piece, []).append(f"**Grading note ({flag.kind}):**\n\n{fenced(flag.reason)}")
+        with course.gradebook() as gb:
+            about["pending"] = pending = pending_manual(gb, student, chapter)
+        for grade_id, points in pending.items():
+            notes.setdefault(grade_id, []).append(f"**Not graded yet:** your instructor grades this answer by hand "
+                                                  f"({points:g} points); the score shown counts it as 0 until then.")
+        if pending:
+            notes.setdefault("", []).insert(0, f"**Not graded yet: {sum(pending.values()):g} points** "
+                                               f"({len(pending)} answers graded by hand) are still to be graded "
+                                               f"by your instructor; the score above counts them as 0 until then.")
         for grade_id, lines in notes.items():
             where = next((i + 1 for i, c in enumerate(nb.cells)
                           if grade_id and c.metadata.get("nbgrader", {}).get("grade_id") == grade_id), 0)
@@ -232,19 +263,25 @@ def content_security_policy(script_sources: list[str]) -> str:
     # MathJax 2 runs its configuration block with eval(), hence 'unsafe-eval'; no learner code can
     # reach eval, as none of it runs
     scripts = " ".join([*script_sources, "'unsafe-eval'"]) if script_sources else "'none'"
-    fonts = " ".join([*script_sources, "data:"])
+    fonts = " ".join([*script_sources, "data:"])  # MathJax's web fonts come from where it does
     return (f"default-src 'none'; script-src {scripts}; style-src 'unsafe-inline'; font-src {fonts}; "
             "img-src data: https:; base-uri 'none'; form-action 'none'")
 
 
 def with_content_security_policy(html: str) -> str:
-    """The page with a Content-Security-Policy meta tag first in its head; the sources it allows for
-    scripts are the folders of the template's own <script src> (MathJax's files load from there)."""
+    """The page with MathJax loaded from beside it (MATHJAX_SRC) and a Content-Security-Policy meta tag
+    first in its head; the sources it allows for scripts are the folders of the template's own https
+    <script src>, or the page's own origin ('self') for a relative one (MathJax's files load from there)."""
     soup = BeautifulSoup(html, features="html.parser")
     if soup.head is None:
         raise ValueError("a feedback page without <head>: no place for its Content-Security-Policy")
-    folders = sorted({script["src"].split("?")[0].rsplit("/", 1)[0] + "/"
-                      for script in soup.head.find_all("script", src=True) if script["src"].startswith("https://")})
+    for script in soup.head.find_all("script", src=True):
+        if "/mathjax/" in script["src"].lower() and script["src"].startswith("https://"):
+            script["src"] = MATHJAX_SRC  # nbgrader's template names a CDN, whatever nbconvert's mathjax_url says
+    sources = [script["src"] for script in soup.head.find_all("script", src=True)]
+    folders = sorted({src.split("?")[0].rsplit("/", 1)[0] + "/" for src in sources if src.startswith("https://")})
+    if any(urlsplit(src).scheme == "" for src in sources):
+        folders.insert(0, "'self'")  # a relative <script src>: on a file:// page only files beside it
     policy = soup.new_tag("meta", attrs={"http-equiv": "Content-Security-Policy",
                                          "content": content_security_policy(folders)})
     soup.head.insert(0, policy)
@@ -267,15 +304,59 @@ class FeedbackExporter(HTMLExporter):
         return markdown_cleaner().clean(super().markdown2html(context, source))
 
     def from_notebook_node(self, nb, resources=None, **kw):
-        """The page, with its Content-Security-Policy."""
+        """The page, its pending answers marked, with its Content-Security-Policy."""
         html, resources = super().from_notebook_node(nb, resources, **kw)
+        html = mark_pending(html, resources.get("nbgrader", {}).get("pending", {}))
         return with_content_security_policy(html), resources
+
+
+def mark_pending(html: str, pending: dict) -> str:
+    """The page with `Score: 0.0 / P` of each pending answer (grade_id -> points) in the table of
+    contents and in its cell's heading written `Score: not graded yet / P` (nbgrader's template can
+    only print a number there)."""
+    for grade_id in pending:
+        where = re.escape(grade_id)
+        html = re.sub(rf'(<a href="#{where}">[^<]*</a> \(Score: )[-0-9.]+( / )', r"\g<1>not graded yet\g<2>", html)
+        html = re.sub(rf'(<a name="{where}"></a>\s*<div class="panel-heading">(?:(?!</div>).)*?Score: )[-0-9.]+( / )',
+                      r"\g<1>not graded yet\g<2>", html, flags=re.S)
+    return html
+
+
+def place_mathjax(folder: Path) -> Path:
+    """MATHJAX_PARTS of the jupyter-server-mathjax package, and MATHJAX_CONFIG, in folder/mathjax/
+    (hard links where the file system allows, else copies; replaced if present). Returns that folder."""
+    import shutil
+
+    import jupyter_server_mathjax
+
+    def link_or_copy(source, target):
+        try:
+            os.link(source, target)
+        except OSError:  # another file system, or links not allowed
+            shutil.copy2(source, target)
+
+    package = Path(jupyter_server_mathjax.__file__).parent / "static"
+    target = folder / MATHJAX_FOLDER
+    shutil.rmtree(target, ignore_errors=True)
+    for part in MATHJAX_PARTS:
+        (target / part).parent.mkdir(parents=True, exist_ok=True)
+        if (package / part).is_dir():
+            shutil.copytree(package / part, target / part, copy_function=link_or_copy,
+                            ignore=shutil.ignore_patterns(*MATHJAX_LEFT_OUT))
+        else:
+            link_or_copy(package / part, target / part)
+    (target / "config" / "local").mkdir(parents=True, exist_ok=True)
+    (target / "config" / "local" / "feedback.js").write_text(MATHJAX_CONFIG, encoding="utf-8")
+    return target
 
 
 def generate(course: Course, chapters: list[str], students: list[str] | None, progress, log) -> list[list]:
     """Feedback for every autograded submission of the chapters (and students). Returns summary rows
-    [student, chapter, score, max, result]; a page that would leak is deleted and reported."""
+    [student, chapter, score, max, pending (points of answers not graded by hand yet, or ""), result];
+    a page that would leak is deleted and reported."""
     import nbformat
+
+    from .standing import pending_manual
 
     api = course.api()
     work_items = [(s, c) for c in chapters for s in (students or course.students(c))
@@ -300,6 +381,10 @@ def generate(course: Course, chapters: list[str], students: list[str] | None, pr
                     page.unlink()
                     outcome = "withheld: would show " + ", ".join(found)
                     log.error("feedback %s %s withheld: %s", student, chapter, found)
-            rows.append([student, chapter, submission.score, submission.max_score, outcome])
+                else:
+                    place_mathjax(page.parent)
+            pending = sum(pending_manual(gb, student, chapter).values())
+            rows.append([student, chapter, submission.score, submission.max_score,
+                         f"{pending:g} points" if pending else "", outcome])
             work.advance(f"{student} {chapter}")
     return rows

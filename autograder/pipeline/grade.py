@@ -36,6 +36,7 @@ from .course import Course, UsageError
 from .flags import Flag
 from .record import Graded, GradeRow, record
 from .selfcheck import GraderFailure, autogrades_blank_release, confirm_grader, record_grader_failure
+from .standing import file_digest
 
 
 @dataclass
@@ -99,13 +100,15 @@ def grade_one(root: str, student: str, chapter: str, limits: sandbox.Limits, bas
     course = Course(Path(root))
     scratch = course.grading_dir / "work" / f"{student}--{chapter}--{uuid.uuid4().hex[:8]}"
     submitted = course.submitted(student, chapter)
+    # first: a notebook collected again while this one is graded then shows as stale, never as current
+    digest = file_digest(submitted / f"{chapter}.ipynb")
     timestamp = read_timestamp(submitted / "timestamp.txt")
     learner_nb, problem = read_submitted_notebook(submitted / f"{chapter}.ipynb")
     if problem is not None:
         pieces = [PieceResult(p.solution_id, p.grade_id, 0.0, p.points, False, problem)
                   for p in graded_pieces(read_notebook(course.source_notebook(chapter))[0])]
         return Graded(student, chapter, None, timestamp, {}, pieces,
-                      [Flag(student, chapter, "", "missing", problem)], "", scratch)
+                      [Flag(student, chapter, "", "missing", problem)], "", scratch, digest)
     log, flags = [], []
     try:
         autograded = autograde_privately(course, scratch / "course", student, chapter, limits, base_gradebook,
@@ -136,7 +139,7 @@ def grade_one(root: str, student: str, chapter: str, limits: sandbox.Limits, bas
                                   f"the kernel gave {in_kernel:g} of {piece.max_points:g}, the judge "
                                   f"{piece.points:g}" + (f": {piece.message}" if piece.message else "")))
     return Graded(student, chapter, autograded.folder if autograded else None, timestamp, kernel, pieces, flags,
-                  "\n".join(log), scratch)
+                  "\n".join(log), scratch, digest)
 
 
 def read_timestamp(path: Path) -> str | None:

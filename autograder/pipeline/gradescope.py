@@ -140,26 +140,19 @@ def submitted_notebook(folder: Path, chapter: str):
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def manual_answers(source_nb) -> list[tuple[str, float]]:
-    """(grade id, points) of the answers graded by hand (nbgrader cells both graded and solutions)."""
-    return [(c.metadata["nbgrader"]["grade_id"], float(c.metadata["nbgrader"].get("points", 0)))
-            for c in source_nb.cells
-            if c.metadata.get("nbgrader", {}).get("grade") and c.metadata.get("nbgrader", {}).get("solution")]
-
-
 def results(pieces, manual, problem, seconds) -> dict:
     """results.json (Gradescope's autograder specification): one test per automatically graded piece,
-    the answers graded by hand listed with no points of the autograder's, the overall score."""
+    the answers graded by hand ({grade id: points}) listed with no points of the autograder's, the score."""
     tests = [{"name": f"{p.piece} ({p.grade_id})", "number": str(i), "score": p.points, "max_score": p.max_points,
               "status": "passed" if p.passed else "failed", "output": p.message or "passes",
               "visibility": "visible"} for i, p in enumerate(pieces, 1)]
     tests += [{"name": f"{grade_id} (graded by hand)", "number": str(len(tests) + i), "score": 0.0,
                "max_score": 0.0, "status": "passed",
                "output": f"worth {points:g} point(s), graded by hand after the deadline: not part of this score",
-               "visibility": "visible"} for i, (grade_id, points) in enumerate(manual, 1)]
+               "visibility": "visible"} for i, (grade_id, points) in enumerate(manual.items(), 1)]
     score, maximum = sum(p.points for p in pieces), sum(p.max_points for p in pieces)
     summary = problem or (f"{score:g}/{maximum:g} points from the automatic checks"
-                          + (f"; {sum(p for _, p in manual):g} more are graded by hand" if manual else ""))
+                          + (f"; {sum(manual.values()):g} more are graded by hand" if manual else ""))
     return {"score": score, "execution_time": round(seconds), "output": summary, "visibility": "visible",
             "stdout_visibility": "hidden", "tests": tests}
 
@@ -168,7 +161,7 @@ def run(root: Path) -> dict:
     """Grade root/submission with the chapter of root/source; write root/results/results.json."""
     import nbformat
 
-    from .confirm import PieceResult, check_pieces, graded_pieces
+    from .confirm import PieceResult, check_pieces, graded_pieces, hand_graded
     from .sandbox import Confinement, Limits, is_root
 
     started = time.monotonic()
@@ -192,7 +185,7 @@ def run(root: Path) -> dict:
     for piece in pieces:  # for the instructor (stdout is hidden from students)
         print(f"{piece.grade_id}: {piece.points:g}/{piece.max_points:g}"
               + (f" [{piece.flag.kind}: {piece.flag.reason}]" if piece.flag else ""), flush=True)
-    report = results(pieces, manual_answers(source_nb), problem, time.monotonic() - started)
+    report = results(pieces, hand_graded(source_nb), problem, time.monotonic() - started)
     (root / "results").mkdir(exist_ok=True)
     (root / "results" / RESULTS_NAME).write_text(json.dumps(report, indent=1) + "\n")
     return report

@@ -2,7 +2,8 @@
 
 What is written, from a `Graded` (the hand-off of stages 1-3): the autograded folder (swapped in by
 rename, never half-copied), each grade cell's auto_score = the judged points (manual scores kept),
-the flags (grading/flags.json) and the judge's messages (grading/results/CHAPTER/STUDENT.json).
+the flags (grading/flags.json) and the judge's messages with the graded notebook's digest
+(grading/results/CHAPTER/STUDENT.json).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from .confirm import PieceResult
 from .course import Course
 from .flags import Flag, replace_flags, write_atomically
+from .standing import DIGEST_KEY, results_path
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class Graded:
     flags: list                  # Flag
     log: str = ""
     scratch: Path | None = None  # the private course, removed once recorded
+    digest: str | None = None    # SHA-256 of the submitted notebook, taken before grading it (standing.py)
 
 
 @dataclass
@@ -76,8 +79,8 @@ def record(course: Course, graded: Graded, iso) -> GradeRow:
         gb.db.commit()
         submission = gb.find_submission(chapter, student)
         score, max_score = float(submission.score or 0), float(submission.max_score or 0)
-    write_atomically(course.grading_dir / "results" / chapter / f"{student}.json",
-                     json.dumps({"student": student, "chapter": chapter,
+    write_atomically(results_path(course, student, chapter),
+                     json.dumps({"student": student, "chapter": chapter, DIGEST_KEY: graded.digest,
                                  "pieces": [piece_json(p) for p in graded.pieces]}, indent=1) + "\n")
     replace_flags(course, [(student, chapter)], flags)
     if graded.scratch:
