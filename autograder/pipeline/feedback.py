@@ -300,8 +300,16 @@ class FeedbackExporter(HTMLExporter):
 
     @pass_context
     def markdown2html(self, context, source):
-        """Markdown (cells, nbgrader comments) rendered by nbconvert, then cleaned by markdown_cleaner."""
-        return markdown_cleaner().clean(super().markdown2html(context, source))
+        """Markdown (cells, nbgrader comments) rendered by nbconvert, then cleaned by markdown_cleaner. A
+        link to an attachment the cell does not carry becomes a link to nothing (nbconvert would raise,
+        and the learner would get no page)."""
+        from nbconvert.filters.markdown_mistune import InvalidNotebook
+
+        try:
+            html = super().markdown2html(context, source)
+        except InvalidNotebook:
+            html = super().markdown2html(context, source.replace("](attachment:", "](missing-attachment:"))
+        return markdown_cleaner().clean(html)
 
     def from_notebook_node(self, nb, resources=None, **kw):
         """The page, its pending answers marked, with its Content-Security-Policy."""
