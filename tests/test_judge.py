@@ -142,3 +142,14 @@ def test_the_random_cases_change_with_the_judges_secret():
         core.CASE_SECRET = ""
     assert fixed == [random.Random("linear").random() for _ in range(3)]  # the course's own tests
     assert secret != fixed and len(judge.RUN_SECRET) >= 32
+
+
+def test_a_judge_that_cannot_run_the_learners_code_fails_loudly_and_scores_nothing(tmp_path):
+    """The judge's own failure (here: the worker's interpreter is missing) is raised as JudgeFailed, so
+    `grade` flags it `grader` and records nothing; it is never a learner's timeout or zero."""
+    from autograder.pipeline.confirm import check_pieces
+    from autograder.pipeline.sandbox import Confinement
+
+    broken = Confinement(bubblewrap=False, python=str(tmp_path / "no-such-python"))
+    with pytest.raises(judge.JudgeFailed, match="no-such-python"):
+        check_pieces(CHAPTER.source, CHAPTER.source, confinement=broken, chapter="03_components")

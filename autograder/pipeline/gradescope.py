@@ -13,6 +13,7 @@ sandbox and the worker is kept apart by the operating system instead: it runs as
 unprivileged uid nothing else uses, with the learners' interpreter, in a folder of its own holding
 copies of what it may read; the course's files, the judge's environment and the submission are
 readable by root only, results.json is written by root after every process of that uid was killed.
+A failure of the judge itself (judge.JudgeFailed) ends run_autograder with an error, never a score.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from .course import Course
 WORKER_USER = (61999, 61999)  # the worker's uid and gid: no account, so no other process runs as it
 RESULTS_NAME = "results.json"
 SETTINGS_NAME = "gradescope.json"
-MAX_NOTEBOOK_BYTES = 20 << 20
 
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder's image (Ubuntu 24.04 base image:
@@ -121,6 +121,7 @@ def submitted_notebook(folder: Path, chapter: str):
     """(notebook, None) or (None, why it cannot be graded) for Gradescope's submission folder: the
     chapter's notebook by name, else the one notebook there."""
     from . import readback
+    from .autograde import MAX_NOTEBOOK_BYTES
     from .confirm import read_notebook
 
     named = folder / f"{chapter}.ipynb"

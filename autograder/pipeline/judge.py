@@ -306,9 +306,14 @@ def judge_bounded(*args, limits: sandbox.Limits, base_seconds: float = 60.0, **k
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # unwinds: the worker's sandbox is killed
             cap = own_memory_bytes() + limits.memory_bytes
             resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-            verdict = judge_piece(*args, limits=limits, base_seconds=base_seconds, **kwargs)
+            try:
+                answer = dataclasses.asdict(judge_piece(*args, limits=limits, base_seconds=base_seconds, **kwargs))
+            except MemoryError:
+                raise  # the learner's data made the check work on too much: no verdict, the parent says so
+            except Exception as error:  # judge_piece never raises for the learner's input: this is the judge's
+                answer = {"judge_failed": f"{type(error).__name__}: {error}"[:2000]}
             with os.fdopen(write_fd, "wb") as out:
-                out.write(json.dumps(dataclasses.asdict(verdict)).encode())
+                out.write(json.dumps(answer).encode())
             code = 0
         finally:
             os._exit(code)
@@ -329,9 +334,19 @@ def judge_bounded(*args, limits: sandbox.Limits, base_seconds: float = 60.0, **k
         return Verdict(False, f"judging this piece ran past {seconds:g} s or out of memory: your code made the "
                               f"check work on too much", "timeout")
     try:
-        return Verdict(**json.loads(data))
-    except (ValueError, TypeError):
+        answer = json.loads(data)
+    except ValueError:
+        answer = None
+    if isinstance(answer, dict) and "judge_failed" in answer:
+        raise JudgeFailed(str(answer["judge_failed"]))
+    try:
+        return Verdict(**answer)
+    except TypeError:
         return Verdict(False, "the judge's process ended before its verdict", "crash")
+
+
+class JudgeFailed(RuntimeError):
+    """The judge itself failed on a piece (not the learner's code): the grader's failure, never a score."""
 
 
 JUDGE_MARGIN_SECONDS = 30.0  # beyond the worker's own clocks: the check's work on what came back
