@@ -100,6 +100,9 @@ def build_parser():
                    help="default: workspace/NN_name/NN_name.ipynb")
 
     command("status", "per chapter: released, submitted, graded, flagged, manual grading, fed back")
+
+    s = command("site", "build the course as a static JupyterLite site: every chapter runs in the browser")
+    s.add_argument("--output", metavar="DIR", type=Path, help="where to build it (default: build/site/)")
     return parser
 
 
@@ -313,8 +316,21 @@ def run_status(course, args, log, progress):
     return 0
 
 
+def run_site(course, args, log, progress):
+    from .site import build_site
+
+    output = (args.output or course.root / "build" / "site").resolve()
+    summary = build_site(course, output, progress, log)
+    print(table(["chapter", "time", "points"], [[r["chapter"], r["time"], r["points"]] for r in summary["chapters"]]))
+    print(f"site: {output} ({summary['files']} files, {summary['bytes'] / 1e6:.1f} MB; {len(summary['chapters'])} "
+          f"chapters, {summary['points']:g} points; {len(summary['bundled'])} kernel wheels bundled) in "
+          f"{summary['seconds']:.0f} s; serve it from any static host, e.g. python -m http.server -d {output}")
+    return 0
+
+
 COMMANDS = {"start": run_start, "release": run_release, "collect": run_collect, "grade": run_grade,
-            "feedback": run_feedback, "export": run_export, "check": run_check, "status": run_status}
+            "feedback": run_feedback, "export": run_export, "check": run_check, "status": run_status,
+            "site": run_site}
 
 
 def main(argv=None):
