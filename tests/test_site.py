@@ -291,3 +291,25 @@ def test_bad_output_is_one_line(tmp_path):
         assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert result.stderr.startswith("microgpt-course: error: --output"), result.stderr
     assert (tmp_path / "notes" / "mine.txt").read_text() == "x"
+
+
+def test_reset_brings_back_the_original(web, browser):
+    """The landing page's reset: a learner's saved copy, deleted, gives back the chapter as handed out."""
+    path = f"{CHAPTERS[0]}/{CHAPTERS[0]}.ipynb"
+
+    def cells(js_then="done(m.content.cells.length)"):
+        browser.get(f"{web.base}/lab/index.html")
+        wait_for(lambda: browser.execute_script(
+            "return window.jupyterapp && window.jupyterapp.serviceManager.contents ? 1 : 0"), 120, "JupyterLite to start")
+        return browser.execute_async_script("""
+            const done = arguments[arguments.length - 1], contents = window.jupyterapp.serviceManager.contents;
+            contents.get(arguments[0], {content: true}).then(m => { %s; }).catch(e => done('failed: ' + e));"""
+                                            % js_then, path)
+
+    handed_out = cells()
+    assert cells("m.content.cells = m.content.cells.slice(0, 2); contents.save(arguments[0], "
+                 "{type: 'notebook', format: 'json', content: m.content}).then(() => done('saved'))") == "saved"
+    assert cells() == 2
+    assert cells("contents.delete(arguments[0]).then(() => done('deleted'))") == "deleted"
+    assert cells() == handed_out
+    browser.console.extend(browser.get_log("browser"))
