@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # the venv's bin/ first on PATH: nbgrader calls `alembic` and `jupyter` by name
 RUN := PATH="$(CURDIR)/$(BIN):$$PATH"
 
-.PHONY: setup python-check start train test test-fast release checkpoint benchmark clean clean-grading
+.PHONY: setup python-check site-deps site start train test test-fast release checkpoint benchmark clean clean-grading
 
 setup: python-check $(STAMP) data/names.txt
 	$(BIN)/python -m autograder.build_chapters --files  # each chapter's data and helpers beside it
@@ -29,6 +29,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[course,test]"
 	touch $@
 
+# the browser site's build inputs: the `site` extra (JupyterLite), site/'s npm packages (the Pyodide core,
+# axe-core for the browser test) and the kernel's pure-Python wheels (site/wheels.txt), all pinned
+SITE_STAMP := $(VENV)/.site-installed
+site-deps: $(SITE_STAMP)
+
+$(SITE_STAMP): $(STAMP) pyproject.toml site/package-lock.json site/wheels.txt
+	$(BIN)/python -m pip install --quiet -e ".[site]"
+	cd site && npm ci --no-audit --no-fund --loglevel=error
+	$(BIN)/python -m pip download --quiet --require-hashes --no-deps --only-binary=:all: --python-version 3.14 \
+		--implementation py --abi none --platform any -d site/wheels -r site/wheels.txt
+	touch $@
+
 data/names.txt: | $(STAMP)
 	$(BIN)/python -m microgpt data  # offline: one line saying where to put names.txt
 
@@ -38,11 +50,15 @@ train: setup
 # two workers, each test module on one of them (its module-scoped fixtures are made once)
 PYTEST := $(RUN) $(BIN)/python -m pytest -n 2 --dist loadscope
 
-test: setup
+test: setup site-deps
 	$(PYTEST)
 
-test-fast: setup
+test-fast: setup site-deps
 	$(PYTEST) -m "not slow"
+
+# the course as a static JupyterLite site in build/site/ (runs in the browser, offline too)
+site: setup site-deps
+	$(RUN) $(BIN)/microgpt-course site
 
 # the learner's workspace/ (every chapter's learner version), then JupyterLab on chapter 1
 start: setup
@@ -64,7 +80,7 @@ benchmark: setup
 
 # what can be remade; never a class's grading data or a learner's workspace/ (see clean-grading)
 clean:
-	rm -rf $(VENV) release feedback gradescope build .pytest_cache .hypothesis *.egg-info
+	rm -rf $(VENV) release feedback gradescope build .pytest_cache .hypothesis *.egg-info site/node_modules site/wheels
 	find . -path ./.git -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # a class's submissions, grades, flags and logs, gone for good: export the grades first

@@ -55,7 +55,7 @@ def build_parser():
     from .export import CANVAS_ID_COLUMNS, FORMATS
 
     parser = _Parser(prog=PROG, description="Run the microgpt course: learner workspace, release, collect, "
-                                            "grade, feedback, export, self-check, status, report, gradescope.")
+                                            "grade, feedback, export, self-check, status, report, gradescope, site.")
     parser.add_argument("--version", action="version", version=f"{PROG} {project_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
 
@@ -115,6 +115,9 @@ def build_parser():
     s.add_argument("chapters", nargs="*", metavar="CHAPTER", help="default: every chapter with grades")
     s.add_argument("--output", metavar="DIR", type=Path, help="write DIR/index.html (default: grading/report/)")
     s.add_argument("--names", action="store_true", help="show which students (default: counts only)")
+
+    s = command("site", "build the course as a static JupyterLite site: every chapter runs in the browser")
+    s.add_argument("--output", metavar="DIR", type=Path, help="where to build it (default: build/site/)")
     return parser
 
 
@@ -382,9 +385,21 @@ def run_report(course, args, log, progress):
     return 0
 
 
+def run_site(course, args, log, progress):
+    from .site import build_site
+
+    output = (args.output or course.root / "build" / "site").resolve()
+    summary = build_site(course, output, progress, log)
+    print(table(["chapter", "time", "points"], [[r["chapter"], r["time"], r["points"]] for r in summary["chapters"]]))
+    print(f"site: {output} ({summary['files']} files, {summary['bytes'] / 1e6:.1f} MB; {len(summary['chapters'])} "
+          f"chapters, {summary['points']:g} points; {len(summary['bundled'])} kernel wheels bundled) in "
+          f"{summary['seconds']:.0f} s; serve it from any static host, e.g. python -m http.server -d {output}")
+    return 0
+
+
 COMMANDS = {"start": run_start, "release": run_release, "collect": run_collect, "grade": run_grade,
             "feedback": run_feedback, "export": run_export, "check": run_check, "status": run_status,
-            "gradescope": run_gradescope, "report": run_report}
+            "gradescope": run_gradescope, "report": run_report, "site": run_site}
 
 
 def main(argv=None):

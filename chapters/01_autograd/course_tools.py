@@ -293,3 +293,88 @@ def install_friendly_errors():
 
 
 install_friendly_errors()
+
+
+# --------------------------------------------------------------------------- pictures where matplotlib cannot load
+
+NO_PICTURE = ("picture skipped: matplotlib could not be loaded here (in the browser it comes from the Pyodide "
+              "package site, and this page is offline); the other cells run as usual")
+
+
+class _NoPicture:
+    """What matplotlib's objects become where matplotlib cannot be loaded: every attribute, call, index
+    and operation gives a stand-in again and draws nothing, so a picture cell runs through."""
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self
+
+    def __call__(self, *args, **kwargs):
+        return self
+
+    def __getitem__(self, key):
+        return self
+
+    def __iter__(self):
+        return iter(())
+
+    def __len__(self):
+        return 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def __repr__(self):
+        return "(no picture)"
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __neg__ = __call__
+
+
+class _Grid(list):
+    """plt.subplots' array of axes: items and rows as in numpy, and .flat."""
+
+    @property
+    def flat(self):
+        return [ax for row in self for ax in (row if isinstance(row, list) else [row])]
+
+
+def _stand_in_module(name):
+    module = types.ModuleType(name, "stands in for matplotlib, which could not be loaded: pictures are skipped")
+    module.__path__ = []  # a package: `import matplotlib.pyplot` works
+    module.__getattr__ = lambda attribute: _NoPicture()
+    if name == "matplotlib.pyplot":
+        def subplots(nrows=1, ncols=1, **kwargs):
+            rows = [_Grid(_NoPicture() for _ in range(ncols)) for _ in range(nrows)]
+            if nrows == 1 and ncols == 1:
+                return _NoPicture(), rows[0][0]
+            return _NoPicture(), rows[0] if nrows == 1 else (_Grid(r[0] for r in rows) if ncols == 1 else _Grid(rows))
+
+        module.subplots = subplots
+        module.show = lambda *args, **kwargs: print(NO_PICTURE)
+    return module
+
+
+class _PictureStandIns:
+    """The last entry of sys.meta_path: `import matplotlib...` finds a stand-in only when the real one is
+    missing (in Pyodide, offline: it is downloaded on first import)."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname == "matplotlib" or fullname.startswith("matplotlib."):
+            import importlib.machinery
+
+            return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+        return None
+
+    def create_module(self, spec):
+        return _stand_in_module(spec.name)
+
+    def exec_module(self, module):
+        pass
+
+
+if sys.platform == "emscripten" and not any(isinstance(f, _PictureStandIns) for f in sys.meta_path):
+    sys.meta_path.append(_PictureStandIns())

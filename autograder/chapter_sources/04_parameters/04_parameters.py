@@ -55,9 +55,10 @@
 import math
 import random
 
-import matplotlib.pyplot as plt
-
+# course_tools first: in the browser, offline, it stands in for matplotlib (pictures skipped)
 from course_tools import check_shape, expect_close, expect_equal, expect_value
+
+import matplotlib.pyplot as plt
 
 # %% [markdown]
 # Below are the pieces you need from earlier chapters. `Value` is the reference version of your chapter 1 class.

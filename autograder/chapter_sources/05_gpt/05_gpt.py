@@ -49,9 +49,10 @@
 import math
 import random
 
-import matplotlib.pyplot as plt
-
+# course_tools first: in the browser, offline, it stands in for matplotlib (pictures skipped)
 from course_tools import check_probabilities, check_shape, expect_close, gradient_check
+
+import matplotlib.pyplot as plt
 
 
 # %% [markdown]

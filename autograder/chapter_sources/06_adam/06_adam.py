@@ -158,9 +158,10 @@ class Value:
 import math
 import random
 
-import matplotlib.pyplot as plt
-
+# course_tools first: in the browser, offline, it stands in for matplotlib (pictures skipped)
 from course_tools import expect_close
+
+import matplotlib.pyplot as plt
 
 a = Value(3.0)
 (a * a).backward()

@@ -491,9 +491,10 @@ import math
 import random
 import time
 
-import matplotlib.pyplot as plt
-
+# course_tools first: in the browser, offline, it stands in for matplotlib (pictures skipped)
 from course_tools import check_probabilities, expect_close
+
+import matplotlib.pyplot as plt
 
 
 def fresh_model(seed=42):

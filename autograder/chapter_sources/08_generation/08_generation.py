@@ -34,9 +34,10 @@
 # %%
 import random
 
-import matplotlib.pyplot as plt
-
+# course_tools first: in the browser, offline, it stands in for matplotlib (pictures skipped)
 from course_tools import check_probabilities, expect_close, expect_equal, standing_in
+
+import matplotlib.pyplot as plt
 
 # %% [markdown]
 # ## 0 · The trained model, given

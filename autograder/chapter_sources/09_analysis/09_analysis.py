@@ -39,9 +39,10 @@
 import math
 import random
 
-import matplotlib.pyplot as plt
-
+# course_tools first: in the browser, offline, it stands in for matplotlib (pictures skipped)
 from course_tools import check_probabilities, expect_close
+
+import matplotlib.pyplot as plt
 
 
 # %% [markdown]

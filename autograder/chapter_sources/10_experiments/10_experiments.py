@@ -36,9 +36,10 @@
 import math
 import random
 
-import matplotlib.pyplot as plt
-
+# course_tools first: in the browser, offline, it stands in for matplotlib (pictures skipped)
 from course_tools import expect_close, expect_value, gradient_check
+
+import matplotlib.pyplot as plt
 
 
 # %% [markdown]
