@@ -29,16 +29,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[course,test]"
 	touch $@
 
-# the browser site's build inputs: the `site` extra (JupyterLite), site/'s npm packages (the Pyodide core,
-# axe-core for the browser test) and the kernel's pure-Python wheels (site/wheels.txt), all pinned
-SITE_STAMP := $(VENV)/.site-installed
+# the browser site's build inputs, all pinned and all in autograder/jupyterlite/: JupyterLite in an
+# environment of its own (tools/, from requirements.txt: beside JupyterLab its kernel extension would
+# break JupyterLab), the npm packages (the Pyodide core, axe-core for the browser test) and the
+# kernel's pure-Python wheels (wheels.txt)
+SITE := autograder/jupyterlite
+SITE_STAMP := $(SITE)/tools/.installed
 site-deps: $(SITE_STAMP)
 
-$(SITE_STAMP): $(STAMP) pyproject.toml site/package-lock.json site/wheels.txt
-	$(BIN)/python -m pip install --quiet -e ".[site]"
-	cd site && npm ci --no-audit --no-fund --loglevel=error
+$(SITE_STAMP): $(STAMP) $(SITE)/requirements.txt $(SITE)/package-lock.json $(SITE)/wheels.txt
+	test -x $(SITE)/tools/bin/python || $(BIN)/python -m venv $(SITE)/tools
+	$(SITE)/tools/bin/python -m pip install --quiet -r $(SITE)/requirements.txt
+	cd $(SITE) && npm ci --no-audit --no-fund --loglevel=error
 	$(BIN)/python -m pip download --quiet --require-hashes --no-deps --only-binary=:all: --python-version 3.14 \
-		--implementation py --abi none --platform any -d site/wheels -r site/wheels.txt
+		--implementation py --abi none --platform any -d $(SITE)/wheels -r $(SITE)/wheels.txt
 	touch $@
 
 data/names.txt: | $(STAMP)
@@ -80,7 +84,7 @@ benchmark: setup
 
 # what can be remade; never a class's grading data or a learner's workspace/ (see clean-grading)
 clean:
-	rm -rf $(VENV) release feedback gradescope build .pytest_cache .hypothesis *.egg-info site/node_modules site/wheels
+	rm -rf $(VENV) release feedback gradescope build .pytest_cache .hypothesis *.egg-info $(SITE)/node_modules $(SITE)/wheels $(SITE)/tools
 	find . -path ./.git -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # a class's submissions, grades, flags and logs, gone for good: export the grades first

@@ -15,7 +15,8 @@ error but Pyodide's report of those packages; axe-core finds no serious or criti
 landing page or a rendered chapter; the built site holds nothing of the hidden checks or the reference.
 
 Needs Debian's chromium and chromium-driver, selenium (the `test` extra), and what `make site-deps`
-installs (the `site` extra, site/node_modules, site/wheels). Missing ones fail, never skip.
+installs in autograder/jupyterlite/ (JupyterLite's environment tools/, node_modules/, wheels/). Missing ones
+fail, never skip.
 """
 
 from __future__ import annotations
@@ -39,10 +40,10 @@ from test_browser import stub_names
 
 from autograder.grading import submission
 from autograder.pipeline.course import Course
-from autograder.pipeline.site import NPM_FOLDER, leaks
+from autograder.pipeline.site import SITE_INPUTS, kernel_constants, leaks
 
 CHAPTERS = ["01_autograd", "05_gpt"]
-AXE = NPM_FOLDER / "node_modules" / "axe-core" / "axe.min.js"
+AXE = SITE_INPUTS / "node_modules" / "axe-core" / "axe.min.js"
 # Chromium's own background services (updates, sign-in, autofill): not the site's requests
 BROWSER_SERVICES = ("google.com", "googleapis.com", "gvt1.com", "gstatic.com")
 QUIET_CHROME = ["--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
@@ -262,9 +263,7 @@ def test_nothing_left_loopback(proxy):
     and the Pyodide CDN (the picture cells' matplotlib, which Pyodide's console report names) may have tried."""
     from urllib.parse import urlparse
 
-    from jupyterlite_pyodide_kernel.constants import PYODIDE_CDN_URL
-
-    cdn = urlparse(PYODIDE_CDN_URL).hostname
+    cdn = urlparse(kernel_constants()["cdn"]).hostname
     tried = [line for line in proxy.attempts if not any(host in line for host in BROWSER_SERVICES)]
     unexpected = [line for line in tried if f" {cdn}:" not in line and f"//{cdn}/" not in line]
     print(f"\nrequests that tried to leave loopback (all refused): {len(proxy.attempts)}, of which the site's: "

@@ -4,14 +4,16 @@ a Python kernel that runs in the browser (Pyodide), and a landing page; nothing 
 What goes in, and from where (nothing is downloaded while building):
 - the learner versions: the workspace `start` makes (release.make_workspace: each release/NN_name/
   with course_tools.py and its data), as the site's contents;
-- the Pyodide core from the npm package `pyodide` (site/package.json pins the version the pinned
-  jupyterlite-pyodide-kernel expects; `make site-deps` installs it), and the pure-Python wheels the
-  kernel loads (site/wheels.txt, downloaded by `make site-deps`), written into a copy of Pyodide's
-  lock file in place of Pyodide's copies (file name, version, SHA-256). Every other package of the lock
-  (matplotlib and its compiled dependencies) points at the Pyodide CDN, so it loads when the learner is
-  online; offline, course_tools.py says so in one line where a picture would be;
-- JupyterLab (jupyterlite-core, the `site` extra) with only the Pyodide kernel's extension, and the
-  kernel told never to fall back to PyPI.
+- the Pyodide core from the npm package `pyodide` (autograder/jupyterlite/package.json pins the
+  version the pinned jupyterlite-pyodide-kernel expects; `make site-deps` installs it), and the
+  pure-Python wheels the kernel loads (autograder/jupyterlite/wheels.txt, downloaded by `make site-deps`),
+  written into a copy of Pyodide's lock file in place of Pyodide's copies (file name, version, SHA-256).
+  Every other package of the lock (matplotlib and its compiled dependencies) points at the Pyodide CDN,
+  so it loads when the learner is online; offline, course_tools.py says so in one line where a picture would be;
+- JupyterLab (jupyterlite-core) with only the Pyodide kernel's extension, and the kernel told never to
+  fall back to PyPI. JupyterLite runs from its own environment, autograder/jupyterlite/tools/
+  (requirements.txt): installed beside the course's JupyterLab, its kernel extension would load there
+  and fail.
 
 The built site is scanned before it is kept (leaks()): the hidden checks, the reference package and the
 instructor notebooks' solutions and hidden tests must not be in it.
@@ -19,13 +21,13 @@ instructor notebooks' solutions and hidden tests must not be in it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import json
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import zipfile
@@ -33,15 +35,18 @@ from pathlib import Path
 
 from .course import REPOSITORY, Course, UsageError
 
-NPM_FOLDER = REPOSITORY / "site"  # package.json (pyodide, axe-core), wheels.txt, and what `make site-deps` fetched
-WHEELS = NPM_FOLDER / "wheels"
-PYODIDE_NPM = NPM_FOLDER / "node_modules" / "pyodide"
+# the pinned build inputs (package.json: pyodide, axe-core; wheels.txt; requirements.txt: JupyterLite)
+# and what `make site-deps` made of them (node_modules/, wheels/, the tools/ environment)
+SITE_INPUTS = REPOSITORY / "autograder" / "jupyterlite"
+WHEELS = SITE_INPUTS / "wheels"
+PYODIDE_NPM = SITE_INPUTS / "node_modules" / "pyodide"
+LITE_TOOLS = SITE_INPUTS / "tools"
 # the parts of the npm package the browser loads (not its source maps, typings, consoles or README)
 PYODIDE_CORE = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "package.json")
 KERNEL_EXTENSION = "@jupyterlite/pyodide-kernel-extension"
 KERNEL_PLUGIN = f"{KERNEL_EXTENSION}:kernel"
 SITE_MARK = "microgpt-site.json"  # written into every built site; an --output holding one may be replaced
-HOW_TO_GET = "run `make site-deps` (npm ci in site/ and the wheels of site/wheels.txt)"
+HOW_TO_GET = "run `make site-deps` (it fills autograder/jupyterlite/ from its pinned lists)"
 TIME = re.compile(r"\*\*Time:\*\*\s*([^\n]+?)\.?\s*$", re.M)
 
 
@@ -52,33 +57,43 @@ class SiteError(Exception):
 # --------------------------------------------------------------------------- what the site bundles
 
 
-def kernel_pyodide_version() -> str:
-    """The Pyodide version the installed jupyterlite-pyodide-kernel is made for."""
-    try:
-        from jupyterlite_pyodide_kernel.constants import PYODIDE_VERSION
-    except ImportError:
-        raise UsageError("jupyterlite-pyodide-kernel is not installed: pip install -e '.[site]' "
-                         "(or make site-deps)") from None
-    return PYODIDE_VERSION
+def lite_python() -> Path:
+    """The Python of JupyterLite's own environment (autograder/jupyterlite/tools/)."""
+    for python in (LITE_TOOLS / "bin" / "python", LITE_TOOLS / "Scripts" / "python.exe"):
+        if python.is_file():
+            return python
+    raise UsageError(f"JupyterLite's environment is not in {LITE_TOOLS}: {HOW_TO_GET}")
+
+
+@functools.cache
+def kernel_constants() -> dict:
+    """{"version": the Pyodide version the pinned jupyterlite-pyodide-kernel is made for, "cdn": the
+    Pyodide CDN it loads other packages from}, asked of JupyterLite's environment."""
+    ask = ("import json; from jupyterlite_pyodide_kernel.constants import PYODIDE_VERSION, PYODIDE_CDN_URL; "
+           "print(json.dumps({'version': PYODIDE_VERSION, 'cdn': PYODIDE_CDN_URL}))")
+    result = subprocess.run([lite_python(), "-c", ask], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if result.returncode != 0:
+        raise UsageError(f"jupyterlite-pyodide-kernel is missing from {LITE_TOOLS}: {HOW_TO_GET}")
+    return json.loads(result.stdout)
 
 
 def pyodide_core() -> Path:
     """The npm package's folder, checked to be the version the kernel expects."""
-    wanted = kernel_pyodide_version()
+    wanted = kernel_constants()["version"]
     manifest = PYODIDE_NPM / "package.json"
     if not manifest.is_file():
         raise UsageError(f"the npm package pyodide is not in {PYODIDE_NPM}: {HOW_TO_GET}")
     found = json.loads(manifest.read_text(encoding="utf-8"))["version"]
     if found != wanted:
         raise UsageError(f"{PYODIDE_NPM} is pyodide {found}, but jupyterlite-pyodide-kernel expects {wanted}: "
-                         f"pin it in site/package.json and {HOW_TO_GET}")
+                         f"pin it in {SITE_INPUTS / 'package.json'} and {HOW_TO_GET}")
     return PYODIDE_NPM
 
 
 def wanted_wheels() -> dict[str, str]:
-    """{canonical name: version} pinned in site/wheels.txt."""
+    """{canonical name: version} pinned in autograder/jupyterlite/wheels.txt."""
     pins = {}
-    for line in (NPM_FOLDER / "wheels.txt").read_text(encoding="utf-8").splitlines():
+    for line in (SITE_INPUTS / "wheels.txt").read_text(encoding="utf-8").splitlines():
         requirement = line.split("#")[0].split("--hash")[0].strip()
         if requirement:
             name, version = requirement.split("==")
@@ -91,7 +106,7 @@ def canonical(name: str) -> str:
 
 
 def kernel_wheels() -> dict[str, Path]:
-    """{canonical name: wheel} of every pin in site/wheels.txt, found in site/wheels/."""
+    """{canonical name: wheel} of every pin in wheels.txt, found in autograder/jupyterlite/wheels/."""
     found = {}
     for wheel in WHEELS.glob("*.whl") if WHEELS.is_dir() else []:
         name, version = wheel.name.split("-")[:2]
@@ -141,7 +156,8 @@ def bundle_pyodide(target: Path, cdn: str) -> dict:
     unbundled = sorted({dep for key in bundled for dep in lock["packages"][key]["depends"]
                         if by_name.get(canonical(dep), dep) not in bundled})
     if unbundled:
-        raise SiteError(f"bundled kernel packages depend on {', '.join(unbundled)}, which site/wheels.txt lacks")
+        raise SiteError(f"bundled kernel packages depend on {', '.join(unbundled)}, "
+                        f"which {SITE_INPUTS / 'wheels.txt'} lacks")
     (target / "pyodide-lock.json").write_text(json.dumps(lock, indent=1, sort_keys=True), encoding="utf-8")
     return {"bundled": sorted(bundled), "remote": len(lock["packages"]) - len(bundled)}
 
@@ -315,8 +331,6 @@ def check_output(output: Path) -> None:
 def build_site(course: Course, output: Path, progress, log) -> dict:
     """Build the site into output (replacing a site built there before). Returns a summary dict:
     chapters, points, files, bytes, seconds, bundled, remote."""
-    from jupyterlite_pyodide_kernel.constants import PYODIDE_CDN_URL
-
     from .release import make_workspace
 
     started = time.perf_counter()
@@ -329,12 +343,12 @@ def build_site(course: Course, output: Path, progress, log) -> dict:
         contents = lite / "contents"
         make_workspace(course, contents, progress, log)
         work.advance("learner versions")
-        bundle = bundle_pyodide(lite / "static" / "pyodide", PYODIDE_CDN_URL)
+        bundle = bundle_pyodide(lite / "static" / "pyodide", kernel_constants()["cdn"])
         (lite / "jupyter-lite.json").write_text(json.dumps(lite_config(), indent=1), encoding="utf-8")
         work.advance(f"pyodide: {len(bundle['bundled'])} wheels bundled")
-        extension = Path(sys.prefix) / "share" / "jupyter" / "labextensions" / KERNEL_EXTENSION
+        extension = LITE_TOOLS / "share" / "jupyter" / "labextensions" / KERNEL_EXTENSION
         built = lite / "_output"
-        command = [sys.executable, "-m", "jupyterlite_core", "build", f"--lite-dir={lite}", f"--output-dir={built}",
+        command = [str(lite_python()), "-m", "jupyterlite_core", "build", f"--lite-dir={lite}", f"--output-dir={built}",
                    f"--contents={contents}", "--apps=lab", "--ignore-sys-prefix", "--no-sourcemaps",
                    "--no-unused-shared-packages", f"--LiteBuildConfig.federated_extensions={extension}"]
         log.info("building: %s", command)
