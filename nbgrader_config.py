@@ -19,9 +19,8 @@ c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.source_directory = "chapters"
 
-# what a solution region becomes in the learners' version
-c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
-c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+# what a solution region becomes in the learners' version: nbgrader's own ClearSolutions.code_stub and
+# text_stub, left at their defaults; autograder/notebook_format.py reads them (and the markers) from nbgrader
 
 # grading limits of `microgpt-course grade` (its --help lists them with their defaults, from
 # autograder/pipeline/sandbox.py); set one for this course here, e.g. c.GradingLimits.cell_seconds = 60

@@ -10,10 +10,11 @@ The source sits outside the chapter folder because nbgrader releases every file 
 Building reads the source, fills in what is derived (given code from the reference, locked metadata,
 cell ids), enforces the rules below, executes the notebook in its folder with this environment's
 Python and writes the notebook with its outputs, the canonical text source, and the files the
-chapter ships: course_tools.py, and each data file (DATA_FILES) whose name a code cell mentions.
+chapter ships: course_tools.py, and each data file (notebook_format.DATA_FILES) whose name a code cell
+mentions. The notebook format itself (cell kinds, markers, stubs, chapter names) is notebook_format's.
 `--check` writes nothing and exits 1 naming every stale file; `--files` only copies shipped files.
-Chapters are named by number (`1`, `01`) or full name; none means all. Bad input exits 2 with
-file:line; a cell that raises while executing exits 1 and nothing is written.
+Chapters are named by number (`1`, `01`), full name or name after the number; none means all. Bad
+input exits 2 with file:line; a cell that raises while executing exits 1 and nothing is written.
 
 Cell kinds, told apart by their metadata:
   markdown                            text; the first cell states the chapter's total points
@@ -53,22 +54,16 @@ import nbformat
 from jupytext.config import load_jupytext_config
 
 from autograder.pipeline.sandbox import Limits
+from . import notebook_format as fmt
+from .notebook_format import CHAPTER_NAME, cell_kind as kind, nbgrader_meta, shipped_files, stub_solutions
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "autograder" / "chapter_sources"
 CHAPTERS = ROOT / "chapters"
-DATA = ROOT / "data"
-COURSE_TOOLS = Path(__file__).resolve().with_name("course_tools.py")
-# files a chapter ships when one of its code cells names them (names.txt is downloaded, not committed)
-DATA_FILES = ("names.txt", "microgpt-names-1000.json", "microgpt-names-1000.metrics.jsonl")
 
 CELL_TIMEOUT = int(Limits.cell_seconds)  # seconds per cell while building: grading's cell limit
 MAX_LINE = 100  # characters per code line: no horizontal scrolling on a 1280x800 laptop
-CHAPTER_RE = re.compile(r"^(\d\d)_[A-Za-z0-9_]+$")
 ID_RE = re.compile(r"^[A-Za-z0-9_-]+$")
-BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
-BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
-CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 HIDDEN_IMPORT_RE = re.compile(r"^from autograder\.checks import (check_\w+)$")
 HIDDEN_CALL_RE = re.compile(r"^(check_\w+)\(.*\)$")
 MICROGPT_IMPORT_RE = re.compile(r"^\s*(from|import)\s+microgpt\b", re.MULTILINE)
@@ -106,23 +101,20 @@ def discover_chapters():
     """Every chapter source, sorted by name."""
     found = []
     for folder in sorted(p for p in SOURCES.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
-        if not CHAPTER_RE.match(folder.name) or not (folder / f"{folder.name}.py").is_file():
+        if not CHAPTER_NAME.match(folder.name) or not (folder / f"{folder.name}.py").is_file():
             raise BuildError(f"{_rel(folder)}: a chapter source is NN_name/NN_name.py (two digits, then a name)")
         found.append(Chapter(folder.name))
     return found
 
 
 def select_chapters(args):
-    """The chapters named by args (numbers or full names); all of them when args is empty."""
+    """The chapters named by args (notebook_format.resolve_chapters); all of them when args is empty."""
     chapters = discover_chapters()
-    selected = []
-    for arg in args:
-        matches = [c for c in chapters if arg == c.name or (arg.isdigit() and int(arg) == int(c.name[:2]))]
-        if not matches:
-            known = ", ".join(c.name for c in chapters) or "none"
-            raise BuildError(f"unknown chapter {arg!r} (sources in {_rel(SOURCES)}: {known})")
-        selected.extend(m for m in matches if m not in selected)
-    return selected if args else chapters
+    try:
+        names = fmt.resolve_chapters(args, [c.name for c in chapters], _rel(SOURCES))
+    except fmt.UnknownChapter as exc:
+        raise BuildError(str(exc)) from None
+    return [c for name in names for c in chapters if c.name == name] if args else chapters
 
 
 # --------------------------------------------------------------------------- reading and rules
@@ -141,25 +133,11 @@ def read_source(chapter):
     return nb, lines
 
 
-def kind(cell):
-    """markdown, answer, code, given, solution or tests (see the module docstring)."""
-    meta = cell.metadata.get("nbgrader", {})
-    if cell.cell_type == "markdown":
-        return "answer" if meta.get("grade") else "markdown"
-    if "given" in cell.metadata:
-        return "given"
-    if meta.get("solution"):
-        return "solution"
-    if meta.get("grade"):
-        return "tests"
-    return "code"
-
-
 def check_rules(nb, lines, where):
     """Raise BuildError (file:line) for the first rule a cell breaks; the cells are not changed."""
     ids, exercise = {}, None  # exercise: (line, grade_id) of the solution cell still waiting for tests
     for index, (cell, line) in enumerate(zip(nb.cells, lines)):
-        at, what, meta, body = f"{where}:{line}", kind(cell), cell.metadata.get("nbgrader", {}), cell.source
+        at, what, meta, body = f"{where}:{line}", kind(cell), nbgrader_meta(cell), cell.source
         if index == 0 and what != "markdown":
             raise BuildError(f"{at}: the first cell is Markdown (goals, time, points)")
         if meta and what != "given":  # a given cell's nbgrader metadata is derived, whatever it says
@@ -167,9 +145,9 @@ def check_rules(nb, lines, where):
             if meta.get("grade_id") in ids:
                 raise BuildError(f"{at}: id {meta['grade_id']!r} already used at line {ids[meta['grade_id']]}")
             ids[meta.get("grade_id")] = line
-        if what != "solution" and ("BEGIN SOLUTION" in body or "END SOLUTION" in body):
+        if what != "solution" and (fmt.BEGIN_SOLUTION in body or fmt.END_SOLUTION in body):
             raise BuildError(f"{at}: solution markers outside an exercise cell (nbgrader would reject it)")
-        if what != "tests" and ("BEGIN HIDDEN TESTS" in body or "END HIDDEN TESTS" in body):
+        if what != "tests" and (fmt.BEGIN_HIDDEN in body or fmt.END_HIDDEN in body):
             raise BuildError(f"{at}: hidden-test markers outside a tests cell")
         if cell.cell_type == "code" and what != "given":  # given code is checked once regenerated
             _check_code(body, where, line, given=False)
@@ -226,50 +204,37 @@ def _check_code(body, where, line, given):
 
 def _check_solution(body, where, line):
     inside, regions, begin = False, 0, 0
+    begin_line, end_line = fmt.marker_line(fmt.BEGIN_SOLUTION), fmt.marker_line(fmt.END_SOLUTION)
     for offset, text in enumerate(body.split("\n"), start=1):
         here = f"{where}:{line + offset}"
-        if "BEGIN SOLUTION" in text:
-            if text.strip() != BEGIN_SOLUTION or inside:
-                raise BuildError(f"{here}: expected a lone `{BEGIN_SOLUTION}` line opening one region")
+        if fmt.BEGIN_SOLUTION in text:
+            if text.strip() != begin_line or inside:
+                raise BuildError(f"{here}: expected a lone `{begin_line}` line opening one region")
             inside, regions, begin = True, regions + 1, offset
-        elif "END SOLUTION" in text:
-            if text.strip() != END_SOLUTION or not inside:
-                raise BuildError(f"{here}: `{END_SOLUTION}` without a matching begin")
+        elif fmt.END_SOLUTION in text:
+            if text.strip() != end_line or not inside:
+                raise BuildError(f"{here}: `{end_line}` without a matching begin")
             if begin == offset - 1:
                 raise BuildError(f"{here}: empty solution region")
             inside = False
     if inside:
-        raise BuildError(f"{where}:{line}: solution region not closed with `{END_SOLUTION}`")
+        raise BuildError(f"{where}:{line}: solution region not closed with `{end_line}`")
     if not regions:
-        raise BuildError(f"{where}:{line}: an exercise cell has at least one `{BEGIN_SOLUTION}` region")
+        raise BuildError(f"{where}:{line}: an exercise cell has at least one `{begin_line}` region")
     try:
         ast.parse(_blank_magics(stub_solutions(body)))
     except SyntaxError as exc:
         raise BuildError(f"{where}:{line}: the released (stubbed) cell does not parse: {exc.msg}") from None
 
 
-def stub_solutions(source, stub=CODE_STUB):
-    """source with every solution region replaced by the stub, indented like its begin line
-    (what nbgrader's ClearSolutions does at release)."""
-    out, inside = [], False
-    for line in source.split("\n"):
-        if "BEGIN SOLUTION" in line:
-            inside = True
-            indent = line[: len(line) - len(line.lstrip())]
-            out.extend(indent + s for s in stub.split("\n"))
-        elif "END SOLUTION" in line:
-            inside = False
-        elif not inside:
-            out.append(line)
-    return "\n".join(out)
-
-
 def _check_hidden(body, where, line):
     stripped = [ln.strip() for ln in body.split("\n")]
     shape = "`from autograder.checks import check_x` then one call `check_x(...)`"
-    if stripped.count(BEGIN_HIDDEN) != 1 or stripped.count(END_HIDDEN) != 1:
-        raise BuildError(f"{where}:{line}: a tests cell ends with one `{BEGIN_HIDDEN}` ... `{END_HIDDEN}` block")
-    begin, end = stripped.index(BEGIN_HIDDEN), stripped.index(END_HIDDEN)
+    begin_line, end_line = fmt.marker_line(fmt.BEGIN_HIDDEN), fmt.marker_line(fmt.END_HIDDEN)
+    if stripped.count(begin_line) != 1 or stripped.count(end_line) != 1 or \
+            sum(fmt.BEGIN_HIDDEN in ln or fmt.END_HIDDEN in ln for ln in stripped) != 2:
+        raise BuildError(f"{where}:{line}: a tests cell ends with one `{begin_line}` ... `{end_line}` block")
+    begin, end = stripped.index(begin_line), stripped.index(end_line)
     if end < begin or any(ln and not ln.startswith("#") for ln in stripped[end + 1:]):
         raise BuildError(f"{where}:{line + end + 1}: the hidden block closes the tests cell")
     inner = [ln for ln in stripped[begin + 1: end] if ln]
@@ -514,16 +479,6 @@ def source_text(nb):
     return jupytext.writes(bare, fmt="py:percent", config=load_jupytext_config(str(CHAPTERS / "x.ipynb")))
 
 
-def shipped_files(nb, data=DATA):
-    """{file name in the chapter folder: its source} of every file the chapter ships: course_tools.py and
-    each of DATA_FILES (taken from the folder `data`) that a code cell names. The one list of a chapter's
-    files: `microgpt-course release` places the same ones (pipeline/chapter_files.py)."""
-    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-    files = {"course_tools.py": COURSE_TOOLS}
-    files.update({name: Path(data) / name for name in DATA_FILES if name in code})
-    return files
-
-
 def copy_shipped_files(chapter, nb):
     """Copy each shipped file into the chapter folder (names.txt is fetched and verified first)."""
     chapter.folder.mkdir(parents=True, exist_ok=True)
@@ -631,8 +586,8 @@ def check_chapter(chapter):
 def build_chapter(chapter, log=print):
     """Build, execute and write one chapter; returns seconds spent executing."""
     nb = build_notebook(chapter)
-    graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
-    points = sum(c.metadata["nbgrader"]["points"] for c in graded)
+    graded = fmt.points(nb)  # grade_id -> points of each graded cell
+    points = sum(graded.values())
     log(f"[{chapter.name}] {len(nb.cells)} cells, {len(graded)} graded ({points:g} points); executing")
     copy_shipped_files(chapter, nb)
     started = time.perf_counter()

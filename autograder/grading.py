@@ -29,13 +29,13 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.notebook_format import (UnknownChapter, chapter_names, graded_pieces, is_grade, nbgrader_meta,
+                                        is_written_answer, points, resolve_chapters, submission)
 from autograder.pipeline.course import Course, quiet_gradebook
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG_FILE = ROOT / "nbgrader_config.py"
 CHAPTERS = ROOT / "chapters"
-BEGIN_SOLUTION, END_SOLUTION = "BEGIN SOLUTION", "END SOLUTION"
-BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
 
 
 class GradingError(Exception):
@@ -45,86 +45,17 @@ class GradingError(Exception):
 # --------------------------------------------------------------------------- notebook helpers
 
 
-def nbgrader_meta(cell):
-    return cell.get("metadata", {}).get("nbgrader", {})
-
-
-def is_solution(cell):
-    return bool(nbgrader_meta(cell).get("solution"))
-
-
-def is_grade(cell):
-    return bool(nbgrader_meta(cell).get("grade"))
-
-
-def regions(source, begin, end):
-    """The text between each begin/end marker line pair (markers excluded)."""
-    found, current = [], None
-    for line in source.split("\n"):
-        if begin in line:
-            current = []
-        elif end in line and current is not None:
-            found.append("\n".join(current))
-            current = None
-        elif current is not None:
-            current.append(line)
-    return found
-
-
-def outside_regions(source, begin, end):
-    """The lines of source outside every begin/end region (markers dropped too)."""
-    kept, inside = [], False
-    for line in source.split("\n"):
-        if begin in line:
-            inside = True
-        elif end in line:
-            inside = False
-        elif not inside:
-            kept.append(line)
-    return kept
-
-
-def is_written_answer(cell):
-    """A Markdown answer graded by hand (nbgrader grade and solution)."""
-    return cell.cell_type == "markdown" and is_grade(cell) and is_solution(cell)
-
-
 def written_answers(nb):
     """grade_ids of the answers graded by hand."""
     return [nbgrader_meta(c)["grade_id"] for c in nb.cells if is_written_answer(c)]
 
 
 def pieces(nb):
-    """[(solution grade_id, [grade_ids of the hidden cells that grade it])] of the automatically
-    graded exercises: each tests cell belongs to the nearest exercise above it."""
-    result = []
-    for cell in nb.cells:
-        if is_written_answer(cell):
-            continue
-        if is_solution(cell):
-            result.append((nbgrader_meta(cell)["grade_id"], []))
-        elif is_grade(cell):
-            if not result:
-                raise ValueError(f"grade cell {nbgrader_meta(cell)['grade_id']!r} has no solution cell above it")
-            result[-1][1].append(nbgrader_meta(cell)["grade_id"])
-    return result
-
-
-def points(nb):
-    """grade_id -> points of every grade cell."""
-    return {nbgrader_meta(c)["grade_id"]: nbgrader_meta(c)["points"] for c in nb.cells if is_grade(c)}
-
-
-def submission(source_nb, release_nb, wrong=()):
-    """The release notebook with every solution cell filled in from the source notebook,
-    except those whose grade_id is in `wrong` (they keep the release stub)."""
-    answers = {nbgrader_meta(c)["grade_id"]: c.source for c in source_nb.cells if is_solution(c)}
-    nb = nbformat.from_dict(release_nb)
-    for cell in nb.cells:
-        grade_id = nbgrader_meta(cell).get("grade_id")
-        if is_solution(cell) and grade_id not in wrong:
-            cell.source = answers[grade_id]
-    return nb
+    """[(exercise grade_id, [grade_ids of the tests cells that grade it])] (notebook_format.graded_pieces)."""
+    found = {}
+    for piece in graded_pieces(nb):
+        found.setdefault(piece.solution_id, []).append(piece.grade_id)
+    return list(found.items())
 
 
 # --------------------------------------------------------------------------- the trial course
@@ -256,7 +187,7 @@ def trial_grade(chapter_folder, root, log=None):
     )
     students = {"source": course.source_nb, "release": release_nb}
     for piece, _ in result.pieces:
-        students[f"wrong_{piece}"] = submission(course.source_nb, release_nb, wrong={piece})
+        students[f"wrong_{piece}"] = submission(course.source_nb, release_nb, stubs={piece})
     for student, nb in students.items():
         course.submit(student, nb)
         t0 = time.perf_counter()
@@ -291,16 +222,12 @@ def main(argv=None):
     parser.add_argument("chapters", nargs="*", metavar="NN", help="chapters (default: all in chapters/)")
     parser.add_argument("--keep", metavar="DIR", help="build the trial courses in DIR and keep them")
     args = parser.parse_args(argv)
-    folders = sorted(p for p in CHAPTERS.iterdir() if (p / f"{p.name}.ipynb").exists())
-    if args.chapters:
-        chosen = [p for p in folders if any(a == p.name or (a.isdigit() and int(a) == int(p.name[:2]))
-                                            for a in args.chapters)]
-        unknown = [a for a in args.chapters
-                   if not any(a == p.name or (a.isdigit() and int(a) == int(p.name[:2])) for p in folders)]
-        if unknown:
-            print(f"error: unknown chapter(s) {', '.join(unknown)} in {CHAPTERS}", file=sys.stderr)
-            return 2
-        folders = chosen
+    names = chapter_names(CHAPTERS)
+    try:
+        folders = [CHAPTERS / name for name in (resolve_chapters(args.chapters, names, CHAPTERS) or names)]
+    except UnknownChapter as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="microgpt-grading-"))
     try:
         for folder in folders:

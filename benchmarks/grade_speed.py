@@ -27,25 +27,16 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from autograder.pipeline.confirm import split_regions  # noqa: E402
+from autograder.notebook_format import is_exercise, nbgrader_meta, submission as filled  # noqa: E402
 from autograder.pipeline.course import Course, copy_chapter_sources, ensure_tools_on_path, quiet_gradebook  # noqa: E402
 from autograder.pipeline.grade import grade  # noqa: E402
 
-STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 
 
 def submission(source_nb, release_nb, leave_last_stub: bool):
-    """The release with each stub replaced by the instructor's region (the last one kept if asked)."""
-    nb = nbformat.from_dict(release_nb)
-    regions = {c.metadata["nbgrader"]["grade_id"]: split_regions(c.source)[1] for c in source_nb.cells
-               if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
-    solution_cells = [c for c in nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")]
-    for cell in solution_cells[:-1] if leave_last_stub else solution_cells:
-        for region in regions[cell.metadata["nbgrader"]["grade_id"]]:
-            indent = region[0][: len(region[0]) - len(region[0].lstrip())] if region else ""
-            stub = "\n".join(indent + line for line in STUB.split("\n"))
-            cell.source = cell.source.replace(stub, "\n".join(region), 1)
-    return nb
+    """The release with each exercise filled in from the instructor's source (the last one kept a stub if asked)."""
+    exercises = [nbgrader_meta(c)["grade_id"] for c in release_nb.cells if is_exercise(c)]
+    return filled(source_nb, release_nb, stubs=exercises[-1:] if leave_last_stub else ())
 
 
 def make_course(target: Path, students: int) -> tuple[Course, dict]:

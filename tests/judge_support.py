@@ -10,20 +10,17 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
-import re
-import textwrap
 from pathlib import Path
 
 import nbformat
 
+from autograder.notebook_format import nbgrader_meta, split_regions, with_regions
 from autograder.pipeline import confirm
 from autograder.pipeline.judge import Verdict
 from autograder.pipeline.sandbox import Limits
 
 PROJECT = Path(__file__).resolve().parents[1]
 LIMITS = Limits(piece_seconds=20)
-# a solution region: its BEGIN line (whose indentation the learner's code takes) to its END line
-REGION = re.compile(r"^([ \t]*)### BEGIN SOLUTION[^\n]*\n.*?^[ \t]*### END SOLUTION[^\n]*", re.S | re.M)
 NOT_JUDGED = "not judged in this test"
 
 
@@ -39,16 +36,12 @@ def replace_regions(source_nb, regions: dict) -> nbformat.NotebookNode:
     nb = copy.deepcopy(source_nb)
     left = dict(regions)
     for cell in nb.cells:
-        piece = cell.metadata.get("nbgrader", {}).get("grade_id")
+        piece = nbgrader_meta(cell).get("grade_id")
         if cell.cell_type != "code" or piece not in left:
             continue
-        code = textwrap.dedent(left.pop(piece)).strip("\n").split("\n")
-
-        def body(match, code=code):
-            return "\n".join(match.group(1) + line if line.strip() else "" for line in code)
-
-        cell.source, count = REGION.subn(body, cell.source)
+        count = len(split_regions(cell.source)[1])
         assert count == 1, f"{piece}: expected one solution region, found {count}"
+        cell.source = with_regions(cell.source, [left.pop(piece)])
     assert not left, f"no solution cell named {sorted(left)}"
     return nb
 

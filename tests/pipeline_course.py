@@ -11,7 +11,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.grading import nbgrader_meta
+from autograder.notebook_format import submission
 from autograder.pipeline.cli import main
 from autograder.pipeline.course import REPOSITORY, copy_chapter_sources
 
@@ -53,12 +53,7 @@ def learner_notebook(course, chapter=CHAPTER, answers=None, blank=False):
     those named in `answers` (grade_id -> source written instead); `blank` keeps every stub."""
     source = nbformat.read(course.source_notebook(chapter), as_version=4)
     release = nbformat.read(course.release_dir(chapter) / f"{chapter}.ipynb", as_version=4)
-    solutions = {nbgrader_meta(c)["grade_id"]: c.source for c in source.cells if nbgrader_meta(c).get("solution")}
-    for cell in release.cells:
-        grade_id = nbgrader_meta(cell).get("grade_id")
-        if nbgrader_meta(cell).get("solution") and not blank:
-            cell.source = (answers or {}).get(grade_id, solutions[grade_id])
-    return release
+    return release if blank else submission(source, release, answers)
 
 
 def write_notebook(nb, path: Path) -> Path:

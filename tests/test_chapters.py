@@ -18,6 +18,8 @@ import nbformat
 import pytest
 
 from autograder import build_chapters, grading
+from autograder import notebook_format as fmt
+from autograder.notebook_format import is_exercise, is_grade, is_solution, is_written_answer, nbgrader_meta
 
 ROOT = Path(__file__).resolve().parents[1]
 SANITIZE = Path(__file__).with_name("nbval_sanitize.cfg")
@@ -46,8 +48,7 @@ def graded(chapter, tmp_path_factory):
 
 
 def _hidden_blocks(nb):
-    return [(grading.nbgrader_meta(c)["grade_id"], block) for c in nb.cells if grading.is_grade(c)
-            for block in grading.regions(c.source, grading.BEGIN_HIDDEN, grading.END_HIDDEN)]
+    return [(nbgrader_meta(c)["grade_id"], fmt.split_hidden(c.source)[1]) for c in nb.cells if is_grade(c)]
 
 
 # --------------------------------------------------------------------------- a. no drift
@@ -68,11 +69,12 @@ def test_nbgrader_metadata_is_valid_and_every_piece_is_graded(source_nb):
     from nbgrader.nbgraderformat import MetadataValidator
 
     MetadataValidator().validate_nb(source_nb)  # schema 3, grade ids present and unique, points on grade cells
-    ids = [grading.nbgrader_meta(c)["grade_id"] for c in source_nb.cells if grading.nbgrader_meta(c)]
+    ids = [nbgrader_meta(c)["grade_id"] for c in source_nb.cells if nbgrader_meta(c)]
     assert len(ids) == len(set(ids)), f"duplicate grade ids: {ids}"
+    exercises = [nbgrader_meta(c)["grade_id"] for c in source_nb.cells if is_exercise(c)]
     graded_pieces = grading.pieces(source_nb)
-    assert graded_pieces and all(grade_ids for _, grade_ids in graded_pieces), graded_pieces
-    total = sum(grading.points(source_nb).values())
+    assert exercises and [piece for piece, _ in graded_pieces] == exercises, graded_pieces
+    total = sum(fmt.points(source_nb).values())
     assert re.search(rf"(?<![\d.]){total:g} points?\b", source_nb.cells[0].source), \
         f"the first Markdown cell states the chapter's {total:g} points"
 
@@ -116,23 +118,22 @@ def test_release_holds_no_answers_and_no_hidden_tests(graded):
     # region is a line of the release unless the source shows that line outside the regions too
     public = set()
     for cell in source.cells:
-        outside = grading.outside_regions(cell.source, grading.BEGIN_SOLUTION, grading.END_SOLUTION)
-        outside = grading.outside_regions("\n".join(outside), grading.BEGIN_HIDDEN, grading.END_HIDDEN)
-        public.update(ln.strip() for ln in outside)
-    released = {grading.nbgrader_meta(c)["grade_id"]: c for c in release.cells if grading.nbgrader_meta(c)}
+        outside = sum(fmt.split_regions(cell.source)[0], [])
+        public.update(ln.strip() for ln in fmt.split_hidden("\n".join(outside))[0].split("\n"))
+    released = {nbgrader_meta(c)["grade_id"]: c for c in release.cells if nbgrader_meta(c)}
     for cell in source.cells:
-        if grading.is_written_answer(cell):  # the rubric becomes the text stub
-            grade_id = grading.nbgrader_meta(cell)["grade_id"]
-            assert released[grade_id].source == "YOUR ANSWER HERE", f"written answer {grade_id!r} shows its rubric"
+        if is_written_answer(cell):  # the rubric becomes the text stub
+            grade_id = nbgrader_meta(cell)["grade_id"]
+            assert released[grade_id].source == fmt.TEXT_STUB, f"written answer {grade_id!r} shows its rubric"
             continue
-        if not grading.is_solution(cell):
+        if not is_solution(cell):
             continue
-        grade_id = grading.nbgrader_meta(cell)["grade_id"]
+        grade_id = nbgrader_meta(cell)["grade_id"]
         assert grade_id in released, f"solution cell {grade_id!r} is missing from the release"
-        assert released[grade_id].source == build_chapters.stub_solutions(cell.source), \
+        assert released[grade_id].source == fmt.stub_solutions(cell.source), \
             f"released {grade_id!r} is not its source with the solution stubbed out"
-        for region in grading.regions(cell.source, grading.BEGIN_SOLUTION, grading.END_SOLUTION):
-            for line in region.split("\n"):
+        for region in fmt.split_regions(cell.source)[1]:
+            for line in region:
                 if line.strip() and line.strip() not in public:
                     assert line.strip() not in release_lines, f"the release shows solution code: {line.strip()!r}"
 
@@ -145,7 +146,7 @@ def test_release_holds_no_answers_and_no_hidden_tests(graded):
     assert not MICROGPT_IMPORT.search(sources), "the release imports microgpt"
 
     # files: the notebook and what the chapter ships (helpers, data), nothing compiled or private
-    shipped = build_chapters.shipped_files(source)
+    shipped = fmt.shipped_files(source)
     assert sorted(graded.release_files) == sorted([f"{graded.assignment}.ipynb", *shipped]), graded.release_files
     tools = (graded.course.release_dir / "course_tools.py").read_text(encoding="utf-8")
     assert not re.search(r"^\s*(from|import)\s+(microgpt|autograder)\b", tools, re.MULTILINE), \
@@ -212,7 +213,7 @@ def test_feedback_hides_the_hidden_tests(graded):
 def test_validate_fails_on_the_release_and_on_a_wrong_piece_and_passes_correct_work(graded):
     course, pieces = graded.course, graded.pieces
     state, failed = course.validate("release", graded.release_nb)
-    every_graded_cell = [grading.nbgrader_meta(c)["grade_id"] for c in graded.release_nb.cells if grading.is_grade(c)]
+    every_graded_cell = [nbgrader_meta(c)["grade_id"] for c in graded.release_nb.cells if is_grade(c)]
     assert state == "failed" and failed == every_graded_cell, (f"validate on the untouched release: {state}, "
         f"failing {failed}; every tests cell and unanswered written answer should fail")
     piece, grade_ids = pieces[-1]
@@ -346,7 +347,7 @@ def test_build_is_deterministic_and_canonical_and_unknown_chapters_exit_2(capsys
     assert build_chapters.notebook_text(first) == build_chapters.notebook_text(build_chapters.build_notebook(chapter))
     assert build_chapters.source_text(first) == chapter.source.read_text(encoding="utf-8")
     assert build_chapters.main(["99"]) == 2
-    assert "unknown chapter '99'" in capsys.readouterr().err
+    assert "no chapter '99' in autograder/chapter_sources (chapters: 01_autograd," in capsys.readouterr().err
 
 
 def test_an_instructors_edit_in_jupyterlab_round_trips_through_the_text_source(tmp_path):

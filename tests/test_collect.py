@@ -40,7 +40,8 @@ def notebook_bytes(released, tmp_path_factory):
 
 
 LINK = "a symbolic link (links are never followed)"
-TOO_LARGE = "larger than 100 MB"
+TOO_LARGE = f"larger than {collecting.megabytes(collecting.MAX_NOTEBOOK_BYTES)}"  # 20 MB, as grade reads
+MEMBER_TOO_LARGE = f"larger than {collecting.megabytes(collecting.MAX_MEMBER_BYTES)}"  # a file of a class's zip
 ID_RULE = "may hold only letters, digits and @ . _ + -, and must start with a letter, digit or _"
 
 
@@ -308,7 +309,7 @@ def test_a_whole_export_zip_skips_bad_members_and_is_capped(course, capsys, tmp_
     code, out, err = run(capsys, "collect", "--course", course.root, export)
     assert code == 0, err
     assert placed(course) == [f"{s}/{CHAPTER}/{CHAPTER}.ipynb" for s in ("ada", "zed")]
-    for expected in (f"could not place zeros.ipynb: {TOO_LARGE}", f"could not place bo_{CHAPTER}.ipynb: {LINK}",
+    for expected in (f"could not place zeros.ipynb: {MEMBER_TOO_LARGE}", f"could not place bo_{CHAPTER}.ipynb: {LINK}",
                      f"could not place ada_{CHAPTER}.zip/{CHAPTER}.ipynb: cannot be read or unpacked ("):
         assert expected in out, out
     # past a cap on the whole zip, nothing is collected: one line, exit 2

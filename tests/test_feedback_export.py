@@ -15,7 +15,7 @@ from nbgrader.api import Gradebook
 
 from autograder.pipeline.cli import main
 from autograder.pipeline.export import Row, render
-from autograder.pipeline.feedback import hidden_lines
+from autograder.notebook_format import hidden_lines
 from pipeline_course import CHAPTER, OTHER, learner_notebook, make_course, run, write_notebook
 
 NEVER_RELEASED = "04_parameters"

@@ -26,7 +26,7 @@ import nbformat
 import pytest
 
 from autograder.pipeline.cli import main
-from autograder.pipeline.feedback import hidden_lines
+from autograder.notebook_format import hidden_lines
 from autograder.pipeline.flags import load_flags
 from autograder.pipeline.grade import grade
 from autograder.pipeline.sandbox import Limits

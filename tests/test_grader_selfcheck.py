@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.grading import nbgrader_meta
+from autograder.notebook_format import nbgrader_meta
 from autograder.pipeline import grade as grade_module
 from autograder.pipeline import sandbox
 from autograder.pipeline.cli import main

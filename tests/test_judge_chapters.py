@@ -24,7 +24,7 @@ import nbformat
 import pytest
 
 from autograder.checks import check_backward, core
-from autograder.pipeline.judge import split_hidden
+from autograder.notebook_format import split_hidden
 from autograder.pipeline.sandbox import Limits
 from hostile.attacks import (ADD_EQUALS_ANYTHING, GPT_ATTACKS, HEAD_FOREIGN_NODES, MHA_RETURNS_THE_CACHE_LIST,
                              SAMPLE_ATTACKS, SILENCE, TEMPERATURE_LIAR)

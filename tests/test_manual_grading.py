@@ -10,7 +10,7 @@ import re
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.grading import nbgrader_meta
+from autograder.notebook_format import nbgrader_meta
 from autograder.pipeline.cli import main
 from pipeline_course import learner_notebook, make_course, run, write_notebook
 

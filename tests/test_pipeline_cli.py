@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.grading import BEGIN_HIDDEN, BEGIN_SOLUTION, nbgrader_meta
+from autograder.notebook_format import BEGIN_HIDDEN, BEGIN_SOLUTION, CODE_STUB, nbgrader_meta
 from autograder.pipeline.cli import main
 from pipeline_course import (CHAPTER, OTHER, assert_one_line_error, learner_notebook, make_course, run,
                              run_process, write_notebook)
@@ -119,7 +119,7 @@ def test_release_writes_learner_versions_without_answers(course):
         source = nbformat.read(course.source_notebook(chapter), as_version=4)
         released = nbformat.read(course.release_dir(chapter) / f"{chapter}.ipynb", as_version=4)
         text = "\n".join(c.source for c in released.cells)
-        assert BEGIN_SOLUTION not in text and BEGIN_HIDDEN not in text and "raise NotImplementedError()" in text
+        assert BEGIN_SOLUTION not in text and BEGIN_HIDDEN not in text and CODE_STUB.splitlines()[-1] in text
         assert [nbgrader_meta(c).get("grade_id") for c in released.cells] == \
                [nbgrader_meta(c).get("grade_id") for c in source.cells]
         assert (course.release_dir(chapter) / "course_tools.py").is_file()

@@ -16,12 +16,12 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..notebook_format import MAX_NOTEBOOK_BYTES
 from . import readback, sandbox
 from .course import Course, quiet_gradebook
 from .execute import KernelRun, SandboxedExecute, describe, kernel_flags
 from .flags import Flag
 
-MAX_NOTEBOOK_BYTES = 20 << 20   # a submitted notebook larger than this is not read
 MAX_SUBMITTED_FILE_BYTES = MAX_NOTEBOOK_BYTES   # a submitted file larger than this is not copied
 MAX_SUBMITTED_BYTES = 64 << 20  # submitted files copied at most, together
 MAX_SUBMITTED_FILES = 1_000     # submitted files copied at most

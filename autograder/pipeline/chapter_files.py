@@ -1,6 +1,6 @@
 """The files a chapter's notebook needs beside it: course_tools.py and the data files it opens by name.
 
-Which files: autograder.build_chapters.shipped_files (its DATA_FILES), the one list; `make setup`
+Which files: autograder.notebook_format.shipped_files (its DATA_FILES), the one list; `make setup`
 (build_chapters --files) and `release` place the same ones. From where: the course's data/ folder
 (the repository's data/ when the course has none) and the package's course_tools.py. `release` copies
 each into chapters/NN_name/ before nbgrader releases that folder (so the learners and the grading
@@ -13,14 +13,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from ..notebook_format import DATA_FILES, REPOSITORY_DATA, shipped_files
 from .course import Course, UsageError
-
-HOW_TO_GET = {
-    "names.txt": "get it with `make setup`, or copy makemore's names.txt into data/ (README, \"The data\")",
-    "microgpt-names-1000.json": "it ships with the repository (`git checkout -- data/`), or `make checkpoint` remakes it",
-    "microgpt-names-1000.metrics.jsonl": "it ships with the repository (`git checkout -- data/`), or `make checkpoint` "
-                                         "remakes it",
-}
 
 
 class MissingChapterFiles(UsageError):
@@ -29,17 +23,13 @@ class MissingChapterFiles(UsageError):
 
 def data_folder(course: Course) -> Path:
     """Where the data files come from: the course's data/, else the repository's (where `make setup` puts names.txt)."""
-    from ..build_chapters import DATA
-
     own = course.root / "data"
-    return own if own.is_dir() else DATA
+    return own if own.is_dir() else REPOSITORY_DATA
 
 
 def needed_files(course: Course, chapter: str) -> dict[str, Path]:
     """{file name in chapters/NN_name/: where it comes from} of every file the chapter's notebook needs."""
     import nbformat
-
-    from ..build_chapters import shipped_files
 
     return shipped_files(nbformat.read(course.source_notebook(chapter), as_version=4), data_folder(course))
 
@@ -71,7 +61,7 @@ def problems(course: Course, chapter: str, *, placing: bool, needed: dict | None
         target = folder / name
         present = origin if placing and origin.is_file() else target if target.is_file() else None
         if present is None:
-            how = HOW_TO_GET.get(name, "")
+            how = DATA_FILES.get(name, "")
             if placing:
                 found.append(f"{chapter} needs {name}, which is neither in {_where(folder, course)}/ nor in "
                              f"{_where(origin.parent, course)}/" + (f": {how}" if how else ""))

@@ -327,7 +327,8 @@ def run_check(course, args, log, progress):
         nbformat.read(notebook, as_version=4)
     except Exception as exc:  # nbformat raises several kinds for a file that is not a notebook
         raise UsageError(f"{notebook} is not a readable notebook: {str(exc).splitlines()[0][:200]}") from None
-    from .confirm import check_pieces, hand_graded
+    from ..notebook_format import hand_graded
+    from .confirm import check_pieces
     from .sandbox import UNCONFINED
 
     started = time.perf_counter()

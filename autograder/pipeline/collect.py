@@ -22,12 +22,14 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..notebook_format import MAX_NOTEBOOK_BYTES, chapter_aliases, match_chapter
 from .course import Course, UsageError
 
 DEFAULT_PATTERN = "{student}_{chapter}.zip"
 # the set INSTRUCTORS.md documents; never a first character a spreadsheet reads as a formula (= + - @)
 STUDENT_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9@._+-]*")
-MAX_NOTEBOOK_BYTES = 100 * 2**20  # no notebook, nor any one file unpacked from a zip, is larger
+# no notebook is larger than MAX_NOTEBOOK_BYTES (the limit `grade` reads notebooks up to); no other file
+MAX_MEMBER_BYTES = 100 * 2**20    # unpacked from a whole class's export zip (a student's zip, say) is larger
 MAX_UNZIPPED_BYTES = 2 * 2**30    # no zip (a student's, or a whole class's export) unpacks to more
 MAX_ZIP_MEMBERS = 20_000          # nor holds more files
 CHUNK_BYTES = 2**20
@@ -69,15 +71,6 @@ def pattern_regex(pattern: str, chapter_names: list[str]) -> re.Pattern:
     return re.compile(regex, re.IGNORECASE)
 
 
-def chapter_aliases(course: Course, chapters: list[str]) -> list[str]:
-    """Every spelling of the chapters a file name may use: 01_autograd, autograd, 01, 1."""
-    names = []
-    for chapter in chapters:
-        number, _, title = chapter.partition("_")
-        names += [chapter, title, number, str(int(number))]
-    return names
-
-
 def collect(course: Course, path: Path, pattern: str = DEFAULT_PATTERN, chapter: str | None = None,
             log=None, progress=None) -> Collected:
     """Place every submission found under `path` (a folder or a zip file). `chapter` names the
@@ -88,7 +81,7 @@ def collect(course: Course, path: Path, pattern: str = DEFAULT_PATTERN, chapter:
     released = course.released()
     if "{chapter}" not in pattern and chapter is None:
         raise UsageError(f"--pattern {pattern!r} has no {{chapter}}: say which chapter with --chapter")
-    regex = pattern_regex(pattern, chapter_aliases(course, course.chapters()))
+    regex = pattern_regex(pattern, [name for c in course.chapters() for name in chapter_aliases(c)])
     fixed_chapter = course.resolve([chapter])[0] if chapter else None
     result = Collected()
     with tempfile.TemporaryDirectory(prefix="microgpt-collect-") as scratch:
@@ -108,7 +101,7 @@ def collect(course: Course, path: Path, pattern: str = DEFAULT_PATTERN, chapter:
                 match = regex.fullmatch(entry.name)
                 student, hint = (match.group("student") if match else entry.name), fixed_chapter
                 if match and match.groupdict().get("chapter"):
-                    hint = Course.match_chapter(match.group("chapter"), course.chapters())
+                    hint = match_chapter(match.group("chapter"), course.chapters())
                 collect_student_folder(course, entry, student, hint, released, result)
             else:
                 collect_file(course, entry, pattern, regex, fixed_chapter, released, result)
@@ -136,8 +129,8 @@ def collect_student_folder(course: Course, folder: Path, student: str, hint: str
         result.skip(f"{folder.name}/", "no .ipynb notebook inside")
     for notebook in notebooks:
         name = notebook.relative_to(folder.parent).as_posix()
-        chapter = Course.match_chapter(notebook.stem, course.chapters()) or \
-            Course.match_chapter(notebook.parent.name, course.chapters()) or hint
+        chapter = match_chapter(notebook.stem, course.chapters()) or \
+            match_chapter(notebook.parent.name, course.chapters()) or hint
         if chapter is None:
             result.skip(name, "neither its name nor its folder names a chapter")
             continue
@@ -169,7 +162,7 @@ def collect_file(course: Course, file: Path, pattern: str, regex, fixed_chapter,
         result.skip(file.name, f"name does not match the pattern {pattern}")
         return
     student = match.group("student")
-    chapter = fixed_chapter or Course.match_chapter(match.group("chapter"), course.chapters())
+    chapter = fixed_chapter or match_chapter(match.group("chapter"), course.chapters())
     content = read_or_skip(file.name, result, read_submission, file, chapter)
     if content is not None:
         place(course, student, chapter, content, file.name, released, result)
@@ -306,7 +299,7 @@ def extract_zip(file: Path, folder: Path, result: Collected):
         for info in members:
             if not info.is_dir():
                 left -= read_or_skip(info.filename, result, unpack, archive, info, folder / info.filename,
-                                     min(left, MAX_NOTEBOOK_BYTES)) or 0
+                                     min(left, MAX_MEMBER_BYTES)) or 0
 
 
 def unpack(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, limit: int) -> int:

@@ -19,23 +19,12 @@ from pathlib import Path
 
 import nbformat
 
+from .. import notebook_format as fmt
+from ..notebook_format import Piece, graded_pieces, is_exercise, nbgrader_meta, split_hidden, split_regions
 from . import policy, sandbox
 from .dependencies import needed_cells
 from .flags import Flag
-from .judge import Cell, defined_functions, judge_bounded, reference_function, split_hidden, without_functions
-
-BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
-
-
-@dataclass(frozen=True)
-class Piece:
-    """One automatically graded cell and the solution cell it grades (indices into the source notebook)."""
-
-    grade_id: str          # the grade cell's grade_id, e.g. "encode_tests"
-    solution_id: str       # the solution cell's grade_id, e.g. "encode"
-    solution_index: int
-    grade_index: int
-    points: float
+from .judge import Cell, defined_functions, judge_bounded, reference_function, without_functions
 
 
 @dataclass
@@ -47,48 +36,6 @@ class PieceResult:
     passed: bool
     message: str
     flag: Flag | None = None
-
-
-def nbgrader(cell) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {})
-
-
-def graded_pieces(source_nb) -> list[Piece]:
-    """The automatically graded cells of a source notebook, each with the nearest solution cell above.
-    Manually graded answers (grade and solution both true) are not pieces."""
-    found, solution = [], None
-    for index, cell in enumerate(source_nb.cells):
-        meta = nbgrader(cell)
-        if cell.cell_type == "code" and meta.get("solution") and not meta.get("grade"):
-            solution = (meta["grade_id"], index)
-        elif cell.cell_type == "code" and meta.get("grade") and not meta.get("solution") and solution:
-            found.append(Piece(meta["grade_id"], solution[0], solution[1], index, float(meta.get("points", 0))))
-    return found
-
-
-def hand_graded(source_nb) -> dict[str, float]:
-    """{grade_id: points} of a source notebook's manually graded answers (grade and solution both true),
-    in notebook order: the points no check gives, graded by hand in the formgrader."""
-    return {nbgrader(c)["grade_id"]: float(nbgrader(c).get("points", 0)) for c in source_nb.cells
-            if nbgrader(c).get("grade") and nbgrader(c).get("solution")}
-
-
-def split_regions(source: str) -> tuple[list[list[str]], list[list[str]]]:
-    """(fixed segments, regions) of a solution cell: fixed[0], region[0], fixed[1], ..., fixed[-1];
-    the marker lines belong to neither."""
-    fixed, regions, current, inside = [[]], [], None, False
-    for line in source.split("\n"):
-        if BEGIN_SOLUTION in line and not inside:
-            inside, current = True, []
-        elif END_SOLUTION in line and inside:
-            inside = False
-            regions.append(current)
-            fixed.append([])
-        elif inside:
-            current.append(line)
-        else:
-            fixed[-1].append(line)
-    return fixed, regions
 
 
 def find_block(lines: list[str], block: list[str], start: int) -> int | None:
@@ -186,7 +133,7 @@ def check_pieces(source_nb, learner_nb, *, confinement=sandbox.BUBBLEWRAP, limit
         return [result(p, False, problem) for p in plan.pieces]
     learner_cells = {}
     for cell in learner.cells:
-        meta = nbgrader(cell) if isinstance(cell, dict) else {}
+        meta = nbgrader_meta(cell) if isinstance(cell, dict) else {}
         if meta.get("solution") and cell.get("cell_type") == "code" and isinstance(meta.get("grade_id"), str):
             learner_cells.setdefault(meta["grade_id"], str(cell.get("source", "")))
     scratch = Path(tempfile.mkdtemp(prefix="microgpt-judge-"))
@@ -206,7 +153,7 @@ def check_pieces(source_nb, learner_nb, *, confinement=sandbox.BUBBLEWRAP, limit
             verdict = judge_bounded(plan.cells_for(piece, code), plan.references_before(piece),
                                   *split_hidden(plan.source(piece.grade_index)), chapter_files=files,
                                   limits=limits, confinement=confinement, solution_name=your_cell(piece))
-            message = scrub(verdict.message[:MESSAGE_CHARS])
+            message = short_paths(verdict.message[:MESSAGE_CHARS])
             if broken:  # a warning for the instructor: the points are the judge's
                 results.append(result(piece, verdict.passed, message, "policy", "policy: " + "; ".join(broken)))
             else:
@@ -228,13 +175,12 @@ class ChapterPlan:
     def __init__(self, source_nb):
         self.nb = source_nb
         self.pieces = graded_pieces(source_nb)
-        self.code = [(i, c.source, nbgrader(c)) for i, c in enumerate(source_nb.cells) if c.cell_type == "code"]
+        self.code = [(i, c.source, nbgrader_meta(c)) for i, c in enumerate(source_nb.cells) if c.cell_type == "code"]
         self.allowed = policy.allowed_modules([source for _, source, meta in self.code if meta.get("solution")])
         self.modules = policy.module_aliases([source for _, source, _ in self.code])
         last = max((p.grade_index for p in self.pieces), default=-1)
         self.kept = needed_cells(self.code, last) if self.pieces else set()
-        self.exercises = {i: defined_functions(source) for i, source, meta in self.code
-                          if meta.get("solution") and not meta.get("grade")}
+        self.exercises = {i: defined_functions(c.source) for i, c in enumerate(source_nb.cells) if is_exercise(c)}
 
     def source(self, index: int) -> str:
         return self.nb.cells[index].source
@@ -246,7 +192,7 @@ class ChapterPlan:
             source = without_functions(source, set(self.exercises[index]))
         if meta.get("grade"):
             source = split_hidden(source)[0]
-        if BEGIN_SOLUTION in source:
+        if fmt.BEGIN_SOLUTION in source:
             raise ValueError(f"cell {index} has solution code outside the functions it defines: the judge "
                              f"cannot run it without showing the solution")
         return source
@@ -271,9 +217,10 @@ class ChapterPlan:
 MESSAGE_CHARS = 2_000
 
 
-def scrub(text: str) -> str:
+def short_paths(text: str) -> str:
     """A message without the grading machine's paths: each absolute path under the course code, the
-    Python installation or the temporary folder is cut to its file name."""
+    Python installation or the temporary folder is cut to its file name (a traceback still names its
+    file). Feedback pages go further (feedback.scrub: every absolute path becomes <path>)."""
     import re
 
     import autograder

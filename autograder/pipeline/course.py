@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import shutil
 import sys
 import warnings
@@ -18,9 +17,10 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from ..notebook_format import UnknownChapter, chapter_names, resolve_chapters
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 CONFIG_NAME = "nbgrader_config.py"
-CHAPTER_NAME = re.compile(r"^(\d{2})_[A-Za-z0-9_]+$")
 
 
 class UsageError(Exception):
@@ -132,34 +132,14 @@ class Course:
 
     def chapters(self) -> list[str]:
         """Assignment names (NN_name) with a source notebook chapters/NN_name/NN_name.ipynb, in order."""
-        folder = self.root / "chapters"
-        return sorted(p.name for p in folder.iterdir()
-                      if CHAPTER_NAME.match(p.name) and (p / f"{p.name}.ipynb").is_file())
+        return chapter_names(self.root / "chapters")
 
     def resolve(self, names: list[str]) -> list[str]:
         """Full chapter names for "1", "01", "01_autograd" or "autograd"; UsageError for any unknown."""
-        known = self.chapters()
-        found, unknown = [], []
-        for name in names:
-            match = self.match_chapter(name, known)
-            if match is None:
-                unknown.append(name)
-            elif match not in found:
-                found.append(match)
-        if unknown:
-            raise UsageError(f"no chapter {', '.join(map(repr, unknown))} in {self.root / 'chapters'} "
-                             f"(chapters: {', '.join(known) or 'none'})")
-        return found
-
-    @staticmethod
-    def match_chapter(name: str, known: list[str]) -> str | None:
-        """The chapter of `known` that `name` means (number, full name or name after the number)."""
-        text = str(name).strip()
-        for chapter in known:
-            number, _, title = chapter.partition("_")
-            if text == chapter or text == title or (text.isdigit() and int(text) == int(number)):
-                return chapter
-        return None
+        try:
+            return resolve_chapters(names, self.chapters(), self.root / "chapters")
+        except UnknownChapter as exc:
+            raise UsageError(str(exc)) from None
 
     def released(self) -> list[str]:
         """Chapters whose learner version exists in release/ (made by `release`)."""

@@ -102,7 +102,7 @@ def execute(nb, folder: Path, limits: sandbox.Limits) -> KernelRun:
 def without_hidden_tests(nb):
     """A copy of nb whose grade cells keep only their visible tests: the hidden checks run in the judge,
     and their lines never enter the learner's kernel (where a later cell could read them back)."""
-    from .judge import split_hidden
+    from ..notebook_format import split_hidden
 
     visible = copy.deepcopy(nb)
     for cell in visible.cells:

@@ -37,6 +37,8 @@ from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool, Unicode, default
 
+from .. import notebook_format as fmt
+from ..notebook_format import hidden_lines, nbgrader_meta
 from .course import Course, quiet_gradebook
 
 MAX_OUTPUT_CHARS = 20_000
@@ -47,7 +49,6 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 POSIX_PATH = re.compile(r"(?<![\w.~/\\-])(?:file://)?/(?:[^\s/'\"<>:;,()\[\]{}|]+/)+[^\s/'\"<>:;,()\[\]{}|]*")
 WINDOWS_PATH = re.compile(r"\b[A-Za-z]:\\(?:[^\s\\'\"<>:;|]+\\)*[^\s\\'\"<>:;|]*")
 HOME_PATH = re.compile(r"~/(?:[^\s/'\"<>]+/?)+")
-HIDDEN_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 
 # what rendered Markdown may hold: the tags and attributes Markdown itself makes (headings, lists,
 # tables, code, links, images); nothing that runs, embeds another page, or restyles the page
@@ -135,7 +136,7 @@ class SanitizeFeedback(Preprocessor):
         config=True)
 
     def preprocess(self, nb, resources):
-        nb.cells = [c for c in nb.cells if not any(m in c.source for m in HIDDEN_MARKERS)]
+        nb.cells = [c for c in nb.cells if not any(m in c.source for m in hidden_markers())]
         if self.course_root:
             self.add_flag_notes(nb, resources["nbgrader"])
         for cell in nb.cells:
@@ -183,7 +184,7 @@ class SanitizeFeedback(Preprocessor):
                                                f"by your instructor; the score above counts them as 0 until then.")
         for grade_id, lines in notes.items():
             where = next((i + 1 for i, c in enumerate(nb.cells)
-                          if grade_id and c.metadata.get("nbgrader", {}).get("grade_id") == grade_id), 0)
+                          if grade_id and nbgrader_meta(c).get("grade_id") == grade_id), 0)
             nb.cells.insert(where, nbformat.v4.new_markdown_cell("\n\n".join(lines)))
 
 
@@ -196,7 +197,7 @@ def leaks(html: str, course: Course, source_nb) -> list[str]:
     """What a feedback page must never contain, if it does: hidden-test source lines, frames of the
     check library or the reference, and paths of this machine."""
     found = []
-    for marker in HIDDEN_MARKERS:
+    for marker in hidden_markers():
         if marker in html:
             found.append(f"hidden-test marker {marker!r}")
     for line in hidden_lines(source_nb):
@@ -209,18 +210,10 @@ def leaks(html: str, course: Course, source_nb) -> list[str]:
     return found
 
 
-def hidden_lines(source_nb) -> list[str]:
-    """The non-blank lines inside the hidden-test blocks of the instructor's notebook."""
-    lines, inside = [], False
-    for cell in source_nb.cells:
-        for line in cell.source.splitlines():
-            if HIDDEN_MARKERS[0] in line:
-                inside = True
-            elif HIDDEN_MARKERS[1] in line:
-                inside = False
-            elif inside and line.strip():
-                lines.append(line.strip())
-    return lines
+def hidden_markers() -> tuple[str, str]:
+    """The hidden-test delimiters (nbgrader's, as notebook_format has them): a cell or page holding one
+    shows, or once held, hidden tests."""
+    return fmt.BEGIN_HIDDEN, fmt.END_HIDDEN
 
 
 def compact_url(value: str) -> str:

@@ -29,12 +29,13 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
+from ..notebook_format import MAX_NOTEBOOK_BYTES, graded_pieces
 from . import sandbox
-from .autograde import MAX_NOTEBOOK_BYTES, autograde_privately
-from .confirm import PieceResult, check_pieces, graded_pieces, read_notebook
+from .autograde import autograde_privately
+from .confirm import PieceResult, check_pieces, read_notebook
 from .course import Course, UsageError
 from .flags import Flag
-from .record import Graded, GradeRow, record
+from .record import Graded, record
 from .selfcheck import GraderFailure, autogrades_blank_release, confirm_grader, record_grader_failure
 from .standing import file_digest
 

@@ -121,7 +121,7 @@ def submitted_notebook(folder: Path, chapter: str):
     """(notebook, None) or (None, why it cannot be graded) for Gradescope's submission folder: the
     chapter's notebook by name, else the one notebook there."""
     from . import readback
-    from .autograde import MAX_NOTEBOOK_BYTES
+    from ..notebook_format import MAX_NOTEBOOK_BYTES
     from .confirm import read_notebook
 
     named = folder / f"{chapter}.ipynb"
@@ -162,7 +162,8 @@ def run(root: Path) -> dict:
     """Grade root/submission with the chapter of root/source; write root/results/results.json."""
     import nbformat
 
-    from .confirm import PieceResult, check_pieces, graded_pieces, hand_graded
+    from ..notebook_format import graded_pieces, hand_graded
+    from .confirm import PieceResult, check_pieces
     from .sandbox import Confinement, Limits, is_root
 
     started = time.monotonic()

@@ -34,7 +34,6 @@ from .wire import Endpoint, Mirror, Remote, RemoteError, WireError, WorkerGone
 HERE = Path(__file__).resolve().parent
 WORKER, WIRE = HERE / "worker.py", HERE / "wire.py"
 INSIDE = "/grader"  # where worker.py, wire.py and the chapter's files are inside the sandbox: no host path
-BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 RUN_SECRET = secrets.token_hex(16)  # one per grading process: the checks' random cases
 
 
@@ -51,19 +50,6 @@ class Verdict:
     passed: bool
     message: str
     kind: str | None = None   # a flag kind for the instructor: "timeout", "crash"
-
-
-def split_hidden(source: str) -> tuple[str, str]:
-    """(the visible part, the hidden part) of a grade cell's source."""
-    visible, hidden, inside = [], [], False
-    for line in source.split("\n"):
-        if BEGIN_HIDDEN in line:
-            inside = True
-        elif END_HIDDEN in line:
-            inside = False
-        else:
-            (hidden if inside else visible).append(line)
-    return "\n".join(visible), "\n".join(hidden)
 
 
 def defined_functions(source: str) -> list[str]:

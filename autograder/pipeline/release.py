@@ -6,6 +6,7 @@ import shutil
 import time
 from pathlib import Path
 
+from ..notebook_format import points
 from .course import Course, quiet_gradebook
 
 
@@ -42,9 +43,7 @@ def max_points(notebook: Path) -> float:
     """Total points of a notebook's graded cells (nbgrader metadata grade=true, points=P)."""
     import nbformat
 
-    nb = nbformat.read(notebook, as_version=4)
-    return sum(float(c.metadata.get("nbgrader", {}).get("points", 0)) for c in nb.cells
-               if c.metadata.get("nbgrader", {}).get("grade"))
+    return float(sum(points(nbformat.read(notebook, as_version=4)).values()))
 
 
 def make_workspace(course: Course, target: Path, progress, log) -> list[list]:

@@ -256,14 +256,15 @@ def secret_lines(course: Course) -> set[str]:
     notebooks' solutions and hidden tests."""
     import nbformat
 
-    from autograder.grading import BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION, regions
+    from autograder.notebook_format import hidden_lines, split_regions
 
     texts = [p.read_text(encoding="utf-8") for folder in (REPOSITORY / "autograder" / "checks",
                                                           REPOSITORY / "solutions" / "microgpt")
              for p in sorted(folder.glob("*.py"))]
     for chapter in course.chapters():
-        for cell in nbformat.read(course.source_notebook(chapter), as_version=4).cells:
-            texts += regions(cell.source, BEGIN_SOLUTION, END_SOLUTION) + regions(cell.source, BEGIN_HIDDEN, END_HIDDEN)
+        source_nb = nbformat.read(course.source_notebook(chapter), as_version=4)
+        texts.append("\n".join(hidden_lines(source_nb)))
+        texts += ["\n".join(region) for cell in source_nb.cells for region in split_regions(cell.source)[1]]
     return {line.strip() for text in texts for line in text.splitlines() if len(line.strip()) >= 24}
 
 

@@ -18,12 +18,11 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell
 
-from autograder.pipeline.confirm import split_regions
+from autograder.notebook_format import CODE_STUB as STUB, split_regions
 from hostile.attacks import LEAK_IN_KERNEL, LEAK_THROUGH_JUDGE, forge_wire, leaves_links
 
 CHAPTER = "03_components"
 GRADE_CELLS = ("linear_tests", "softmax_tests", "rmsnorm_tests")
-STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 
 WRONG_LINEAR = "return [sum(w_oi * x_i for w_oi, x_i in zip(w_o, x)) + 1 for w_o in w]"
 WRONG_SOFTMAX = ("largest = max(z.data for z in logits)\nexps = [(z - largest).exp() for z in logits]\n"
