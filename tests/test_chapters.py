@@ -217,7 +217,7 @@ def test_validate_fails_on_the_release_and_on_a_wrong_piece_and_passes_correct_w
     assert state == "failed" and failed == every_graded_cell, (f"validate on the untouched release: {state}, "
         f"failing {failed}; every tests cell and unanswered written answer should fail")
     piece, grade_ids = pieces[-1]
-    state, failed = course.validate("wrong", grading.submission(graded.source_nb, graded.release_nb, {piece}))
+    state, failed = course.validate("wrong", grading.submission(graded.source_nb, graded.release_nb, stubs={piece}))
     assert (state, failed) == ("failed", grade_ids), f"validate with {piece} left undone: {state}, failing {failed}"
     state, failed = course.validate("correct", grading.submission(graded.source_nb, graded.release_nb))
     assert (state, failed) == ("passed", []), f"validate on correct work: {state}, failing {failed}"
