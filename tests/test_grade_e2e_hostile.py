@@ -25,8 +25,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder.notebook_format import MAX_NOTEBOOK_BYTES, hidden_lines
 from autograder.pipeline.cli import main
-from autograder.notebook_format import hidden_lines
 from autograder.pipeline.flags import load_flags
 from autograder.pipeline.grade import grade
 from autograder.pipeline.sandbox import Limits
@@ -138,7 +138,8 @@ def test_nothing_of_the_course_outside_autograded_and_feedback_changes(graded):
     assert not changes(graded["before"], graded["after"]), changes(graded["before"], graded["after"])
     course = graded["course"]
     for folder in ("autograded", "feedback"):
-        assert not odd_entries(course.root / folder, 20 << 20), odd_entries(course.root / folder, 20 << 20)
+        odd = odd_entries(course.root / folder, MAX_NOTEBOOK_BYTES)
+        assert not odd, odd
     with course.gradebook() as gb:  # still a working gradebook with every student
         assert {s.id for s in gb.students} == {n for students in graded["classes"].values() for n in students}
 

@@ -28,6 +28,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from autograder.notebook_format import MAX_NOTEBOOK_BYTES
 from autograder.pipeline import sandbox
 from autograder.pipeline.autograde import autograde_privately, copy_regular_files
 from autograder.pipeline.execute import SandboxedExecute
@@ -155,7 +156,7 @@ def test_autograded_and_feedback_hold_only_files_the_host_wrote(graded):
             f"{name}'s private autograded folder: {private and private['odd'][:8]}"
         autograded, feedback = course.autograded(name, CHAPTER), course.feedback_dir(name, CHAPTER)
         assert set(p.name for p in autograded.iterdir()) == expected, sorted(p.name for p in autograded.iterdir())
-        assert not odd_entries(autograded, 20 << 20) and not odd_entries(feedback, 20 << 20)
+        assert not odd_entries(autograded, MAX_NOTEBOOK_BYTES) and not odd_entries(feedback, MAX_NOTEBOOK_BYTES)
         assert (feedback / f"{CHAPTER}.html").is_file(), sorted(p.name for p in feedback.iterdir())
         for path in [*autograded.rglob("*"), *feedback.rglob("*")]:
             data = path.read_bytes() if path.is_file() else b""

@@ -13,6 +13,7 @@ import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..notebook_format import is_tests, nbgrader_meta, split_hidden
 from . import readback, sandbox
 from .flags import Flag
 
@@ -81,12 +82,11 @@ def execute(nb, folder: Path, limits: sandbox.Limits) -> KernelRun:
            if run.timed_out else "the kernel died or was stopped before this cell ran")
     not_run = []
     for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("grade") and cell.execution_count is None and not cell.outputs:
+        if is_tests(cell) and cell.execution_count is None and not cell.outputs:
             cell.outputs = [error_output("NotRun", why)]
-            not_run.append(meta.get("grade_id"))
+            not_run.append(nbgrader_meta(cell).get("grade_id"))
     leftover = (back.end or {}).get("leftover", 0)
-    out_of_memory = [cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {i}"
+    out_of_memory = [nbgrader_meta(cell).get("grade_id") or f"cell {i}"
                      for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
                      and any(o.get("ename") == "MemoryError" for o in cell.outputs)]
     iso = sandbox.isolation()
@@ -102,11 +102,9 @@ def execute(nb, folder: Path, limits: sandbox.Limits) -> KernelRun:
 def without_hidden_tests(nb):
     """A copy of nb whose grade cells keep only their visible tests: the hidden checks run in the judge,
     and their lines never enter the learner's kernel (where a later cell could read them back)."""
-    from ..notebook_format import split_hidden
-
     visible = copy.deepcopy(nb)
     for cell in visible.cells:
-        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade"):
+        if is_tests(cell):
             cell.source = split_hidden(cell.source)[0]
     return visible
 

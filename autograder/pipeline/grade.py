@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
-from ..notebook_format import MAX_NOTEBOOK_BYTES, graded_pieces
+from ..notebook_format import MAX_NOTEBOOK_BYTES, graded_pieces, is_locked, nbgrader_meta
 from . import sandbox
 from .autograde import autograde_privately
 from .confirm import PieceResult, check_pieces, read_notebook
@@ -75,8 +75,7 @@ class GradeSummary:
 def structure_flags(release_nb, learner_nb, student, chapter) -> list[Flag]:
     """Locked cells (tests, given code) of the release that the learner deleted, edited or moved."""
     def locked(nb):
-        return [(c.get("metadata", {}).get("nbgrader", {}).get("grade_id"), c) for c in nb.cells
-                if c.get("metadata", {}).get("nbgrader", {}).get("locked")]
+        return [(nbgrader_meta(c).get("grade_id"), c) for c in nb.cells if is_locked(c)]
 
     reference = locked(release_nb)
     theirs = {}

@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell
 
-from autograder.notebook_format import CODE_STUB as STUB, split_regions
+from autograder.notebook_format import CODE_STUB as STUB, is_tests, nbgrader_meta, split_regions
 from hostile.attacks import LEAK_IN_KERNEL, LEAK_THROUGH_JUDGE, forge_wire, leaves_links
 
 CHAPTER = "03_components"
@@ -62,8 +62,7 @@ def released_course(project: Path, folder: Path, chapters=(CHAPTER,)):
 
 def grade_points(source_nb) -> dict:
     """grade_id -> points of each automatically graded cell of the chapter, in notebook order."""
-    return {c.metadata.nbgrader["grade_id"]: c.metadata.nbgrader["points"] for c in source_nb.cells
-            if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"}
+    return {nbgrader_meta(c)["grade_id"]: nbgrader_meta(c)["points"] for c in source_nb.cells if is_tests(c)}
 
 
 def expected_points(student: Student, source_nb) -> tuple:
