@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import re
 import textwrap
 from dataclasses import dataclass
@@ -13,13 +14,21 @@ from pathlib import Path
 
 COMMENT = "### "  # a marker line as the course writes it: COMMENT + nbgrader's delimiter, alone on its line
 NBGRADER_SETTINGS = ("BEGIN_SOLUTION", "END_SOLUTION", "BEGIN_HIDDEN", "END_HIDDEN", "CODE_STUB", "TEXT_STUB")
+# nbgrader's settings as read from nbgrader where it is installed, written beside this module where it
+# is not (the Gradescope package: its judge grades without nbgrader)
+FROZEN_SETTINGS = Path(__file__).with_name("nbgrader_settings.json")
 
 
 @functools.cache
 def nbgrader_settings() -> dict[str, str]:
     """nbgrader's own markers and stubs (the defaults of its ClearSolutions and ClearHiddenTests): a
     line holding a delimiter is a marker line, and a solution region becomes the stub at release."""
-    from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+    try:
+        from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+    except ModuleNotFoundError:
+        if FROZEN_SETTINGS.is_file():
+            return json.loads(FROZEN_SETTINGS.read_text(encoding="utf-8"))
+        raise
 
     solutions, hidden = ClearSolutions(), ClearHiddenTests()
     return {"BEGIN_SOLUTION": solutions.begin_solution_delimeter, "END_SOLUTION": solutions.end_solution_delimeter,

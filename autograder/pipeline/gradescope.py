@@ -71,6 +71,7 @@ PYTHONPATH="$ROOT/source/lib" exec "$ROOT/judge-env/bin/python" -m autograder.pi
 def build(course: Course, chapter: str, output: Path, log, limits) -> tuple[Path, int]:
     """Write output/CHAPTER.zip; returns (its path, its size in bytes). chapter_files.MissingChapterFiles
     (a UsageError) for a chapter whose files are missing."""
+    from ..notebook_format import FROZEN_SETTINGS, nbgrader_settings
     from .chapter_files import needed_files, place
 
     place(course, [chapter], log)
@@ -83,6 +84,8 @@ def build(course: Course, chapter: str, output: Path, log, limits) -> tuple[Path
         archive.writestr(SETTINGS_NAME, json.dumps(settings, indent=1) + "\n")
         archive.writestr("judge-requirements.txt", pinned("nbformat"))
         archive.writestr("learner-requirements.txt", pinned("matplotlib"))
+        frozen = json.dumps(nbgrader_settings(), indent=1) + "\n"  # the judge there has no nbgrader to ask
+        archive.writestr(f"lib/autograder/{FROZEN_SETTINGS.name}", frozen)
         for package in judge_packages():
             for path in sorted(package.rglob("*.py")):
                 if not {"__pycache__", "chapter_sources"} & set(path.relative_to(package).parts):
