@@ -19,6 +19,10 @@ input exits 2 with file:line; a cell that raises while executing exits 1 and not
 Cell kinds, told apart by their metadata:
   markdown                            text; the first cell states the chapter's total points
   code                                demonstrations and pictures
+  code, fetch=true                    the first code cell, derived: opened alone (in Colab, say), the
+                                      notebook fetches its shipped files from the published site
+                                      (autograder/published.toml), each checked by its SHA-256; the
+                                      builder inserts it when the source lacks it; locked
   code, given="mod:Name[,Name] ..."   the reference's source of those objects (a class may keep
                                       some members: `Value(__init__,__add__)`) and the stdlib imports
                                       it needs, regenerated at every build; locked
@@ -27,7 +31,8 @@ Cell kinds, told apart by their metadata:
                                       hidden block: `from autograder.checks import check_x` and
                                       one call `check_x(...)`
   markdown, nbgrader grade, solution  a written answer graded by hand; its text is the rubric
-Rules: ids are unique [A-Za-z0-9_-]; code parses, also with solutions stubbed out; markers only where
+Rules: ids are unique [A-Za-z0-9_-]; one fetch cell, the first code cell; every picture a cell shows
+carries alt text (course_tools.show); code parses, also with solutions stubbed out; markers only where
 they belong; every exercise has its tests cell and every tests cell an exercise; no code imports
 microgpt, climbs out of its folder (`../`) or has a line over MAX_LINE characters.
 """
@@ -38,6 +43,7 @@ import argparse
 import ast
 import builtins
 import copy
+import hashlib
 import importlib
 import inspect
 import os
@@ -53,6 +59,7 @@ import jupytext
 import nbformat
 from jupytext.config import load_jupytext_config
 
+from autograder import published
 from autograder.pipeline.sandbox import Limits
 from . import notebook_format as fmt
 from .notebook_format import CHAPTER_NAME, cell_kind as kind, nbgrader_meta, shipped_files, stub_solutions
@@ -136,11 +143,15 @@ def read_source(chapter):
 def check_rules(nb, lines, where):
     """Raise BuildError (file:line) for the first rule a cell breaks; the cells are not changed."""
     ids, exercise = {}, None  # exercise: (line, grade_id) of the solution cell still waiting for tests
+    code_cells = 0
     for index, (cell, line) in enumerate(zip(nb.cells, lines)):
         at, what, meta, body = f"{where}:{line}", kind(cell), nbgrader_meta(cell), cell.source
         if index == 0 and what != "markdown":
             raise BuildError(f"{at}: the first cell is Markdown (goals, time, points)")
-        if meta and what != "given":  # a given cell's nbgrader metadata is derived, whatever it says
+        code_cells += cell.cell_type == "code"
+        if what == "fetch" and code_cells != 1:
+            raise BuildError(f"{at}: the fetch cell is the chapter's first code cell, and there is one")
+        if meta and what not in ("given", "fetch"):  # their nbgrader metadata is derived, whatever it says
             _check_nbgrader_meta(cell, what, meta, at)
             if meta.get("grade_id") in ids:
                 raise BuildError(f"{at}: id {meta['grade_id']!r} already used at line {ids[meta['grade_id']]}")
@@ -149,7 +160,7 @@ def check_rules(nb, lines, where):
             raise BuildError(f"{at}: solution markers outside an exercise cell (nbgrader would reject it)")
         if what != "tests" and (fmt.BEGIN_HIDDEN in body or fmt.END_HIDDEN in body):
             raise BuildError(f"{at}: hidden-test markers outside a tests cell")
-        if cell.cell_type == "code" and what != "given":  # given code is checked once regenerated
+        if cell.cell_type == "code" and what not in ("given", "fetch"):  # derived code: checked once made
             _check_code(body, where, line, given=False)
         if what == "solution":
             if exercise:
@@ -428,13 +439,90 @@ def _defined_names(source):
 # --------------------------------------------------------------------------- building
 
 
+FETCH_CELL = '''\
+# The files this chapter needs (listed at the end of this cell with their SHA-256 fingerprints)
+# sit beside the notebook in the course's JupyterLab and on its site, and then this cell does
+# nothing. Opened alone (in Colab, say), it fetches the missing ones from the course's site,
+# keeping each one only if its fingerprint is the course's.
+class CourseFilesMissing(Exception):
+    """A file this chapter needs is missing and could not be fetched (shown as one line)."""
+
+
+def show_one_line(shell, etype, value, tb, tb_offset=None):
+    """Show a CourseFilesMissing as its one line."""
+    shell._showtraceback(etype, value, [f"{{etype.__name__}}: {{value}}"])
+
+
+def fetch_course_files(base, listing):
+    """Fetch from base each file of listing (lines `SHA-256 name`) that is not in this folder."""
+    import hashlib
+    import importlib
+    import os
+    import urllib.request
+
+    files = dict(reversed(line.split()) for line in listing.splitlines() if line)
+    for name, sha256 in files.items():
+        if os.path.isfile(name):
+            continue
+        try:
+            with urllib.request.urlopen(base + name, timeout=60) as answer:
+                data = answer.read()
+            if hashlib.sha256(data).hexdigest() == sha256:
+                with open(name + ".part", "wb") as part:
+                    part.write(data)
+                os.replace(name + ".part", name)
+                continue
+            problem = (f"{{name}} from {{base}} is not the course's file (its SHA-256 differs): open "
+                       f"this chapter again from the course's site, or put its files beside it")
+        except Exception as error:  # offline, an HTTP error, a folder you cannot write to
+            problem = (f"{{name}} is not beside this notebook and could not be fetched from {{base}} "
+                       f"({{error}}): check your connection and run this cell again, or put the "
+                       f"chapter's files ({{', '.join(files)}}) beside the notebook")
+        # one line, no traceback: IPython shows this error through the handler below
+        get_ipython().set_custom_exc((CourseFilesMissing,), show_one_line)
+        raise CourseFilesMissing(problem)
+    importlib.invalidate_caches()  # a module fetched just now is importable right away
+
+
+fetch_course_files(
+    "{base}",
+    """
+{files}
+""",
+)'''
+
+
+def file_sha256(name, origin):
+    """The SHA-256 of a shipped file: names.txt's is the reference's NAMES_SHA256 (the file is downloaded,
+    not committed, and copy_shipped_files checks it against that); any other's, that of its origin."""
+    if name == "names.txt":
+        from microgpt.data import NAMES_SHA256
+        return NAMES_SHA256
+    try:
+        return hashlib.sha256(Path(origin).read_bytes()).hexdigest()
+    except OSError:
+        raise BuildError(f"{_rel(origin)} is missing: every chapter that ships {name} needs it") from None
+
+
+def fetch_source(chapter, files):
+    """The fetch cell's code: the chapter's folder on the published site and each shipped file's SHA-256."""
+    lines = "\n".join(f"{file_sha256(name, origin)} {name}" for name, origin in files.items())
+    source = FETCH_CELL.format(base=published.files_url(chapter.name), files=lines)
+    longest = max(len(line) for line in source.split("\n"))
+    if longest > MAX_LINE:
+        raise BuildError(f"{_rel(published.CONFIG)}: the site's address, or a shipped file's name, makes a line "
+                         f"of {longest} characters in {chapter.name}'s fetch cell (at most {MAX_LINE})")
+    return source
+
+
 def build_notebook(chapter):
     """The chapter's notebook with everything derived filled in, not executed (no outputs)."""
     nb, lines = read_source(chapter)
     where = _rel(chapter.source)
     check_rules(nb, lines, where)
     defined = set()
-    used_ids = {c.metadata["nbgrader"]["grade_id"] for c in nb.cells if kind(c) not in ("given", "markdown", "code")}
+    used_ids = {c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+                if kind(c) not in ("fetch", "given", "markdown", "code")}
     cells = []
     for index, (cell, line) in enumerate(zip(nb.cells, lines), start=1):
         meta = {key: copy.deepcopy(cell.metadata[key]) for key in ("given", "nbgrader", "tags") if key in cell.metadata}
@@ -444,7 +532,9 @@ def build_notebook(chapter):
             meta["nbgrader"]["schema_version"] = 3
             if not meta["nbgrader"]["grade"]:
                 meta["nbgrader"].pop("points", None)
-        if "given" in meta:
+        if kind(cell) == "fetch":
+            meta = {"fetch": True}  # its code and nbgrader metadata are made below, once the files are known
+        elif "given" in meta:
             source, names = given_source(parse_given(meta["given"], f"{where}:{line}"), defined, f"{where}:{line}")
             _check_code(source, where, line, given=True)
             meta["nbgrader"] = _locked(_unique(f"given_{names[0]}", used_ids))
@@ -453,10 +543,25 @@ def build_notebook(chapter):
             cells.append(nbformat.v4.new_markdown_cell(source, id=cell_id, metadata=meta))
         else:
             cells.append(nbformat.v4.new_code_cell(source, id=cell_id, metadata=meta))
-            defined |= _defined_names(source)
+            defined |= _defined_names(source) if "fetch" not in meta else set()
+    _add_fetch_cell(chapter, cells, used_ids)
     built = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": dict(KERNELSPEC)})
     nbformat.validate(built)
     return built
+
+
+def _add_fetch_cell(chapter, cells, used_ids):
+    """Make the fetch cell from the files the other cells ship; when the source has none, it is inserted
+    right after the introduction (the first cell)."""
+    fetch = [cell for cell in cells if cell.metadata.get("fetch")]
+    if not fetch:
+        fetch = [nbformat.v4.new_code_cell("", metadata={"fetch": True})]
+        cells.insert(1, fetch[0])
+    cell = fetch[0]
+    others = nbformat.v4.new_notebook(cells=[c for c in cells if c is not cell])
+    cell.source = fetch_source(chapter, shipped_files(others))
+    cell.metadata["nbgrader"] = _locked(_unique("fetch_course_files", used_ids))
+    cell.id = cell.metadata["nbgrader"]["grade_id"]
 
 
 def _locked(grade_id):
@@ -538,6 +643,23 @@ def execute_notebook(nb, folder, timeout=CELL_TIMEOUT, env=None):
     return nb
 
 
+def pictures_without_alt(nb):
+    """Indices of the code cells with a picture output (image/*) that has no alt text in its metadata."""
+    return [index for index, cell in enumerate(nb.cells) if cell.cell_type == "code"
+            for output in cell.get("outputs", []) for mime in output.get("data", {}) if mime.startswith("image/")
+            and not str(output.get("metadata", {}).get(mime, {}).get("alt", "")).strip()]
+
+
+def source_line(chapter, nb, index):
+    """The source line of cell index of nb, built from the chapter's source (which may lack the fetch cell
+    the builder inserts)."""
+    lines = read_source(chapter)[1]
+    if len(lines) < len(nb.cells):  # the fetch cell was inserted: it and the cells after it shift by one
+        inserted = next(i for i, c in enumerate(nb.cells) if c.metadata.get("fetch"))
+        lines = lines[:inserted] + [lines[inserted]] + lines[inserted:]
+    return lines[index]
+
+
 def notebook_text(nb):
     return nbformat.writes(nb) + "\n"
 
@@ -572,6 +694,7 @@ def check_chapter(chapter):
         problems += compare_notebooks(committed, fresh, read_source(chapter)[1])
         if chapter.notebook.read_text(encoding="utf-8") != notebook_text(committed):
             problems.append(f"{_rel(chapter.notebook)} is not in nbformat's canonical JSON layout")
+        problems += [f"cell {index}: a picture without alt text" for index in pictures_without_alt(committed)]
     for name, origin in shipped_files(fresh).items():
         target = chapter.folder / name
         if not target.exists() or not origin.exists() or target.read_bytes() != origin.read_bytes():
@@ -595,9 +718,13 @@ def build_chapter(chapter, log=print):
         execute_notebook(nb, chapter.folder)
     except ExecutionFailed as exc:
         index, message = exc.args
-        at = f"{_rel(chapter.source)}:{read_source(chapter)[1][index]}" if index is not None else _rel(chapter.source)
+        at = f"{_rel(chapter.source)}:{source_line(chapter, nb, index)}" if index is not None else _rel(chapter.source)
         raise ExecutionFailed(None, f"{at}: cell {index} raised {message}") from None
     seconds = time.perf_counter() - started
+    missing_alt = pictures_without_alt(nb)
+    if missing_alt:
+        raise BuildError(f"{_rel(chapter.source)}:{source_line(chapter, nb, missing_alt[0])}: a picture without alt "
+                         f"text: show it with course_tools' show(\"one sentence saying what it shows\")")
     changed = [_write_if_changed(chapter.notebook, notebook_text(nb)), _write_if_changed(chapter.source, source_text(nb))]
     log(f"{chapter.name}: {'wrote' if any(changed) else 'unchanged'} ({len(nb.cells)} cells, {len(graded)} graded, "
         f"{points:g} points, executed in {seconds:.1f} s)")

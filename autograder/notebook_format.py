@@ -88,10 +88,12 @@ def is_written_answer(cell) -> bool:
 
 
 def cell_kind(cell) -> str:
-    """markdown, answer (written, graded by hand), code, given (the reference's code), solution
-    (an exercise) or tests."""
+    """markdown, answer (written, graded by hand), code, fetch (the first code cell: fetches the chapter's
+    files when opened alone), given (the reference's code), solution (an exercise) or tests."""
     if cell.get("cell_type") == "markdown":
         return "answer" if is_grade(cell) else "markdown"
+    if cell.get("metadata", {}).get("fetch"):
+        return "fetch"
     if "given" in cell.get("metadata", {}):
         return "given"
     return "solution" if is_solution(cell) else "tests" if is_grade(cell) else "code"

@@ -310,7 +310,7 @@ def test_malformed_sources_are_rejected_with_file_and_line(tmp_path, text, line,
 
 def _given(tmp_path, spec):
     chapter = _source(tmp_path, f"# %% [markdown]\n# 1 point\n\n# %% given=\"{spec}\"\n\n" + SOLUTION + "\n" + TESTS)
-    return build_chapters.build_notebook(chapter).cells[1]
+    return build_chapters.build_notebook(chapter).cells[2]  # after the introduction and the fetch cell
 
 
 def test_given_code_is_the_reference_source_with_its_stdlib_imports(tmp_path):

@@ -21,6 +21,7 @@ from pipeline_course import CHAPTER, learner_notebook, make_course, write_notebo
 
 STUDENT = "mallory"
 PIXEL = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+ALT = "A single white pixel, as course_tools.show stores it (alt text in the output's metadata)."
 NORMAL_MARKDOWN = """## A fine heading
 
 Some *emphasis*, `inline code`, math $a < b^2$ and a [link](https://example.org/page).
@@ -55,6 +56,8 @@ HOSTILE_OUTPUTS = [
             "TEXT/HTML": f"<script>{act('upper_mime')}</script>"}, kind="execute_result"),
     output({"image/png": f'"><img src=x onerror="{act("png_value")}">'},
            metadata={"image/png": {"width": f"1 onerror={act('png_width')}"}, "text/html": {"isolated": True}}),
+    output({"image/png": PIXEL, "text/plain": "a picture"},
+           metadata={"image/png": {"alt": f'"><script>{act("png_alt")}</script><img src=x onerror="{act("alt_img")}">'}}),
     nbformat.v4.new_output("stream", name="stdout", text=f"<script>{act('stream')}</script>"),
     nbformat.v4.new_output("error", ename=f"<img src=x onerror={act('ename')}>", evalue="<script>x</script>",
                            traceback=[f"<script>{act('traceback')}</script>"]),
@@ -71,7 +74,9 @@ def hostile_notebook(course):
     raw_cells = [nbformat.v4.new_raw_cell(f"<script>{act('raw')}</script>", metadata={"raw_mimetype": "text/html"}),
                  nbformat.v4.new_raw_cell(f'<img src=x onerror="{act("raw_img")}">', metadata={"format": "text/html"})]
     normal = nbformat.v4.new_markdown_cell(NORMAL_MARKDOWN, attachments={"pasted.png": {"image/png": PIXEL}})
-    nb.cells += [markdown, normal, code, *raw_cells]
+    picture = nbformat.v4.new_code_cell('show("A single white pixel.")', execution_count=2)
+    picture.outputs = [output({"image/png": PIXEL, "text/plain": ALT}, metadata={"image/png": {"alt": ALT}})]
+    nb.cells += [markdown, normal, picture, code, *raw_cells]
     return nb
 
 
@@ -139,6 +144,19 @@ def test_no_payload_runs_in_a_browser(page):
     assert traces["pwned"] == [] and traces["title"] == CHAPTER, traces
     assert traces["background"] != "rgb(1, 2, 3)", "the learner's style sheet applies to the page"
     assert not traces["console"], traces["console"]
+
+
+@pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
+                    reason=f"no headless Chromium ({CHROMIUM}, {CHROMEDRIVER}); install it with `{APT_HINT}`")
+def test_a_picture_keeps_its_alt_text(page):
+    """A picture output's alt text (output metadata image/png: alt) is its <img>'s alt in the browser."""
+    driver = start_chromium(OFFLINE_ARGS)
+    try:
+        driver.get(page.as_uri())
+        alts = driver.execute_script("return Array.from(document.querySelectorAll('.output_png img'), i => i.alt)")
+    finally:
+        driver.quit()
+    assert ALT in alts, f"alt texts of the page's output pictures: {alts}"
 
 
 JS_MATH = """

@@ -41,6 +41,7 @@ from test_browser import stub_names
 from autograder.grading import submission
 from autograder.pipeline.course import Course
 from autograder.pipeline.site import SITE_INPUTS, kernel_constants, leaks
+from autograder.published import COLAB, colab_url
 
 CHAPTERS = ["01_autograd", "05_gpt"]
 AXE = SITE_INPUTS / "node_modules" / "axe-core" / "axe.min.js"
@@ -203,6 +204,9 @@ def test_landing_page_is_accessible(site, web, browser):
     rows = browser.execute_script("return Array.from(document.querySelectorAll('tbody tr')).map(r => r.innerText)")
     chapters = json.loads((site / "microgpt-site.json").read_text(encoding="utf-8"))["chapters"]
     assert len(rows) == len(chapters), rows
+    colab = browser.execute_script("return Array.from(document.querySelectorAll('tbody a'), a => a.href)"
+                                   ".filter(h => h.startsWith(arguments[0]))", COLAB)
+    assert colab == [colab_url(chapter) for chapter in chapters], colab
     violations = axe(browser)
     print(f"\naxe-core, landing page: {len(violations)} violations {violations}")
     assert not serious(violations), serious(violations)

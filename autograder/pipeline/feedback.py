@@ -5,8 +5,8 @@ SanitizeFeedback (run after ClearHiddenTests, configured in nbgrader_config.py) 
 shows the learner's code, bounded outputs and each check's message, and never the source of a
 hidden test, a traceback into the check library or the reference, or a path of the grading machine:
 errors become one line `Name: message`, every output is cut to MAX_OUTPUT_CHARS, only text and
-bitmap outputs are kept, and absolute paths become <path>. A page is checked for leaks before it
-is kept (`leaks`).
+bitmap outputs are kept (a picture with its alt text), and absolute paths become <path>. A page is
+checked for leaks before it is kept (`leaks`).
 
 A page is inert (FeedbackExporter, the exporter nbgrader_config.py gives generate_feedback): whatever
 HTML a learner writes in Markdown (or puts in an attachment or an output) never runs in the browser
@@ -122,7 +122,10 @@ def clean_output(output):
         if not kept:
             kept["text/plain"] = "[an output that feedback does not show]"
         output["data"] = kept
-        output["metadata"] = {}
+        # a picture's alt text (course_tools.show) only: nbgrader's template puts it on the <img>, escaped
+        pictures = {mime: (output.get("metadata") or {}).get(mime) for mime in kept if mime != "text/plain"}
+        output["metadata"] = {mime: {"alt": bound(scrub(str(meta["alt"])))} for mime, meta in pictures.items()
+                              if isinstance(meta, dict) and meta.get("alt")}
         return output
     return None
 

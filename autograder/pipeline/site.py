@@ -184,12 +184,18 @@ def chapter_rows(contents: Path, chapters: list[str]) -> list[dict]:
 
 
 def landing_page(rows: list[dict]) -> str:
-    """index.html: how the site works, the chapter table, handing in and resetting a chapter."""
+    """index.html: how the site works, the chapter table (each chapter opened in the browser, here, or in
+    Colab: published.colab_url), handing in and resetting a chapter."""
+    from autograder.published import colab_url
+
     lines = []
     for row in rows:
         link = f"lab/index.html?path={row['chapter']}/{row['chapter']}.ipynb"
-        lines.append(f'      <tr><td><a href="{html.escape(link)}">{html.escape(row["title"])}</a></td>'
-                     f"<td>{html.escape(row['time'])}</td><td>{row['points']:g}</td></tr>")
+        title = html.escape(row["title"])
+        lines.append(f'      <tr><td><a href="{html.escape(link)}">{title}</a></td>'
+                     f"<td>{html.escape(row['time'])}</td><td>{row['points']:g}</td>"
+                     f'<td><a href="{html.escape(colab_url(row["chapter"]))}" aria-label="Open in Colab: {title}">'
+                     f"Open in Colab</a></td></tr>")
     total = sum(row["points"] for row in rows)
     table = "\n".join(lines)
     return f"""<!doctype html>
@@ -207,6 +213,7 @@ def landing_page(rows: list[dict]) -> str:
     table {{ border-collapse: collapse; width: 100%; }}
     th, td {{ border-bottom: 1px solid #bbb; padding: .4rem .6rem; text-align: left; }}
     td:nth-child(3), th:nth-child(3) {{ text-align: right; }}
+    td:nth-child(4) {{ white-space: nowrap; }}
     a {{ color: #0645ad; }}
     code {{ background: #f2f2f2; padding: 0 .2rem; }}
   </style>
@@ -216,15 +223,17 @@ def landing_page(rows: list[dict]) -> str:
   <h1>microgpt course</h1>
   <p>Build a GPT from scratch in pure Python, in ten chapters. Everything runs in this browser tab
   (Python compiled to WebAssembly): nothing to install. The first chapter takes a few seconds to start
-  Python.</p>
+  Python. Click a chapter's title to open it in the browser, here; or open it in Google Colab, where its
+  first cell fetches the files it needs from this site.</p>
   <h2>Chapters</h2>
   <table>
     <caption>The chapters, with the time each takes and the points its tests give</caption>
-    <thead><tr><th scope="col">Chapter</th><th scope="col">Time</th><th scope="col">Points</th></tr></thead>
+    <thead><tr><th scope="col">Chapter (open in the browser)</th><th scope="col">Time</th><th scope="col">Points</th>
+      <th scope="col">Elsewhere</th></tr></thead>
     <tbody>
 {table}
     </tbody>
-    <tfoot><tr><td>All chapters</td><td></td><td>{total:g}</td></tr></tfoot>
+    <tfoot><tr><td>All chapters</td><td></td><td>{total:g}</td><td></td></tr></tfoot>
   </table>
   <h2>Your work stays in this browser</h2>
   <p>What you write is saved in this browser's storage for this site, not on a server: it survives

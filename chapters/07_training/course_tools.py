@@ -378,3 +378,27 @@ class _PictureStandIns:
 
 if sys.platform == "emscripten" and not any(isinstance(f, _PictureStandIns) for f in sys.meta_path):
     sys.meta_path.append(_PictureStandIns())
+
+
+# --------------------------------------------------------------------------- pictures with their text alternative
+
+
+def show(alt):
+    """Show the figures drawn so far, like plt.show(), each with alt (one sentence saying what it shows)
+    as its text alternative: in the output's metadata (image/png: alt, which nbconvert's classic template
+    and the feedback pages put on the <img>) and as its plain-text form."""
+    plt = sys.modules.get("matplotlib.pyplot")  # the chapter imported it to draw (standard library only here)
+    shell = sys.modules["IPython"].get_ipython() if "IPython" in sys.modules else None
+    if plt is None or shell is None or isinstance(getattr(plt, "__loader__", None), _PictureStandIns):
+        if plt is not None:
+            plt.show()  # outside a notebook, or no matplotlib here: the stand-in's one line
+        return
+    for number in plt.get_fignums():
+        figure = plt.figure(number)
+        data, metadata = shell.display_formatter.format(figure)
+        if "image/png" not in data:  # a frontend that draws figures its own way
+            plt.show()
+            return
+        metadata.setdefault("image/png", {})["alt"] = alt
+        shell.display_pub.publish(data={"image/png": data["image/png"], "text/plain": alt}, metadata=metadata)
+        plt.close(figure)

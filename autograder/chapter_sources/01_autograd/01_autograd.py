@@ -40,8 +40,61 @@
 # (nbgrader's) runs the notebook and names every tests cell that fails, so use it before you hand in. A cell
 # that needs an exercise you have not finished yet says which one to finish. Read-only cells, such as the code
 # given to you from the course's reference solution, are there to be read and run, not changed: they are
-# restored to their original when your work is graded. The first code cell imports the course's test helpers;
-# that also makes error messages say what to do, so always run the cells from the top.
+# restored to their original when your work is graded. The first code cell fetches the chapter's files when
+# the notebook is opened on its own (in Colab, say) and otherwise does nothing; the next one imports the course's
+# test helpers, which also make error messages say what to do, so always run the cells from the top.
+
+# %% fetch=true nbgrader={"grade": false, "grade_id": "fetch_course_files", "locked": true, "schema_version": 3, "solution": false}
+# The files this chapter needs (listed at the end of this cell with their SHA-256 fingerprints)
+# sit beside the notebook in the course's JupyterLab and on its site, and then this cell does
+# nothing. Opened alone (in Colab, say), it fetches the missing ones from the course's site,
+# keeping each one only if its fingerprint is the course's.
+class CourseFilesMissing(Exception):
+    """A file this chapter needs is missing and could not be fetched (shown as one line)."""
+
+
+def show_one_line(shell, etype, value, tb, tb_offset=None):
+    """Show a CourseFilesMissing as its one line."""
+    shell._showtraceback(etype, value, [f"{etype.__name__}: {value}"])
+
+
+def fetch_course_files(base, listing):
+    """Fetch from base each file of listing (lines `SHA-256 name`) that is not in this folder."""
+    import hashlib
+    import importlib
+    import os
+    import urllib.request
+
+    files = dict(reversed(line.split()) for line in listing.splitlines() if line)
+    for name, sha256 in files.items():
+        if os.path.isfile(name):
+            continue
+        try:
+            with urllib.request.urlopen(base + name, timeout=60) as answer:
+                data = answer.read()
+            if hashlib.sha256(data).hexdigest() == sha256:
+                with open(name + ".part", "wb") as part:
+                    part.write(data)
+                os.replace(name + ".part", name)
+                continue
+            problem = (f"{name} from {base} is not the course's file (its SHA-256 differs): open "
+                       f"this chapter again from the course's site, or put its files beside it")
+        except Exception as error:  # offline, an HTTP error, a folder you cannot write to
+            problem = (f"{name} is not beside this notebook and could not be fetched from {base} "
+                       f"({error}): check your connection and run this cell again, or put the "
+                       f"chapter's files ({', '.join(files)}) beside the notebook")
+        # one line, no traceback: IPython shows this error through the handler below
+        get_ipython().set_custom_exc((CourseFilesMissing,), show_one_line)
+        raise CourseFilesMissing(problem)
+    importlib.invalidate_caches()  # a module fetched just now is importable right away
+
+
+fetch_course_files(
+    "https://microgpt-course.github.io/microgpt-course/files/01_autograd/",
+    """
+4d6d34c8b3e030ea574d4b9acc50d6b805b4f3f52b1bc62a06826a2146f17424 course_tools.py
+""",
+)
 
 # %% [markdown]
 # ## 1 · Why derivatives, and why not simply measure them?
@@ -65,7 +118,7 @@
 # Let us try it on $f(x) = x^2 - 3x$. By hand, $f'(x) = 2x - 3$, so the slope at $x = 2$ is exactly $1$.
 
 # %%
-from course_tools import expect_close  # the course's checks; they also make errors readable
+from course_tools import expect_close, show  # the course's checks; they also make errors readable
 
 
 def numeric_derivative(f, x, h=1e-6):
@@ -821,7 +874,9 @@ def draw_graph(output, names):
     ax.set_ylim(-1.1, 1.1)
     ax.axis("off")
     ax.set_title("L = (a*b + a) * c after L.backward(): data flows right, gradients flow left")
-    plt.show()
+    show("The graph of L = (a*b + a) * c after L.backward(): a box per value with its data and "
+         "gradient (a: 2 and -1, b: -3 and 1, c: 0.5 and -4, e: -6 and 0.5, d: -4 and 0.5, L: -2 "
+         "and 1), and an arrow from each input to its result labelled with the local gradient.")
 
 
 a, b, c = Value(2.0), Value(-3.0), Value(0.5)

@@ -31,11 +31,65 @@
 # (nbgrader's) runs the notebook and names every tests cell that fails, so use it before you hand in. A cell
 # that needs an exercise you have not finished yet says which one to finish. Read-only cells, such as the code
 # given to you from the course's reference solution, are there to be read and run, not changed: they are
-# restored to their original when your work is graded. The first code cell, right below, imports the course's
-# test helpers; that also makes error messages say what to do, so always run it first.
+# restored to their original when your work is graded. The first code cell, right below, fetches the chapter's
+# files when the notebook is opened on its own (in Colab, say) and otherwise does nothing; the next one imports
+# the course's test helpers, which also make error messages say what to do, so always run those two first.
+
+# %% fetch=true nbgrader={"grade": false, "grade_id": "fetch_course_files", "locked": true, "schema_version": 3, "solution": false}
+# The files this chapter needs (listed at the end of this cell with their SHA-256 fingerprints)
+# sit beside the notebook in the course's JupyterLab and on its site, and then this cell does
+# nothing. Opened alone (in Colab, say), it fetches the missing ones from the course's site,
+# keeping each one only if its fingerprint is the course's.
+class CourseFilesMissing(Exception):
+    """A file this chapter needs is missing and could not be fetched (shown as one line)."""
+
+
+def show_one_line(shell, etype, value, tb, tb_offset=None):
+    """Show a CourseFilesMissing as its one line."""
+    shell._showtraceback(etype, value, [f"{etype.__name__}: {value}"])
+
+
+def fetch_course_files(base, listing):
+    """Fetch from base each file of listing (lines `SHA-256 name`) that is not in this folder."""
+    import hashlib
+    import importlib
+    import os
+    import urllib.request
+
+    files = dict(reversed(line.split()) for line in listing.splitlines() if line)
+    for name, sha256 in files.items():
+        if os.path.isfile(name):
+            continue
+        try:
+            with urllib.request.urlopen(base + name, timeout=60) as answer:
+                data = answer.read()
+            if hashlib.sha256(data).hexdigest() == sha256:
+                with open(name + ".part", "wb") as part:
+                    part.write(data)
+                os.replace(name + ".part", name)
+                continue
+            problem = (f"{name} from {base} is not the course's file (its SHA-256 differs): open "
+                       f"this chapter again from the course's site, or put its files beside it")
+        except Exception as error:  # offline, an HTTP error, a folder you cannot write to
+            problem = (f"{name} is not beside this notebook and could not be fetched from {base} "
+                       f"({error}): check your connection and run this cell again, or put the "
+                       f"chapter's files ({', '.join(files)}) beside the notebook")
+        # one line, no traceback: IPython shows this error through the handler below
+        get_ipython().set_custom_exc((CourseFilesMissing,), show_one_line)
+        raise CourseFilesMissing(problem)
+    importlib.invalidate_caches()  # a module fetched just now is importable right away
+
+
+fetch_course_files(
+    "https://microgpt-course.github.io/microgpt-course/files/02_tokenization/",
+    """
+4d6d34c8b3e030ea574d4b9acc50d6b805b4f3f52b1bc62a06826a2146f17424 course_tools.py
+0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d names.txt
+""",
+)
 
 # %%
-from course_tools import expect_equal  # the course's checks; they also make errors readable
+from course_tools import expect_equal, show  # the course's checks; they also make errors readable
 
 # %% [markdown]
 # ## 1 · The dataset: 32,033 names
@@ -201,7 +255,8 @@ ax.set_ylabel("number of names")
 ax.set_title(f"Lengths of the {len(docs):,} names")
 ax.set_xticks(range(1, longest + 2))
 ax.legend(loc="center right")
-plt.show()
+show("A histogram of name lengths: most names have 4 to 8 characters, the peak is at 6, and a "
+     "dashed line at 15.5 shows that every name fits in block_size 16.")
 
 
 # %% [markdown]
@@ -306,7 +361,8 @@ ax.bar(chars, [counts[c] for c in chars], color="tab:blue")
 ax.set_xlabel("character")
 ax.set_ylabel("occurrences in all names")
 ax.set_title("How often each character occurs")
-plt.show()
+show("A bar chart of how often each letter occurs in all names: a is the most common (about "
+     "34,000), then e, n and i; q, x, f and w are the rarest.")
 
 # the average loss of a model that only knows these frequencies
 # (the end of a name counts as one more token)

@@ -37,6 +37,58 @@
 # reference solution, are there to be read and run, not changed: they are restored to their original when your
 # work is graded.
 
+# %% fetch=true nbgrader={"grade": false, "grade_id": "fetch_course_files", "locked": true, "schema_version": 3, "solution": false}
+# The files this chapter needs (listed at the end of this cell with their SHA-256 fingerprints)
+# sit beside the notebook in the course's JupyterLab and on its site, and then this cell does
+# nothing. Opened alone (in Colab, say), it fetches the missing ones from the course's site,
+# keeping each one only if its fingerprint is the course's.
+class CourseFilesMissing(Exception):
+    """A file this chapter needs is missing and could not be fetched (shown as one line)."""
+
+
+def show_one_line(shell, etype, value, tb, tb_offset=None):
+    """Show a CourseFilesMissing as its one line."""
+    shell._showtraceback(etype, value, [f"{etype.__name__}: {value}"])
+
+
+def fetch_course_files(base, listing):
+    """Fetch from base each file of listing (lines `SHA-256 name`) that is not in this folder."""
+    import hashlib
+    import importlib
+    import os
+    import urllib.request
+
+    files = dict(reversed(line.split()) for line in listing.splitlines() if line)
+    for name, sha256 in files.items():
+        if os.path.isfile(name):
+            continue
+        try:
+            with urllib.request.urlopen(base + name, timeout=60) as answer:
+                data = answer.read()
+            if hashlib.sha256(data).hexdigest() == sha256:
+                with open(name + ".part", "wb") as part:
+                    part.write(data)
+                os.replace(name + ".part", name)
+                continue
+            problem = (f"{name} from {base} is not the course's file (its SHA-256 differs): open "
+                       f"this chapter again from the course's site, or put its files beside it")
+        except Exception as error:  # offline, an HTTP error, a folder you cannot write to
+            problem = (f"{name} is not beside this notebook and could not be fetched from {base} "
+                       f"({error}): check your connection and run this cell again, or put the "
+                       f"chapter's files ({', '.join(files)}) beside the notebook")
+        # one line, no traceback: IPython shows this error through the handler below
+        get_ipython().set_custom_exc((CourseFilesMissing,), show_one_line)
+        raise CourseFilesMissing(problem)
+    importlib.invalidate_caches()  # a module fetched just now is importable right away
+
+
+fetch_course_files(
+    "https://microgpt-course.github.io/microgpt-course/files/04_parameters/",
+    """
+4d6d34c8b3e030ea574d4b9acc50d6b805b4f3f52b1bc62a06826a2146f17424 course_tools.py
+""",
+)
+
 # %% [markdown]
 # ## 0 · Where we are
 #
@@ -56,7 +108,7 @@ import math
 import random
 
 # course_tools first: in the browser, offline, it stands in for matplotlib (pictures skipped)
-from course_tools import check_shape, expect_close, expect_equal, expect_value
+from course_tools import check_shape, expect_close, expect_equal, expect_value, show
 
 import matplotlib.pyplot as plt
 
@@ -445,7 +497,8 @@ ax.set_xlim(0, 2500)
 ax.set_xlabel("number of parameters")
 ax.set_title(f"Where the {total:,} parameters of the default model live")
 plt.tight_layout()
-plt.show()
+show("Horizontal bars of where the default model's 4,192 parameters are: token embedding 432, "
+     "position embedding 256, attention 1,024, MLP 2,048, output head 432.")
 
 # %% [markdown]
 # ### How the count grows
@@ -489,7 +542,9 @@ ax.set_ylabel("parameters")
 ax.set_title("Parameter count: linear in layers, quadratic in width")
 ax.legend()
 plt.tight_layout()
-plt.show()
+show("Parameter count against n_embd from 8 to 128 on log scales, one line for each of 1, 2 and 4 "
+     "layers: every line rises with the square of the width, and doubling the layers roughly "
+     "doubles the count.")
 
 
 # %% [markdown]
@@ -735,7 +790,8 @@ ax.set_xlabel("weight")
 ax.set_ylabel("density")
 ax.legend(fontsize=8)
 plt.tight_layout()
-plt.show()
+show("A histogram of the 4,192 initial weights, centred on 0 and between about -0.3 and 0.3, "
+     "following the bell curve of the normal density with standard deviation 0.08 drawn over it.")
 
 
 # %% [markdown]

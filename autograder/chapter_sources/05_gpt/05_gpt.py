@@ -39,6 +39,58 @@
 # reference solution, are there to be read and run, not changed: they are restored to their original when your
 # work is graded.
 
+# %% fetch=true nbgrader={"grade": false, "grade_id": "fetch_course_files", "locked": true, "schema_version": 3, "solution": false}
+# The files this chapter needs (listed at the end of this cell with their SHA-256 fingerprints)
+# sit beside the notebook in the course's JupyterLab and on its site, and then this cell does
+# nothing. Opened alone (in Colab, say), it fetches the missing ones from the course's site,
+# keeping each one only if its fingerprint is the course's.
+class CourseFilesMissing(Exception):
+    """A file this chapter needs is missing and could not be fetched (shown as one line)."""
+
+
+def show_one_line(shell, etype, value, tb, tb_offset=None):
+    """Show a CourseFilesMissing as its one line."""
+    shell._showtraceback(etype, value, [f"{etype.__name__}: {value}"])
+
+
+def fetch_course_files(base, listing):
+    """Fetch from base each file of listing (lines `SHA-256 name`) that is not in this folder."""
+    import hashlib
+    import importlib
+    import os
+    import urllib.request
+
+    files = dict(reversed(line.split()) for line in listing.splitlines() if line)
+    for name, sha256 in files.items():
+        if os.path.isfile(name):
+            continue
+        try:
+            with urllib.request.urlopen(base + name, timeout=60) as answer:
+                data = answer.read()
+            if hashlib.sha256(data).hexdigest() == sha256:
+                with open(name + ".part", "wb") as part:
+                    part.write(data)
+                os.replace(name + ".part", name)
+                continue
+            problem = (f"{name} from {base} is not the course's file (its SHA-256 differs): open "
+                       f"this chapter again from the course's site, or put its files beside it")
+        except Exception as error:  # offline, an HTTP error, a folder you cannot write to
+            problem = (f"{name} is not beside this notebook and could not be fetched from {base} "
+                       f"({error}): check your connection and run this cell again, or put the "
+                       f"chapter's files ({', '.join(files)}) beside the notebook")
+        # one line, no traceback: IPython shows this error through the handler below
+        get_ipython().set_custom_exc((CourseFilesMissing,), show_one_line)
+        raise CourseFilesMissing(problem)
+    importlib.invalidate_caches()  # a module fetched just now is importable right away
+
+
+fetch_course_files(
+    "https://microgpt-course.github.io/microgpt-course/files/05_gpt/",
+    """
+4d6d34c8b3e030ea574d4b9acc50d6b805b4f3f52b1bc62a06826a2146f17424 course_tools.py
+""",
+)
+
 # %% [markdown]
 # ## 0 · The pieces we start from
 #
@@ -50,7 +102,7 @@ import math
 import random
 
 # course_tools first: in the browser, offline, it stands in for matplotlib (pictures skipped)
-from course_tools import check_probabilities, check_shape, expect_close, gradient_check
+from course_tools import check_probabilities, check_shape, expect_close, gradient_check, show
 
 import matplotlib.pyplot as plt
 
@@ -999,7 +1051,9 @@ for h, ax in enumerate(axes.flat):
         ax.set_ylabel("current position")
 fig.colorbar(image, ax=axes, shrink=0.6, label="attention weight")
 fig.suptitle("Layer-0 attention of the untrained model on 'isabella'")
-plt.show()
+show("Four heat maps, one per attention head, of the untrained model's layer-0 attention on "
+     "'isabella': each position attends only to itself and the positions before it, with weights "
+     "spread almost evenly.")
 
 print("row 3 ('a' at position 3) of head 0:", [round(w, 3) for w in maps[0][3][:4]])
 

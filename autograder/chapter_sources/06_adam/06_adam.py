@@ -32,6 +32,58 @@
 # cells, such as the code given to you from the course's reference solution, are there to be read and run, not
 # changed: they are restored to their original when your work is graded.
 
+# %% fetch=true nbgrader={"grade": false, "grade_id": "fetch_course_files", "locked": true, "schema_version": 3, "solution": false}
+# The files this chapter needs (listed at the end of this cell with their SHA-256 fingerprints)
+# sit beside the notebook in the course's JupyterLab and on its site, and then this cell does
+# nothing. Opened alone (in Colab, say), it fetches the missing ones from the course's site,
+# keeping each one only if its fingerprint is the course's.
+class CourseFilesMissing(Exception):
+    """A file this chapter needs is missing and could not be fetched (shown as one line)."""
+
+
+def show_one_line(shell, etype, value, tb, tb_offset=None):
+    """Show a CourseFilesMissing as its one line."""
+    shell._showtraceback(etype, value, [f"{etype.__name__}: {value}"])
+
+
+def fetch_course_files(base, listing):
+    """Fetch from base each file of listing (lines `SHA-256 name`) that is not in this folder."""
+    import hashlib
+    import importlib
+    import os
+    import urllib.request
+
+    files = dict(reversed(line.split()) for line in listing.splitlines() if line)
+    for name, sha256 in files.items():
+        if os.path.isfile(name):
+            continue
+        try:
+            with urllib.request.urlopen(base + name, timeout=60) as answer:
+                data = answer.read()
+            if hashlib.sha256(data).hexdigest() == sha256:
+                with open(name + ".part", "wb") as part:
+                    part.write(data)
+                os.replace(name + ".part", name)
+                continue
+            problem = (f"{name} from {base} is not the course's file (its SHA-256 differs): open "
+                       f"this chapter again from the course's site, or put its files beside it")
+        except Exception as error:  # offline, an HTTP error, a folder you cannot write to
+            problem = (f"{name} is not beside this notebook and could not be fetched from {base} "
+                       f"({error}): check your connection and run this cell again, or put the "
+                       f"chapter's files ({', '.join(files)}) beside the notebook")
+        # one line, no traceback: IPython shows this error through the handler below
+        get_ipython().set_custom_exc((CourseFilesMissing,), show_one_line)
+        raise CourseFilesMissing(problem)
+    importlib.invalidate_caches()  # a module fetched just now is importable right away
+
+
+fetch_course_files(
+    "https://microgpt-course.github.io/microgpt-course/files/06_adam/",
+    """
+4d6d34c8b3e030ea574d4b9acc50d6b805b4f3f52b1bc62a06826a2146f17424 course_tools.py
+""",
+)
+
 # %% [markdown]
 # ## 0 · The piece we start from
 #
@@ -159,7 +211,7 @@ import math
 import random
 
 # course_tools first: in the browser, offline, it stands in for matplotlib (pictures skipped)
-from course_tools import expect_close
+from course_tools import expect_close, show
 
 import matplotlib.pyplot as plt
 
@@ -231,7 +283,9 @@ for lr, style in [(0.005, "o-"), (0.019, "s-")]:
     ax.plot([p[0] for p in path], [p[1] for p in path], style, markersize=3, label=f"lr = {lr}")
 ax.legend(loc="upper right")
 ax.set_title("Gradient descent, 50 steps from (-4, 1)")
-plt.show()
+show("Two gradient descent paths over the contour lines of a long narrow valley, 50 steps from "
+     "(-4, 1) toward the minimum at (0, 0): with learning rate 0.005 the path drops to y = 0 and "
+     "then crawls along x, with 0.019 it zigzags across the valley; neither gets past x = -1.5.")
 
 for lr in (0.005, 0.019, 0.021):
     x, y = gradient_descent(lr, 50)[-1]
@@ -333,7 +387,10 @@ right.set_ylim(0, 3)
 right.set_xlabel("step t")
 right.set_title("Step size in units of the learning rate, for $g_t = 1$")
 right.legend()
-plt.show()
+show("Left: noisy gradients around 1 with their running average m, which starts near 0, and the "
+     "bias-corrected average, which stays near 1 from the first step. Right: the step size for a "
+     "constant gradient, which overshoots to about 2.6 without the correction and is exactly 1 "
+     "with it.")
 
 
 # %% [markdown]
@@ -551,7 +608,9 @@ for (label, path), style in zip(paths.items(), ["s-", "o-"]):
     ax.plot([p[0] for p in path], [p[1] for p in path], style, markersize=3, label=label)
 ax.legend(loc="upper right")
 ax.set_title("50 steps from (-4, 1): gradient descent against Adam")
-plt.show()
+show("Gradient descent and Adam, 50 steps each from (-4, 1) in the same narrow valley: gradient "
+     "descent zigzags and stops near x = -1.5, Adam curves smoothly and ends close to the minimum "
+     "at (0, 0).")
 
 for label, path in paths.items():
     x, y = path[-1]

@@ -32,6 +32,60 @@
 # cells, such as the code given to you from the course's reference solution, are there to be read and run, not
 # changed: they are restored to their original when your work is graded.
 
+# %% fetch=true nbgrader={"grade": false, "grade_id": "fetch_course_files", "locked": true, "schema_version": 3, "solution": false}
+# The files this chapter needs (listed at the end of this cell with their SHA-256 fingerprints)
+# sit beside the notebook in the course's JupyterLab and on its site, and then this cell does
+# nothing. Opened alone (in Colab, say), it fetches the missing ones from the course's site,
+# keeping each one only if its fingerprint is the course's.
+class CourseFilesMissing(Exception):
+    """A file this chapter needs is missing and could not be fetched (shown as one line)."""
+
+
+def show_one_line(shell, etype, value, tb, tb_offset=None):
+    """Show a CourseFilesMissing as its one line."""
+    shell._showtraceback(etype, value, [f"{etype.__name__}: {value}"])
+
+
+def fetch_course_files(base, listing):
+    """Fetch from base each file of listing (lines `SHA-256 name`) that is not in this folder."""
+    import hashlib
+    import importlib
+    import os
+    import urllib.request
+
+    files = dict(reversed(line.split()) for line in listing.splitlines() if line)
+    for name, sha256 in files.items():
+        if os.path.isfile(name):
+            continue
+        try:
+            with urllib.request.urlopen(base + name, timeout=60) as answer:
+                data = answer.read()
+            if hashlib.sha256(data).hexdigest() == sha256:
+                with open(name + ".part", "wb") as part:
+                    part.write(data)
+                os.replace(name + ".part", name)
+                continue
+            problem = (f"{name} from {base} is not the course's file (its SHA-256 differs): open "
+                       f"this chapter again from the course's site, or put its files beside it")
+        except Exception as error:  # offline, an HTTP error, a folder you cannot write to
+            problem = (f"{name} is not beside this notebook and could not be fetched from {base} "
+                       f"({error}): check your connection and run this cell again, or put the "
+                       f"chapter's files ({', '.join(files)}) beside the notebook")
+        # one line, no traceback: IPython shows this error through the handler below
+        get_ipython().set_custom_exc((CourseFilesMissing,), show_one_line)
+        raise CourseFilesMissing(problem)
+    importlib.invalidate_caches()  # a module fetched just now is importable right away
+
+
+fetch_course_files(
+    "https://microgpt-course.github.io/microgpt-course/files/07_training/",
+    """
+4d6d34c8b3e030ea574d4b9acc50d6b805b4f3f52b1bc62a06826a2146f17424 course_tools.py
+0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d names.txt
+e92ee7d30c3869c34a015fc906e82b080b2a9a7960fadbfe03e1a0066febb53d microgpt-names-1000.metrics.jsonl
+""",
+)
+
 # %% [markdown]
 # ## 0 · The pieces we start from
 #
@@ -492,7 +546,7 @@ import random
 import time
 
 # course_tools first: in the browser, offline, it stands in for matplotlib (pictures skipped)
-from course_tools import check_probabilities, expect_close
+from course_tools import check_probabilities, expect_close, show
 
 import matplotlib.pyplot as plt
 
@@ -838,7 +892,9 @@ start.plot(recorded_steps[:30], recorded_losses[:30], "o-", color="lightsteelblu
 start.plot(range(1, len(losses) + 1), losses, "x", color="crimson", markersize=9, label="your run")
 start.set_title("The first 30 steps")
 start.legend()
-plt.show()
+show("Left: the loss of every step of the recorded 1,000-step run, falling from about 3.3 (the "
+     "uniform guess, ln 27) to about 2.3, with its moving average. Right: the first 30 recorded "
+     "steps with your run's losses marked on them.")
 
 first_100, last_100 = recorded_losses[:100], recorded_losses[-100:]
 print(f"mean loss of steps 1-100: {sum(first_100) / 100:.3f}; "

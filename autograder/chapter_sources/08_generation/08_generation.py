@@ -27,15 +27,69 @@
 # says `# YOUR CODE HERE` and `raise NotImplementedError()`: replace those two lines with your code. The cell right
 # after each exercise is its tests cell: it runs visible tests that print what your function returned next to what
 # was expected, and when your work is graded, hidden tests are added to it that check your function on many more
-# inputs. The Validate button (or `nbgrader validate`) runs every tests cell and tells you which ones fail. Read-only
-# cells, such as the code given to you from the course's reference solution, are there to be read and run, not
-# changed: they are restored to their original when your work is graded.
+# inputs. The **Validate** button (nbgrader's, in the notebook's toolbar) runs every tests cell and tells you which
+# ones fail; `microgpt-course check 8`, in a terminal in the course's folder, checks your work against the hidden
+# tests too. Read-only cells, such as the code given to you from the course's reference solution, are there to be
+# read and run, not changed: they are restored to their original when your work is graded.
+
+# %% fetch=true nbgrader={"grade": false, "grade_id": "fetch_course_files", "locked": true, "schema_version": 3, "solution": false}
+# The files this chapter needs (listed at the end of this cell with their SHA-256 fingerprints)
+# sit beside the notebook in the course's JupyterLab and on its site, and then this cell does
+# nothing. Opened alone (in Colab, say), it fetches the missing ones from the course's site,
+# keeping each one only if its fingerprint is the course's.
+class CourseFilesMissing(Exception):
+    """A file this chapter needs is missing and could not be fetched (shown as one line)."""
+
+
+def show_one_line(shell, etype, value, tb, tb_offset=None):
+    """Show a CourseFilesMissing as its one line."""
+    shell._showtraceback(etype, value, [f"{etype.__name__}: {value}"])
+
+
+def fetch_course_files(base, listing):
+    """Fetch from base each file of listing (lines `SHA-256 name`) that is not in this folder."""
+    import hashlib
+    import importlib
+    import os
+    import urllib.request
+
+    files = dict(reversed(line.split()) for line in listing.splitlines() if line)
+    for name, sha256 in files.items():
+        if os.path.isfile(name):
+            continue
+        try:
+            with urllib.request.urlopen(base + name, timeout=60) as answer:
+                data = answer.read()
+            if hashlib.sha256(data).hexdigest() == sha256:
+                with open(name + ".part", "wb") as part:
+                    part.write(data)
+                os.replace(name + ".part", name)
+                continue
+            problem = (f"{name} from {base} is not the course's file (its SHA-256 differs): open "
+                       f"this chapter again from the course's site, or put its files beside it")
+        except Exception as error:  # offline, an HTTP error, a folder you cannot write to
+            problem = (f"{name} is not beside this notebook and could not be fetched from {base} "
+                       f"({error}): check your connection and run this cell again, or put the "
+                       f"chapter's files ({', '.join(files)}) beside the notebook")
+        # one line, no traceback: IPython shows this error through the handler below
+        get_ipython().set_custom_exc((CourseFilesMissing,), show_one_line)
+        raise CourseFilesMissing(problem)
+    importlib.invalidate_caches()  # a module fetched just now is importable right away
+
+
+fetch_course_files(
+    "https://microgpt-course.github.io/microgpt-course/files/08_generation/",
+    """
+4d6d34c8b3e030ea574d4b9acc50d6b805b4f3f52b1bc62a06826a2146f17424 course_tools.py
+4ddba9111ae4b6b479776729afc30fa460676fae3b37c065af0470a00feb39da microgpt-names-1000.json
+""",
+)
 
 # %%
 import random
 
 # course_tools first: in the browser, offline, it stands in for matplotlib (pictures skipped)
-from course_tools import check_probabilities, expect_close, expect_equal, standing_in
+from course_tools import check_probabilities, expect_close, expect_equal, show, standing_in
 
 import matplotlib.pyplot as plt
 
@@ -532,7 +586,8 @@ ax.set_xticks(range(len(first_probs)), [token_str(i) for i in range(len(first_pr
 ax.set_ylabel("probability")
 ax.set_title("The first letter of a name: the trained model's probabilities at three temperatures")
 ax.legend()
-plt.show()
+show("Bars of the trained model's probability for each possible first letter at temperatures 0.5, "
+     "1 and 2: at 0.5 the favourite, a, gets about 0.31, and higher temperatures flatten the bars.")
 
 
 # %% [markdown]
@@ -728,7 +783,9 @@ right.plot(grid, favourite, marker=".", color="tab:red")
 right.set_xlabel("temperature T")
 right.set_ylabel(f"probability of the favourite, '{token_str(ranked[0])}'")
 fig.suptitle("Low temperature: nearly certain; high temperature: nearly uniform")
-plt.show()
+show("Left: the entropy of the first letter against the temperature, rising from near 0 toward the"
+     " uniform 4.75 bits. Right: the probability of the favourite letter, a, falling from near 1 "
+     "toward 1/27 as the temperature grows.")
 print(f"entropy at T = 0.5: {entropies[4]:.3f} bits, at T = 1: {entropies[9]:.3f} bits, "
       f"at T = 2: {entropies[19]:.3f} bits")
 

@@ -30,17 +30,72 @@
 # says `# YOUR CODE HERE` and `raise NotImplementedError()`: replace those two lines with your code. The cell right
 # after each exercise is its tests cell: it runs visible tests that print what your function returned next to what
 # was expected, and when your work is graded, hidden tests are added to it that check your function on many more
-# inputs. The Validate button (or `nbgrader validate`) runs every tests cell and tells you which ones fail. The three
-# questions are answered in the Markdown cells that say "YOUR ANSWER HERE": double-click, write, and run the cell to
-# render it; your instructor grades them by hand. Read-only cells, such as the code given to you from the course's
-# reference solution, are there to be read and run, not changed.
+# inputs. The **Validate** button (nbgrader's, in the notebook's toolbar) runs every tests cell and tells you which
+# ones fail; `microgpt-course check 9`, in a terminal in the course's folder, checks your work against the hidden
+# tests too. The three questions are answered in the Markdown cells that say "YOUR ANSWER HERE": double-click,
+# write, and run the cell to render it; your instructor grades them by hand. Read-only cells, such as the code given
+# to you from the course's reference solution, are there to be read and run, not changed.
+
+# %% fetch=true nbgrader={"grade": false, "grade_id": "fetch_course_files", "locked": true, "schema_version": 3, "solution": false}
+# The files this chapter needs (listed at the end of this cell with their SHA-256 fingerprints)
+# sit beside the notebook in the course's JupyterLab and on its site, and then this cell does
+# nothing. Opened alone (in Colab, say), it fetches the missing ones from the course's site,
+# keeping each one only if its fingerprint is the course's.
+class CourseFilesMissing(Exception):
+    """A file this chapter needs is missing and could not be fetched (shown as one line)."""
+
+
+def show_one_line(shell, etype, value, tb, tb_offset=None):
+    """Show a CourseFilesMissing as its one line."""
+    shell._showtraceback(etype, value, [f"{etype.__name__}: {value}"])
+
+
+def fetch_course_files(base, listing):
+    """Fetch from base each file of listing (lines `SHA-256 name`) that is not in this folder."""
+    import hashlib
+    import importlib
+    import os
+    import urllib.request
+
+    files = dict(reversed(line.split()) for line in listing.splitlines() if line)
+    for name, sha256 in files.items():
+        if os.path.isfile(name):
+            continue
+        try:
+            with urllib.request.urlopen(base + name, timeout=60) as answer:
+                data = answer.read()
+            if hashlib.sha256(data).hexdigest() == sha256:
+                with open(name + ".part", "wb") as part:
+                    part.write(data)
+                os.replace(name + ".part", name)
+                continue
+            problem = (f"{name} from {base} is not the course's file (its SHA-256 differs): open "
+                       f"this chapter again from the course's site, or put its files beside it")
+        except Exception as error:  # offline, an HTTP error, a folder you cannot write to
+            problem = (f"{name} is not beside this notebook and could not be fetched from {base} "
+                       f"({error}): check your connection and run this cell again, or put the "
+                       f"chapter's files ({', '.join(files)}) beside the notebook")
+        # one line, no traceback: IPython shows this error through the handler below
+        get_ipython().set_custom_exc((CourseFilesMissing,), show_one_line)
+        raise CourseFilesMissing(problem)
+    importlib.invalidate_caches()  # a module fetched just now is importable right away
+
+
+fetch_course_files(
+    "https://microgpt-course.github.io/microgpt-course/files/09_analysis/",
+    """
+4d6d34c8b3e030ea574d4b9acc50d6b805b4f3f52b1bc62a06826a2146f17424 course_tools.py
+0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d names.txt
+4ddba9111ae4b6b479776729afc30fa460676fae3b37c065af0470a00feb39da microgpt-names-1000.json
+""",
+)
 
 # %%
 import math
 import random
 
 # course_tools first: in the browser, offline, it stands in for matplotlib (pictures skipped)
-from course_tools import check_probabilities, expect_close
+from course_tools import check_probabilities, expect_close, show
 
 import matplotlib.pyplot as plt
 
@@ -582,7 +637,9 @@ draw_heads(axes[0], attention_maps(name, untrained, config, chars), labels, "unt
 image = draw_heads(axes[1], attention_maps(name, state_dict, config, chars), labels, "trained")
 fig.colorbar(image, ax=axes, shrink=0.6, label="attention weight")
 fig.suptitle(f"Layer-0 attention on '{name}': before and after 1,000 steps of training")
-plt.show()
+show("Eight heat maps of layer-0 attention on 'isabella', four heads before training (weights "
+     "spread evenly over earlier positions) and the same heads after 1,000 steps (each head "
+     "concentrating on a few positions).")
 
 
 # %% [markdown]
@@ -845,7 +902,9 @@ for ax, model, title in ((axes[0], untrained, "untrained"), (axes[1], state_dict
     ax.set_xlabel("component 1")
     ax.set_ylabel("component 2")
 fig.suptitle("Token embeddings, first two principal components (vowels and y: red; BOS: black)")
-plt.show()
+show("The token embeddings of the untrained and the trained model on their first two principal "
+     "components: untrained, the letters are scattered; trained, the vowels and y (red) gather on "
+     "one side, apart from the consonants.")
 
 # %% [markdown]
 # ### Question 3 (2 points, graded by hand)

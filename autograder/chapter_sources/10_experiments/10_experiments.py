@@ -28,16 +28,71 @@
 # says `# YOUR CODE HERE` and `raise NotImplementedError()`: replace those two lines with your code. The cell right
 # after each exercise is its tests cell: it runs visible tests that print what your function returned next to what
 # was expected, and when your work is graded, hidden tests are added to it that check your function on many more
-# inputs. The Validate button (or `nbgrader validate`) runs every tests cell and tells you which ones fail. Read-only
-# cells, such as the code given to you from the course's reference solution, are there to be read and run, not
-# changed: they are restored to their original when your work is graded.
+# inputs. The **Validate** button (nbgrader's, in the notebook's toolbar) runs every tests cell and tells you which
+# ones fail; `microgpt-course check 10`, in a terminal in the course's folder, checks your work against the hidden
+# tests too. Read-only cells, such as the code given to you from the course's reference solution, are there to be
+# read and run, not changed: they are restored to their original when your work is graded.
+
+# %% fetch=true nbgrader={"grade": false, "grade_id": "fetch_course_files", "locked": true, "schema_version": 3, "solution": false}
+# The files this chapter needs (listed at the end of this cell with their SHA-256 fingerprints)
+# sit beside the notebook in the course's JupyterLab and on its site, and then this cell does
+# nothing. Opened alone (in Colab, say), it fetches the missing ones from the course's site,
+# keeping each one only if its fingerprint is the course's.
+class CourseFilesMissing(Exception):
+    """A file this chapter needs is missing and could not be fetched (shown as one line)."""
+
+
+def show_one_line(shell, etype, value, tb, tb_offset=None):
+    """Show a CourseFilesMissing as its one line."""
+    shell._showtraceback(etype, value, [f"{etype.__name__}: {value}"])
+
+
+def fetch_course_files(base, listing):
+    """Fetch from base each file of listing (lines `SHA-256 name`) that is not in this folder."""
+    import hashlib
+    import importlib
+    import os
+    import urllib.request
+
+    files = dict(reversed(line.split()) for line in listing.splitlines() if line)
+    for name, sha256 in files.items():
+        if os.path.isfile(name):
+            continue
+        try:
+            with urllib.request.urlopen(base + name, timeout=60) as answer:
+                data = answer.read()
+            if hashlib.sha256(data).hexdigest() == sha256:
+                with open(name + ".part", "wb") as part:
+                    part.write(data)
+                os.replace(name + ".part", name)
+                continue
+            problem = (f"{name} from {base} is not the course's file (its SHA-256 differs): open "
+                       f"this chapter again from the course's site, or put its files beside it")
+        except Exception as error:  # offline, an HTTP error, a folder you cannot write to
+            problem = (f"{name} is not beside this notebook and could not be fetched from {base} "
+                       f"({error}): check your connection and run this cell again, or put the "
+                       f"chapter's files ({', '.join(files)}) beside the notebook")
+        # one line, no traceback: IPython shows this error through the handler below
+        get_ipython().set_custom_exc((CourseFilesMissing,), show_one_line)
+        raise CourseFilesMissing(problem)
+    importlib.invalidate_caches()  # a module fetched just now is importable right away
+
+
+fetch_course_files(
+    "https://microgpt-course.github.io/microgpt-course/files/10_experiments/",
+    """
+4d6d34c8b3e030ea574d4b9acc50d6b805b4f3f52b1bc62a06826a2146f17424 course_tools.py
+0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d names.txt
+4ddba9111ae4b6b479776729afc30fa460676fae3b37c065af0470a00feb39da microgpt-names-1000.json
+""",
+)
 
 # %%
 import math
 import random
 
 # course_tools first: in the browser, offline, it stands in for matplotlib (pictures skipped)
-from course_tools import expect_close, expect_value, gradient_check
+from course_tools import expect_close, expect_value, gradient_check, show
 
 import matplotlib.pyplot as plt
 
@@ -341,7 +396,8 @@ for ax in (left, right):
     ax.axhline(0, color="gray", linewidth=0.5)
     ax.set_xlabel("x")
     ax.legend()
-plt.show()
+show("Left: ReLU and GeLU against x from -4 to 3. Right: their slopes; ReLU's jumps from 0 to 1 at"
+     " 0, GeLU's changes smoothly, dipping below 0 for negative x and rising a little above 1.")
 
 # %% [markdown]
 # ## 3 · The model with a choice of norm and activation
@@ -818,7 +874,9 @@ for row, (group, values) in enumerate(scores.items()):
 ax.set_yticks(range(len(scores)), list(scores))
 ax.set_xlabel("log-likelihood per token (higher is more name-like); black bar: mean")
 ax.set_title("How the trained model scores real, generated and random names")
-plt.show()
+show("Each name's log-likelihood per token under the trained model, in three rows: random letters "
+     "score lowest, real unseen names higher, and generated names highest, with each row's mean "
+     "marked.")
 for group, docs in groups.items():
     ranked = sorted(zip(scores[group], docs), reverse=True)
     (best_score, best), (worst_score, worst) = ranked[0], ranked[-1]
@@ -890,7 +948,8 @@ ax.set_xlabel("step")
 ax.set_ylabel(f"training loss (mean of the last {SMOOTH} steps)")
 ax.set_title(f"Norm and activation, {STEPS} steps each, same data and seed")
 ax.legend()
-plt.show()
+show("Training loss over the steps for three models that differ only in norm and activation "
+     "(rmsnorm + relu, layernorm + relu, rmsnorm + gelu), same data and seed.")
 for label, losses in curves.items():
     print(f"{label:>18}: mean loss of the last {SMOOTH} steps {sum(losses[-SMOOTH:]) / SMOOTH:.3f}")
 
@@ -916,7 +975,8 @@ ax.set_xlabel("step")
 ax.set_ylabel(f"training loss (mean of the last {SMOOTH} steps)")
 ax.set_title(f"Embedding width, {STEPS} steps each")
 ax.legend()
-plt.show()
+show("Training loss over the steps for three embedding widths (n_embd 4, 8 and 16), same data and "
+     "seed, with each model's parameter count in the legend.")
 
 # %% [markdown]
 # ## What you have built
