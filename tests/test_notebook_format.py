@@ -90,7 +90,7 @@ def test_cell_kinds_and_pieces_of_a_real_chapter(source_nb):
         assert fmt.is_exercise(cell) == (kind == "solution")
         assert fmt.is_tests(cell) == (kind == "tests")
         assert fmt.is_written_answer(cell) == (kind == "answer")
-        assert fmt.is_locked(cell) == (kind in ("given", "tests")), (kind, cell.metadata)
+        assert fmt.is_locked(cell) == (kind in ("fetch", "given", "tests")), (kind, cell.metadata)
     pieces = fmt.graded_pieces(source_nb)
     exercises = [i for i, kind in enumerate(kinds) if kind == "solution"]
     assert [p.solution_index for p in pieces] == exercises  # one tests cell per exercise, after it

@@ -26,7 +26,7 @@ import pytest
 
 from conftest import PROJECT
 
-from autograder import build_chapters, published
+from autograder import build_chapters, notebook_format, published
 from autograder.grading import TrialCourse
 from autograder.pipeline.site import landing_page
 
@@ -158,8 +158,8 @@ def test_check_finds_a_stale_fingerprint(tmp_path, monkeypatch):
     chapter = build_chapters.Chapter(CHAPTER)
     assert build_chapters.check_chapter(chapter) == []
     tools = tmp_path / "course_tools.py"
-    tools.write_text(build_chapters.COURSE_TOOLS.read_text(encoding="utf-8") + "# changed\n", encoding="utf-8")
-    monkeypatch.setattr(build_chapters, "COURSE_TOOLS", tools)
+    tools.write_text(notebook_format.COURSE_TOOLS.read_text(encoding="utf-8") + "# changed\n", encoding="utf-8")
+    monkeypatch.setattr(notebook_format, "COURSE_TOOLS", tools)
     first = next(i for i, c in enumerate(build_chapters.build_notebook(chapter).cells) if c.cell_type == "code")
     assert any(p.startswith(f"cell {first} ") and p.endswith("source differs")
                for p in build_chapters.check_chapter(chapter))
