@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -153,6 +154,55 @@ def test_release_holds_no_answers_and_no_hidden_tests(graded):
         "course_tools.py imports the reference or the checks"
 
 
+def _code_lines(text):
+    """The lines of code in text, each stripped with its spaces collapsed; blank and comment lines left out."""
+    lines = (re.sub(r"\s+", " ", line).strip() for line in text.split("\n"))
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def _answers(source_nb):
+    """{(piece, what): code lines} of each exercise: its solution regions, and the body of the reference's
+    function of the same name (which a given cell would copy)."""
+    import ast
+    import inspect
+
+    import microgpt
+
+    found = {}
+    for cell in source_nb.cells:
+        if not is_exercise(cell):
+            continue
+        piece = nbgrader_meta(cell)["grade_id"]
+        for number, region in enumerate(fmt.split_regions(cell.source)[1], start=1):
+            found[piece, f"solution region {number}"] = _code_lines("\n".join(region))
+        for node in ast.parse(fmt.stub_solutions(cell.source)).body:
+            reference = getattr(microgpt, getattr(node, "name", ""), None)
+            if inspect.isfunction(reference):
+                text = textwrap.dedent(inspect.getsource(reference))
+                body = ast.parse(text).body[0].body
+                body = body[1:] if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) else body
+                found[piece, f"the reference's {node.name}"] = _code_lines(
+                    "\n".join(ast.get_source_segment(text, stmt) for stmt in body))
+    return found
+
+
+def _holds(lines, body):
+    return any(lines[i:i + len(body)] == body for i in range(len(lines) - len(body) + 1))
+
+
+def test_no_release_holds_the_answer_to_this_or_a_later_chapter(graded):
+    """A chapter gives the earlier chapters' pieces (so that it runs on its own) and nothing of its own or
+    a later chapter's graded work: no exercise's solution, nor the reference's function it asks for."""
+    released = _code_lines("\n".join(c.source for c in graded.release_nb.cells if c.cell_type == "code"))
+    found = []
+    for chapter in (d for d in CHAPTER_DIRS if d.name >= graded.assignment):
+        nb = graded.source_nb if chapter.name == graded.assignment else \
+            nbformat.read(chapter / f"{chapter.name}.ipynb", as_version=4)
+        found += [f"release/{graded.assignment}/{graded.assignment}.ipynb holds {what} of {chapter.name}'s "
+                  f"graded piece {piece}" for (piece, what), body in _answers(nb).items() if _holds(released, body)]
+    assert not found, "\n".join(found)
+
+
 # --------------------------------------------------------------------------- e, f, g. grading
 
 
@@ -200,6 +250,46 @@ def test_the_judge_gives_every_trial_submission_the_kernels_points(graded):
         if confirmed != in_kernel:
             differences.append(f"{student}: the kernel gave {in_kernel}, the judge {confirmed}")
     assert not differences, "\n".join(differences)
+
+
+VISIBLE_CHECK = re.compile(r"\b(expect_\w+|check_probabilities|check_shape|check_rms_near_one|gradient_check)\(")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def test_no_check_passes_before_its_exercise_is_written(graded):
+    """In the blank release as nbgrader ran it, each tests cell fails with the sentence that its own exercise
+    is not written yet, and every other cell that checks what an exercise made fails too (never "ok" on
+    nothing, as a comparison of 0 losses with the recorded run's 0 would)."""
+    from autograder.course_tools import not_written
+    from autograder.pipeline.dependencies import cell_names
+    from autograder.pipeline.judge import defined_functions
+
+    name = graded.assignment
+    nb = nbformat.read(graded.course.root / "autograded" / "release" / name / f"{name}.ipynb", as_version=4)
+    piece_of = {nbgrader_meta(nb.cells[p.grade_index])["grade_id"]: p.solution_id for p in fmt.graded_pieces(nb)}
+    unwritten, problems = set(), []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        if is_exercise(cell):
+            unwritten |= set(defined_functions(cell.source))
+            continue
+        names = cell_names(cell.source)
+        depends = bool(names.reads & unwritten)
+        if depends:
+            unwritten |= names.binds
+        errors = [" ".join(ANSI.sub("", "\n".join(o.traceback)).split()) for o in cell.outputs
+                  if o.output_type == "error"]
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        if grade_id in piece_of:
+            sentence = not_written(piece_of[grade_id])
+            if not errors or sentence not in errors[0]:
+                problems.append(f"tests cell {grade_id}: {errors[0][-200:] if errors else 'passed'}; expected "
+                                f"{sentence!r}")
+        elif depends and VISIBLE_CHECK.search(cell.source) and not errors:
+            problems.append(f"cell {index} checks what an unwritten exercise made and passed: "
+                            f"{''.join(o.get('text', '') for o in cell.outputs)[-200:]!r}")
+    assert not problems, f"{name}'s blank release:\n" + "\n".join(problems)
 
 
 def test_feedback_hides_the_hidden_tests(graded):

@@ -252,3 +252,38 @@ def test_fixed_draw_lets_a_sampler_that_never_accepts_finish():
     rng = FixedDraw(0.999)
     assert sample_by_rejection([Value(0.9), Value(0.1)], rng) in (0, 1)
     assert rng.calls > 1000
+
+
+GLOBAL_BOS = """
+def generate(state_dict, config, chars, rng, temperature=0.5):
+    keys, values = empty_kv_cache(config)
+    token, out = BOS, []
+    for pos in range(config.block_size):
+        token = sample_token(temperature_probs(gpt(token, pos, keys, values, state_dict, config), temperature), rng)
+        if token == BOS:
+            break
+        out.append(token)
+    return decode(out, chars)
+"""
+
+
+def test_an_error_in_given_code_names_the_learners_call_and_the_likely_cause():
+    """As in a kernel, where every cell is a file of its own: gpt (given) raises because the learner's generate
+    passed the notebook's BOS (26) to a model of 4 tokens; the message blames the learner's generate, never gpt."""
+    from autograder.build_chapters import given_source
+
+    objects = [("microgpt.autograd", "Value", None)] + [("microgpt.nn", n, None) for n in ("linear", "softmax",
+               "rmsnorm", "relu")] + [("microgpt.model", n, None) for n in ("empty_kv_cache", "attention_weights",
+               "attention_head", "multi_head_attention", "attention_block", "mlp_block", "gpt")] + \
+        [("microgpt.tokenizer", n, None) for n in ("bos_id", "decode")] + \
+        [("microgpt.sample", n, None) for n in ("temperature_probs", "sample_token")]
+    given, _ = given_source(objects, {"NORMS", "ACTIVATIONS"}, "test")
+    cells = {"NORMS": {}, "ACTIVATIONS": {}, "BOS": 26}
+    exec(compile(given, "/tmp/ipykernel_7/given_cell.py", "exec"), cells)
+    cells.update(NORMS={"rmsnorm": cells["rmsnorm"]}, ACTIVATIONS={"relu": cells["relu"]})
+    exec(compile(GLOBAL_BOS, "/tmp/ipykernel_7/learner_cell.py", "exec"), cells)
+    message = rejection(check_generate, cells["generate"], cells["Value"])
+    assert "raised IndexError: list index out of range" in message
+    assert "token id is out of range for this vocabulary of 4 tokens: BOS is bos_id(chars) = 3" in message
+    assert "It was raised in gpt (given code: leave it as it is), called from your generate (line 6)" in message
+    assert "your gpt" not in message

@@ -148,7 +148,7 @@ def test_gradient_check_catches_a_wrong_local_gradient():
         import math
         return type(self)(math.exp(self.data), (self,), (self.data,))
 
-    with pytest.raises(AssertionError, match=r"at x\[0\] backward gives 1.5 but central differences give 4.48"):
+    with pytest.raises(AssertionError, match=r"^backward gives x\[0\].grad = 1.5; expected 4.48"):
         gradient_check(lambda v: v[0].exp(), [1.5], notebook_value_class(exp=exp_wrong))
 
 
@@ -206,11 +206,11 @@ def test_expect_value_checks_data_children_and_local_grads(capsys):
     a, b = Value(2.0), Value(-3.5)
     expect_value("a + b", a + b, -1.5, children=(a, b), local_grads=(1, 1))
     assert capsys.readouterr().out.startswith("ok   a + b: a Value with data -1.5")
-    for got, problem in [(None, "a + b is None (did you forget return?)"),
-                         (-1.5, "a + b is -1.5; expected a Value"),
-                         (Value(-1.5, (b, a), (1, 1)), "a + b._children is [-3.5, 2.0]; expected the nodes"),
-                         (Value(-1.5, (a, b), (1, 0)), "a + b._local_grads[1] is 0; expected 1"),
-                         (Value(1.5, (a, b), (1, 1)), "a + b.data is 1.5; expected -1.5")]:
+    for got, problem in [(None, "a + b: the result is None (did you forget return?)"),
+                         (-1.5, "the result is -1.5; expected a Value"),
+                         (Value(-1.5, (b, a), (1, 1)), "its children are [-3.5, 2.0]; expected the nodes"),
+                         (Value(-1.5, (a, b), (1, 0)), "a + b: the local gradient for child [1] is 0; expected 1"),
+                         (Value(1.5, (a, b), (1, 1)), "a + b: its data is 1.5; expected -1.5")]:
         with pytest.raises(AssertionError) as info:
             expect_value("a + b", got, -1.5, children=(a, b), local_grads=(1, 1))
         assert str(info.value).startswith(problem), str(info.value)
@@ -245,8 +245,10 @@ def test_learners_get_sentences_instead_of_tracebacks_in_a_real_kernel(tmp_path)
         assert len(errors) == 1, f"{cell.source!r} gave no error output: {cell.outputs}"
         shown.append((errors[0].ename, re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(errors[0].traceback))))
     stub, method, name, inner, helper, own = shown
-    assert stub == ("NotImplementedError", "NotImplementedError: linear is not written yet: replace "
-                    "`raise NotImplementedError()` in its cell with your code, run that cell, then run this one again.")
+    assert stub[0] == "NotImplementedError" and " ".join(stub[1].split()) == (
+        "NotImplementedError: linear is not written yet: replace `raise NotImplementedError()` in its cell with "
+        "your code, run that cell, then run this one again.")
+    assert max(len(line) for line in stub[1].splitlines()) <= course_tools.LINE  # Validate cuts longer lines
     assert method[1].startswith("NotImplementedError: Value.exp is not written yet")
     assert name[1].startswith("NameError: docs is not defined yet: a cell above defines it")
     assert inner[0] == "NameError" and "in helper()" in inner[1] and "not defined yet" not in inner[1]
@@ -266,3 +268,33 @@ def test_standing_in_swaps_names_for_a_block_and_always_puts_them_back():
         with standing_in(namespace, piece="stand-in"):
             1 / 0
     assert namespace == {"piece": "yours"}
+
+
+@pytest.mark.parametrize("label, problem, first", [
+    ("encode('ab')", "item [2] is 2; expected 1", "encode('ab'): item [2] is 2; expected 1"),
+    ("adam_step(params, grads, m, v, t=2, lr=0.05, beta1=0.9, beta2=0.999, eps=1e-3)",
+     "item [0] is 0.0961; expected 0.0952", "adam_step(...): item [0] is 0.0961; expected 0.0952"),
+    ("step 2 of 5 with lr=0.05, beta1=0.9, beta2=0.999, eps=1e-3: the parameters after the update",
+     "item [0] is 0.0961; expected 0.0952", "item [0] is 0.0961; expected 0.0952"),
+])
+def test_a_failure_shows_what_failed_and_what_was_expected_first_and_the_call_after(label, problem, first):
+    lines = course_tools.failure(label, problem).split("\n")
+    assert lines[0] == first and len("AssertionError: " + lines[0]) <= 83  # what Validate shows of a line
+    assert all(len(line) <= course_tools.LINE for line in lines)
+    assert " ".join(" ".join(lines).split()).endswith(label if lines[0] != f"{label}: {problem}" else problem)
+
+
+def test_expect_written_refuses_a_stub_and_names_it():
+    def train_step(tokens):
+        """A stub, as released."""
+        # YOUR CODE HERE
+        raise NotImplementedError()
+
+    def written(tokens):
+        return len(tokens)
+
+    course_tools.expect_written(written, len)
+    with pytest.raises(course_tools.NotWritten) as info:
+        course_tools.expect_written(written, train_step)
+    assert str(info.value).startswith("train_step is not written yet: replace `raise NotImplementedError()`")
+    assert course_tools.friendly_message(info.value, info.tb) == str(info.value)

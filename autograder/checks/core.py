@@ -6,6 +6,7 @@ what was expected, plus a hint pointing at the cause when the mistake is a known
 """
 
 import contextlib
+import contextvars
 import functools
 import math
 import os
@@ -95,14 +96,40 @@ NOT_LEARNERS = (os.path.dirname(os.path.abspath(__file__)), os.path.dirname(os.p
                 sysconfig.get_paths()["stdlib"])
 
 
+# the file of the learner's function under check (a notebook cell's file in a kernel): frames of other
+# notebook cells (given code) are then not the learner's
+LEARNER_FILE = contextvars.ContextVar("LEARNER_FILE", default=None)
+
+
+def learner_file(fn):
+    """The file fn's code was compiled from, when fn is a function outside the course's code; else None."""
+    filename = getattr(getattr(fn, "__code__", None), "co_filename", None)
+    if filename is None or os.path.abspath(filename).startswith(NOT_LEARNERS):
+        return None
+    return filename
+
+
+@contextlib.contextmanager
+def checking(fn):
+    """While the block runs, where_raised knows fn's file as the learner's (when fn has one)."""
+    token = LEARNER_FILE.set(learner_file(fn) or LEARNER_FILE.get())
+    try:
+        yield
+    finally:
+        LEARNER_FILE.reset(token)
+
+
 def where_raised(err):
     """A sentence naming the learner's function in which err was raised (the innermost frame of its
-    traceback outside NOT_LEARNERS), or pointing at the course's function it was raised in."""
+    traceback in the learner's file, or else outside NOT_LEARNERS), or pointing at the given or course
+    function it was raised in, called from the learner's."""
     if getattr(err, "frames", None) is not None:  # raised in the judge's worker: cells by their names
         return where_raised_in_worker(err.frames)
     frames = traceback.extract_tb(err.__traceback__)
     mine = [frame for frame in frames if not os.path.abspath(frame.filename).startswith(NOT_LEARNERS)
             and not frame.filename.startswith("<frozen")]
+    own = [frame for frame in mine if frame.filename == LEARNER_FILE.get()]
+    mine = own or mine
     if not mine:
         return ""
     # a comprehension or lambda is named after the function around it
@@ -112,8 +139,10 @@ def where_raised(err):
         return f"It was raised in your {name} (line {mine[-1].lineno}): fix it there."
     course = frames[frames.index(mine[-1]) + 1:]
     raiser = next((frame.name for frame in reversed(course) if not frame.name.startswith("<")), course[-1].name)
-    return (f"It was raised in {raiser}, called from your {name} (line {mine[-1].lineno}): check what your code "
-            f"passes to it.")
+    given = " (given code: leave it as it is)" if own and course[-1].filename != own[-1].filename \
+        and not os.path.abspath(course[-1].filename).startswith(NOT_LEARNERS) else ""
+    return (f"It was raised in {raiser}{given}, called from your {name} (line {mine[-1].lineno}): check what your "
+            f"code passes to it.")
 
 
 def where_raised_in_worker(frames):
@@ -127,21 +156,23 @@ def where_raised_in_worker(frames):
         return f"It was raised in your {name} (line {mine[-1][1]}): fix it there."
     course = frames[frames.index(mine[-1]) + 1:]
     raiser = next((f[2] for f in reversed(course) if not str(f[2]).startswith("<")), course[-1][2])
-    return (f"It was raised in {raiser}, called from your {name} (line {mine[-1][1]}): check what your code "
-            f"passes to it.")
+    given = " (given code: leave it as it is)" if str(course[-1][0]).startswith("<cell ") else ""
+    return (f"It was raised in {raiser}{given}, called from your {name} (line {mine[-1][1]}): check what your "
+            f"code passes to it.")
 
 
 def call(fn, args, shown, piece, hints=()):
     """fn(*args). An exception becomes an AssertionError naming the call, with the hint of the first
     (exception type, hint) pair in hints that matches it and a sentence naming where it was raised."""
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        raise AssertionError(f"{piece} raised NotImplementedError: replace the stub with your code") from None
-    except Exception as err:
-        hint = next((text for kinds, text in hints if isinstance(err, kinds)), "")
-        text = " ".join(filter(None, [f"{shown} raised {type(err).__name__}: {err}.", hint, where_raised(err)]))
-        raise AssertionError(text) from err
+    with checking(fn):
+        try:
+            return fn(*args)
+        except NotImplementedError:
+            raise AssertionError(f"{piece} raised NotImplementedError: replace the stub with your code") from None
+        except Exception as err:
+            hint = next((text for kinds, text in hints if isinstance(err, kinds)), "")
+            text = " ".join(filter(None, [f"{shown} raised {type(err).__name__}: {err}.", hint, where_raised(err)]))
+            raise AssertionError(text) from err
 
 
 def graded(check):
@@ -152,19 +183,20 @@ def graded(check):
 
     @functools.wraps(check)
     def run(*args, **kwargs):
-        try:
-            return check(*args, **kwargs)
-        except AssertionError:
-            raise
-        except NotImplementedError as err:
-            raise AssertionError(" ".join(filter(None, [f"{piece}: the check reached a stub that raises "
-                                                        f"NotImplementedError.", where_raised(err),
-                                                        "Replace the stub with your code."]))) from err
-        except Exception as err:
-            hint = where_raised(err) or ("Return exactly what the docstring promises (its types included): the "
-                                         "check could not use what came back.")
-            raise AssertionError(f"{piece}: the check stopped with {type(err).__name__}: {err} while it used what "
-                                 f"your code returned or built. {hint}") from err
+        with checking(args[0] if args else None):
+            try:
+                return check(*args, **kwargs)
+            except AssertionError:
+                raise
+            except NotImplementedError as err:
+                raise AssertionError(" ".join(filter(None, [f"{piece}: the check reached a stub that raises "
+                                                            f"NotImplementedError.", where_raised(err),
+                                                            "Replace the stub with your code."]))) from err
+            except Exception as err:
+                hint = where_raised(err) or ("Return exactly what the docstring promises (its types included): "
+                                             "the check could not use what came back.")
+                raise AssertionError(f"{piece}: the check stopped with {type(err).__name__}: {err} while it used "
+                                     f"what your code returned or built. {hint}") from err
     return run
 
 

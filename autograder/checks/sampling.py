@@ -211,6 +211,10 @@ def _generate_hint(got, state_dict, config, chars, rng_state, temperature):
     return GENERATE_RULE
 
 
+OUT_OF_VOCABULARY = (f"A token id is out of range for this vocabulary of {GENERATE_CONFIG.vocab_size} tokens: BOS is "
+                     f"bos_id(chars) = {len(GENERATE_CHARS)} here, not the notebook's BOS (26, for its 26 letters).")
+
+
 def check_generate(fn, value_cls=None):
     """generate(state_dict, config, chars, rng, temperature=0.5) -> a str: with a 3-character vocabulary (a
     space among them) and block_size 5, names generated one after another from one seeded generator at the
@@ -229,7 +233,8 @@ def check_generate(fn, value_cls=None):
                      f"state_dict = init_params(config, random.Random({GENERATE_SEED}), std={GENERATE_STD})")
             before, rng_state = snapshots(given), ref.getstate()
             with reference_pieces(fn, ("temperature_probs", "sample_token")):
-                got = call(fn, (state, GENERATE_CONFIG, given["chars"], mine, *options), shown, "generate")
+                got = call(fn, (state, GENERATE_CONFIG, given["chars"], mine, *options), shown, "generate",
+                           [(IndexError, OUT_OF_VOCABULARY)])
             expected = microgpt.generate(ref_state, GENERATE_CONFIG, GENERATE_CHARS, ref, *options)
             expect_unchanged(before, given, shown)
             expect_returned(got, shown)

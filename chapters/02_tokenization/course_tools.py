@@ -13,10 +13,16 @@ course's grading code. The error keeps its type, so Jupyter, nbval and nbgrader 
 
 import contextlib
 import math
+import re
 import sys
+import textwrap
 import types
 
 SHOWN = 8  # list items printed
+# nbgrader's Validate prints each line of an error cut to 83 characters, "AssertionError: " (16) included:
+# a failure's first line holds what failed and what was expected within the rest, the call goes after it
+FIRST_LINE = 66
+LINE = 80
 
 
 def _plain(x):
@@ -60,13 +66,29 @@ def _mismatch(got, expected, same, where="the result"):
     return None if same(got, expected) else f"{where} is {_show(got)}; expected {_show(expected)}"
 
 
+def failure(label, problem):
+    """The text of a failed test: `label: problem` when it fits Validate's first line; else the problem
+    first (headed by the call's name when label is a call), then `checking LABEL`, lines wrapped for Validate."""
+    first = f"{label}: {problem}"
+    if len(first) > FIRST_LINE:
+        call = re.match(r"[A-Za-z_][\w.]*\(", label)
+        short = f"{call.group(0)}...): {problem}" if call else problem
+        first = short if len(short) <= FIRST_LINE else problem
+        rest = f"checking {label}"
+    else:
+        rest = ""
+    lines = textwrap.wrap(first, FIRST_LINE, break_on_hyphens=False) or [""]
+    lines = lines[:1] + textwrap.wrap(" ".join(lines[1:]), LINE, break_on_hyphens=False)
+    return "\n".join(lines + textwrap.wrap(rest, LINE, break_on_hyphens=False))
+
+
 def _compare(label, got, expected, same):
     got, expected = _plain(got), _plain(expected)
     problem = _mismatch(got, expected, same)
     line = f"{label}: got {_show(got)}, expected {_show(expected)}"
     if problem:
         print(f"FAIL {line}")
-        raise AssertionError(f"{label}: {problem}")
+        raise AssertionError(failure(label, problem))
     print(f"ok   {line}")
 
 
@@ -132,8 +154,8 @@ def gradient_check(f, inputs, value_cls, h=1e-6, tol=1e-6):
     if len(xs) > len(rows):
         print(f"({len(xs)} inputs; the first 12 and the worst shown)")
     if errors[worst] > tol:
-        raise AssertionError(f"gradient_check: at x[{worst}] backward gives {analytic[worst]:.8g} but central "
-                             f"differences give {numeric[worst]:.8g} (relative error {errors[worst]:.2e} > {tol})")
+        raise AssertionError(f"backward gives x[{worst}].grad = {analytic[worst]:.8g}; expected {numeric[worst]:.8g}\n"
+                             f"(central differences; relative error {errors[worst]:.2e} > {tol})")
     print(f"ok   gradients match central differences (largest relative error {_error_text(errors[worst])})")
 
 
@@ -193,20 +215,21 @@ def expect_value(label, got, data, children=None, local_grads=None):
         return isinstance(a, (int, float)) and math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
 
     if got is None:
-        problem = f"{label} is None (did you forget return?)"
+        problem = "the result is None (did you forget return?)"
     elif not all(hasattr(got, name) for name in ("data", "_children", "_local_grads")):
-        problem = f"{label} is {_show(_plain(got))}; expected a Value (with data, _children and _local_grads)"
+        problem = f"the result is {_show(_plain(got))}; expected a Value (with data, _children and _local_grads)"
     else:
-        problem = _mismatch(got.data, data, same, f"{label}.data")
+        problem = _mismatch(got.data, data, same, "its data")
         if not problem and children is not None and (len(got._children) != len(children) or any(
                 a is not b for a, b in zip(got._children, children))):
-            problem = (f"{label}._children is {_show(_plain(list(got._children)))}; expected the nodes "
+            problem = (f"its children are {_show(_plain(list(got._children)))}; expected the nodes "
                        f"{_show(_plain(list(children)))} themselves, in that order")
         if not problem and local_grads is not None:
-            problem = _mismatch(_plain(list(got._local_grads)), list(local_grads), same, f"{label}._local_grads")
+            problem = _mismatch(_plain(list(got._local_grads)), list(local_grads), same, "its local gradients")
+            problem = problem and problem.replace("its local gradients[", "the local gradient for child [")
     if problem:
-        print(f"FAIL {problem}")
-        raise AssertionError(problem)
+        print(f"FAIL {label}: {problem}")
+        raise AssertionError(failure(label, problem))
     print(f"ok   {label}: a Value with data {_show(got.data)}" +
           (f" and local gradients {_show(_plain(list(got._local_grads)))}" if local_grads is not None else ""))
 
@@ -259,12 +282,30 @@ def _innermost(tb):
     return tb
 
 
+def not_written(name, then="run that cell, then run this one again"):
+    """The sentence for an exercise whose stub still raises NotImplementedError."""
+    return f"{name} is not written yet: replace `raise NotImplementedError()` in its cell with your code, {then}."
+
+
+class NotWritten(NotImplementedError):
+    """A cell checked what an exercise made before the exercise was written (expect_written)."""
+
+
+def expect_written(*functions):
+    """Each function must be written, not still the stub: a cell that checks what they made in earlier cells
+    would otherwise compare nothing and pass."""
+    for fn in functions:
+        if getattr(getattr(fn, "__code__", None), "co_names", None) == ("NotImplementedError",):
+            raise NotWritten(not_written(fn.__name__, "run that cell and the cells after it, then this one"))
+
+
 def friendly_message(error, tb):
     """The sentence that replaces the traceback of error, or None to show a (filtered) traceback."""
+    if isinstance(error, NotWritten):
+        return str(error)
     if isinstance(error, NotImplementedError) and tb is not None and not str(error):
         stub = getattr(_innermost(tb).tb_frame.f_code, "co_qualname", _innermost(tb).tb_frame.f_code.co_name)
-        return (f"{stub} is not written yet: replace `raise NotImplementedError()` in its cell with your code, "
-                f"run that cell, then run this one again.")
+        return not_written(stub)
     if isinstance(error, NameError) and tb is not None and _innermost(tb).tb_frame.f_code.co_name == "<module>":
         return (f"{error.name} is not defined yet: a cell above defines it but has not run, or it failed. "
                 f"Run the cells above in order (Run > Run All Above Selected Cell) and fix the first one that "
@@ -275,8 +316,9 @@ def friendly_message(error, tb):
 def _show_error(shell, etype, value, tb, tb_offset=None):
     """IPython's handler for the errors above: a sentence, or the traceback without hidden frames."""
     message = friendly_message(value, tb)
-    if message:
-        stb = [f"\x1b[0;31m{etype.__name__}\x1b[0m: {message}"]
+    if message:  # wrapped, so that Validate (which cuts each line) shows all of it
+        lines = textwrap.wrap(f"{etype.__name__}: {message}", LINE, break_on_hyphens=False)
+        stb = [f"\x1b[0;31m{etype.__name__}\x1b[0m" + "\n".join(lines)[len(etype.__name__):]]
     else:
         for error in (value, value.__cause__, value.__context__):
             if error is not None and error.__traceback__ is not None:
