@@ -65,8 +65,11 @@ def test_feedback_scores_each_piece_with_the_checks_message(graded):
     html = page(graded, "cy")
     assert "MY_WRONG_ENCODE" in html, "the learner's code is missing"
     assert "(Score: 2.0 / 4.0)" in html
-    assert re.search(r'href="#encode_tests">Test cell</a> \(Score: 0\.0 / 2\.0\)', html)
-    assert re.search(r'href="#decode_tests">Test cell</a> \(Score: 1\.0 / 1\.0\)', html)
+    # each tests cell named by the piece it grades, in the contents and in its heading
+    assert re.search(r'href="#encode_tests">Tests of encode</a> \(Score: 0\.0 / 2\.0\)', html)
+    assert re.search(r'href="#decode_tests">Tests of decode</a> \(Score: 1\.0 / 1\.0\)', html)
+    assert re.search(r'<span class="nbgrader-label">Tests of <code>encode</code>', html)
+    assert "Test cell" not in html and "Grade cell:" not in html
     # the confirmation's verdict and the check's message (what came back, what was expected) under the piece
     note = re.search(r"Checked on its own, this piece does not pass: 0 of 2 points\.</strong></p>\s*<pre><code>(.*?)</code>",
                      html, re.S)

@@ -28,7 +28,7 @@ from autograder.notebook_format import split_hidden
 from autograder.pipeline.sandbox import Limits
 from hostile.attacks import (ADD_EQUALS_ANYTHING, GPT_ATTACKS, HEAD_FOREIGN_NODES, MHA_RETURNS_THE_CACHE_LIST,
                              SAMPLE_ATTACKS, SILENCE, TEMPERATURE_LIAR)
-from judge_support import JudgedChapter
+from judge_support import JudgedChapter, judging_only
 
 AUTOGRAD = JudgedChapter("01_autograd")
 # gpt's and generate's checks take 8-15 s on an idle machine, twice that on a busy one: grading's own limit
@@ -399,3 +399,16 @@ def test_work_the_learner_asks_of_the_judge_is_bounded_too():
                           only=("sample_token",))["sample_token"]
     assert result.points == 0 and result.flag is not None and result.flag.kind in ("timeout", "crash"), result
     assert time.monotonic() - started < 60 + 5 + 30 + 10  # the worker's clocks and the judge's margin
+
+
+def test_an_error_in_a_visible_test_names_the_test_and_the_learners_function():
+    """The judge's message (the self-check's and the feedback page's) for code that raises in a visible test:
+    the error, then the test as written (its call and label), then where: never the bare "math range error"."""
+    components = JudgedChapter("03_components")
+    without_max = "exps = [z.exp() for z in logits]\ntotal = sum(exps)\nreturn [e / total for e in exps]"
+    with judging_only(["softmax"]):
+        message = components.judged(components.learner(softmax=without_max))["softmax"].message
+    assert message.startswith('OverflowError: math range error, in the visible test `expect_close("softmax([1002.0'), \
+        message
+    assert message.endswith("It was raised in exp (given code: leave it as it is), called from your softmax "
+                            "(line 19): check what your code passes to it."), message

@@ -26,6 +26,7 @@ import re
 import sys
 import tempfile
 from functools import cache
+from html import escape as html_escape
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -38,7 +39,7 @@ from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool, Unicode, default
 
 from .. import notebook_format as fmt
-from ..notebook_format import hidden_lines, nbgrader_meta
+from ..notebook_format import graded_pieces, hidden_lines, nbgrader_meta
 from .course import Course, quiet_gradebook
 
 MAX_OUTPUT_CHARS = 20_000
@@ -311,7 +312,19 @@ class FeedbackExporter(HTMLExporter):
         """The page, its pending answers marked, with its Content-Security-Policy."""
         html, resources = super().from_notebook_node(nb, resources, **kw)
         html = mark_pending(html, resources.get("nbgrader", {}).get("pending", {}))
+        html = name_pieces(html, {p.grade_id: p.solution_id for p in graded_pieces(nb)})
         return with_content_security_policy(html), resources
+
+
+def name_pieces(html: str, pieces: dict) -> str:
+    """The page with each tests cell (grade_id -> the piece it grades) named by its piece, in the table of
+    contents and in its cell's heading, where nbgrader's template writes `Test cell` and the cell's id."""
+    for grade_id, piece in pieces.items():
+        where, name = re.escape(grade_id), html_escape(piece)
+        html = re.sub(rf'(<a href="#{where}">)Test cell(</a>)', rf"\g<1>Tests of {name}\g<2>", html)
+        html = re.sub(rf'(<a name="{where}"></a>\s*<div class="panel-heading">\s*<span class="nbgrader-label">)'
+                      rf'Grade cell: <code>{where}</code>', rf"\g<1>Tests of <code>{name}</code>", html)
+    return html
 
 
 def mark_pending(html: str, pending: dict) -> str:

@@ -270,7 +270,28 @@ def judge_piece(cells: list[Cell], references: dict, grade_cell: str, hidden: st
     if solution_error is not None:  # the root cause: the tests failed because the learner's cell did
         return Verdict(False, f"your solution cell raised {type(solution_error).__name__}: "
                               f"{describe(solution_error)}")
-    return Verdict(False, describe(failed))
+    return Verdict(False, visible_test_failure(failed, grade_cell))
+
+
+def visible_test_failure(error, grade_cell: str) -> str:
+    """describe(error), and for an error the learner's code raised in a visible test (not the test's own
+    failure, an AssertionError) the test's line, which names the call, and where it was raised."""
+    from autograder.checks.core import where_raised_in_worker
+
+    frames = getattr(error, "frames", [])
+    if isinstance(error, AssertionError) or not frames or frames[0][0] != "<tests>":
+        return describe(error)
+    try:
+        statements = ast.parse(grade_cell).body
+    except SyntaxError:
+        statements = []
+    line = frames[0][1]
+    test = next((" ".join(ast.get_source_segment(grade_cell, s).split()) for s in statements
+                 if s.lineno <= line <= s.end_lineno), "")
+    test = test if len(test) <= 200 else test[:197] + "..."
+    where = where_raised_in_worker(frames)
+    return " ".join(filter(None, [f"{type(error).__name__}: {describe(error)}, in the visible test", f"`{test}`."
+                                  if test else ".", where]))
 
 
 def judge_bounded(*args, limits: sandbox.Limits, base_seconds: float = 60.0, **kwargs) -> Verdict:
