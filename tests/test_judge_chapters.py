@@ -408,7 +408,7 @@ def test_an_error_in_a_visible_test_names_the_test_and_the_learners_function():
     without_max = "exps = [z.exp() for z in logits]\ntotal = sum(exps)\nreturn [e / total for e in exps]"
     with judging_only(["softmax"]):
         message = components.judged(components.learner(softmax=without_max))["softmax"].message
-    assert message.startswith('OverflowError: math range error, in the visible test `expect_close("softmax([1002.0'), \
+    assert message.startswith('OverflowError: math range error (in the visible test `expect_close("softmax([1002.0'), \
         message
     assert message.endswith("It was raised in exp (given code: leave it as it is), called from your softmax "
                             "(line 19): check what your code passes to it."), message

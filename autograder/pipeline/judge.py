@@ -290,8 +290,8 @@ def visible_test_failure(error, grade_cell: str) -> str:
                  if s.lineno <= line <= s.end_lineno), "")
     test = test if len(test) <= 200 else test[:197] + "..."
     where = where_raised_in_worker(frames)
-    return " ".join(filter(None, [f"{type(error).__name__}: {describe(error)}, in the visible test", f"`{test}`."
-                                  if test else ".", where]))
+    return " ".join(filter(None, [f"{type(error).__name__}: {describe(error)}" + (f" (in the visible test `{test}`)."
+                                                                                  if test else "."), where]))
 
 
 def judge_bounded(*args, limits: sandbox.Limits, base_seconds: float = 60.0, **kwargs) -> Verdict:
