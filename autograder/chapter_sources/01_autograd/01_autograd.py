@@ -92,7 +92,7 @@ def fetch_course_files(base, listing):
 fetch_course_files(
     "https://microgpt-course.github.io/microgpt-course/files/01_autograd/",
     """
-4d6d34c8b3e030ea574d4b9acc50d6b805b4f3f52b1bc62a06826a2146f17424 course_tools.py
+c5f7aac8a03220d8971795b80252733f325e188c94e4d571db6a62461f49ef7b course_tools.py
 """,
 )
 
