@@ -144,7 +144,7 @@ def make_generate(mistake):
         if mistake == "chars with BOS":
             chars.append("#")
             chars = chars[:-1]
-        bos = bos_id(chars)
+        bos, own = bos_id(chars), random.Random(7)
         keys, values = empty_kv_cache(config)
         token, out = (0 if mistake == "starts at token 0" else bos), []
         limit = config.block_size - 1 if mistake == "block_size - 1 draws" else config.block_size
@@ -155,8 +155,8 @@ def make_generate(mistake):
             probs = softmax(logits) if mistake == "no temperature" else temperature_probs(logits, temperature)
             if mistake == "argmax":
                 token = max(range(len(probs)), key=lambda i: probs[i].data)
-            elif mistake == "global random":
-                token = random.choices(range(len(probs)), weights=[p.data for p in probs])[0]
+            elif mistake == "own random":  # a generator of its own, not the rng passed in (seeded: one message)
+                token = own.choices(range(len(probs)), weights=[p.data for p in probs])[0]
             else:
                 token = sample_token(probs, rng)
             if token == bos and mistake != "ignores BOS":
@@ -214,7 +214,7 @@ CASES = {
         (make_generate("no temperature"), "Pass the temperature argument (default 0.5) on"),
         (make_generate("fixed temperature"), "Pass the temperature argument (default 0.5) on"),
         (make_generate("argmax"), "Start at BOS with one KV cache"),
-        (make_generate("global random"), "Start at BOS with one KV cache"),
+        (make_generate("own random"), "Start at BOS with one KV cache"),
         (make_generate("extra draw"), "drew from rng a different number of times"),
         (make_generate("returns ids"), "expected the name as a str: decode(tokens, chars)"),
         (make_generate("chars with BOS"), "changed its input: chars had 3 items and now has 4"),
