@@ -209,7 +209,8 @@ def hostile_class(secrets: dict, port: int, cell_seconds: float) -> dict[str, St
                                                  "        module.fail = lambda *args, **kwargs: None")],
                                 expected=(2, 0, 2), flags={"mismatch"}),
         "swallows_errors": Student(answers={"rmsnorm": WRONG_RMSNORM},
-                                   extra_cells=[(2, "get_ipython().set_custom_exc((BaseException,), lambda *args, **kwargs: None)")],
+                                   extra_cells=[("linear",  # after course_tools' own handler, which it replaces
+                                                 "get_ipython().set_custom_exc((BaseException,), lambda *args, **kwargs: None)")],
                                    expected=(2, 2, 0), flags={"mismatch"}),
         "dunder_escape": Student(answers={"linear": "object.__subclasses__()\n" + regions_linear()},
                                  flags={"policy"}),
