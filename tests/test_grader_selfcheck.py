@@ -61,9 +61,9 @@ def recorded(course) -> dict:
     with course.gradebook() as gb:
         cells = {s: sorted((g.name, g.auto_score, g.manual_score, g.needs_manual_grade)
                            for g in gb.find_submission_notebook(CHAPTER, CHAPTER, s).grades) for s in STUDENTS}
-    flags = course.grading_dir / "flags.json"
+    flags = course.grading_dir / "flags"
     return {"gradebook": gradebook, "cells": cells, "scores": scores(course),
-            "flags": flags.read_text() if flags.exists() else None,
+            "flags": tree_fingerprint(flags) if flags.exists() else None,
             "autograded": tree_fingerprint(course.root / "autograded"),
             "results": tree_fingerprint(course.grading_dir / "results")}
 

@@ -15,7 +15,7 @@ from test_cli import assert_one_line_error
 OLD_PYTHON = '#!/bin/sh\ncase "$1" in --version) echo "Python 3.10.12";; *) exit 1;; esac\n'
 PIPELINE_OUTPUTS = ["release/01_autograd/01_autograd.ipynb", "submitted/ada/01_autograd/01_autograd.ipynb",
                     "autograded/ada/01_autograd/01_autograd.ipynb", "feedback/ada/01_autograd/01_autograd.html",
-                    "gradebook.db", "grading/logs/20250101-000000-000000-grade.log", "grading/flags.json",
+                    "gradebook.db", "grading/logs/20250101-000000-000000-grade.log", "grading/flags/01_autograd/ada.json",
                     "grading/exchange/x", "workspace/01_autograd/01_autograd.ipynb",
                     "chapters/02_tokenization/names.txt", "gradescope/02_tokenization.zip"]
 
@@ -96,7 +96,7 @@ def test_make_clean_removes_what_can_be_remade_and_clean_grading_the_class_data(
     assert make(folder, "clean").returncode == 0
     left = {p for p in PIPELINE_OUTPUTS if (folder / p).exists()}
     assert left == {"submitted/ada/01_autograd/01_autograd.ipynb", "autograded/ada/01_autograd/01_autograd.ipynb",
-                    "gradebook.db", "grading/logs/20250101-000000-000000-grade.log", "grading/flags.json",
+                    "gradebook.db", "grading/logs/20250101-000000-000000-grade.log", "grading/flags/01_autograd/ada.json",
                     "grading/exchange/x", "workspace/01_autograd/01_autograd.ipynb",
                     "chapters/02_tokenization/names.txt"}
     assert not any((folder / p).exists() for p in (".venv", "build", "tests/__pycache__", "release", "feedback"))

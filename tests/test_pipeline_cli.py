@@ -56,6 +56,14 @@ def bad_inputs(root, tmp):
         (["grade", *course, "--cell-seconds", "0"], "--cell-seconds: must be a positive number"),
         (["grade", *course, "--memory-bytes", "lots"], "--memory-bytes: must be a positive number"),
         (["grade", *course, "--student", "nobody"], "no submission from nobody"),
+        (["grade", *course, "--shard", "3/2"], "--shard: K must be from 1 to N in K/N, got '3/2'"),
+        (["grade", *course, "--shard", "x"], "--shard: must be K/N"),
+        (["grade", *course, "--shard", "1/2"], "--shard 1/2 needs a gradebook all shards share: PostgreSQL"),
+        (["status", *course, "--db", "mysql://u@h/d"], "the gradebook is SQLite or PostgreSQL"),
+        (["status", *course, "--db", "no url"], "'no url' is not a database URL"),
+        # nothing listens on port 1; the password is never shown
+        (["export", *course, "--db", "postgresql://u:hunter2@127.0.0.1:1/d"],
+         "cannot reach the gradebook postgresql+psycopg://u:***@127.0.0.1:1/d: connection failed"),
         (["feedback", *course, "7"], "no chapter '7'"),
         (["export", *course, "--format", "xml"], "invalid choice: 'xml'"),
         (["export", *course, "--output", tmp / "missing" / "grades.csv"], "does not exist"),
@@ -70,6 +78,7 @@ def test_bad_input_exits_2_with_one_clear_line(course, tmp_path, capsys):
     for args, phrase in bad_inputs(course.root, tmp_path):
         code, out, err = run(capsys, *args)
         assert_one_line_error(code, err, phrase)
+        assert "hunter2" not in err, "a gradebook URL's password was shown"
 
 
 def test_the_course_is_found_from_the_working_folder_and_its_limits_from_its_config(course, tmp_path):

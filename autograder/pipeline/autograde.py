@@ -86,6 +86,7 @@ def autograde_privately(course: Course, private: Path, student: str, chapter: st
     shutil.copyfile(base_gradebook, private / "gradebook.db")
     config = Config(course.config)
     config.CourseDirectory.root = str(private)
+    config.CourseDirectory.db_url = f"sqlite:///{private / 'gradebook.db'}"  # never the course's own gradebook
     config.Exchange.root = str(private / "exchange")
     execute = SandboxedExecute(limits)
     with quiet_gradebook():
@@ -101,7 +102,7 @@ def autograde_privately(course: Course, private: Path, student: str, chapter: st
         raise RuntimeError((outcome.get("error") or "nbgrader never ran the notebook")[-2000:])
     log.append(describe(execute.run))
     flags += kernel_flags(execute.run, limits, student, chapter)
-    with quiet_gradebook(), Gradebook(f"sqlite:///{private / 'gradebook.db'}") as gb:
+    with quiet_gradebook(), Gradebook(config.CourseDirectory.db_url) as gb:
         nb = gb.find_submission_notebook(chapter, chapter, student)
         kernel = {g.name: KernelGrade(g.auto_score, bool(g.needs_manual_grade)) for g in nb.grades}
     return Autograded(kernel, private / "autograded" / student / chapter, execute.run, tuple(flags))

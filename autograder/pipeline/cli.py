@@ -19,7 +19,7 @@ from pathlib import Path
 # grammar for 2-3 s at import, for an IRI format check no notebook or gradebook uses: skip it
 sys.modules.setdefault("rfc3987_syntax", None)
 
-from .course import CONFIG_NAME, REPOSITORY, Course, UsageError, find_course_root  # noqa: E402
+from .course import CONFIG_NAME, REPOSITORY, Course, UsageError, find_course_root, hide_password  # noqa: E402
 
 try:
     from .progress import progress_factory, table  # noqa: E402  (imports the reference, microgpt)
@@ -50,6 +50,20 @@ def _jobs(text):
 _jobs.__name__ = "number of workers"
 
 
+def _shard(text):
+    from .grade import Shard
+
+    try:
+        return Shard.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+_shard.__name__ = "shard"
+# the commands that read or write the gradebook: each takes --db
+GRADEBOOK_COMMANDS = ("release", "grade", "feedback", "export", "status", "report")
+
+
 def build_parser():
     from .collect import DEFAULT_PATTERN
     from .export import CANVAS_ID_COLUMNS, FORMATS
@@ -63,6 +77,10 @@ def build_parser():
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.add_argument("--course", metavar="DIR", type=Path, default=None,
                          help="the course directory (default: the one holding the current folder)")
+        if name in GRADEBOOK_COMMANDS:
+            sub.add_argument("--db", metavar="URL", default=None,
+                             help="the gradebook's database, e.g. postgresql://USER@HOST/DATABASE (default: "
+                                  "c.CourseDirectory.db_url of nbgrader_config.py, else gradebook.db)")
         return sub
 
     s = command("start", "make your workspace (the chapters' learner versions) and open JupyterLab on chapter 1")
@@ -83,6 +101,9 @@ def build_parser():
     s.add_argument("chapters", nargs="*", metavar="CHAPTER", help="default: every released chapter")
     s.add_argument("--student", action="append", metavar="ID", help="only these students (repeatable)")
     s.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1, help="parallel workers (default: one per core)")
+    s.add_argument("--shard", type=_shard, metavar="K/N",
+                   help="only part K of N of the students (fixed by a hash of each id), so N machines sharing "
+                        "one PostgreSQL gradebook grade the class together")
     add_limit_options(s)
 
     s = command("feedback", "write feedback/<student>/<chapter>/<chapter>.html for graded submissions")
@@ -173,7 +194,10 @@ def course_of(args) -> Course:
     if root is None:
         raise UsageError(f"{Path.cwd()} is not in a course directory (a folder holding {CONFIG_NAME} and "
                          f"chapters/): run {PROG} there, or give --course DIR")
-    return Course(root)
+    course = Course(root, getattr(args, "db", None))
+    if args.command in GRADEBOOK_COMMANDS:
+        course.reach_gradebook()
+    return course
 
 
 def project_version() -> str:
@@ -262,19 +286,22 @@ def graded_scope(course, args):
 
 def run_grade(course, args, log, progress):
     limits = course.limits(limit_overrides(args))
+    if args.shard and not course.shared_gradebook:
+        raise UsageError(f"--shard {args.shard} needs a gradebook all shards share: PostgreSQL (--db "
+                         f"postgresql://USER@HOST/DATABASE); with a SQLite gradebook, grade on one machine")
     chapters, students = graded_scope(course, args)
     from .grade import grade
     from .selfcheck import SelfCheckFailed
 
     try:
         summary = grade(course, chapters, students, args.jobs, progress, log=log,
-                        limits=limits)
+                        limits=limits, shard=args.shard)
     except SelfCheckFailed as failed:  # nothing was graded or recorded
         log.error("self-check failed: %s", failed)
         print(f"{PROG}: grader self-check failed, nothing graded: {' '.join(str(failed).split())}", file=sys.stderr)
         return 1
     print(summary.table())
-    return 1 if summary.grader_failures else 0
+    return 1 if summary.grader_failures or summary.skipped else 0
 
 
 def run_feedback(course, args, log, progress):
@@ -409,7 +436,7 @@ def main(argv=None):
         args = build_parser().parse_args(argv)
         course = course_of(args)
         log, log_path = course.open_log(args.command)
-        log.info("%s %s (course %s)", PROG, " ".join(sys.argv[1:] if argv is None else argv), course.root)
+        log.info("%s %s (course %s)", PROG, hide_password(" ".join(sys.argv[1:] if argv is None else argv)), course.root)
         code = COMMANDS[args.command](course, args, log, progress_factory())
         log.info("exit %d", code)
         return code
@@ -423,8 +450,8 @@ def main(argv=None):
         return 130
     except Exception as exc:  # a step failed: one line here, the traceback in the log
         if log:
-            log.error("failed:\n%s", traceback.format_exc())
+            log.error("failed:\n%s", hide_password(traceback.format_exc()))
         where = f" (details: {log_path})" if log_path else ""
-        print(f"{PROG}: failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}{where}",
-              file=sys.stderr)
+        first = hide_password(str(exc).splitlines()[0]) if str(exc) else ""
+        print(f"{PROG}: failed: {type(exc).__name__}: {first}{where}", file=sys.stderr)
         return 1

@@ -4,12 +4,17 @@ The course root holds nbgrader_config.py and chapters/NN_name/NN_name.ipynb (the
 chapter, one nbgrader assignment each). Everything the pipeline writes lives under the root:
 release/, submitted/, autograded/, feedback/, gradebook.db, grading/ (flags, judged results,
 logs) and workspace/.
+
+The gradebook is SQLite's gradebook.db unless a database URL names another (`--db URL`, else
+`c.CourseDirectory.db_url` in nbgrader_config.py): PostgreSQL, which several machines grading one
+class write at once (INSTRUCTORS.md, "One class, many machines").
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import sys
 import warnings
@@ -23,8 +28,38 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 CONFIG_NAME = "nbgrader_config.py"
 
 
+DB_BACKENDS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}  # supported; the driver of a bare name
+
+
 class UsageError(Exception):
     """The command asks for something that cannot be done; the CLI prints it on one line, exit 2."""
+
+
+def database_url(text: str):
+    """A gradebook URL as SQLAlchemy's URL: a bare `postgresql://` gets the psycopg (3) driver, which
+    SQLAlchemy 2.0 and 2.1 both have. UsageError for text that is no URL or names another database."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(text)
+    except (ArgumentError, ValueError):  # their messages repeat the text, password and all
+        raise UsageError(f"the gradebook URL {hide_password(text)!r} is not a database URL (e.g. "
+                         f"postgresql://USER@HOST/DATABASE or sqlite:////PATH/gradebook.db)") from None
+    if url.get_backend_name() not in DB_BACKENDS:
+        raise UsageError(f"the gradebook URL {shown_url(url)} names {url.get_backend_name()}: the gradebook is "
+                         f"SQLite or PostgreSQL (postgresql://USER@HOST/DATABASE)")
+    return url if "+" in url.drivername else url.set(drivername=DB_BACKENDS[url.get_backend_name()])
+
+
+def shown_url(url) -> str:
+    """A gradebook URL as logs and messages show it: its password as ***."""
+    return url.render_as_string(hide_password=True)
+
+
+def hide_password(text: str) -> str:
+    """text with the password of any URL in it (scheme://user:PASSWORD@) as ***."""
+    return re.sub(r"(\w://[^\s:/@]*:)[^\s@]*@", r"\1***@", text)
 
 
 def ensure_tools_on_path():
@@ -57,13 +92,15 @@ def find_course_root(start: Path) -> Path | None:
 class Course:
     """One nbgrader course directory (the repository, or a copy of its chapters/ and config)."""
 
-    def __init__(self, root: Path | None = None):
+    def __init__(self, root: Path | None = None, db: str | None = None):
+        """The course at root (default: this repository); db, a gradebook URL overriding the config's."""
         self.root = Path(root if root is not None else REPOSITORY).resolve()
         config_file = self.root / CONFIG_NAME
         if not config_file.is_file():
             raise UsageError(f"{self.root} is not a course directory: it has no {CONFIG_NAME}")
         if not (self.root / "chapters").is_dir():
             raise UsageError(f"{self.root} is not a course directory: it has no chapters/ folder")
+        self._db = db
         self._config = None
         self._api = None
 
@@ -80,6 +117,14 @@ class Course:
             config.Exchange.root = str(self.exchange)  # never the system-wide exchange
             config.NbGraderAPI.log_level = "WARN"
             config.SanitizeFeedback.course_root = str(self.root)  # feedback shows this course's flags
+            configured = self._db or config.CourseDirectory.get("db_url") or f"sqlite:///{self.root / 'gradebook.db'}"
+            url = database_url(configured)
+            # nbgrader (release, feedback) and this pipeline read the one value set here
+            config.CourseDirectory.db_url = url.render_as_string(hide_password=False)
+            if url.get_backend_name() != "sqlite" and not config.CourseDirectory.get("course_id"):
+                # nbgrader records assignments under the course id, which must then be a row of its course
+                # table (PostgreSQL checks that; SQLite does not): the id nbgrader's Gradebook makes itself
+                config.CourseDirectory.course_id = "default_course"
             self._config = config
         return self._config
 
@@ -117,8 +162,54 @@ class Course:
         return self._api
 
     @property
-    def db_url(self):
-        return f"sqlite:///{self.root / 'gradebook.db'}"
+    def db_url(self) -> str:
+        """The gradebook's URL: --db, else nbgrader_config.py's c.CourseDirectory.db_url, else gradebook.db."""
+        return self.config.CourseDirectory.db_url
+
+    @property
+    def db_shown(self) -> str:
+        """The gradebook's URL without its password, for logs and messages."""
+        return shown_url(database_url(self.db_url))
+
+    @property
+    def shared_gradebook(self) -> bool:
+        """Whether the gradebook is a database server's (PostgreSQL), not a SQLite file of this machine."""
+        return database_url(self.db_url).get_backend_name() != "sqlite"
+
+    def reach_gradebook(self):
+        """Connect to a database server's gradebook once: UsageError (password hidden) if it cannot be
+        reached or its driver is missing. A SQLite gradebook is a file, made when first opened."""
+        if not self.shared_gradebook:
+            return
+        from sqlalchemy import create_engine, text
+
+        try:
+            engine = create_engine(self.db_url)
+        except ImportError as error:
+            how = ": pip install -e '.[postgres]'" if error.name == "psycopg" else ""
+            raise UsageError(f"the gradebook {self.db_shown} needs the Python package {error.name}, which is not "
+                             f"installed{how}") from None
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as error:  # refused, unknown host, bad password, no such database ...
+            why = " ".join(str(getattr(error, "orig", None) or error).split())
+            raise UsageError(f"cannot reach the gradebook {self.db_shown}: {hide_password(why)[:300]}") from None
+        finally:
+            engine.dispose()
+
+    def has_gradebook(self) -> bool:
+        """Whether the gradebook exists, found without making one (opening a gradebook creates it)."""
+        url = database_url(self.db_url)
+        if url.get_backend_name() == "sqlite":
+            return bool(url.database) and Path(url.database).is_file()
+        from sqlalchemy import create_engine, inspect
+
+        engine = create_engine(self.db_url)
+        try:
+            return inspect(engine).has_table("assignment")
+        finally:
+            engine.dispose()
 
     @contextmanager
     def gradebook(self):
@@ -127,6 +218,30 @@ class Course:
 
         with quiet_gradebook(), Gradebook(self.db_url) as gb:
             yield gb
+
+    @contextmanager
+    def recording(self):
+        """The gradebook in one transaction: what is written through it is committed together on exit,
+        or not at all (an exception or a kill). nbgrader's own commits become savepoints."""
+        from sqlalchemy import event
+        from sqlalchemy.orm import scoped_session, sessionmaker
+
+        with self.gradebook() as gb:
+            if gb.engine.dialect.name == "sqlite":
+                # pysqlite begins transactions lazily and would commit at the first savepoint's release:
+                # SQLAlchemy's recipe (SQLite dialect docs, "Serializable isolation / Savepoints")
+                gb.engine.dispose()
+                event.listen(gb.engine, "connect", lambda dbapi, _: setattr(dbapi, "isolation_level", None))
+                event.listen(gb.engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN"))
+            gb.db.remove()
+            with gb.engine.connect() as connection, connection.begin():
+                gb.db = scoped_session(sessionmaker(bind=connection, autoflush=True,
+                                                    join_transaction_mode="create_savepoint"))
+                try:
+                    yield gb
+                    gb.db.flush()
+                finally:
+                    gb.db.remove()
 
     # ------------------------------------------------------------------ chapters
 

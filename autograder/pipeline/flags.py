@@ -1,8 +1,11 @@
-"""Flags: what an instructor should look at in a graded submission, stored in grading/flags.json.
+"""Flags: what an instructor should look at in a graded submission, stored per submission in
+grading/flags/CHAPTER/STUDENT.json.
 
 A flag names the student, the chapter, the piece (a grade cell's grade_id, or "" for the whole
 notebook), its kind and the reason. `grade` replaces the flags of every (student, chapter) it grades,
-so grading twice gives the same flags; the file is written atomically (a kill never leaves half a file).
+so grading twice gives the same flags. One file per submission: runs grading different students at
+once (the shards of one class) never write the same file; each is written atomically (a kill never
+leaves half a file).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 from pathlib import Path
 
-FILE_NAME = "flags.json"
+FOLDER = "flags"
 
 
 class Kind(str, Enum):
@@ -74,25 +77,33 @@ class Flag:
         return f"{self.kind}{where}: {self.reason}"
 
 
-def flags_path(course) -> Path:
-    return Path(course.grading_dir) / FILE_NAME
+def flags_path(course, student: str, chapter: str) -> Path:
+    """grading/flags/CHAPTER/STUDENT.json: the flags of one submission (a list, empty when it has none)."""
+    return Path(course.grading_dir) / FOLDER / chapter / f"{student}.json"
+
+
+def order(flags) -> list[Flag]:
+    """Flags sorted by student, chapter, piece, kind and reason."""
+    return sorted(flags, key=lambda f: (f.student, f.chapter, f.piece, f.kind, f.reason))
 
 
 def load_flags(course) -> list[Flag]:
     """Every stored flag of the course, ordered by student, chapter, piece (empty if none)."""
-    path = flags_path(course)
-    if not path.is_file():
-        return []
-    rows = json.loads(path.read_text(encoding="utf-8"))
-    return sorted((Flag(**row) for row in rows), key=lambda f: (f.student, f.chapter, f.piece, f.kind))
+    folder = Path(course.grading_dir) / FOLDER
+    return order(Flag(**row) for path in sorted(folder.glob("*/*.json"))
+                 for row in json.loads(path.read_text(encoding="utf-8")))
 
 
-def replace_flags(course, graded: list[tuple[str, str]], new: list[Flag]) -> None:
-    """Drop the stored flags of the (student, chapter) pairs in `graded`, add `new`, write atomically."""
-    done = set(graded)
-    kept = [f for f in load_flags(course) if (f.student, f.chapter) not in done]
-    everything = sorted(set(kept) | set(new), key=lambda f: (f.student, f.chapter, f.piece, f.kind, f.reason))
-    write_atomically(flags_path(course), json.dumps([asdict(f) for f in everything], indent=1) + "\n")
+def submission_flags(course, student: str, chapter: str) -> list[Flag]:
+    """The stored flags of one submission (empty if none)."""
+    path = flags_path(course, student, chapter)
+    return [Flag(**row) for row in json.loads(path.read_text(encoding="utf-8"))] if path.is_file() else []
+
+
+def replace_flags(course, student: str, chapter: str, new: list[Flag]) -> None:
+    """Store `new` as the flags of one submission, replacing its earlier ones (atomically)."""
+    write_atomically(flags_path(course, student, chapter),
+                     json.dumps([asdict(f) for f in order(set(new))], indent=1) + "\n")
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -11,33 +11,67 @@ handing the next a typed value:
 3. judge (confirm.py, judge.py -> PieceResult per piece): every automatically graded piece is judged
    outside the learner's process, and the kernel's score compared;
 then in the main process, one submission at a time:
-4. record (record.py, from a Graded): the autograded folder, the judged points, flags and messages.
+4. record (record.py, from a Graded): the autograded folder, the judged points (one gradebook
+   transaction), flags and messages.
 Every run regrades what it is asked to, so a run killed at any moment and run again ends with the
-same gradebook as one uninterrupted run.
+same gradebook as one uninterrupted run. Each submission is claimed (claims.py) from before it is
+graded until it is recorded; with a PostgreSQL gradebook, runs on many machines grade one class
+together, each its shard (`Shard`: a fixed part of the students), and write the one gradebook.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
-import shutil
+import re
 import signal
 import time
 import traceback
 import uuid
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
 from ..notebook_format import MAX_NOTEBOOK_BYTES, graded_pieces, is_locked, nbgrader_meta
 from . import sandbox
 from .autograde import autograde_privately
+from .claims import grading_run
 from .confirm import PieceResult, check_pieces, read_notebook
 from .course import Course, UsageError
 from .flags import Flag
-from .record import Graded, record
+from .record import Graded, GradeRow, record
 from .selfcheck import GraderFailure, autogrades_blank_release, confirm_grader, record_grader_failure
 from .standing import file_digest
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Part K of N of a class: the students whose id's SHA-256, as a number, is K-1 modulo N. A student's
+    shard depends on their id alone, never on who else is in the class, so the N parts never overlap
+    and together hold every student, whenever each is graded."""
+
+    index: int  # K, from 1
+    count: int  # N
+
+    @classmethod
+    def parse(cls, text: str) -> "Shard":
+        """The shard written K/N (1 <= K <= N); ValueError saying what is wrong."""
+        match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+        if not match:
+            raise ValueError(f"must be K/N, e.g. 1/4 (part K of N), got {text!r}")
+        index, count = int(match[1]), int(match[2])
+        if not 1 <= index <= count:
+            raise ValueError(f"K must be from 1 to N in K/N, got {text!r}")
+        return cls(index, count)
+
+    def holds(self, student: str) -> bool:
+        """Whether the student is in this shard."""
+        number = int.from_bytes(hashlib.sha256(student.encode("utf-8")).digest()[:8], "big")
+        return number % self.count == self.index - 1
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
 
 
 @dataclass
@@ -46,6 +80,8 @@ class GradeSummary:
     warning: str | None = None
     log_path: Path | None = None
     seconds: float = 0.0
+    scope: str = ""  # which students this run holds (a shard's), said at the end of the table
+    skipped: list = field(default_factory=list)  # (student, chapter) claimed by another run, not graded
 
     def table(self) -> str:
         """One line per graded submission: student, chapter, score, max, flags (by kind and piece)."""
@@ -55,13 +91,16 @@ class GradeSummary:
                      [[r.student, r.chapter, r.score, r.max_score, "; ".join(f.short()[:160] for f in r.flags)]
                       for r in self.rows])
         flagged = sum(1 for r in self.rows if r.flags)
-        text = f"{body}\n{len(self.rows)} submission(s) graded, {flagged} flagged, in {self.seconds:.1f} s"
+        text = f"{body}\n{self.scope}{len(self.rows)} submission(s) graded, {flagged} flagged, in {self.seconds:.1f} s"
         if self.log_path:
             text += f"; log: {self.log_path}"
         if self.grader_failures:
             text += (f"\nthe grader failed on {len(self.grader_failures)}: "
                      + ", ".join(f"{r.student} {r.chapter}" for r in self.grader_failures)
                      + " (flagged `grader`, their recorded scores left as they were: fix the cause, grade them again)")
+        if self.skipped:
+            text += (f"\nskipped {len(self.skipped)}, being graded by another run: "
+                     + ", ".join(f"{s} {c}" for s, c in self.skipped) + " (grade them again once it has ended)")
         return (self.warning + "\n" + text) if self.warning else text
 
     @property
@@ -98,7 +137,7 @@ def structure_flags(release_nb, learner_nb, student, chapter) -> list[Flag]:
 def grade_one(root: str, student: str, chapter: str, limits: sandbox.Limits, base_gradebook: str) -> Graded:
     """Stages 1-3 of one submission in a private course; touches nothing of the real course."""
     course = Course(Path(root))
-    scratch = course.grading_dir / "work" / f"{student}--{chapter}--{uuid.uuid4().hex[:8]}"
+    scratch = Path(base_gradebook).parent / f"{student}--{chapter}--{uuid.uuid4().hex[:8]}"  # in the run's folder
     submitted = course.submitted(student, chapter)
     # first: a notebook collected again while this one is graded then shows as stale, never as current
     digest = file_digest(submitted / f"{chapter}.ipynb")
@@ -173,9 +212,10 @@ def die_with_parent():
 
 
 def grade(course: Course, chapters: list[str], students: list[str] | None, jobs: int, progress=None,
-          *, limits: sandbox.Limits | None = None, log=None) -> GradeSummary:
-    """Grade every submission of `chapters` (of `students`, default all) with `jobs` workers; `log` is
-    the run's logger (the command's own; by default a new grading/logs/<timestamp>-grade.log)."""
+          *, limits: sandbox.Limits | None = None, log=None, shard: Shard | None = None) -> GradeSummary:
+    """Grade every submission of `chapters` (of `students`, default all; of `shard`'s students only, if
+    given) with `jobs` workers; `log` is the run's logger (the command's own; by default a new
+    grading/logs/<timestamp>-grade.log)."""
     started = time.monotonic()
     limits = limits or sandbox.Limits()
     jobs = max(1, int(jobs or os.cpu_count() or 1))
@@ -183,65 +223,75 @@ def grade(course: Course, chapters: list[str], students: list[str] | None, jobs:
     iso = sandbox.isolation()
     logger.info("sandbox: %s", iso.describe() if iso.sandboxed else iso.warning)
     logger.info("limits: %s", limits)
+    logger.info("gradebook: %s", course.db_shown)
     pairs = work_list(course, chapters, students)
-    lock = exclusive_lock(course)
-    try:  # the grader checks itself on every chapter first: a failure stops here, nothing recorded
+    scope = ""
+    if shard is not None:
+        everyone = list(dict.fromkeys(s for s, _ in pairs))
+        pairs = [(s, c) for s, c in pairs if shard.holds(s)]
+        mine = len(set(s for s, _ in pairs))
+        scope = f"shard {shard} holds {mine} of the {len(everyone)} student(s); "
+        logger.info("shard %s: %d of %d students", shard, mine, len(everyone))
+    rows, skipped = [], []
+    with grading_run(course) as (claims, work):
+        # the grader checks itself on every chapter first: a failure stops here, nothing recorded
         seconds = confirm_grader(course, list(dict.fromkeys(c for _, c in pairs)), limits, jobs, logger)
         logger.info("self-check passed: %s", {c: round(t, 1) for c, t in seconds.items()})
-    except BaseException:
-        lock.close()
-        raise
-    work = course.grading_dir / "work"
-    shutil.rmtree(work, ignore_errors=True)  # what a killed run left behind
-    work.mkdir(parents=True)
-    base = work / "base-gradebook.db"
-    snapshot_gradebook(course, base)
-    bar = progress(len(pairs), "grade") if progress else None
-    rows = []
-    try:
-        with ProcessPoolExecutor(max_workers=min(jobs, max(1, len(pairs))), mp_context=get_context("fork"),
-                                 initializer=die_with_parent) as pool:
-            futures = {pool.submit(grade_one, str(course.root), s, c, limits, str(base)): (s, c) for s, c in pairs}
-            for future in as_completed(futures):
-                student, chapter = futures[future]
-                try:
-                    graded = future.result()
-                except Exception as error:  # the grader failed on it: flagged `grader`, nothing of it recorded
-                    logger.error("%s %s: the grader failed:\n%s%s", student, chapter, getattr(error, "details", ""),
-                                 "".join(traceback.format_exception(error))[-8000:])
-                    row = record_grader_failure(course, student, chapter, error)
+        base = work / "base-gradebook.db"
+        snapshot_gradebook(course, base)
+        bar = progress(len(pairs), f"grade {shard}" if shard else "grade") if progress else None
+        workers = min(jobs, max(1, len(pairs)))
+        waiting, running = iter(pairs), {}
+
+        def start_more():
+            """Claim and start submissions until every worker has one and one more waits (claims held
+            stay few: a lock per submission in flight)."""
+            while len(running) < 2 * workers and (pair := next(waiting, None)):
+                if claims.claim(*pair):
+                    running[pool.submit(grade_one, str(course.root), *pair, limits, str(base))] = pair
                 else:
-                    row = record(course, graded, iso)
-                    logger.info("%s %s: %g/%g flags=%s\n%s", student, chapter, row.score, row.max_score,
-                                [f.short() for f in row.flags], graded.log[-4000:])
-                rows.append(row)
-                if bar:
-                    failed = any(f.kind == "grader" for f in row.flags)
-                    bar.advance(f"{student} {chapter} " + ("grader failed" if failed else f"{row.score:g}/{row.max_score:g}"))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-        lock.close()
+                    logger.warning("%s %s: claimed by another run, skipped", *pair)
+                    skipped.append(pair)
+                    if bar:
+                        bar.advance(f"{pair[0]} {pair[1]} skipped: another run grades it")
+
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"),
+                                 initializer=die_with_parent) as pool:
+            start_more()
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    student, chapter = running.pop(future)
+                    try:
+                        row = record_outcome(course, future, student, chapter, iso, logger)
+                    finally:
+                        claims.release(student, chapter)
+                    rows.append(row)
+                    if bar:
+                        failed = any(f.kind == "grader" for f in row.flags)
+                        bar.advance(f"{student} {chapter} " + ("grader failed" if failed else f"{row.score:g}/{row.max_score:g}"))
+                start_more()
     rows.sort(key=lambda r: (r.chapter, r.student))
-    return GradeSummary(rows, iso.warning, log_path, time.monotonic() - started)
+    return GradeSummary(rows, iso.warning, log_path, time.monotonic() - started, scope, skipped)
+
+
+def record_outcome(course: Course, future, student: str, chapter: str, iso, logger) -> GradeRow:
+    """Record a worker's result for one submission, or flag `grader` if the grader failed on it."""
+    try:
+        graded = future.result()
+    except Exception as error:  # the grader failed on it: flagged `grader`, nothing of it recorded
+        logger.error("%s %s: the grader failed:\n%s%s", student, chapter, getattr(error, "details", ""),
+                     "".join(traceback.format_exception(error))[-8000:])
+        return record_grader_failure(course, student, chapter, error)
+    row = record(course, graded, iso)
+    logger.info("%s %s: %g/%g flags=%s\n%s", student, chapter, row.score, row.max_score,
+                [f.short() for f in row.flags], graded.log[-4000:])
+    return row
 
 
 def log_file(logger) -> Path | None:
     """The file a logger writes to (its first file handler), if any."""
     return next((Path(h.baseFilename) for h in logger.handlers if hasattr(h, "baseFilename")), None)
-
-
-def exclusive_lock(course: Course):
-    """An open lock file held for the whole run; UsageError if another `grade` holds it."""
-    import fcntl
-
-    course.grading_dir.mkdir(parents=True, exist_ok=True)
-    handle = open(course.grading_dir / "grade.lock", "w")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        raise UsageError(f"another `grade` is running on {course.root} (lock {course.grading_dir / 'grade.lock'})")
-    return handle
 
 
 def work_list(course: Course, chapters: list[str], students: list[str] | None) -> list[tuple[str, str]]:
@@ -264,13 +314,27 @@ def work_list(course: Course, chapters: list[str], students: list[str] | None) -
     return pairs
 
 
-def snapshot_gradebook(course: Course, target: Path):
-    """A consistent copy of the gradebook (sqlite's backup API) for the workers' private courses."""
-    import sqlite3
+STUDENT_TABLES = {"student", "submitted_assignment", "submitted_notebook", "grade", "comment"}
 
-    source = sqlite3.connect(course.root / "gradebook.db")
-    copy = sqlite3.connect(target)
-    with copy:
-        source.backup(copy)
-    copy.close()
-    source.close()
+
+def snapshot_gradebook(course: Course, target: Path):
+    """A SQLite gradebook at target with the course gradebook's released chapters (assignments,
+    notebooks, cells) and no student: what each private course's Autograde starts from."""
+    from nbgrader.api import Base
+    from sqlalchemy import create_engine, text
+
+    source, copy = create_engine(course.db_url), create_engine(f"sqlite:///{target}")
+    try:
+        Base.metadata.create_all(copy)  # nbgrader's tables (not nbgrader's Gradebook: it runs alembic)
+        with source.connect() as read, copy.begin() as write:
+            version = read.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            write.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+            write.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": version})
+            for table in Base.metadata.sorted_tables:
+                if table.name not in STUDENT_TABLES:
+                    rows = [dict(row._mapping) for row in read.execute(table.select())]
+                    if rows:
+                        write.execute(table.insert(), rows)
+    finally:
+        source.dispose()
+        copy.dispose()

@@ -1,9 +1,10 @@
 """Grading stage 4, record: one graded submission written into the course (the main process only).
 
 What is written, from a `Graded` (the hand-off of stages 1-3): the autograded folder (swapped in by
-rename, never half-copied), each grade cell's auto_score = the judged points (manual scores kept),
-the flags (grading/flags.json) and the judge's messages with the graded notebook's digest
-(grading/results/CHAPTER/STUDENT.json).
+rename, never half-copied), each grade cell's auto_score = the judged points (manual scores kept) in
+one gradebook transaction, the flags (grading/flags/CHAPTER/STUDENT.json) and the judge's messages
+with the graded notebook's digest (grading/results/CHAPTER/STUDENT.json). Everything written is the
+submission's own: runs grading other students at once write other rows and files.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def record(course: Course, graded: Graded, iso) -> GradeRow:
             flags.append(Flag(student, chapter, "", "crash",
                               f"its autograded notebook could not be stored ({type(error).__name__})"))
     judged = {p.grade_id: p for p in graded.pieces}
-    with course.gradebook() as gb:
+    with course.recording() as gb:  # one transaction: readers see all of it or none
         gb.update_or_create_student(student)
         kwargs = {"timestamp": graded.timestamp} if graded.timestamp else {}
         try:
@@ -82,14 +83,14 @@ def record(course: Course, graded: Graded, iso) -> GradeRow:
     write_atomically(results_path(course, student, chapter),
                      json.dumps({"student": student, "chapter": chapter, DIGEST_KEY: graded.digest,
                                  "pieces": [piece_json(p) for p in graded.pieces]}, indent=1) + "\n")
-    replace_flags(course, [(student, chapter)], flags)
+    replace_flags(course, student, chapter, flags)
     if graded.scratch:
         shutil.rmtree(graded.scratch, ignore_errors=True)
     return GradeRow(student, chapter, score, max_score, flags)
 
 
 def piece_json(piece: PieceResult) -> dict:
-    """A judged piece as stored in the results file (its flag lives in flags.json)."""
+    """A judged piece as stored in the results file (its flag lives in the submission's flags file)."""
     return {k: v for k, v in asdict(piece).items() if k != "flag"}
 
 

@@ -6,7 +6,7 @@ Read only from what `grade` wrote:
 - grading/results/CHAPTER/STUDENT.json: each judged piece's points and the check's message (per
   piece the students with full, partial and no points, and the most frequent messages, the class's
   common mistakes, grouped after `normalise`);
-- grading/flags.json: the flags, by kind;
+- grading/flags/: the flags, by kind;
 - grading/logs/*-grade.log: grading time, each run's wall time (per-submission time is not recorded).
 
 The page has inline CSS and inline SVG only (no script, no network), a Content-Security-Policy that
@@ -167,7 +167,7 @@ def class_report(course: Course, chapters: list[str] | None, progress=None):
     """(ChapterStats of each chapter with grades, GradeRun list). chapters None: every chapter with
     grades. UsageError if nothing is graded, or a chapter asked for has no grades."""
     candidates = chapters if chapters is not None else course.chapters()
-    if not (course.root / "gradebook.db").is_file():  # opening a gradebook would create one
+    if not course.has_gradebook():  # opening a gradebook would create one
         raise UsageError("nothing graded yet (run microgpt-course grade first)")
     flags = load_flags(course)
     with course.gradebook() as gb:

@@ -23,7 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
-from .flags import Flag, load_flags, replace_flags
+from .flags import Flag, replace_flags, submission_flags
 
 MESSAGE_CHARS = 160
 
@@ -160,9 +160,9 @@ def record_grader_failure(course, student: str, chapter: str, error: BaseExcepti
 
     from .record import GradeRow
 
-    kept = [f for f in load_flags(course) if (f.student, f.chapter) == (student, chapter) and f.kind != "grader"]
+    kept = [f for f in submission_flags(course, student, chapter) if f.kind != "grader"]
     flags = kept + [Flag(student, chapter, "", "grader", reason(error))]
-    replace_flags(course, [(student, chapter)], flags)
+    replace_flags(course, student, chapter, flags)
     score = max_score = None
     with course.gradebook() as gb:
         try:
