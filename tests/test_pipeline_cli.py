@@ -2,6 +2,7 @@
 running a command twice changes nothing; every run leaves a log. Real nbgrader, on a temporary copy
 of two chapters."""
 
+import fcntl
 import os
 import queue
 import re
@@ -79,6 +80,14 @@ def test_bad_input_exits_2_with_one_clear_line(course, tmp_path, capsys):
         code, out, err = run(capsys, *args)
         assert_one_line_error(code, err, phrase)
         assert "hunter2" not in err, "a gradebook URL's password was shown"
+
+
+def test_a_second_grade_of_a_course_with_gradebook_db_stops_with_one_line(course, capsys):
+    course.grading_dir.mkdir(exist_ok=True)
+    with open(course.grading_dir / "grade.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a `grade` running on this course holds it
+        code, _, err = run(capsys, "grade", "--course", course.root)
+    assert_one_line_error(code, err, "another `grade` is running on")
 
 
 def test_the_course_is_found_from_the_working_folder_and_its_limits_from_its_config(course, tmp_path):

@@ -4,7 +4,7 @@ A real PostgreSQL server (Debian's package; the test fails, not skips, without i
 temporary folder, as an unprivileged user when the test runs as root. The class (one chapter, five
 students: full, partial, tampered; blank, a wrong notebook) is graded once on one machine into
 gradebook.db, and once by `grade --shard 1/2` and `grade --shard 2/2` running at the same time into
-PostgreSQL. Asserted:
+PostgreSQL, started as autograder/deploy/'s Kubernetes Job and Slurm script start them. Asserted:
 - the two shards split the class and, together, record exactly the single-machine gradebook: every
   grade cell, score and flag, the judged points, and what `status` and `export --db` print;
 - shard 1 run again and SIGKILLed after a seeded number of its submissions were recorded, then run
@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from autograder.pipeline.claims import DatabaseClaims
 from autograder.pipeline.course import Course
@@ -46,6 +47,7 @@ WRONG_ENCODE = "def encode(doc, chars):\n    return [chars.index(c) for c in doc
 # student -> shard 1 or 2 of 2 (Shard.holds; asserted below)
 CLASS = {"ada": 1, "cy": 1, "ivy": 1, "bo": 2, "fay": 2}
 KILL_SEED = 16
+DEPLOY = Path(__file__).resolve().parents[1] / "autograder" / "deploy"
 
 
 def postgres_bin() -> Path:
@@ -112,6 +114,22 @@ def grade_process(course, url, shard, *more):
                             text=True, stdin=subprocess.DEVNULL)
 
 
+def deployed_shards(course, url) -> list:
+    """Shard 1/2 as the Kubernetes Job's pod of index 0 runs it (its container's command), and shard 2/2
+    as the Slurm array's task 1 (the script), both started at once; the course's environment is ours."""
+    job = yaml.safe_load((DEPLOY / "grade-job.yaml").read_text(encoding="utf-8"))
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    settings = {e["name"]: e.get("value") for e in container["env"]}
+    assert job["spec"]["completions"] == int(settings["SHARDS"]), "the Job's completions are not its SHARDS"
+    ours = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "GRADEBOOK": url,
+            "SHARDS": "2"}
+    pod = {**ours, "JOB_COMPLETION_INDEX": "0", "JOBS": "1"}
+    task = {**ours, "SLURM_ARRAY_TASK_ID": "1", "SLURM_CPUS_PER_TASK": "1"}
+    return [subprocess.Popen(argv, cwd=course.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             stdin=subprocess.DEVNULL)
+            for argv, env in ((container["command"], pod), (["bash", str(DEPLOY / "slurm-grade.sh")], task))]
+
+
 def recorded(course) -> dict:
     """What grading recorded: the gradebook's cells, scores and flags per student, the judged points."""
     results = {}
@@ -138,7 +156,7 @@ def graded(server, tmp_path_factory):
     shared = make_course(tmp_path_factory.mktemp("shared"), chapters=(CHAPTER,))
     assert main(["release", "--course", str(shared.root), "--db", server["url"], CHAPTER]) == 0
     hand_in(shared)
-    shards = [grade_process(shared, server["url"], f"{k}/2") for k in (1, 2)]
+    shards = deployed_shards(shared, server["url"])
     outputs = [process.communicate(timeout=600) for process in shards]
     return {"single": single, "shared": Course(shared.root, server["url"]), "url": server["url"],
             "codes": [p.returncode for p in shards], "outputs": outputs}
@@ -221,3 +239,19 @@ def test_feedback_reads_the_postgresql_gradebook_and_the_password_shows_nowhere(
     assert not [name for name, text in texts.items() if PASSWORD in text]
     assert all(re.search(r"--db postgresql://grader:\*\*\*@/course", text) for name, text in logs.items()
                if name.endswith(("-grade.log", "-feedback.log"))), "a log does not name its gradebook"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_record_is_one_transaction_all_or_nothing(graded, backend):
+    course = graded["single"] if backend == "sqlite" else graded["shared"]
+    with pytest.raises(RuntimeError), course.recording() as gb:
+        gb.update_or_create_student("zed")  # nbgrader commits here: inside a record, a savepoint
+        gb.update_or_create_submission(CHAPTER, "zed")
+        raise RuntimeError("killed halfway")
+    with course.gradebook() as gb:
+        assert "zed" not in {s.id for s in gb.students}, "half a record stayed in the gradebook"
+    with course.recording() as gb:
+        gb.update_or_create_student("zed")
+    with course.gradebook() as gb:
+        assert "zed" in {s.id for s in gb.students}
+        gb.remove_student("zed")

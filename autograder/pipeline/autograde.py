@@ -1,9 +1,10 @@
 """Grading stage 2, autograde: nbgrader's own Autograde of one submission on a private course.
 
-The private course (under grading/work/) holds copies of the chapter's non-notebook files, of the
-student's submitted regular files (links, FIFOs and other special files are never opened; sizes
-capped) and of the gradebook. nbgrader's Autograde runs on it with its default preprocessors, Execute
-replaced by the sandboxed one (execute.py); the result is handed on as an `Autograded`: the kernel's
+The private course (under the run's grading/work/RUN/) holds copies of the chapter's non-notebook
+files, of the student's submitted regular files (links, FIFOs and other special files are never
+opened; sizes capped) and of the run's SQLite snapshot of the gradebook (the released chapters, no
+student: grade.snapshot_gradebook), whatever the course's gradebook is. nbgrader's Autograde runs on
+it with its default preprocessors, Execute replaced by the sandboxed one (execute.py); the result is handed on as an `Autograded`: the kernel's
 scores per grade cell, the autograded folder nbgrader wrote there, the kernel run and the flags.
 Nothing of the real course is touched here.
 """

@@ -243,7 +243,7 @@ def grade(course: Course, chapters: list[str], students: list[str] | None, jobs:
         workers = min(jobs, max(1, len(pairs)))
         waiting, running = iter(pairs), {}
 
-        def start_more():
+        def start_more(pool):
             """Claim and start submissions until every worker has one and one more waits (claims held
             stay few: a lock per submission in flight)."""
             while len(running) < 2 * workers and (pair := next(waiting, None)):
@@ -257,7 +257,7 @@ def grade(course: Course, chapters: list[str], students: list[str] | None, jobs:
 
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"),
                                  initializer=die_with_parent) as pool:
-            start_more()
+            start_more(pool)
             while running:
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -270,7 +270,7 @@ def grade(course: Course, chapters: list[str], students: list[str] | None, jobs:
                     if bar:
                         failed = any(f.kind == "grader" for f in row.flags)
                         bar.advance(f"{student} {chapter} " + ("grader failed" if failed else f"{row.score:g}/{row.max_score:g}"))
-                start_more()
+                start_more(pool)
     rows.sort(key=lambda r: (r.chapter, r.student))
     return GradeSummary(rows, iso.warning, log_path, time.monotonic() - started, scope, skipped)
 
