@@ -79,15 +79,18 @@ class DatabaseClaims:
             self.connection.execute(text(f"SET {name} = {int(value)}"))
 
     def _try(self, key: int) -> bool:
+        """Take the advisory lock `key` if no other session holds it; whether it was taken."""
         return bool(self.connection.execute(self.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
 
     def _unlock(self, key: int):
         self.connection.execute(self.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
 
     def claim(self, student: str, chapter: str) -> bool:
+        """Claim a submission for this run; False if another run holds it."""
         return self._try(lock_key("submission", chapter, student))
 
     def release(self, student: str, chapter: str):
+        """Give up the claim on a submission (it is recorded, or the grader failed on it)."""
         self._unlock(lock_key("submission", chapter, student))
 
     def hold_run(self, run: str):
@@ -96,6 +99,7 @@ class DatabaseClaims:
             raise RuntimeError(f"the work folder {run} is another run's")
 
     def run_has_ended(self, run: str) -> bool:
+        """Whether the run owning the work folder `run` has ended (no session holds its lock)."""
         if not self._try(lock_key("run", run)):
             return False
         self._unlock(lock_key("run", run))
