@@ -11,6 +11,7 @@ Nothing of the real course is touched here.
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import stat
@@ -69,7 +70,6 @@ def autograde_privately(course: Course, private: Path, student: str, chapter: st
     from nbgrader.apps import NbGraderAPI
     from nbgrader.converters import Autograde
     from nbgrader.utils import capture_log
-    from traitlets.config import Config
 
     chapter_files = private / "chapters" / chapter
     chapter_files.mkdir(parents=True)
@@ -85,7 +85,7 @@ def autograde_privately(course: Course, private: Path, student: str, chapter: st
         what = ", ".join(f"{count} {SKIPPED_WORDS[kind]}" for kind, count in skipped.items())
         flags.append(Flag(student, chapter, "", "files", f"submitted files not used: {what}"))
     shutil.copyfile(base_gradebook, private / "gradebook.db")
-    config = Config(course.config)
+    config = copy.deepcopy(course.config)  # Config(course.config) would share, and change, its sections
     config.CourseDirectory.root = str(private)
     config.CourseDirectory.db_url = f"sqlite:///{private / 'gradebook.db'}"  # never the course's own gradebook
     config.Exchange.root = str(private / "exchange")
