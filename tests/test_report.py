@@ -34,6 +34,9 @@ HOSTILE_TEXT = "<script>document.title='pwned'</script><img src=x onerror=\"docu
 HOSTILE = f"def decode(ids, chars):\n    raise ValueError({HOSTILE_TEXT!r})\n"
 STUDENTS = ["ada_q", "bo_q", "cy_q", "dee_q", "eli_q"]
 NOT_WRITTEN = "not written yet: the function still raises NotImplementedError"
+# the judge's message for an error raised in a visible test: the error, the test as written, where it came from
+HOSTILE_SHOWN = (f"ValueError: {HOSTILE_TEXT} (in the visible test `expect_equal(\"decode([#, #, #, #, #, #], letters)\", "
+                 f"decode([#, #, #, #, #, #], letters), \"emma\")`). It was raised in your decode (line #): fix it there.")
 OFF_BY_PATTERN = 'encode("emma", letters): item [#] is #; expected #'
 
 # what the page must show for `graded`: bars 0..4 points, and per piece (full, partial, none)
@@ -41,7 +44,7 @@ FIVE_BARS = {"0": 1, "1": 0, "2": 2, "3": 1, "4": 1}
 FIVE_PIECES = {"build_vocab_tests": (4, 0, 1), "encode_tests": (2, 0, 3), "decode_tests": (3, 0, 2)}
 FIVE_MISTAKES = {"build_vocab_tests": [(1, NOT_WRITTEN)],
                  "encode_tests": [(2, OFF_BY_PATTERN), (1, NOT_WRITTEN)],
-                 "decode_tests": [(1, HOSTILE_TEXT), (1, NOT_WRITTEN)]}  # equal counts: by text
+                 "decode_tests": [(1, HOSTILE_SHOWN), (1, NOT_WRITTEN)]}  # equal counts: by text
 
 
 @pytest.fixture(scope="module")
@@ -240,7 +243,7 @@ def test_a_twenty_student_page(twenty, browser, capsys):
     mistakes = {"build_vocab_tests": [(3, NOT_WRITTEN)],
                 "encode_tests": [(6, OFF_BY_PATTERN), (3, NOT_WRITTEN)],
                 "decode_tests": [(3, "decode([#, #, #], letters) returned 'ab'; expected 'a'"), (3, NOT_WRITTEN),
-                                 (1, HOSTILE_TEXT)]}
+                                 (1, HOSTILE_SHOWN)]}
     assert_page(page, console, bars, pieces, mistakes, {"policy": (1, 1), "timeout": (2, 2)}, graded=20)
     assert page["runs"] == [f"{CHAPTER}: 5"], page["runs"]
     browser.set_window_size(1200, 2600)
