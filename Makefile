@@ -29,17 +29,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[course,test]"
 	touch $@
 
-# the browser site's build inputs, all pinned and all in autograder/jupyterlite/: JupyterLite in an
-# environment of its own (tools/, from requirements.txt: beside JupyterLab its kernel extension would
-# break JupyterLab), the npm packages (the Pyodide core, axe-core for the browser test) and the
+# the browser site's build inputs, all pinned in autograder/jupyterlite/: JupyterLite in an environment
+# of its own (build/jupyterlite-tools/, from requirements.txt: beside JupyterLab its kernel extension would
+# break JupyterLab; outside the package, so nothing of it is shipped), the npm packages (the Pyodide core, axe-core for the browser test) and the
 # kernel's pure-Python wheels (wheels.txt)
 SITE := autograder/jupyterlite
-SITE_STAMP := $(SITE)/tools/.installed
+LITE_TOOLS := build/jupyterlite-tools
+SITE_STAMP := $(LITE_TOOLS)/.installed
 site-deps: $(SITE_STAMP)
 
 $(SITE_STAMP): $(STAMP) $(SITE)/requirements.txt $(SITE)/package-lock.json $(SITE)/wheels.txt
-	test -x $(SITE)/tools/bin/python || $(BIN)/python -m venv $(SITE)/tools
-	$(SITE)/tools/bin/python -m pip install --quiet -r $(SITE)/requirements.txt
+	test -x $(LITE_TOOLS)/bin/python || $(BIN)/python -m venv $(LITE_TOOLS)
+	$(LITE_TOOLS)/bin/python -m pip install --quiet -r $(SITE)/requirements.txt
 	cd $(SITE) && npm ci --no-audit --no-fund --loglevel=error
 	$(BIN)/python -m pip download --quiet --require-hashes --no-deps --only-binary=:all: --python-version 3.14 \
 		--implementation py --abi none --platform any -d $(SITE)/wheels -r $(SITE)/wheels.txt
@@ -84,7 +85,7 @@ benchmark: setup
 
 # what can be remade; never a class's grading data or a learner's workspace/ (see clean-grading)
 clean:
-	rm -rf $(VENV) release feedback gradescope build .pytest_cache .hypothesis *.egg-info $(SITE)/node_modules $(SITE)/wheels $(SITE)/tools
+	rm -rf $(VENV) release feedback gradescope build .pytest_cache .hypothesis *.egg-info $(SITE)/node_modules $(SITE)/wheels
 	find . -path ./.git -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # a class's submissions, grades, flags and logs, gone for good: export the grades first

@@ -15,8 +15,8 @@ error but Pyodide's report of those packages; axe-core finds no serious or criti
 landing page or a rendered chapter; the built site holds nothing of the hidden checks or the reference.
 
 Needs Debian's chromium and chromium-driver, selenium (the `test` extra), and what `make site-deps`
-installs in autograder/jupyterlite/ (JupyterLite's environment tools/, node_modules/, wheels/). Missing ones
-fail, never skip.
+installs (JupyterLite's environment build/jupyterlite-tools/; node_modules/ and wheels/ in
+autograder/jupyterlite/). Missing ones fail, never skip.
 """
 
 from __future__ import annotations

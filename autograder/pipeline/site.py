@@ -11,8 +11,8 @@ What goes in, and from where (nothing is downloaded while building):
   Every other package of the lock (matplotlib and its compiled dependencies) points at the Pyodide CDN,
   so it loads when the learner is online; offline, course_tools.py says so in one line where a picture would be;
 - JupyterLab (jupyterlite-core) with only the Pyodide kernel's extension, and the kernel told never to
-  fall back to PyPI. JupyterLite runs from its own environment, autograder/jupyterlite/tools/
-  (requirements.txt): installed beside the course's JupyterLab, its kernel extension would load there
+  fall back to PyPI. JupyterLite runs from its own environment, build/jupyterlite-tools/
+  (autograder/jupyterlite/requirements.txt): installed beside the course's JupyterLab, its kernel extension would load there
   and fail.
 
 The built site is scanned before it is kept (leaks()): the hidden checks, the reference package and the
@@ -36,11 +36,11 @@ from pathlib import Path
 from .course import REPOSITORY, Course, UsageError
 
 # the pinned build inputs (package.json: pyodide, axe-core; wheels.txt; requirements.txt: JupyterLite)
-# and what `make site-deps` made of them (node_modules/, wheels/, the tools/ environment)
+# and what `make site-deps` made of them (node_modules/, wheels/; JupyterLite's environment: LITE_TOOLS)
 SITE_INPUTS = REPOSITORY / "autograder" / "jupyterlite"
 WHEELS = SITE_INPUTS / "wheels"
 PYODIDE_NPM = SITE_INPUTS / "node_modules" / "pyodide"
-LITE_TOOLS = SITE_INPUTS / "tools"
+LITE_TOOLS = REPOSITORY / "build" / "jupyterlite-tools"  # outside the package: nothing of it is shipped
 # the parts of the npm package the browser loads (not its source maps, typings, consoles or README)
 PYODIDE_CORE = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "package.json")
 KERNEL_EXTENSION = "@jupyterlite/pyodide-kernel-extension"
@@ -58,7 +58,7 @@ class SiteError(Exception):
 
 
 def lite_python() -> Path:
-    """The Python of JupyterLite's own environment (autograder/jupyterlite/tools/)."""
+    """The Python of JupyterLite's own environment (build/jupyterlite-tools/)."""
     for python in (LITE_TOOLS / "bin" / "python", LITE_TOOLS / "Scripts" / "python.exe"):
         if python.is_file():
             return python
