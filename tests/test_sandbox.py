@@ -201,3 +201,32 @@ def test_holds_nothing_of_the_course_and_names_no_host_path(tmp_path):
     host = [str(Path(__file__).resolve().parents[1]), sys.prefix, str(Path(sys.executable).resolve().parent)]
     assert not [seen for seen in found["seen"] if any(path in seen for path in host)], found["seen"]
     assert found["seen"][0] == sandbox.PYTHON and found["seen"][1] == sandbox.PYTHON_INSIDE
+
+
+def cgroup_folders():
+    return {folder for controller in sandbox.Cgroup.available()
+            for folder in sandbox.Cgroup.own(controller).glob(f"{sandbox.Cgroup.PREFIX}*")}
+
+
+@pytest.mark.skipif(not sandbox.Cgroup.available(), reason="no writable cgroups here")
+def test_no_cgroup_is_left_behind(tmp_path):
+    """A command that cannot start leaves no cgroup; one left by a killed grader is swept, and its name
+    is never taken again (a later process with the same pid gets another)."""
+    before = cgroup_folders()
+    with pytest.raises(FileNotFoundError):
+        sandbox.spawn([str(tmp_path / "no-such-program")], mounts={},
+                      confinement=sandbox.Confinement(bubblewrap=False))
+    assert cgroup_folders() <= before
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    stale = sandbox.Cgroup.own(sandbox.Cgroup.available()[0]) / f"{sandbox.Cgroup.PREFIX}{ended.pid}-left"
+    stale.mkdir()
+    sandbox.Cgroup.sweep(stale.parent)
+    assert not stale.exists()
+    ours = [sandbox.Cgroup(SMALL) for _ in range(2)]
+    assert ours[0].folders != ours[1].folders
+    assert not any(sandbox.Cgroup.sweep(folder.parent) for cgroup in ours for folder in cgroup.folders.values())
+    assert all(folder.exists() for cgroup in ours for folder in cgroup.folders.values()), "a live grader's cgroup was swept"
+    for cgroup in ours:
+        cgroup.remove()
+    assert cgroup_folders() <= before

@@ -25,6 +25,7 @@ MICROGPT_SANDBOX=off forces that fallback (to compare, or where namespaces misbe
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import stat
@@ -293,13 +294,12 @@ class Cgroup:
     """One cgroup (v1 controllers pids and memory) holding one sandboxed command and all it starts."""
 
     ROOT = Path("/sys/fs/cgroup")
-    _serial = 0
-    _lock = threading.Lock()
+    PREFIX = "microgpt-sandbox-"
 
     def __init__(self, limits: Limits):
-        with Cgroup._lock:
-            Cgroup._serial += 1
-            name = f"microgpt-sandbox-{os.getpid()}-{Cgroup._serial}"
+        # The name's random part keeps it new even when a process killed before remove() left its folder
+        # behind and a later one gets the same pid (pids wrap around on a long grading run).
+        name = f"{Cgroup.PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
         self.folders = {}
         for controller in Cgroup.available():
             folder = Cgroup.own(controller) / name
@@ -337,7 +337,21 @@ class Cgroup:
                 found.append(controller)
             except OSError:
                 continue
+        for controller in found:
+            Cgroup.sweep(Cgroup.own(controller))
         return tuple(found)
+
+    @staticmethod
+    def sweep(folder: Path):
+        """Remove the empty cgroups left in folder by grading processes that no longer run (killed
+        before they could remove their own); a cgroup with a process in it is never removed."""
+        for stale in folder.glob(f"{Cgroup.PREFIX}*"):
+            creator = stale.name[len(Cgroup.PREFIX):].split("-")[0]
+            if creator.isdigit() and not Path(f"/proc/{creator}").exists():
+                try:
+                    stale.rmdir()
+                except OSError:
+                    pass
 
     def join(self):
         """Move the calling process into this cgroup (run in the child before exec)."""
@@ -700,7 +714,14 @@ def spawn(argv: list[str], *, mounts: dict, limits: Limits = Limits(), env: dict
             os.setgid(confinement.user[1])
             os.setuid(confinement.user[0])
 
-    process = subprocess.Popen(command, cwd=cwd, env=popen_env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, start_new_session=True,
-                               preexec_fn=prepare_child if sys.platform != "win32" else None)
+    try:
+        process = subprocess.Popen(command, cwd=cwd, env=popen_env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL, start_new_session=True,
+                                   preexec_fn=prepare_child if sys.platform != "win32" else None)
+    except BaseException:
+        if cgroup is not None:
+            cgroup.remove()
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
     return Spawned(process, cgroup, confinement.user, folder)
