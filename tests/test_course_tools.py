@@ -298,3 +298,72 @@ def test_expect_written_refuses_a_stub_and_names_it():
         course_tools.expect_written(written, train_step)
     assert str(info.value).startswith("train_step is not written yet: replace `raise NotImplementedError()`")
     assert course_tools.friendly_message(info.value, info.tb) == str(info.value)
+
+
+def test_expect_none_passes_none_only(capsys):
+    course_tools.expect_none("adam_step([p], m, v, 0, 10)", None)
+    assert "ok   adam_step([p], m, v, 0, 10): returned None" in capsys.readouterr().out
+    with pytest.raises(AssertionError, match=r"returned \[0.5, 1\.0\]; expected None \(it works in place\)"):
+        course_tools.expect_none("adam_step([p], m, v, 0, 10)", [Value(0.5), 1.0])
+
+
+def scale_in_place(xs):
+    for i, x in enumerate(xs):
+        xs[i] = x * 2
+    return xs
+
+
+def scale_data_in_place(xs):
+    for x in xs:
+        x.data *= 2
+    return xs
+
+
+@pytest.mark.parametrize("change", [scale_in_place, scale_data_in_place, lambda xs: xs.append(Value(1.0)),
+                                    lambda xs: xs.reverse()])
+def test_unchanged_names_a_change_in_place_before_any_other_failure(change, capsys):
+    xs = [Value(1.0), Value(-2.0)]
+    with pytest.raises(AssertionError, match=r"^you changed x in place: build a new list instead$"):
+        with course_tools.unchanged("x", xs):
+            change(xs)
+            expect_close("the result", xs, [9.0, 9.0])  # fails too, but after the cause
+    logits = {"a": [1.0, 2.0]}
+    with pytest.raises(AssertionError, match="you changed logits in place: build a new dict instead"):
+        with course_tools.unchanged("logits", logits):
+            logits["a"][0] = 5.0
+
+
+def test_unchanged_lets_a_copy_pass_and_keeps_other_failures_and_stubs(capsys):
+    xs = [Value(1.0), 2.0]
+    with course_tools.unchanged("x", xs):
+        doubled = [x * 2 for x in xs]
+    assert "ok   x left unchanged" in capsys.readouterr().out and doubled[1] == 4.0
+    with pytest.raises(AssertionError, match="item \\[0\\] is 1.0; expected 3.0"):
+        with course_tools.unchanged("x", xs):
+            expect_close("x", xs, [3.0, 2.0])
+    with pytest.raises(NotImplementedError):
+        with course_tools.unchanged("x", xs):
+            xs[0] = 7  # changed, but an unwritten exercise keeps its own message
+            raise NotImplementedError
+
+
+def test_gradient_check_names_a_changed_input_instead_of_a_wrong_derivative():
+    def rmsnorm_in_place(xs):
+        scale = (sum(x * x for x in xs) * (1 / len(xs)) + 1e-5) ** -0.5
+        for i in range(len(xs)):
+            xs[i] = xs[i] * scale
+        return xs
+
+    with pytest.raises(AssertionError, match="^you changed the list of inputs in place: build a new list"):
+        gradient_check(lambda v: rmsnorm_in_place(v)[0] * 3, [2.0, -1.0, 0.5], Value)
+    gradient_check(lambda v: rmsnorm(v)[0] * 3, [2.0, -1.0, 0.5], Value)  # the reference builds a new list
+
+
+def test_expect_same_objects_wants_identity_not_equal_values(capsys):
+    params = [Value(1.0), Value(2.0)]
+    course_tools.expect_same_objects("params after adam_step", params, params)
+    course_tools.expect_same_objects("params after adam_step", list(params), params)
+    with pytest.raises(AssertionError, match=r"item \[1\] is a new object \(1 of 2 are\): change the data of the one"):
+        course_tools.expect_same_objects("params after adam_step", [params[0], Value(2.0)], params)
+    with pytest.raises(AssertionError, match="is None; expected the same 2 objects"):
+        course_tools.expect_same_objects("params after adam_step", None, params)

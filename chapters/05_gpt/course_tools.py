@@ -113,6 +113,62 @@ def expect_close(label, got, expected, rel_tol=1e-6, abs_tol=1e-9):
     _compare(label, got, expected, same)
 
 
+def expect_none(label, got):
+    """got must be None: a function that updates its inputs in place returns nothing."""
+    if got is not None:
+        print(f"FAIL {label}: returned {_show(_plain(got))}")
+        raise AssertionError(failure(label, f"returned {_show(_plain(got))}; expected None (it works in place)"))
+    print(f"ok   {label}: returned None")
+
+
+def _snapshot(x):
+    """What of x a change in place would alter: the items themselves (by identity) and their data."""
+    if isinstance(x, (list, dict)):
+        items = list(x.items()) if isinstance(x, dict) else list(enumerate(x))
+        return type(x), [(key, id(item), _snapshot(item)) for key, item in items]
+    return _plain(x)
+
+
+def _changed_in_place(name, x):
+    """The failure for a function that changed its input x in place (printed, and returned to raise)."""
+    kind = "dict" if isinstance(x, dict) else "list"
+    print(f"FAIL you changed {name} in place")
+    return AssertionError(failure(f"you changed {name} in place", f"build a new {kind} instead"))
+
+
+@contextlib.contextmanager
+def unchanged(name, x):
+    """Within the block, x (a list or dict, nested, of numbers or Values) must not be changed in place: on
+    leaving the block a change fails first, saying so, before any other failure raised in it."""
+    before = _snapshot(x)
+    try:
+        yield
+    except NotImplementedError:  # an unwritten exercise: its own message
+        raise
+    except Exception as error:
+        if _snapshot(x) != before:
+            raise _changed_in_place(name, x) from error
+        raise
+    if _snapshot(x) != before:
+        raise _changed_in_place(name, x)
+    print(f"ok   {name} left unchanged")
+
+
+def expect_same_objects(label, got, expected):
+    """got must be a list holding the very objects of the list expected, in order (identity, not equal
+    values): what must be updated in place is never replaced by a new object."""
+    if got is not expected and (not isinstance(got, list) or len(got) != len(expected)):
+        problem = f"is {_show(_plain(got))}; expected the same {len(expected)} objects"
+    else:
+        new = [i for i, (a, b) in enumerate(zip(got, expected)) if a is not b]
+        problem = new and (f"item [{new[0]}] is a new object ({len(new)} of {len(expected)} are): "
+                           f"change the data of the one that is there")
+    if problem:
+        print(f"FAIL {label}: {problem}")
+        raise AssertionError(failure(label, problem))
+    print(f"ok   {label}: the same {len(expected)} objects")
+
+
 def relative_error(a, b, floor=1e-9):
     """|a - b| / max(|a|, |b|), and 0 when |a - b| <= floor: two gradients that are both (nearly) zero
     match, instead of showing a relative error of 1."""
@@ -143,7 +199,10 @@ def gradient_check(f, inputs, value_cls, h=1e-6, tol=1e-6):
         return out
 
     nodes = [value_cls(x) for x in xs]
+    before = _snapshot(nodes)
     evaluate(nodes).backward()
+    if _snapshot(nodes) != before:  # the gradients would be of another computation: name the cause instead
+        raise _changed_in_place("the list of inputs", nodes)
     analytic = [node.grad for node in nodes]
     numeric = []
     for i in range(len(xs)):

@@ -80,7 +80,7 @@ def fetch_course_files(base, listing):
 fetch_course_files(
     "https://microgpt-course.github.io/microgpt-course/files/06_adam/",
     """
-c5f7aac8a03220d8971795b80252733f325e188c94e4d571db6a62461f49ef7b course_tools.py
+cdc06487771299e11eac2826f69fb799daaff88e5aaa2dec9b413e0002c1a1ea course_tools.py
 """,
 )
 

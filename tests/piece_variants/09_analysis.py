@@ -1,0 +1,7 @@
+"""Chapter 09_analysis: correct code written differently, and mistakes its visible tests must name (test_visible_contracts)."""
+
+from visible_tests import Variant
+
+CORRECT = []
+
+MISTAKES = []
