@@ -528,7 +528,7 @@ def adam_step(params, m, v, step, num_steps, lr=0.01, beta1=0.85, beta2=0.99, ep
 
 
 # %% nbgrader={"grade": true, "grade_id": "adam_step_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false}
-from course_tools import expect_close, expect_equal, standing_in
+from course_tools import expect_close, expect_equal, expect_none, expect_same_objects, standing_in
 
 
 def linear_decay(step, num_steps, lr):
@@ -536,42 +536,65 @@ def linear_decay(step, num_steps, lr):
     return lr * (num_steps - step) / num_steps
 
 
+def adam_step_alone(params, m, v, step, num_steps, **options):
+    """adam_step(params, m, v, step, num_steps, **options) with the schedule above in place of
+    learning_rate (adam_step looks the name up when it runs); returns what adam_step returned."""
+    with standing_in(globals(), learning_rate=linear_decay):
+        try:
+            return adam_step(params, m, v, step, num_steps, **options)
+        except ZeroDivisionError:  # 1 - beta ** step is 0 at step 0: name the cause, not the line
+            raise AssertionError(f"step {step} divided by zero: the bias corrections are\n"
+                                 f"1 - beta1 ** (step + 1) and 1 - beta2 ** (step + 1)\n"
+                                 f"(step counts from 0)") from None
+
+
 def adam_steps(start, gradients, num_steps, first_step=0, m=None, v=None, **options):
-    """Run adam_step on fresh Values made from start, one step per list of gradients, with the
-    schedule above in place of learning_rate; returns (params, m, v) afterwards."""
+    """Run adam_step_alone on fresh Values made from start, one step per list of gradients;
+    returns (params, m, v) afterwards."""
     params = [Value(x) for x in start]
     m = list(m or [0.0] * len(start))
     v = list(v or [0.0] * len(start))
-    with standing_in(globals(), learning_rate=linear_decay):  # adam_step looks it up when it runs
-        for step, grads in enumerate(gradients, start=first_step):
-            for p, g in zip(params, grads):
-                p.grad = g
-            adam_step(params, m, v, step, num_steps, **options)
+    for step, grads in enumerate(gradients, start=first_step):
+        for p, g in zip(params, grads):
+            p.grad = g
+        adam_step_alone(params, m, v, step, num_steps, **options)
     return params, m, v
 
 
-params, m, v = adam_steps([1.0], [[0.5]], 10)
-expect_close("the first step moves p by lr against its gradient (1.0 -> 0.99)", params, [0.99])
-expect_close("m after the first step: (1 - beta1) * g", m, [0.075])
-expect_close("v after the first step: (1 - beta2) * g**2", v, [0.0025])
-expect_equal("the gradient after the step", [p.grad for p in params], [0])
+# the docstring's example: first what every call must do (return nothing, keep the same Values,
+# store plain numbers), then the numbers
+p = Value(1.0)
+p.grad = 0.5
+params, m, v = [p], [0.0], [0.0]
+expect_none("adam_step(params, m, v, 0, 10)", adam_step_alone(params, m, v, 0, 10))
+expect_same_objects("params after the step", params, [p])
+expect_equal("type of p.data", type(p.data).__name__, "float")
+expect_close("m in place, uncorrected", m, [0.075])
+expect_close("v in place, uncorrected", v, [0.0025])
+# the first step moves p by lr against its gradient: m_hat = g and v_hat = g ** 2
+expect_close("p after the first step", p.data, 0.99)
+expect_equal("the gradient after the step", p.grad, 0)
 
 params, m, v = adam_steps([1.0, 2.0, -3.0], [[0.5, -2.0, 0.0]], 10)
-expect_close("3 parameters: each moves by lr against its gradient's sign, whatever its size",
-             params, [0.99, 2.01, -3.0])
+# each moves by lr against its gradient's sign, whatever its size
+expect_close("3 parameters, one step", params, [0.99, 2.01, -3.0])
 expect_equal("the gradients after the step", [p.grad for p in params], [0, 0, 0])
 
-params, m, v = adam_steps([0.5, -1.0], [[0.3, -1.2], [0.5, 0.4]], 4, lr=0.1)
-expect_close("two steps in a row (lr 0.1, then 0.075): the parameters", params,
-             [0.3258520582833087, -0.8718414085705628])
-expect_close("two steps in a row: m (without bias correction)", m, [0.11325, -0.093])
-expect_close("two steps in a row: v (without bias correction)", v, [0.003391, 0.015856])
+# gradients far below eps = 1e-8: sqrt(v_hat) is the gradient's size, and eps now counts
+params, m, v = adam_steps([0.5, -1.0], [[1e-10, -3e-9]], 10)
+expect_close("gradients below eps", params, [0.4999009900990099, -0.9976923076923077])
 
+params, m, v = adam_steps([0.5, -1.0], [[0.3, -1.2], [0.5, 0.4]], 4, lr=0.1)
+# two steps in a row, with lr 0.1 and then 0.075; m and v keep no bias correction
+expect_close("two steps: params", params, [0.3258520582833087, -0.8718414085705628])
+expect_close("two steps: m", m, [0.11325, -0.093])
+expect_close("two steps: v", v, [0.003391, 0.015856])
+
+# step 2 of 5 with lr=0.05, beta1=0.9, beta2=0.999, eps=1e-3
 params, m, v = adam_steps([0.5, -1.0], [[0.3, -1.2]], 5, first_step=2, m=[0.1, -0.2],
                           v=[0.04, 0.5], lr=0.05, beta1=0.9, beta2=0.999, eps=1e-3)
-expect_close("step 2 of 5 with lr=0.05, beta1=0.9, beta2=0.999, eps=1e-3: the parameters",
-             params, [0.4963670735364949, -0.9974314370362487])
-expect_close("... and m, v", m + v, [0.12, -0.3, 0.04005, 0.50094])
+expect_close("step 2, all options: params", params, [0.4963670735364949, -0.9974314370362487])
+expect_close("step 2, all options: m, v", m + v, [0.12, -0.3, 0.04005, 0.50094])
 
 ### BEGIN HIDDEN TESTS
 from autograder.checks import check_adam_step
