@@ -48,11 +48,11 @@ for p, a, b in zip(params, m, v):
 
 MISTAKES = [
     Variant("learning_rate", "step counted from 1", "return lr * (1 - (step + 1) / num_steps)",
-            says="learning_rate(0, 1000, 0.01)"),
+            says="expected 0.01"),
     Variant("learning_rate", "divided by num_steps - 1", "return lr * (1 - step / (num_steps - 1))",
-            says="learning_rate(500, 1000, 0.01)"),
+            says="expected 0.005"),
     Variant("learning_rate", "the share used up instead of the share left", "return lr * step / num_steps",
-            says="learning_rate(0, 1000, 0.01)"),
+            says="expected 0.01"),
     Variant("learning_rate", "a fixed peak rate instead of lr", "return 0.01 * (1 - step / num_steps)",
             says="learning_rate(3, 4, 0.5)"),
     Variant("adam_step", "returns its list of parameters", ADAM + "return params\n",
@@ -74,7 +74,7 @@ MISTAKES = [
                       "    p.data -= lr_t * m[i] / (v[i]**0.5 + eps)\n"),
             says="p after the first step"),
     Variant("adam_step", "bias correction with step instead of step + 1",
-            adam_with("(1 - beta1 ** (step + 1))", "(1 - beta1 ** step)"), says="1 - beta1 ** (step + 1)"),
+            adam_with("(1 - beta1 ** (step + 1))", "(1 - beta1 ** step)"), says="step 0 divided by zero"),
     Variant("adam_step", "beta1 and beta2 swapped",
             adam_with("    m[i] = beta1 * m[i] + (1 - beta1) * p.grad\n    v[i] = beta2 * v[i] + (1 - beta2)",
                       "    m[i] = beta2 * m[i] + (1 - beta2) * p.grad\n    v[i] = beta1 * v[i] + (1 - beta1)"),

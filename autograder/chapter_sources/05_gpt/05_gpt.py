@@ -538,6 +538,7 @@ def attention_head(q, keys, values):
     Returns:
         a list of d Values, out_j = sum_s w_s * values[s][j], where
         w = softmax([q . keys[s] / sqrt(d) for s in range(T)]) and d = len(q).
+        q, keys and values are left unchanged.
 
     Example (d = 4, two positions; q . k = 2 and 0, so the scores are 2/sqrt(4) = 1 and 0):
         >>> out = attention_head([Value(2.0), Value(0.0), Value(0.0), Value(0.0)],
@@ -556,16 +557,21 @@ def attention_head(q, keys, values):
 
 
 # %% nbgrader={"grade": true, "grade_id": "attention_head_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false}
-from course_tools import expect_close, gradient_check
+from course_tools import check_shape, expect_close, expect_value, gradient_check, unchanged
 
-expect_close("one position: the output is its value",
-             attention_head(vec(0.5, -1.0), [vec(2.0, 1.0)], [vec(3.0, -4.0)]), [3.0, -4.0])
-expect_close("equal keys: the plain average of the values",
+q, keys, values = vec(0.5, -1.0), [vec(2.0, 1.0)], [vec(3.0, -4.0)]
+with unchanged("values", values), unchanged("keys", keys), unchanged("q", q):
+    out = attention_head(q, keys, values)
+check_shape("out", out, (2,))
+expect_value("out[0], one position", out[0], 3.0)  # a Value, so that gradients flow through it
+expect_close("one position: its value", out, [3.0, -4.0])
+expect_close("equal keys: mean of values",
              attention_head(vec(1.0, 2.0), [vec(0.5, 0.5), vec(0.5, 0.5)],
                             [vec(1.0, 0.0), vec(3.0, 4.0)]),
              [2.0, 2.0])
-# the docstring example; 0.8808 instead of 0.7311 would mean the scores were not divided by sqrt(d)
-expect_close("scaled scores (d=4: q.k = 2 becomes 1)",
+# the docstring example, where q . k = 2 becomes the score 2 / sqrt(4) = 1; 0.8808 instead of
+# 0.7311 would mean the scores were not divided by sqrt(d)
+expect_close("q.k/sqrt(d), d=4",
              attention_head(vec(2, 0, 0, 0), [vec(1, 0, 0, 0), vec(0, 0, 0, 0)],
                             [vec(1, 0, 0, 0), vec(0, 1, 0, 0)]),
              [0.7310585786300049, 0.26894142136999516, 0.0, 0.0])
@@ -573,7 +579,14 @@ expect_close("three positions, d=2",
              attention_head(vec(0.3, -1.2), [vec(1.0, 0.5), vec(-0.4, 0.8), vec(0.9, -1.1)],
                             [vec(0.2, -0.7), vec(1.5, 0.1), vec(-0.3, 0.6)]),
              [-0.014409005864658708, 0.3049094487801879])
-
+# scores of 1800 / sqrt(2) and 0: exp(1272.8) is beyond any float, so a softmax must subtract the
+# largest score before exp (the given one does)
+try:
+    out = attention_head(vec(30, 30), [vec(30, 30), vec(-30, 30)], [vec(1, 0), vec(0, 1)])
+except OverflowError:
+    raise AssertionError("scores of 1272.8 and 0: exp overflowed; use the given softmax,\n"
+                         "which subtracts the largest score before exp") from None
+expect_close("scores of 1272.8 and 0", out, [1.0, 0.0])
 
 def head_output(xs):
     """q = xs[0:2], keys = xs[2:4], xs[4:6], values = xs[6:8], xs[8:10]; returns out_0 - 2 out_1."""
@@ -676,6 +689,7 @@ def multi_head_attention(q, keys, values, n_head):
     Returns:
         a list of C Values: attention_head(q[s], [k[s] for k in keys], [v[s] for v in values])
         for s = slice(0, d), slice(d, 2d), ..., slice((H-1)d, Hd), concatenated in that order.
+        q, keys and values are left unchanged.
 
     Example (C = 4, n_head = 1: a single head over all four channels):
         >>> q = [Value(x) for x in (0.3, -1.2, 0.8, 0.6)]
@@ -699,7 +713,7 @@ def multi_head_attention(q, keys, values, n_head):
 
 
 # %% nbgrader={"grade": true, "grade_id": "multi_head_attention_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-from course_tools import expect_close, standing_in
+from course_tools import expect_close, expect_value, standing_in, unchanged
 
 
 # These tests grade multi_head_attention alone. While they run, attention_head is this stand-in,
@@ -713,6 +727,9 @@ q = vec(0.3, -1.2, 0.8, 0.6)
 keys = [vec(1.0, 0.5, -0.2, 0.4), vec(-0.4, 0.8, 0.6, -1.0)]
 values = [vec(0.2, -0.7, 1.0, 0.3), vec(1.5, 0.1, -0.5, 0.9)]
 with standing_in(globals(), attention_head=attention_head_for_these_tests):
+    with unchanged("values", values), unchanged("keys", keys), unchanged("q", q):
+        out = multi_head_attention(q, keys, values, 2)
+    expect_value("out[0], 2 heads", out[0], 0.6751583567206183)  # a Value, for the gradients
     expect_close("1 head of 4 channels", multi_head_attention(q, keys, values, 1),
                  [0.6938616379539828, -0.3960851458744721, 0.43015964851463523, 0.5279361405941458])
     expect_close("2 heads of 2 channels", multi_head_attention(q, keys, values, 2),
@@ -721,7 +738,8 @@ with standing_in(globals(), attention_head=attention_head_for_these_tests):
                  [0.7154717751758558, -0.37123234724693205, 0.01786980909052116,
                   0.48092087039847675])
     other_keys = [vec(1.0, 0.5, 9.0, -3.0), vec(-0.4, 0.8, -2.0, 5.0)]
-    expect_close("heads are independent: new keys in channels 2-3 leave head 0 as it was",
+    # heads are independent: new keys in channels 2-3 (head 1's) leave head 0's output as it was
+    expect_close("head 1's keys changed",
                  multi_head_attention(q, other_keys, values, 2),
                  [0.6751583567206183, -0.4075948574026962, 0.9162891711892455, 0.3334843315243018])
 
@@ -806,7 +824,7 @@ def gpt(token_id, pos_id, keys, values, state_dict, config):
                     C-vector (list of C Values) per earlier position of this sequence, for layer l.
                     This call appends this position's key and value to keys[l] and values[l]
                     for every layer l (so each grows by exactly one).
-        state_dict: the weights, as made by init_params(config, rng).
+        state_dict: the weights, as made by init_params(config, rng); left unchanged.
         config:     the GPTConfig (n_layer and n_head are read from it).
 
     Returns:
@@ -856,7 +874,8 @@ def gpt(token_id, pos_id, keys, values, state_dict, config):
 
 
 # %% nbgrader={"grade": true, "grade_id": "gpt_tests", "locked": true, "points": 5, "schema_version": 3, "solution": false}
-from course_tools import check_shape, expect_close, standing_in
+from course_tools import (check_shape, expect_close, expect_value, gradient_check, standing_in,
+                          unchanged)
 
 
 # These tests grade gpt alone. While they run, attention_head and multi_head_attention are these
@@ -867,6 +886,9 @@ def attention_head_for_these_tests(q, keys, values):
 
 
 def multi_head_attention_for_these_tests(q, keys, values, n_head):
+    if not keys:
+        raise AssertionError("attention over an empty cache: append this position's key and\n"
+                             "value to keys[layer] and values[layer] before attending")
     d = len(q) // n_head
     out = []
     for s in (slice(h * d, (h + 1) * d) for h in range(n_head)):
@@ -874,15 +896,66 @@ def multi_head_attention_for_these_tests(q, keys, values, n_head):
     return out
 
 
+# A 2-layer model whose logits are its residual stream x: vocab_size = n_embd and lm_head is the
+# identity. With every layer's attn_wo (the attention block's last matrix) or mlp_fc2 (the MLP
+# block's) zero, that block adds 0 to x, so the logits show x after each stage in turn.
+probe = GPTConfig(vocab_size=8, n_embd=8, n_head=2, n_layer=2, block_size=4)
+probe_state = init_params(probe, random.Random(7), std=0.5)
+probe_state["lm_head"] = [[Value(float(i == j)) for j in range(8)] for i in range(8)]
+
+
+def with_zero(names, weights=probe_state):
+    """A copy of weights with the matrices names (e.g. "attn_wo") set to 0 in every layer."""
+    weights = dict(weights)
+    for layer in range(probe.n_layer):
+        for name in names:
+            weights[f"layer{layer}.{name}"] = [[Value(0.0) for _ in row]
+                                               for row in weights[f"layer{layer}.{name}"]]
+    return weights
+
+
+def stream_at_position_0(weights):
+    """gpt's logits, here the stream x at the top, for token 3 at position 0 of the probe model."""
+    keys, values = empty_kv_cache(probe)
+    return gpt(3, 0, keys, values, weights, probe)
+
+
+# Both blocks adding 0, and an embedding wte[3] + wpe[0] already of rms 1 (so its norm changes it by
+# 5e-6 only): x must come out as it went in. All 0 means a block replaced x instead of adding to it.
+residuals_only = with_zero(["attn_wo", "mlp_fc2"])
+residuals_only["wte"] = (probe_state["wte"][:3] + [vec(1, -1, 1, -1, 1, -1, 1, -1)]
+                         + probe_state["wte"][4:])
+residuals_only["wpe"] = [vec(0, 0, 0, 0, 0, 0, 0, 0)] + probe_state["wpe"][1:]
+
 with standing_in(globals(), attention_head=attention_head_for_these_tests,
                  multi_head_attention=multi_head_attention_for_these_tests):
     config = GPTConfig(vocab_size=27)
     state_dict = init_params(config, random.Random(42))
     keys, values = empty_kv_cache(config)
-    logits = gpt(BOS, 0, keys, values, state_dict, config)
-    check_shape("logits at position 0", logits, (27,))
-    check_shape("the cached keys after position 0 (layers, positions, channels)", keys, (1, 1, 16))
-    check_shape("the cached values after position 0", values, (1, 1, 16))
+    with unchanged("state_dict", state_dict):
+        logits = gpt(BOS, 0, keys, values, state_dict, config)
+    check_shape("logits", logits, (27,))
+    # one key and one value of 16 channels cached per layer and position
+    check_shape("keys", keys, (1, 1, 16))
+    check_shape("values", values, (1, 1, 16))
+
+    expect_close("blocks adding 0 keep x", stream_at_position_0(residuals_only),
+                 [0.9999950000374996, -0.9999950000374996] * 4, rel_tol=1e-4)
+    expect_close("embedded x, normed",
+                 stream_at_position_0(with_zero(["attn_wo", "mlp_fc2"])),
+                 [-0.8761770585221537, -0.18212926190396364, 0.8346747320856974,
+                  -0.4178847278535654, -1.198218883389972, 1.9099728613552265,
+                  1.0943940515446908, -0.21411247987837803])
+    expect_close("x after attention", stream_at_position_0(with_zero(["mlp_fc2"])),
+                 [1.9861410307528495, -2.8447991322265036, -0.06195010155290859,
+                  2.2687243702488256, -4.116210650206375, 3.113049910544719,
+                  4.854467892061415, -0.8718986582934671])
+    expect_close("x after the MLP", stream_at_position_0(probe_state),
+                 [6.236527197838058, 3.4060729562021095, 0.22522851122362386,
+                  -6.976003601140508, -7.472217084547621, -1.939845679020501,
+                  -1.9050290494515285, 3.9934188088341074])
+
+    expect_value("logits[0]", logits[0], 0.4487476730631846)  # a Value: gradients flow through it
     expect_close("logits for BOS at position 0", logits,
                  [0.4487476730631846, 0.18944475851883147, -0.006608162803878513,
                   -0.4914153296365483, 0.15020495064098524, 0.5711411033710684,
@@ -895,9 +968,10 @@ with standing_in(globals(), attention_head=attention_head_for_these_tests,
                   -0.29156346265674615, 0.09129908700566283, -0.6557619236656527])
 
     logits = gpt(chars.index("e"), 1, keys, values, state_dict, config)
-    check_shape("the cached keys after position 1", keys, (1, 2, 16))
-    check_shape("the cached values after position 1", values, (1, 2, 16))
-    expect_close("logits for 'e' at position 1 (attends to BOS and itself)", logits,
+    check_shape("keys", keys, (1, 2, 16))
+    check_shape("values", values, (1, 2, 16))
+    # 'e' at position 1 attends to BOS and to itself
+    expect_close("logits for 'e' at position 1", logits,
                  [-0.48745997000672314, -0.0012090980778062602, -0.2473682513844288,
                   0.0009945664716348446, 0.09124538457506301, -0.026423049827799708,
                   -0.5042554482251551, -0.24743019851712228, -0.4733628585284949,
@@ -913,11 +987,27 @@ with standing_in(globals(), attention_head=attention_head_for_these_tests,
     keys2, values2 = empty_kv_cache(two_layers)
     for pos, token in enumerate([4, 0, 1]):
         small_logits = gpt(token, pos, keys2, values2, small_state, two_layers)
-    check_shape("2 layers, 3 positions: the cached keys", keys2, (2, 3, 8))
-    check_shape("2 layers, 3 positions: the cached values", values2, (2, 3, 8))
+    # 2 layers, 3 positions
+    check_shape("keys", keys2, (2, 3, 8))
+    check_shape("values", values2, (2, 3, 8))
     expect_close("2 layers: logits at position 2", small_logits,
                  [-0.044885441068327814, -0.17783237661686663, -0.29130134134296704,
                   0.012318651250509065, -0.10963884340705282])
+
+    tiny = GPTConfig(vocab_size=3, n_embd=4, n_head=2, n_layer=1, block_size=4)
+    tiny_state = init_params(tiny, random.Random(5), std=0.5)
+
+    def logits_at_position_1(row):
+        """logits[0] - 2 logits[2] for the tokens [2, 1] at position 1, with wte[1] = row: a path
+        from the bottom of the model (the embedding) to its top."""
+        weights = dict(tiny_state, wte=[tiny_state["wte"][0], row, tiny_state["wte"][2]])
+        keys, values = empty_kv_cache(tiny)
+        gpt(2, 0, keys, values, weights, tiny)
+        logits = gpt(1, 1, keys, values, weights, tiny)
+        return logits[0] - 2 * logits[2]
+
+    print("gradients of the logits with respect to wte[1] (backward vs. finite differences):")
+    gradient_check(logits_at_position_1, [p.data for p in tiny_state["wte"][1]], Value)
 
 ### BEGIN HIDDEN TESTS
 from autograder.checks import check_gpt
