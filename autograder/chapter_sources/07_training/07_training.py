@@ -621,7 +621,9 @@ def document_loss(tokens, state_dict, config):
         Its graph reaches every weight the forward pass used; no backward is run, and tokens
         and state_dict are left unchanged.
 
-    Example (an untrained model is about as surprised as a uniform guess, ln 27 = 3.2958):
+    Example (an untrained model, but not the trainer's of the worked example, whose loss on 'emma'
+    is 3.4955: these weights come straight from random.Random(42), with no shuffle drawn first;
+    both are about as surprised as a uniform guess, ln 27 = 3.2958):
         >>> config = GPTConfig(vocab_size=27)
         >>> state_dict = init_params(config, random.Random(42))
         >>> round(document_loss([26, 4, 12, 12, 0, 26], state_dict, config).data, 4)
@@ -639,19 +641,53 @@ def document_loss(tokens, state_dict, config):
 
 
 # %% nbgrader={"grade": true, "grade_id": "document_loss_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false}
-from course_tools import expect_close, expect_value, gradient_check
+from course_tools import expect_equal, expect_value, gradient_check, standing_in, unchanged
 
 small = GPTConfig(vocab_size=27, block_size=4)
 small_state = init_params(small, random.Random(1))
+given_gpt = gpt
+gpt_calls = {"tokens": [], "positions": [], "cache sizes": []}
 
-expect_value("document_loss of 'a' ([BOS, a, BOS]: 2 predictions)",
-             document_loss([26, 0, 26], small_state, small), 3.435659176534122)
-expect_value("'emma' with block_size 4: only the first 4 of its 5 predictions count",
-             document_loss([26, 4, 12, 12, 0, 26], small_state, small), 3.415868506225077)
+
+def gpt_watched(token_id, pos_id, keys, values, state_dict, config):
+    """The given gpt, noting for each call its token, its position and how many positions the
+    KV cache it was given already holds."""
+    if pos_id >= config.block_size:
+        raise AssertionError(f"gpt called at position {pos_id}, but block_size is "
+                             f"{config.block_size}:\nonly n = min(block_size, len(tokens) - 1) "
+                             f"positions are read")
+    for name, seen in zip(gpt_calls, (token_id, pos_id, len(keys[0]))):
+        gpt_calls[name].append(seen)
+    return given_gpt(token_id, pos_id, keys, values, state_dict, config)
+
+
+# 'emma' has 5 predictions, but block_size 4 reads only the first 4; each call must start from an
+# empty KV cache, and that one cache must hold every earlier position of the document
+emma = [26, 4, 12, 12, 0, 26]
+for call in ("1st", "2nd"):
+    for seen in gpt_calls.values():
+        seen.clear()
+    with standing_in(globals(), gpt=gpt_watched), unchanged("tokens", emma):
+        with unchanged("state_dict", small_state):
+            loss = document_loss(emma, small_state, small)
+    expect_equal(f"positions read ({call} call)", gpt_calls["positions"], [0, 1, 2, 3])
+    expect_equal(f"tokens read ({call} call)", gpt_calls["tokens"], [26, 4, 12, 12])
+    expect_equal(f"one KV cache: sizes ({call} call)", gpt_calls["cache sizes"], [0, 1, 2, 3])
+# document_loss only builds the graph: backward is the caller's to run
+expect_equal("nonzero grads after the call", sum(p.grad != 0 for p in parameters(small_state)), 0)
+expect_value("'emma', block_size 4", loss, 3.415868506225077)
+
+expect_value("one prediction: [BOS, e]", document_loss([26, 4], small_state, small),
+             3.5705286539438092)
+expect_value("the empty name: [BOS, BOS]", document_loss([26, 26], small_state, small),
+             3.58285133041039)
+expect_value("'a': [BOS, a, BOS]", document_loss([26, 0, 26], small_state, small),
+             3.435659176534122)
 default = GPTConfig(vocab_size=27)
 default_state = init_params(default, random.Random(42))
-expect_value("the untrained default model on 'emma' (close to ln 27 = 3.2958)",
-             document_loss([26, 4, 12, 12, 0, 26], default_state, default), 3.2251850755730693)
+# the docstring's example: weights straight from random.Random(42)
+expect_value("'emma', default model", document_loss(emma, default_state, default),
+             3.2251850755730693)
 
 tiny = GPTConfig(vocab_size=27, n_embd=4, n_head=2, block_size=4)
 tiny_state = init_params(tiny, random.Random(3), std=0.5)
@@ -706,7 +742,7 @@ def train_step(tokens, state_dict, params, m, v, step, num_steps, config, lr=0.0
     Does:
         loss = document_loss(tokens, state_dict, config); loss.backward() once; then
         adam_step(params, m, v, step, num_steps, lr), which updates the weights, m and v in place
-        and zeroes the gradients.
+        and zeroes the gradients. tokens are left unchanged.
 
     Returns:
         loss.data, the document's loss before the update (a float).
@@ -720,7 +756,7 @@ def train_step(tokens, state_dict, params, m, v, step, num_steps, config, lr=0.0
 
 
 # %% nbgrader={"grade": true, "grade_id": "train_step_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-from course_tools import expect_close, expect_equal, standing_in
+from course_tools import expect_close, expect_equal, standing_in, unchanged
 
 
 def first_prediction_loss(tokens, state_dict, config):
@@ -729,13 +765,28 @@ def first_prediction_loss(tokens, state_dict, config):
     return -softmax(gpt(tokens[0], 0, keys, values, state_dict, config))[tokens[1]].log()
 
 
+given_adam_step = adam_step
+adam_calls = []
+
+
+def adam_step_watched(params, m, v, step, num_steps, lr=0.01, beta1=0.85, beta2=0.99, eps=1e-8):
+    """The given adam_step, noting what it was given: step, num_steps, lr, the lists m and v, and
+    the gradient that backward left on the first weight of wte[BOS]."""
+    adam_calls.append({"step": step, "num_steps": num_steps, "lr": lr, "m and v": [m, v],
+                       "grad": small_state["wte"][26][0].grad})
+    given_adam_step(params, m, v, step, num_steps, lr, beta1, beta2, eps)
+
+
 def steps_with_stand_in(state_dict, params, m, v, steps, num_steps, config, lr):
     """The losses train_step returns at the given steps, on 'emma', with the stand-in above in
-    place of document_loss (your own document_loss is put back afterwards)."""
+    place of document_loss (your own document_loss is put back afterwards) and adam_step watched."""
     emma = [26, 4, 12, 12, 0, 26]
-    with standing_in(globals(), document_loss=first_prediction_loss):  # train_step looks it up
-        return [train_step(emma, state_dict, params, m, v, step, num_steps, config, lr)
-                for step in steps]
+    adam_calls.clear()
+    # train_step looks both names up when it runs
+    with standing_in(globals(), document_loss=first_prediction_loss, adam_step=adam_step_watched):
+        with unchanged("tokens", emma):
+            return [train_step(emma, state_dict, params, m, v, step, num_steps, config, lr)
+                    for step in steps]
 
 
 small = GPTConfig(vocab_size=27, block_size=4)
@@ -744,16 +795,26 @@ small_params = parameters(small_state)
 m, v = [0.0] * len(small_params), [0.0] * len(small_params)
 
 first = steps_with_stand_in(small_state, small_params, m, v, [0], 2, small, 0.05)
-expect_close("step 0 returns the loss before the update", first, [3.5705286539438092])
-expect_equal("... as a float", [type(loss).__name__ for loss in first], ["float"])
-expect_close("wte[BOS][:3] after step 0 (moved by Adam)", small_state["wte"][26][:3],
+expect_equal("type of the loss", [type(loss).__name__ for loss in first], ["float"])
+# what train_step gave adam_step: the arguments it was given, and the gradients of one backward
+expect_equal("calls of adam_step", len(adam_calls), 1)
+expect_equal("step given to adam_step", adam_calls[0]["step"], 0)
+expect_equal("num_steps given to adam_step", adam_calls[0]["num_steps"], 2)
+expect_close("lr given to adam_step", adam_calls[0]["lr"], 0.05)
+given_m, given_v = adam_calls[0]["m and v"]
+expect_equal("m, v are the lists given", [given_m is m, given_v is v], [True, True])
+# wte[BOS][0].grad when adam_step ran: 0 means no backward, another number more than one
+expect_close("grad at adam_step", adam_calls[0]["grad"], -0.4569340283967108)
+expect_close("loss before the update", first, [3.5705286539438092])
+expect_close("wte[BOS][:3] after step 0", small_state["wte"][26][:3],
              [0.040837378387171996, -0.15710846270427725, 0.05553371871459305])
 expect_close("m of those three weights", m[416:419],
              [-0.06854010425950663, 0.07557621552671741, 0.003195343972862379])
 expect_equal("gradients left non-zero after the step", sum(p.grad != 0 for p in small_params), 0)
 
 second = steps_with_stand_in(small_state, small_params, m, v, [1], 2, small, 0.05)
-expect_close("step 1: the loss, much lower after one step", second, [1.5271954193392212])
+# the loss of the same name, much lower after one step
+expect_close("step 1: the loss", second, [1.5271954193392212])
 expect_close("lm_head[4][:3] after step 1", small_state["lm_head"][4][:3],
              [0.11829104529261086, -0.043852322993303855, 0.043853220662632336])
 
@@ -805,9 +866,10 @@ print(f"{steps_to_run} steps in {seconds:.1f} s, {seconds / steps_to_run:.2f} s 
 
 # %% [markdown]
 # The course's model was trained by exactly this loop (the trainer, `python -m microgpt train`, runs the reference's
-# `train_step`), and the loss of each of its 1,000 steps was recorded in `microgpt-names-1000.metrics.jsonl`, one
-# JSON line per step. Training draws no random numbers: the same start, the same names in the same order and the
-# same arithmetic must give the same losses. Yours should agree with the recorded ones:
+# `train_step`), and the loss of each of its 1,000 steps was recorded in `microgpt-names-1000.metrics.jsonl`, one JSON
+# line per step. The records count the steps from 1, as the progress bar does: record 1 is the step that `train_step`
+# calls `step = 0`. Training draws no random numbers: the same start, the same names in the same order and the same
+# arithmetic must give the same losses. Yours should agree with the recorded ones:
 
 # %%
 with open("microgpt-names-1000.metrics.jsonl", encoding="utf-8") as lines:
