@@ -82,6 +82,7 @@ benchmark: setup
 	$(RUN) $(BIN)/python benchmarks/train_speed.py
 	$(RUN) $(BIN)/python benchmarks/check_speed.py
 	$(RUN) $(BIN)/python benchmarks/grade_speed.py
+	$(RUN) $(BIN)/python benchmarks/feedback_truth.py
 
 # what can be remade; never a class's grading data or a learner's workspace/ (see clean-grading)
 clean:

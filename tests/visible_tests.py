@@ -40,18 +40,21 @@ def _in_folder(folder: Path):
             sys.modules["course_tools"] = before[2]
 
 
-def visible_failure(chapter: str, piece: str, code: str | None = None) -> str | None:
+def visible_failure(chapter: str, piece: str, code: str | None = None, *, with_hidden: bool = False,
+                    nb: nbformat.NotebookNode | None = None) -> str | None:
     """Run chapter's cells in order up to and including the tests cell of `piece` (a solution cell's
     grade_id) with the piece's solution region replaced by `code` (None: the instructor's own) and
-    every hidden block removed; the first error raised, as 'Type: message', or None when all pass."""
-    nb = _source(chapter) if code is None else replace_regions(_source(chapter), {piece: code})
+    every hidden block removed (with_hidden: kept, as the grader runs them); the first error raised, as
+    'Type: message', or None when all pass. nb: another version of the chapter's source notebook."""
+    nb = nb or _source(chapter)
+    nb = nb if code is None else replace_regions(nb, {piece: code})
     last = next(p.grade_index for p in graded_pieces(nb) if p.solution_id == piece)
     namespace = {"__name__": "__main__"}
     with _in_folder(PROJECT / "chapters" / chapter), contextlib.redirect_stdout(None):
         for index, cell in enumerate(nb.cells[:last + 1]):
             if cell.cell_type != "code":
                 continue
-            source = split_hidden(cell.source)[0] if is_tests(cell) else cell.source
+            source = cell.source if with_hidden or not is_tests(cell) else split_hidden(cell.source)[0]
             try:
                 exec(compile(source, f"<{chapter} cell {index}>", "exec"), namespace)
             except Exception as error:  # the learner sees this one; nothing after it runs
@@ -61,8 +64,9 @@ def visible_failure(chapter: str, piece: str, code: str | None = None) -> str | 
 
 @dataclass(frozen=True)
 class Variant:
-    """Code for a piece's solution region: a correct one written differently (`says` empty), or a
-    mistake whose first visible failure must contain `says` (the cause, in the learner's words)."""
+    """Code for a piece's solution region: a correct one written differently (`says` empty), a mistake
+    whose first visible failure must contain `says` (the cause, in the learner's words), or a mistake only
+    the hidden check catches (`says`: why no visible test can)."""
 
     piece: str
     name: str
@@ -71,7 +75,8 @@ class Variant:
 
 
 def chapter_variants() -> dict[str, ModuleType]:
-    """Each chapter's variants: tests/piece_variants/NN_name.py, holding CORRECT and MISTAKES (lists of Variant)."""
+    """Each chapter's variants: tests/piece_variants/NN_name.py, holding CORRECT, MISTAKES and optionally
+    HIDDEN_ONLY (lists of Variant)."""
     found = {}
     for path in sorted(VARIANTS.glob("[0-9][0-9]_*.py")):
         spec = importlib.util.spec_from_file_location(f"piece_variants_{path.stem}", path)
