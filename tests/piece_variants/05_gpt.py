@@ -46,6 +46,12 @@ for h in range(n_head):
     out = out + attention_head(q[lo:hi], [k[lo:hi] for k in keys], [v[lo:hi] for v in values])
 return out
 """),
+    Variant("gpt", "each layer's cache list replaced by a longer one", gpt_with(
+        """    keys[layer].append(linear(x_norm, state_dict[prefix + "attn_wk"]))
+    values[layer].append(linear(x_norm, state_dict[prefix + "attn_wv"]))
+""", """    keys[layer] = keys[layer] + [linear(x_norm, state_dict[prefix + "attn_wk"])]
+    values[layer] = values[layer] + [linear(x_norm, state_dict[prefix + "attn_wv"])]
+""")),
     Variant("gpt", "helper functions for the two blocks", """
 def attention_block(x, layer):
     x_norm = rmsnorm(x)
@@ -115,6 +121,13 @@ return out
     Variant("multi_head_attention", "one head over all channels", """
 return attention_head(q, keys, values)
 """, says="2 heads"),
+    Variant("multi_head_attention", "head_dim of the notebook's config, not of q", """
+out = []
+for h in range(n_head):
+    s = slice(h * config.head_dim, (h + 1) * config.head_dim)
+    out.extend(attention_head(q[s], [k[s] for k in keys], [v[s] for v in values]))
+return out
+""", says="empty slice of q"),
     Variant("multi_head_attention", "numbers instead of Values", """
 head_dim = len(q) // n_head
 out = []

@@ -1,6 +1,10 @@
 """Chapter 06_adam: correct code written differently, and mistakes its visible tests must name (test_visible_contracts)."""
 
+import re
+
 from visible_tests import Variant
+
+DEFAULTS = {"beta1": 0.85, "beta2": 0.99, "eps": 1e-8}
 
 # the instructor's adam_step with one line changed: each mistake replaces a line of it
 ADAM = """
@@ -35,6 +39,8 @@ for i, (p, mi, vi) in enumerate(zip(params, m, v)):
     p.data = p.data - lr_t * (m[i] / (1 - beta1 ** t)) / ((v[i] / (1 - beta2 ** t)) ** 0.5 + eps)
     p.grad = 0
 """),
+    Variant("adam_step", "the schedule written inline", adam_with("learning_rate(step, num_steps, lr)",
+                                                                  "lr * (1 - step / num_steps)")),
     Variant("adam_step", "the lists rewritten by slice assignment, math.sqrt", """
 import math
 lr_t = learning_rate(step, num_steps, lr)
@@ -85,6 +91,9 @@ MISTAKES = [
     Variant("adam_step", "a fixed learning rate instead of lr",
             adam_with("learning_rate(step, num_steps, lr)", "learning_rate(step, num_steps, 0.01)"),
             says="two steps: params"),
+    Variant("adam_step", "microgpt's hyperparameters instead of the arguments",
+            re.sub(r"\b(beta1|beta2|eps)\b", lambda name: str(DEFAULTS[name.group(0)]), ADAM),
+            says="all options: params"),
     Variant("adam_step", "the gradient not zeroed", adam_with("    p.grad = 0\n", ""), says="the gradient"),
     Variant("adam_step", "the gradient zeroed before the update",
             adam_with("    m[i] = beta1", "    p.grad = 0\n    m[i] = beta1"), says="m in place, uncorrected"),

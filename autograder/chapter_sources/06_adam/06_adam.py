@@ -593,8 +593,8 @@ expect_close("two steps: v", v, [0.003391, 0.015856])
 # step 2 of 5 with lr=0.05, beta1=0.9, beta2=0.999, eps=1e-3
 params, m, v = adam_steps([0.5, -1.0], [[0.3, -1.2]], 5, first_step=2, m=[0.1, -0.2],
                           v=[0.04, 0.5], lr=0.05, beta1=0.9, beta2=0.999, eps=1e-3)
-expect_close("step 2, all options: params", params, [0.4963670735364949, -0.9974314370362487])
-expect_close("step 2, all options: m, v", m + v, [0.12, -0.3, 0.04005, 0.50094])
+expect_close("all options: params", params, [0.4963670735364949, -0.9974314370362487])
+expect_close("all options: m, v", m + v, [0.12, -0.3, 0.04005, 0.50094])
 
 ### BEGIN HIDDEN TESTS
 from autograder.checks import check_adam_step
