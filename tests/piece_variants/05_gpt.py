@@ -183,6 +183,12 @@ x = rmsnorm([t + p for t, p in zip(tok_emb, pos_emb)])""", """x = state_dict["wt
 for i, p in enumerate(state_dict["wpe"][pos_id]):
     x[i] = x[i] + p
 x = rmsnorm(x)"""), says="you changed state_dict in place"),
+    Variant("gpt", "n_head fixed at the default model's 4", GPT.replace("config.n_head", "4"),
+            says="2 layers, position 2"),
+    Variant("gpt", "one layer only", gpt_with("range(config.n_layer)", "range(1)"), says="x after attention"),
+    Variant("gpt", "a final norm before lm_head (as in GPT-2)",
+            gpt_with('return linear(x, state_dict["lm_head"])', 'return linear(rmsnorm(x), state_dict["lm_head"])'),
+            says="x after attention"),
     Variant("gpt", "the embedding computed on numbers (no gradient to wte and wpe)",
             gpt_with("x = rmsnorm([t + p for t, p in zip(tok_emb, pos_emb)])",
                      "x = rmsnorm([Value(t.data + p.data) for t, p in zip(tok_emb, pos_emb)])"),
