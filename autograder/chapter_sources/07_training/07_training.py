@@ -771,7 +771,7 @@ adam_calls = []
 
 def adam_step_watched(params, m, v, step, num_steps, lr=0.01, beta1=0.85, beta2=0.99, eps=1e-8):
     """The given adam_step, noting what it was given: step, num_steps, lr, the lists m and v, and
-    the gradient that backward left on the first weight of wte[BOS]."""
+    the gradient that backward left on small_state["wte"][BOS][0] (small_state: below)."""
     adam_calls.append({"step": step, "num_steps": num_steps, "lr": lr, "m and v": [m, v],
                        "grad": small_state["wte"][26][0].grad})
     given_adam_step(params, m, v, step, num_steps, lr, beta1, beta2, eps)
