@@ -135,7 +135,7 @@ for h in range(n_head):
     s = slice(h * head_dim, (h + 1) * head_dim)
     out.extend(o.data for o in attention_head(q[s], [k[s] for k in keys], [v[s] for v in values]))
 return out
-""", says="expected a Value"),
+""", says="it must return one Value"),
     Variant("gpt", "no norm after the embedding",
             gpt_with("x = rmsnorm([t + p for t, p in zip(tok_emb, pos_emb)])",
                      "x = [t + p for t, p in zip(tok_emb, pos_emb)]"),

@@ -713,7 +713,7 @@ def multi_head_attention(q, keys, values, n_head):
 
 
 # %% nbgrader={"grade": true, "grade_id": "multi_head_attention_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-from course_tools import expect_close, expect_value, standing_in, unchanged
+from course_tools import expect_close, gradient_check, standing_in, unchanged
 
 
 # These tests grade multi_head_attention alone. While they run, attention_head is this stand-in,
@@ -732,7 +732,6 @@ values = [vec(0.2, -0.7, 1.0, 0.3), vec(1.5, 0.1, -0.5, 0.9)]
 with standing_in(globals(), attention_head=attention_head_for_these_tests):
     with unchanged("values", values), unchanged("keys", keys), unchanged("q", q):
         out = multi_head_attention(q, keys, values, 2)
-    expect_value("out[0], 2 heads", out[0], 0.6751583567206183)  # a Value, for the gradients
     expect_close("1 head of 4 channels", multi_head_attention(q, keys, values, 1),
                  [0.6938616379539828, -0.3960851458744721, 0.43015964851463523, 0.5279361405941458])
     expect_close("2 heads of 2 channels", multi_head_attention(q, keys, values, 2),
@@ -745,6 +744,19 @@ with standing_in(globals(), attention_head=attention_head_for_these_tests):
     expect_close("head 1's keys changed",
                  multi_head_attention(q, other_keys, values, 2),
                  [0.6751583567206183, -0.4075948574026962, 0.9162891711892455, 0.3334843315243018])
+
+
+def heads_output(xs):
+    """q = xs[0:4], keys = xs[4:8], xs[8:12], values = xs[12:16], xs[16:20], 2 heads; returns
+    out_0 - 2 out_3, one output of each head."""
+    out = multi_head_attention(xs[0:4], [xs[4:8], xs[8:12]], [xs[12:16], xs[16:20]], 2)
+    return out[0] - 2 * out[3]
+
+
+print("gradients of multi_head_attention (backward vs. finite differences):")
+with standing_in(globals(), attention_head=attention_head_for_these_tests):
+    gradient_check(heads_output, [0.3, -1.2, 0.8, 0.6, 1.0, 0.5, -0.2, 0.4, -0.4, 0.8, 0.6, -1.0,
+                                  0.2, -0.7, 1.0, 0.3, 1.5, 0.1, -0.5, 0.9], Value)
 
 ### BEGIN HIDDEN TESTS
 from autograder.checks import check_multi_head_attention
