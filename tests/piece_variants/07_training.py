@@ -82,6 +82,8 @@ return (1 / n) * sum(losses)
 """, says="one KV cache: sizes (2nd call)"),
     Variant("train_step", "adam_step called without lr", changed(STEP, "num_steps, lr)", "num_steps)"),
             says="lr given to adam_step"),
+    Variant("train_step", "no adam_step", changed(STEP, "adam_step(params, m, v, step, num_steps, lr)\n", ""),
+            says="step given to adam_step: the result has 0 items"),
     Variant("train_step", "step + 1 given to adam_step", changed(STEP, "step, num_steps, lr", "step + 1, num_steps, lr"),
             says="step given to adam_step"),
     Variant("train_step", "returns the Value", changed(STEP, "return loss.data", "return loss"), says="type of the loss"),

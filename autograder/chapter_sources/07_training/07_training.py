@@ -766,14 +766,15 @@ def first_prediction_loss(tokens, state_dict, config):
 
 
 given_adam_step = adam_step
-adam_calls = []
+adam_calls = {"step": [], "num_steps": [], "lr": [], "m and v": [], "grad": []}
 
 
 def adam_step_watched(params, m, v, step, num_steps, lr=0.01, beta1=0.85, beta2=0.99, eps=1e-8):
     """The given adam_step, noting what it was given: step, num_steps, lr, the lists m and v, and
     the gradient that backward left on small_state["wte"][BOS][0] (small_state: below)."""
-    adam_calls.append({"step": step, "num_steps": num_steps, "lr": lr, "m and v": [m, v],
-                       "grad": small_state["wte"][26][0].grad})
+    seen = (step, num_steps, lr, (m, v), small_state["wte"][26][0].grad)
+    for name, value in zip(adam_calls, seen):
+        adam_calls[name].append(value)
     given_adam_step(params, m, v, step, num_steps, lr, beta1, beta2, eps)
 
 
@@ -781,7 +782,8 @@ def steps_with_stand_in(state_dict, params, m, v, steps, num_steps, config, lr):
     """The losses train_step returns at the given steps, on 'emma', with the stand-in above in
     place of document_loss (your own document_loss is put back afterwards) and adam_step watched."""
     emma = [26, 4, 12, 12, 0, 26]
-    adam_calls.clear()
+    for seen in adam_calls.values():
+        seen.clear()
     # train_step looks both names up when it runs
     with standing_in(globals(), document_loss=first_prediction_loss, adam_step=adam_step_watched):
         with unchanged("tokens", emma):
@@ -797,14 +799,13 @@ m, v = [0.0] * len(small_params), [0.0] * len(small_params)
 first = steps_with_stand_in(small_state, small_params, m, v, [0], 2, small, 0.05)
 expect_equal("type of the loss", [type(loss).__name__ for loss in first], ["float"])
 # what train_step gave adam_step: the arguments it was given, and the gradients of one backward
-expect_equal("calls of adam_step", len(adam_calls), 1)
-expect_equal("step given to adam_step", adam_calls[0]["step"], 0)
-expect_equal("num_steps given to adam_step", adam_calls[0]["num_steps"], 2)
-expect_close("lr given to adam_step", adam_calls[0]["lr"], 0.05)
-given_m, given_v = adam_calls[0]["m and v"]
-expect_equal("m, v are the lists given", [given_m is m, given_v is v], [True, True])
+expect_equal("step given to adam_step", adam_calls["step"], [0])
+expect_equal("num_steps given to adam_step", adam_calls["num_steps"], [2])
+expect_close("lr given to adam_step", adam_calls["lr"], [0.05])
+passed_on = [[given_m is m, given_v is v] for given_m, given_v in adam_calls["m and v"]]
+expect_equal("m, v are the lists given", passed_on, [[True, True]])
 # wte[BOS][0].grad when adam_step ran: 0 means no backward, another number more than one
-expect_close("grad at adam_step", adam_calls[0]["grad"], -0.4569340283967108)
+expect_close("grad at adam_step", adam_calls["grad"], [-0.4569340283967108])
 expect_close("loss before the update", first, [3.5705286539438092])
 expect_close("wte[BOS][:3] after step 0", small_state["wte"][26][:3],
              [0.040837378387171996, -0.15710846270427725, 0.05553371871459305])
