@@ -285,7 +285,7 @@ def record_outcome(course: Course, future, student: str, chapter: str, iso, logg
         return record_grader_failure(course, student, chapter, error)
     try:
         row = record(course, graded, iso)
-    except Exception as error:  # its record is one transaction, so nothing half-written: flagged, the run goes on
+    except Exception as error:  # its scores are one transaction (all or none): flagged, and the run goes on
         logger.error("%s %s: its results could not be recorded:\n%s", student, chapter,
                      "".join(traceback.format_exception(error))[-8000:])
         return record_grader_failure(course, student, chapter, error)
