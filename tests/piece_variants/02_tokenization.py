@@ -53,6 +53,9 @@ return [26] + [chars.index(c) for c in doc] + [26]
 bos = len(chars)
 return [bos] + [chars.index(c) + 1 for c in doc] + [bos]
 """, says="item [1] is 5; expected 4"),
+    Variant("encode", "ids from the alphabet, ord(c) - ord('a')", """
+return [len(chars)] + [ord(c) - ord("a") for c in doc] + [len(chars)]
+""", says="item [2] is 14; expected 4"),
     Variant("encode", "BOS at the start only", """
 return [len(chars)] + [chars.index(c) for c in doc]
 """, says="has 5 items; expected 6"),
@@ -75,6 +78,9 @@ while len(chars) in ids:
     ids.remove(len(chars))
 return "".join(chars[i] for i in ids)
 """, says="you changed ids in place"),
+    Variant("decode", "strips the text", """
+return "".join(chars[i] for i in ids if i != len(chars)).strip()
+""", says="spaces are characters too"),
     Variant("decode", "a list of characters instead of a string", """
 return [chars[i] for i in ids if i != len(chars)]
 """, says="expected 'emma'"),

@@ -51,6 +51,12 @@ exps = [(z - smallest).exp() for z in logits]
 total = sum(exps)
 return [e / total for e in exps]
 """, says="subtract the largest logit"),
+    Variant("softmax", "the mean logit subtracted", """
+mean = sum(z.data for z in logits) / len(logits)
+exps = [(z - mean).exp() for z in logits]
+total = sum(exps)
+return [e / total for e in exps]
+""", says="subtract the largest logit"),
     Variant("softmax", "max over the Values themselves", """
 largest = max(logits)
 exps = [(z - largest).exp() for z in logits]

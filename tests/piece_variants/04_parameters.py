@@ -71,6 +71,16 @@ for layer in range(config.n_layer):
     shapes[f"layer{layer}.mlp_fc2"] = (c, 4 * c)
 return shapes
 """, says="keep no state between calls"),
+    Variant("param_shapes", "4.0 * n_embd, a float", """
+c = config.n_embd
+shapes = {"wte": (config.vocab_size, c), "wpe": (config.block_size, c), "lm_head": (config.vocab_size, c)}
+for layer in range(config.n_layer):
+    for name in ("attn_wq", "attn_wk", "attn_wv", "attn_wo"):
+        shapes[f"layer{layer}.{name}"] = (c, c)
+    shapes[f"layer{layer}.mlp_fc1"] = (4.0 * c, c)
+    shapes[f"layer{layer}.mlp_fc2"] = (c, 4.0 * c)
+return shapes
+""", says="dimension types (defaults): item [14] is 'float'; expected 'int'"),
     Variant("init_params", "the random module instead of rng", """
 import random
 return {name: [[Value(random.gauss(0, std)) for _ in range(cols)] for _ in range(rows)]

@@ -579,6 +579,8 @@ expect_equal("decode([7, 26, 8], letters)", decoded([7, 26, 8], letters), "hi")
 expect_equal("decode([4, 12, 12, 0], letters)", decoded([4, 12, 12, 0], letters), "emma")
 expect_equal("decode([26, 26], letters)", decoded([26, 26], letters), "")
 expect_equal("decode([], letters)", decoded([], letters), "")
+expect_equal('decode([0, 1, 0], [" ", "a"]): spaces are characters too',
+             decoded([0, 1, 0], [" ", "a"]), " a ")
 small = ["a", "b", "e", "m", "o", "v"]  # BOS = 6
 expect_equal('decode([6, 1, 4, 1, 6], small), small = ["a", "b", "e", "m", "o", "v"]: BOS is '
              'len(chars) = 6, and no state is kept from the calls with letters',

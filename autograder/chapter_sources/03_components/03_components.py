@@ -492,6 +492,8 @@ expect_close("softmax([1002.0, 1001.0, 1000.1]) (same gaps, no overflow)",
              softmax_of([Value(1002.0), Value(1001.0), Value(1000.1)]), expected)
 expect_close("softmax([1000.0, 1000.0])", softmax_of([Value(1000.0), Value(1000.0)]), [0.5, 0.5])
 expect_close("softmax([-1000.0, 0.0])", softmax_of([Value(-1000.0), Value(0.0)]), [0.0, 1.0])
+expect_close("softmax([1000.0, 0.0, -1000.0]) (subtract the largest, not the mean)",
+             softmax_of([Value(1000.0), Value(0.0), Value(-1000.0)]), [1.0, 0.0, 0.0])
 expect_close("softmax([5.0]) (one logit)", softmax_of([Value(5.0)]), [1.0])
 
 

@@ -428,13 +428,16 @@ from course_tools import expect_equal
 
 def expect_shapes(config_name, got, expected):
     """got must hold expected's names in expected's order (a dict compares equal whatever the
-    order of its keys, so the order is tested on its own), then each name's shape, a tuple."""
+    order of its keys, so the order is tested on its own), then each name's shape: a tuple
+    of two ints."""
     expect_equal(f"names, in order ({config_name})", list(got) if isinstance(got, dict) else got,
                  list(expected))
     for name, shape in expected.items():
         expect_equal(f"{name} ({config_name})", got[name], shape)
-    expect_equal(f"shape types ({config_name})", sorted({type(s).__name__ for s in got.values()}),
-                 ["tuple"])
+    kinds = [type(shape).__name__ for shape in got.values()]
+    expect_equal(f"shape types ({config_name})", kinds, ["tuple"] * len(expected))
+    kinds = [type(n).__name__ for shape in got.values() for n in shape]
+    expect_equal(f"dimension types ({config_name})", kinds, ["int"] * 2 * len(expected))
 
 
 DEFAULT_SHAPES = {"wte": (27, 16), "wpe": (16, 16), "lm_head": (27, 16),
