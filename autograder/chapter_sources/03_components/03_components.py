@@ -471,7 +471,7 @@ def softmax_of(logits):
         return softmax(logits)
     except OverflowError:
         raise AssertionError(f"softmax({numbers}) overflowed: large logits\n(math range "
-                             f"error in exp: subtract the largest logit first, "
+                             f"error in exp: subtract the largest logit first,\n"
                              f"m = max(z.data for z in logits))") from None
     except TypeError as error:
         if "not supported between" not in str(error):
