@@ -158,6 +158,25 @@ for node in reversed(order):
     for child, local_grad in zip(node._children, node._local_grads):
         child.grad += local_grad * node.grad
 """, says="gradients accumulate"),
+    Variant("backward", "the grads of inner nodes reset at the start", """
+order, visited = [], set()
+
+def visit(node):
+    if node not in visited:
+        visited.add(node)
+        for child in node._children:
+            visit(child)
+        order.append(node)
+
+visit(self)
+for node in order:
+    if node._children:
+        node.grad = 0
+self.grad = 1
+for node in reversed(order):
+    for child, local_grad in zip(node._children, node._local_grads):
+        child.grad += local_grad * node.grad
+""", says="nothing is reset"),
     Variant("backward", "the order kept between calls (a global list)", """
 order, visited = globals().setdefault("backward_order", ([], set()))
 

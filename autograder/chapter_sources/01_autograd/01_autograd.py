@@ -818,6 +818,11 @@ expect_close("out.backward() left s's x.grad at 2.0: keep no state between calls
 s.backward()
 expect_close("s.backward() a second time adds 2 to x.grad (gradients accumulate)",
              x_twice.grad, 4.0)
+# with inner nodes, a second call passes on what the first left in them, as the docstring says:
+# y and z hold 1 + 1 = 2 each, so x gets 3 * 2 + 4 * 2 = 14 more
+out.backward()
+expect_close("out.backward() a second time: x.grad is 7 + 14 (nothing is reset, so y and z "
+             "pass on 2 each)", x.grad, 21.0)
 
 ### BEGIN HIDDEN TESTS
 from autograder.checks import check_backward
