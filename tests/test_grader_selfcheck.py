@@ -209,6 +209,25 @@ def test_check_pieces_raising_on_one_submission_flags_only_it(graded, tmp_path, 
     assert recorded(course)["autograded"]["ada"] == before["autograded"]["ada"]
 
 
+def test_a_submission_whose_results_cannot_be_recorded_is_flagged_and_the_run_goes_on(graded, tmp_path, capsys,
+                                                                                      monkeypatch):
+    course = copy_of(graded, tmp_path)
+    real = grade_module.record
+
+    def fails_on_ada(course, graded_one, iso):  # recording runs in the grading process, after the workers
+        if graded_one.student == "ada":
+            raise OSError("the gradebook's disk is full")
+        return real(course, graded_one, iso)
+
+    monkeypatch.setattr(grade_module, "record", fails_on_ada)
+    code, out, err = run(capsys, "grade", "--course", course.root, "--jobs", "2")
+    assert code == 1, (out, err)
+    assert "the grader failed on 1: ada 02_tokenization" in out, out
+    assert [(f.student, f.kind) for f in load_flags(course)] == [("ada", "grader")]
+    assert "OSError" in load_flags(course)[0].reason
+    assert scores(course) == {"ada": 4.0, "bo": 0.0}  # bo recorded after ada's failure; ada's earlier 4 kept
+
+
 def test_a_notebook_nbgrader_rejects_is_still_the_learners_crash(graded, tmp_path, capsys):
     course = copy_of(graded, tmp_path)
     path = course.submitted("bo", CHAPTER) / f"{CHAPTER}.ipynb"

@@ -403,12 +403,13 @@ def test_work_the_learner_asks_of_the_judge_is_bounded_too():
 
 def test_an_error_in_a_visible_test_names_the_test_and_the_learners_function():
     """The judge's message (the self-check's and the feedback page's) for code that raises in a visible test:
-    the error, then the test as written (its call and label), then where: never the bare "math range error"."""
+    the error, then the test as written (its call and label), then where: never the bare error alone. (A
+    softmax that overflows no longer gets here: its visible tests tell the overflow themselves.)"""
     components = JudgedChapter("03_components")
-    without_max = "exps = [z.exp() for z in logits]\ntotal = sum(exps)\nreturn [e / total for e in exps]"
-    with judging_only(["softmax"]):
-        message = components.judged(components.learner(softmax=without_max))["softmax"].message
-    assert message.startswith('OverflowError: math range error (in the visible test `expect_close("softmax([1002.0'), \
-        message
-    assert message.endswith("It was raised in exp (given code: leave it as it is), called from your softmax "
-                            "(line 19): check what your code passes to it."), message
+    x_for_x_i = "return [sum(w_oi * x for w_oi in w_o) for w_o in w]"  # the whole list x times a weight
+    with judging_only(["linear"]):
+        message = components.judged(components.learner(linear=x_for_x_i))["linear"].message
+    assert message.startswith("TypeError: can't multiply sequence by non-int of type 'float' (in the visible "
+                              'test `with unchanged("x", x), unchanged("w", W): y = linear(x, W)`)'), message
+    assert message.endswith("It was raised in __mul__ (given code: leave it as it is), called from your linear "
+                            "(line 18): check what your code passes to it."), message

@@ -33,6 +33,8 @@ def _in_folder(folder: Path):
     try:
         yield
     finally:
+        if "matplotlib.pyplot" in sys.modules:  # a kernel's figures end with it; here they would pile up
+            sys.modules["matplotlib.pyplot"].close("all")
         os.chdir(before[0])
         sys.path[:] = before[1]
         sys.modules.pop("course_tools", None)

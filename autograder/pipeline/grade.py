@@ -283,7 +283,12 @@ def record_outcome(course: Course, future, student: str, chapter: str, iso, logg
         logger.error("%s %s: the grader failed:\n%s%s", student, chapter, getattr(error, "details", ""),
                      "".join(traceback.format_exception(error))[-8000:])
         return record_grader_failure(course, student, chapter, error)
-    row = record(course, graded, iso)
+    try:
+        row = record(course, graded, iso)
+    except Exception as error:  # its scores are one transaction (all or none): flagged, and the run goes on
+        logger.error("%s %s: its results could not be recorded:\n%s", student, chapter,
+                     "".join(traceback.format_exception(error))[-8000:])
+        return record_grader_failure(course, student, chapter, error)
     logger.info("%s %s: %g/%g flags=%s\n%s", student, chapter, row.score, row.max_score,
                 [f.short() for f in row.flags], graded.log[-4000:])
     return row

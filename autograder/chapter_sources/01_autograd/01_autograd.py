@@ -340,7 +340,12 @@ from course_tools import expect_value
 a, b = Value(2.0), Value(-3.5)
 expect_value("a + b", a + b, -1.5, children=(a, b), local_grads=(1, 1))
 expect_value("b + a", b + a, -1.5, children=(b, a), local_grads=(1, 1))
-expect_value("a + 4: a plain number on the right", a + 4, 6.0, local_grads=(1, 1))
+try:  # a plain number has no .data: say so, instead of Python's AttributeError
+    plus_four = a + 4
+except AttributeError:
+    raise AssertionError("a + 4 failed: 4 is a plain number: wrap it in Value first\n"
+                         "(other = other if isinstance(other, Value) else Value(other))") from None
+expect_value("a + 4: a plain number on the right", plus_four, 6.0, local_grads=(1, 1))
 expect_value("4 + a: a plain number on the left", 4 + a, 6.0, local_grads=(1, 1))
 
 ### BEGIN HIDDEN TESTS
@@ -375,7 +380,8 @@ def value_mul(self, other):
 
     Returns:
         Value(data, children, local_grads) with data = self.data * other.data,
-        children = (self, other) and local_grads = (other.data, self.data).
+        children = (self, other) and local_grads = (other.data, self.data),
+        plain numbers (not the nodes other and self).
 
     Example:
         c = Value(2.0) * Value(-3.5)  ->  c.data == -7.0, c._local_grads == (-3.5, 2.0)
@@ -394,9 +400,19 @@ from course_tools import expect_value
 a, b = Value(2.0), Value(-3.5)
 expect_value("a * b", a * b, -7.0, children=(a, b), local_grads=(-3.5, 2.0))
 expect_value("b * a", b * a, -7.0, children=(b, a), local_grads=(2.0, -3.5))
-expect_value("a * 3: a plain number on the right", a * 3, 6.0, local_grads=(3, 2.0))
+try:  # a plain number has no .data: say so, instead of Python's AttributeError
+    times_three = a * 3
+except AttributeError:
+    raise AssertionError("a * 3 failed: 3 is a plain number: wrap it in Value first\n"
+                         "(other = other if isinstance(other, Value) else Value(other))") from None
+expect_value("a * 3: a plain number on the right", times_three, 6.0, local_grads=(3, 2.0))
 expect_value("3 * a: a plain number on the left", 3 * a, 6.0, local_grads=(3, 2.0))
 expect_value("-a: negation, given, is a * -1", -a, -2.0, local_grads=(-1, 2.0))
+# the values above match even when the local gradients are the nodes themselves: check their kind
+if not all(isinstance(g, (int, float)) for g in (a * b)._local_grads):
+    raise AssertionError("a * b: its local gradients are Values; expected plain numbers\n"
+                         "(other.data and self.data, not other and self)")
+print("ok   a * b: its local gradients are plain numbers")
 
 ### BEGIN HIDDEN TESTS
 from autograder.checks import check_value_mul
@@ -431,10 +447,12 @@ def value_pow(self, exponent):
 
     Returns:
         Value(data, children, local_grads) with data = self.data ** exponent,
-        children = (self,) and local_grads = (exponent * self.data ** (exponent - 1),).
+        children = (self,) and local_grads = (exponent * self.data ** (exponent - 1),),
+        a plain number computed from self.data; a zero base works too (no division).
 
     Example:
         c = Value(2.0) ** 3  ->  c.data == 8.0, c._local_grads == (12.0,)
+        Value(0.0) ** 2      ->  data 0.0, local grads (0.0,)
     """
     ### BEGIN SOLUTION
     return Value(self.data**exponent, (self,), (exponent * self.data ** (exponent - 1),))
@@ -447,10 +465,22 @@ Value.__pow__ = value_pow
 from course_tools import expect_value
 
 a = Value(2.0)
-expect_value("a ** 3", a**3, 8.0, children=(a,), local_grads=(3 * 2.0**2,))
+try:  # a local gradient computed with ** on self (a Value) calls value_pow again, without end
+    cube = a**3
+except RecursionError:
+    raise AssertionError("a ** 3 never returns: its local gradient uses ** on a Value\n(compute "
+                         "exponent * self.data ** (exponent - 1), a plain number)") from None
+expect_value("a ** 3", cube, 8.0, children=(a,), local_grads=(3 * 2.0**2,))
 expect_value("a ** -1", a**-1, 0.5, children=(a,), local_grads=(-1 * 2.0**-2,))
 expect_value("a ** 0.5, the square root", a**0.5, 2.0**0.5, local_grads=(0.5 * 2.0**-0.5,))
 expect_value("Value(-3.0) ** 2", Value(-3.0) ** 2, 9.0, local_grads=(-6.0,))
+try:  # 0 ** 2 is 0, with derivative 2 * 0 ** 1 = 0: nothing to divide by
+    zero_squared = Value(0.0) ** 2
+except ZeroDivisionError:
+    raise AssertionError("Value(0.0) ** 2 raised ZeroDivisionError; expected data 0.0\n"
+                         "(compute n * a.data ** (n - 1) as it stands, without dividing by a.data)"
+                         ) from None
+expect_value("Value(0.0) ** 2: a zero base", zero_squared, 0.0, local_grads=(0.0,))
 
 ### BEGIN HIDDEN TESTS
 from autograder.checks import check_value_pow
@@ -727,7 +757,9 @@ def backward(self):
         ends with d(self)/d(node), the sum over every path to it of the products
         of local gradients (a node used twice gets both shares); a second call on
         the same graph runs the same loop again on the grads the first call left,
-        and a second graph sharing a leaf adds its share to that leaf.
+        and a second graph sharing a leaf adds its share to that leaf. Keep no
+        state between calls: build the order and the visited set anew in each
+        call, so that one graph's backward never touches another graph's nodes.
 
     Example:
         a, b = Value(2.0), Value(-3.0)
@@ -763,14 +795,13 @@ a, b = Value(2.0), Value(-3.0)
 e = Value(-6.0, (a, b), (-3.0, 2.0))  # e = a * b
 L = Value(-4.0, (e, a), (1, 1))  # L = e + a
 L.backward()
-expect_close("grads of L, e, a, b for L = a*b + a", [L.grad, e.grad, a.grad, b.grad],
-             [1, 1, -2.0, 2.0])
+expect_close("grads of L, e, a, b", [L.grad, e.grad, a.grad, b.grad], [1, 1, -2.0, 2.0])
 
 # a node used twice: s = x + x, so ds/dx = 2
 x_twice = Value(5.0)
 s = Value(10.0, (x_twice, x_twice), (1, 1))
 s.backward()
-expect_close("ds/dx for s = x + x (two shares of 1)", x_twice.grad, 2.0)
+expect_close("x.grad for s = x + x", x_twice.grad, 2.0)  # two shares of 1
 
 # a diamond: y = x * 3 and z = x * 4 both feed out = y + z, so dout/dx = 3 + 4
 x = Value(1.0)
@@ -778,11 +809,20 @@ y = Value(3.0, (x,), (3.0,))
 z = Value(4.0, (x,), (4.0,))
 out = Value(7.0, (y, z), (1, 1))
 out.backward()
-expect_close("dout/dx through two paths", x.grad, 7.0)
+expect_close("x.grad through two paths", x.grad, 7.0)
+# each call walks its own graph only: s's nodes were not part of out's
+expect_close("out.backward() left s's x.grad at 2.0: keep no state between calls (build the "
+             "order and the visited set anew in each call)", x_twice.grad, 2.0)
 
 # a second backward on the same graph adds the same gradients again
 s.backward()
-expect_close("ds/dx after a second s.backward() (gradients accumulate)", x_twice.grad, 4.0)
+expect_close("s.backward() a second time adds 2 to x.grad (gradients accumulate)",
+             x_twice.grad, 4.0)
+# with inner nodes, a second call passes on what the first left in them, as the docstring says:
+# y and z hold 1 + 1 = 2 each, so x gets 3 * 2 + 4 * 2 = 14 more
+out.backward()
+expect_close("out.backward() a second time: x.grad is 7 + 14 (nothing is reset, so y and z "
+             "pass on 2 each)", x.grad, 21.0)
 
 ### BEGIN HIDDEN TESTS
 from autograder.checks import check_backward

@@ -310,6 +310,7 @@ def build_vocab(docs):
         A list of one-character strings: each character that occurs in any
         document, exactly once, in increasing order (the order of Python's
         sorted). Character chars[i] gets token id i. An empty docs gives [].
+        docs is left unchanged, and nothing is kept from one call to the next.
 
     Example:
         >>> build_vocab(["emma", "ava", "bob"])
@@ -321,11 +322,16 @@ def build_vocab(docs):
 
 
 # %% nbgrader={"grade": true, "grade_id": "build_vocab_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course_tools import expect_equal
+from course_tools import expect_equal, unchanged
 
-expect_equal('build_vocab(["emma", "ava", "bob"])', build_vocab(["emma", "ava", "bob"]),
-             ["a", "b", "e", "m", "o", "v"])
-expect_equal('build_vocab(["cab", "bac"])', build_vocab(["cab", "bac"]), ["a", "b", "c"])
+three_names = ["emma", "ava", "bob"]
+with unchanged("docs", three_names):
+    vocab = build_vocab(three_names)
+expect_equal('build_vocab(["emma", "ava", "bob"])', vocab, ["a", "b", "e", "m", "o", "v"])
+expect_equal('build_vocab(["cab", "bac"]), a new call: keep no state between calls',
+             build_vocab(["cab", "bac"]), ["a", "b", "c"])
+expect_equal('build_vocab(["Zoe", "al ex"]): every character, capitals and spaces too',
+             build_vocab(["Zoe", "al ex"]), [" ", "Z", "a", "e", "l", "o", "x"])
 expect_equal("build_vocab([])", build_vocab([]), [])
 expect_equal('the type of build_vocab(["ab"])', type(build_vocab(["ab"])).__name__, "list")
 expect_equal("the vocabulary of the 32,033 names", build_vocab(docs),
@@ -454,6 +460,8 @@ def encode(doc, chars):
     Returns:
         A list of len(doc) + 2 ints: [BOS, id(doc[0]), ..., id(doc[-1]), BOS],
         where id(c) is the index of c in chars and BOS = bos_id(chars) = len(chars).
+        chars is left unchanged, and nothing is kept from one call to the next
+        (each call may bring another vocabulary).
 
     Example (chars = the 26 letters "a" to "z", so BOS = 26):
         >>> encode("emma", chars)
@@ -468,14 +476,18 @@ def encode(doc, chars):
 
 
 # %% nbgrader={"grade": true, "grade_id": "encode_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-from course_tools import check_shape, expect_equal
+from course_tools import check_shape, expect_equal, unchanged
 
 letters = list("abcdefghijklmnopqrstuvwxyz")  # the names' vocabulary, written out: BOS = 26
-expect_equal('encode("emma", letters)', encode("emma", letters), [26, 4, 12, 12, 0, 26])
+with unchanged("chars", letters):
+    emma = encode("emma", letters)
+expect_equal('encode("emma", letters)', emma, [26, 4, 12, 12, 0, 26])
 expect_equal('encode("zoe", letters)', encode("zoe", letters), [26, 25, 14, 4, 26])
 expect_equal('encode("", letters)', encode("", letters), [26, 26])
 small = ["a", "b", "e", "m", "o", "v"]  # the worked example's vocabulary: BOS = 6
-expect_equal('encode("bob", ["a", "b", "e", "m", "o", "v"])', encode("bob", small), [6, 1, 4, 1, 6])
+expect_equal('encode("bob", small), small = ["a", "b", "e", "m", "o", "v"]: BOS is len(chars) = 6, '
+             'and no state is kept from the calls with letters',
+             encode("bob", small), [6, 1, 4, 1, 6])
 fifteen_letters = encode("muhammadibrahim", letters)
 check_shape('encode("muhammadibrahim", letters), a name of 15 letters', fifteen_letters, (17,))
 
@@ -529,7 +541,8 @@ def decode(ids, chars):
 
     Returns:
         A string: chars[i] for every id i that is not BOS, joined in order.
-        An empty list, or only BOS tokens, gives "".
+        An empty list, or only BOS tokens, gives "". ids and chars are left
+        unchanged, and nothing is kept from one call to the next.
 
     Example (chars = the 26 letters "a" to "z", so BOS = 26):
         >>> decode([26, 4, 12, 12, 0, 26], chars)
@@ -544,21 +557,37 @@ def decode(ids, chars):
 
 
 # %% nbgrader={"grade": true, "grade_id": "decode_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course_tools import expect_equal
+from course_tools import expect_equal, unchanged
+
+
+def decoded(ids, chars):
+    """decode(ids, chars); an IndexError (an id with no character) is told as its likely cause."""
+    try:
+        return decode(ids, chars)
+    except IndexError:
+        raise AssertionError(f"decode raised IndexError: no character has id {len(chars)}, BOS\n"
+                             f"(ids = {ids}: leave out every BOS token, id len(chars), "
+                             f"wherever it is)") from None
+
 
 letters = list("abcdefghijklmnopqrstuvwxyz")  # BOS = 26
-expect_equal("decode([26, 4, 12, 12, 0, 26], letters)", decode([26, 4, 12, 12, 0, 26], letters),
-             "emma")
-expect_equal("decode([7, 26, 8], letters)", decode([7, 26, 8], letters), "hi")
-expect_equal("decode([4, 12, 12, 0], letters)", decode([4, 12, 12, 0], letters), "emma")
-expect_equal("decode([26, 26], letters)", decode([26, 26], letters), "")
-expect_equal("decode([], letters)", decode([], letters), "")
+emma_ids = [26, 4, 12, 12, 0, 26]
+with unchanged("ids", emma_ids), unchanged("chars", letters):
+    emma = decoded(emma_ids, letters)
+expect_equal("decode([26, 4, 12, 12, 0, 26], letters)", emma, "emma")
+expect_equal("decode([7, 26, 8], letters)", decoded([7, 26, 8], letters), "hi")
+expect_equal("decode([4, 12, 12, 0], letters)", decoded([4, 12, 12, 0], letters), "emma")
+expect_equal("decode([26, 26], letters)", decoded([26, 26], letters), "")
+expect_equal("decode([], letters)", decoded([], letters), "")
+expect_equal('decode([0, 1, 0], [" ", "a"]): spaces are characters too',
+             decoded([0, 1, 0], [" ", "a"]), " a ")
 small = ["a", "b", "e", "m", "o", "v"]  # BOS = 6
-expect_equal('decode([6, 1, 4, 1, 6], ["a", "b", "e", "m", "o", "v"])',
-             decode([6, 1, 4, 1, 6], small), "bob")
+expect_equal('decode([6, 1, 4, 1, 6], small), small = ["a", "b", "e", "m", "o", "v"]: BOS is '
+             'len(chars) = 6, and no state is kept from the calls with letters',
+             decoded([6, 1, 4, 1, 6], small), "bob")
 # every name, encoded here without your encode: [BOS] + ids + [BOS]
 encoded = [[26] + [letters.index(c) for c in name] + [26] for name in docs]
-expect_equal("every name, encoded and decoded", [decode(ids, letters) for ids in encoded], docs)
+expect_equal("every name, encoded and decoded", [decoded(ids, letters) for ids in encoded], docs)
 
 ### BEGIN HIDDEN TESTS
 from autograder.checks import check_decode

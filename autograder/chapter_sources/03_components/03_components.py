@@ -310,7 +310,7 @@ def linear(x, w):
     Returns:
         A list of n_out Values, y[o] = sum over i of w[o][i] * x[i], added in
         order of i. Build it with Value operations (*, + or sum) so that
-        backward() reaches every entry of x and w.
+        backward() reaches every entry of x and w; x and w are left unchanged.
 
     Example:
         w = [[1, 2, 3], [0, -1, 0.5]] and x = [1, 0.5, -2], all as Values:
@@ -322,13 +322,16 @@ def linear(x, w):
 
 
 # %% nbgrader={"grade": true, "grade_id": "linear_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-from course_tools import check_shape, expect_close, gradient_check
+from course_tools import check_shape, expect_close, expect_value, gradient_check, unchanged
 
 W = [[Value(1.0), Value(2.0), Value(3.0)], [Value(0.0), Value(-1.0), Value(0.5)]]
 x = [Value(1.0), Value(0.5), Value(-2.0)]
-y = linear(x, W)
+with unchanged("x", x), unchanged("w", W):
+    y = linear(x, W)
 check_shape("linear(x, W) with W 2 x 3", y, (2,))
 expect_close("linear(x, W)", y, [-4.0, -1.5])
+# a Value, not a plain number, so that backward reaches every entry of x and W
+expect_value("linear(x, W)[0]", y[0], -4.0)
 
 identity = [[Value(1.0), Value(0.0), Value(0.0)],
             [Value(0.0), Value(1.0), Value(0.0)],
@@ -440,7 +443,8 @@ def softmax(logits):
             p[i] = exp(z[i] - m) / sum over j of exp(z[j] - m),
         where z[i] is logits[i] and m is the largest logits[j].data (a plain
         float). Compute it as: subtract m from every logit, .exp() each, add
-        them up, divide each exponential by that total.
+        them up, divide each exponential by that total. The logits are left
+        unchanged (z - m is a new Value).
 
     Example:
         logits [2.0, 1.0, 0.1] as Values -> probabilities with
@@ -456,18 +460,41 @@ def softmax(logits):
 
 
 # %% nbgrader={"grade": true, "grade_id": "softmax_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-from course_tools import check_probabilities, check_shape, expect_close, gradient_check
+from course_tools import check_probabilities, check_shape, expect_close, expect_value
+from course_tools import gradient_check, unchanged
+
+
+def softmax_of(logits):
+    """softmax(logits); an overflow in exp, or Values compared with < or >, is told as its cause."""
+    numbers = [z.data for z in logits]
+    try:
+        return softmax(logits)
+    except OverflowError:
+        raise AssertionError(f"softmax({numbers}) overflowed: large logits\n(math range "
+                             f"error in exp: subtract the largest logit first,\n"
+                             f"m = max(z.data for z in logits))") from None
+    except TypeError as error:
+        if "not supported between" not in str(error):
+            raise
+        raise AssertionError(f"softmax({numbers}) compared Values with < or >\n(take the largest "
+                             f"number instead: m = max(z.data for z in logits))") from None
+
 
 expected = [0.6590011388859679, 0.24243297070471392, 0.09856589040931818]
-p = softmax([Value(2.0), Value(1.0), Value(0.1)])
+logits = [Value(2.0), Value(1.0), Value(0.1)]
+with unchanged("logits", logits):
+    p = softmax_of(logits)
 check_shape("softmax of 3 logits", p, (3,))
 expect_close("softmax([2.0, 1.0, 0.1])", p, expected)
+expect_value("softmax([2.0, 1.0, 0.1])[0]", p[0], expected[0])  # a Value, so that gradients flow
 check_probabilities(p)
 expect_close("softmax([1002.0, 1001.0, 1000.1]) (same gaps, no overflow)",
-             softmax([Value(1002.0), Value(1001.0), Value(1000.1)]), expected)
-expect_close("softmax([1000.0, 1000.0])", softmax([Value(1000.0), Value(1000.0)]), [0.5, 0.5])
-expect_close("softmax([-1000.0, 0.0])", softmax([Value(-1000.0), Value(0.0)]), [0.0, 1.0])
-expect_close("softmax([5.0]) (one logit)", softmax([Value(5.0)]), [1.0])
+             softmax_of([Value(1002.0), Value(1001.0), Value(1000.1)]), expected)
+expect_close("softmax([1000.0, 1000.0])", softmax_of([Value(1000.0), Value(1000.0)]), [0.5, 0.5])
+expect_close("softmax([-1000.0, 0.0])", softmax_of([Value(-1000.0), Value(0.0)]), [0.0, 1.0])
+expect_close("softmax([1000.0, 0.0, -1000.0]) (subtract the largest, not the mean)",
+             softmax_of([Value(1000.0), Value(0.0), Value(-1000.0)]), [1.0, 0.0, 0.0])
+expect_close("softmax([5.0]) (one logit)", softmax_of([Value(5.0)]), [1.0])
 
 
 # gradient check: the loss -log p[1] of chapter 7; its exact gradient is p - (0, 1, 0, 0)
@@ -555,7 +582,8 @@ show("Bars of softmax probabilities for logits 2, 1, 0.5 and -1 at temperatures 
 #
 # Compute it in the reference's order: the mean square as `sum(x_i * x_i for x_i in x) / len(x)`, then one scale
 # factor `(mean_square + eps) ** -0.5`, then every `x_i * scale`. Computing the scale once, rather than once per
-# entry, also keeps the graph small.
+# entry, also keeps the graph small. The tests start with `eps=0.5`, large enough to show at once whether your
+# function uses its `eps` argument and adds it inside the square root; leave `x` as it is (build a new list).
 
 # %% nbgrader={"grade": false, "grade_id": "rmsnorm", "locked": false, "schema_version": 3, "solution": true}
 def rmsnorm(x, eps=1e-5):
@@ -567,9 +595,10 @@ def rmsnorm(x, eps=1e-5):
             all-zero x gives zeros instead of dividing by zero.
 
     Returns:
-        A list of n Values y[i] = x[i] * scale, where
+        A new list of n Values y[i] = x[i] * scale, where
             mean_square = (sum over j of x[j] * x[j]) / n
             scale = (mean_square + eps) ** -0.5
+        x is left unchanged.
 
     Example:
         x = [3.0, -4.0] as Values: mean square 12.5, so
@@ -585,17 +614,25 @@ def rmsnorm(x, eps=1e-5):
 # %% nbgrader={"grade": true, "grade_id": "rmsnorm_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 import random
 
-from course_tools import check_rms_near_one, check_shape, expect_close, gradient_check
+from course_tools import check_rms_near_one, check_shape, expect_close, expect_value
+from course_tools import gradient_check, unchanged
 
-y = rmsnorm([Value(3.0), Value(-4.0)])
+x = [Value(3.0), Value(-4.0)]
+with unchanged("x", x):
+    y = rmsnorm(x, eps=0.5)
 check_shape("rmsnorm of 2 values", y, (2,))
-expect_close("rmsnorm([3.0, -4.0])", y, [0.8485277980128058, -1.1313703973504077])
+# eps = 0.5 first: an eps ignored, fixed at 1e-5 or added outside the square root then changes
+# the first two digits (0.848528 or 0.743396 instead of 0.83205); with 1e-5, only the sixth
+expect_close("rmsnorm([3.0, -4.0], eps=0.5): a large eps shows whether the eps argument is used "
+             "and added inside the square root, (mean_square + eps) ** -0.5", y,
+             [0.8320502943378437, -1.1094003924504583])
+expect_value("rmsnorm([3.0, -4.0], eps=0.5)[0]", y[0], 0.8320502943378437)  # a Value
+expect_close("rmsnorm([3.0, -4.0])", rmsnorm([Value(3.0), Value(-4.0)]),
+             [0.8485277980128058, -1.1313703973504077])
 expect_close("rmsnorm([30.0, -40.0]) (same direction, 10 times longer)",
              rmsnorm([Value(30.0), Value(-40.0)]), [0.8485281340297446, -1.1313708453729927])
 expect_close("rmsnorm([0.0, 0.0, 0.0]) (eps avoids 0 / 0)",
              rmsnorm([Value(0.0), Value(0.0), Value(0.0)]), [0.0, 0.0, 0.0])
-expect_close("rmsnorm([3.0, -4.0], eps=0.5)", rmsnorm([Value(3.0), Value(-4.0)], eps=0.5),
-             [0.8320502943378437, -1.1094003924504583])
 
 rng = random.Random(3)
 vector = [Value(rng.gauss(0, 5)) for _ in range(16)]

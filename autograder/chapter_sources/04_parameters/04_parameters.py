@@ -397,7 +397,8 @@ def param_shapes(config):
             f"layer{l}.attn_wq": (C, C), f"layer{l}.attn_wk": (C, C),
             f"layer{l}.attn_wv": (C, C), f"layer{l}.attn_wo": (C, C),
             f"layer{l}.mlp_fc1": (4*C, C), f"layer{l}.mlp_fc2": (C, 4*C).
-        Shapes are tuples of two ints. The dict has 3 + 6*L entries.
+        Shapes are tuples of two ints. The dict has 3 + 6*L entries, and is a
+        new dict on every call (nothing is kept from one call to the next).
 
     Example:
         >>> param_shapes(GPTConfig(vocab_size=27))
@@ -424,30 +425,40 @@ def param_shapes(config):
 # %% nbgrader={"grade": true, "grade_id": "param_shapes_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 from course_tools import expect_equal
 
-shapes = param_shapes(GPTConfig(vocab_size=27))
-expect_equal("param_shapes(GPTConfig(vocab_size=27))", shapes,
-             {"wte": (27, 16), "wpe": (16, 16), "lm_head": (27, 16),
-              "layer0.attn_wq": (16, 16), "layer0.attn_wk": (16, 16), "layer0.attn_wv": (16, 16),
-              "layer0.attn_wo": (16, 16), "layer0.mlp_fc1": (64, 16), "layer0.mlp_fc2": (16, 64)})
-# a dict compares equal whatever the order of its keys: the order is tested on its own
-expect_equal("names, in order (defaults)", list(shapes),
-             ["wte", "wpe", "lm_head", "layer0.attn_wq", "layer0.attn_wk", "layer0.attn_wv",
-              "layer0.attn_wo", "layer0.mlp_fc1", "layer0.mlp_fc2"])
 
-two_layers = param_shapes(GPTConfig(vocab_size=5, n_embd=8, n_head=2, n_layer=2, block_size=3))
-expect_equal("param_shapes(GPTConfig(vocab_size=5, n_embd=8, n_head=2, n_layer=2, block_size=3))",
-             two_layers,
-             {"wte": (5, 8), "wpe": (3, 8), "lm_head": (5, 8),
-              "layer0.attn_wq": (8, 8), "layer0.attn_wk": (8, 8), "layer0.attn_wv": (8, 8),
-              "layer0.attn_wo": (8, 8), "layer0.mlp_fc1": (32, 8), "layer0.mlp_fc2": (8, 32),
-              "layer1.attn_wq": (8, 8), "layer1.attn_wk": (8, 8), "layer1.attn_wv": (8, 8),
-              "layer1.attn_wo": (8, 8), "layer1.mlp_fc1": (32, 8), "layer1.mlp_fc2": (8, 32)})
-expect_equal("names, in order (2 layers)", list(two_layers),
-             ["wte", "wpe", "lm_head",
-              "layer0.attn_wq", "layer0.attn_wk", "layer0.attn_wv", "layer0.attn_wo",
-              "layer0.mlp_fc1", "layer0.mlp_fc2",
-              "layer1.attn_wq", "layer1.attn_wk", "layer1.attn_wv", "layer1.attn_wo",
-              "layer1.mlp_fc1", "layer1.mlp_fc2"])
+def expect_shapes(config_name, got, expected):
+    """got must hold expected's names in expected's order (a dict compares equal whatever the
+    order of its keys, so the order is tested on its own), then each name's shape: a tuple
+    of two ints."""
+    expect_equal(f"names, in order ({config_name})", list(got) if isinstance(got, dict) else got,
+                 list(expected))
+    for name, shape in expected.items():
+        expect_equal(f"{name} ({config_name})", got[name], shape)
+    kinds = [type(shape).__name__ for shape in got.values()]
+    expect_equal(f"shape types ({config_name})", kinds, ["tuple"] * len(expected))
+    kinds = [type(n).__name__ for shape in got.values() for n in shape]
+    expect_equal(f"dimension types ({config_name})", kinds, ["int"] * 2 * len(expected))
+
+
+DEFAULT_SHAPES = {"wte": (27, 16), "wpe": (16, 16), "lm_head": (27, 16),
+                  "layer0.attn_wq": (16, 16), "layer0.attn_wk": (16, 16),
+                  "layer0.attn_wv": (16, 16), "layer0.attn_wo": (16, 16),
+                  "layer0.mlp_fc1": (64, 16), "layer0.mlp_fc2": (16, 64)}
+expect_shapes("defaults", param_shapes(GPTConfig(vocab_size=27)), DEFAULT_SHAPES)
+
+expect_shapes("2 layers", param_shapes(GPTConfig(vocab_size=5, n_embd=8, n_head=2, n_layer=2,
+                                                 block_size=3)),
+              {"wte": (5, 8), "wpe": (3, 8), "lm_head": (5, 8),
+               "layer0.attn_wq": (8, 8), "layer0.attn_wk": (8, 8), "layer0.attn_wv": (8, 8),
+               "layer0.attn_wo": (8, 8), "layer0.mlp_fc1": (32, 8), "layer0.mlp_fc2": (8, 32),
+               "layer1.attn_wq": (8, 8), "layer1.attn_wk": (8, 8), "layer1.attn_wv": (8, 8),
+               "layer1.attn_wo": (8, 8), "layer1.mlp_fc1": (32, 8), "layer1.mlp_fc2": (8, 32)})
+
+# one layer again, after two: a dict kept from the call before would still hold layer1's names
+again = param_shapes(GPTConfig(vocab_size=27))
+expect_equal("param_shapes(GPTConfig(vocab_size=27)) after the 2-layer call: names, in order "
+             "(keep no state between calls: build a new dict in each call)",
+             list(again) if isinstance(again, dict) else again, list(DEFAULT_SHAPES))
 
 ### BEGIN HIDDEN TESTS
 from autograder.checks import check_param_shapes
@@ -708,8 +719,9 @@ def init_params(config, rng, std=0.08):
         objects (grad 0).
 
     Random draws: exactly one rng.gauss(0, std) per weight, matrix by matrix in param_shapes
-    order, row by row, left to right within a row, and no other call on rng; so the same seed
-    always gives the same weights, and the random module is never used.
+    order, row by row, left to right within a row, and no other call on rng (it is left where
+    those draws leave it); so the same seed always gives the same weights, and the random
+    module is never used.
 
     Example:
         >>> state_dict = init_params(GPTConfig(vocab_size=27), random.Random(42))
@@ -745,7 +757,13 @@ with standing_in(globals(), param_shapes=lambda config: DEFAULT_SHAPES):
     expect_equal("names, in param_shapes order", names, list(DEFAULT_SHAPES))
     for name, (rows, cols) in DEFAULT_SHAPES.items():
         check_shape(name, state_dict[name], (rows, cols))
-    expect_value("wte[0][0]: a fresh Value holding the first draw of random.Random(42)",
+    # the same seed again gives the same weights, unless they come from the random module
+    again = init_params(GPTConfig(vocab_size=27), random.Random(42))
+    expect_close("init_params(GPTConfig(vocab_size=27), random.Random(42)) a second time: the same "
+                 "weights (draw from rng, not from the random module)",
+                 again["wte"][0][:4], state_dict["wte"][0][:4])
+    expect_value("init_params(...)['wte'][0][0]: a fresh Value holding the first draw of "
+                 "random.Random(42)",
                  state_dict["wte"][0][0], -0.011527226366234268, children=[], local_grads=[])
     expect_close("wte[0][:4] with random.Random(42)", state_dict["wte"][0][:4],
                  [-0.011527226366234268, -0.013832288026521545, -0.008905268925412997,
@@ -755,13 +773,18 @@ with standing_in(globals(), param_shapes=lambda config: DEFAULT_SHAPES):
 
 with standing_in(globals(), param_shapes=lambda config: TINY_SHAPES):
     tiny = GPTConfig(vocab_size=2, n_embd=2, n_head=1, n_layer=1, block_size=2)
-    tiny_state = init_params(tiny, random.Random(7), std=0.5)
+    rng = random.Random(7)
+    tiny_state = init_params(tiny, rng, std=0.5)
     names = list(tiny_state) if tiny_state is not None else None
     expect_equal("tiny model: names, in param_shapes order", names, list(TINY_SHAPES))
-    rng = random.Random(7)
-    expect_close("tiny model: all 60 weights in draw order (matrix, row, column), std=0.5",
+    reference = random.Random(7)
+    expect_close("init_params(tiny, random.Random(7), std=0.5): all 60 weights in draw order "
+                 "(matrix, row, column)",
                  [p for name in TINY_SHAPES for row in tiny_state[name] for p in row],
-                 [rng.gauss(0, 0.5) for _ in range(60)])
+                 [reference.gauss(0, 0.5) for _ in range(60)])
+    # rng is left where its 60 draws leave it: the training run draws from it next
+    expect_close("rng.random() after init_params(tiny, rng, std=0.5): no other call on rng than "
+                 "the 60 draws", rng.random(), reference.random())
 
 ### BEGIN HIDDEN TESTS
 from autograder.checks import check_init_params
@@ -832,7 +855,8 @@ def parameters(state_dict):
     Returns:
         a list of Values: the matrices in the dict's order, each matrix row by row, each row left
         to right. The entries are the state dict's own objects (not copies), so changing p.data
-        for p in the list changes the model. Its length is the total number of parameters.
+        for p in the list changes the model. Its length is the total number of parameters. The
+        list is new on every call; the state dict is left unchanged.
 
     Example:
         >>> state_dict = {"a": [[Value(1.0), Value(2.0)]], "b": [[Value(3.0)], [Value(4.0)]]}
@@ -845,15 +869,16 @@ def parameters(state_dict):
 
 
 # %% nbgrader={"grade": true, "grade_id": "parameters_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course_tools import expect_equal
+from course_tools import expect_equal, unchanged
 
 small = {"a": [[Value(1.0), Value(2.0)]], "b": [[Value(3.0)], [Value(4.0)]]}
-flat = parameters(small)
-expect_equal("parameters of a two-matrix dict", flat, [1.0, 2.0, 3.0, 4.0])
-expect_equal("the same objects, not copies",
-             [p is q for p, q in zip(flat, [small["a"][0][0], small["a"][0][1],
-                                            small["b"][0][0], small["b"][1][0]])],
-             [True, True, True, True])
+weights = [small["a"][0][0], small["a"][0][1], small["b"][0][0], small["b"][1][0]]
+with unchanged("state_dict", small):
+    flat = parameters(small)
+expect_equal("parameters(small)", flat, [1.0, 2.0, 3.0, 4.0])
+expect_equal("own objects, not copies", [p is q for p, q in zip(flat, weights)], [True] * 4)
+expect_equal("parameters(small) a second time (keep no state between calls)", parameters(small),
+             [1.0, 2.0, 3.0, 4.0])
 
 # a state dict of the tiny model's shapes whose weights are numbered 1, 2, 3, ... in reading order
 numbers = iter(range(1, 61))
