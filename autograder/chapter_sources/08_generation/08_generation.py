@@ -89,7 +89,8 @@ cdc06487771299e11eac2826f69fb799daaff88e5aaa2dec9b413e0002c1a1ea course_tools.py
 import random
 
 # course_tools first: in the browser, offline, it stands in for matplotlib (pictures skipped)
-from course_tools import check_probabilities, expect_close, expect_equal, show, standing_in
+from course_tools import check_probabilities, expect_close, expect_equal, gradient_check, show
+from course_tools import standing_in, unchanged
 
 import matplotlib.pyplot as plt
 
@@ -99,7 +100,10 @@ import matplotlib.pyplot as plt
 # Everything the model needs to run is given: the `Value` class, the building blocks, the forward pass `gpt` of
 # chapter 5 and the tokenizer of chapter 2. The trained weights come from `microgpt-names-1000.json`, next to this
 # notebook: the model chapter 7 trains in 1,000 steps (seed 42), saved with `load`'s partner `save`. Loading it takes
-# a fraction of a second; training it again would take a few minutes.
+# a fraction of a second; training it again would take a few minutes. The checkpoint also records the loss of the
+# last step, printed below: the loss of one name, and single names vary a lot around the average (chapter 7's picture
+# shows them scattered around the smoothed curve), so it sits above the mean of about 2.3 over the last hundred steps
+# that chapter 7 reports.
 
 # %% given="microgpt.autograd:Value microgpt.nn:linear,softmax,rmsnorm,relu" nbgrader={"grade": false, "grade_id": "given_Value", "locked": true, "schema_version": 3, "solution": false}
 import math
@@ -485,7 +489,8 @@ state_dict, config, chars = model.state_dict, model.config, model.chars
 BOS = bos_id(chars)
 print(config)
 print(f"{len(chars)} characters + BOS = {vocab_size(chars)} tokens; BOS has id {BOS}")
-print(f"trained for {model.meta['steps']} steps, final loss {model.meta['final_loss']:.4f}")
+print(f"trained for {model.meta['steps']} steps; "
+      f"the loss of the last step's name: {model.meta['final_loss']:.4f}")
 
 # %% [markdown]
 # ## 1 · What the model says after BOS
@@ -556,14 +561,15 @@ def temperature_probs(logits, temperature):
 
 # %% nbgrader={"grade": true, "grade_id": "temperature_probs_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 logits = [Value(1.0), Value(2.0), Value(3.0)]
-expect_close("temperature_probs([1, 2, 3], 1)", temperature_probs(logits, 1),
-             [0.0900305732, 0.2447284711, 0.6652409558])
-expect_close("temperature_probs([1, 2, 3], 0.5)", temperature_probs(logits, 0.5),
-             [0.0158762400, 0.1173104278, 0.8668133322])
-expect_close("temperature_probs([1, 2, 3], 2)", temperature_probs(logits, 2),
-             [0.1863237232, 0.3071958857, 0.5064803911])
-expect_close("the logits after those calls (unchanged)", logits, [1.0, 2.0, 3.0])
+for temperature, expected in [(1, [0.0900305732, 0.2447284711, 0.6652409558]),
+                              (0.5, [0.0158762400, 0.1173104278, 0.8668133322]),
+                              (2, [0.1863237232, 0.3071958857, 0.5064803911])]:
+    with unchanged("logits", logits):  # a change in place is named before the values it spoils
+        got = temperature_probs(logits, temperature)
+    expect_close(f"temperature_probs([1, 2, 3], {temperature})", got, expected)
 check_probabilities(temperature_probs([Value(100.0), Value(101.0), Value(99.5)], 0.1))
+print("gradient check of temperature_probs(z, 0.5)[0] at z = (1, 2, 3): gradients reach z")
+gradient_check(lambda z: temperature_probs(z, 0.5)[0], [1.0, 2.0, 3.0], Value)
 
 ### BEGIN HIDDEN TESTS
 from autograder.checks import check_temperature_probs
@@ -630,9 +636,15 @@ def sample_token(probs, rng):
 
 # %% nbgrader={"grade": true, "grade_id": "sample_token_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 probs = [Value(0.1), Value(0.0), Value(0.6), Value(0.3)]
-draws = [sample_token(probs, random.Random(seed)) for seed in range(10)]
-expect_equal("sample_token(probs, random.Random(seed)) for seeds 0..9", draws,
+with unchanged("probs", probs):
+    draws = [sample_token(probs, random.Random(seed)) for seed in range(10)]
+# rng = random.Random(seed) for each seed
+expect_equal("draws from rng, seeds 0..9", draws,
              [3, 2, 3, 2, 2, 2, 3, 2, 2, 2])
+# one rng for 8 calls: a draw more or fewer than rng.choices makes shifts the tokens after it
+rng = random.Random(3)
+in_a_row = [sample_token(probs, rng) for _ in range(8)]
+expect_equal("8 draws in a row from one rng", in_a_row, [2, 2, 2, 2, 2, 0, 0, 3])
 rng = random.Random(7)
 many = [sample_token(probs, rng) for _ in range(10_000)]
 shares = [many.count(i) / 10_000 for i in range(4)]
@@ -672,9 +684,9 @@ def generate(state_dict, config, chars, rng, temperature=0.5):
     """One new name: a str of at most config.block_size characters (possibly "").
 
     Args:
-        state_dict, config: the model (as loaded above).
-        chars: the vocabulary; BOS has id bos_id(chars).
-        rng: a random.Random, the only source of randomness.
+        state_dict, config: the model (as loaded above), passed to gpt.
+        chars: the vocabulary; BOS has id bos_id(chars) (26 only for the notebook's 26 letters).
+        rng: a random.Random, passed to sample_token: the only source of randomness.
         temperature: T > 0, passed to temperature_probs.
 
     One KV cache, empty_kv_cache(config). At pos = 0, 1, ..., block_size - 1 the model reads
@@ -701,33 +713,62 @@ def generate(state_dict, config, chars, rng, temperature=0.5):
 # %% nbgrader={"grade": true, "grade_id": "generate_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 # These visible tests check generate's loop on its own: while they run, temperature_probs and
 # sample_token are replaced by stand-ins that play back a script of tokens (so your exercises 1
-# and 2 do not matter here), and gpt by a version that records what it was asked.
-def scripted_generate(script, block_size=16):
-    """generate(...) with the draws played back from script.
+# and 2 do not matter here), and all three stand-ins, gpt included, record what they were given.
+def scripted_generate(script, chars=chars, block_size=16, temperature=None):
+    """generate(model, small_config, chars, rng[, temperature]) with the draws played back from
+    script, then BOS (bos_id(chars)) once it runs out; model is a copy of state_dict.
 
-    Returns (name, [(token, pos) that gpt read]).
+    Returns (name, seen): seen["read"] holds the (token, pos) gpt read, seen["cached"] the keys in
+    the cache before each gpt call, seen["temperatures"] what temperature_probs got, and
+    seen["own_model"] and seen["own_rng"], for each call, whether gpt got model and sample_token
+    got rng.
     """
-    played, asked, real_gpt = iter(script), [], gpt
+    played, real_gpt = iter(script), gpt
+    model, rng = dict(state_dict), random.Random(0)
+    seen = {"read": [], "cached": [], "temperatures": [], "own_model": [], "own_rng": []}
 
-    def recording_gpt(token, pos, *rest):
-        asked.append((token, pos))
-        return real_gpt(token, pos, *rest)
+    def recording_gpt(token, pos, keys, values, weights, cfg):
+        seen["read"].append((token, pos))
+        seen["cached"].append(len(keys[0]))
+        seen["own_model"].append(weights is model)
+        return real_gpt(token, pos, keys, values, weights, cfg)
+
+    def recording_temperature_probs(logits, temperature):
+        seen["temperatures"].append(temperature)
+        return logits
+
+    def playing_back(probs, generator):
+        seen["own_rng"].append(generator is rng)
+        return next(played, bos_id(chars))
 
     small = GPTConfig(vocab_size=config.vocab_size, block_size=block_size)
-    with standing_in(globals(), temperature_probs=lambda logits, temperature: logits,
-                     sample_token=lambda probs, rng: next(played), gpt=recording_gpt):
-        name = generate(state_dict, small, chars, random.Random(0), 0.5)
-    return name, asked
+    options = () if temperature is None else (temperature,)
+    with standing_in(globals(), temperature_probs=recording_temperature_probs,
+                     sample_token=playing_back, gpt=recording_gpt):
+        name = generate(model, small, chars, rng, *options)
+    return name, seen
 
 
 e, m, a = (chars.index(c) for c in "ema")
-name, asked = scripted_generate([e, m, m, a, BOS])
-expect_equal("name for the draws e, m, m, a, BOS", name, "emma")
-expect_equal("(token, pos) the model read", asked, [(BOS, 0), (e, 1), (m, 2), (m, 3), (a, 4)])
+name, seen = scripted_generate([e, m, m, a, BOS])
+expect_equal("name of e m m a BOS", name, "emma")
+expect_equal("(token, pos) read until BOS", seen["read"],
+             [(BOS, 0), (e, 1), (m, 2), (m, 3), (a, 4)])
+expect_equal("one KV cache: keys before each call", seen["cached"], [0, 1, 2, 3, 4])
+expect_equal("gpt got generate's state_dict", seen["own_model"], [True] * 5)
+expect_equal("sample_token got generate's rng", seen["own_rng"], [True] * 5)
+expect_equal("temperature passed, default 0.5", seen["temperatures"], [0.5] * 5)
+expect_equal("temperature passed, 1.5",
+             scripted_generate([a, BOS], temperature=1.5)[1]["temperatures"], [1.5, 1.5])
 expect_equal("name when BOS comes first", scripted_generate([BOS])[0], "")
-name, asked = scripted_generate([a] * 20, block_size=5)
-expect_equal("name when BOS never comes (block_size 5)", name, "aaaaa")
-expect_equal("positions read when BOS never comes", [pos for _, pos in asked], [0, 1, 2, 3, 4])
+name, seen = scripted_generate([a] * 20, block_size=5)
+expect_equal("block_size 5, no BOS drawn", name, "aaaaa")
+expect_equal("positions read, block_size 5, no BOS", [pos for _, pos in seen["read"]],
+             [0, 1, 2, 3, 4])
+# a vocabulary of 3 characters, whose BOS is bos_id(chars) = 3, not the notebook's BOS (26)
+name, seen = scripted_generate([1, 0, 3], chars=["x", "y", "z"])
+expect_equal("BOS is bos_id(chars) = 3 here", [token for token, _ in seen["read"]], [3, 1, 0])
+expect_equal("name for the draws y, x, BOS of chars xyz", name, "yx")
 
 ### BEGIN HIDDEN TESTS
 from autograder.checks import check_generate
