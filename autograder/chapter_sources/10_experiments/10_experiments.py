@@ -2,10 +2,10 @@
 # # Chapter 10 · Experiments: scoring names, and changing the model
 #
 # You have built every piece of a GPT and looked inside a trained one. This last chapter is about measuring and
-# changing. First you give the model a way to score any name, and use it to tell real names from invented ones and
-# from random letters, and to check whether the model just copies the names it trained on. Then you write two
-# alternatives to pieces the model uses, **LayerNorm** for RMSNorm and **GeLU** for ReLU, and run short experiments
-# to compare them, together with a change of the model's width.
+# changing. First you write two alternatives to pieces the model uses, **LayerNorm** for RMSNorm and **GeLU** for
+# ReLU. Then you give the model a way to score any name, and use it to tell real names from invented ones and from
+# random letters, and to check whether the model just copies the names it trained on. Last, short experiments
+# compare LayerNorm and GeLU with the originals, together with a change of the model's width.
 #
 # **Goals.** By the end of this chapter you will be able to
 #
@@ -92,7 +92,8 @@ import math
 import random
 
 # course_tools first: in the browser, offline, it stands in for matplotlib (pictures skipped)
-from course_tools import expect_close, expect_value, gradient_check, show
+from course_tools import expect_close, expect_equal, expect_value, failure, gradient_check, show
+from course_tools import unchanged
 
 import matplotlib.pyplot as plt
 
@@ -299,12 +300,15 @@ def to_vector(numbers):
     return [Value(float(n)) for n in numbers]
 
 
+x = to_vector([0.3, -0.1, 0.2])
+with unchanged("x", x):  # a change in place is named before the values it spoils
+    got = layernorm(x, eps=0.5)
+# eps = 0.5 first: eps outside the square root, or a fixed 1e-5, shows here in the first digit
+expect_close("layernorm(x, eps=0.5)", got, [0.2291746, -0.3208445, 0.0916698])
 for numbers, expected in [([1, 2, 3], [-1.2247357, 0.0, 1.2247357]),
                           ([3, 3, 3], [0.0, 0.0, 0.0]),
                           ([1e6 + 1, 1e6 + 2, 1e6 + 3], [-1.2247357, 0.0, 1.2247357])]:
     expect_close(f"layernorm({numbers})", layernorm(to_vector(numbers)), expected)
-got = layernorm(to_vector([0.3, -0.1, 0.2]), eps=0.5)
-expect_close("layernorm([0.3, -0.1, 0.2], eps=0.5)", got, [0.2291746, -0.3208445, 0.0916698])
 print("gradient check of the first output of layernorm at (0.5, -1.0, 2.0, 0.1):")
 gradient_check(lambda v: layernorm(v)[0], [0.5, -1.0, 2.0, 0.1], Value)
 
@@ -369,7 +373,9 @@ examples = [(1.0, 0.84119199, 1.0829641), (-1.0, -0.15880801, -0.082964084), (0.
             (3.0, 2.9963626, 1.0115842), (-40.0, 0.0, 0.0)]
 for number, output, slope in examples:
     x = Value(number)
-    expect_value(f"gelu({number})", gelu(x), output, children=(x,), local_grads=(slope,))
+    got = gelu(x)
+    expect_equal("x after gelu(x) (unchanged)", x, number)
+    expect_value(f"gelu({number})", got, output, children=(x,), local_grads=(slope,))
 print("gradient check of gelu(x) * gelu(y) + gelu(x * y) at x = 0.7, y = -1.3:")
 gradient_check(lambda v: gelu(v[0]) * gelu(v[1]) + gelu(v[0] * v[1]), [0.7, -1.3], Value)
 
@@ -805,7 +811,7 @@ print(f"{len(names):,} names; the model trained on {len(training_names)} differe
 # instead of a product, a moderate negative number instead of something like $10^{-9}$.
 #
 # **Math.** With tokens $t_0 = \text{BOS}, t_1, \dots, t_n, t_{n+1} = \text{BOS}$ for a name of $n$ letters, and the
-# model's probabilities `next_token_probs(tokens, ...)` (chapter 7),
+# model's probabilities `next_token_probs(tokens, ...)` (given above; chapter 7's loss averages their surprise),
 #
 # $$\log p(\text{name}) = \sum_{t=0}^{m-1} \log p(t_{t+1} \mid t_0, \dots, t_t), \qquad m = \min(\text{block\_size},
 #   n + 1),$$
@@ -838,9 +844,23 @@ def log_likelihood(doc, state_dict, config, chars):
 
 
 # %% nbgrader={"grade": true, "grade_id": "log_likelihood_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+weights = [w for matrix in state_dict.values() for row in matrix for w in row]
+grads_before = [w.grad for w in weights]
 for doc, expected in [("emma", -13.631343), ("", -5.481085), ("xzq", -26.16979)]:
     got = log_likelihood(doc, state_dict, config, chars)
     expect_close(f"log_likelihood({doc!r})", got, expected, rel_tol=1e-6)
+expect_equal("log_likelihood's type", type(got).__name__, "float")
+# the trained weights read through 4 positions: 4 of the 9 predictions of 'isabella' count
+short = GPTConfig(vocab_size=config.vocab_size, block_size=4)
+try:
+    capped = log_likelihood("isabella", state_dict, short, chars)
+except IndexError as error:
+    problem = failure("isabella, block_size 4", "IndexError; expected 4 predictions scored")
+    hint = "next_token_probs gives min(block_size, len(tokens) - 1) lists: sum over those"
+    raise AssertionError(f"{problem}\n{hint}") from error
+expect_close("isabella, block_size 4", capped, -11.4803107, rel_tol=1e-6)
+changed = sum(w.grad != before for w, before in zip(weights, grads_before))
+expect_equal("grads changed (no backward)", changed, 0)
 
 ### BEGIN HIDDEN TESTS
 from autograder.checks import check_log_likelihood
@@ -913,10 +933,10 @@ print(f"{len(existing)} of {len(sampled)} are real names from the data set: {exi
 # same seed for the initial weights, the same number of steps and learning rate. Then differences in the loss come
 # from the change alone. Our helper trains a fresh model that way and returns its losses.
 #
-# Each experiment here runs only `STEPS = 12` steps, so that the notebook runs in about a minute; after 12 steps
-# the models are still learning the letter frequencies, and differences of a few hundredths are noise. For the
-# real comparison set `STEPS = 1000` and `SMOOTH = 100` (a few minutes per model at width 16) and run the cells
-# again.
+# Each experiment here runs only `STEPS = 12` steps, so that the five training runs below take seconds, not
+# minutes; after 12 steps the models are still learning the letter frequencies, and differences of a few
+# hundredths are noise. For the real comparison set `STEPS = 1000` and `SMOOTH = 100` (a few minutes per model
+# at width 16) and run the cells again.
 
 # %%
 STEPS = 12
