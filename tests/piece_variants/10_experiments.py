@@ -120,4 +120,16 @@ loss = document_loss(tokens, state_dict, config)
 loss.backward()
 return -loss.data * min(config.block_size, len(tokens) - 1)
 """, says="no backward"),
+    Variant("log_likelihood", "BOS written as 26", """
+tokens = [26] + [chars.index(c) for c in doc] + [26]
+probs = next_token_probs(tokens, state_dict, config)
+return sum(math.log(p[target].data) for p, target in zip(probs, tokens[1:]))
+""", says="whose BOS is 27"),
+    Variant("gelu", "tanh built from math.exp, which overflows for large x", """
+a = x.data
+u = math.sqrt(2 / math.pi) * (a + 0.044715 * a**3)
+t = (math.exp(2 * u) - 1) / (math.exp(2 * u) + 1)
+slope = 0.5 * (1 + t) + 0.5 * a * (1 - t * t) * math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * a * a)
+return Value(0.5 * a * (1 + t), (x,), (slope,))
+""", says="OverflowError"),
 ]

@@ -95,7 +95,7 @@ import math
 import random
 
 # course_tools first: in the browser, offline, it stands in for matplotlib (pictures skipped)
-from course_tools import check_probabilities, expect_close, show
+from course_tools import check_probabilities, expect_close, expect_equal, show, unchanged
 
 import matplotlib.pyplot as plt
 
@@ -605,7 +605,25 @@ expected = [[[[1.0], [0.5085, 0.4915], [0.319, 0.4536, 0.2274], [0.2497, 0.2454,
              [[1.0], [0.2235, 0.7765], [0.2775, 0.6988, 0.0237], [0.0334, 0.1276, 0.7708, 0.0682]],
              [[1.0], [0.9377, 0.0623], [0.1641, 0.7385, 0.0975], [0.2408, 0.0106, 0.7286, 0.02]]]]
 expect_close("attention_maps('ava', ...) (to 4 decimals)", maps, expected, abs_tol=5e-5)
+expect_equal("the weights' type", type(maps[0][3][3][0]).__name__, "float")
 check_probabilities(maps[0][3][3])
+# a second call starts from an empty cache again: nothing is kept between calls
+again = attention_maps("ava", state_dict, config, chars)
+expect_close("a second call, fresh cache", again, expected, abs_tol=5e-5)
+# a model of 2 layers (random weights): the weights of the last position read, per layer and head
+deep = GPTConfig(vocab_size=config.vocab_size, n_layer=2, block_size=4)
+deep_maps = attention_maps("ava", init_params(deep, random.Random(3), std=0.5), deep, chars)
+last_rows = [[head[-1] for head in layer] for layer in deep_maps]
+expect_close("2 layers: each head's last row", last_rows,
+             [[[0.9879, 0.0017, 0.0078, 0.0026], [0.1681, 0.7367, 0.0703, 0.0249],
+               [0.4328, 0.0065, 0.0672, 0.4935], [0.0981, 0.417, 0.0547, 0.4303]],
+              [[0.2182, 0.0261, 0.6363, 0.1193], [0.3205, 0.0958, 0.0473, 0.5364],
+               [0.002, 0.0116, 0.9406, 0.0458], [0.3344, 0.5629, 0.0379, 0.0647]]], abs_tol=5e-5)
+# the trained weights read through 4 positions: 'isabella' has 9 tokens to predict, 4 are read
+short = GPTConfig(vocab_size=config.vocab_size, block_size=4)
+capped = attention_maps("isabella", state_dict, short, chars)
+expect_equal("rows, isabella, block_size 4", [[len(row) for row in head] for head in capped[0]],
+             [[1, 2, 3, 4]] * 4)
 
 ### BEGIN HIDDEN TESTS
 from autograder.checks import check_attention_maps
@@ -711,10 +729,21 @@ def mean_loss(docs, state_dict, config, chars):
 
 
 # %% nbgrader={"grade": true, "grade_id": "mean_loss_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+weights = [w for matrix in state_dict.values() for row in matrix for w in row]
+grads_before = [w.grad for w in weights]
 for docs, expected in [(["emma"], 2.726269), (["emma", "xavier"], 2.503174),
                        (["emma", "emma"], 2.726269)]:
-    got = mean_loss(docs, state_dict, config, chars)
+    with unchanged("docs", docs):
+        got = mean_loss(docs, state_dict, config, chars)
     expect_close(f"mean_loss({docs})", got, expected, rel_tol=1e-6)
+expect_equal("mean_loss's type", type(got).__name__, "float")
+# a vocabulary of 27 characters, whose BOS is bos_id(chars) = 27, not 26, and random weights
+hyphenated = chars + ["-"]
+wide = GPTConfig(vocab_size=vocab_size(hyphenated))
+got = mean_loss(["ava", "bob"], init_params(wide, random.Random(8)), wide, hyphenated)
+expect_close("chars + ['-'], whose BOS is 27", got, 3.2573777, rel_tol=1e-6)
+changed = sum(w.grad != before for w, before in zip(weights, grads_before))
+expect_equal("grads changed (no backward)", changed, 0)
 
 ### BEGIN HIDDEN TESTS
 from autograder.checks import check_mean_loss
@@ -799,8 +828,15 @@ def nearest_neighbours(token_id, embeddings, k=5):
 
 # %% nbgrader={"grade": true, "grade_id": "nearest_neighbours_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 four = [[Value(x), Value(y)] for x, y in [(1.0, 0.0), (0.0, 2.0), (3.0, 0.1), (-1.0, 0.0)]]
-expect_close("nearest_neighbours(0, four, k=3)", nearest_neighbours(0, four, k=3),
-             [[2, 0.99944491], [1, 0.0], [3, -1.0]])
+with unchanged("four", four):
+    got = nearest_neighbours(0, four, k=3)
+expect_close("nearest_neighbours(0, four, k=3)", got, [[2, 0.99944491], [1, 0.0], [3, -1.0]])
+expect_equal("types of each (j, s)", [[type(j).__name__, type(s).__name__] for j, s in got],
+             [["int", "float"]] * 3)
+# rows 1 and 3 point the same way as row 0: equal similarities, the lower id first
+tied = [[Value(x), Value(y)] for x, y in [(1.0, 0.0), (2.0, 0.0), (0.0, 1.0), (3.0, 0.0)]]
+expect_close("ties: lower id first", nearest_neighbours(0, tied, k=3),
+             [[1, 1.0], [3, 1.0], [2, 0.0]])
 expect_close("nearest_neighbours(0, four, k=10) (only 3 others)", nearest_neighbours(0, four, k=10),
              [[2, 0.99944491], [1, 0.0], [3, -1.0]])
 a = chars.index("a")

@@ -370,7 +370,7 @@ def gelu(x):
 
 # %% nbgrader={"grade": true, "grade_id": "gelu_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 examples = [(1.0, 0.84119199, 1.0829641), (-1.0, -0.15880801, -0.082964084), (0.0, 0.0, 0.5),
-            (3.0, 2.9963626, 1.0115842), (-40.0, 0.0, 0.0)]
+            (3.0, 2.9963626, 1.0115842), (-40.0, 0.0, 0.0), (30.0, 30.0, 1.0)]
 for number, output, slope in examples:
     x = Value(number)
     got = gelu(x)
@@ -859,6 +859,11 @@ except IndexError as error:
     hint = "next_token_probs gives min(block_size, len(tokens) - 1) lists: sum over those"
     raise AssertionError(f"{problem}\n{hint}") from error
 expect_close("isabella, block_size 4", capped, -11.4803107, rel_tol=1e-6)
+# a vocabulary of 27 characters, whose BOS is bos_id(chars) = 27, not 26, and random weights
+hyphenated = chars + ["-"]
+wide = GPTConfig(vocab_size=vocab_size(hyphenated))
+got = log_likelihood("ava", init_params(wide, random.Random(8)), wide, hyphenated)
+expect_close("chars + ['-'], whose BOS is 27", got, -12.94561937, rel_tol=1e-6)
 changed = sum(w.grad != before for w, before in zip(weights, grads_before))
 expect_equal("grads changed (no backward)", changed, 0)
 
