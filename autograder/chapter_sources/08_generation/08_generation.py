@@ -768,7 +768,7 @@ expect_equal("positions read, block_size 5, no BOS", [pos for _, pos in seen["re
 # a vocabulary of 3 characters, whose BOS is bos_id(chars) = 3, not the notebook's BOS (26)
 name, seen = scripted_generate([1, 0, 3], chars=["x", "y", "z"])
 expect_equal("BOS is bos_id(chars) = 3 here", [token for token, _ in seen["read"]], [3, 1, 0])
-expect_equal("name for the draws y, x, BOS of chars xyz", name, "yx")
+expect_equal("name of y x BOS, chars xyz", name, "yx")
 
 ### BEGIN HIDDEN TESTS
 from autograder.checks import check_generate
