@@ -122,9 +122,9 @@ return sorted(pairs, key=lambda pair: (-pair[1], pair[0]))[:k]
 """, says="you changed four in place"),
     Variant("attention_maps", "layer 0's query weights in every layer",
             MAPS.replace('state_dict[f"layer{layer}.attn_wq"]', 'state_dict["layer0.attn_wq"]'),
-            says="2 layers: each head's last row"),
+            says="2 layers, last rows"),
     Variant("mean_loss", "the notebook's BOS around each name", """
 tokens = [[BOS] + [chars.index(c) for c in doc] + [BOS] for doc in docs]
 return sum(document_loss(t, state_dict, config).data for t in tokens) / len(docs)
-""", says="whose BOS is 27"),
+""", says="BOS 27"),
 ]

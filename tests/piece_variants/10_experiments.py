@@ -124,7 +124,7 @@ return -loss.data * min(config.block_size, len(tokens) - 1)
 tokens = [26] + [chars.index(c) for c in doc] + [26]
 probs = next_token_probs(tokens, state_dict, config)
 return sum(math.log(p[target].data) for p, target in zip(probs, tokens[1:]))
-""", says="whose BOS is 27"),
+""", says="BOS 27"),
     Variant("gelu", "tanh built from math.exp, which overflows for large x", """
 a = x.data
 u = math.sqrt(2 / math.pi) * (a + 0.044715 * a**3)

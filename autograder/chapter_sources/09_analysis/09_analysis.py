@@ -614,7 +614,7 @@ expect_close("a second call, fresh cache", again, expected, abs_tol=5e-5)
 deep = GPTConfig(vocab_size=config.vocab_size, n_layer=2, block_size=4)
 deep_maps = attention_maps("ava", init_params(deep, random.Random(3), std=0.5), deep, chars)
 last_rows = [[head[-1] for head in layer] for layer in deep_maps]
-expect_close("2 layers: each head's last row", last_rows,
+expect_close("2 layers, last rows", last_rows,
              [[[0.9879, 0.0017, 0.0078, 0.0026], [0.1681, 0.7367, 0.0703, 0.0249],
                [0.4328, 0.0065, 0.0672, 0.4935], [0.0981, 0.417, 0.0547, 0.4303]],
               [[0.2182, 0.0261, 0.6363, 0.1193], [0.3205, 0.0958, 0.0473, 0.5364],
@@ -741,7 +741,7 @@ expect_equal("mean_loss's type", type(got).__name__, "float")
 hyphenated = chars + ["-"]
 wide = GPTConfig(vocab_size=vocab_size(hyphenated))
 got = mean_loss(["ava", "bob"], init_params(wide, random.Random(8)), wide, hyphenated)
-expect_close("chars + ['-'], whose BOS is 27", got, 3.2573777, rel_tol=1e-6)
+expect_close("chars + ['-'], BOS 27", got, 3.2573777, rel_tol=1e-6)
 changed = sum(w.grad != before for w, before in zip(weights, grads_before))
 expect_equal("grads changed (no backward)", changed, 0)
 

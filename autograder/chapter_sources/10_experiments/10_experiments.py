@@ -863,7 +863,7 @@ expect_close("isabella, block_size 4", capped, -11.4803107, rel_tol=1e-6)
 hyphenated = chars + ["-"]
 wide = GPTConfig(vocab_size=vocab_size(hyphenated))
 got = log_likelihood("ava", init_params(wide, random.Random(8)), wide, hyphenated)
-expect_close("chars + ['-'], whose BOS is 27", got, -12.94561937, rel_tol=1e-6)
+expect_close("chars + ['-'], BOS 27", got, -12.94561937, rel_tol=1e-6)
 changed = sum(w.grad != before for w, before in zip(weights, grads_before))
 expect_equal("grads changed (no backward)", changed, 0)
 
