@@ -1,9 +1,11 @@
-"""A chapter's visible tests run as a learner's notebook would run them, in this process (no kernel): for
+"""A chapter's visible tests run as a learner's notebook would run them, in forked processes (no kernel): for
 the proofs that a mistake in a piece fails that piece's visible tests, and with which message."""
 
-import contextlib
+import atexit
 import importlib.util
+import multiprocessing
 import os
+import signal
 import sys
 import traceback
 from dataclasses import dataclass
@@ -24,22 +26,77 @@ def _source(chapter: str) -> nbformat.NotebookNode:
     return nbformat.read(PROJECT / "chapters" / chapter / f"{chapter}.ipynb", as_version=4)
 
 
-@contextlib.contextmanager
-def _in_folder(folder: Path):
-    """cwd in folder and its course_tools first on sys.path, as a kernel started beside the notebook has."""
-    before = os.getcwd(), list(sys.path), sys.modules.pop("course_tools", None)
-    os.chdir(folder)
-    sys.path.insert(0, str(folder))
-    try:
-        yield
-    finally:
-        if "matplotlib.pyplot" in sys.modules:  # a kernel's figures end with it; here they would pile up
-            sys.modules["matplotlib.pyplot"].close("all")
-        os.chdir(before[0])
-        sys.path[:] = before[1]
+def _run(chapter: str, cells: list[tuple[int, str]], namespace: dict) -> str | None:
+    """Execute cells ((index, source) pairs) in namespace, in order; the first error raised, as
+    'Type: message' (what the learner reads), or None when every cell runs."""
+    for index, source in cells:
+        try:
+            exec(compile(source, f"<{chapter} cell {index}>", "exec"), namespace)
+        except BaseException as error:  # the learner sees this one; nothing after it runs
+            return "".join(traceback.format_exception_only(type(error), error)).strip()
+    return None
+
+
+class _Snapshot:
+    """A forked process that has run a chapter's cells before one piece's solution cell (beside the chapter's
+    files, stdout discarded) and waits: each run forks it once more and executes the rest there. The cells
+    before a piece cannot depend on its code, so they run once for all its variants, and every variant
+    starts from exactly the state a notebook run from the top would have."""
+
+    def __init__(self, chapter: str, before: list[tuple[int, str]]):
+        self.connection, theirs = multiprocessing.Pipe()
+        self.pid = os.fork()
+        if self.pid == 0:
+            try:
+                for other in [self, *_SNAPSHOTS.values()]:  # ends of other pipes this fork inherited
+                    other.connection.close()
+                self._serve(chapter, before, theirs)
+            finally:
+                os._exit(0)
+        theirs.close()
+
+    @staticmethod
+    def _serve(chapter: str, before, connection):
+        os.chdir(PROJECT / "chapters" / chapter)
+        sys.path.insert(0, os.getcwd())  # its course_tools, as for a kernel started beside the notebook
         sys.modules.pop("course_tools", None)
-        if before[2] is not None:
-            sys.modules["course_tools"] = before[2]
+        sys.stdout = open(os.devnull, "w")
+        namespace = {"__name__": "__main__"}
+        failed = _run(chapter, before, namespace)
+        while True:
+            try:
+                rest = connection.recv()
+            except EOFError:
+                return
+            if failed:
+                connection.send(failed)
+                continue
+            child = os.fork()
+            if child == 0:
+                try:
+                    connection.send(_run(chapter, rest, namespace))
+                finally:
+                    os._exit(0)
+            os.waitpid(child, 0)
+
+    def run(self, rest: list[tuple[int, str]]) -> str | None:
+        self.connection.send(rest)
+        return self.connection.recv()
+
+    def close(self):
+        self.connection.close()
+        os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+
+
+_SNAPSHOTS: dict = {}  # (chapter, id of the notebook, first cell of the rest, with_hidden) -> _Snapshot
+_KEPT = 3
+
+
+@atexit.register
+def _close_snapshots():
+    while _SNAPSHOTS:
+        _SNAPSHOTS.pop(next(iter(_SNAPSHOTS))).close()
 
 
 def visible_failure(chapter: str, piece: str, code: str | None = None, *, with_hidden: bool = False,
@@ -48,20 +105,18 @@ def visible_failure(chapter: str, piece: str, code: str | None = None, *, with_h
     grade_id) with the piece's solution region replaced by `code` (None: the instructor's own) and
     every hidden block removed (with_hidden: kept, as the grader runs them); the first error raised, as
     'Type: message', or None when all pass. nb: another version of the chapter's source notebook."""
-    nb = nb or _source(chapter)
-    nb = nb if code is None else replace_regions(nb, {piece: code})
-    last = next(p.grade_index for p in graded_pieces(nb) if p.solution_id == piece)
-    namespace = {"__name__": "__main__"}
-    with _in_folder(PROJECT / "chapters" / chapter), contextlib.redirect_stdout(None):
-        for index, cell in enumerate(nb.cells[:last + 1]):
-            if cell.cell_type != "code":
-                continue
-            source = cell.source if with_hidden or not is_tests(cell) else split_hidden(cell.source)[0]
-            try:
-                exec(compile(source, f"<{chapter} cell {index}>", "exec"), namespace)
-            except Exception as error:  # the learner sees this one; nothing after it runs
-                return "".join(traceback.format_exception_only(type(error), error)).strip()
-    return None
+    original = nb or _source(chapter)
+    nb = original if code is None else replace_regions(original, {piece: code})
+    at = next(p for p in graded_pieces(nb) if p.solution_id == piece)
+    cells = [(index, cell.source if with_hidden or not is_tests(cell) else split_hidden(cell.source)[0])
+             for index, cell in enumerate(nb.cells[:at.grade_index + 1]) if cell.cell_type == "code"]
+    before = [(index, source) for index, source in cells if index < at.solution_index]
+    key = (chapter, id(original), at.solution_index, with_hidden)
+    if key not in _SNAPSHOTS:
+        if len(_SNAPSHOTS) >= _KEPT:  # variants come piece by piece: the oldest snapshot is done with
+            _SNAPSHOTS.pop(next(iter(_SNAPSHOTS))).close()
+        _SNAPSHOTS[key] = _Snapshot(chapter, before)
+    return _SNAPSHOTS[key].run(cells[len(before):])
 
 
 @dataclass(frozen=True)
@@ -72,7 +127,7 @@ class Variant:
 
     piece: str
     name: str
-    code: str
+    code: str | None  # None: the instructor's own
     says: str = ""
 
 
