@@ -641,8 +641,8 @@ for label, path in paths.items():
 
 # %% [markdown]
 # Adam's first steps go diagonally: $x$ and $y$ each move by about one learning rate, although $y$'s gradient is 100
-# times steeper than $x$'s. $y$ reaches the valley floor after about eight steps, overshoots (momentum carries it
-# on) and settles: its gradients start flipping sign, which shrinks $m$ while $v$ remembers their size. $x$'s gradients keep their
+# times steeper than $x$'s. $y$ crosses the valley floor ($y = 0$) between steps 5 and 6, overshoots to about $-0.3$
+# (momentum carries it on) and settles: its gradients start flipping sign, which shrinks $m$ while $v$ remembers their size. $x$'s gradients keep their
 # sign, so $x$ marches along the valley at about 0.2 per step, slowing down only as the schedule lowers the learning
 # rate. Gradient descent, tied to the steep direction, is still far from the minimum.
 #
