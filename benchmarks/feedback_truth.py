@@ -7,15 +7,15 @@ tests must catch, and mistakes only the hidden check can) through each chapter's
 through its tests cells as the grader runs them (hidden block included), in this process. Prints per piece
 and in total: the mistakes the visible tests catch, those whose first message names the cause (the
 variant's `says`), those the grader catches while every visible test passes ("passes, then loses points"),
-and the messages that send the learner to fix another function than their own. With --before REV, the same
-variants against the chapters' notebooks at git revision REV, side by side, so one run shows the change.
+With --before REV, the same variants against the chapters' notebooks at git revision REV, side by side, so one
+run shows the change. Messages that send the learner to fix given code are not measured here: the attribution
+is added by IPython and by the judge, not in this process (test_judge_chapters proves the judge's).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -28,9 +28,6 @@ os.environ.setdefault("MPLBACKEND", "Agg")  # the chapters' picture cells run he
 
 from visible_tests import chapter_variants, visible_failure  # noqa: E402
 
-ELSEWHERE = re.compile(r"raised in your (\w+)")  # "It was raised in your gpt (line 12): fix it there"
-
-
 def notebook_at(revision: str, chapter: str) -> nbformat.NotebookNode:
     text = subprocess.run(["git", "show", f"{revision}:chapters/{chapter}/{chapter}.ipynb"], cwd=ROOT,
                           capture_output=True, text=True, check=True).stdout
@@ -41,15 +38,14 @@ def measure(chapter: str, variant, nb=None) -> dict:
     """What the learner and the grader see of one mistake."""
     shown = visible_failure(chapter, variant.piece, variant.code, nb=nb)
     graded = shown or visible_failure(chapter, variant.piece, variant.code, with_hidden=True, nb=nb)
-    elsewhere = [name for name in ELSEWHERE.findall(shown or "") if name != variant.piece]
     return {"caught": shown is not None, "named": bool(shown and variant.says and variant.says in shown),
-            "passes_then_loses": shown is None and graded is not None, "elsewhere": bool(elsewhere)}
+            "passes_then_loses": shown is None and graded is not None}
 
 
 def tally(rows: list[dict]) -> str:
     n = len(rows)
-    count = {key: sum(row[key] for row in rows) for key in ("caught", "named", "passes_then_loses", "elsewhere")}
-    cells = [f"{count[key]}/{n}" for key in ("caught", "named")] + [count["passes_then_loses"], count["elsewhere"]]
+    count = {key: sum(row[key] for row in rows) for key in ("caught", "named", "passes_then_loses")}
+    cells = [f"{count[key]}/{n}" for key in ("caught", "named")] + [count["passes_then_loses"]]
     return " ".join(f"{cell:>7}" for cell in cells)
 
 
@@ -61,8 +57,8 @@ def main(argv=None) -> int:
                                       cwd=ROOT, capture_output=True).returncode:
         print(f"feedback_truth: {args.before!r} is not a git revision of this repository", file=sys.stderr)
         return 2
-    header = " ".join(f"{name:>7}" for name in ("caught", "named", "p→l", "else"))
-    print(f"{'':<34}{'':>9}  {'after':<31}" + (f"  before ({args.before})" if args.before else ""))
+    header = " ".join(f"{name:>7}" for name in ("caught", "named", "p→l"))
+    print(f"{'':<34}{'':>9}  {'after':<23}" + (f"  before ({args.before})" if args.before else ""))
     print(f"{'piece':<34}{'mistakes':>9}  {header}" + (f"  {header}" if args.before else ""))
     totals, totals_before, hidden_only, missed = [], [], [], []
     for chapter, module in chapter_variants().items():
@@ -86,7 +82,7 @@ def main(argv=None) -> int:
         line += f"  {tally(totals_before)}"
     print(line)
     print("caught: the visible tests fail; named: their first message names the cause; p→l: every visible test "
-          "passes and the grader takes the points; else: the message sends the learner to another function")
+          "passes and the grader takes the points")
     for title, names in (("mistakes the visible tests should catch and do not", missed),
                          ("mistakes only the hidden checks catch, and why", hidden_only)):
         print(f"{title}: {len(names)}")
