@@ -9,6 +9,7 @@ import autograder.checks
 import microgpt
 from autograder.checks import check_build_vocab, check_gpt, check_rmsnorm, check_softmax, check_value_add
 from autograder.checks.core import SHOWN, backpropagate, close, graded, reference_pieces, show
+from autograder.checks import core
 from mutants import notebook, notebook_value_class, rejection
 
 PIECES = ["value_add", "value_mul", "value_pow", "value_log", "value_exp", "value_relu", "backward",
@@ -162,3 +163,29 @@ def test_a_hand_built_node_whose_children_are_not_a_tuple_is_named():
         """, Value=microgpt.Value)
     message = rejection(check_rmsnorm, learner["rmsnorm"])
     assert "whose _children is a Value (data 3.0); expected a tuple of Values: write (x,)" in message
+
+
+# --- messages: what failed and what was expected first, a long call after ---
+
+def test_a_short_call_leads_its_message():
+    assert core.about("softmax([1.0, 2.0])", " returned [0.5, 0.5]; expected [0.27, 0.73].") == \
+        "softmax([1.0, 2.0]) returned [0.5, 0.5]; expected [0.27, 0.73]."
+
+
+def test_a_long_call_follows_what_failed_and_keeps_the_part_of_the_label_after_it():
+    label = ("gpt(26, 0, keys, values, state_dict, config) at position 0 of the tokens [26, 7], with config = "
+             "GPTConfig(norm='rms: norm'): afterwards keys[0]")
+    message = core.about(label, " holds 0 entries; expected 1")
+    assert message.startswith("gpt: afterwards keys[0] holds 0 entries; expected 1. (For gpt(26, 0, keys"), message
+    assert message.endswith("GPTConfig(norm='rms: norm').)"), message  # a ': ' inside quotes is not a cut
+
+
+def test_a_long_list_is_described_by_its_first_difference_within_80_characters():
+    label = "attention_head(q=[0.1, 0.2, 0.3, 0.4], keys=[[1.0, 2.0, 3.0, 4.0]], values=[[5.0, 6.0, 7.0, 8.0]])"
+    got = [0.123456, 1.234567, 2.345678, 3.456789, 4.567891, 5.678912]
+    expected = [0.123456, 1.5, 2.345678, 3.456789, 4.567891, 5.678912]
+    with pytest.raises(AssertionError) as failure:
+        core.expect_close(got, expected, label, "Scale the scores.")
+    message = str(failure.value)
+    assert message.startswith("attention_head: item 1 is 1.234567; expected 1.5 (it returned [0.123456, 1.2"), message
+    assert "Scale the scores. (For attention_head(q=[0.1, 0.2, 0.3, 0.4]" in message

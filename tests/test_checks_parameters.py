@@ -234,7 +234,7 @@ CASES = {
         (init_uniform_same_std, "Draw each weight with exactly one rng.gauss(0, std) call"),
         (init_global_random, "not from the random module"),
         (init_own_generator, "Draw each weight with exactly one rng.gauss(0, std) call"),
-        (init_fixed_std, "std=0.02): wte[0][0] is 0.00326848; expected 0.000817119"),
+        (init_fixed_std, "init_params: wte[0][0] is 0.00326848; expected 0.000817119"),
         (init_repeated_row, "create a new Value for every weight"),
         (init_one_draw_per_row, "draw a fresh rng.gauss(0, std) for every weight"),
         (init_floats, "expected a Value, so that training can compute its gradient"),

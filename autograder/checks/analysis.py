@@ -10,7 +10,8 @@ import random
 
 import microgpt
 
-from .core import case_rng, as_values, call, close, diagnose, expect_close, expect_returned, fail, is_node, is_number, kind
+from .core import about, case_rng, as_values, call, close, diagnose, expect_close, expect_returned, fail
+from .core import is_node, is_number, kind
 from .core import show
 from .guards import expect_unchanged, snapshots
 
@@ -38,8 +39,8 @@ def _twice(fn, args, given, shown, piece, errors=()):
         results.append(call(fn, args, shown + attempt, piece, errors))
         expect_unchanged(before, given, shown + attempt, READ_ONLY)
     if results[0] is not None and _numbers(results[0]) != _numbers(results[1]):
-        fail(f"{shown} returned {show(results[0])} the first time and {show(results[1])} the second: keep no state "
-             f"between calls (a fresh KV cache for every call).")
+        fail(about(shown, f" returned {show(results[0])} the first time and {show(results[1])} the second: keep no "
+                          f"state between calls (a fresh KV cache for every call)."))
     return results[0]
 
 
@@ -71,26 +72,27 @@ def _expect_maps_shape(got, config, n, shown):
     expect_returned(got, shown)
     expected = (f"{config.n_layer} layers x {config.n_head} heads x {n} positions, row t holding t + 1 weights")
     if not isinstance(got, list):
-        fail(f"{shown} returned {kind(got)}; expected nested lists, {expected}.")
+        fail(about(shown, f" returned {kind(got)}; expected nested lists, {expected}."))
     if len(got) != config.n_layer:
-        fail(f"{shown} returned {kind(got)}; expected {expected}. {_attention_shape_hint(got, config, n)}")
+        fail(about(shown, f" returned {kind(got)}; expected {expected}. {_attention_shape_hint(got, config, n)}"))
     for layer, heads in enumerate(got):
         if not isinstance(heads, list) or len(heads) != config.n_head:
-            fail(f"{shown}: maps[{layer}] is {kind(heads)}; expected {config.n_head} heads. "
-                 f"{_attention_shape_hint(got, config, n)}")
+            fail(about(shown, f": maps[{layer}] is {kind(heads)}; expected {config.n_head} heads. "
+                              f"{_attention_shape_hint(got, config, n)}"))
         for head, rows in enumerate(heads):
             if not isinstance(rows, list) or len(rows) != n:
-                fail(f"{shown}: maps[{layer}][{head}] is {kind(rows)}; expected {n} rows, one per position read "
-                     f"(n = min(block_size, len(tokens) - 1)). {MAPS}")
+                fail(about(shown, f": maps[{layer}][{head}] is {kind(rows)}; expected {n} rows, one per position read "
+                                  f"(n = min(block_size, len(tokens) - 1)). {MAPS}"))
             for t, row in enumerate(rows):
                 if not isinstance(row, list) or len(row) != t + 1:
-                    fail(f"{shown}: maps[{layer}][{head}][{t}] is {kind(row)}; expected {t + 1} weights: position "
-                         f"t attends to positions 0 .. t only, the keys in the cache so far. {MAPS}")
+                    fail(about(shown, f": maps[{layer}][{head}][{t}] is {kind(row)}; "
+                                      f"expected {t + 1} weights: position "
+                                      f"t attends to positions 0 .. t only, the keys in the cache so far. {MAPS}"))
                 for w in row:
                     if is_node(w):
-                        fail(f"{shown}: the weights are Values; expected floats: keep w.data.")
+                        fail(about(shown, ": the weights are Values; expected floats: keep w.data."))
                     if not is_number(w):
-                        fail(f"{shown}: maps[{layer}][{head}][{t}] holds {kind(w)}; expected floats.")
+                        fail(about(shown, f": maps[{layer}][{head}][{t}] holds {kind(w)}; expected floats."))
 
 
 def _attention_hint(doc, config, state_dict):
@@ -161,9 +163,9 @@ def check_mean_loss(fn, value_cls=None):
                          shown, "mean_loss")
             expect_returned(got, shown)
             if is_node(got):
-                fail(f"{shown} returned a Value; expected a float: add up the losses' .data.")
+                fail(about(shown, " returned a Value; expected a float: add up the losses' .data."))
             if not is_number(got) or isinstance(got, bool):
-                fail(f"{shown} returned {kind(got)}; expected a float.")
+                fail(about(shown, f" returned {kind(got)}; expected a float."))
             expect_close(got, microgpt.mean_loss(docs, ref_state, config, CHARS), shown,
                          _mean_loss_hint(docs, ref_state, config))
 
@@ -210,15 +212,16 @@ def _expect_pairs(got, shown):
     """got must be a list of (int, number) pairs."""
     expect_returned(got, shown)
     if not isinstance(got, list):
-        fail(f"{shown} returned {kind(got)}; expected a list of (token id, similarity) pairs.")
+        fail(about(shown, f" returned {kind(got)}; expected a list of (token id, similarity) pairs."))
     for item in got:
         if not isinstance(item, (tuple, list)) or len(item) != 2:
-            fail(f"{shown} returned a list holding {kind(item)}; expected (token id, similarity) pairs.")
+            fail(about(shown, f" returned a list holding {kind(item)}; expected (token id, similarity) pairs."))
         j, s = item
         if not isinstance(j, int) or isinstance(j, bool):
-            fail(f"{shown} returned the pair {show(item)}: the token id must be an int, the row's index.")
+            fail(about(shown, f" returned the pair {show(item)}: the token id must be an int, the row's index."))
         if is_node(s) or not is_number(s) or isinstance(s, bool):
-            fail(f"{shown} returned the pair {show(item)}: the similarity must be a float (a number, not a Value).")
+            fail(about(shown, f" returned the pair {show(item)}: the similarity must "
+                              f"be a float (a number, not a Value)."))
 
 
 def check_nearest_neighbours(fn, value_cls=None):
@@ -235,7 +238,7 @@ def check_nearest_neighbours(fn, value_cls=None):
         expected = microgpt.nearest_neighbours(token_id, as_values(rows, microgpt.Value), k)
         hint = _neighbours_hint(rows, token_id, k)
         if [j for j, _ in got] != [j for j, _ in expected]:
-            fail(f"{shown} returned the tokens {[j for j, _ in got]}; expected {[j for j, _ in expected]}. "
-                 f"{hint(got)}")
+            fail(about(shown, f" returned the tokens {[j for j, _ in got]}; expected {[j for j, _ in expected]}. "
+                              f"{hint(got)}"))
         expect_close([s for _, s in got], [s for _, s in expected], shown, lambda _: hint(got),
                      verb="gave the similarities")

@@ -14,7 +14,8 @@ from typing import Callable, NamedTuple
 
 import microgpt
 
-from .core import case_rng, backpropagate, call, close, expect_returned, fail, graded, is_node, is_number, kind, show
+from .core import about, case_rng, backpropagate, call, close, expect_returned, fail, graded, is_node
+from .core import is_number, kind, show
 from .core import show_pair, topological_order
 
 PRIMITIVES = ("__add__", "__mul__", "__pow__", "log", "exp", "relu")
@@ -54,33 +55,33 @@ def _expect_new_node(out, inputs, shown):
     """out must be a new Value whose nodes record numbers as local gradients, one per Value child."""
     expect_returned(out, shown)
     if is_number(out):
-        fail(f"{shown} returned the number {show(out)}; expected a new Value node: "
-             f"return Value(data, children, local_grads).")
+        fail(about(shown, f" returned the number {show(out)}; expected a new Value node: "
+                          f"return Value(data, children, local_grads)."))
     if not is_node(out):
-        fail(f"{shown} returned {kind(out)}; expected a new Value node.")
+        fail(about(shown, f" returned {kind(out)}; expected a new Value node."))
     if any(out is x for x in inputs):
-        fail(f"{shown} returned its input itself: return a new Value and leave the inputs unchanged.")
+        fail(about(shown, " returned its input itself: return a new Value and leave the inputs unchanged."))
     for field in ("_children", "_local_grads"):
         if not isinstance(getattr(out, field), (tuple, list)):
-            fail(f"{shown} built a node whose {field} is {kind(getattr(out, field))}; expected a tuple with one "
-                 f"entry per child: write (self,) with a trailing comma, since (self) is just self.")
+            fail(about(shown, f" built a node whose {field} is {kind(getattr(out, field))}; expected a tuple with one "
+                              f"entry per child: write (self,) with a trailing comma, since (self) is just self."))
     for node in topological_order(out):
         if any(node is x for x in inputs):
             continue
         children, local_grads = tuple(node._children), tuple(node._local_grads)
         if len(children) != len(local_grads):
-            fail(f"{shown} built a node with {len(children)} children but {len(local_grads)} local gradient(s): "
-                 f"record one local gradient per child, in the same order.")
+            fail(about(shown, f" built a node with {len(children)} children but {len(local_grads)} local gradient(s): "
+                              f"record one local gradient per child, in the same order."))
         for child in children:
             if not is_node(child):
-                fail(f"{shown} built a node whose child is {kind(child)}: children are the Value nodes the "
-                     f"result was computed from, e.g. (self, other), not their data.")
+                fail(about(shown, f" built a node whose child is {kind(child)}: children are the Value nodes the "
+                                  f"result was computed from, e.g. (self, other), not their data."))
         for local_grad in local_grads:
             if not is_number(local_grad):
-                fail(f"{shown} built a node whose local gradient is {kind(local_grad)}: local gradients are "
-                     f"plain numbers (e.g. other.data, not other).")
+                fail(about(shown, f" built a node whose local gradient is {kind(local_grad)}: local gradients are "
+                                  f"plain numbers (e.g. other.data, not other)."))
     if not is_number(out.data):
-        fail(f"{shown} returned a Value whose data is {kind(out.data)}; data must be a number.")
+        fail(about(shown, f" returned a Value whose data is {kind(out.data)}; data must be a number."))
 
 
 def _parts(node):
@@ -96,7 +97,7 @@ def _expect_same_parts(node, was, name, shown, advice, fields=("data", "grad", "
         same = (len(old) == len(new) and all(a is b for a, b in zip(old, new)) if field == "_children"
                 else old == new or (old != old and new != new))
         if not same:
-            fail(f"{shown} changed {name}.{field} from {show(old)} to {show(new)}: {advice}.")
+            fail(about(shown, f" changed {name}.{field} from {show(old)} to {show(new)}: {advice}."))
 
 
 def _check_op(piece, cls, primitive, cases, rule, hints=()):
@@ -118,19 +119,20 @@ def _check_op(piece, cls, primitive, cases, rule, hints=()):
                                                        "new node; backward alone sets grad)")
         if not close(out.data, ref.data):
             got, expected = show_pair(out.data, ref.data)
-            fail(f"{shown} gave a Value with data {got}; expected {expected}.")
+            fail(about(shown, f" gave a Value with data {got}; expected {expected}."))
         if not case.derivative:
             continue
         reached = backpropagate([out], [1.0])
         backpropagate([ref], [1.0])
         for name, node, ref_node in zip("ab", nodes, ref_nodes):
             if id(node) not in reached:
-                fail(f"{shown}: the result does not record {name} among its children, so backward could never "
-                     f"reach it: children are the Values the result was computed from, e.g. (self, other).")
+                fail(about(shown, f": the result does not record {name} among its children, so backward could never "
+                                  "reach it: children are the Values the result was "
+                                  f"computed from, e.g. (self, other)."))
             if not close(node.grad, ref_node.grad):
                 got, expected = show_pair(node.grad, ref_node.grad)
-                fail(f"{shown} records the local gradients {show(tuple(out._local_grads))}, which make "
-                     f"d(result)/d{name} = {got}; expected {expected}: {rule}.")
+                fail(about(shown, f" records the local gradients {show(tuple(out._local_grads))}, which make "
+                                  f"d(result)/d{name} = {got}; expected {expected}: {rule}."))
 
 
 def _random_pairs(rng, low, high, n=8):
@@ -316,7 +318,7 @@ def _expect_grads(got, ref, shown, graph, hint):
         if not close(node.grad, ref[name].grad):
             text_got, text_expected = show_pair(node.grad, ref[name].grad)
             where = f" (the graph: {_describe(graph)})" if len(graph) <= 6 else ""
-            fail(f"{shown} left {name}.grad = {text_got}; expected {text_expected}{where}. {hint}")
+            fail(about(shown, f" left {name}.grad = {text_got}; expected {text_expected}{where}. {hint}"))
 
 
 def _backward(node, shown):

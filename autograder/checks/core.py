@@ -11,6 +11,7 @@ import functools
 import math
 import os
 import random
+import re
 import sysconfig
 import traceback
 
@@ -19,6 +20,9 @@ import microgpt
 REL_TOL = 1e-9   # the same maths in another order differs in the last bits, never by this much
 ABS_TOL = 1e-12  # for results that should be 0 but come out as rounding noise
 SHOWN = 6        # items of a list shown in a message
+SHORT_CALL = 40  # a call label this short leads its message; a longer one follows it (about)
+LONG_VALUE = 40  # a list shown longer than this is described by its first difference first (expect_close)
+NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 GRAD_BEFORE = 0.25  # the grad of a piece's input Values when it is called: a piece must leave it alone
 LEAVE_INPUTS = ("Leave the inputs as they are: compute new Values (z - m, not z.data -= m) in new lists, and "
                 "leave .grad alone (only backward sets gradients).")
@@ -34,6 +38,40 @@ def case_rng(name):
 
 def fail(message):
     raise AssertionError(message)
+
+
+def about(shown, rest):
+    """The message of a failure of the call `shown` (how the learner would write it, with its inputs); rest
+    says what happened, from its verb on (" returned X; expected Y. Advice." or ": ..."). A failure's first
+    line must say what failed and what was expected (Validate, the self-check and the feedback page show
+    its first 80 characters or so first): a short call leads; a longer one (its inputs written out) goes
+    last, the function's name and the part of the label after the call (": maps[0][1]") standing first."""
+    if len(shown) <= SHORT_CALL:
+        return f"{shown}{rest}"
+    call, part = split_label(shown)
+    name = NAME.match(call)
+    name = name.group(0) if name else "your code"
+    head = f"{name}{': ' + part if part else ''}{rest}".rstrip()
+    head += "" if head.endswith((".", "?", "!")) else "."
+    return head if call == name else f"{head} (For {call}.)"
+
+
+def split_label(label):
+    """(the call, the part after it) of a label such as "gpt(...) with config = ...: afterwards keys[0]": the
+    part is what follows the label's last ': ' outside brackets and quotes ('' when there is none)."""
+    depth, quote, cut = 0, None, None
+    for i, c in enumerate(label):
+        if quote:
+            quote = None if c == quote else quote
+        elif c in "'\"":
+            quote = c
+        elif c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif c == ":" and depth == 0 and label[i + 1:i + 2] == " ":
+            cut = i
+    return (label, "") if cut is None else (label[:cut], label[cut + 2:])
 
 
 def is_node(x):
@@ -171,7 +209,8 @@ def call(fn, args, shown, piece, hints=()):
             raise AssertionError(f"{piece} raised NotImplementedError: replace the stub with your code") from None
         except Exception as err:
             hint = next((text for kinds, text in hints if isinstance(err, kinds)), "")
-            text = " ".join(filter(None, [f"{shown} raised {type(err).__name__}: {err}.", hint, where_raised(err)]))
+            text = about(shown, " " + " ".join(filter(None, [f"raised {type(err).__name__}: {err}.", hint,
+                                                             where_raised(err)])))
             raise AssertionError(text) from err
 
 
@@ -203,7 +242,7 @@ def graded(check):
 def expect_returned(result, shown):
     """result must not be None (a function that forgot its return)."""
     if result is None:
-        fail(f"{shown} returned None: did you forget return?")
+        fail(about(shown, " returned None: did you forget return?"))
 
 
 def expect_vector(result, n, shown, what):
@@ -211,33 +250,33 @@ def expect_vector(result, n, shown, what):
     one per row of w')."""
     expect_returned(result, shown)
     if not isinstance(result, (list, tuple)):
-        fail(f"{shown} returned {kind(result)}; expected a list of {what}.")
+        fail(about(shown, f" returned {kind(result)}; expected a list of {what}."))
     for i, item in enumerate(result):
         if isinstance(item, (list, tuple)):
-            fail(f"{shown} returned a list of lists (item {i} is {show(item)}); expected a flat list of {what}.")
+            fail(about(shown, f" returned a list of lists (item {i} is {show(item)}); expected a flat list of {what}."))
     if len(result) != n:
-        fail(f"{shown} returned a list of {len(result)} items; expected {what}.")
+        fail(about(shown, f" returned a list of {len(result)} items; expected {what}."))
     for i, item in enumerate(result):
         if is_number(item):
-            fail(f"{shown} returned plain numbers {show(result)}; expected Values, so that gradients can flow "
-                 f"back: build the result with Value operations (not on .data).")
+            fail(about(shown, f" returned plain numbers {show(result)}; expected Values, so that gradients can flow "
+                              f"back: build the result with Value operations (not on .data)."))
         if not is_node(item):
-            fail(f"{shown} returned a list whose item {i} is {kind(item)}; expected {what}.")
+            fail(about(shown, f" returned a list whose item {i} is {kind(item)}; expected {what}."))
         if not is_number(item.data):
-            fail(f"{shown}: item {i} is a Value whose data is {kind(item.data)}; data must be a number "
-                 f"(wrap numbers, not Values).")
+            fail(about(shown, f": item {i} is a Value whose data is {kind(item.data)}; data must be a number "
+                              f"(wrap numbers, not Values)."))
 
 
 def expect_node(result, shown, what="a Value"):
     """result must be one Value whose data is a number."""
     expect_returned(result, shown)
     if is_number(result):
-        fail(f"{shown} returned the number {show(result)}; expected {what}, so that gradients can flow back "
-             f"(return the Value itself, not its .data).")
+        fail(about(shown, f" returned the number {show(result)}; expected {what}, so that gradients can flow back "
+                          f"(return the Value itself, not its .data)."))
     if not is_node(result):
-        fail(f"{shown} returned {kind(result)}; expected {what}.")
+        fail(about(shown, f" returned {kind(result)}; expected {what}."))
     if not is_number(result.data):
-        fail(f"{shown} returned a Value whose data is {kind(result.data)}; data must be a number.")
+        fail(about(shown, f" returned a Value whose data is {kind(result.data)}; data must be a number."))
 
 
 # --- comparing with the reference ---
@@ -287,12 +326,12 @@ def expect_close(got, expected, shown, hint="", verb="returned"):
         return
     hint = hint(got) if callable(hint) else hint
     text_got, text_expected = show_pair(got, expected)
-    where = ""
-    if isinstance(expected, list) and bad >= SHOWN:  # the difference is not among the items shown
-        text_got, text_expected = show(got), show(expected)
+    if isinstance(expected, list) and (bad >= SHOWN or len(text_got) > LONG_VALUE):
+        # the first difference leads, so that the first line holds what came back and what was expected
         item_got, item_expected = show_pair(got[bad], expected[bad])
-        where = f" (first difference at index {bad}: {item_got} instead of {item_expected})"
-    fail(f"{shown} {verb} {text_got}; expected {text_expected}{where}. {hint}".rstrip())
+        fail(about(shown, f": item {bad} is {item_got}; expected {item_expected} (it {verb} {show(got)}; expected "
+                          f"{show(expected)}). {hint}".rstrip()))
+    fail(about(shown, f" {verb} {text_got}; expected {text_expected}. {hint}".rstrip()))
 
 
 # --- gradients ---
@@ -349,18 +388,18 @@ def expect_gradients(got_outputs, ref_outputs, got_inputs, ref_inputs, names, sh
     needed = [i for i, x in enumerate(ref_inputs) if id(x) in ref_reached]
     missing = [i for i in needed if id(got_inputs[i]) not in got_reached]
     if missing and len(missing) == len(needed):
-        fail(f"{shown}: the gradient does not reach the inputs: backpropagating {loss} leaves every input's "
-             f"grad at 0. {CUT_GRAPH}")
+        fail(about(shown, f": the gradient does not reach the inputs: backpropagating {loss} leaves every input's "
+                          f"grad at 0. {CUT_GRAPH}"))
     if missing:
-        fail(f"{shown}: the gradient does not reach {names[missing[0]]}: the result does not depend on it "
-             f"through Value operations. {CUT_GRAPH}")
+        fail(about(shown, f": the gradient does not reach {names[missing[0]]}: the result does not depend on it "
+                          f"through Value operations. {CUT_GRAPH}"))
     for i in needed:
         got, expected = got_inputs[i].grad, ref_inputs[i].grad
         if not close(got, expected):
             text_got, text_expected = show_pair(got, expected)
-            fail(f"{shown}: backpropagating {loss} gives {names[i]}.grad = {text_got}; expected {text_expected}. "
-                 f"The values are right but the gradients are not: some step is computed on .data (a constant "
-                 f"to backward) instead of with Value operations.")
+            fail(about(shown, f": backpropagating {loss} gives {names[i]}.grad = {text_got}; expected {text_expected}. "
+                              f"The values are right but the gradients are not: some step is computed on .data (a "
+                              f"constant to backward) instead of with Value operations."))
 
 
 # --- building inputs, swapping pieces ---

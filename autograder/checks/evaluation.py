@@ -8,7 +8,7 @@ import random
 
 import microgpt
 
-from .core import as_values, call, data, diagnose, expect_close, expect_returned, fail, is_node, is_number, kind
+from .core import about, as_values, call, data, diagnose, expect_close, expect_returned, fail, is_node, is_number, kind
 from .guards import expect_unchanged, snapshots
 
 DOCS = ["emma", "olivia", "ava", "isabella", "sophia"]
@@ -58,8 +58,8 @@ def check_log_likelihood(fn, value_cls=None):
             expect_unchanged(before, given, shown, "Scoring a name must not change the model: no backward.")
             expect_returned(got, shown)
             if is_node(got):
-                fail(f"{shown} returned a Value; expected a float: add up math.log(p.data) (no gradient is "
-                     f"needed).")
+                fail(about(shown, " returned a Value; expected a float: add up "
+                                  "math.log(p.data) (no gradient is needed)."))
             if not is_number(got) or isinstance(got, bool):
-                fail(f"{shown} returned {kind(got)}; expected a float.")
+                fail(about(shown, f" returned {kind(got)}; expected a float."))
             expect_close(got, expected, shown, _log_likelihood_hint(doc, ref_state, config, chars))

@@ -9,7 +9,8 @@ import math
 
 import microgpt
 
-from .core import case_rng, as_values, backpropagate, call, check_case, close, diagnose, expect_close, expect_node, fail
+from .core import about, case_rng, as_values, backpropagate, call, check_case, close, diagnose, expect_close
+from .core import expect_node, fail
 from .core import show
 from .guards import expect_unchanged, snapshots
 
@@ -118,14 +119,14 @@ def check_gelu(fn, value_cls=None):
         expect_unchanged(before, given, shown, "Leave x as it is: return a new Value.")
         expect_node(got, shown, "a new Value")
         if got is given["x"]:
-            fail(f"{shown} returned its input itself; expected a new Value with x as its child.")
+            fail(about(shown, " returned its input itself; expected a new Value with x as its child."))
         expected = microgpt.gelu(microgpt.Value(a))
         expect_close(got.data, expected.data, shown, _gelu_value_hint(a))
         reached = backpropagate([got], [1.0])
         if id(given["x"]) not in reached:
-            fail(f"{shown}: the gradient does not reach x. {GELU}")
+            fail(about(shown, f": the gradient does not reach x. {GELU}"))
         slope = given["x"].grad
         if not close(slope, expected._local_grads[0]):
             got_text, expected_text = show(slope), show(expected._local_grads[0])
-            fail(f"{shown}: backpropagating from it gives x.grad = {got_text}; expected {expected_text}. "
-                 f"{_gelu_slope_hint(a)(slope)}")
+            fail(about(shown, f": backpropagating from it gives x.grad = {got_text}; expected {expected_text}. "
+                              f"{_gelu_slope_hint(a)(slope)}"))

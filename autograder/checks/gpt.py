@@ -13,7 +13,8 @@ import random
 
 import microgpt
 
-from .core import case_rng, as_values, call, check_case, data, diagnose, expect_close, expect_gradients, expect_vector, fail
+from .core import about, case_rng, as_values, call, check_case, data, diagnose, expect_close, expect_gradients
+from .core import expect_vector, fail
 from .core import graded, named_parameters, reference_pieces, show
 from .guards import expect_unchanged, snapshots
 
@@ -171,9 +172,11 @@ def check_gpt(fn, value_cls=None):
             expect_close(data(got), data(expected), shown, CACHE if pos else first_hint)
             for layer in range(config.n_layer):
                 if len(keys[layer]) != pos + 1 or len(values[layer]) != pos + 1:
-                    fail(f"{shown}: afterwards keys[{layer}] holds {len(keys[layer])} entries and values[{layer}] "
-                         f"{len(values[layer])}; expected {pos + 1} each: append this position's key and value "
-                         f"to keys[layer] and values[layer], once per layer.")
+                    fail(about(shown, f": afterwards keys[{layer}] holds {len(keys[layer])} entries and "
+                                      f"values[{layer}] "
+                                      f"{len(values[layer])}; expected {pos + 1} each: append this position's key "
+                                      f"and value "
+                                      f"to keys[layer] and values[layer], once per layer."))
                 for name, got_cache, ref_cache in (("keys", keys, ref_keys), ("values", values, ref_values)):
                     expect_close(data(got_cache[layer]), data(ref_cache[layer]), f"{shown}: afterwards {name}[{layer}]",
                                  CACHED, verb="holds")

@@ -4,7 +4,7 @@ they were)."""
 
 from typing import NamedTuple
 
-from .core import fail, is_node, show
+from .core import about, fail, is_node, show
 
 LEAVE_ALONE = "Leave the inputs as they are: build new lists and new Values instead of changing the given ones."
 
@@ -54,7 +54,7 @@ def expect_unchanged(before, inputs, shown, hint=LEAVE_ALONE, grads=True):
     for name, x in inputs.items():
         change = first_change(before[name], snapshot(x, grads), name)
         if change:
-            fail(f"{shown} changed its input: {change}. {hint}")
+            fail(about(shown, f" changed its input: {change}. {hint}"))
 
 
 def snapshots(inputs, grads=True):

@@ -9,7 +9,8 @@ import math
 
 import microgpt
 
-from .core import case_rng, call, data, diagnose, expect_close, expect_returned, fail, is_node, is_number, kind, show
+from .core import about, case_rng, call, data, diagnose, expect_close, expect_returned, fail, is_node
+from .core import is_number, kind, show
 from .core import reference_pieces
 
 DEFAULTS = {"lr": 0.01, "beta1": 0.85, "beta2": 0.99, "eps": 1e-8}
@@ -21,9 +22,9 @@ def _expect_number(got, shown, what):
     """got must be a plain number (int or float, not a bool or a Value)."""
     expect_returned(got, shown)
     if is_node(got):
-        fail(f"{shown} returned a Value; expected {what} as a plain number (use .data, or plain arithmetic).")
+        fail(about(shown, f" returned a Value; expected {what} as a plain number (use .data, or plain arithmetic)."))
     if not is_number(got) or isinstance(got, bool):
-        fail(f"{shown} returned {kind(got)}; expected {what}, a float.")
+        fail(about(shown, f" returned {kind(got)}; expected {what}, a float."))
 
 
 def _learning_rate_hint(step, num_steps, lr):
@@ -104,8 +105,8 @@ def _expect_numbers(params, m, v, shown):
     for name, items in [("params[i].data", [p.data for p in params]), ("m[i]", m), ("v[i]", v)]:
         bad = next((i for i, x in enumerate(items) if not is_number(x)), None)
         if bad is not None:
-            fail(f"{shown} left {name.replace('i', str(bad), 1)} as {kind(items[bad])}; expected a number: compute "
-                 f"with the numbers p.grad and p.data, not with the Values themselves.")
+            fail(about(shown, f" left {name.replace('i', str(bad), 1)} as {kind(items[bad])}; expected a number: "
+                              f"compute with the numbers p.grad and p.data, not with the Values themselves."))
 
 
 def check_adam_step(fn, value_cls=None):
@@ -138,10 +139,10 @@ def check_adam_step(fn, value_cls=None):
                                                 "1 - beta2 ** (step + 1) (step is 0-based).")])
             microgpt.adam_step(ref_params, ref_m, ref_v, step, num_steps, **hyper)
             if got is not None:
-                fail(f"{shown} returned {kind(got)}; expected None: adam_step updates params, m and v in place.")
+                fail(about(shown, f" returned {kind(got)}; expected None: adam_step updates params, m and v in place."))
             if [id(p) for p in params] != listed:
-                fail(f"{shown} changed the list params: update each p.data in place and keep the same Values "
-                     f"in the list.")
+                fail(about(shown, " changed the list params: update each p.data in place and keep the same Values "
+                                  "in the list."))
             _expect_numbers(params, m, v, shown)
             mistakes = _adam_mistakes(before, grads, m_before, v_before, step, num_steps, {**DEFAULTS, **hyper})
             state = data(params) + m + v
@@ -149,11 +150,12 @@ def check_adam_step(fn, value_cls=None):
                          verb="left params.data at")
             for name, mine, ref, old in [("m", m, ref_m, m_before), ("v", v, ref_v, v_before)]:
                 if mine == old and ref != old:
-                    fail(f"{shown} left {name} unchanged: store the new moments back into the lists (m[i] = ..., "
-                         f"v[i] = ...), which the caller keeps for the next step.")
+                    fail(about(shown, f" left {name} unchanged: store the new moments back into the lists (m[i] = ..., "
+                                      f"v[i] = ...), which the caller keeps for the next step."))
                 expect_close(mine, ref, shown, lambda _: diagnose(state, mistakes) or MOMENTS, verb=f"left {name} at")
             if any(p.grad != 0 for p in params):
-                fail(f"{shown} left the gradients at {show([p.grad for p in params])}: set p.grad = 0 after the "
-                     f"update, so that the next backward starts from zero.")
+                fail(about(shown, f" left the gradients at {show([p.grad for p in params])}: set p.grad = 0 after the "
+                                  f"update, so that the next backward starts from zero."))
             if (outside.data, outside.grad) != (0.5, 0.25):
-                fail(f"{shown} changed a Value that is not in params: update only the parameters in the list given.")
+                fail(about(shown, " changed a Value that is not in params: update only "
+                                  "the parameters in the list given."))

@@ -12,7 +12,8 @@ import random
 
 import microgpt
 
-from .core import as_values, call, close, expect_returned, fail, graded, is_node, is_number, kind, named_parameters
+from .core import about, as_values, call, close, expect_returned, fail, graded, is_node, is_number, kind
+from .core import named_parameters
 from .core import reference_pieces, show
 from .guards import expect_unchanged, snapshots
 
@@ -36,26 +37,27 @@ def _expect_shapes(got, config, shown, earlier=()):
     expected = microgpt.param_shapes(config)
     expect_returned(got, shown)
     if not isinstance(got, dict):
-        fail(f"{shown} returned {kind(got)}; expected a dict from names to (rows, cols).")
+        fail(about(shown, f" returned {kind(got)}; expected a dict from names to (rows, cols)."))
     for name in expected:
         if name not in got:
-            fail(f"{shown} has no {name!r}; expected the names {LAYOUT}, for every layer in range(n_layer).")
+            fail(about(shown, f" has no {name!r}; expected the names {LAYOUT}, for every layer in range(n_layer)."))
     for name in got:
         if name not in expected:
             stale = any(name in microgpt.param_shapes(old) for old in earlier)
-            fail(f"{shown} has an unexpected name {name!r}; expected only {LAYOUT}"
-                 f"{': it is a name of an earlier call, ' + STATE if stale else '.'}")
+            fail(about(shown, f" has an unexpected name {name!r}; expected only {LAYOUT}"
+                              f"{': it is a name of an earlier call, ' + STATE if stale else '.'}"))
     if list(got) != list(expected):
-        fail(f"{shown} has the names in the order {show(list(got))}; expected {LAYOUT} (init_params draws the "
-             f"weights in this order).")
+        fail(about(shown, f" has the names in the order {show(list(got))}; expected {LAYOUT} (init_params draws the "
+                          f"weights in this order)."))
     for name, shape in expected.items():
         mine = got[name]
         if not isinstance(mine, (tuple, list)) or tuple(mine) != shape:
-            fail(f"{shown}: {name!r} is {show(mine)}; expected {shape} (a matrix is n_out rows of n_in; "
-                 f"n_embd = {config.n_embd}, vocab_size = {config.vocab_size}, block_size = {config.block_size}).")
+            fail(about(shown, f": {name!r} is {show(mine)}; expected {shape} (a matrix is n_out rows of n_in; "
+                              f"n_embd = {config.n_embd}, vocab_size = {config.vocab_size}, block_size = "
+                              f"{config.block_size})."))
         if not isinstance(mine, tuple) or any(type(n) is not int for n in mine):
-            fail(f"{shown}: {name!r} is {kind(mine)} {show(mine)}; expected the tuple of two ints {shape} "
-                 f"(ints, as range() needs them: 4 * n_embd, not 4.0 * n_embd).")
+            fail(about(shown, f": {name!r} is {kind(mine)} {show(mine)}; expected the tuple of two ints {shape} "
+                              f"(ints, as range() needs them: 4 * n_embd, not 4.0 * n_embd)."))
 
 
 @graded
@@ -71,13 +73,13 @@ def _shapes_of(state_dict, shown):
     """name -> (rows, cols) of a state dict whose matrices are lists of equally long rows."""
     expect_returned(state_dict, shown)
     if not isinstance(state_dict, dict):
-        fail(f"{shown} returned {kind(state_dict)}; expected a dict from names to matrices (lists of rows).")
+        fail(about(shown, f" returned {kind(state_dict)}; expected a dict from names to matrices (lists of rows)."))
     shapes = {}
     for name, matrix in state_dict.items():
         if not isinstance(matrix, list) or not all(isinstance(row, list) for row in matrix):
-            fail(f"{shown}: {name!r} is {kind(matrix)}; expected a matrix, a list of rows (lists of Values).")
+            fail(about(shown, f": {name!r} is {kind(matrix)}; expected a matrix, a list of rows (lists of Values)."))
         if len({len(row) for row in matrix}) > 1:
-            fail(f"{shown}: the rows of {name!r} have different lengths; expected rows of equal length.")
+            fail(about(shown, f": the rows of {name!r} have different lengths; expected rows of equal length."))
         shapes[name] = (len(matrix), len(matrix[0]) if matrix else 0)
     return shapes
 
@@ -90,20 +92,23 @@ def _expect_fresh_leaves(state_dict, cls, shown):
             for c, p in enumerate(row):
                 where = f"{name}[{r}][{c}]"
                 if is_number(p):
-                    fail(f"{shown}: {where} is the number {show(p)}; expected a Value, so that training can "
-                         f"compute its gradient: Value(rng.gauss(0, std)).")
+                    fail(about(shown, f": {where} is the number {show(p)}; expected a Value, so that training can "
+                                      f"compute its gradient: Value(rng.gauss(0, std))."))
                 if not is_node(p):
-                    fail(f"{shown}: {where} is {kind(p)}; expected a Value.")
+                    fail(about(shown, f": {where} is {kind(p)}; expected a Value."))
                 if not isinstance(p, cls):
-                    fail(f"{shown}: {where} is a Value of another class ({type(p).__module__}.{type(p).__name__}); "
-                         f"expected the Value class this notebook defines: create the weights with Value(...).")
+                    fail(about(shown, f": {where} is a Value of another class "
+                                      f"({type(p).__module__}.{type(p).__name__}); "
+                                      f"expected the Value class this notebook defines: create the weights with "
+                                      f"Value(...)."))
                 if not is_number(p.data) or tuple(p._children) or p.grad != 0:
-                    fail(f"{shown}: {where} is a Value with data {show(p.data)}, grad {show(p.grad)} and "
-                         f"{len(tuple(p._children))} children; expected a fresh Value holding a number (no "
-                         f"children, grad 0): Value(rng.gauss(0, std)).")
+                    fail(about(shown, f": {where} is a Value with data {show(p.data)}, grad {show(p.grad)} and "
+                                      f"{len(tuple(p._children))} children; expected a fresh Value holding a number "
+                                      f"(no children, grad 0): Value(rng.gauss(0, std))."))
                 if id(p) in seen:
-                    fail(f"{shown}: the same Value object is both {seen[id(p)]} and {where}: create a new Value "
-                         f"for every weight ([Value(...) for _ in range(cols)], not [Value(...)] * cols).")
+                    fail(about(shown, f": the same Value object is both {seen[id(p)]} and {where}: create a new Value "
+                                      "for every weight ([Value(...) for _ in "
+                                      f"range(cols)], not [Value(...)] * cols)."))
                 seen[id(p)] = where
 
 
@@ -161,11 +166,12 @@ def _expect_reference_draws(fn, config, seed, cls, global_seed=0, **keywords):
     for (name, p), (_, q) in zip(named_parameters(got), named_parameters(expected)):
         if not close(p.data, q.data):
             got_numbers = [p.data for _, p in named_parameters(got)]
-            fail(f"{shown}: {name} is {show(p.data)}; expected {show(q.data)}, the reference's weight for this seed. "
-                 f"{_draws_hint(got_numbers, config, seed, std, global_seed)}")
+            fail(about(shown, f": {name} is {show(p.data)}; expected {show(q.data)}, the reference's weight for this "
+                              f"seed. {_draws_hint(got_numbers, config, seed, std, global_seed)}"))
     if rng.getstate() != ref_rng.getstate():
-        fail(f"{shown}: the weights are right, but rng was used for more than them afterwards: make no other call "
-             f"on rng than one rng.gauss(0, std) per weight (the training run draws from the same rng next).")
+        fail(about(shown, ": the weights are right, but rng was used for more than them afterwards: make no other call "
+                          "on rng than one rng.gauss(0, std) per weight (the training "
+                          "run draws from the same rng next)."))
 
 
 @graded
@@ -198,7 +204,7 @@ def check_parameters(fn, value_cls=None):
         expect_unchanged(before, {"state_dict": state_dict}, shown, "Leave the state dict as it is: collect its "
                          "Values into a new list (params = [], then append or extend params, not a row).")
         _expect_flat_parameters(got, named_parameters(state_dict), shown)
-        shown = f"{shown}, called a second time"
+        shown = f"{shown}: called a second time"
         _expect_flat_parameters(call(fn, (state_dict,), shown, "parameters"), named_parameters(state_dict), shown)
 
 
@@ -206,23 +212,23 @@ def _expect_flat_parameters(got, expected, shown):
     """got must be the list of the Values of expected ((name, Value) pairs), in order, the objects themselves."""
     expect_returned(got, shown)
     if not isinstance(got, list):
-        fail(f"{shown} returned {kind(got)}; expected a list of {len(expected)} Values.")
+        fail(about(shown, f" returned {kind(got)}; expected a list of {len(expected)} Values."))
     if any(isinstance(p, list) for p in got):
-        fail(f"{shown} returned a list of lists; expected one flat list of {len(expected)} Values "
-             f"(every row of every matrix, one after the other).")
+        fail(about(shown, f" returned a list of lists; expected one flat list of {len(expected)} Values "
+                          f"(every row of every matrix, one after the other)."))
     if len(got) != len(expected):
         again = shown.endswith("a second time") and len(got) > len(expected)
-        fail(f"{shown} returned {len(got)} items; expected {len(expected)}, every weight of every matrix"
-             f"{': the list kept items from the first call, ' + STATE if again else '.'}")
+        fail(about(shown, f" returned {len(got)} items; expected {len(expected)}, every weight of every matrix"
+                          f"{': the list kept items from the first call, ' + STATE if again else '.'}"))
     if all(is_number(p) for p in got):
-        fail(f"{shown} returned numbers; expected the state dict's Value objects themselves, so that the "
-             f"optimiser can update them.")
+        fail(about(shown, " returned numbers; expected the state dict's Value objects themselves, so that the "
+                          "optimiser can update them."))
     ids = {id(p): name for name, p in expected}
     for i, (p, (name, q)) in enumerate(zip(got, expected)):
         if p is q:
             continue
         if id(p) not in ids:
-            fail(f"{shown}: item {i} is {kind(p)}, not a Value from the state dict: return the state dict's "
-                 f"own Value objects (not copies), so that updating them updates the model.")
-        fail(f"{shown}: item {i} is {ids[id(p)]}; expected {name}: go matrix by matrix in the dict's order, "
-             f"and within a matrix row by row.")
+            fail(about(shown, f": item {i} is {kind(p)}, not a Value from the state dict: return the state dict's "
+                              f"own Value objects (not copies), so that updating them updates the model."))
+        fail(about(shown, f": item {i} is {ids[id(p)]}; expected {name}: go matrix by matrix in the dict's order, "
+                          f"and within a matrix row by row."))

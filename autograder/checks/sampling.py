@@ -14,7 +14,8 @@ import random
 
 import microgpt
 
-from .core import case_rng, as_values, call, check_case, diagnose, expect_returned, fail, kind, reference_pieces, show
+from .core import about, case_rng, as_values, call, check_case, diagnose, expect_returned, fail, kind
+from .core import reference_pieces, show
 from .guards import expect_unchanged, snapshots
 
 BEFORE_SOFTMAX = ("Apply the temperature to the logits, before softmax: softmax([z / temperature for z in "
@@ -94,12 +95,12 @@ def _draws(weights, rng):
 def _expect_token(got, n, shown):
     expect_returned(got, shown)
     if isinstance(got, list) and len(got) == 1:
-        fail(f"{shown} returned the list {show(got)}; expected a token id, an int: rng.choices returns a list, "
-             f"take its [0].")
+        fail(about(shown, f" returned the list {show(got)}; expected a token id, an int: rng.choices returns a list, "
+                          f"take its [0]."))
     if not isinstance(got, int) or isinstance(got, bool):
-        fail(f"{shown} returned {kind(got)}; expected a token id, an int index into probs.")
+        fail(about(shown, f" returned {kind(got)}; expected a token id, an int index into probs."))
     if not 0 <= got < n:
-        fail(f"{shown} returned {got}; expected a token id between 0 and {n - 1}.")
+        fail(about(shown, f" returned {got}; expected a token id between 0 and {n - 1}."))
 
 
 SAMPLE_RULE = ("Make exactly one draw: return rng.choices(range(len(probs)), weights=[p.data for p in probs])[0] "
@@ -138,12 +139,12 @@ def check_sample_token(fn):
             got = _sample(fn, weights, fixed, shown)
             if fixed.calls != 1:
                 drew = "did not call rng.random()" if fixed.calls == 0 else f"called rng.random() {fixed.calls} times"
-                fail(f"{shown} {drew}; the contract is one draw, the one rng.choices makes. {SAMPLE_RULE}")
+                fail(about(shown, f" {drew}; the contract is one draw, the one rng.choices makes. {SAMPLE_RULE}"))
             expected = inverse_cdf(weights, u)
             if got != expected:
                 cumulative = show(list(itertools.accumulate(weights)))
-                fail(f"{shown} returned {got}; expected {expected}, the first index whose cumulative probability "
-                     f"({cumulative}) exceeds u. {SAMPLE_RULE}")
+                fail(about(shown, f" returned {got}; expected {expected}, the first index whose cumulative probability "
+                                  f"({cumulative}) exceeds u. {SAMPLE_RULE}"))
     for seed, weights in enumerate(distributions):
         shown = f"sample_token(probs={show(weights)}, rng) with rng = random.Random({seed})"
         mine, ref = random.Random(seed), random.Random(seed)
@@ -151,12 +152,14 @@ def check_sample_token(fn):
             got = _sample(fn, weights, mine, shown)
             expected = microgpt.sample_token([microgpt.Value(p) for p in weights], ref)
             if got != expected:
-                fail(f"{shown}, call {call_number} in a row, returned {got}; the reference's draw, "
-                     f"rng.choices(range(len(probs)), weights=[p.data for p in probs])[0], gives {expected}. "
-                     f"{SAMPLE_RULE}")
+                fail(about(shown, f", call {call_number} in a row, returned {got}; the reference's draw, "
+                                  f"rng.choices(range(len(probs)), weights=[p.data for p in probs])[0], gives "
+                                  f"{expected}. "
+                                  f"{SAMPLE_RULE}"))
             if mine.getstate() != ref.getstate():
-                fail(f"{shown}, call {call_number} in a row, returned the right token but left rng in another "
-                     f"state than one rng.choices call does: it drew a different number of times. {SAMPLE_RULE}")
+                fail(about(shown, f", call {call_number} in a row, returned the right token but left rng in another "
+                                  f"state than one rng.choices call does: it drew a different number of times. "
+                                  f"{SAMPLE_RULE}"))
 
 
 GENERATE_CHARS = [" ", "a", "b"]  # a space is a character like any other
@@ -239,14 +242,16 @@ def check_generate(fn, value_cls=None):
             expect_unchanged(before, given, shown)
             expect_returned(got, shown)
             if isinstance(got, list):
-                fail(f"{shown} returned the list {show(got)}; expected the name as a str: decode(tokens, chars).")
+                fail(about(shown, f" returned the list {show(got)}; expected the "
+                                  f"name as a str: decode(tokens, chars)."))
             if not isinstance(got, str):
-                fail(f"{shown} returned {kind(got)}; expected the name as a str.")
+                fail(about(shown, f" returned {kind(got)}; expected the name as a str."))
             if got != expected:
                 hint = _generate_hint(got, ref_state, GENERATE_CONFIG, GENERATE_CHARS, rng_state,
                                       0.5 if temperature is None else temperature)
-                fail(f"{shown} returned {got!r}; expected {expected!r}. {hint}")
+                fail(about(shown, f" returned {got!r}; expected {expected!r}. {hint}"))
             if mine.getstate() != ref.getstate():
-                fail(f"{shown} returned the right name but drew from rng a different number of times than the "
-                     f"reference: one sample_token per position, and none after the name ends (stop as soon as BOS "
-                     f"is drawn). {GENERATE_RULE}")
+                fail(about(shown, f" returned the right name but drew from rng a different number of times than the "
+                                  f"reference: one sample_token per position, and none after the name ends (stop as "
+                                  f"soon as BOS "
+                                  f"is drawn). {GENERATE_RULE}"))

@@ -9,7 +9,7 @@ survive a call), and the inputs must be left unchanged.
 
 import microgpt
 
-from .core import case_rng, call, expect_returned, fail, graded, kind, show
+from .core import about, case_rng, call, expect_returned, fail, graded, kind, show
 from .guards import expect_unchanged, snapshots
 
 DOCS = [
@@ -62,16 +62,17 @@ def check_build_vocab(fn):
         expected = microgpt.build_vocab(docs)
         expect_returned(got, shown)
         if not isinstance(got, list):
-            fail(f"{shown} returned {kind(got)}; expected the list {show(expected)}: return sorted(...) of the "
-                 f"distinct characters, a list.")
+            fail(about(shown, f" returned {kind(got)}; expected the list {show(expected)}: return sorted(...) of the "
+                              f"distinct characters, a list."))
         for i, item in enumerate(got):
             if not (isinstance(item, str) and len(item) == 1):
-                fail(f"{shown} returned a list whose item {i} is {kind(item)}; expected one-character strings "
-                     f"{show(expected)}: the distinct characters of the documents joined together, not the "
-                     f"documents or numbers.")
+                fail(about(shown, f" returned a list whose item {i} is {kind(item)}; expected one-character strings "
+                                  f"{show(expected)}: the distinct characters of the documents joined together, "
+                                  f"not the documents or numbers."))
         expect_unchanged(before, {"docs": docs}, shown)
         if got != expected:
-            fail(f"{shown} returned {show(got)}; expected {show(expected)}. {_vocab_hint(got, expected, earlier)}")
+            fail(about(shown, f" returned {show(got)}; expected {show(expected)}. "
+                              f"{_vocab_hint(got, expected, earlier)}"))
         earlier |= set(expected)
 
 
@@ -118,15 +119,15 @@ def check_encode(fn):
         expected = microgpt.encode(doc, chars)
         expect_returned(got, shown)
         if not isinstance(got, list):
-            fail(f"{shown} returned {kind(got)}; expected the list of token ids {show(expected)}.")
+            fail(about(shown, f" returned {kind(got)}; expected the list of token ids {show(expected)}."))
         for i, item in enumerate(got):
             if type(item) is not int:
-                fail(f"{shown} returned a list whose item {i} is {kind(item)}; token ids are ints "
-                     f"({show(expected)}): chars.index(c) and len(chars) are ints already.")
+                fail(about(shown, f" returned a list whose item {i} is {kind(item)}; token ids are ints "
+                                  f"({show(expected)}): chars.index(c) and len(chars) are ints already."))
         expect_unchanged(before, {"chars": chars}, shown)
         if got != expected:
-            fail(f"{shown} returned {show(got)}; expected {show(expected)}. "
-                 f"{_encode_hint(got, doc, chars, earlier)}")
+            fail(about(shown, f" returned {show(got)}; expected {show(expected)}. "
+                              f"{_encode_hint(got, doc, chars, earlier)}"))
         if chars not in earlier:
             earlier.append(chars)
 
@@ -172,12 +173,12 @@ def check_decode(fn):
         expected = microgpt.decode(ids, chars)
         expect_returned(got, shown)
         if isinstance(got, list):
-            fail(f"{shown} returned the list {show(got)}; expected the string {expected!r}: join the characters "
-                 f"(''.join(...)).")
+            fail(about(shown, f" returned the list {show(got)}; expected the string {expected!r}: join the characters "
+                              f"(''.join(...))."))
         if not isinstance(got, str):
-            fail(f"{shown} returned {kind(got)}; expected the string {expected!r}.")
+            fail(about(shown, f" returned {kind(got)}; expected the string {expected!r}."))
         expect_unchanged(before, {"ids": ids, "chars": chars}, shown)
         if got != expected:
-            fail(f"{shown} returned {got!r}; expected {expected!r}. {_decode_hint(got, ids, chars, earlier)}")
+            fail(about(shown, f" returned {got!r}; expected {expected!r}. {_decode_hint(got, ids, chars, earlier)}"))
         if chars not in earlier:
             earlier.append(chars)

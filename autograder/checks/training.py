@@ -11,7 +11,7 @@ import random
 
 import microgpt
 
-from .core import case_rng, as_values, call, data, diagnose, expect_close, expect_gradients, expect_node
+from .core import about, case_rng, as_values, call, data, diagnose, expect_close, expect_gradients, expect_node
 from .core import expect_returned, fail, is_node, is_number, kind, named_parameters, reference_pieces
 from .guards import expect_unchanged, snapshots
 from .optim import DEFAULTS, adam_on_numbers
@@ -125,18 +125,19 @@ def check_train_step(fn, value_cls=None):
         microgpt.adam_step(ref_params, ref_m, ref_v, step, num_steps, lr)
         expect_returned(got, shown)
         if is_node(got):
-            fail(f"{shown} returned a Value; expected the loss as a number: return loss.data.")
+            fail(about(shown, " returned a Value; expected the loss as a number: return loss.data."))
         if not is_number(got) or isinstance(got, bool):
-            fail(f"{shown} returned {kind(got)}; expected the loss as a number (loss.data).")
+            fail(about(shown, f" returned {kind(got)}; expected the loss as a number (loss.data)."))
         expect_close(got, loss.data, shown, "Return the loss of this document before the update, "
                                             "document_loss(tokens, state_dict, config).data.")
         hint = _train_step_hint(before, grads, m_before, v_before, step, num_steps, lr)
         expect_close(data(params), data(ref_params), shown, lambda _: hint(data(params) + m + v),
                      verb="left the parameters at")
         if m + v == m_before + v_before:
-            fail(f"{shown} left m and v unchanged: update the moments with adam_step(params, m, v, step, num_steps, "
-                 f"lr), passing the lists m and v you were given.")
+            fail(about(shown, " left m and v unchanged: update the moments with adam_step(params, m, v, step, "
+                              "num_steps, "
+                              "lr), passing the lists m and v you were given."))
         expect_close(m + v, ref_m + ref_v, shown, lambda _: hint(data(params) + m + v), verb="left m + v at")
         if any(p.grad != 0 for p in params):
-            fail(f"{shown} left nonzero gradients: backpropagate first, then adam_step, which uses the gradients "
-                 f"and zeroes them.")
+            fail(about(shown, " left nonzero gradients: backpropagate first, then adam_step, which uses the gradients "
+                              "and zeroes them."))
