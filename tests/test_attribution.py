@@ -170,3 +170,22 @@ def test_an_error_raised_in_code_the_learner_called_names_their_function_never_t
         if variant.piece in calling:
             shown = visible_failure(chapter, variant.piece, variant.code) or ""
             assert "given code" not in shown and "fix it there" not in shown, (variant.name, shown)
+
+
+@pytest.mark.parametrize("error, cause", [
+    (AttributeError("'float' object has no attribute 'data'"), "softmax got a float where it needs a Value."),
+    (AttributeError("'NoneType' object has no attribute 'data'"), "softmax got None (a function without return?)"),
+    (AttributeError("'int' object has no attribute 'n_embd'"), "softmax got an int where it needs an object with "
+                                                               ".n_embd."),
+    (TypeError("list indices must be integers or slices, not str"), "softmax got a str where it needs an int"),
+    (TypeError("object of type 'int' has no len()"), "softmax got an int where it needs a list."),
+    (TypeError("unsupported operand type(s) for *: 'Value' and 'list'"), "softmax got a whole list where"),
+    (TypeError("'list' object is not callable"), None),
+    (IndexError("list index out of range"), "softmax got an index past the end of a list"),
+    (ValueError("math domain error"), None),
+])
+def test_the_likely_cause_is_named_only_when_the_error_tells_it(error, cause):
+    from autograder.checks.core import likely_cause
+
+    said = likely_cause(error, "softmax")
+    assert said.startswith(f"Likely cause: {cause}") if cause else said == "", said

@@ -195,7 +195,8 @@ def likely_cause(error, raiser):
     found = re.search(r"object of type '(\w+)' has no len\(\)", text)
     if isinstance(error, TypeError) and found:
         return f"Likely cause: {raiser} got {article(found[1])} where it needs a list."
-    if isinstance(error, TypeError) and ("can't multiply sequence" in text or "'list'" in text):
+    if isinstance(error, TypeError) and ("can't multiply sequence" in text or "unsupported operand" in text
+                                         and "'list'" in text):
         return f"Likely cause: {raiser} got a whole list where it needs one Value or number."
     if isinstance(error, IndexError) and "out of range" in text and raiser == "gpt":
         return ("Likely cause: gpt got a token id (or position) out of range for the model: token ids run from 0 to "
@@ -206,7 +207,9 @@ def likely_cause(error, raiser):
 
 
 def article(type_name):
-    """'an int', 'a float', 'a str'."""
+    """'an int', 'a float', 'a str'; None for NoneType (what a function without return gives)."""
+    if type_name == "NoneType":
+        return "None (a function without return?)"
     return f"{'an' if type_name[:1] in 'aeiou' else 'a'} {type_name}"
 
 
