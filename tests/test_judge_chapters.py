@@ -412,4 +412,5 @@ def test_an_error_in_a_visible_test_names_the_test_and_the_learners_function():
     assert message.startswith("TypeError: can't multiply sequence by non-int of type 'float' (in the visible "
                               'test `with unchanged("x", x), unchanged("w", W): y = linear(x, W)`)'), message
     assert message.endswith("It was raised in __mul__ (given code: leave it as it is), called from your linear "
-                            "(line 18): check what your code passes to it."), message
+                            "(line 18): check what your code passes to it. Likely cause: __mul__ got a whole list "
+                            "where it needs one Value or number."), message

@@ -157,12 +157,13 @@ def checking(fn):
         LEARNER_FILE.reset(token)
 
 
-def where_raised(err):
+def where_raised(err, cause=True):
     """A sentence naming the learner's function in which err was raised (the innermost frame of its
     traceback in the learner's file, or else outside NOT_LEARNERS), or pointing at the given or course
-    function it was raised in, called from the learner's."""
+    function it was raised in, called from the learner's, and the likely cause (likely_cause) unless
+    cause is false (the caller names it)."""
     if getattr(err, "frames", None) is not None:  # raised in the judge's worker: cells by their names
-        return where_raised_in_worker(err.frames)
+        return where_raised_in_worker(err.frames, err if cause else None)
     frames = traceback.extract_tb(err.__traceback__)
     mine = [frame for frame in frames if not os.path.abspath(frame.filename).startswith(NOT_LEARNERS)
             and not frame.filename.startswith("<frozen")]
@@ -177,15 +178,24 @@ def where_raised(err):
         return f"It was raised in your {name} (line {mine[-1].lineno}): fix it there."
     course = frames[frames.index(mine[-1]) + 1:]
     raiser = next((frame.name for frame in reversed(course) if not frame.name.startswith("<")), course[-1].name)
-    given = " (given code: leave it as it is)" if own and course[-1].filename != own[-1].filename \
+    called = next((frame.name for frame in course if frame.filename == course[-1].filename
+                   and not frame.name.startswith("<")), raiser)  # the given function the learner called
+    given = f" ({GIVEN})" if own and course[-1].filename != own[-1].filename \
         and not os.path.abspath(course[-1].filename).startswith(NOT_LEARNERS) else ""
-    return (f"It was raised in {raiser}{given}, called from your {name} (line {mine[-1].lineno}): check what your "
-            f"code passes to it.")
+    where = f"{raiser}, inside {called}{given}" if called != raiser else f"{raiser}{given}"
+    return " ".join(filter(None, [f"It was raised in {where}, called from your {name} (line {mine[-1].lineno}): "
+                                  f"check what your code passes to it.", likely_cause(err if cause else None, raiser)]))
 
 
-def where_raised_in_worker(frames):
+GIVEN = "given code: leave it as it is"
+STAND_IN = "the course's version of that exercise, standing in for yours while this piece is judged"
+
+
+def where_raised_in_worker(frames, error=None):
     """where_raised for an error from the worker: frames are [cell name, line, function], innermost
-    last; the learner's own cell is named '<your PIECE>', the notebook's given cells '<cell N>'."""
+    last; the learner's own cell is named '<your PIECE>', the notebook's given cells '<cell N>', the
+    judge's stand-ins for the chapter's other exercises '<stand-in NAME>' (worker.stand_in). error (the
+    exception, optional) lets a likely cause be named when given code raised it."""
     mine = [f for f in frames if str(f[0]).startswith("<your ")]
     if not mine:
         return ""
@@ -194,9 +204,51 @@ def where_raised_in_worker(frames):
         return f"It was raised in your {name} (line {mine[-1][1]}): fix it there."
     course = frames[frames.index(mine[-1]) + 1:]
     raiser = next((f[2] for f in reversed(course) if not str(f[2]).startswith("<")), course[-1][2])
-    given = " (given code: leave it as it is)" if str(course[-1][0]).startswith("<cell ") else ""
-    return (f"It was raised in {raiser}{given}, called from your {name} (line {mine[-1][1]}): check what your "
-            f"code passes to it.")
+    innermost = str(course[-1][0])
+    # the given function the learner's code called (not a visible test's own helper, a spy around it)
+    called = next((f[2] for f in course if str(f[0]).startswith(("<cell ", "<stand-in "))
+                   and not str(f[2]).startswith("<")), raiser)
+    given = f" ({GIVEN})" if innermost.startswith("<cell ") else f" ({STAND_IN})" \
+        if innermost.startswith("<stand-in ") else ""
+    where = f"{raiser}, inside {called}{given}" if called != raiser else f"{raiser}{given}"
+    return " ".join(filter(None, [f"It was raised in {where}, called from your {name} (line {mine[-1][1]}): "
+                                  f"check what your code passes to it.", likely_cause(error, raiser)]))
+
+
+def likely_cause(error, raiser):
+    """A sentence naming the likely cause of error, raised in raiser (code the learner's function called, not
+    theirs) by what the learner passed to it, for the errors whose text tells it; else ''."""
+    import re
+
+    if error is None:
+        return ""
+    text = str(error)
+    found = re.search(r"'(\w+)' object has no attribute '(\w+)'", text)
+    if isinstance(error, AttributeError) and found:
+        wanted = "a Value" if found[2] in ("data", "grad", "exp", "log", "relu") else f"an object with .{found[2]}"
+        return f"Likely cause: {raiser} got {article(found[1])} where it needs {wanted}."
+    found = re.search(r"(?:list|tuple) indices must be integers or slices, not (\w+)", text)
+    if isinstance(error, TypeError) and found:
+        return f"Likely cause: {raiser} got {article(found[1])} where it needs an int (an index, such as one token id)."
+    found = re.search(r"object of type '(\w+)' has no len\(\)", text)
+    if isinstance(error, TypeError) and found:
+        return f"Likely cause: {raiser} got {article(found[1])} where it needs a list."
+    if isinstance(error, TypeError) and ("can't multiply sequence" in text or "unsupported operand" in text
+                                         and "'list'" in text):
+        return f"Likely cause: {raiser} got a whole list where it needs one Value or number."
+    if isinstance(error, IndexError) and "out of range" in text and raiser == "gpt":
+        return ("Likely cause: gpt got a token id (or position) out of range for the model: token ids run from 0 to "
+                "vocab_size - 1, BOS is bos_id(chars), and positions stop before block_size.")
+    if isinstance(error, IndexError) and "out of range" in text:
+        return f"Likely cause: {raiser} got an index past the end of a list, or a list shorter than it needs."
+    return ""
+
+
+def article(type_name):
+    """'an int', 'a float', 'a str'; None for NoneType (what a function without return gives)."""
+    if type_name == "NoneType":
+        return "None (a function without return?)"
+    return f"{'an' if type_name[:1] in 'aeiou' else 'a'} {type_name}"
 
 
 def call(fn, args, shown, piece, hints=()):
@@ -210,7 +262,7 @@ def call(fn, args, shown, piece, hints=()):
         except Exception as err:
             hint = next((text for kinds, text in hints if isinstance(err, kinds)), "")
             text = about(shown, " " + " ".join(filter(None, [f"raised {type(err).__name__}: {err}.", hint,
-                                                             where_raised(err)])))
+                                                             where_raised(err, cause=not hint)])))
             raise AssertionError(text) from err
 
 

@@ -290,7 +290,7 @@ def visible_test_failure(error, grade_cell: str) -> str:
     test = next((" ".join(ast.get_source_segment(grade_cell, s).split()) for s in statements
                  if s.lineno <= line <= s.end_lineno), "")
     test = test if len(test) <= 200 else test[:197] + "..."
-    where = where_raised_in_worker(frames)
+    where = where_raised_in_worker(frames, error)
     return " ".join(filter(None, [f"{type(error).__name__}: {describe(error)}" + (f" (in the visible test `{test}`)."
                                                                                   if test else "."), where]))
 

@@ -10,6 +10,7 @@ judge checks. Learner code here can change this program too: it can then only an
 
 from __future__ import annotations
 
+import keyword
 import operator
 import os
 import sys
@@ -58,6 +59,17 @@ def judge_handle(endpoint, wire, is_callable):
     return call_judge
 
 
+def stand_in(name, function):
+    """function (the local handle of the judge's stand-in for an exercise of the notebook) renamed after that
+    exercise, its code compiled as if from '<stand-in NAME>' (the same closure): an error raised in the stand-in
+    (the reference's code, in the judge) then shows a frame of its own, told apart from one raised in the
+    learner's cell that called it (checks.core.where_raised_in_worker)."""
+    if not (isinstance(function, types.FunctionType) and name.isidentifier() and not keyword.iskeyword(name)):
+        return function
+    code = function.__code__.replace(co_filename=f"<stand-in {name}>", co_name=name, co_qualname=name)
+    return types.FunctionType(code, function.__globals__, name, function.__defaults__, function.__closure__)
+
+
 def main():
     protocol_in, protocol_out = os.dup(0), os.dup(1)
     null = os.open(os.devnull, os.O_RDWR)
@@ -94,7 +106,7 @@ def main():
                 raise NameError(f"name {args[0]!r} is not defined")
             return namespace[args[0]]
         if op == "bind":
-            namespace[args[0]] = args[1]
+            namespace[args[0]] = stand_in(args[0], args[1])
             return None
         if op == "call":
             return args[0](*args[1:], **kwargs)

@@ -1,0 +1,191 @@
+"""Issue 13, item 3, per chapter: no message tells a learner to fix given (locked) code.
+
+For each chapter, a classmate's slip in one graded piece whose code calls given code (or, where none
+does, the judge's stand-in for an earlier exercise) is judged: the message (the self-check's and the
+feedback page's) says what failed first, names the visible test's call, says the error came from given
+code called from the learner's function and line, and a likely cause; never "fix it there" for
+given code. Where no graded piece calls given code that can raise, that fact is asserted from the
+chapter's source, and no mistake variant's visible failure (tests/piece_variants, the last line a
+learner reads in Validate) points at given code. One piece judged per chapter (judging_only): the
+visible test fails, so no hidden check runs.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import textwrap
+
+import pytest
+
+from autograder.notebook_format import cell_kind, graded_pieces, split_regions
+from autograder.pipeline.sandbox import Limits
+from judge_support import JudgedChapter
+from visible_tests import _source, chapter_variants, visible_failure
+
+GIVEN = "(given code: leave it as it is)"
+STAND_IN = "(the course's version of that exercise, standing in for yours while this piece is judged)"
+
+# chapter -> (piece, a classmate's slip, the start of the judge's message, where it was raised, the likely cause)
+GIVEN_CALLED = {
+    "02_tokenization": ("encode", """
+bos = bos_id(len(chars))  # the vocabulary's length, where bos_id takes the vocabulary
+return [bos] + [chars.index(c) for c in doc] + [bos]
+""", "TypeError: object of type 'int' has no len() (in the visible test", f"raised in bos_id {GIVEN}, called "
+        "from your encode (line 20)", "Likely cause: bos_id got an int where it needs a list."),
+    "03_components": ("linear", "return [sum(w_oi * x for w_oi in w_o) for w_o in w]",  # the whole list x
+                      "TypeError: can't multiply sequence by non-int of type 'float' (in the visible test",
+                      f"raised in __mul__ {GIVEN}, called from your linear (line 18)",
+                      "Likely cause: __mul__ got a whole list where it needs one Value or number."),
+    "05_gpt": ("attention_head", """
+scale = len(q) ** 0.5
+weights = softmax([sum(q_j.data * k_j.data for q_j, k_j in zip(q, k)) / scale for k in keys])  # numbers
+return [sum(w_t * v_t[j] for w_t, v_t in zip(weights, values)) for j in range(len(values[0]))]
+""", "AttributeError: 'float' object has no attribute 'data' (in the visible test",
+        f"raised in softmax {GIVEN}, called from your attention_head (line 25)",
+        "Likely cause: softmax got a float where it needs a Value."),
+    "07_training": ("document_loss", """
+keys, values = empty_kv_cache(config)
+n = min(config.block_size, len(tokens) - 1)
+losses = []
+for t in range(n):
+    probs = softmax(gpt(tokens, t, keys, values, state_dict, config))  # every token, not tokens[t]
+    losses.append(-probs[tokens[t + 1]].log())
+return (1 / n) * sum(losses)
+""", "TypeError: list indices must be integers or slices, not list (in the visible test",
+        f"raised in gpt {GIVEN}, called from your document_loss (line 28)",
+        "Likely cause: gpt got a list where it needs an int (an index, such as one token id)."),
+    "08_generation": ("temperature_probs", "return softmax([z.data / temperature for z in logits])",
+                      "AttributeError: 'float' object has no attribute 'data' (in the visible test",
+                      f"raised in softmax {GIVEN}, called from your temperature_probs (line 13)",
+                      "Likely cause: softmax got a float where it needs a Value."),
+    "09_analysis": ("mean_loss", """
+losses = [document_loss(doc, state_dict, config).data for doc in docs]  # the text, not encode(doc, chars)
+return sum(losses) / len(docs)
+""", "TypeError: list indices must be integers or slices, not str (in the visible test",
+        f"raised in gpt, inside document_loss {GIVEN}, called from your mean_loss (line 11)",
+        "Likely cause: gpt got a str where it needs an int (an index, such as one token id)."),
+    "10_experiments": ("layernorm", """
+mean = sum(x) / len(x)
+return rmsnorm(x - mean, eps)  # a list minus a Value, as if x were an array
+""", "TypeError: unsupported operand type(s) for +: 'float' and 'list' (in the visible test",
+        f"raised in __add__, inside __rsub__ {GIVEN}, called from your layernorm (line 14)",
+        "Likely cause: __add__ got a whole list where it needs one Value or number."),
+}
+
+# chapters where no graded piece calls given code that can raise: the given names their instructor's code
+# uses (only Value, as a constructor that only stores its arguments), and a slip in a call they do make
+# (a stand-in for an earlier exercise, or the learner's own call) with its message
+NOT_CALLED = {
+    "01_autograd": ({"Value"}, ("value_add", """
+return Value(self.data + other.data, (self, other), (1, 1))  # a plain number not wrapped
+""", "a + 4 failed: 4 is a plain number: wrap it in Value first",  # the visible test names it itself
+        "(other = other if isinstance(other, Value) else Value(other))")),
+    "04_parameters": ({"Value"}, ("init_params", """
+return {name: [[Value(rng.gauss(0, std)) for _ in range(cols)] for _ in range(rows)]
+        for name, (rows, cols) in param_shapes(config.vocab_size).items()}  # a number, not the config
+""", "init_params(GPTConfig(vocab_size=27, ", f"It was raised in param_shapes {STAND_IN}, called from your "
+        "init_params (line 27): check what your code passes to it. Likely cause: param_shapes got an int where it "
+        "needs an object with .n_embd.")),
+    "06_adam": (set(), ("adam_step", """
+lr_t = learning_rate(step, lr)  # num_steps left out
+for i, p in enumerate(params):
+    m[i] = beta1 * m[i] + (1 - beta1) * p.grad
+    v[i] = beta2 * v[i] + (1 - beta2) * p.grad**2
+    m_hat = m[i] / (1 - beta1 ** (step + 1))
+    v_hat = v[i] / (1 - beta2 ** (step + 1))
+    p.data -= lr_t * m_hat / (v_hat**0.5 + eps)
+    p.grad = 0
+""", "TypeError: linear_decay() missing 1 required positional argument: 'lr' (in the visible test",
+        "It was raised in your adam_step (line 31): fix it there.")),
+}
+CHAPTERS = sorted([*GIVEN_CALLED, *NOT_CALLED])
+LIMITS = Limits(piece_seconds=60)  # a busy machine: grading's own limit
+
+
+def test_every_chapter_is_covered():
+    assert CHAPTERS == sorted(chapter_variants()), "a chapter was added: give it a slip here"
+
+
+@functools.lru_cache(maxsize=None)
+def given_names(chapter: str) -> dict[str, ast.AST]:
+    """{name: its definition} for everything the chapter's given cells define at their top level."""
+    names = {}
+    for cell in _source(chapter).cells:
+        if cell.cell_type == "code" and cell_kind(cell) == "given":
+            for node in ast.parse(cell.source).body:
+                for target in (node.targets if isinstance(node, ast.Assign) else [node]):
+                    if isinstance(target, (ast.FunctionDef, ast.ClassDef, ast.Name)):
+                        names[getattr(target, "name", getattr(target, "id", None))] = node
+    return names
+
+
+def given_uses(chapter: str) -> dict[str, dict[str, list[ast.AST]]]:
+    """{piece: {given name: the parents of the nodes naming it}} in the instructor's solution regions of the
+    chapter's graded pieces."""
+    nb, names, uses = _source(chapter), given_names(chapter), {}
+    for piece in graded_pieces(nb):
+        uses[piece.solution_id] = found = {}
+        for region in split_regions(nb.cells[piece.solution_index].source)[1]:
+            tree = ast.parse(textwrap.dedent("\n".join(region)))
+            parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Name) and node.id in names:
+                    found.setdefault(node.id, []).append(parents.get(node))
+    return uses
+
+
+def judged(chapter: str, piece: str, code: str) -> str:
+    judge = JudgedChapter(chapter, LIMITS)
+    return judge.judged(judge.learner(**{piece: code}), only=(piece,))[piece].message
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_an_error_raised_in_code_the_learner_called_names_their_function_never_the_given_code(chapter):
+    if chapter in GIVEN_CALLED:
+        piece, slip, starts, where, cause = GIVEN_CALLED[chapter]
+        message = judged(chapter, piece, slip)
+        assert message.startswith(starts), message
+        assert f"It was {where}: check what your code passes to it. {cause}" in message, message
+        assert GIVEN in message and f"called from your {piece}" in message and "fix it there" not in message
+        return
+    names, (piece, slip, starts, where) = NOT_CALLED[chapter]
+    uses = given_uses(chapter)
+    used = {name for found in uses.values() for name in found}
+    assert used == names, f"{chapter}: graded pieces now use given {sorted(used - names)}: give a slip"
+    # Value only as a constructor, whose given __init__ only stores its arguments: nothing there can raise
+    assert all(isinstance(parent, ast.Call) for found in uses.values() for nodes in found.values()
+               for parent in nodes), uses
+    if names:
+        init = next(node for node in given_names(chapter)["Value"].body
+                    if isinstance(node, ast.FunctionDef) and node.name == "__init__")
+        assert all(isinstance(line, ast.Assign) and all(isinstance(t, ast.Attribute) for t in line.targets)
+                   for line in init.body if not isinstance(line, ast.Expr)), ast.unparse(init)
+    message = judged(chapter, piece, slip)
+    assert message.startswith(starts) and message.endswith(where), message
+    assert "given code" not in message
+    # the mistakes of the pieces that call anything (given code, an earlier exercise), as Validate shows them
+    calling = {p for p, found in uses.items() if found} | {piece}
+    for variant in chapter_variants()[chapter].MISTAKES:
+        if variant.piece in calling:
+            shown = visible_failure(chapter, variant.piece, variant.code) or ""
+            assert "given code" not in shown and "fix it there" not in shown, (variant.name, shown)
+
+
+@pytest.mark.parametrize("error, cause", [
+    (AttributeError("'float' object has no attribute 'data'"), "softmax got a float where it needs a Value."),
+    (AttributeError("'NoneType' object has no attribute 'data'"), "softmax got None (a function without return?)"),
+    (AttributeError("'int' object has no attribute 'n_embd'"), "softmax got an int where it needs an object with "
+                                                               ".n_embd."),
+    (TypeError("list indices must be integers or slices, not str"), "softmax got a str where it needs an int"),
+    (TypeError("object of type 'int' has no len()"), "softmax got an int where it needs a list."),
+    (TypeError("unsupported operand type(s) for *: 'Value' and 'list'"), "softmax got a whole list where"),
+    (TypeError("'list' object is not callable"), None),
+    (IndexError("list index out of range"), "softmax got an index past the end of a list"),
+    (ValueError("math domain error"), None),
+])
+def test_the_likely_cause_is_named_only_when_the_error_tells_it(error, cause):
+    from autograder.checks.core import likely_cause
+
+    said = likely_cause(error, "softmax")
+    assert said.startswith(f"Likely cause: {cause}") if cause else said == "", said
