@@ -83,7 +83,7 @@ def fetch_course_files(base, listing):
 fetch_course_files(
     "https://microgpt-course.github.io/microgpt-course/files/02_tokenization/",
     """
-cdc06487771299e11eac2826f69fb799daaff88e5aaa2dec9b413e0002c1a1ea course_tools.py
+740dce26ba5e8461b115dd75b52e2d510c195e8ed5a3cc683c25fe07f9066483 course_tools.py
 0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d names.txt
 """,
 )
@@ -557,17 +557,15 @@ def decode(ids, chars):
 
 
 # %% nbgrader={"grade": true, "grade_id": "decode_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course_tools import expect_equal, unchanged
+from course_tools import expect_equal, explain_errors, unchanged
 
 
 def decoded(ids, chars):
     """decode(ids, chars); an IndexError (an id with no character) is told as its likely cause."""
-    try:
+    bos = (f"no character has id {len(chars)}, BOS: leave out every BOS token, id len(chars), "
+           f"wherever it is")
+    with explain_errors(f"decode({ids}, chars)", IndexError=bos):
         return decode(ids, chars)
-    except IndexError:
-        raise AssertionError(f"decode raised IndexError: no character has id {len(chars)}, BOS\n"
-                             f"(ids = {ids}: leave out every BOS token, id len(chars), "
-                             f"wherever it is)") from None
 
 
 letters = list("abcdefghijklmnopqrstuvwxyz")  # BOS = 26

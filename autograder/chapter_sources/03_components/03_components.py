@@ -85,7 +85,7 @@ def fetch_course_files(base, listing):
 fetch_course_files(
     "https://microgpt-course.github.io/microgpt-course/files/03_components/",
     """
-cdc06487771299e11eac2826f69fb799daaff88e5aaa2dec9b413e0002c1a1ea course_tools.py
+740dce26ba5e8461b115dd75b52e2d510c195e8ed5a3cc683c25fe07f9066483 course_tools.py
 """,
 )
 
@@ -461,23 +461,18 @@ def softmax(logits):
 
 # %% nbgrader={"grade": true, "grade_id": "softmax_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 from course_tools import check_probabilities, check_shape, expect_close, expect_value
-from course_tools import gradient_check, unchanged
+from course_tools import explain_errors, gradient_check, unchanged
 
 
 def softmax_of(logits):
     """softmax(logits); an overflow in exp, or Values compared with < or >, is told as its cause."""
-    numbers = [z.data for z in logits]
-    try:
+    compared = ("Values cannot be compared with < or >: take the largest number instead, "
+                "m = max(z.data for z in logits)")
+    with explain_errors(f"softmax({[z.data for z in logits]})",
+                        OverflowError="exp overflowed on large logits: subtract the largest "
+                                      "logit first, m = max(z.data for z in logits)",
+                        TypeError=lambda error: "not supported between" in str(error) and compared):
         return softmax(logits)
-    except OverflowError:
-        raise AssertionError(f"softmax({numbers}) overflowed: large logits\n(math range "
-                             f"error in exp: subtract the largest logit first,\n"
-                             f"m = max(z.data for z in logits))") from None
-    except TypeError as error:
-        if "not supported between" not in str(error):
-            raise
-        raise AssertionError(f"softmax({numbers}) compared Values with < or >\n(take the largest "
-                             f"number instead: m = max(z.data for z in logits))") from None
 
 
 expected = [0.6590011388859679, 0.24243297070471392, 0.09856589040931818]

@@ -85,7 +85,7 @@ def fetch_course_files(base, listing):
 fetch_course_files(
     "https://microgpt-course.github.io/microgpt-course/files/04_parameters/",
     """
-cdc06487771299e11eac2826f69fb799daaff88e5aaa2dec9b413e0002c1a1ea course_tools.py
+740dce26ba5e8461b115dd75b52e2d510c195e8ed5a3cc683c25fe07f9066483 course_tools.py
 """,
 )
 
