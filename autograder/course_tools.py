@@ -18,6 +18,7 @@ import os
 import sys
 import textwrap
 import types
+from html import escape as _html_escape
 
 SHOWN = 8  # list items printed
 # nbgrader's Validate prints each line of an error cut to 83 characters, "AssertionError: " (16) included:
@@ -592,8 +593,10 @@ if sys.platform == "emscripten" and not any(isinstance(f, _PictureStandIns) for 
 
 def show(alt):
     """Show the figures drawn so far, like plt.show(), each with alt (one sentence saying what it shows)
-    as its text alternative: in the output's metadata (image/png: alt, which nbconvert's classic template
-    and the feedback pages put on the <img>) and as its plain-text form."""
+    as its text alternative, in three places of one output: an HTML <img alt="..."> of the picture (what
+    JupyterLab, Notebook 7, JupyterLite, VS Code and Colab render, since they prefer HTML to PNG and do
+    not read an image's alt metadata), the output's metadata (image/png: alt, which nbconvert's classic
+    template and the feedback pages, which keep only the PNG, put on the <img>) and its plain text."""
     plt = sys.modules.get("matplotlib.pyplot")  # the chapter imported it to draw (standard library only here)
     shell = sys.modules["IPython"].get_ipython() if "IPython" in sys.modules else None
     if plt is None or shell is None or isinstance(getattr(plt, "__loader__", None), _PictureStandIns):
@@ -607,5 +610,9 @@ def show(alt):
             plt.show()
             return
         metadata.setdefault("image/png", {})["alt"] = alt
-        shell.display_pub.publish(data={"image/png": data["image/png"], "text/plain": alt}, metadata=metadata)
+        png = data["image/png"]
+        size = "".join(f' {key}="{metadata["image/png"][key]}"' for key in ("width", "height")
+                       if key in metadata["image/png"])
+        html = f'<img src="data:image/png;base64,{png}" alt="{_html_escape(alt, quote=True)}"{size}>'
+        shell.display_pub.publish(data={"text/html": html, "image/png": png, "text/plain": alt}, metadata=metadata)
         plt.close(figure)

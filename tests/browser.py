@@ -218,7 +218,8 @@ return panel.content.widgets.map((cell, index) => {
 
 JS_IMAGES = PANEL + """
 return Array.from(panel.content.node.querySelectorAll('img')).map(img => ({
-  complete: img.complete, width: img.naturalWidth, src: img.src.slice(0, 60),
+  complete: img.complete, width: img.naturalWidth, src: img.src.slice(0, 60), alt: img.alt,
+  output: !!img.closest('.jp-OutputArea'),
   cell: Array.from(panel.content.node.querySelectorAll('.jp-Cell')).indexOf(img.closest('.jp-Cell'))}));
 """
 

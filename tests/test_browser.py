@@ -6,7 +6,7 @@ two copies of the released folder, each alone in its own folder, are served by o
   Run All Cells stops at the first exercise with the friendly "<stub> is not written yet" message,
   and nbgrader's Validate button reports failure naming that stub.
 - `solved/`: the release with every solution filled in from the instructor's notebook. Run All
-  Cells gives no error output, every figure loads, and Validate reports success.
+  Cells gives no error output, every figure loads with its alt text, and Validate reports success.
 In both, the browser console shows no errors. The server is configured as `microgpt-course start`
 configures a learner's (autograder/learner_jupyter): Validate, and no instructor panels or news prompt.
 
@@ -59,6 +59,12 @@ def image_outputs(nb):
     """How many image outputs the notebook's stored outputs hold."""
     return sum(1 for cell in nb.cells if cell.cell_type == "code"
                for output in cell.get("outputs", []) if any(k.startswith("image/") for k in output.get("data", {})))
+
+
+def picture_alts(nb):
+    """The alt text of each picture output of nb, in order (course_tools.show stores it with the picture)."""
+    return [output.metadata["image/png"]["alt"] for cell in nb.cells if cell.cell_type == "code"
+            for output in cell.get("outputs", []) if "image/png" in output.get("data", {})]
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -205,6 +211,10 @@ def test_solved_notebook(page, chapter):
     assert not errors, "error outputs in the solved notebook:\n" + "\n".join(
         f"cell {e['cell']}: {e['shown']}" for e in errors)
     assert_images_load(page, expected=figures)
+    shown = [image["alt"] for image in page.images() if image["output"]]
+    assert shown == picture_alts(source_nb), (
+        f"the pictures' alt texts on the page (what a screen reader says) differ from the ones course_tools.show "
+        f"stores: {shown}")
 
     result = page.validate()
     assert result["result"] == ["validation-success"], f"Validate on the solved notebook: {result}"

@@ -13,6 +13,7 @@ standing in for the published site (the configured address in its first cell rep
 
 import functools
 import hashlib
+import html
 import http.server
 import os
 import re
@@ -207,6 +208,9 @@ def test_every_picture_has_alt_text_as_its_text_form():
                     pictures += 1
                     alt = output.metadata["image/png"]["alt"]
                     assert output.data["text/plain"] == alt and alt.endswith(".") and len(alt) > 40, alt
+                    # what JupyterLab, JupyterLite, VS Code and Colab render: the same picture, with its alt
+                    img = f'<img src="data:image/png;base64,{output.data["image/png"]}" alt="{html.escape(alt)}"'
+                    assert output.data["text/html"].startswith(img), output.data["text/html"][-300:]
                     assert f'show("{alt[:30]}' in cell.source, (chapter.name, alt)
     assert pictures >= 20, pictures
 

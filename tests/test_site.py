@@ -3,12 +3,13 @@
 The site is built once for this module by the real command, served on 127.0.0.1 and opened in headless
 Chromium whose every request that is not to 127.0.0.1 goes to a proxy of this test that logs it and
 refuses it (so nothing leaves the machine, and the test sees every attempt, also the kernel's worker's).
-For chapters 01 and 05:
+For chapters 01 and 05, on one page with one kernel, as a learner works:
 - the untouched notebook (as the site hands it out): Run All Cells stops at the first exercise, with the
   friendly "<stub> is not written yet" message;
-- the notebook with every solution filled in, saved into the site's browser storage through JupyterLab's
-  contents manager (where a learner's edits go): Run All Cells gives no error, every visible test prints
+- then every solution typed into its cell (through the notebook's model) and saved into the site's
+  browser storage (where a learner's edits go): Run All Cells gives no error, every visible test prints
   its "ok" lines, and each picture cell says in one line that the picture is skipped (offline).
+A notebook saved with its pictures shows each with the alt text course_tools.show stored with it.
 Then: no request tried to leave loopback but Chromium's own services and the picture packages of the
 Pyodide CDN (matplotlib, which the site does not bundle: it loads when online); the console holds no
 error but Pyodide's report of those packages; axe-core finds no serious or critical violation on the
@@ -34,9 +35,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from browser import CHROME_ARGS, CHROMEDRIVER, CHROMIUM, NotebookPage, wait_for
+from browser import CHROME_ARGS, CHROMEDRIVER, CHROMIUM, PANEL, NotebookPage, wait_for
 from conftest import PROJECT
-from test_browser import stub_names
+from test_browser import picture_alts, stub_names
 
 from autograder.grading import submission
 from autograder.pipeline.course import Course
@@ -214,8 +215,12 @@ def test_landing_page_is_accessible(site, web, browser):
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_untouched_chapter(page, chapter):
+def test_chapter_untouched_then_solved(page, chapter):
+    """One page and one kernel per chapter, as a learner meets it: the notebook as handed out, Run All Cells
+    stops at the first stub; every solution then typed into its cell (through the notebook's model) and saved
+    into the site's browser storage, Run All Cells again runs clean."""
     release_nb = nbformat.read(PROJECT / "release" / chapter / f"{chapter}.ipynb", as_version=4)
+    source_nb = nbformat.read(PROJECT / "chapters" / chapter / f"{chapter}.ipynb", as_version=4)
     first_stub = stub_names(release_nb)[0]
     outputs, _ = run_chapter(page, chapter, timeout=180)
     errors = [output for output in outputs if output["type"] == "error"]
@@ -233,13 +238,41 @@ def test_untouched_chapter(page, chapter):
               f"editor and toolbars): {whole}")
         assert not serious(content), serious(content)
 
-
-@pytest.mark.parametrize("chapter", CHAPTERS)
-def test_solved_chapter(page, web, chapter):
-    """Solutions saved into the browser's storage (as a learner's edits are), then Run All Cells."""
-    source_nb = nbformat.read(PROJECT / "chapters" / chapter / f"{chapter}.ipynb", as_version=4)
-    release_nb = nbformat.read(PROJECT / "release" / chapter / f"{chapter}.ipynb", as_version=4)
     solved = submission(source_nb, release_nb)
+    edits = {str(i): cell.source for i, (cell, handed) in enumerate(zip(solved.cells, release_nb.cells))
+             if cell.source != handed.source}
+    assert edits, f"{chapter}: the instructor's solutions change no cell of the release"
+    stored = page.driver.execute_async_script(PANEL + """
+        const done = arguments[arguments.length - 1];
+        for (const [index, source] of Object.entries(arguments[0]))
+          panel.content.widgets[Number(index)].model.sharedModel.setSource(source);
+        panel.context.save()
+          .then(() => window.jupyterapp.serviceManager.contents.get(panel.context.path, {content: true}))
+          .then(model => done(model.content.cells.map(c => Array.isArray(c.source) ? c.source.join('') : c.source)),
+                error => done('failed: ' + error));""", edits)
+    assert stored == [cell.source for cell in solved.cells], f"the browser storage holds another notebook: {stored}"
+    started = time.perf_counter()
+    page.run_all(timeout=600)
+    TIMINGS[f"{chapter} top to bottom"] = time.perf_counter() - started
+    outputs = page.outputs()
+    errors = [output for output in outputs if output["type"] == "error"]
+    assert not errors, "error outputs in the solved notebook:\n" + "\n".join(
+        f"cell {e['cell']}: {e['shown']}" for e in errors)
+    text = "\n".join(output["shown"] or "" for output in outputs)
+    assert "FAIL" not in text and "ok   " in text, text[-2000:]
+    pictures = len(picture_alts(source_nb))
+    assert text.count("picture skipped") == pictures, f"{pictures} pictures, skipped lines: {text.count('picture skipped')}"
+
+
+def test_pictures_keep_their_alt_text(page, web):
+    """A notebook saved with its pictures (as after a run online, where matplotlib loads) shows each with the
+    alt text course_tools.show stored with it: what a screen reader says of the picture."""
+    source_nb = nbformat.read(PROJECT / "chapters" / CHAPTERS[0] / f"{CHAPTERS[0]}.ipynb", as_version=4)
+    pictures = nbformat.v4.new_notebook(metadata=source_nb.metadata, cells=[
+        cell for cell in source_nb.cells if any("image/png" in output.get("data", {})
+                                                for output in cell.get("outputs", []))])
+    alts = picture_alts(pictures)
+    assert alts, f"{CHAPTERS[0]} shows no picture: choose a chapter with pictures for this test"
     page.driver.get(f"{web.base}/lab/index.html")
     wait_for(lambda: page.script("return window.jupyterapp && window.jupyterapp.serviceManager.contents ? 1 : 0"),
              120, "JupyterLite to start")
@@ -248,18 +281,21 @@ def test_solved_chapter(page, web, chapter):
         window.jupyterapp.serviceManager.contents.save(arguments[0],
             {type: 'notebook', format: 'json', content: JSON.parse(arguments[1])})
           .then(model => done(model.path), error => done('failed: ' + error));""",
-        f"{chapter}/{chapter}.ipynb", json.dumps(solved))
-    assert saved == f"{chapter}/{chapter}.ipynb", saved
-    outputs, seconds = run_chapter(page, chapter, timeout=600)
-    TIMINGS[f"{chapter} top to bottom"] = seconds
-    errors = [output for output in outputs if output["type"] == "error"]
-    assert not errors, "error outputs in the solved notebook:\n" + "\n".join(
-        f"cell {e['cell']}: {e['shown']}" for e in errors)
-    text = "\n".join(output["shown"] or "" for output in outputs)
-    assert "FAIL" not in text and "ok   " in text, text[-2000:]
-    pictures = sum(1 for cell in source_nb.cells if cell.cell_type == "code"
-                   for output in cell.get("outputs", []) if "image/png" in output.get("data", {}))
-    assert text.count("picture skipped") == pictures, f"{pictures} pictures, skipped lines: {text.count('picture skipped')}"
+        "pictures.ipynb", json.dumps(pictures))
+    assert saved == "pictures.ipynb", saved
+    page.driver.get(LiteSite(web.base).url("pictures.ipynb"))
+
+    def shown():
+        if not page.script("return window.jupyterapp ? 1 : 0") or not page.state():
+            return None
+        images = [image for image in page.images() if image["output"]]
+        return images if len(images) == len(alts) and all(image["complete"] for image in images) else None
+
+    images = wait_for(shown, 120, f"{len(alts)} pictures to load",
+                      describe=lambda _: page.images() if page.script("return window.jupyterapp ? 1 : 0")
+                      and page.state() else "no notebook yet")
+    assert all(image["width"] > 0 for image in images), images
+    assert [image["alt"] for image in images] == alts, [image["alt"] for image in images]
 
 
 def test_nothing_left_loopback(proxy):

@@ -92,7 +92,7 @@ def fetch_course_files(base, listing):
 fetch_course_files(
     "https://microgpt-course.github.io/microgpt-course/files/01_autograd/",
     """
-740dce26ba5e8461b115dd75b52e2d510c195e8ed5a3cc683c25fe07f9066483 course_tools.py
+77c46f2fdeeb09ebde589bd05e2a32bb04faa552e8da06ee5b1533f293699f74 course_tools.py
 """,
 )
 
