@@ -14,6 +14,7 @@ course's grading code. The error keeps its type, so Jupyter, nbval and nbgrader 
 import contextlib
 import math
 import re
+import os
 import sys
 import textwrap
 import types
@@ -72,9 +73,17 @@ def _mismatch(got, expected, same, where="the result"):
     return f"{where} is {shown[0]}; expected {shown[1]}"
 
 
-def failure(label, problem):
+def _wrapped(first, rest=""):
+    """first wrapped for Validate (its first line within FIRST_LINE, the others within LINE), then rest."""
+    lines = textwrap.wrap(first, FIRST_LINE, break_on_hyphens=False) or [""]
+    lines = lines[:1] + textwrap.wrap(" ".join(lines[1:]), LINE, break_on_hyphens=False)
+    return "\n".join(lines + textwrap.wrap(rest, LINE, break_on_hyphens=False))
+
+
+def failure(label, problem, detail=""):
     """The text of a failed test: `label: problem` when it fits Validate's first line; else the problem
-    first (headed by the call's name when label is a call), then `checking LABEL`, lines wrapped for Validate."""
+    first (headed by the call's name when label is a call), then `checking LABEL`, lines wrapped for Validate.
+    detail (say, the likely cause) follows on the next lines."""
     first = f"{label}: {problem}"
     if len(first) > FIRST_LINE:
         call = re.match(r"[A-Za-z_][\w.]*\(", label)
@@ -83,9 +92,7 @@ def failure(label, problem):
         rest = f"checking {label}"
     else:
         rest = ""
-    lines = textwrap.wrap(first, FIRST_LINE, break_on_hyphens=False) or [""]
-    lines = lines[:1] + textwrap.wrap(" ".join(lines[1:]), LINE, break_on_hyphens=False)
-    return "\n".join(lines + textwrap.wrap(rest, LINE, break_on_hyphens=False))
+    return _wrapped(first, " ".join(filter(None, [rest, detail])))
 
 
 def _compare(label, got, expected, same):
@@ -122,51 +129,87 @@ def expect_none(label, got):
     print(f"ok   {label}: returned None")
 
 
-def _snapshot(x):
-    """What of x a change in place would alter: the items themselves (by identity) and their data."""
+def _snapshot(x, grads=True):
+    """What of x a change in place would alter: the items themselves (by identity), each Value's data and,
+    with grads, its grad."""
     if isinstance(x, (list, dict)):
         items = list(x.items()) if isinstance(x, dict) else list(enumerate(x))
-        return type(x), [(key, id(item), _snapshot(item)) for key, item in items]
-    return _plain(x)
+        return type(x), [(key, id(item), _snapshot(item, grads)) for key, item in items]
+    if hasattr(x, "data"):
+        return "Value", x.data, getattr(x, "grad", None) if grads else None
+    return x
 
 
-def _changed_in_place(name, x):
-    """The failure for a function that changed its input x in place (printed, and returned to raise)."""
-    kind = "dict" if isinstance(x, dict) else "list"
+def _first_change(before, after, path):
+    """(path, what) for the first difference between two snapshots, or None: what is 'list' or 'dict' (items
+    replaced, added or removed), 'data' or 'grad' (of the Value at path), or 'value'."""
+    if before == after:
+        return None
+    if isinstance(before, tuple) and before[0] in (list, dict):
+        kind, items = before
+        if [(key, i) for key, i, _ in items] != [(key, i) for key, i, _ in after[1]]:
+            return path, kind.__name__
+        for (key, _, b), (_, _, a) in zip(items, after[1]):
+            change = _first_change(b, a, f"{path}[{key!r}]" if kind is dict else f"{path}[{key}]")
+            if change:
+                return change
+        return None
+    if isinstance(before, tuple) and before[0] == "Value" and isinstance(after, tuple):
+        return path, "data" if before[1] != after[1] else "grad"
+    return path, "value"
+
+
+# what to do instead, for each kind of change _first_change finds
+INSTEAD = {"list": "build a new list instead", "dict": "build a new dict instead",
+           "data": "compute new Values instead (v - m, not v.data -= m)",
+           "grad": "leave .grad alone: run no backward here (only a training step does)",
+           "value": "build a new one instead"}
+
+
+def _changed_in_place(name, change):
+    """The failure for a function that changed its input `name` in place (printed, and returned to raise);
+    change is _first_change's (path, what)."""
+    path, what = change
+    where = "" if path == name else f"{path}{'.' + what if what in ('data', 'grad') else ''} changed; "
     print(f"FAIL you changed {name} in place")
-    return AssertionError(failure(f"you changed {name} in place", f"build a new {kind} instead"))
+    return AssertionError(_wrapped(f"you changed {name} in place: {where}{INSTEAD[what]}"))
 
 
 @contextlib.contextmanager
 def unchanged(name, x):
-    """Within the block, x (a list or dict, nested, of numbers or Values) must not be changed in place: on
-    leaving the block a change fails first, saying so, before any other failure raised in it."""
+    """Within the block, x (a list or dict, nested, of numbers or Values) must not be changed in place (its
+    items replaced, added or removed, a Value's data or grad changed): on leaving the block a change fails
+    first, saying where, before any other failure raised in it."""
     before = _snapshot(x)
     try:
         yield
     except NotImplementedError:  # an unwritten exercise: its own message
         raise
     except Exception as error:
-        if _snapshot(x) != before:
-            raise _changed_in_place(name, x) from error
+        change = _first_change(before, _snapshot(x), name)
+        if change:
+            raise _changed_in_place(name, change) from error
         raise
-    if _snapshot(x) != before:
-        raise _changed_in_place(name, x)
+    change = _first_change(before, _snapshot(x), name)
+    if change:
+        raise _changed_in_place(name, change)
     print(f"ok   {name} left unchanged")
 
 
 def expect_same_objects(label, got, expected):
     """got must be a list holding the very objects of the list expected, in order (identity, not equal
     values): what must be updated in place is never replaced by a new object."""
+    detail = ""
     if got is not expected and (not isinstance(got, list) or len(got) != len(expected)):
         problem = f"is {_show(_plain(got))}; expected the same {len(expected)} objects"
     else:
         new = [i for i, (a, b) in enumerate(zip(got, expected)) if a is not b]
-        problem = new and (f"item [{new[0]}] is a new object ({len(new)} of {len(expected)} are): "
-                           f"change the data of the one that is there")
+        problem = new and f"item [{new[0]}] is new; expected the same object"
+        detail = new and (f"({len(new)} of {len(expected)} are new: change the data of the object that is there, "
+                          f"instead of putting a new one in its place)")
     if problem:
         print(f"FAIL {label}: {problem}")
-        raise AssertionError(failure(label, problem))
+        raise AssertionError(failure(label, problem, detail))
     print(f"ok   {label}: the same {len(expected)} objects")
 
 
@@ -200,10 +243,11 @@ def gradient_check(f, inputs, value_cls, h=1e-6, tol=1e-6):
         return out
 
     nodes = [value_cls(x) for x in xs]
-    before = _snapshot(nodes)
+    before = _snapshot(nodes, grads=False)
     evaluate(nodes).backward()
-    if _snapshot(nodes) != before:  # the gradients would be of another computation: name the cause instead
-        raise _changed_in_place("the list of inputs", nodes)
+    change = _first_change(before, _snapshot(nodes, grads=False), "the list of inputs")
+    if change:  # the gradients would be of another computation: name the cause instead
+        raise _changed_in_place("the list of inputs", change)
     analytic = [node.grad for node in nodes]
     numeric = []
     for i in range(len(xs)):
@@ -273,12 +317,13 @@ def check_shape(label, obj, shape):
 
 
 def expect_value(label, got, data, children=None, local_grads=None):
-    """got must be one Value (anything with data, _children and _local_grads) with the given data,
-    and, when given, exactly these children (the same objects, in order) and these local gradients;
-    numbers match as in expect_close (relative 1e-6, absolute 1e-9)."""
+    """got must be one Value (anything with data, _children and _local_grads) with the given data, plain
+    numbers as its local gradients, and, when given, exactly these children (the same objects, in order) and
+    these local gradients; numbers match as in expect_close (relative 1e-6, absolute 1e-9)."""
     def same(a, b):
         return isinstance(a, (int, float)) and math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
 
+    detail = ""
     if got is None:
         problem = "the result is None (did you forget return?)"
     elif not all(hasattr(got, name) for name in ("data", "_children", "_local_grads")):
@@ -289,14 +334,70 @@ def expect_value(label, got, data, children=None, local_grads=None):
                 a is not b for a, b in zip(got._children, children))):
             problem = (f"its children are {_show(_plain(list(got._children)))}; expected the nodes "
                        f"{_show(_plain(list(children)))} themselves, in that order")
+        odd = [i for i, g in enumerate(got._local_grads) if not isinstance(g, (int, float))]
+        if not problem and odd:  # a Value as a local gradient would match by its data: say what it is
+            odd = got._local_grads[odd[0]], odd[0]
+            problem = f"local gradient [{odd[1]}] is {'a Value' if hasattr(odd[0], 'data') else _kind(odd[0])}" \
+                      f"; expected a number"
+            detail = ((f"(that Value's data is {_show(_plain(odd[0]))}: " if hasattr(odd[0], "data") else "(") +
+                      "store plain numbers, the derivative's value here: other.data, not other)")
         if not problem and local_grads is not None:
             problem = _mismatch(_plain(list(got._local_grads)), list(local_grads), same, "its local gradients")
             problem = problem and problem.replace("its local gradients[", "the local gradient for child [")
     if problem:
         print(f"FAIL {label}: {problem}")
-        raise AssertionError(failure(label, problem))
+        raise AssertionError(failure(label, problem, detail))
     print(f"ok   {label}: a Value with data {_show(got.data)}" +
           (f" and local gradients {_show(_plain(list(got._local_grads)))}" if local_grads is not None else ""))
+
+
+def _kind(x):
+    """What x (not a Value) is, for a message: "the str 'a'", 'None'."""
+    return "None" if x is None else f"the {type(x).__name__} {_show(x)}"
+
+
+def _raised_at(tb):
+    """' (in NAME, line N)' naming the function the block called and, when the error came from deeper, the
+    function that raised it; frames of these helpers and of Python's own library are left out."""
+    stdlib = os.path.dirname(textwrap.__file__)  # Python's own library
+    while tb is not None and _hidden(tb.tb_frame):  # explain_errors' own frame
+        tb = tb.tb_next
+    frames = []
+    tb = tb and tb.tb_next  # the frame of the block itself (a tests cell)
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if not (_hidden(tb.tb_frame) or code.co_filename.startswith((stdlib, "<frozen")) or code.co_name[0] == "<"):
+            frames.append(f"{code.co_name}, line {tb.tb_lineno}")
+        tb = tb.tb_next
+    if not frames:
+        return ""
+    return f" (in {frames[0]}" + (f", inside {frames[-1]})" if len(frames) > 1 else ")")
+
+
+@contextlib.contextmanager
+def explain_errors(call, **hints):
+    """Within the block, an exception whose type (or a base of it) is named in hints fails as `call` (the call
+    as the learner would write it) raising it, followed by the hint, the likely cause and its fix:
+        with explain_errors("softmax([1000.0, 0.0])", OverflowError="subtract the largest logit first"):
+            probs = softmax(logits)
+    A hint may also be a function of the exception, returning the text or None (the error then goes on as it is)."""
+    try:
+        yield
+    except NotImplementedError:  # an unwritten exercise: its own message
+        raise
+    except Exception as error:
+        named = next((kind.__name__ for kind in type(error).__mro__ if kind.__name__ in hints), None)
+        hint = hints.get(named)
+        hint = hint(error) if callable(hint) else hint
+        if not hint:
+            raise
+        head, rest = f"{call} raised {type(error).__name__}", ""
+        name = re.match(r"[A-Za-z_][\w.]*\(", call)
+        if len(head) > 44 and name:  # the start of the hint must reach Validate's first line: the call goes after
+            head, rest = f"{name.group(0)}...) raised {type(error).__name__}", f"checking {call} "
+        print(f"FAIL {call} raised {type(error).__name__}: {error}")
+        raise AssertionError(_wrapped(f"{head}: {hint}", f"{rest}({type(error).__name__}: {error}"
+                                                         f"{_raised_at(error.__traceback__)})")) from None
 
 
 @contextlib.contextmanager

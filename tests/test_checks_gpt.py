@@ -146,6 +146,8 @@ def make_gpt(mistake=None):
     def gpt(token_id, pos_id, keys, values, state_dict, config):
         sd, size = state_dict, config.n_embd // config.n_head
         x = [t + p for t, p in zip(sd["wte"][token_id], sd["wpe"][pos_id])]
+        if mistake == "token and position swapped":
+            x = [t + p for t, p in zip(sd["wte"][pos_id], sd["wpe"][token_id])]
         if mistake == "add into the embedding row":
             x = sd["wte"][token_id]
             for i, p in enumerate(sd["wpe"][pos_id]):
@@ -212,6 +214,10 @@ CASES = {
     "gpt": (check_gpt, [microgpt.gpt, make_gpt()], [
         (make_gpt("no position embedding"), "x = rmsnorm(wte[token_id] + wpe[pos_id])"),
         (make_gpt("no first rmsnorm"), "x = rmsnorm(wte[token_id] + wpe[pos_id])"),
+        (make_gpt("token and position swapped"), "gpt(26, 0, keys, values, state_dict, config) at position 0 of "
+                                                 "the tokens [26, 7, 4, 13], with config = GPTConfig("),
+        (make_gpt("token and position swapped"), "raised IndexError: list index out of range. wte has one row per "
+                                                 "token (vocab_size rows) and wpe one per position"),
         (make_gpt("no residual"), "adding its input back (residual)"),
         (make_gpt("no relu"), "(mlp_fc1, relu, mlp_fc2)"),
         (make_gpt("append after attending"), "to the cache before attending"),

@@ -2,6 +2,7 @@
 helper prints what it compared, passes what is right and rejects what is not with a clear message."""
 
 import ast
+import math
 import shutil
 import subprocess
 import sys
@@ -210,10 +211,42 @@ def test_expect_value_checks_data_children_and_local_grads(capsys):
                          (-1.5, "the result is -1.5; expected a Value"),
                          (Value(-1.5, (b, a), (1, 1)), "its children are [-3.5, 2.0]; expected the nodes"),
                          (Value(-1.5, (a, b), (1, 0)), "a + b: the local gradient for child [1] is 0; expected 1"),
-                         (Value(1.5, (a, b), (1, 1)), "a + b: its data is 1.5; expected -1.5")]:
+                         (Value(1.5, (a, b), (1, 1)), "a + b: its data is 1.5; expected -1.5"),
+                         # nodes as local gradients match by their data: named as what they are
+                         (Value(-1.5, (a, b), (Value(1.0), 1)), "a + b: local gradient [0] is a Value; expected a "
+                                                               "number\n(that Value's data is 1.0: store plain")]:
         with pytest.raises(AssertionError) as info:
             expect_value("a + b", got, -1.5, children=(a, b), local_grads=(1, 1))
         assert str(info.value).startswith(problem), str(info.value)
+
+
+def gelu_from_exp(x):
+    u = 0.8 * x.data
+    return Value((math.exp(2 * u) - 1) / (math.exp(2 * u) + 1), (x,), (1.0,))
+
+
+def test_explain_errors_names_the_call_the_error_and_its_cause(capsys):
+    hint = "expected tanh(u) to level off at +-1: compute it with math.tanh"
+    with pytest.raises(AssertionError) as info:
+        with course_tools.explain_errors("gelu(Value(1000.0))", OverflowError=hint):
+            gelu_from_exp(Value(1000.0))
+    first, *rest = str(info.value).split("\n")
+    assert first == "gelu(Value(1000.0)) raised OverflowError: expected tanh(u) to"
+    assert " ".join(rest).startswith("level off at +-1: compute it with math.tanh (OverflowError: math range error (in "
+                                     "gelu_from_exp, line ")
+    assert all(len(line) <= 80 for line in rest) and info.value.__cause__ is None
+    # a base class names a family; a function of the error picks the errors it explains (None: as it is)
+    with pytest.raises(AssertionError, match="^d raised KeyError: no such key"):
+        with course_tools.explain_errors("d", LookupError="no such key"):
+            {}["x"]
+    compared = lambda error: "not supported between" in str(error) and "take the largest number"
+    with pytest.raises(AssertionError, match="take the largest number"):
+        with course_tools.explain_errors("max(logits)", TypeError=compared):
+            max([Value(1.0), Value(2.0)])
+    for error in (TypeError("unsupported operand"), ValueError("other"), NotImplementedError()):
+        with pytest.raises(type(error)):
+            with course_tools.explain_errors("f(x)", TypeError=compared):
+                raise error
 
 
 FRIENDLY = [
@@ -319,18 +352,52 @@ def scale_data_in_place(xs):
     return xs
 
 
-@pytest.mark.parametrize("change", [scale_in_place, scale_data_in_place, lambda xs: xs.append(Value(1.0)),
-                                    lambda xs: xs.reverse()])
-def test_unchanged_names_a_change_in_place_before_any_other_failure(change, capsys):
+def raised(block):
+    """The message of the AssertionError block() raises, its lines joined by spaces."""
+    with pytest.raises(AssertionError) as info:
+        block()
+    return " ".join(str(info.value).split())
+
+
+def bump_grad(xs):
+    xs[1].grad += 1.0  # as a backward would
+
+
+@pytest.mark.parametrize("change, says", [
+    (scale_in_place, "you changed x in place: build a new list instead"),
+    (lambda xs: xs.append(Value(1.0)), "you changed x in place: build a new list instead"),
+    (lambda xs: xs.reverse(), "you changed x in place: build a new list instead"),
+    (scale_data_in_place, "you changed x in place: x[0].data changed; compute new Values instead (v - m, not "
+                          "v.data -= m)"),
+    (bump_grad, "you changed x in place: x[1].grad changed; leave .grad alone: run no backward here"),
+])
+def test_unchanged_names_a_change_in_place_and_where_before_any_other_failure(change, says, capsys):
     xs = [Value(1.0), Value(-2.0)]
-    with pytest.raises(AssertionError, match=r"^you changed x in place: build a new list instead$"):
+
+    def block():
         with course_tools.unchanged("x", xs):
             change(xs)
             expect_close("the result", xs, [9.0, 9.0])  # fails too, but after the cause
-    logits = {"a": [1.0, 2.0]}
-    with pytest.raises(AssertionError, match="you changed logits in place: build a new dict instead"):
+    assert raised(block).startswith(says)
+
+
+def test_unchanged_names_the_row_of_a_dict_that_changed():
+    logits = {"a": [1.0, 2.0], "b": [[Value(3.0)]]}
+
+    def replace_item():
         with course_tools.unchanged("logits", logits):
             logits["a"][0] = 5.0
+
+    def change_data():
+        with course_tools.unchanged("logits", logits):
+            logits["b"][0][0].data = 4.0
+
+    def add_key():
+        with course_tools.unchanged("logits", logits):
+            logits["c"] = []
+    assert raised(replace_item) == "you changed logits in place: logits['a'] changed; build a new list instead"
+    assert raised(change_data).startswith("you changed logits in place: logits['b'][0][0].data changed; compute")
+    assert raised(add_key) == "you changed logits in place: build a new dict instead"
 
 
 def test_unchanged_lets_a_copy_pass_and_keeps_other_failures_and_stubs(capsys):
@@ -363,7 +430,12 @@ def test_expect_same_objects_wants_identity_not_equal_values(capsys):
     params = [Value(1.0), Value(2.0)]
     course_tools.expect_same_objects("params after adam_step", params, params)
     course_tools.expect_same_objects("params after adam_step", list(params), params)
-    with pytest.raises(AssertionError, match=r"item \[1\] is a new object \(1 of 2 are\): change the data of the one"):
-        course_tools.expect_same_objects("params after adam_step", [params[0], Value(2.0)], params)
+    message = raised(lambda: course_tools.expect_same_objects("params after adam_step", [params[0], Value(2.0)],
+                                                              params))
+    # what failed and what was expected, with the label, on Validate's first line (83 characters)
+    assert message.startswith("params after adam_step: item [1] is new; expected the same object (1 of 2 are new: "
+                              "change the data of the object that is there")
+    assert len(str(course_tools.failure("params after adam_step", "item [1] is new; expected the same object"))
+               ) + len("AssertionError: ") <= 83
     with pytest.raises(AssertionError, match="is None; expected the same 2 objects"):
         course_tools.expect_same_objects("params after adam_step", None, params)

@@ -132,7 +132,10 @@ GPT_RUNS = [
     (microgpt.GPTConfig(vocab_size=27), 1, [26, 1], FRESH),
     (microgpt.GPTConfig(vocab_size=11, n_embd=8, n_head=2, n_layer=2, block_size=4), 2, [10, 0, 5, 9], LAYERS),
 ]
+SWAPPED = ("wte has one row per token (vocab_size rows) and wpe one per position (block_size rows): look up "
+           "wte[token_id] and wpe[pos_id]; an index out of range there usually means the two are swapped.")
 GPT_ERRORS = [
+    (IndexError, SWAPPED),
     (ValueError, "Append this position's key and value to the cache before attending, so there is something "
                  "to attend to."),
     (KeyError, "The weights are named 'wte', 'wpe', 'lm_head' and, per layer, 'layer0.attn_wq', "

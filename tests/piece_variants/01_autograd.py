@@ -68,7 +68,7 @@ return Value(self.data * other.data, (self, other), (self.data, other.data))
     Variant("value_mul", "the local gradients are the nodes, not their data", """
 other = other if isinstance(other, Value) else Value(other)
 return Value(self.data * other.data, (self, other), (other, self))
-""", says="plain numbers"),
+""", says="a * b: local gradient [0] is a Value; expected a number"),
     Variant("value_pow", "the factor n missing", """
 return Value(self.data ** exponent, (self,), (self.data ** (exponent - 1),))
 """, says="the local gradient for child [0] is 4.0; expected 12.0"),

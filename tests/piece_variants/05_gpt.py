@@ -143,7 +143,7 @@ return out
     Variant("gpt", "token and position embeddings swapped",
             gpt_with('state_dict["wte"][token_id], state_dict["wpe"][pos_id]',
                      'state_dict["wte"][pos_id], state_dict["wpe"][token_id]'),
-            says="IndexError"),
+            says="look up wte[token_id] and wpe[pos_id]"),
     Variant("gpt", "no norm before the attention block",
             gpt_with("    x_norm = rmsnorm(x)\n", "    x_norm = x\n"), says="x after attention"),
     Variant("gpt", "no residual around the attention block",

@@ -66,7 +66,7 @@ MISTAKES = [
     Variant("adam_step", "new Values put into params",
             adam_with("    p.data -= lr_t * m_hat / (v_hat**0.5 + eps)\n    p.grad = 0\n",
                       "    params[i] = Value(p.data - lr_t * m_hat / (v_hat**0.5 + eps))\n"),
-            says="is a new object"),
+            says="params after the step: item [0] is new; expected the same object"),
     Variant("adam_step", "the moments in new local lists",
             adam_with("for i, p in enumerate(params):\n",
                       "m, v = list(m), list(v)\nfor i, p in enumerate(params):\n"),

@@ -65,7 +65,7 @@ MISTAKES = [
             says="backward gives"),
     Variant("document_loss", "backward run inside", changed(
         LOSS, "return (1 / n) * sum(losses)", "loss = (1 / n) * sum(losses)\nloss.backward()\nreturn loss"),
-            says="nonzero grads after the call"),
+            says="state_dict['wte'][4][0].grad changed; leave .grad alone: run no backward here"),
     Variant("document_loss", "the document cut to the block in place", changed(
         LOSS, "n = min(config.block_size, len(tokens) - 1)\n",
         "del tokens[config.block_size + 1:]\nn = len(tokens) - 1\n"),

@@ -42,6 +42,11 @@ for i, z in enumerate(logits):
     logits[i] = z / temperature
 return softmax(logits)
 """, says="you changed logits in place"),
+    Variant("temperature_probs", "a softmax of its own, without subtracting the largest logit", """
+exps = [(z / temperature).exp() for z in logits]
+total = sum(exps)
+return [e / total for e in exps]
+""", says="temperature_probs(...) raised OverflowError: expected no overflow: use the given softmax, which subtracts the largest logit"),
     Variant("temperature_probs", "multiplies by the temperature", """
 return softmax([z * temperature for z in logits])
 """, says="expected 0.0158762"),
@@ -51,6 +56,9 @@ return [p.data for p in softmax([z / temperature for z in logits])]
     Variant("temperature_probs", "temperature applied after softmax", """
 return [p ** (1 / temperature) for p in softmax(logits)]
 """, says="expected 0.0158762"),
+    Variant("sample_token", "weighs by the Values, not their numbers", """
+return rng.choices(range(len(probs)), weights=probs)[0]
+""", says="sample_token(...) raised TypeError: expected numbers as weights: probs are Values"),
     Variant("sample_token", "returns the list rng.choices gives", """
 return rng.choices(range(len(probs)), weights=[p.data for p in probs])
 """, says="is [3]; expected 3"),

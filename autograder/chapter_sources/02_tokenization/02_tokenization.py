@@ -83,7 +83,7 @@ def fetch_course_files(base, listing):
 fetch_course_files(
     "https://microgpt-course.github.io/microgpt-course/files/02_tokenization/",
     """
-2e5d11c74c6707b8a9853db43b66a6fd0d93aa0368262b7066b143b5c723016c course_tools.py
+77c46f2fdeeb09ebde589bd05e2a32bb04faa552e8da06ee5b1533f293699f74 course_tools.py
 0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d names.txt
 """,
 )
@@ -557,17 +557,15 @@ def decode(ids, chars):
 
 
 # %% nbgrader={"grade": true, "grade_id": "decode_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-from course_tools import expect_equal, unchanged
+from course_tools import expect_equal, explain_errors, unchanged
 
 
 def decoded(ids, chars):
     """decode(ids, chars); an IndexError (an id with no character) is told as its likely cause."""
-    try:
+    bos = (f"no character has id {len(chars)}, BOS: leave out every BOS token, id len(chars), "
+           f"wherever it is")
+    with explain_errors(f"decode({ids}, chars)", IndexError=bos):
         return decode(ids, chars)
-    except IndexError:
-        raise AssertionError(f"decode raised IndexError: no character has id {len(chars)}, BOS\n"
-                             f"(ids = {ids}: leave out every BOS token, id len(chars), "
-                             f"wherever it is)") from None
 
 
 letters = list("abcdefghijklmnopqrstuvwxyz")  # BOS = 26

