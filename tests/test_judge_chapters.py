@@ -319,7 +319,9 @@ def test_gpt_written_differently_earns_its_points_after_attacks_on_both_attentio
 def test_a_gpt_attacking_from_inside_the_worker_earns_nothing(attack):
     result = GPT.judged(GPT.learner(gpt=GPT_ATTACKS[attack]), only=("gpt",))["gpt"]
     assert result.points == 0 and clean(result), result
-    assert result.message.startswith("gpt(26, 0, keys, values, state_dict, config) at position 0"), result
+    # what failed leads; the call, at position 0 (the first case, before any secret one), follows
+    assert result.message.startswith("gpt") and "(For gpt(26, 0, keys, values, state_dict, config) at position 0" \
+        in result.message, result
 
 
 def test_gpt_the_stand_ins_compute_only_on_numbers():
@@ -376,7 +378,7 @@ def test_generate_written_differently_earns_its_points_after_attacks_on_the_othe
 
 
 SAMPLE_VERDICTS = {  # what the judge says (the first secret-free case each attack gets wrong)
-    "rewinds_the_judges_generator": "with rng.random() returning 0.002 called rng.random() 2 times",
+    "rewinds_the_judges_generator": "called rng.random() 2 times",
     "returns_an_int_that_equals_anything": "returned 0; expected 1, the first index",
     "forges_answers": "the process running your code answered with malformed data",
 }
