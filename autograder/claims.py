@@ -12,6 +12,8 @@ A number claim compares the number written right before the comment (commas, `**
 minus allowed) with the expression's value: within `± tol` when given, otherwise equal when printed with
 as many decimals as the text writes. A condition (a comparison, `and`, ...) must be True. In code cells,
 every `>>>` example of a docstring is run as a doctest in the same namespace (whitespace normalised).
+Besides the notebook's names, a claim may use json, math, sys and reference("model") (a module of the reference
+package microgpt), for a number another chapter shows.
 
 The builder writes what it found beside the source (claims.json: each claim and the value it had);
 `--check` re-checks the stated numbers against those values and reports claims changed since that build.
@@ -105,7 +107,15 @@ def _course_claims(claims, doctests):
     import json
     import numbers
 
+    import importlib
+    import math
+    import sys
+
     namespace = dict(globals())
+    # beside the notebook's names (which win): json, math, sys, and the reference, for what another chapter shows
+    for name, value in (("json", json), ("math", math), ("sys", sys), ("reference", lambda module="": importlib.import_module(
+            "microgpt" + (f".{module}" if module else "")))):
+        namespace.setdefault(name, value)
 
     def plain(value):
         if isinstance(value, bool) or value is None:
