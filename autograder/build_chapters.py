@@ -31,6 +31,9 @@ Cell kinds, told apart by their metadata:
                                       hidden block: `from autograder.checks import check_x` and
                                       one call `check_x(...)`
   markdown, nbgrader grade, solution  a written answer graded by hand; its text is the rubric
+Claims: a number the Markdown states about an output is followed by `<!-- claim: EXPRESSION -->` (optionally
+`± tol`, or a condition), evaluated after the last cell; docstring `>>>` examples run as doctests (prose_claims.py). A
+false one is a BuildError; claims.json beside the source records them and their values for `--check`.
 Rules: ids are unique [A-Za-z0-9_-]; one fetch cell, the first code cell; every picture a cell shows
 carries alt text (course_tools.show); code parses, also with solutions stubbed out; markers only where
 they belong; every exercise has its tests cell and every tests cell an exercise; no code imports
@@ -60,7 +63,7 @@ import jupytext
 import nbformat
 from jupytext.config import load_jupytext_config
 
-from autograder import claims as prose_claims
+from autograder import prose_claims
 from autograder import published
 from autograder.pipeline.sandbox import Limits
 from . import notebook_format as fmt
@@ -778,8 +781,8 @@ def build_chapter(chapter, log=print):
     if missing_alt:
         raise BuildError(f"{_rel(chapter.source)}:{source_line(chapter, nb, missing_alt[0])}: a picture without alt "
                          f"text: show it with course_tools' show(\"one sentence saying what it shows\")")
-    changed = [_write_if_changed(chapter.notebook, notebook_text(nb)), _write_if_changed(chapter.source, source_text(nb)),
-               _write_if_changed(claims_record(chapter), record)]
+    changed = [_write_if_changed(chapter.notebook, notebook_text(nb)),
+               _write_if_changed(chapter.source, source_text(nb)), _write_if_changed(claims_record(chapter), record)]
     log(f"{chapter.name}: {'wrote' if any(changed) else 'unchanged'} ({len(nb.cells)} cells, {len(graded)} graded, "
         f"{points:g} points, {len(claims)} claims and {len(doctests)} docstrings with examples checked, "
         f"executed in {seconds:.1f} s)")

@@ -1,4 +1,4 @@
-"""Claims: a number the text states about an output is checked by the build (autograder/claims.py).
+"""Claims: a number the text states about an output is checked by the build (autograder/prose_claims.py).
 
 One tiny synthetic chapter is built (one kernel); the rest works on parsed claims alone. That all ten
 chapters' claims hold is test_chapters' test_notebook_and_text_source_match_a_fresh_build: check_chapter
@@ -9,7 +9,7 @@ import json
 import nbformat
 import pytest
 
-from autograder import build_chapters, claims
+from autograder import build_chapters, prose_claims as claims
 
 CHAPTER = '''# %% [markdown]
 # A tiny chapter.
@@ -79,13 +79,15 @@ def test_claims_are_found_with_their_source_lines_and_malformed_ones_refused():
     assert "no number comes right before it" in claims.problem(_claim("x<!-- claim: y -->"), {"value": 2})
 
 
-def test_the_build_checks_every_claim_and_refuses_a_false_one_and_check_catches_an_edit(tmp_path, capsys):
+def test_the_build_checks_every_claim_and_refuses_a_false_one_and_check_catches_an_edit(tmp_path, capsys,
+                                                                                       monkeypatch):
     chapter = _chapter(tmp_path, CHAPTER)
     build_chapters.build_chapter(chapter, log=lambda text: None)
     recorded = json.loads(build_chapters.claims_record(chapter).read_text(encoding="utf-8"))
     assert [e.get("value", e.get("expects")) for e in recorded] == [2.31, 3, 32033, 3.3, True, "2.5"]
     assert build_chapters.check_chapter(chapter) == []
-    assert "claim" not in json.dumps([o for c in nbformat.read(chapter.notebook, 4).cells for o in c.get("outputs", [])])
+    outputs = [o for cell in nbformat.read(chapter.notebook, 4).cells for o in cell.get("outputs", [])]
+    assert "claim" not in json.dumps(outputs)  # the claims cell is gone, with its output
 
     # an edit of a stated number in JupyterLab (saved to both files) leaves the build's outputs: --check names it
     for path in (chapter.source, chapter.notebook):
@@ -103,18 +105,25 @@ def test_the_build_checks_every_claim_and_refuses_a_false_one_and_check_catches_
     # the build refuses a false claim (exit 2, one line naming the chapter, the claim and the value) and a
     # failing docstring example; nothing is written
     false = CHAPTER.replace("3<!-- claim: len(losses) -->", "4<!-- claim: len(losses) -->") \
-        .replace("5 <= 6", "").replace("losses[1] < 3", "losses[1] < 2.5").replace("    2.5\n", "    2.50\n")
+        .replace("losses[1] < 3", "losses[1] < 2.5").replace("    2.5\n", "    2.50\n")
     chapter = _chapter(tmp_path / "false", false)
-    with pytest.raises(build_chapters.BuildError) as error:
-        build_chapters.build_chapter(chapter, log=lambda text: None)
-    assert str(error.value).endswith(f"09_try.py:{_line(false, '4<!--')}: 09_try: the claim '4' <!-- claim: "
-                                     "len(losses) --> is false: the value is 3, not 4 when printed with 0 decimals")
+    monkeypatch.setattr(build_chapters, "SOURCES", chapter.source.parents[1])
+    monkeypatch.setattr(build_chapters, "CHAPTERS", chapter.folder.parent)
+    capsys.readouterr()
+    assert build_chapters.main(["09"]) == 2
+    error = capsys.readouterr().err
+    assert error.endswith(f"09_try.py:{_line(false, '4<!--')}: 09_try: the claim '4' <!-- claim: len(losses) --> "
+                          "is false: the value is 3, not 4 when printed with 0 decimals\n"), error
+    assert error.count("\n") == 1 and error.startswith("error: "), error
     assert not chapter.notebook.exists() and not build_chapters.claims_record(chapter).exists()
+
     chapter.source.write_text(false.replace("4<!--", "3<!--"), encoding="utf-8")
-    with pytest.raises(build_chapters.BuildError, match=rf"09_try.py:{_line(false, '< 2.5')}: 09_try: the claim <!-- claim: "
-                       r"losses\[1\] < 2.5 --> is false: losses\[1\] = 2.9"):
+    at = f"09_try.py:{_line(false, '< 2.5')}: 09_try"
+    with pytest.raises(build_chapters.BuildError,
+                       match=rf"{at}: the claim <!-- claim: losses\[1\] < 2.5 --> is false: losses\[1\] = 2.9"):
         build_chapters.build_chapter(chapter, log=lambda text: None)
     chapter.source.write_text(false.replace("4<!--", "3<!--").replace("< 2.5", "< 3"), encoding="utf-8")
-    with pytest.raises(build_chapters.BuildError, match=rf"09_try.py:{_line(false, 'double(1.25)')}: 09_try: the docstring example "
-                       r"`double\(1.25\)` of double gives '2.5', not '2.50'"):
+    at = f"09_try.py:{_line(false, 'double(1.25)')}: 09_try"
+    with pytest.raises(build_chapters.BuildError,
+                       match=rf"{at}: the docstring example `double\(1.25\)` of double gives '2.5', not '2.50'"):
         build_chapters.build_chapter(chapter, log=lambda text: None)

@@ -113,8 +113,10 @@ def _course_claims(claims, doctests):
 
     namespace = dict(globals())
     # beside the notebook's names (which win): json, math, sys, and the reference, for what another chapter shows
-    for name, value in (("json", json), ("math", math), ("sys", sys), ("reference", lambda module="": importlib.import_module(
-            "microgpt" + (f".{module}" if module else "")))):
+    def reference(module=""):
+        return importlib.import_module("microgpt" + (f".{module}" if module else ""))
+
+    for name, value in (("json", json), ("math", math), ("sys", sys), ("reference", reference)):
         namespace.setdefault(name, value)
 
     def plain(value):
