@@ -210,7 +210,7 @@ print("the last five:", docs[-5:])
 # The file is far from random: it opens with very common names (emma, olivia, ava) and ends with a run of almost
 # 2,000<!-- claim: 1900 <= len(docs) - next(i for i in range(len(docs) - 1, 0, -1) if docs[i - 1] > docs[i]) < 2000 --> rare ones in alphabetical order, from aabir to zzyzx. If the model saw the names in this order, it would
 # spend all of a short training run on one corner of the data. (Our training loop, in chapter 7, takes one document per step
-# and 1,000 steps, so it only ever sees 1,000 of the 32,033 names.) So the training script **shuffles** the
+# and 1,000 steps, so it only ever sees 1,000 of the 32,033<!-- claim: len(docs) --> names.) So the training script **shuffles** the
 # documents once, before training starts.
 #
 # It shuffles with a *seeded* random number generator, `random.Random(42)`. A seeded generator produces the same
@@ -431,7 +431,7 @@ print("vocabulary size:", vocab_size(chars))
 # predicts the closing BOS.
 #
 # **Worked example.** With the 26 letters as the vocabulary, e = 4, m = 12, a = 0 and BOS = 26, so
-# `encode("emma", chars)` is `[26, 4, 12, 12, 0, 26]`, and the model learns five predictions from it:
+# `encode("emma", chars)` is `[26, 4, 12, 12, 0, 26]`, and the model learns five<!-- claim: len(encode("emma", chars)) - 1 == 5 --> predictions from it:
 #
 # | the model has read | it should predict |
 # |---|---|
@@ -522,7 +522,7 @@ for t in range(len(tokens) - 1):
 # \text{ joined in order}.$$
 #
 # Decoding undoes encoding: $\operatorname{decode}(\operatorname{encode}(d)) = d$ for every document. The other
-# direction does not hold in general: `encode(decode([7, 26, 8]))` is `[26, 7, 8, 26]`, because decoding forgets
+# direction does not hold in general: `encode(decode([7, 26, 8]))` is `[26, 7, 8, 26]`<!-- claim: encode(decode([7, 26, 8], chars), chars) == [26, 7, 8, 26] -->, because decoding forgets
 # where the BOS tokens were.
 #
 # **Worked example.** `decode([26, 4, 12, 12, 0, 26], chars)`: drop the two 26s, then 4, 12, 12, 0 spell
@@ -602,7 +602,7 @@ check_decode(decode)
 # - The **vocabulary** is the sorted list of distinct characters: the 26<!-- claim: len(chars) --> letters, with ids 0 to 25. Sorting keeps
 #   the ids fixed whatever the order of the data.
 # - **BOS** (id 26<!-- claim: bos_id(chars) -->) marks both the start of a name, giving the model something to predict the first letter from,
-#   and its end, so the model can say when a name is finished. That makes 27 token ids.
+#   and its end, so the model can say when a name is finished. That makes 27<!-- claim: vocab_size(chars) --> token ids.
 # - `encode` turns a name of $n$ letters into $n + 2$ token ids and so into $n + 1$ prediction problems; `decode`
 #   turns ids back into text and drops BOS. The longest names (15<!-- claim: longest --> letters) give exactly 16<!-- claim: longest + 1 --> predictions: every
 #   name fits the context window of `block_size = 16`.

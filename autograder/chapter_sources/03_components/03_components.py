@@ -392,7 +392,7 @@ check_linear(linear, Value)
 #
 # $$\frac{e^{z_i - m}}{\sum_j e^{z_j - m}} = \frac{e^{-m}\, e^{z_i}}{e^{-m} \sum_j e^{z_j}} = p_i .$$
 #
-# That freedom matters on a computer. A float cannot exceed about $1.8 \times 10^{308}$, so $e^{z}$ overflows as
+# That freedom matters on a computer. A float cannot exceed about $1.8 \times 10^{308}$<!-- claim: round(sys.float_info.max / 1e308, 1) == 1.8 -->, so $e^{z}$ overflows as
 # soon as $z > 709.78$<!-- claim: math.log(sys.float_info.max) -->. Logits that large are rare, but a model whose training has gone wrong can produce them,
 # and a crash (or, in array libraries, `inf / inf = nan`) is the last thing we want. Choosing $m = \max_j z_j$
 # makes the largest shifted logit exactly 0: every exponent is at most $e^0 = 1$, so nothing overflows, and the

@@ -522,7 +522,7 @@ show("Horizontal bars of where the default model's 4,192 parameters are: token e
 #
 # So for small $C$ the embedding tables are a sizeable share of the model, but as the width grows the transformer
 # blocks take over. At real scale the blocks dominate: GPT-2 small ($C=768$, $L=12$) has about
-# $12 \times 12 \times 768^2 \approx 85$ million parameters in its blocks, out of 124 million in all — most of the rest is its
+# $12 \times 12 \times 768^2 \approx 85$<!-- claim: 12 * 12 * 768**2 / 1e6 ± 0.5 --> million parameters in its blocks, out of 124 million in all — most of the rest is its
 # embedding table for 50,257 tokens (GPT-2 reuses that table as its output head, a trick called *weight tying*; we
 # keep `lm_head` separate, like the original microgpt).
 
@@ -612,7 +612,7 @@ show_gradients("random init (Gaussian, std 0.5):",
 # size (that is what `rmsnorm` arranges). Each logit is a sum of $C$ products $w_j x_j$; if the weights have standard
 # deviation $\sigma$, the logits have a standard deviation of roughly $\sigma\sqrt{C}$.
 #
-# - With $\sigma = 0.08$ and $C = 16$ that is about $0.3$: the logits are all close to each other, the softmax is
+# - With $\sigma = 0.08$ and $C = 16$ that is about $0.3$<!-- claim: 0.08 * math.sqrt(16) ± 0.05 -->: the logits are all close to each other, the softmax is
 #   close to uniform, and the untrained model says "I don't know": no letter gets more than a few percent<!-- claim: untrained_head(0.08)[0] < 0.1 -->, against
 #   $1/27 \approx 3.7\%$ for a perfectly even guess. Its loss starts near $\ln 27 \approx 3.30$<!-- claim: abs(untrained_head(0.08)[1] - math.log(27)) < 0.1 -->, the honest value for knowing nothing.
 # - With $\sigma = 1$ the logits spread over several units, the softmax becomes sharp, and the untrained model is

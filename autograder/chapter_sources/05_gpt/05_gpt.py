@@ -640,7 +640,7 @@ print("an empty cache for", config.n_layer, "layer(s): keys =", keys, " values =
 # wants several kinds of information at once — say, "what was the previous letter?" and "how far am I from the
 # start?". **Multi-head attention** runs several heads side by side, each in its own slice of the channels.
 #
-# With $H$ heads, each head gets $d = C/H$ channels (`config.head_dim`: $16/4 = 4$ here). Head $h$ uses channels
+# With $H$ heads, each head gets $d = C/H$ channels (`config.head_dim`: $16/4 = 4$<!-- claim: config.head_dim --> here). Head $h$ uses channels
 # $hd, \dots, (h+1)d - 1$ of the query, of every key and of every value:
 #
 # $$

@@ -1,7 +1,7 @@
 # %% [markdown]
 # # Chapter 6 · Adam: how the model takes a step
 #
-# Chapter 5 ended with a GPT whose 4,192 weights are random numbers. `backward()` tells us, for every weight, which way
+# Chapter 5 ended with a GPT whose 4,192<!-- claim: sum(r * c for r, c in reference("model").param_shapes(reference("model").GPTConfig(vocab_size=27)).values()) --> weights are random numbers. `backward()` tells us, for every weight, which way
 # the loss goes up and how steeply. This chapter is about the next move: turning those gradients into a **step**, a
 # small change of every weight that makes the loss smaller. The rule microgpt uses, like almost every language model
 # trained today, is **Adam**; its step size follows a **learning-rate schedule** that shrinks it as training goes on.
@@ -245,7 +245,7 @@ expect_close("a.grad after two backward passes of a*a at a = 3 (2 * 6)", a.grad,
 # a long, narrow valley: 100 times more curved across ($y$) than along ($x$), with its lowest point at $(0, 0)$.
 # One gradient-descent step multiplies $y$ by $1 - 100\eta$ and $x$ by $1 - \eta$. For $y$ not to blow up, we need
 # $|1 - 100\eta| < 1$, that is $\eta < 0.02$; but then $x$ shrinks by at most 2% per step, and the walk along the valley
-# takes well over a hundred steps. Let's watch 50 steps from $(-4, 1)$ with three learning rates (the third one
+# takes well over a hundred steps<!-- claim: next(step for step, (x, y) in enumerate(gradient_descent(0.019, 1000)) if abs(x) < 0.1) > 150 -->. Let's watch 50 steps from $(-4, 1)$ with three learning rates (the third one
 # leaves the picture, so it only appears in the numbers below it).
 
 # %%

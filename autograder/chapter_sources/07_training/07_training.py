@@ -5,7 +5,7 @@
 # chapter 6 built Adam, which turns gradients into a step. Training joins them: show the model a name, measure how
 # surprised it is by each real next letter (the **loss**), backpropagate, take one Adam step, and repeat with the next
 # name. After 1,000 names the model has gone from guessing uniformly to knowing, say, that after `emm` a vowel is
-# likely and another `m` is not.
+# likely and another `m` is not<!-- claim: (lambda model: (lambda p: sum(p[model.chars.index(c)].data for c in "aeiouy") > 0.5 and p[model.chars.index("m")].data < 0.05)(reference("train").next_token_probs(encode("emm", model.chars), model.state_dict, model.config)[3]))(reference("checkpoint").load(reference("data").default_names_path().with_name("microgpt-names-1000.json"))) -->.
 #
 # **Goals.** By the end of this chapter you will be able to
 #

@@ -1,7 +1,7 @@
 # %% [markdown]
 # # Chapter 8 · Generation: inventing names, one letter at a time
 #
-# Chapter 7 trained the model: after 1,000 steps it has learned which letters tend to follow which. A trained model
+# Chapter 7 trained the model: after 1,000<!-- claim: model.meta["steps"] --> steps it has learned which letters tend to follow which. A trained model
 # does not write anything by itself, though. All it ever does is the one thing `gpt` does: read a token and return
 # 27 scores for the next one. In this chapter you turn those scores into names, by asking the model again and again
 # *what comes next?* and drawing an answer at random each time.
@@ -666,7 +666,7 @@ check_sample_token(sample_token)
 # earlier position, so each step costs one forward pass of one token.
 #
 # The model has learned positions up to `block_size - 1` only, so we stop after `block_size` draws even if BOS never
-# comes: a name has at most 16 letters.
+# comes: a name has at most 16<!-- claim: config.block_size --> letters.
 #
 # **The loop, exactly** (this order of draws is what makes your names equal the reference's):
 #
@@ -801,7 +801,7 @@ for row in zip(*columns.values()):
 #
 # For the first letter we do not even need to sample to see the effect: its distribution is
 # `temperature_probs(first_logits, T)`. One number summarises how spread out a distribution is, its **entropy**
-# $H = -\sum_i p_i \log_2 p_i$, in bits: 0 for a certain outcome, $\log_2 27 \approx 4.75$ for a uniform one.
+# $H = -\sum_i p_i \log_2 p_i$, in bits: 0 for a certain outcome, $\log_2 27 \approx 4.75$<!-- claim: math.log2(27) --> for a uniform one.
 
 # %%
 import math
