@@ -530,7 +530,8 @@ def build_notebook(chapter):
                 if kind(c) not in ("fetch", "given", "markdown", "code")}
     cells = []
     for index, (cell, line) in enumerate(zip(nb.cells, lines), start=1):
-        meta = {key: copy.deepcopy(cell.metadata[key]) for key in ("given", "nbgrader", "tags") if key in cell.metadata}
+        meta = {key: copy.deepcopy(cell.metadata[key]) for key in ("claims", "given", "nbgrader", "tags")
+                if key in cell.metadata}
         source = cell.source
         if "nbgrader" in meta:
             meta["nbgrader"] = {k: meta["nbgrader"][k] for k in NBGRADER_KEYS if k in meta["nbgrader"]}

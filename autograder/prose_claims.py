@@ -11,7 +11,9 @@ the executed notebook's namespace, after the last cell (rendered Markdown hides 
 A number claim compares the number written right before the comment (commas, `**`, `$`, `%` and a leading
 minus allowed) with the expression's value: within `± tol` when given, otherwise equal when printed with
 as many decimals as the text writes. A condition (a comparison, `and`, ...) must be True. In code cells,
-every `>>>` example of a docstring is run as a doctest in the same namespace (whitespace normalised).
+every `>>>` example of a docstring is run as a doctest in the same namespace (whitespace normalised), and a
+number in other code text (a picture's alt text, a docstring's prose) is claimed in the cell's metadata, which
+learners do not see: `# %% claims={"about 0.84": "max(probs) ± 0.01"}`, the text as it stands in the code.
 Besides the notebook's names, a claim may use json, math, sys and reference("model") (a module of the reference
 package microgpt), for a number another chapter shows.
 
@@ -51,9 +53,27 @@ def find(nb, cell_lines, where):
             for match in CLAIM_RE.finditer(cell.source):
                 line = header + 1 + cell.source.count("\n", 0, match.start())
                 claims.append(_parse_claim(cell.source[:match.start()], match.group(1), f"{where}:{line}", line))
-        elif cell.cell_type == "code" and ">>>" in cell.source and not cell.metadata.get("fetch"):
-            doctests += _docstrings(cell.source, header, index)
+        elif cell.cell_type == "code":
+            claims += _code_claims(cell, header, where)
+            if ">>>" in cell.source and not cell.metadata.get("fetch"):
+                doctests += _docstrings(cell.source, header, index)
     return claims, doctests
+
+
+def _code_claims(cell, header, where):
+    """The claims of a code cell's metadata, `# %% claims={"about 0.84": "EXPRESSION", ...}`: each about text
+    of its code, as it stands there."""
+    entries = cell.metadata.get("claims", {})
+    if not isinstance(entries, dict) or not all(isinstance(v, str) for v in entries.values()):
+        raise ClaimError(f"{where}:{header}: claims maps text of the cell's code to an expression: "
+                         f"claims={{\"about 0.84\": \"max(probs) ± 0.01\"}}")
+    found = []
+    for text, body in entries.items():
+        if text not in cell.source:
+            raise ClaimError(f"{where}:{header}: the claim about {text!r} names text its cell does not hold")
+        line = header + 1 + cell.source[:cell.source.index(text)].count("\n")
+        found.append(_parse_claim(text, body, f"{where}:{line}", line))
+    return found
 
 
 def _parse_claim(before, body, at, line):

@@ -16,7 +16,7 @@ CHAPTER = '''# %% [markdown]
 
 # %% fetch=true
 
-# %%
+# %% claims={"2.31]": "losses[-1]"}
 losses = [3.3, 2.9, 2.31]
 docs = ["emma"] * 32033
 
@@ -76,6 +76,13 @@ def test_claims_are_found_with_their_source_lines_and_malformed_ones_refused():
     with pytest.raises(claims.ClaimError, match=r"x.py:11: the claim 'y \+' is not a Python expression"):
         claims.find(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("2<!-- claim: y + -->")]),
                     [10], "x.py")
+    # a number in code (a picture's alt text, say) is claimed in the cell's metadata, naming text the code holds
+    code = nbformat.v4.new_code_cell('x = 1\nshow("a peak of about 0.84")', metadata={"claims": {"about 0.84": "p"}})
+    found = claims.find(nbformat.v4.new_notebook(cells=[code]), [20], "x.py")[0]
+    assert [(c["line"], c["states"], c["expr"]) for c in found] == [(22, "0.84", "p")]
+    code.metadata["claims"] = {"about 0.85": "p"}
+    with pytest.raises(claims.ClaimError, match="x.py:20: the claim about 'about 0.85' names text its cell does not"):
+        claims.find(nbformat.v4.new_notebook(cells=[code]), [20], "x.py")
     assert "no number comes right before it" in claims.problem(_claim("x<!-- claim: y -->"), {"value": 2})
 
 
@@ -84,7 +91,7 @@ def test_the_build_checks_every_claim_and_refuses_a_false_one_and_check_catches_
     chapter = _chapter(tmp_path, CHAPTER)
     build_chapters.build_chapter(chapter, log=lambda text: None)
     recorded = json.loads(build_chapters.claims_record(chapter).read_text(encoding="utf-8"))
-    assert [e.get("value", e.get("expects")) for e in recorded] == [2.31, 3, 32033, 3.3, True, "2.5"]
+    assert [e.get("value", e.get("expects")) for e in recorded] == [2.31, 2.31, 3, 32033, 3.3, True, "2.5"]
     assert build_chapters.check_chapter(chapter) == []
     outputs = [o for cell in nbformat.read(chapter.notebook, 4).cells for o in cell.get("outputs", [])]
     assert "claim" not in json.dumps(outputs)  # the claims cell is gone, with its output

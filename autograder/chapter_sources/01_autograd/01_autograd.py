@@ -862,7 +862,7 @@ for title, function, inputs in examples:
 # Follow $a$: it feeds the product $e = a \cdot b$ (local derivative $b = -3$) and the sum $d = e + a$ (local
 # derivative 1). Both ends have gradient $0.5$<!-- claim: e.grad == d.grad == 0.5 -->, so $a$ collects $-3 \cdot 0.5 + 1 \cdot 0.5 = -1$<!-- claim: a.grad -->.
 
-# %% tags=["nbval-ignore-output"]
+# %% claims={"a: 2 and -1": "[(n.data, n.grad) for n in (a, b, c, e, d, L)] == [(2, -1), (-3, 1), (0.5, -4), (-6, 0.5), (-4, 0.5), (-2, 1)]"} tags=["nbval-ignore-output"]
 import matplotlib.pyplot as plt
 
 

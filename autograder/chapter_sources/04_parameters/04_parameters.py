@@ -471,7 +471,7 @@ check_param_shapes(param_shapes)
 # With `param_shapes` working we can tabulate the model by component. The table below is computed from *your*
 # function, so it doubles as a check of the worked example.
 
-# %%
+# %% claims={"model's 4,192": "total", "token embedding 432": "list(counts.values()) == [432, 256, 1024, 2048, 432]"}
 def count_by_component(config):
     """Parameters per component: embeddings, attention, MLP (all layers together), output head."""
     counts = {"wte (token embedding)": 0, "wpe (position embedding)": 0,
@@ -526,7 +526,7 @@ show("Horizontal bars of where the default model's 4,192 parameters are: token e
 # embedding table for 50,257 tokens (GPT-2 reuses that table as its output head, a trick called *weight tying*; we
 # keep `lm_head` separate, like the original microgpt).
 
-# %%
+# %% claims={"doubling the layers roughly": "all(1.5 < table[c, 2 * l] / table[c, 1 * l] < 2 for c in widths for l in (1, 2))"}
 widths, depths = [8, 16, 32, 64, 128], [1, 2, 4]
 table = {}
 for c in widths:
@@ -795,7 +795,7 @@ check_init_params(init_params, Value)
 # Let's look at the 4,192<!-- claim: len(params) --> numbers we just made. Their histogram should follow the bell curve of
 # $\mathcal{N}(0, 0.08^2)$:
 
-# %%
+# %% claims={"histogram of the 4,192": "len(params)", "between about -0.3 and 0.3": "[round(f(p.data for p in params), 1) for f in (min, max)] == [-0.3, 0.3]"}
 state_dict = init_params(GPTConfig(vocab_size=27), random.Random(42))
 weights = [p.data for matrix in state_dict.values() for row in matrix for p in row]
 mean = sum(weights) / len(weights)

@@ -248,7 +248,7 @@ expect_close("a.grad after two backward passes of a*a at a = 3 (2 * 6)", a.grad,
 # takes well over a hundred steps<!-- claim: next(step for step, (x, y) in enumerate(gradient_descent(0.019, 1000)) if abs(x) < 0.1) > 150 -->. Let's watch 50 steps from $(-4, 1)$ with three learning rates (the third one
 # leaves the picture, so it only appears in the numbers below it).
 
-# %%
+# %% claims={"neither gets past x = -1.5": "all(x < -1.5 for lr in (0.005, 0.019) for x, y in gradient_descent(lr, 50))"}
 def ravine(x, y):
     """The valley's loss, for numbers or Values: (x^2 + 100 y^2) / 2."""
     return 0.5 * (x * x + 100 * y * y)
@@ -346,7 +346,7 @@ for lr in (0.005, 0.019, 0.021):
 # Let's look at the first steps, with microgpt's $\beta_1 = 0.85$ and $\beta_2 = 0.99$, for a gradient that is 1 on
 # average plus some noise (left), and for a gradient that is exactly 1 at every step (right).
 
-# %%
+# %% claims={"overshoots to about 2.6": "max(m / s for m, _, s, _ in constant) \u00b1 0.05"}
 BETA1, BETA2 = 0.85, 0.99
 
 
@@ -609,7 +609,7 @@ check_adam_step(adam_step, value_cls=Value)
 # `learning_rate` over the 50 steps). Gradient descent runs beside it with its best learning rate, 0.019. Adam's
 # learning rate is 0.2: remember that it is roughly the distance each parameter travels per step.
 
-# %%
+# %% claims={"stops near x = -1.5": "paths[\"gradient descent, lr = 0.019\"][-1][0] \u00b1 0.1", "ends close to the minimum": "ravine(*paths[\"Adam, lr = 0.2\"][-1]) < 0.1"}
 def adam_path(lr, num_steps, start=(-4.0, 1.0)):
     """The points your adam_step visits on the ravine, start included (num_steps + 1 of them)."""
     params = [Value(start[0]), Value(start[1])]

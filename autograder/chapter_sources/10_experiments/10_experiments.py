@@ -387,7 +387,7 @@ check_gelu(gelu, value_cls=Value)
 # %% [markdown]
 # The two activations side by side, with their slopes (measured by central differences from your `gelu`):
 
-# %%
+# %% claims={"rising a little above 1": "1 < max(gelu(Value(x / 100))._local_grads[0] for x in range(-400, 400)) < 1.2"}
 xs = [i / 20 for i in range(-80, 61)]
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5), layout="constrained")
 left.plot(xs, [relu(Value(x)).data for x in xs], label="ReLU")
