@@ -120,15 +120,14 @@ def _docstrings(source, header, index):
 # --------------------------------------------------------------------------- in the kernel
 
 KERNEL_CODE = r'''
-def _course_claims(claims, doctests):
+def _course_claims(claims, doctests, marker):
     """Evaluate each claim and run each doctest in the notebook's namespace; print the results as JSON."""
     import ast
     import doctest
-    import json
-    import numbers
-
     import importlib
+    import json
     import math
+    import numbers
     import sys
 
     namespace = dict(globals())
@@ -185,18 +184,15 @@ def _course_claims(claims, doctests):
         runner.run(test, out=lambda text: None, clear_globs=True)
         tests.append({"examples": [{"source": e.source.strip(), "want": e.want.strip()} for e in test.examples],
                       "failed": runner.failed_examples})
-    print(MARKER + json.dumps({"claims": [evaluate(c["expr"]) for c in claims], "doctests": tests}))
-
-
-_course_claims(CLAIMS, DOCTESTS)
-del _course_claims
+    print(marker + json.dumps({"claims": [evaluate(c["expr"]) for c in claims], "doctests": tests}))
 '''
 
 
 def kernel_code(claims, doctests):
     """The code of the cell the builder runs after the last one (and then removes)."""
-    return KERNEL_CODE.replace("MARKER", repr(MARKER)).replace("CLAIMS", repr([{"expr": c["expr"]} for c in claims])) \
-        .replace("DOCTESTS", repr([{"name": d["name"], "docstring": d["docstring"]} for d in doctests]))
+    arguments = ([{"expr": c["expr"]} for c in claims], [{"name": d["name"], "docstring": d["docstring"]}
+                                                          for d in doctests], MARKER)
+    return f"{KERNEL_CODE}\n_course_claims{arguments!r}\ndel _course_claims\n"
 
 
 def kernel_results(cell):
