@@ -31,6 +31,9 @@ Cell kinds, told apart by their metadata:
                                       hidden block: `from autograder.checks import check_x` and
                                       one call `check_x(...)`
   markdown, nbgrader grade, solution  a written answer graded by hand; its text is the rubric
+Claims: a number the Markdown states about an output is followed by `<!-- claim: EXPRESSION -->` (optionally
+`± tol`, or a condition), evaluated after the last cell; docstring `>>>` examples run as doctests (prose_claims.py). A
+false one is a BuildError; claims.json beside the source records them and their values for `--check`.
 Rules: ids are unique [A-Za-z0-9_-]; one fetch cell, the first code cell; every picture a cell shows
 carries alt text (course_tools.show); code parses, also with solutions stubbed out; markers only where
 they belong; every exercise has its tests cell and every tests cell an exercise; no code imports
@@ -46,6 +49,7 @@ import copy
 import hashlib
 import importlib
 import inspect
+import json
 import os
 import re
 import shutil
@@ -59,6 +63,7 @@ import jupytext
 import nbformat
 from jupytext.config import load_jupytext_config
 
+from autograder import prose_claims
 from autograder import published
 from autograder.pipeline.sandbox import Limits
 from . import notebook_format as fmt
@@ -525,7 +530,8 @@ def build_notebook(chapter):
                 if kind(c) not in ("fetch", "given", "markdown", "code")}
     cells = []
     for index, (cell, line) in enumerate(zip(nb.cells, lines), start=1):
-        meta = {key: copy.deepcopy(cell.metadata[key]) for key in ("given", "nbgrader", "tags") if key in cell.metadata}
+        meta = {key: copy.deepcopy(cell.metadata[key]) for key in ("claims", "given", "nbgrader", "tags")
+                if key in cell.metadata}
         source = cell.source
         if "nbgrader" in meta:
             meta["nbgrader"] = {k: meta["nbgrader"][k] for k in NBGRADER_KEYS if k in meta["nbgrader"]}
@@ -653,11 +659,16 @@ def pictures_without_alt(nb):
 def source_line(chapter, nb, index):
     """The source line of cell index of nb, built from the chapter's source (which may lack the fetch cell
     the builder inserts)."""
+    return source_lines(chapter, nb)[index]
+
+
+def source_lines(chapter, nb):
+    """The source line of each cell of nb (source_line)."""
     lines = read_source(chapter)[1]
     if len(lines) < len(nb.cells):  # the fetch cell was inserted: it and the cells after it shift by one
         inserted = next(i for i, c in enumerate(nb.cells) if c.metadata.get("fetch"))
         lines = lines[:inserted] + [lines[inserted]] + lines[inserted:]
-    return lines[index]
+    return lines
 
 
 def notebook_text(nb):
@@ -681,6 +692,39 @@ def compare_notebooks(committed, fresh, lines=None):
     return diffs
 
 
+def claims_record(chapter):
+    """Where the build records the chapter's claims and their values (beside the source, never shipped)."""
+    return chapter.source.with_name("claims.json")
+
+
+def find_claims(chapter, nb):
+    """(claims, doctests) of the built (unexecuted) notebook nb, each with its source line."""
+    lines = source_lines(chapter, nb)
+    try:
+        return prose_claims.find(nb, lines, _rel(chapter.source))
+    except prose_claims.ClaimError as exc:
+        raise BuildError(str(exc)) from None
+
+
+def check_claims(chapter, nb, cell):
+    """Raise BuildError for the first false claim or failing docstring example, given the claims cell that ran
+    after the last one; otherwise the text of the chapter's claims record."""
+    claims, doctests = find_claims(chapter, nb)
+    try:
+        results = prose_claims.kernel_results(cell)
+    except prose_claims.ClaimError as exc:
+        raise BuildError(f"{_rel(chapter.source)}: {exc}") from None
+    where = _rel(chapter.source)
+    for claim, result in zip(claims, results["claims"]):
+        why = prose_claims.problem(claim, result)
+        if why:
+            raise BuildError(f"{where}:{claim['line']}: {chapter.name}: {why}")
+    for test, result in zip(doctests, results["doctests"]):
+        for line, why in prose_claims.doctest_problems(test, result):
+            raise BuildError(f"{where}:{line}: {chapter.name}: {why}")
+    return prose_claims.record(claims, doctests, results)
+
+
 def check_chapter(chapter):
     """Why the chapter's files differ from a fresh build (empty list: up to date)."""
     fresh = build_notebook(chapter)
@@ -695,6 +739,13 @@ def check_chapter(chapter):
         if chapter.notebook.read_text(encoding="utf-8") != notebook_text(committed):
             problems.append(f"{_rel(chapter.notebook)} is not in nbformat's canonical JSON layout")
         problems += [f"cell {index}: a picture without alt text" for index in pictures_without_alt(committed)]
+    claims, doctests = find_claims(chapter, fresh)
+    record = claims_record(chapter)
+    if not record.exists():
+        problems.append(f"{_rel(record)} is missing (the build writes it when it checks the claims)")
+    else:
+        recorded = json.loads(record.read_text(encoding="utf-8"))
+        problems += prose_claims.check_record(claims, doctests, recorded, _rel(chapter.source))
     for name, origin in shipped_files(fresh).items():
         target = chapter.folder / name
         if not target.exists() or not origin.exists() or target.read_bytes() != origin.read_bytes():
@@ -713,21 +764,29 @@ def build_chapter(chapter, log=print):
     points = sum(graded.values())
     log(f"[{chapter.name}] {len(nb.cells)} cells, {len(graded)} graded ({points:g} points); executing")
     copy_shipped_files(chapter, nb)
+    claims, doctests = find_claims(chapter, nb)
+    # a last cell, removed once run: the claims evaluated in the notebook's namespace, the docstring examples run
+    nb.cells.append(nbformat.v4.new_code_cell(prose_claims.kernel_code(claims, doctests), id="course-claims"))
     started = time.perf_counter()
     try:
         execute_notebook(nb, chapter.folder)
     except ExecutionFailed as exc:
         index, message = exc.args
-        at = f"{_rel(chapter.source)}:{source_line(chapter, nb, index)}" if index is not None else _rel(chapter.source)
+        nb.cells.pop()
+        at = f"{_rel(chapter.source)}:{source_line(chapter, nb, index)}" \
+            if index is not None and index < len(nb.cells) else _rel(chapter.source)
         raise ExecutionFailed(None, f"{at}: cell {index} raised {message}") from None
     seconds = time.perf_counter() - started
+    record = check_claims(chapter, nb, nb.cells.pop())
     missing_alt = pictures_without_alt(nb)
     if missing_alt:
         raise BuildError(f"{_rel(chapter.source)}:{source_line(chapter, nb, missing_alt[0])}: a picture without alt "
                          f"text: show it with course_tools' show(\"one sentence saying what it shows\")")
-    changed = [_write_if_changed(chapter.notebook, notebook_text(nb)), _write_if_changed(chapter.source, source_text(nb))]
+    changed = [_write_if_changed(chapter.notebook, notebook_text(nb)),
+               _write_if_changed(chapter.source, source_text(nb)), _write_if_changed(claims_record(chapter), record)]
     log(f"{chapter.name}: {'wrote' if any(changed) else 'unchanged'} ({len(nb.cells)} cells, {len(graded)} graded, "
-        f"{points:g} points, executed in {seconds:.1f} s)")
+        f"{points:g} points, {len(claims)} claims and {len(doctests)} docstrings with examples checked, "
+        f"executed in {seconds:.1f} s)")
     return seconds
 
 

@@ -138,8 +138,8 @@ expect_close("measured slope at x = 2", measured, 1.0)
 
 # %% [markdown]
 # Measuring works, and this chapter uses it all along to **check** derivatives. It is the wrong tool for
-# **training**, though. The GPT of chapter 5 has 4,192 parameters, so measuring every derivative would take two
-# runs of the model per parameter: more than 8,000 runs for a single training step. And every measured value
+# **training**, though. The GPT of chapter 5 has 4,192<!-- claim: sum(r * c for r, c in reference("model").param_shapes(reference("model").GPTConfig(vocab_size=27)).values()) --> parameters, so measuring every derivative would take two
+# runs of the model per parameter: more than 8,000 runs<!-- claim: 2 * sum(r * c for r, c in reference("model").param_shapes(reference("model").GPTConfig(vocab_size=27)).values()) > 8000 --> for a single training step. And every measured value
 # carries a little rounding error.
 #
 # **Reverse-mode automatic differentiation** (*backpropagation*, in neural networks) gets every derivative
@@ -701,7 +701,7 @@ print("and its local gradients are", z._local_grads)
 #
 # This recursive version is correct, and it is fine for every graph in this course: the hidden tests go up to a
 # chain 600 nodes deep, and the loss of our GPT on one name is under 300 nodes deep. But every nested call uses a
-# little of Python's call stack, which holds about 1,000 calls by default: a graph with a path longer than that (a
+# little of Python's call stack, which holds about 1,000<!-- claim: sys.getrecursionlimit() ± 100 --> calls by default: a graph with a path longer than that (a
 # sum built one `+` at a time over thousands of terms, say) stops with a `RecursionError`. The reference solution
 # that later chapters give you does the same depth-first search with an **explicit stack**, a list of nodes still
 # to finish, and so handles graphs of any depth. Either way is fine here.
@@ -848,9 +848,9 @@ for title, function, inputs in examples:
 # over its outgoing arrows, of (local derivative $\times$ the `grad` at the arrow's end).
 #
 # Follow $a$: it feeds the product $e = a \cdot b$ (local derivative $b = -3$) and the sum $d = e + a$ (local
-# derivative 1). Both ends have gradient $0.5$, so $a$ collects $-3 \cdot 0.5 + 1 \cdot 0.5 = -1$.
+# derivative 1). Both ends have gradient $0.5$<!-- claim: e.grad == d.grad == 0.5 -->, so $a$ collects $-3 \cdot 0.5 + 1 \cdot 0.5 = -1$<!-- claim: a.grad -->.
 
-# %% tags=["nbval-ignore-output"]
+# %% claims={"a: 2 and -1": "[(n.data, n.grad) for n in (a, b, c, e, d, L)] == [(2, -1), (-3, 1), (0.5, -4), (-6, 0.5), (-4, 0.5), (-2, 1)]"} tags=["nbval-ignore-output"]
 import matplotlib.pyplot as plt
 
 
@@ -934,7 +934,7 @@ print(f"sqrt(2) = {2**0.5:.6g}")
 
 # %% [markdown]
 # The loop found $\sqrt 2$ knowing nothing about square roots: only how to compute the loss and its gradient.
-# Training the GPT is the same loop, with 4,192 numbers instead of one and a loss that measures how well the model
+# Training the GPT is the same loop, with 4,192<!-- claim: sum(r * c for r, c in reference("model").param_shapes(reference("model").GPTConfig(vocab_size=27)).values()) --> numbers instead of one and a loss that measures how well the model
 # predicts the next letter of a name.
 #
 # ## Recap
@@ -954,5 +954,5 @@ print(f"sqrt(2) = {2**0.5:.6g}")
 # ## What comes next
 #
 # Your autograd engine can differentiate anything built from those six operations, and that is all the calculus a
-# GPT needs. Chapter 2 turns to the data: 32,033 names, and how to turn text into the numbers (token ids) the
+# GPT needs. Chapter 2 turns to the data: 32,033<!-- claim: len(reference("data").load_docs()) --> names, and how to turn text into the numbers (token ids) the
 # model reads and writes.

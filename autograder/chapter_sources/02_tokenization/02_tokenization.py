@@ -7,7 +7,7 @@
 #
 # **Goals.** By the end of this chapter you will
 #
-# - load the 32,033 names the model learns from, and know what they look like: how many, how long, which letters;
+# - load the 32,033<!-- claim: len(docs) --> names the model learns from, and know what they look like: how many, how long, which letters;
 # - build the **vocabulary**, the list of characters the model can read and write;
 # - understand the special **BOS** token, which marks where a name begins and where it ends;
 # - turn a name into a list of token ids (`encode`) and turn token ids back into text (`decode`).
@@ -208,9 +208,9 @@ print("the last five:", docs[-5:])
 
 # %% [markdown]
 # The file is far from random: it opens with very common names (emma, olivia, ava) and ends with a run of almost
-# 2,000 rare ones in alphabetical order, from aabir to zzyzx. If the model saw the names in this order, it would
+# 2,000<!-- claim: 1900 <= len(docs) - next(i for i in range(len(docs) - 1, 0, -1) if docs[i - 1] > docs[i]) < 2000 --> rare ones in alphabetical order, from aabir to zzyzx. If the model saw the names in this order, it would
 # spend all of a short training run on one corner of the data. (Our training loop, in chapter 7, takes one document per step
-# and 1,000 steps, so it only ever sees 1,000 of the 32,033 names.) So the training script **shuffles** the
+# and 1,000 steps, so it only ever sees 1,000 of the 32,033<!-- claim: len(docs) --> names.) So the training script **shuffles** the
 # documents once, before training starts.
 #
 # It shuffles with a *seeded* random number generator, `random.Random(42)`. A seeded generator produces the same
@@ -237,7 +237,7 @@ print("same seed, same order:", again == shuffled)
 # $n$ characters becomes $n + 2$ tokens and gives the model $n + 1$ things to predict, one from each token but
 # the last. So a name fits the window when $n + 1 \le 16$, that is, when it has at most 15 characters.
 
-# %%
+# %% claims={"most names have 4 to 8": "sum(4 <= n <= 8 for n in lengths) > len(lengths) / 2", "the peak is at 6": "max(set(lengths), key=lengths.count)"}
 import matplotlib.pyplot as plt
 
 lengths = [len(doc) for doc in docs]
@@ -260,8 +260,8 @@ show("A histogram of name lengths: most names have 4 to 8 characters, the peak i
 
 
 # %% [markdown]
-# Most names have 4 to 8 characters. The two longest have 15: with a BOS token at each end they become 17 tokens,
-# which means exactly 16 predictions, so even they fit the 16-position window. Nothing in this dataset is ever
+# Most names have 4 to 8 characters<!-- claim: sum(4 <= n <= 8 for n in lengths) > len(lengths) / 2 -->. The two<!-- claim: lengths.count(longest) == 2 --> longest have 15<!-- claim: longest -->: with a BOS token at each end they become 17<!-- claim: longest + 2 --> tokens,
+# which means exactly 16<!-- claim: longest + 1 == 16 --> predictions, so even they fit the 16-position window. Nothing in this dataset is ever
 # cut short. (On a dataset with longer documents, training would simply stop after the first `block_size`
 # predictions of each document.)
 
@@ -275,7 +275,7 @@ show("A histogram of name lengths: most names have 4 to 8 characters, the peak i
 # How big should the pieces be? Large models use *subword* tokens: a vocabulary of 50,000 to 200,000 frequent
 # chunks like `"the"`, `"ing"` or `" transform"`, learned from the data. That keeps sequences short, but it is a
 # whole algorithm of its own. We take the simplest choice that works: **one token per character**. The
-# vocabulary is tiny (26 letters), and the price, longer sequences, hardly matters for names of 6 characters.
+# vocabulary is tiny (26 letters), and the price, longer sequences, hardly matters for names of 6<!-- claim: mean ± 0.5 --> characters.
 #
 # The vocabulary is the list of **distinct characters** that occur in the documents, **sorted**. Formally, with
 # $\mathcal{D}$ the set of documents,
@@ -343,7 +343,7 @@ check_build_vocab(build_vocab)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# The names use exactly the 26 lowercase letters, nothing else: no capitals, spaces or accents. So the ids are
+# The names use exactly the 26 lowercase letters<!-- claim: chars == list("abcdefghijklmnopqrstuvwxyz") -->, nothing else: no capitals, spaces or accents. So the ids are
 # easy to read: `a` is 0, `b` is 1, ..., `z` is 25.
 #
 # Not all letters are equally common. The chart counts every character of every name. A model that knew only
@@ -353,7 +353,7 @@ check_build_vocab(build_vocab)
 # the end of each name as one more token, for a reason you will meet in the next section). Whatever the trained
 # model achieves below the frequency-only number, it owes to reading the characters *before* the one it predicts.
 
-# %%
+# %% claims={"34,000": "counts[\"a\"] \u00b1 500", "then e, n and i": "[c for c, n in counts.most_common(4)] == list(\"aeni\")", "q, x, f and w are the rarest": "sorted(c for c, n in counts.most_common()[-4:]) == sorted(\"qxfw\")"}
 import math
 from collections import Counter
 
@@ -399,8 +399,8 @@ print(f"guessing from frequencies only: loss {frequency_loss:.3f} per token")
 # sample one letter after another, and stop as soon as the model predicts BOS. (GPT-2 does much the same: one
 # special token, `<|endoftext|>`, separates its documents.)
 #
-# BOS is not a character, so it gets the first id that no character uses: `len(chars)`, which is 26 for our
-# names. The vocabulary size, the number of different token ids, is therefore `len(chars) + 1 = 27`. Two small
+# BOS is not a character, so it gets the first id that no character uses: `len(chars)`, which is 26<!-- claim: bos_id(chars) --> for our
+# names. The vocabulary size, the number of different token ids, is therefore `len(chars) + 1 = 27`<!-- claim: vocab_size(chars) -->. Two small
 # helpers from the reference say this in code:
 
 # %% given="microgpt.tokenizer:bos_id,vocab_size" nbgrader={"grade": false, "grade_id": "given_bos_id", "locked": true, "schema_version": 3, "solution": false}
@@ -431,7 +431,7 @@ print("vocabulary size:", vocab_size(chars))
 # predicts the closing BOS.
 #
 # **Worked example.** With the 26 letters as the vocabulary, e = 4, m = 12, a = 0 and BOS = 26, so
-# `encode("emma", chars)` is `[26, 4, 12, 12, 0, 26]`, and the model learns five predictions from it:
+# `encode("emma", chars)` is `[26, 4, 12, 12, 0, 26]`, and the model learns five<!-- claim: len(encode("emma", chars)) - 1 == 5 --> predictions from it:
 #
 # | the model has read | it should predict |
 # |---|---|
@@ -522,7 +522,7 @@ for t in range(len(tokens) - 1):
 # \text{ joined in order}.$$
 #
 # Decoding undoes encoding: $\operatorname{decode}(\operatorname{encode}(d)) = d$ for every document. The other
-# direction does not hold in general: `encode(decode([7, 26, 8]))` is `[26, 7, 8, 26]`, because decoding forgets
+# direction does not hold in general: `encode(decode([7, 26, 8]))` is `[26, 7, 8, 26]`<!-- claim: encode(decode([7, 26, 8], chars), chars) == [26, 7, 8, 26] -->, because decoding forgets
 # where the BOS tokens were.
 #
 # **Worked example.** `decode([26, 4, 12, 12, 0, 26], chars)`: drop the two 26s, then 4, 12, 12, 0 spell
@@ -595,14 +595,14 @@ check_decode(decode)
 # %% [markdown]
 # ## Recap
 #
-# - The data is **32,033 names**, one **document** per line. Training shuffles them once with the seeded
+# - The data is **32,033<!-- claim: len(docs) --> names**, one **document** per line. Training shuffles them once with the seeded
 #   generator `random.Random(42)`, so every run sees them in the same order.
-# - The **vocabulary** is the sorted list of distinct characters: the 26 letters, with ids 0 to 25. Sorting keeps
+# - The **vocabulary** is the sorted list of distinct characters: the 26<!-- claim: len(chars) --> letters, with ids 0 to 25. Sorting keeps
 #   the ids fixed whatever the order of the data.
-# - **BOS** (id 26) marks both the start of a name, giving the model something to predict the first letter from,
-#   and its end, so the model can say when a name is finished. That makes 27 token ids.
+# - **BOS** (id 26<!-- claim: bos_id(chars) -->) marks both the start of a name, giving the model something to predict the first letter from,
+#   and its end, so the model can say when a name is finished. That makes 27<!-- claim: vocab_size(chars) --> token ids.
 # - `encode` turns a name of $n$ letters into $n + 2$ token ids and so into $n + 1$ prediction problems; `decode`
-#   turns ids back into text and drops BOS. The longest names (15 letters) give exactly 16 predictions: every
+#   turns ids back into text and drops BOS. The longest names (15<!-- claim: longest --> letters) give exactly 16<!-- claim: longest + 1 --> predictions: every
 #   name fits the context window of `block_size = 16`.
 #
 # ## What comes next

@@ -266,7 +266,7 @@ print("x =", [v.data for v in x])
 # and negative when they point in opposite directions. A layer with $n_\text{out}$ rows checks $x$ against
 # $n_\text{out}$ patterns at once, and the result is a new vector that describes $x$ in terms of those patterns.
 #
-# The weights are the **parameters**: training chooses them. More than four in five of our model's parameters sit
+# The weights are the **parameters**: training chooses them. More than four in five<!-- claim: sum(r * c for k, (r, c) in reference("model").param_shapes(reference("model").GPTConfig(vocab_size=27)).items() if k not in ("wte", "wpe")) / sum(r * c for r, c in reference("model").param_shapes(reference("model").GPTConfig(vocab_size=27)).values()) > 0.8 --> of our model's parameters sit
 # in the matrices of linear layers: the attention's query, key, value and output projections, the two layers of
 # the MLP, and the final layer that produces the 27 scores (the rest are the embedding tables of chapter 4). On its own a stack of linear layers is still linear (a product
 # of matrices is one matrix); what makes the model more powerful is the non-linear steps in between, the ReLU of
@@ -392,8 +392,8 @@ check_linear(linear, Value)
 #
 # $$\frac{e^{z_i - m}}{\sum_j e^{z_j - m}} = \frac{e^{-m}\, e^{z_i}}{e^{-m} \sum_j e^{z_j}} = p_i .$$
 #
-# That freedom matters on a computer. A float cannot exceed about $1.8 \times 10^{308}$, so $e^{z}$ overflows as
-# soon as $z > 709.78$. Logits that large are rare, but a model whose training has gone wrong can produce them,
+# That freedom matters on a computer. A float cannot exceed about $1.8 \times 10^{308}$<!-- claim: round(sys.float_info.max / 1e308, 1) == 1.8 -->, so $e^{z}$ overflows as
+# soon as $z > 709.78$<!-- claim: math.log(sys.float_info.max) -->. Logits that large are rare, but a model whose training has gone wrong can produce them,
 # and a crash (or, in array libraries, `inf / inf = nan`) is the last thing we want. Choosing $m = \max_j z_j$
 # makes the largest shifted logit exactly 0: every exponent is at most $e^0 = 1$, so nothing overflows, and the
 # denominator is at least 1, so it can never be zero either. See it happen in plain Python:
@@ -420,9 +420,9 @@ print("after subtracting the max:", ", ".join(f"{e / total:.6f}" for e in exps))
 # zero; treating $m$ as a constant gives exactly the right gradients and keeps the graph smaller.
 #
 # **Worked example.** Logits $z = (2,\ 1,\ 0.1)$. The maximum is 2, the shifted logits are $(0,\ -1,\ -1.9)$, their
-# exponentials are $(1,\ 0.3679,\ 0.1496)$ with total $1.5174$, so
+# exponentials are $(1,\ 0.3679,\ 0.1496)$ with total $1.5174$<!-- claim: sum(math.exp(z - 2) for z in (2, 1, 0.1)) -->, so
 #
-# $$p = (0.6590,\ 0.2424,\ 0.0986).$$
+# $$p = (0.6590,\ 0.2424,\ 0.0986).$$<!-- claim: [round(p.data, 4) for p in softmax(to_vector([2, 1, 0.1]))] == [0.6590, 0.2424, 0.0986] -->
 #
 # The logits $(1002,\ 1001,\ 1000.1)$ differ by the same amounts, so they give the same probabilities.
 #
@@ -514,7 +514,7 @@ check_softmax(softmax, Value)
 # will generate names with $T = 0.5$, which makes the model stick to its most confident guesses. The chart uses
 # your `softmax` on four fixed logits.
 
-# %%
+# %% claims={"takes about 0.84": "softmax([Value(z / 0.5) for z in logits])[0].data \u00b1 0.01"}
 import matplotlib.pyplot as plt
 
 labels = ["a", "e", "o", "x"]
@@ -567,11 +567,11 @@ show("Bars of softmax probabilities for logits 2, 1, 0.5 and -1 at temperatures 
 # linear layer can learn any per-entry scaling in its own weights, so a gain would add little.
 #
 # **Worked example.** $x = (3,\ -4)$: the mean square is $(9 + 16)/2 = 12.5$, so we divide by
-# $\sqrt{12.5 + 10^{-5}} \approx 3.5355$:
+# $\sqrt{12.5 + 10^{-5}} \approx 3.5355$<!-- claim: math.sqrt(12.5 + 1e-5) -->:
 #
-# $$y \approx (0.8485,\ -1.1314), \qquad \operatorname{rms}(y) \approx \sqrt{(0.72 + 1.28)/2} = 1 .$$
+# $$y \approx (0.8485,\ -1.1314), \qquad \operatorname{rms}(y) \approx \sqrt{(0.72 + 1.28)/2} = 1 .$$<!-- claim: [round(y.data, 4) for y in rmsnorm(to_vector([3, -4]))] == [0.8485, -1.1314] -->
 #
-# $x = (30,\ -40)$ gives the same $y$ to six digits.
+# $x = (30,\ -40)$ gives the same $y$ to six digits<!-- claim: [f"{y.data:.6g}" for y in rmsnorm(to_vector([30, -40]))] == [f"{y.data:.6g}" for y in rmsnorm(to_vector([3, -4]))] -->.
 #
 # ### Exercise 3: `rmsnorm` (2 points)
 #
@@ -652,10 +652,10 @@ check_rmsnorm(rmsnorm, Value)
 # The plot feeds `rmsnorm` random vectors of 16 numbers whose size ranges over eight powers of ten and compares the
 # root mean square that goes in with the one that comes out. For ordinary inputs the output is 1, whatever the
 # input. Only for tiny inputs, where the mean square is comparable to $\varepsilon = 10^{-5}$ (an RMS of about
-# 0.003), does $\varepsilon$ take over: there the output shrinks along with the input instead of being blown up
+# 0.003<!-- claim: math.sqrt(1e-5) ± 0.0005 -->), does $\varepsilon$ take over: there the output shrinks along with the input instead of being blown up
 # to size 1.
 
-# %%
+# %% claims={"about 0.003": "math.sqrt(1e-5) \u00b1 0.0005", "the output rms is 1": "all(abs(o - 1) < 0.01 for i, o in zip(rms_in, rms_out) if i > 0.03)"}
 import random
 
 rng = random.Random(0)
@@ -693,9 +693,9 @@ show("A log-log plot of the rms of rmsnorm's output against the rms of its input
 # random, drawn the way chapter 4 will draw them: small numbers from a Gaussian with standard deviation 0.08.
 #
 # Because the weights are small, all 27 logits are close to 0, and softmax spreads the probability fairly evenly:
-# every token gets roughly $1/27 \approx 0.037$, within a factor of about two. The loss $-\ln p$ of the true next
-# token is then close to $\ln 27 \approx 3.30$, and that is where training starts. One `backward()` call gives a
-# gradient to every one of the $27 \times 16 = 432$ weights, and the row of the true token gets by far the largest
+# every token gets roughly $1/27 \approx 0.037$, within a factor of about two<!-- claim: 1 / 2.2 < smallest * 27 and largest * 27 < 2.2 -->. The loss $-\ln p$ of the true next
+# token is then close to $\ln 27 \approx 3.30$<!-- claim: abs(loss.data - math.log(27)) < 0.1 -->, and that is where training starts. One `backward()` call gives a
+# gradient to every one of the $27 \times 16 = 432$<!-- claim: nonzero --> weights, and the row of the true token gets by far the largest<!-- claim: mean_abs_grad[target] > 10 * max(others) -->
 # ones: following them raises that token's logit and lowers all the others a little.
 
 # %%

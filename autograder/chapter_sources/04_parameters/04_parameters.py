@@ -367,13 +367,13 @@ except ValueError as error:
 #
 # **Worked example** with the defaults ($V=27$, $C=16$, $T=16$, $L=1$):
 #
-# - `wte` and `lm_head`: $27 \times 16 = 432$ each, so $864$;
+# - `wte` and `lm_head`: $27 \times 16 = 432$ each, so $864$<!-- claim: counts["wte (token embedding)"] + counts["lm_head (output)"] -->;
 # - `wpe`: $16 \times 16 = 256$;
 # - attention: $4 \times 16 \times 16 = 1{,}024$;
 # - MLP: $64 \times 16 + 16 \times 64 = 2{,}048$;
-# - total: $864 + 256 + 1{,}024 + 2{,}048 = \mathbf{4{,}192}$ parameters.
+# - total: $864 + 256 + 1{,}024 + 2{,}048 = \mathbf{4{,}192}$ parameters.<!-- claim: [counts["wpe (position embedding)"], counts["attention (wq, wk, wv, wo)"], counts["MLP (fc1, fc2)"], total] == [256, 1024, 2048, 4192] -->
 #
-# Notice that the MLP alone holds half the model, twice as much as attention.
+# Notice that the MLP alone holds half the model<!-- claim: abs(counts["MLP (fc1, fc2)"] / total - 0.5) < 0.02 -->, twice as much as attention<!-- claim: counts["MLP (fc1, fc2)"] == 2 * counts["attention (wq, wk, wv, wo)"] -->.
 #
 # ### Exercise 1: `param_shapes` (2 points)
 #
@@ -471,7 +471,7 @@ check_param_shapes(param_shapes)
 # With `param_shapes` working we can tabulate the model by component. The table below is computed from *your*
 # function, so it doubles as a check of the worked example.
 
-# %%
+# %% claims={"model's 4,192": "total", "token embedding 432": "list(counts.values()) == [432, 256, 1024, 2048, 432]"}
 def count_by_component(config):
     """Parameters per component: embeddings, attention, MLP (all layers together), output head."""
     counts = {"wte (token embedding)": 0, "wpe (position embedding)": 0,
@@ -522,11 +522,11 @@ show("Horizontal bars of where the default model's 4,192 parameters are: token e
 #
 # So for small $C$ the embedding tables are a sizeable share of the model, but as the width grows the transformer
 # blocks take over. At real scale the blocks dominate: GPT-2 small ($C=768$, $L=12$) has about
-# $12 \times 12 \times 768^2 \approx 85$ million parameters in its blocks, out of 124 million in all — most of the rest is its
+# $12 \times 12 \times 768^2 \approx 85$<!-- claim: 12 * 12 * 768**2 / 1e6 ± 0.5 --> million parameters in its blocks, out of 124 million in all — most of the rest is its
 # embedding table for 50,257 tokens (GPT-2 reuses that table as its output head, a trick called *weight tying*; we
 # keep `lm_head` separate, like the original microgpt).
 
-# %%
+# %% claims={"doubling the layers roughly": "all(1.5 < table[c, 2 * l] / table[c, 1 * l] < 2 for c in widths for l in (1, 2))"}
 widths, depths = [8, 16, 32, 64, 128], [1, 2, 4]
 table = {}
 for c in widths:
@@ -612,11 +612,11 @@ show_gradients("random init (Gaussian, std 0.5):",
 # size (that is what `rmsnorm` arranges). Each logit is a sum of $C$ products $w_j x_j$; if the weights have standard
 # deviation $\sigma$, the logits have a standard deviation of roughly $\sigma\sqrt{C}$.
 #
-# - With $\sigma = 0.08$ and $C = 16$ that is about $0.3$: the logits are all close to each other, the softmax is
-#   close to uniform, and the untrained model says "I don't know": no letter gets more than a few percent, against
-#   $1/27 \approx 3.7\%$ for a perfectly even guess. Its loss starts near $\ln 27 \approx 3.30$, the honest value for knowing nothing.
+# - With $\sigma = 0.08$ and $C = 16$ that is about $0.3$<!-- claim: 0.08 * math.sqrt(16) ± 0.05 -->: the logits are all close to each other, the softmax is
+#   close to uniform, and the untrained model says "I don't know": no letter gets more than a few percent<!-- claim: untrained_head(0.08)[0] < 0.1 -->, against
+#   $1/27 \approx 3.7\%$ for a perfectly even guess. Its loss starts near $\ln 27 \approx 3.30$<!-- claim: abs(untrained_head(0.08)[1] - math.log(27)) < 0.1 -->, the honest value for knowing nothing.
 # - With $\sigma = 1$ the logits spread over several units, the softmax becomes sharp, and the untrained model is
-#   *confidently wrong*: it puts most of its probability on arbitrary letters. The loss starts far higher, and the
+#   *confidently wrong*: it puts most of its probability on arbitrary letters<!-- claim: untrained_head(1.0)[0] > 0.5 -->. The loss starts far higher<!-- claim: untrained_head(1.0)[1] > 2 * math.log(27) -->, and the
 #   first training steps are spent undoing that false confidence.
 #
 # The simulation below measures exactly this: for random unit-size inputs, the average probability of the most likely
@@ -676,7 +676,7 @@ for std in (0.08, 0.3, 1.0):
 # the module-level `random.gauss`, which uses Python's global generator), and use `gauss` itself (other functions
 # such as `normalvariate` produce a different stream from the same seed).
 #
-# **Worked example.** A tiny model with $V=2$, $C=2$, $T=2$, one head and one layer has 60 parameters. Drawing 60
+# **Worked example.** A tiny model with $V=2$, $C=2$, $T=2$, one head and one layer has 60<!-- claim: sum(r * c for r, c in param_shapes(tiny).values()) --> parameters. Drawing 60
 # numbers from `random.Random(7)` and dealing them out in the order above gives its state dict:
 
 # %%
@@ -792,10 +792,10 @@ check_init_params(init_params, Value)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# Let's look at the 4,192 numbers we just made. Their histogram should follow the bell curve of
+# Let's look at the 4,192<!-- claim: len(params) --> numbers we just made. Their histogram should follow the bell curve of
 # $\mathcal{N}(0, 0.08^2)$:
 
-# %%
+# %% claims={"histogram of the 4,192": "len(params)", "between about -0.3 and 0.3": "[round(f(p.data for p in params), 1) for f in (min, max)] == [-0.3, 0.3]"}
 state_dict = init_params(GPTConfig(vocab_size=27), random.Random(42))
 weights = [p.data for matrix in state_dict.values() for row in matrix for p in row]
 mean = sum(weights) / len(weights)
@@ -835,7 +835,7 @@ show("A histogram of the 4,192 initial weights, centred on 0 and between about -
 # A copy such as `Value(p.data)` would be a new, disconnected node: the optimizer would update it and the model would
 # never notice.
 #
-# **Worked example.** For the tiny model above, `parameters` gives 60 `Value`s. The first four are `wte`'s two rows,
+# **Worked example.** For the tiny model above, `parameters` gives 60<!-- claim: len(parameters(init_params(tiny, random.Random(7)))) --> `Value`s. The first four are `wte`'s two rows,
 # the next four are `wpe`'s, and the last is the bottom-right corner of `layer0.mlp_fc2`. Since we draw the weights in
 # the same order, `parameters(init_params(config, rng))` holds the draws in the order they were made.
 #
@@ -921,7 +921,7 @@ for name, matrix in state_dict.items():
 # - The **state dict** maps names to matrices (lists of rows, `n_out x n_in`). Our GPT has `wte` ($V\times C$),
 #   `wpe` ($T \times C$), `lm_head` ($V \times C$) and, per layer, `attn_wq`, `attn_wk`, `attn_wv`, `attn_wo`
 #   ($C \times C$ each), `mlp_fc1` ($4C \times C$) and `mlp_fc2` ($C \times 4C$).
-# - The count is $P = 2VC + TC + 12LC^2$: **4,192** for the defaults with 27 tokens. It grows linearly with depth and
+# - The count is $P = 2VC + TC + 12LC^2$: **4,192**<!-- claim: len(params) --> for the defaults with 27 tokens. It grows linearly with depth and
 #   quadratically with width, and at scale the transformer blocks dominate.
 # - Weights start as **small random** numbers, $\mathcal{N}(0, 0.08^2)$: random to break the symmetry between
 #   neurons, small so that the untrained model starts out unsure instead of confidently wrong.
@@ -931,6 +931,6 @@ for name, matrix in state_dict.items():
 #
 # ## What comes next
 #
-# We now have 4,192 numbers with names, but nothing that uses them. In **chapter 5** we put them to work: token and
+# We now have 4,192<!-- claim: len(params) --> numbers with names, but nothing that uses them. In **chapter 5** we put them to work: token and
 # position embeddings, causal self-attention with queries, keys and values, multiple heads, the MLP and the residual
 # stream — the complete GPT forward pass, which turns a token into 27 logits for the next one.

@@ -2,7 +2,7 @@
 # # Chapter 5 · The GPT architecture: embeddings, attention and the transformer block
 #
 # This is the chapter where the pieces become a GPT. Chapter 3 gave us `linear`, `softmax` and `rmsnorm`; chapter 4
-# gave us 4,192 named weights. Here we wire them together into the forward pass: a token goes in, 27 scores for the
+# gave us 4,192<!-- claim: sum(len(row) for matrix in state_dict.values() for row in matrix) --> named weights. Here we wire them together into the forward pass: a token goes in, 27 scores for the
 # next token come out, and on the way the model looks back at everything it has read so far.
 #
 # **Goals.** By the end of this chapter you will be able to
@@ -402,7 +402,7 @@ print("encode('emma') =", encode("emma"))
 # Adding (rather than, say, concatenating) keeps the width at $C$; the model can learn to keep the two kinds of
 # information in different directions of the same space.
 #
-# **Why normalise right away?** The embedding rows start as tiny random numbers (rms about $0.08\sqrt{2} \approx 0.11$
+# **Why normalise right away?** The embedding rows start as tiny random numbers (rms about $0.08\sqrt{2} \approx 0.11$<!-- claim: 0.08 * math.sqrt(2) -->
 # for the sum) and will grow or shrink during training. `rmsnorm` rescales the vector to a root mean square of 1, so
 # the first block always receives an input of the same size, whatever the embeddings currently look like. (The
 # original microgpt does this; it is a small detail of this model, not of every GPT.)
@@ -512,7 +512,7 @@ print("output  sum w_s v_s =", [round(o, 4) for o in out_ex])
 
 
 # %% [markdown]
-# The third key, $[1, 1]$, agrees best with the query, so the third value gets the largest weight and pulls the output
+# The third key, $[1, 1]$, agrees best with the query, so the third value gets the largest weight<!-- claim: max(weights_ex) == weights_ex[2] --> and pulls the output
 # towards $[3, 3]$.
 #
 # ### Exercise 1: `attention_head` (3 points)
@@ -640,7 +640,7 @@ print("an empty cache for", config.n_layer, "layer(s): keys =", keys, " values =
 # wants several kinds of information at once — say, "what was the previous letter?" and "how far am I from the
 # start?". **Multi-head attention** runs several heads side by side, each in its own slice of the channels.
 #
-# With $H$ heads, each head gets $d = C/H$ channels (`config.head_dim`: $16/4 = 4$ here). Head $h$ uses channels
+# With $H$ heads, each head gets $d = C/H$ channels (`config.head_dim`: $16/4 = 4$<!-- claim: config.head_dim --> here). Head $h$ uses channels
 # $hd, \dots, (h+1)d - 1$ of the query, of every key and of every value:
 #
 # $$
@@ -659,15 +659,19 @@ print("an empty cache for", config.n_layer, "layer(s): keys =", keys, " values =
 # %%
 q_ex = [0.3, -1.2, 0.8, 0.6]
 keys_ex = [[1.0, 0.5, -0.2, 0.4], [-0.4, 0.8, 0.6, -1.0]]
+head_weights = []  # each head's attention weights over the two positions
 for h in range(2):
     s = slice(2 * h, 2 * h + 2)
     print(f"head {h}: q slice {q_ex[s]}, key slices {[k[s] for k in keys_ex]}")
     scores = [sum(a * b for a, b in zip(q_ex[s], k[s])) / math.sqrt(2) for k in keys_ex]
-    print(f"        weights {[round(w, 4) for w in float_softmax(scores)]}")
+    head_weights.append(float_softmax(scores))
+    print(f"        weights {[round(w, 4) for w in head_weights[h]]}")
 
 
 # %% [markdown]
-# The two heads weight the same two positions differently: head 0 prefers position 0, head 1 prefers position 1.
+# The two heads weight the same two positions differently: head 0 clearly prefers position 0 (weight
+# 0.63<!-- claim: head_weights[0][0] -->), while head 1 splits its attention almost evenly (0.54<!-- claim: head_weights[1][0] --> and
+# 0.46<!-- claim: head_weights[1][1] -->).
 #
 # ### Exercise 2: `multi_head_attention` (2 points)
 #
@@ -790,7 +794,7 @@ check_multi_head_attention(multi_head_attention, Value)
 # $$
 #
 # Attention *moves* information between positions; the MLP *processes* it, at each position separately. It widens the
-# vector to $4C = 64$ channels, applies the nonlinearity $\mathrm{relu}(z) = \max(0, z)$, and projects back to $C$. The
+# vector to $4C = 64$<!-- claim: len(state_dict["layer0.mlp_fc1"]) --> channels, applies the nonlinearity $\mathrm{relu}(z) = \max(0, z)$, and projects back to $C$. The
 # nonlinearity is essential: without it, $W_2 W_1$ would be a single matrix, and stacking linear maps never gives more
 # than a linear map. The wider middle layer gives the MLP room for many "feature detectors", each of which can switch
 # on or off (that is what the relu does) for particular patterns in the stream.
@@ -1066,14 +1070,14 @@ print(f"\naverage loss -log p(next) = {sum(losses) / len(losses):.4f}; "
 
 
 # %% [markdown]
-# As chapter 4 predicted, the untrained model is almost clueless: every probability is near $1/27 \approx 0.037$ and
-# the loss is close to $\ln 27$. That is the right starting point — training will sharpen these distributions.
+# As chapter 4 predicted, the untrained model is almost clueless: every probability is near $1/27 \approx 0.037$<!-- claim: all(0.5 / 27 < p.data < 2 / 27 for p in probs) --> and
+# the loss is close to $\ln 27$<!-- claim: abs(sum(losses) / len(losses) - math.log(27)) < 0.1 -->. That is the right starting point — training will sharpen these distributions.
 #
 # ### Causality, checked
 #
 # If attention really never sees the future, the logits at a position cannot depend on any later token. `anna` and
 # `anne` share their first four tokens (`BOS a n n`), so the logits at positions 0–3 must be identical, and only position
-# 4, which reads the differing letter, may differ:
+# 4, which reads the differing letter, may differ<!-- claim: anna[:4] == anne[:4] and anna[4] != anne[4] -->:
 
 # %%
 def all_logits(name):
@@ -1174,8 +1178,8 @@ print("row 3 ('a' at position 3) of head 0:", [round(w, 3) for w in maps[0][3][:
 # - **The causal triangle.** Everything above the diagonal is blank: a position never attends to a later one. Nobody
 #   wrote a mask; the KV cache simply did not hold those positions yet.
 # - **Untrained heads just average.** The queries and keys are still random and small, so the scores are all close to
-#   0 and the softmax spreads the weight almost evenly: row $t$ is close to $1/(t+1)$ everywhere. Position 0 can only
-#   attend to itself (weight 1), position 1 splits about half and half, and so on — hence the fading colour down each
+#   0 and the softmax spreads the weight almost evenly: row $t$ is close to $1/(t+1)$ everywhere<!-- claim: all(abs(w - 1 / (t + 1)) < 0.1 for head in maps for t, row in enumerate(head) for w in row[:t + 1]) -->. Position 0 can only
+#   attend to itself (weight 1<!-- claim: all(head[0][0] == 1 for head in maps) -->), position 1 splits about half and half<!-- claim: all(abs(head[1][0] - 0.5) < 0.1 for head in maps) -->, and so on — hence the fading colour down each
 #   column. After training, heads learn sharper, distinct patterns, such as attending mostly to the previous letter.
 #
 # ## Recap
@@ -1197,5 +1201,5 @@ print("row 3 ('a' at position 3) of head 0:", [round(w, 3) for w in maps[0][3][:
 #
 # We now have a complete GPT that produces 27 logits at every position — but with random weights its predictions are
 # no better than guessing. Next comes learning: a loss that measures how surprised the model is by the real next
-# letter, `backward()` through the whole forward pass you just wrote, and the Adam optimizer that nudges all 4,192
+# letter, `backward()` through the whole forward pass you just wrote, and the Adam optimizer that nudges all 4,192<!-- claim: sum(len(row) for matrix in state_dict.values() for row in matrix) -->
 # weights to make the real names more likely.

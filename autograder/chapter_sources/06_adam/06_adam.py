@@ -1,7 +1,7 @@
 # %% [markdown]
 # # Chapter 6 · Adam: how the model takes a step
 #
-# Chapter 5 ended with a GPT whose 4,192 weights are random numbers. `backward()` tells us, for every weight, which way
+# Chapter 5 ended with a GPT whose 4,192<!-- claim: sum(r * c for r, c in reference("model").param_shapes(reference("model").GPTConfig(vocab_size=27)).values()) --> weights are random numbers. `backward()` tells us, for every weight, which way
 # the loss goes up and how steeply. This chapter is about the next move: turning those gradients into a **step**, a
 # small change of every weight that makes the loss smaller. The rule microgpt uses, like almost every language model
 # trained today, is **Adam**; its step size follows a **learning-rate schedule** that shrinks it as training goes on.
@@ -245,10 +245,10 @@ expect_close("a.grad after two backward passes of a*a at a = 3 (2 * 6)", a.grad,
 # a long, narrow valley: 100 times more curved across ($y$) than along ($x$), with its lowest point at $(0, 0)$.
 # One gradient-descent step multiplies $y$ by $1 - 100\eta$ and $x$ by $1 - \eta$. For $y$ not to blow up, we need
 # $|1 - 100\eta| < 1$, that is $\eta < 0.02$; but then $x$ shrinks by at most 2% per step, and the walk along the valley
-# takes well over a hundred steps. Let's watch 50 steps from $(-4, 1)$ with three learning rates (the third one
+# takes well over a hundred steps<!-- claim: next(step for step, (x, y) in enumerate(gradient_descent(0.019, 1000)) if abs(x) < 0.1) > 150 -->. Let's watch 50 steps from $(-4, 1)$ with three learning rates (the third one
 # leaves the picture, so it only appears in the numbers below it).
 
-# %%
+# %% claims={"neither gets past x = -1.5": "all(x < -1.5 for lr in (0.005, 0.019) for x, y in gradient_descent(lr, 50))"}
 def ravine(x, y):
     """The valley's loss, for numbers or Values: (x^2 + 100 y^2) / 2."""
     return 0.5 * (x * x + 100 * y * y)
@@ -293,8 +293,8 @@ for lr in (0.005, 0.019, 0.021):
 
 # %% [markdown]
 # With $\eta = 0.005$ the path is smooth but it has barely started along the valley. With $\eta = 0.019$, just below
-# the limit, $y$ bounces from wall to wall ($y$ is multiplied by $-0.9$ at each step) and $x$ still covers only
-# 60% of the way. With $\eta = 0.021$, just above the limit, $y$ grows at every bounce and the loss explodes.
+# the limit, $y$ bounces from wall to wall ($y$ is multiplied by $-0.9$<!-- claim: 1 - 100 * 0.019 --> at each step) and $x$ still covers only
+# 60%<!-- claim: 100 * (1 - gradient_descent(0.019, 50)[-1][0] / -4) ± 5 --> of the way. With $\eta = 0.021$, just above the limit, $y$ grows at every bounce and the loss explodes<!-- claim: ravine(*gradient_descent(0.021, 50)[-1]) > 1e4 -->.
 # The steep direction dictates the step size; the flat direction pays for it.
 #
 # ## 2 · Adam: momentum, a scale for every parameter, and bias correction
@@ -346,7 +346,7 @@ for lr in (0.005, 0.019, 0.021):
 # Let's look at the first steps, with microgpt's $\beta_1 = 0.85$ and $\beta_2 = 0.99$, for a gradient that is 1 on
 # average plus some noise (left), and for a gradient that is exactly 1 at every step (right).
 
-# %%
+# %% claims={"overshoots to about 2.6": "max(m / s for m, _, s, _ in constant) \u00b1 0.05"}
 BETA1, BETA2 = 0.85, 0.99
 
 
@@ -394,10 +394,10 @@ show("Left: noisy gradients around 1 with their running average m, which starts 
 
 
 # %% [markdown]
-# On the left, the uncorrected $m_t$ crawls up from 0 and needs about 15 steps to reach the gradients' mean; the
+# On the left, the uncorrected $m_t$ crawls up from 0 and needs about 15<!-- claim: next(t for t, row in enumerate(constant, start=1) if row[0] >= 0.9) ± 2 --> steps to reach the gradients' mean; the
 # corrected $\hat m_t$ is a fair average from the first step. On the right, the effect on the step: the gradient is
 # always 1, so the right step is exactly one learning rate, which the corrected ratio gives at every step. Without
-# correction the step starts 1.5 times too large and exceeds 2.5 times the learning rate around step 8, because $v$
+# correction the step starts 1.5<!-- claim: constant[0][0] / constant[0][2] --> times too large and exceeds 2.5<!-- claim: max(m / s for m, _, s, _ in constant) > 2.5 --> times the learning rate around step 8<!-- claim: max(range(40), key=lambda t: constant[t][0] / constant[t][2]) + 1 ± 1 -->, because $v$
 # (with its $\beta_2 = 0.99$) lags even further behind zero's pull than $m$ does, and dividing by a too-small
 # $\sqrt{v}$ inflates the step. At the start of training, when the weights are random and the gradients large, such
 # overshooting is the last thing we want.
@@ -609,7 +609,7 @@ check_adam_step(adam_step, value_cls=Value)
 # `learning_rate` over the 50 steps). Gradient descent runs beside it with its best learning rate, 0.019. Adam's
 # learning rate is 0.2: remember that it is roughly the distance each parameter travels per step.
 
-# %%
+# %% claims={"stops near x = -1.5": "paths[\"gradient descent, lr = 0.019\"][-1][0] \u00b1 0.1", "ends close to the minimum": "ravine(*paths[\"Adam, lr = 0.2\"][-1]) < 0.1"}
 def adam_path(lr, num_steps, start=(-4.0, 1.0)):
     """The points your adam_step visits on the ravine, start included (num_steps + 1 of them)."""
     params = [Value(start[0]), Value(start[1])]
@@ -640,13 +640,13 @@ for label, path in paths.items():
     print(f"{label}: after 50 steps (x, y) = ({x:.3g}, {y:.3g}), loss {ravine(x, y):.3g}")
 
 # %% [markdown]
-# Adam's first steps go diagonally: $x$ and $y$ each move by about one learning rate, although $y$'s gradient is 100
-# times steeper than $x$'s. $y$ crosses the valley floor ($y = 0$) between steps 5 and 6, overshoots to about $-0.3$
+# Adam's first steps go diagonally: $x$ and $y$ each move by about one learning rate<!-- claim: all(abs(abs(a - b) - 0.2) < 0.02 for a, b in zip(paths["Adam, lr = 0.2"][0], paths["Adam, lr = 0.2"][1])) -->, although $y$'s gradient is 100
+# times steeper than $x$'s. $y$ crosses the valley floor ($y = 0$) between steps 5 and 6<!-- claim: next(step for step, (x, y) in enumerate(paths["Adam, lr = 0.2"]) if y < 0) == 6 -->, overshoots to about $-0.3$<!-- claim: min(y for x, y in paths["Adam, lr = 0.2"]) ± 0.05 -->
 # (momentum carries it on) and settles: its gradients start flipping sign, which shrinks $m$ while $v$ remembers their size. $x$'s gradients keep their
-# sign, so $x$ marches along the valley at about 0.2 per step, slowing down only as the schedule lowers the learning
+# sign, so $x$ marches along the valley at about 0.2<!-- claim: (paths["Adam, lr = 0.2"][10][0] - paths["Adam, lr = 0.2"][0][0]) / 10 ± 0.03 --> per step, slowing down only as the schedule lowers the learning
 # rate. Gradient descent, tied to the steep direction, is still far from the minimum.
 #
-# The same thing happens, in 4,192 dimensions, inside the GPT: the embedding of a rare letter gets small gradients,
+# The same thing happens, in 4,192<!-- claim: sum(r * c for r, c in reference("model").param_shapes(reference("model").GPTConfig(vocab_size=27)).values()) --> dimensions, inside the GPT: the embedding of a rare letter gets small gradients,
 # a weight of the output layer large ones, and Adam gives each a step of about the learning rate.
 #
 # ## Recap
@@ -658,7 +658,7 @@ for label, path in paths.items():
 #   $\eta\, \hat m / (\sqrt{\hat v} + \varepsilon)$ is about $\eta$ for every parameter whose gradients agree,
 #   whatever their size.
 # - **Bias correction** divides the averages by $1 - \beta^t$: they start at zero, and without it the first steps
-#   come out wrong (with $\beta_1 = 0.85$, $\beta_2 = 0.99$, up to 2.5 times too large).
+#   come out wrong (with $\beta_1 = 0.85$, $\beta_2 = 0.99$, up to about 2.6<!-- claim: max(m / s for m, _, s, _ in constant) ± 0.05 --> times too large).
 # - **The schedule** $\eta_s = \eta\,(1 - s/N)$ for update $s$ of $N$ takes large steps early and small ones late,
 #   so the weights settle.
 # - `adam_step` updates `m`, `v` and every `p.data` in place and sets every `p.grad` back to 0 for the next

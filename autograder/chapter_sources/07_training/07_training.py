@@ -5,7 +5,7 @@
 # chapter 6 built Adam, which turns gradients into a step. Training joins them: show the model a name, measure how
 # surprised it is by each real next letter (the **loss**), backpropagate, take one Adam step, and repeat with the next
 # name. After 1,000 names the model has gone from guessing uniformly to knowing, say, that after `emm` a vowel is
-# likely and another `m` is not.
+# likely and another `m` is not<!-- claim: (lambda model: (lambda p: sum(p[model.chars.index(c)].data for c in "aeiouy") > 0.5 and p[model.chars.index("m")].data < 0.05)(reference("train").next_token_probs(encode("emm", model.chars), model.state_dict, model.config)[3]))(reference("checkpoint").load(reference("data").default_names_path().with_name("microgpt-names-1000.json"))) -->.
 #
 # **Goals.** By the end of this chapter you will be able to
 #
@@ -502,8 +502,8 @@ def adam_step(params, m, v, step, num_steps, lr=0.01, beta1=0.85, beta2=0.99, ep
 
 # %% [markdown]
 # The data and the model are set up exactly as the course's trainer sets them up (`python -m microgpt train`, which
-# made the trained model that chapter 8 will load): the 32,033 names in an order shuffled with seed 42, the vocabulary
-# of their 26 letters plus BOS, and the weights drawn from the same random generator, right after the shuffle. The
+# made the trained model that chapter 8 will load): the 32,033<!-- claim: len(docs) --> names in an order shuffled with seed 42, the vocabulary
+# of their 26<!-- claim: len(chars) --> letters plus BOS, and the weights drawn from the same random generator, right after the shuffle. The
 # same seed and the same order of random draws give the same starting model, to the last bit.
 
 # %%
@@ -567,7 +567,7 @@ print(f"the longest name has {max(len(d) for d in docs)} letters; block_size = {
 # predictions that are confidently wrong, which is where learning matters most.
 #
 # **Why at most $B$ positions?** The position embedding `wpe` has one row per position, $B = 16$ of them, so the model
-# cannot read a 17th position. Names have at most 15 letters, hence at most 16 predictions: for our data the limit
+# cannot read a 17th position. Names have at most 15<!-- claim: max(len(d) for d in docs) --> letters, hence at most 16<!-- claim: max(len(d) for d in docs) + 1 --> predictions: for our data the limit
 # never bites, but `document_loss` must respect it for any document.
 #
 # **Worked example.** The five predictions of the untrained model for `emma`, and their losses:
@@ -621,8 +621,8 @@ def document_loss(tokens, state_dict, config):
         Its graph reaches every weight the forward pass used; no backward is run, and tokens
         and state_dict are left unchanged.
 
-    Example (an untrained model, but not the trainer's of the worked example, whose loss on 'emma'
-    is 3.4955: these weights come straight from random.Random(42), with no shuffle drawn first;
+    Example (an untrained model, but not the worked example's, which the trainer draws after
+    shuffling: these weights come straight from random.Random(42), with no shuffle drawn first;
     both are about as surprised as a uniform guess, ln 27 = 3.2958):
         >>> config = GPTConfig(vocab_size=27)
         >>> state_dict = init_params(config, random.Random(42))
@@ -829,8 +829,8 @@ check_train_step(train_step, value_cls=Value)
 # The course's model was trained for `num_steps = 1000` steps with the default learning rate 0.01; the schedule
 # decays over those 1,000 steps.
 #
-# Each step costs a forward and a backward pass through a graph of tens of thousands of `Value`s, in pure Python:
-# a fraction of a second on a laptop, so the full run takes a few minutes. Here we run only the first
+# Each step costs a forward and a backward pass through a graph of tens of thousands of `Value`s, in pure Python,
+# so the full run takes minutes rather than seconds (how many depends on the machine). Here we run only the first
 # `steps_to_run` steps of that run, with the same schedule. To train the whole model yourself, set
 # `steps_to_run = 1000` and wait (the cell after the loop tells you how long your machine needs).
 #
@@ -865,7 +865,7 @@ print(f"{steps_to_run} steps in {seconds:.1f} s, {seconds / steps_to_run:.2f} s 
 
 # %% [markdown]
 # The course's model was trained by exactly this loop (the trainer, `python -m microgpt train`, runs the reference's
-# `train_step`), and the loss of each of its 1,000 steps was recorded in `microgpt-names-1000.metrics.jsonl`, one JSON
+# `train_step`), and the loss of each of its 1,000<!-- claim: len(recorded) --> steps was recorded in `microgpt-names-1000.metrics.jsonl`, one JSON
 # line per step. The records count the steps from 1, as the progress bar does: record 1 is the step that `train_step`
 # calls `step = 0`. Training draws no random numbers: the same start, the same names in the same order and the same
 # arithmetic must give the same losses. Yours should agree with the recorded ones:
@@ -884,13 +884,13 @@ expect_close(f"the losses of your first {steps_to_run} steps against the recorde
 # %% [markdown]
 # ## 4 · The loss curve
 #
-# Here are all 1,000 recorded losses. Each step's loss is the loss of one name, and names differ a lot: a common
+# Here are all 1,000<!-- claim: len(recorded_losses) --> recorded losses. Each step's loss is the loss of one name, and names differ a lot: a common
 # short name is easy, an unusual one is surprising. So the raw curve is noisy, and we smooth it to see the trend.
 # The smoothing is chapter 6's momentum again: an exponential moving average
-# $s_t = \beta\, s_{t-1} + (1 - \beta)\, L_t$ with $\beta = 0.98$ (roughly the mean of the last 50 losses), with the
+# $s_t = \beta\, s_{t-1} + (1 - \beta)\, L_t$ with $\beta = 0.98$ (roughly the mean of the last 50<!-- claim: 1 / (1 - 0.98) --> losses), with the
 # same bias correction $s_t / (1 - \beta^t)$ so that the first steps are not pulled towards zero.
 
-# %%
+# %% claims={"from about 3.3": "recorded_losses[0] \u00b1 0.1", "to about 2.3": "smooth[-1] \u00b1 0.1", "recorded 1,000": "len(recorded_losses)"}
 def smoothed(values, beta=0.98):
     """The bias-corrected exponential moving average of values, one per step."""
     average, out = 0.0, []
@@ -933,16 +933,16 @@ print(f"smoothed loss at the end: {smooth[-1]:.3f}  (ln 27 = {math.log(27):.3f})
 # %% [markdown]
 # Three things to read in this picture:
 #
-# - **The start is right.** The first losses sit at $\ln 27 \approx 3.30$: the untrained model spreads its
+# - **The start is right.** The first losses sit at $\ln 27 \approx 3.30$<!-- claim: abs(recorded_losses[0] - math.log(27)) < 0.1 -->: the untrained model spreads its
 #   probability almost evenly, as chapter 5 found. A first loss far above that would mean a bug in the
 #   initialisation or the loss.
-# - **The fast drop.** Within a hundred steps the smoothed loss falls by more than half a nat. The cheapest things
+# - **The fast drop.** Within a hundred steps the smoothed loss falls by more than half a nat<!-- claim: smooth[0] - smooth[99] > 0.5 -->. The cheapest things
 #   to learn come first: which letters are common, that names rarely start with certain letters, that a name ends
 #   after a few letters.
 # - **The slow part.** After that the curve flattens: what is left to learn (which letters follow which, in which
 #   position) comes out of the noise a little at a time, and the decaying learning rate makes the late steps small.
 #
-# What does a loss of about 2.3 mean? $e^{2.3} \approx 10$: on average the model is as unsure of the next letter as if
+# What does a loss of about 2.3<!-- claim: smooth[-1] ± 0.1 --> mean? $e^{2.3} \approx 10$<!-- claim: math.exp(2.3) ± 0.5 -->: on average the model is as unsure of the next letter as if
 # it chose among 10 equally likely ones, instead of 27. That is far from certainty, and it should be: many letters
 # can follow `ma` in a name. But the model now knows enough about how names are spelled to write new ones.
 #
@@ -957,7 +957,7 @@ print(f"smoothed loss at the end: {smooth[-1]:.3f}  (ln 27 = {math.log(27):.3f})
 # - **Training** is the step in a loop, one name per step. It draws no random numbers, so the same start and the same
 #   order give the same run: yours reproduces the recorded one.
 # - The **loss curve** is noisy step by step; a bias-corrected moving average shows the trend: a fast drop from
-#   3.3, then slow progress.
+#   3.3<!-- claim: recorded_losses[0] ± 0.1 -->, then slow progress.
 #
 # ## What comes next
 #

@@ -1,7 +1,7 @@
 # %% [markdown]
 # # Chapter 8 · Generation: inventing names, one letter at a time
 #
-# Chapter 7 trained the model: after 1,000 steps it has learned which letters tend to follow which. A trained model
+# Chapter 7 trained the model: after 1,000<!-- claim: model.meta["steps"] --> steps it has learned which letters tend to follow which. A trained model
 # does not write anything by itself, though. All it ever does is the one thing `gpt` does: read a token and return
 # 27 scores for the next one. In this chapter you turn those scores into names, by asking the model again and again
 # *what comes next?* and drawing an answer at random each time.
@@ -99,10 +99,10 @@ import matplotlib.pyplot as plt
 #
 # Everything the model needs to run is given: the `Value` class, the building blocks, the forward pass `gpt` of
 # chapter 5 and the tokenizer of chapter 2. The trained weights come from `microgpt-names-1000.json`, next to this
-# notebook: the model chapter 7 trains in 1,000 steps (seed 42), saved with `load`'s partner `save`. Loading it takes
-# a fraction of a second; training it again would take a few minutes. The checkpoint also records the loss of the
+# notebook: the model chapter 7 trains in 1,000<!-- claim: model.meta["steps"] --> steps (seed 42), saved with `load`'s partner `save`. Loading it is
+# quick; training it again takes minutes (chapter 7 measures how many on your machine). The checkpoint also records the loss of the
 # last step, printed below: the loss of one name, and single names vary a lot around the average (chapter 7's picture
-# shows them scattered around the smoothed curve), so it sits above the mean of about 2.3 over the last hundred steps
+# shows them scattered around the smoothed curve), so it sits above<!-- claim: model.meta["final_loss"] > 2.3 + 0.2 --> the mean of about 2.3<!-- claim: sum(json.loads(line)["loss"] for line in reference("data").default_names_path().with_name("microgpt-names-1000.metrics.jsonl").read_text().splitlines()[-100:]) / 100 ± 0.05 --> over the last hundred steps
 # that chapter 7 reports.
 
 # %% given="microgpt.autograd:Value microgpt.nn:linear,softmax,rmsnorm,relu" nbgrader={"grade": false, "grade_id": "given_Value", "locked": true, "schema_version": 3, "solution": false}
@@ -516,7 +516,7 @@ for i in ranked[:8]:
 
 
 # %% [markdown]
-# Reading the table: names most often start with `a`, `k`, `j`, `m`, `s`... as they do in the data. The model
+# Reading the table: names most often start with `a`, `k`, `j`, `m`, `s`<!-- claim: [token_str(i) for i in ranked[:5]] == list("akjms") -->... as they do in the data<!-- claim: sorted(token_str(i) for i in ranked[:5]) == sorted(c for c, n in __import__("collections").Counter(d[0] for d in reference("data").load_docs()).most_common(5)) -->. The model
 # spreads its bets: no letter is certain, which is exactly what makes different names come out.
 #
 # ## 2 · Temperature: sharper or flatter
@@ -533,8 +533,8 @@ for i in ranked[:8]:
 # Two limits explain the name. As $T \to 0$, all the probability goes to the largest logit (always pick the favourite,
 # "frozen"); as $T \to \infty$, every $z_i / T \to 0$ and the distribution becomes uniform (any token, "boiling").
 #
-# **Worked example.** Logits $(1, 2, 3)$ at $T = 1$ give $(0.090, 0.245, 0.665)$. At $T = 0.5$ they act like
-# $(2, 4, 6)$: $(0.016, 0.117, 0.867)$. At $T = 2$ they act like $(0.5, 1, 1.5)$: $(0.186, 0.307, 0.506)$.
+# **Worked example.** Logits $(1, 2, 3)$ at $T = 1$ give $(0.090, 0.245, 0.665)$<!-- claim: [round(p.data, 3) for p in temperature_probs([Value(1.0), Value(2.0), Value(3.0)], 1.0)] == [0.090, 0.245, 0.665] -->. At $T = 0.5$ they act like
+# $(2, 4, 6)$: $(0.016, 0.117, 0.867)$<!-- claim: [round(p.data, 3) for p in temperature_probs([Value(1.0), Value(2.0), Value(3.0)], 0.5)] == [0.016, 0.117, 0.867] -->. At $T = 2$ they act like $(0.5, 1, 1.5)$: $(0.186, 0.307, 0.506)$<!-- claim: [round(p.data, 3) for p in temperature_probs([Value(1.0), Value(2.0), Value(3.0)], 2.0)] == [0.186, 0.307, 0.506] -->.
 #
 # ### Exercise 1: `temperature_probs` (2 points)
 #
@@ -582,10 +582,10 @@ check_temperature_probs(temperature_probs, value_cls=Value)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# Here is what temperature does to the model's first letter. At $T = 0.5$ a handful of letters share almost
-# everything; at $T = 2$ the tall bars are cut down and the rare letters grow.
+# Here is what temperature does to the model's first letter. At $T = 0.5$ the five favourite letters share
+# 70%<!-- claim: 100 * sum(sorted((p.data for p in temperature_probs(first_logits, 0.5)), reverse=True)[:5]) --> of the probability (46%<!-- claim: 100 * sum(sorted((p.data for p in first_probs), reverse=True)[:5]) --> at $T = 1$); at $T = 2$ the tall bars are cut down and the rare letters grow.
 
-# %%
+# %% claims={"gets about 0.31": "max(p.data for p in temperature_probs(first_logits, 0.5)) \u00b1 0.01"}
 temperatures = [0.5, 1.0, 2.0]
 fig, ax = plt.subplots(figsize=(10, 3.5), layout="constrained")
 width = 0.27
@@ -675,7 +675,7 @@ check_sample_token(sample_token)
 # earlier position, so each step costs one forward pass of one token.
 #
 # The model has learned positions up to `block_size - 1` only, so we stop after `block_size` draws even if BOS never
-# comes: a name has at most 16 letters.
+# comes: a name has at most 16<!-- claim: config.block_size --> letters.
 #
 # **The loop, exactly** (this order of draws is what makes your names equal the reference's):
 #
@@ -802,7 +802,7 @@ for row in zip(*columns.values()):
 
 # %% [markdown]
 # Read the columns from left to right. At $T = 0.2$ the model nearly always takes its favourite letter, so the same
-# few safe names come back again and again. At $T = 0.5$ (the default, and what the original microgpt prints) the
+# few safe names come back again and again<!-- claim: max(columns[0.2].count(name) for name in columns[0.2]) >= 3 -->. At $T = 0.5$ (the default, and what the original microgpt prints) the
 # names are varied but still plausible. At $T = 1$ we sample the model's own distribution: more inventive, and more
 # misspellings. At $T = 1.5$ unlikely letters are common and many names are unpronounceable.
 #
@@ -810,9 +810,9 @@ for row in zip(*columns.values()):
 #
 # For the first letter we do not even need to sample to see the effect: its distribution is
 # `temperature_probs(first_logits, T)`. One number summarises how spread out a distribution is, its **entropy**
-# $H = -\sum_i p_i \log_2 p_i$, in bits: 0 for a certain outcome, $\log_2 27 \approx 4.75$ for a uniform one.
+# $H = -\sum_i p_i \log_2 p_i$, in bits: 0 for a certain outcome, $\log_2 27 \approx 4.75$<!-- claim: math.log2(27) --> for a uniform one.
 
-# %%
+# %% claims={"rising from near 0": "entropies[0] < 0.5", "uniform 4.75": "uniform", "falling from near 1": "favourite[0] > 0.9"}
 import math
 
 grid = [0.1 * k for k in range(1, 31)]

@@ -14,7 +14,7 @@
 # - implement **LayerNorm** and **GeLU** as operations on `Value`s, with their gradients;
 # - run a controlled experiment: change one thing, keep the seed and everything else fixed, compare loss curves.
 #
-# **Time:** about 90 minutes (plus the full-length experiments, if you run them: a few minutes each).
+# **Time:** about 90 minutes (plus the full-length experiments, if you run them: each trains a model for 1,000 steps, as chapter 7 did).
 #
 # **Graded exercises: 6 points in total.**
 #
@@ -272,7 +272,7 @@ def relu(x):
 # centred vector. As in chapter 3 there is no learned gain or bias.
 #
 # **Worked example.** $x = (1, 2, 3)$: $\mu = 2$, centred $(-1, 0, 1)$, $\sigma^2 = 2/3$, so
-# $y \approx (-1.22474, 0, 1.22474)$.
+# $y \approx (-1.22474, 0, 1.22474)$<!-- claim: [round(y.data, 5) for y in layernorm([Value(1.0), Value(2.0), Value(3.0)])] == [-1.22474, 0, 1.22474] -->.
 #
 # ### Exercise 1: `layernorm` (2 points)
 
@@ -324,11 +324,11 @@ check_layernorm(layernorm, value_cls=Value)
 # its slope jumps from 0 to 1. **GeLU** (Gaussian error linear unit), the activation of GPT-2 and BERT, is a smooth
 # version: it multiplies $x$ by the probability $\Phi(x)$ that a standard normal variable is below $x$. Large
 # positive inputs pass almost unchanged, large negative ones are blocked, and in between the curve bends smoothly,
-# even dipping slightly below 0 around $x \approx -0.75$. A smooth activation has a gradient everywhere, so a unit
+# even dipping slightly below 0 around $x \approx -0.75$<!-- claim: min((i / 1000 for i in range(-3000, 0)), key=lambda x: gelu(Value(x)).data) ± 0.01 -->. A smooth activation has a gradient everywhere, so a unit
 # that happens to receive negative inputs still learns a little (a ReLU unit in that state gets no gradient at
 # all: it is "dead").
 #
-# **Math.** GPT-2 uses a fast approximation with $\tanh$ (it differs from $x\,\Phi(x)$ by less than 0.001):
+# **Math.** GPT-2 uses a fast approximation with $\tanh$ (it differs from $x\,\Phi(x)$ by less than 0.001<!-- claim: max(abs(gelu(Value(x)).data - x * (1 + math.erf(x / math.sqrt(2))) / 2) for x in (i / 100 for i in range(-600, 601))) < 0.001 -->):
 #
 # $$\mathrm{gelu}(x) = \tfrac{x}{2}\,\big(1 + \tanh u\big), \qquad u = \sqrt{2/\pi}\,\big(x + 0.044715\,x^3\big).$$
 #
@@ -341,8 +341,8 @@ check_layernorm(layernorm, value_cls=Value)
 # `math.tanh` (which never overflows: it saturates at $\pm 1$), and return
 # `Value(output, (x,), (local_gradient,))`. `backward` then does the rest.
 #
-# **Worked example.** $\mathrm{gelu}(1) \approx 0.841192$ with slope $\approx 1.082964$; $\mathrm{gelu}(-1) \approx
-# -0.158808$ with slope $\approx -0.082964$; $\mathrm{gelu}(0) = 0$ with slope $0.5$.
+# **Worked example.** $\mathrm{gelu}(1) \approx 0.841192$<!-- claim: gelu(Value(1.0)).data --> with slope $\approx 1.082964$<!-- claim: gelu(Value(1.0))._local_grads[0] -->; $\mathrm{gelu}(-1) \approx
+# -0.158808$<!-- claim: gelu(Value(-1.0)).data --> with slope $\approx -0.082964$<!-- claim: gelu(Value(-1.0))._local_grads[0] -->; $\mathrm{gelu}(0) = 0$ with slope $0.5$<!-- claim: gelu(Value(0.0))._local_grads[0] -->.
 #
 # ### Exercise 2: `gelu` (2 points)
 
@@ -390,7 +390,7 @@ check_gelu(gelu, value_cls=Value)
 # %% [markdown]
 # The two activations side by side, with their slopes (measured by central differences from your `gelu`):
 
-# %%
+# %% claims={"rising a little above 1": "1 < max(gelu(Value(x / 100))._local_grads[0] for x in range(-400, 400)) < 1.2"}
 xs = [i / 20 for i in range(-80, 61)]
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5), layout="constrained")
 left.plot(xs, [relu(Value(x)).data for x in xs], label="ReLU")
@@ -873,7 +873,7 @@ check_log_likelihood(log_likelihood, value_cls=Value)
 # %% [markdown]
 # ### Real, invented and random
 #
-# Three kinds of names: 10 real names the model never trained on, 10 names the model generated (seed 7,
+# Three kinds of names: 10 real names the model never trained on, 10<!-- claim: [len(docs) for docs in groups.values()] == [10, 10, 10] --> names the model generated (seed 7,
 # temperature 0.5), and 10 random strings of the same lengths as the real ones. We score each by its
 # log-likelihood per token.
 
@@ -906,14 +906,14 @@ for group, docs in groups.items():
     print(f"{group:>15}: best {best!r} ({best_score:.2f}), worst {worst!r} ({worst_score:.2f})")
 
 # %% [markdown]
-# The random strings score far lower than both real and generated names: the model has learned what names look
-# like. Generated names usually score a little *higher* than real ones: sampling at temperature 0.5 favours the
+# The random strings score far lower than both real and generated names<!-- claim: max(scores["random letters"]) < min(scores["real (unseen)"] + scores["generated"]) -->: the model has learned what names look
+# like. Generated names score *higher* than real ones, by 0.5<!-- claim: sum(scores["generated"]) / 10 - sum(scores["real (unseen)"]) / 10 ± 0.1 --> per token on average: sampling at temperature 0.5 favours the
 # model's most likely letters, so its own names are its "safest" ones.
 #
 # ### Does the model copy its training names?
 #
-# A model that memorised its training data would generate those names back. We generate 25 names and count how many
-# are among the 1,000 names it trained on, and how many are real names at all (among all 32,033).
+# A model that memorised its training data would generate those names back. We generate 25<!-- claim: len(sampled) --> names and count how many
+# are among the 1,000 names it trained on, and how many are real names at all (among all 32,033<!-- claim: len(names) -->).
 
 # %%
 rng = random.Random(42)
@@ -925,9 +925,9 @@ print(f"{len(copied)} of {len(sampled)} generated names are training names: {cop
 print(f"{len(existing)} of {len(sampled)} are real names from the data set: {existing}")
 
 # %% [markdown]
-# About half of the generated names are real names: short, common names are exactly what following the likely
-# letters produces. But hardly any of them is one of the 1,000 names the model trained on, which is what copying
-# would look like. With 4,192 parameters and one pass over 1,000 names, the model has learned the patterns of
+# About half<!-- claim: abs(len(existing) / len(sampled) - 0.5) < 0.1 --> of the generated names are real names: short, common names are exactly what following the likely
+# letters produces. But hardly any<!-- claim: len(copied) <= 2 --> of them is one of the 1,000 names the model trained on, which is what copying
+# would look like. With 4,192<!-- claim: sum(len(row) for matrix in state_dict.values() for row in matrix) --> parameters and one pass over 1,000 names, the model has learned the patterns of
 # names, and real names are simply what those patterns most often spell.
 #
 # ## 5 · Experiments
@@ -936,10 +936,10 @@ print(f"{len(existing)} of {len(sampled)} are real names from the data set: {exi
 # same seed for the initial weights, the same number of steps and learning rate. Then differences in the loss come
 # from the change alone. Our helper trains a fresh model that way and returns its losses.
 #
-# Each experiment here runs only `STEPS = 12` steps, so that the five training runs below take seconds, not
-# minutes; after 12 steps the models are still learning the letter frequencies, and differences of a few
-# hundredths are noise. For the real comparison set `STEPS = 1000` and `SMOOTH = 100` (a few minutes per model
-# at width 16) and run the cells again.
+# Each experiment here runs only `STEPS = 12` steps, so that the five<!-- claim: len(curves) + len(widths) - 1 == 5 --> training runs below stay
+# short; after 12 steps the models are still learning the letter frequencies, and differences of a few
+# hundredths<!-- claim: max(sum(l[-SMOOTH:]) / SMOOTH for l in curves.values()) - min(sum(l[-SMOOTH:]) / SMOOTH for l in curves.values()) < 0.05 --> are noise. For the real comparison set `STEPS = 1000` and `SMOOTH = 100` (each model then
+# trains as long as chapter 7's full run at width 16) and run the cells again.
 
 # %%
 STEPS = 12
@@ -982,7 +982,7 @@ for label, losses in curves.items():
 # Now one hyperparameter: the embedding width $C$ (`n_embd`), everything else the same. A wider model has more
 # parameters (the count grows roughly with $C^2$) and costs more per step, but can hold more information. To keep
 # the notebook quick we try narrower models than the original (4 and 8 against 16); add 24 or 32 to `widths` for
-# wider ones (a step at width 32 costs about three times one at width 16).
+# wider ones (a step costs roughly in proportion to the parameter count: 14,528<!-- claim: sum(r * c for r, c in param_shapes(GPTConfig(vocab_size(chars), n_embd=32)).values()) --> at width 32 against 4,192<!-- claim: sum(r * c for r, c in param_shapes(GPTConfig(vocab_size(chars), n_embd=16)).values()) --> at 16).
 
 # %%
 widths = [4, 8, 16]
