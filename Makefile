@@ -52,7 +52,8 @@ data/names.txt: | $(STAMP)
 train: setup
 	$(RUN) $(BIN)/python -m microgpt train
 
-# two workers, each test module on one of them (its module-scoped fixtures are made once)
+# two workers, each test module on one of them (its module-scoped fixtures are made once); test_chapters.py
+# is split per chapter, and the longest scopes start first (tests/conftest.py)
 PYTEST := $(RUN) $(BIN)/python -m pytest -n 2 --dist loadscope
 
 test: setup site-deps

@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -25,3 +26,44 @@ def run_cli():
 
     return run
 
+
+
+# ------------------------------------------------------------------ scheduling on the CI's two workers
+# `make test` runs `pytest -n 2 --dist loadscope`: a scope's tests run on one worker, so its module-scoped
+# fixtures are made once. test_chapters.py is one module, but its fixtures are made per chapter (the
+# module-scoped `chapter` parameter) and take about half of the whole suite's time: each chapter is a scope
+# of its own, so the chapters spread over both workers instead of holding one for the whole run. The scopes
+# known to take minutes start first (longest first), so that no long scope starts last while the other
+# worker idles; the rest follow in collection order.
+CHAPTER_PARAM = re.compile(r"(tests/test_chapters\.py)::[^\[]*\[(\d\d_[a-z_]+)\]$")
+LONG_SCOPES = ("tests/test_grade_e2e_hostile.py", "tests/test_chapters.py[10_experiments]", "tests/test_site.py",
+               "tests/test_checkpoint.py", "tests/test_grade_hostile.py", "tests/test_chapters.py[09_analysis]",
+               "tests/test_chapters.py[05_gpt]", "tests/test_chapters.py[04_parameters]",
+               "tests/test_chapters.py[07_training]", "tests/test_chapters.py[08_generation]",
+               "tests/test_chapters.py[01_autograd]", "tests/test_chapters.py[03_components]")
+
+
+def scope_of(nodeid: str) -> str:
+    """The scope a test runs in under --dist loadscope: its module, or its module and chapter for
+    test_chapters.py's per-chapter tests."""
+    chapter = CHAPTER_PARAM.match(nodeid)
+    return f"{chapter[1]}[{chapter[2]}]" if chapter else nodeid.split("::", 1)[0]
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's own reordering by fixture parameters
+def pytest_collection_modifyitems(items):
+    rank = {scope: index for index, scope in enumerate(LONG_SCOPES)}
+    items.sort(key=lambda item: rank.get(scope_of(item.nodeid), len(rank)))  # stable: scopes stay whole
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ChapterScopes(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            return scope_of(nodeid)
+
+    config.option.loadscopereorder = False  # keep the collection order set above
+    return ChapterScopes(config, log)

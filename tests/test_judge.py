@@ -60,10 +60,17 @@ ATTACKS = {
                        "return [Node() for _ in w]",
     # the worker ends itself in the middle of the check
     "ends_its_worker": "import os\nos._exit(0)",
-    # reads what a check would need: nothing of it is inside
-    "reads_the_check_library": "import sys, glob\nfound = [p for p in glob.glob('/grader/**/checks/components.py', recursive=True) + glob.glob('/usr/**/checks/components.py', recursive=True)]\n"
+    # reads what a check would need: nothing of it is inside. The whole file system is searched, links not
+    # followed (/usr holds link loops, e.g. /usr/bin/X11 -> /usr/bin, that kept a recursive glob from ever
+    # ending: it ran into the piece's time limit and never looked at most folders)
+    "reads_the_check_library": "import os\nfound = []\nfor folder, dirs, files in os.walk('/'):\n"
+                               "    if folder == '/':\n        dirs[:] = [d for d in dirs if d not in ('proc', 'sys', 'dev')]\n"
+                               "    if os.path.basename(folder) == 'checks' and 'components.py' in files:\n"
+                               "        found.append(os.path.join(folder, 'components.py'))\n"
                                "if found:\n    raise SystemExit(open(found[0]).read())\n" + WRONG_LINEAR,
 }
+# attacks whose search must end with nothing found: their wrong code then runs and is what fails
+SEARCHES = {"reads_the_check_library"}
 
 
 @pytest.mark.parametrize("attack", sorted(ATTACKS))
@@ -72,6 +79,8 @@ def test_an_attack_from_inside_the_worker_earns_nothing(attack):
     assert results["linear"].points == 0, results["linear"]
     assert results["softmax"].points == 2 and results["rmsnorm"].points == 2, "another piece was harmed"
     assert "def check_linear" not in results["linear"].message
+    if attack in SEARCHES:  # the search ended (not cut by the time limit) and found nothing
+        assert results["linear"].message.startswith("linear(x, "), results["linear"].message
 
 
 def test_the_judge_answers_only_calls_of_what_it_handed_over():

@@ -125,9 +125,12 @@ def move_before(grade_id, other):
     return edit
 
 
-def hostile_class(secrets: dict, port: int, cell_seconds: float) -> dict[str, Student]:
+def hostile_class(secrets: dict, port: int, cell_seconds: float, wall_seconds: float) -> dict[str, Student]:
     """The class. secrets: name -> path on the grading machine; port: a loopback port that must never
-    be reached; cell_seconds: the per-cell limit configured for the test."""
+    be reached; cell_seconds, wall_seconds: the per-cell and whole-notebook limits configured for the test
+    (slow_cells has just enough cells, each under the cell limit, for their sleeps alone to outlast the
+    wall clock)."""
+    slow_cells = int(wall_seconds // (cell_seconds * 0.8)) + 1
     paths = json.dumps({k: str(v) for k, v in secrets.items()})
     read_all = (f"import json\nfor name, path in json.loads({paths!r}).items():\n"
                 f"    try:\n        data = open(path, 'rb').read()\n        print('READ', name, data[:200])\n"
@@ -149,7 +152,7 @@ def hostile_class(secrets: dict, port: int, cell_seconds: float) -> dict[str, St
         "endless_loop": Student(answers={"linear": ENDLESS}, expected=(0, 2, 2), flags={"timeout"}),
         "ignores_interrupt": Student(extra_cells=[(2, "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
                                                       "while True:\n    pass")], flags={"crash|timeout"}),
-        "slow_cells": Student(extra_cells=[(2, f"import time\ntime.sleep({cell_seconds * 0.8})")] * 12,
+        "slow_cells": Student(extra_cells=[(2, f"import time\ntime.sleep({cell_seconds * 0.8})")] * slow_cells,
                               flags={"timeout"}),
         # memory and processes
         "memory_bomb": Student(extra_cells=[(2, "hog = []\nwhile True:\n    hog.append(bytearray(50 << 20))")],
