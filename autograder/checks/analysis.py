@@ -40,7 +40,7 @@ def _twice(fn, args, given, shown, piece, errors=()):
         expect_unchanged(before, given, shown + attempt, READ_ONLY)
     if results[0] is not None and _numbers(results[0]) != _numbers(results[1]):
         fail(about(shown, f" returned {show(results[0])} the first time and {show(results[1])} the second: keep no "
-                          f"state between calls (a fresh KV cache for every call)."))
+                          "state between calls (a fresh KV cache for every call)."))
     return results[0]
 
 
@@ -81,13 +81,13 @@ def _expect_maps_shape(got, config, n, shown):
                               f"{_attention_shape_hint(got, config, n)}"))
         for head, rows in enumerate(heads):
             if not isinstance(rows, list) or len(rows) != n:
-                fail(about(shown, f": maps[{layer}][{head}] is {kind(rows)}; expected {n} rows, one per position read "
-                                  f"(n = min(block_size, len(tokens) - 1)). {MAPS}"))
+                fail(about(shown, f": maps[{layer}][{head}] is {kind(rows)}; expected {n} rows, one per position "
+                                  f"read (n = min(block_size, len(tokens) - 1)). {MAPS}"))
             for t, row in enumerate(rows):
                 if not isinstance(row, list) or len(row) != t + 1:
-                    fail(about(shown, f": maps[{layer}][{head}][{t}] is {kind(row)}; "
-                                      f"expected {t + 1} weights: position "
-                                      f"t attends to positions 0 .. t only, the keys in the cache so far. {MAPS}"))
+                    fail(about(shown, f": maps[{layer}][{head}][{t}] is {kind(row)}; expected {t + 1} weights: "
+                                      "position t attends to positions 0 .. t only, the keys in the cache so far. "
+                                      f"{MAPS}"))
                 for w in row:
                     if is_node(w):
                         fail(about(shown, ": the weights are Values; expected floats: keep w.data."))
@@ -220,8 +220,8 @@ def _expect_pairs(got, shown):
         if not isinstance(j, int) or isinstance(j, bool):
             fail(about(shown, f" returned the pair {show(item)}: the token id must be an int, the row's index."))
         if is_node(s) or not is_number(s) or isinstance(s, bool):
-            fail(about(shown, f" returned the pair {show(item)}: the similarity must "
-                              f"be a float (a number, not a Value)."))
+            fail(about(shown, f" returned the pair {show(item)}: the similarity must be a float (a number, not a "
+                              "Value)."))
 
 
 def check_nearest_neighbours(fn, value_cls=None):

@@ -55,31 +55,31 @@ def _expect_new_node(out, inputs, shown):
     """out must be a new Value whose nodes record numbers as local gradients, one per Value child."""
     expect_returned(out, shown)
     if is_number(out):
-        fail(about(shown, f" returned the number {show(out)}; expected a new Value node: "
-                          f"return Value(data, children, local_grads)."))
+        fail(about(shown, f" returned the number {show(out)}; expected a new Value node: return Value(data, "
+                          "children, local_grads)."))
     if not is_node(out):
         fail(about(shown, f" returned {kind(out)}; expected a new Value node."))
     if any(out is x for x in inputs):
         fail(about(shown, " returned its input itself: return a new Value and leave the inputs unchanged."))
     for field in ("_children", "_local_grads"):
         if not isinstance(getattr(out, field), (tuple, list)):
-            fail(about(shown, f" built a node whose {field} is {kind(getattr(out, field))}; expected a tuple with one "
-                              f"entry per child: write (self,) with a trailing comma, since (self) is just self."))
+            fail(about(shown, f" built a node whose {field} is {kind(getattr(out, field))}; expected a tuple with "
+                              "one entry per child: write (self,) with a trailing comma, since (self) is just self."))
     for node in topological_order(out):
         if any(node is x for x in inputs):
             continue
         children, local_grads = tuple(node._children), tuple(node._local_grads)
         if len(children) != len(local_grads):
-            fail(about(shown, f" built a node with {len(children)} children but {len(local_grads)} local gradient(s): "
-                              f"record one local gradient per child, in the same order."))
+            fail(about(shown, f" built a node with {len(children)} children but {len(local_grads)} local "
+                              "gradient(s): record one local gradient per child, in the same order."))
         for child in children:
             if not is_node(child):
                 fail(about(shown, f" built a node whose child is {kind(child)}: children are the Value nodes the "
-                                  f"result was computed from, e.g. (self, other), not their data."))
+                                  "result was computed from, e.g. (self, other), not their data."))
         for local_grad in local_grads:
             if not is_number(local_grad):
                 fail(about(shown, f" built a node whose local gradient is {kind(local_grad)}: local gradients are "
-                                  f"plain numbers (e.g. other.data, not other)."))
+                                  "plain numbers (e.g. other.data, not other)."))
     if not is_number(out.data):
         fail(about(shown, f" returned a Value whose data is {kind(out.data)}; data must be a number."))
 
@@ -127,8 +127,8 @@ def _check_op(piece, cls, primitive, cases, rule, hints=()):
         for name, node, ref_node in zip("ab", nodes, ref_nodes):
             if id(node) not in reached:
                 fail(about(shown, f": the result does not record {name} among its children, so backward could never "
-                                  "reach it: children are the Values the result was "
-                                  f"computed from, e.g. (self, other)."))
+                                  "reach it: children are the Values the result was computed from, e.g. (self, "
+                                  "other)."))
             if not close(node.grad, ref_node.grad):
                 got, expected = show_pair(node.grad, ref_node.grad)
                 fail(about(shown, f" records the local gradients {show(tuple(out._local_grads))}, which make "

@@ -311,12 +311,12 @@ def expect_vector(result, n, shown, what):
     for i, item in enumerate(result):
         if is_number(item):
             fail(about(shown, f" returned plain numbers {show(result)}; expected Values, so that gradients can flow "
-                              f"back: build the result with Value operations (not on .data)."))
+                              "back: build the result with Value operations (not on .data)."))
         if not is_node(item):
             fail(about(shown, f" returned a list whose item {i} is {kind(item)}; expected {what}."))
         if not is_number(item.data):
-            fail(about(shown, f": item {i} is a Value whose data is {kind(item.data)}; data must be a number "
-                              f"(wrap numbers, not Values)."))
+            fail(about(shown, f": item {i} is a Value whose data is {kind(item.data)}; data must be a number (wrap "
+                              "numbers, not Values)."))
 
 
 def expect_node(result, shown, what="a Value"):
@@ -324,7 +324,7 @@ def expect_node(result, shown, what="a Value"):
     expect_returned(result, shown)
     if is_number(result):
         fail(about(shown, f" returned the number {show(result)}; expected {what}, so that gradients can flow back "
-                          f"(return the Value itself, not its .data)."))
+                          "(return the Value itself, not its .data)."))
     if not is_node(result):
         fail(about(shown, f" returned {kind(result)}; expected {what}."))
     if not is_number(result.data):
@@ -449,9 +449,9 @@ def expect_gradients(got_outputs, ref_outputs, got_inputs, ref_inputs, names, sh
         got, expected = got_inputs[i].grad, ref_inputs[i].grad
         if not close(got, expected):
             text_got, text_expected = show_pair(got, expected)
-            fail(about(shown, f": backpropagating {loss} gives {names[i]}.grad = {text_got}; expected {text_expected}. "
-                              f"The values are right but the gradients are not: some step is computed on .data (a "
-                              f"constant to backward) instead of with Value operations."))
+            fail(about(shown, f": backpropagating {loss} gives {names[i]}.grad = {text_got}; expected "
+                              f"{text_expected}. The values are right but the gradients are not: some step is "
+                              "computed on .data (a constant to backward) instead of with Value operations."))
 
 
 # --- building inputs, swapping pieces ---

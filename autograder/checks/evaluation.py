@@ -58,8 +58,8 @@ def check_log_likelihood(fn, value_cls=None):
             expect_unchanged(before, given, shown, "Scoring a name must not change the model: no backward.")
             expect_returned(got, shown)
             if is_node(got):
-                fail(about(shown, " returned a Value; expected a float: add up "
-                                  "math.log(p.data) (no gradient is needed)."))
+                fail(about(shown, " returned a Value; expected a float: add up math.log(p.data) (no gradient is "
+                                  "needed)."))
             if not is_number(got) or isinstance(got, bool):
                 fail(about(shown, f" returned {kind(got)}; expected a float."))
             expect_close(got, expected, shown, _log_likelihood_hint(doc, ref_state, config, chars))

@@ -176,10 +176,8 @@ def check_gpt(fn, value_cls=None):
             for layer in range(config.n_layer):
                 if len(keys[layer]) != pos + 1 or len(values[layer]) != pos + 1:
                     fail(about(shown, f": afterwards keys[{layer}] holds {len(keys[layer])} entries and "
-                                      f"values[{layer}] "
-                                      f"{len(values[layer])}; expected {pos + 1} each: append this position's key "
-                                      f"and value "
-                                      f"to keys[layer] and values[layer], once per layer."))
+                                      f"values[{layer}] {len(values[layer])}; expected {pos + 1} each: append this "
+                                      "position's key and value to keys[layer] and values[layer], once per layer."))
                 for name, got_cache, ref_cache in (("keys", keys, ref_keys), ("values", values, ref_values)):
                     expect_close(data(got_cache[layer]), data(ref_cache[layer]), f"{shown}: afterwards {name}[{layer}]",
                                  CACHED, verb="holds")

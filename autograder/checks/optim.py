@@ -106,7 +106,7 @@ def _expect_numbers(params, m, v, shown):
         bad = next((i for i, x in enumerate(items) if not is_number(x)), None)
         if bad is not None:
             fail(about(shown, f" left {name.replace('i', str(bad), 1)} as {kind(items[bad])}; expected a number: "
-                              f"compute with the numbers p.grad and p.data, not with the Values themselves."))
+                              "compute with the numbers p.grad and p.data, not with the Values themselves."))
 
 
 def check_adam_step(fn, value_cls=None):
@@ -150,12 +150,12 @@ def check_adam_step(fn, value_cls=None):
                          verb="left params.data at")
             for name, mine, ref, old in [("m", m, ref_m, m_before), ("v", v, ref_v, v_before)]:
                 if mine == old and ref != old:
-                    fail(about(shown, f" left {name} unchanged: store the new moments back into the lists (m[i] = ..., "
-                                      f"v[i] = ...), which the caller keeps for the next step."))
+                    fail(about(shown, f" left {name} unchanged: store the new moments back into the lists (m[i] = "
+                                      "..., v[i] = ...), which the caller keeps for the next step."))
                 expect_close(mine, ref, shown, lambda _: diagnose(state, mistakes) or MOMENTS, verb=f"left {name} at")
             if any(p.grad != 0 for p in params):
-                fail(about(shown, f" left the gradients at {show([p.grad for p in params])}: set p.grad = 0 after the "
-                                  f"update, so that the next backward starts from zero."))
+                fail(about(shown, f" left the gradients at {show([p.grad for p in params])}: set p.grad = 0 after "
+                                  "the update, so that the next backward starts from zero."))
             if (outside.data, outside.grad) != (0.5, 0.25):
-                fail(about(shown, " changed a Value that is not in params: update only "
-                                  "the parameters in the list given."))
+                fail(about(shown, " changed a Value that is not in params: update only the parameters in the list "
+                                  "given."))

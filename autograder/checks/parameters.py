@@ -44,20 +44,20 @@ def _expect_shapes(got, config, shown, earlier=()):
     for name in got:
         if name not in expected:
             stale = any(name in microgpt.param_shapes(old) for old in earlier)
-            fail(about(shown, f" has an unexpected name {name!r}; expected only {LAYOUT}"
-                              f"{': it is a name of an earlier call, ' + STATE if stale else '.'}"))
+            fail(about(shown, f" has an unexpected name {name!r}; expected only "
+                              f"{LAYOUT}{': it is a name of an earlier call, ' + STATE if stale else '.'}"))
     if list(got) != list(expected):
         fail(about(shown, f" has the names in the order {show(list(got))}; expected {LAYOUT} (init_params draws the "
-                          f"weights in this order)."))
+                          "weights in this order)."))
     for name, shape in expected.items():
         mine = got[name]
         if not isinstance(mine, (tuple, list)) or tuple(mine) != shape:
-            fail(about(shown, f": {name!r} is {show(mine)}; expected {shape} (a matrix is n_out rows of n_in; "
-                              f"n_embd = {config.n_embd}, vocab_size = {config.vocab_size}, block_size = "
+            fail(about(shown, f": {name!r} is {show(mine)}; expected {shape} (a matrix is n_out rows of n_in; n_embd "
+                              f"= {config.n_embd}, vocab_size = {config.vocab_size}, block_size = "
                               f"{config.block_size})."))
         if not isinstance(mine, tuple) or any(type(n) is not int for n in mine):
             fail(about(shown, f": {name!r} is {kind(mine)} {show(mine)}; expected the tuple of two ints {shape} "
-                              f"(ints, as range() needs them: 4 * n_embd, not 4.0 * n_embd)."))
+                              "(ints, as range() needs them: 4 * n_embd, not 4.0 * n_embd)."))
 
 
 @graded
@@ -93,22 +93,21 @@ def _expect_fresh_leaves(state_dict, cls, shown):
                 where = f"{name}[{r}][{c}]"
                 if is_number(p):
                     fail(about(shown, f": {where} is the number {show(p)}; expected a Value, so that training can "
-                                      f"compute its gradient: Value(rng.gauss(0, std))."))
+                                      "compute its gradient: Value(rng.gauss(0, std))."))
                 if not is_node(p):
                     fail(about(shown, f": {where} is {kind(p)}; expected a Value."))
                 if not isinstance(p, cls):
                     fail(about(shown, f": {where} is a Value of another class "
-                                      f"({type(p).__module__}.{type(p).__name__}); "
-                                      f"expected the Value class this notebook defines: create the weights with "
-                                      f"Value(...)."))
+                                      f"({type(p).__module__}.{type(p).__name__}); expected the Value class this "
+                                      "notebook defines: create the weights with Value(...)."))
                 if not is_number(p.data) or tuple(p._children) or p.grad != 0:
                     fail(about(shown, f": {where} is a Value with data {show(p.data)}, grad {show(p.grad)} and "
                                       f"{len(tuple(p._children))} children; expected a fresh Value holding a number "
-                                      f"(no children, grad 0): Value(rng.gauss(0, std))."))
+                                      "(no children, grad 0): Value(rng.gauss(0, std))."))
                 if id(p) in seen:
-                    fail(about(shown, f": the same Value object is both {seen[id(p)]} and {where}: create a new Value "
-                                      "for every weight ([Value(...) for _ in "
-                                      f"range(cols)], not [Value(...)] * cols)."))
+                    fail(about(shown, f": the same Value object is both {seen[id(p)]} and {where}: create a new "
+                                      "Value for every weight ([Value(...) for _ in range(cols)], not [Value(...)] "
+                                      "* cols)."))
                 seen[id(p)] = where
 
 
@@ -169,9 +168,9 @@ def _expect_reference_draws(fn, config, seed, cls, global_seed=0, **keywords):
             fail(about(shown, f": {name} is {show(p.data)}; expected {show(q.data)}, the reference's weight for this "
                               f"seed. {_draws_hint(got_numbers, config, seed, std, global_seed)}"))
     if rng.getstate() != ref_rng.getstate():
-        fail(about(shown, ": the weights are right, but rng was used for more than them afterwards: make no other call "
-                          "on rng than one rng.gauss(0, std) per weight (the training "
-                          "run draws from the same rng next)."))
+        fail(about(shown, ": the weights are right, but rng was used for more than them afterwards: make no other "
+                          "call on rng than one rng.gauss(0, std) per weight (the training run draws from the same "
+                          "rng next)."))
 
 
 @graded
@@ -214,12 +213,12 @@ def _expect_flat_parameters(got, expected, shown):
     if not isinstance(got, list):
         fail(about(shown, f" returned {kind(got)}; expected a list of {len(expected)} Values."))
     if any(isinstance(p, list) for p in got):
-        fail(about(shown, f" returned a list of lists; expected one flat list of {len(expected)} Values "
-                          f"(every row of every matrix, one after the other)."))
+        fail(about(shown, f" returned a list of lists; expected one flat list of {len(expected)} Values (every row "
+                          "of every matrix, one after the other)."))
     if len(got) != len(expected):
         again = shown.endswith("a second time") and len(got) > len(expected)
-        fail(about(shown, f" returned {len(got)} items; expected {len(expected)}, every weight of every matrix"
-                          f"{': the list kept items from the first call, ' + STATE if again else '.'}"))
+        fail(about(shown, f" returned {len(got)} items; expected {len(expected)}, every weight of every "
+                          f"matrix{': the list kept items from the first call, ' + STATE if again else '.'}"))
     if all(is_number(p) for p in got):
         fail(about(shown, " returned numbers; expected the state dict's Value objects themselves, so that the "
                           "optimiser can update them."))
@@ -229,6 +228,6 @@ def _expect_flat_parameters(got, expected, shown):
             continue
         if id(p) not in ids:
             fail(about(shown, f": item {i} is {kind(p)}, not a Value from the state dict: return the state dict's "
-                              f"own Value objects (not copies), so that updating them updates the model."))
+                              "own Value objects (not copies), so that updating them updates the model."))
         fail(about(shown, f": item {i} is {ids[id(p)]}; expected {name}: go matrix by matrix in the dict's order, "
-                          f"and within a matrix row by row."))
+                          "and within a matrix row by row."))

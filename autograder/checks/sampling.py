@@ -96,7 +96,7 @@ def _expect_token(got, n, shown):
     expect_returned(got, shown)
     if isinstance(got, list) and len(got) == 1:
         fail(about(shown, f" returned the list {show(got)}; expected a token id, an int: rng.choices returns a list, "
-                          f"take its [0]."))
+                          "take its [0]."))
     if not isinstance(got, int) or isinstance(got, bool):
         fail(about(shown, f" returned {kind(got)}; expected a token id, an int index into probs."))
     if not 0 <= got < n:
@@ -143,8 +143,8 @@ def check_sample_token(fn):
             expected = inverse_cdf(weights, u)
             if got != expected:
                 cumulative = show(list(itertools.accumulate(weights)))
-                fail(about(shown, f" returned {got}; expected {expected}, the first index whose cumulative probability "
-                                  f"({cumulative}) exceeds u. {SAMPLE_RULE}"))
+                fail(about(shown, f" returned {got}; expected {expected}, the first index whose cumulative "
+                                  f"probability ({cumulative}) exceeds u. {SAMPLE_RULE}"))
     for seed, weights in enumerate(distributions):
         shown = f"sample_token(probs={show(weights)}, rng) with rng = random.Random({seed})"
         mine, ref = random.Random(seed), random.Random(seed)
@@ -153,12 +153,11 @@ def check_sample_token(fn):
             expected = microgpt.sample_token([microgpt.Value(p) for p in weights], ref)
             if got != expected:
                 fail(about(shown, f", call {call_number} in a row, returned {got}; the reference's draw, "
-                                  f"rng.choices(range(len(probs)), weights=[p.data for p in probs])[0], gives "
-                                  f"{expected}. "
-                                  f"{SAMPLE_RULE}"))
+                                  "rng.choices(range(len(probs)), weights=[p.data for p in probs])[0], gives "
+                                  f"{expected}. {SAMPLE_RULE}"))
             if mine.getstate() != ref.getstate():
                 fail(about(shown, f", call {call_number} in a row, returned the right token but left rng in another "
-                                  f"state than one rng.choices call does: it drew a different number of times. "
+                                  "state than one rng.choices call does: it drew a different number of times. "
                                   f"{SAMPLE_RULE}"))
 
 
@@ -242,8 +241,8 @@ def check_generate(fn, value_cls=None):
             expect_unchanged(before, given, shown)
             expect_returned(got, shown)
             if isinstance(got, list):
-                fail(about(shown, f" returned the list {show(got)}; expected the "
-                                  f"name as a str: decode(tokens, chars)."))
+                fail(about(shown, f" returned the list {show(got)}; expected the name as a str: decode(tokens, "
+                                  "chars)."))
             if not isinstance(got, str):
                 fail(about(shown, f" returned {kind(got)}; expected the name as a str."))
             if got != expected:
@@ -251,7 +250,6 @@ def check_generate(fn, value_cls=None):
                                       0.5 if temperature is None else temperature)
                 fail(about(shown, f" returned {got!r}; expected {expected!r}. {hint}"))
             if mine.getstate() != ref.getstate():
-                fail(about(shown, f" returned the right name but drew from rng a different number of times than the "
-                                  f"reference: one sample_token per position, and none after the name ends (stop as "
-                                  f"soon as BOS "
-                                  f"is drawn). {GENERATE_RULE}"))
+                fail(about(shown, " returned the right name but drew from rng a different number of times than the "
+                                  "reference: one sample_token per position, and none after the name ends (stop as "
+                                  f"soon as BOS is drawn). {GENERATE_RULE}"))

@@ -63,12 +63,12 @@ def check_build_vocab(fn):
         expect_returned(got, shown)
         if not isinstance(got, list):
             fail(about(shown, f" returned {kind(got)}; expected the list {show(expected)}: return sorted(...) of the "
-                              f"distinct characters, a list."))
+                              "distinct characters, a list."))
         for i, item in enumerate(got):
             if not (isinstance(item, str) and len(item) == 1):
                 fail(about(shown, f" returned a list whose item {i} is {kind(item)}; expected one-character strings "
-                                  f"{show(expected)}: the distinct characters of the documents joined together, "
-                                  f"not the documents or numbers."))
+                                  f"{show(expected)}: the distinct characters of the documents joined together, not "
+                                  "the documents or numbers."))
         expect_unchanged(before, {"docs": docs}, shown)
         if got != expected:
             fail(about(shown, f" returned {show(got)}; expected {show(expected)}. "
@@ -173,8 +173,8 @@ def check_decode(fn):
         expected = microgpt.decode(ids, chars)
         expect_returned(got, shown)
         if isinstance(got, list):
-            fail(about(shown, f" returned the list {show(got)}; expected the string {expected!r}: join the characters "
-                              f"(''.join(...))."))
+            fail(about(shown, f" returned the list {show(got)}; expected the string {expected!r}: join the "
+                              "characters (''.join(...))."))
         if not isinstance(got, str):
             fail(about(shown, f" returned {kind(got)}; expected the string {expected!r}."))
         expect_unchanged(before, {"ids": ids, "chars": chars}, shown)

@@ -135,9 +135,8 @@ def check_train_step(fn, value_cls=None):
                      verb="left the parameters at")
         if m + v == m_before + v_before:
             fail(about(shown, " left m and v unchanged: update the moments with adam_step(params, m, v, step, "
-                              "num_steps, "
-                              "lr), passing the lists m and v you were given."))
+                              "num_steps, lr), passing the lists m and v you were given."))
         expect_close(m + v, ref_m + ref_v, shown, lambda _: hint(data(params) + m + v), verb="left m + v at")
         if any(p.grad != 0 for p in params):
-            fail(about(shown, " left nonzero gradients: backpropagate first, then adam_step, which uses the gradients "
-                              "and zeroes them."))
+            fail(about(shown, " left nonzero gradients: backpropagate first, then adam_step, which uses the "
+                              "gradients and zeroes them."))
