@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 os.environ.setdefault("MPLBACKEND", "Agg")  # the chapters' picture cells run here too, with no display
 
-from visible_tests import chapter_variants, visible_failure  # noqa: E402
+from visible_tests import chapter_variants, names_the_cause, visible_failure  # noqa: E402
 
 def notebook_at(revision: str, chapter: str) -> nbformat.NotebookNode:
     text = subprocess.run(["git", "show", f"{revision}:chapters/{chapter}/{chapter}.ipynb"], cwd=ROOT,
@@ -38,7 +38,7 @@ def measure(chapter: str, variant, nb=None) -> dict:
     """What the learner and the grader see of one mistake."""
     shown = visible_failure(chapter, variant.piece, variant.code, nb=nb)
     graded = shown or visible_failure(chapter, variant.piece, variant.code, with_hidden=True, nb=nb)
-    return {"caught": shown is not None, "named": bool(shown and variant.says and variant.says in shown),
+    return {"caught": shown is not None, "named": names_the_cause(shown, variant.says),
             "passes_then_loses": shown is None and graded is not None}
 
 

@@ -5,7 +5,7 @@ while correct code written differently passes (the variants: tests/piece_variant
 import pytest
 
 from autograder.notebook_format import graded_pieces
-from visible_tests import Variant, _source, chapter_variants, visible_failure
+from visible_tests import Variant, _source, chapter_variants, names_the_cause, visible_failure
 
 CHAPTERS = chapter_variants()
 
@@ -43,6 +43,5 @@ def test_correct_code_passes_its_visible_tests_and_a_mistake_fails_them_naming_t
         assert shown is None, f"{variant.name}: correct, yet the visible tests fail:\n{shown}"
         return
     assert shown is not None, f"{variant.name}: every visible test of {variant.piece} passes"
-    # the words, wherever the lines of the message are wrapped for Validate
-    assert variant.says in " ".join(shown.split()), \
+    assert names_the_cause(shown, variant.says), \
         f"{variant.name}: the learner reads\n{shown}\nwhich does not say {variant.says!r}"

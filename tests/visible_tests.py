@@ -131,6 +131,12 @@ class Variant:
     says: str = ""
 
 
+def names_the_cause(shown: str | None, says: str) -> bool:
+    """Whether the message a learner reads (shown) holds the words `says`, wherever its lines are wrapped for
+    Validate."""
+    return bool(shown and says and says in " ".join(shown.split()))
+
+
 def chapter_variants() -> dict[str, ModuleType]:
     """Each chapter's variants: tests/piece_variants/NN_name.py, holding CORRECT, MISTAKES and optionally
     HIDDEN_ONLY (lists of Variant)."""
