@@ -87,17 +87,11 @@ return {name: [[Value(rng.gauss(0, std)) for _ in range(cols)] for _ in range(ro
 """, "init_params raised AttributeError: 'int' object", f"It was raised in param_shapes {STAND_IN}, called from your "
         "init_params (line 27): check what your code passes to it. Likely cause: param_shapes got an int where it "
         "needs an object with .n_embd.")),
-    "06_adam": (set(), ("adam_step", """
-lr_t = learning_rate(step, lr)  # num_steps left out
-for i, p in enumerate(params):
-    m[i] = beta1 * m[i] + (1 - beta1) * p.grad
-    v[i] = beta2 * v[i] + (1 - beta2) * p.grad**2
-    m_hat = m[i] / (1 - beta1 ** (step + 1))
-    v_hat = v[i] / (1 - beta2 ** (step + 1))
-    p.data -= lr_t * m_hat / (v_hat**0.5 + eps)
-    p.grad = 0
-""", "TypeError: linear_decay() missing 1 required positional argument: 'lr' (in the visible test",
-        "It was raised in your adam_step (line 31): fix it there.")),
+    # the instructor's adam_step (tests/piece_variants/06_adam.py) with num_steps left out of learning_rate
+    "06_adam": (set(), ("adam_step", chapter_variants()["06_adam"].adam_with("learning_rate(step, num_steps, lr)",
+                                                                              "learning_rate(step, lr)"),
+                        "TypeError: linear_decay() missing 1 required positional argument: 'lr' (in the visible test",
+                        "It was raised in your adam_step (line 31): fix it there.")),
 }
 CHAPTERS = sorted([*GIVEN_CALLED, *NOT_CALLED])
 LIMITS = Limits(piece_seconds=60)  # a busy machine: grading's own limit
