@@ -65,6 +65,7 @@ from jupytext.config import load_jupytext_config
 
 from autograder import prose_claims
 from autograder import published
+from autograder.course_tools import GIVEN_HEADER
 from autograder.pipeline.sandbox import Limits
 from . import notebook_format as fmt
 from .notebook_format import CHAPTER_NAME, cell_kind as kind, nbgrader_meta, shipped_files, stub_solutions
@@ -334,7 +335,14 @@ def given_source(objects, defined_before, at):
     if imports:
         parts.append("\n".join(_order_imports(imports)))
     parts.extend(chunks)
-    return "\n\n\n".join(parts), names_here
+    return given_header(names_here) + "\n\n\n".join(parts), names_here
+
+
+def given_header(names):
+    """The comment a given cell begins with: what it gives, and that the learner runs it as it is. Its first
+    line starts with course_tools.GIVEN_HEADER, by which an error raised in given code is told apart."""
+    text = f"{GIVEN_HEADER.removeprefix('# ')}: {', '.join(names)}. Run this cell; leave it as it is."
+    return "".join(f"# {line}\n" for line in textwrap.wrap(text, MAX_LINE - 2))
 
 
 def _select_members(source, members, what):

@@ -5,16 +5,18 @@ course_tools.py, and the visible tests do `from course_tools import ...`. Each h
 compared, raises AssertionError when something is off, and prints an "ok" line when all is well.
 Results may be numbers, nested lists of numbers, or Values (anything with .data, compared by .data).
 
-Imported in IPython (Jupyter, VS Code), it also rewrites three kinds of error for the learner: a stub
-that still raises NotImplementedError names the exercise to finish, a NameError at the top of a cell
-says which earlier cell to run, and tracebacks leave out the frames of these helpers and of the
-course's grading code. The error keeps its type, so Jupyter, nbval and nbgrader still see an error.
+Imported in IPython (Jupyter, VS Code), it also rewrites errors for the learner: a stub that still
+raises NotImplementedError names the exercise to finish, a NameError at the top of a cell says which
+earlier cell to run, an error raised in given code that the learner's function called is led by a
+sentence naming that function, its call and the likely cause, and tracebacks leave out the frames of
+these helpers and of the course's grading code. The error keeps its type, so Jupyter, nbval and nbgrader still see an error.
 """
 
 import contextlib
+import linecache
 import math
-import re
 import os
+import re
 import sys
 import textwrap
 import types
@@ -465,6 +467,86 @@ def expect_written(*functions):
             raise NotWritten(not_written(fn.__name__, "run that cell and the cells after it, then this one"))
 
 
+# the first line of every given cell's code (the builder writes it): code the learner runs and leaves as it is
+GIVEN_HEADER = "# Given code"
+GIVEN = "given code: leave it as it is"
+
+
+def _cell_file(filename):
+    """True when filename names a notebook cell's code (IPython keeps a cell's lines in linecache for good)."""
+    entry = linecache.cache.get(filename)
+    return entry is not None and len(entry) == 4 and entry[1] is None
+
+
+def _cell_frames(tb):
+    """[(function name, line, kind)] of tb's frames in notebook cells, outermost first; kind is 'test' for
+    the running cell (the first one: its own helpers and spies), 'given' for a given cell, else 'yours'."""
+    frames, running = [], None
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if not _hidden(tb.tb_frame) and _cell_file(code.co_filename):
+            running = running or code.co_filename
+            first = (linecache.getline(code.co_filename, 1) or "").startswith(GIVEN_HEADER)
+            kind = "test" if code.co_filename == running else "given" if first else "yours"
+            frames.append((code.co_name, tb.tb_lineno, kind, code.co_filename))
+        tb = tb.tb_next
+    return frames
+
+
+def given_code_note(error, tb):
+    """For an error raised in given code that the learner's function called: a sentence naming the given
+    function, the learner's function, line and call, and the likely cause (likely_cause); else None."""
+    frames = _cell_frames(tb)
+    yours = [index for index, frame in enumerate(frames) if frame[2] == "yours"]
+    if not yours or frames[-1][2] != "given":
+        return None
+    mine = frames[yours[-1]]  # the innermost frame of the learner's code: the call into given code
+    name = next((frames[i][0] for i in reversed(yours) if not frames[i][0].startswith("<")), "code")
+    course = frames[yours[-1] + 1:]
+    raiser = next((f[0] for f in reversed(course) if not f[0].startswith("<")), course[-1][0])
+    called = next((f[0] for f in course if f[2] == "given" and not f[0].startswith("<")), raiser)
+    where = f"{raiser}, inside {called}" if called != raiser else raiser
+    text = linecache.getline(mine[3], mine[1]).strip()
+    at = f", at `{text}`" if text and len(text) <= 76 else ""
+    return " ".join(filter(None, [f"It was raised in {where} ({GIVEN}), called from your {name} "
+                                  f"(line {mine[1]}){at}: check what your code passes to it.",
+                                  likely_cause(error, raiser)]))
+
+
+def likely_cause(error, raiser):
+    """A sentence naming the likely cause of error, raised in raiser (code the learner's function called, not
+    theirs) by what the learner passed to it, for the errors whose text tells it; else ''."""
+    if error is None:
+        return ""
+    text = str(error)
+    found = re.search(r"'(\w+)' object has no attribute '(\w+)'", text)
+    if isinstance(error, AttributeError) and found:
+        wanted = "a Value" if found[2] in ("data", "grad", "exp", "log", "relu") else f"an object with .{found[2]}"
+        return f"Likely cause: {raiser} got {article(found[1])} where it needs {wanted}."
+    found = re.search(r"(?:list|tuple) indices must be integers or slices, not (\w+)", text)
+    if isinstance(error, TypeError) and found:
+        return f"Likely cause: {raiser} got {article(found[1])} where it needs an int (an index, such as one token id)."
+    found = re.search(r"object of type '(\w+)' has no len\(\)", text)
+    if isinstance(error, TypeError) and found:
+        return f"Likely cause: {raiser} got {article(found[1])} where it needs a list."
+    if isinstance(error, TypeError) and ("can't multiply sequence" in text or "unsupported operand" in text
+                                         and "'list'" in text):
+        return f"Likely cause: {raiser} got a whole list where it needs one Value or number."
+    if isinstance(error, IndexError) and "out of range" in text and raiser == "gpt":
+        return ("Likely cause: gpt got a token id (or position) out of range for the model: token ids run from 0 to "
+                "vocab_size - 1, BOS is bos_id(chars), and positions stop before block_size.")
+    if isinstance(error, IndexError) and "out of range" in text:
+        return f"Likely cause: {raiser} got an index past the end of a list, or a list shorter than it needs."
+    return ""
+
+
+def article(type_name):
+    """'an int', 'a float', 'a str'; None for NoneType (what a function without return gives)."""
+    if type_name == "NoneType":
+        return "None (a function without return?)"
+    return f"{'an' if type_name[:1] in 'aeiou' else 'a'} {type_name}"
+
+
 def friendly_message(error, tb):
     """The sentence that replaces the traceback of error, or None to show a (filtered) traceback."""
     if isinstance(error, NotWritten):
@@ -479,25 +561,34 @@ def friendly_message(error, tb):
     return None
 
 
+def _red_lines(name, text):
+    """text wrapped to LINE (Validate cuts each line), starting with the error's name in red."""
+    lines = textwrap.wrap(f"{name}: {text}", LINE, break_on_hyphens=False)
+    return [f"\x1b[0;31m{name}\x1b[0m" + "\n".join(lines)[len(name):]]
+
+
 def _show_error(shell, etype, value, tb, tb_offset=None):
-    """IPython's handler for the errors above: a sentence, or the traceback without hidden frames."""
+    """IPython's handler for every error: a sentence, or the traceback without hidden frames, led by a
+    sentence when the error was raised in given code the learner's function called."""
     message = friendly_message(value, tb)
-    if message:  # wrapped, so that Validate (which cuts each line) shows all of it
-        lines = textwrap.wrap(f"{etype.__name__}: {message}", LINE, break_on_hyphens=False)
-        stb = [f"\x1b[0;31m{etype.__name__}\x1b[0m" + "\n".join(lines)[len(etype.__name__):]]
+    if message:
+        stb = _red_lines(etype.__name__, message)
     else:
+        note = given_code_note(value, tb)
         for error in (value, value.__cause__, value.__context__):
             if error is not None and error.__traceback__ is not None:
                 error.__traceback__ = _without_hidden_frames(error.__traceback__)
         stb = shell.InteractiveTB.structured_traceback(etype, value, value.__traceback__, tb_offset)
+        if note:  # first, so that Validate's first lines say where to look
+            stb = _red_lines(etype.__name__, str(value)) + textwrap.wrap(note, LINE) + [""] + stb
     shell._showtraceback(etype, value, stb)  # sends the error output, so the cell counts as failed
 
 
 def install_friendly_errors():
-    """Show AssertionError, NotImplementedError and NameError as above in this IPython kernel."""
+    """Show every error (Exception) as above in this IPython kernel."""
     shell = sys.modules["IPython"].get_ipython() if "IPython" in sys.modules else None
     if shell is not None:
-        shell.set_custom_exc((AssertionError, NotImplementedError, NameError), _show_error)
+        shell.set_custom_exc((Exception,), _show_error)
 
 
 install_friendly_errors()

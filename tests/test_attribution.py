@@ -14,13 +14,19 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
+import shutil
 import textwrap
+from pathlib import Path
 
+import nbclient
+import nbformat
 import pytest
 
-from autograder.notebook_format import cell_kind, graded_pieces, split_regions
+from autograder import course_tools
+from autograder.notebook_format import cell_kind, graded_pieces, nbgrader_meta, split_regions
 from autograder.pipeline.sandbox import Limits
-from judge_support import JudgedChapter
+from judge_support import PROJECT, JudgedChapter, replace_regions
 from visible_tests import _source, chapter_variants, visible_failure
 
 GIVEN = "(given code: leave it as it is)"
@@ -179,7 +185,62 @@ def test_an_error_raised_in_code_the_learner_called_names_their_function_never_t
     (ValueError("math domain error"), None),
 ])
 def test_the_likely_cause_is_named_only_when_the_error_tells_it(error, cause):
-    from autograder.checks.core import likely_cause
+    from autograder.course_tools import likely_cause
 
     said = likely_cause(error, "softmax")
     assert said.startswith(f"Likely cause: {cause}") if cause else said == "", said
+
+
+# --------------------------------------------------------------------------- the same, in the learner's kernel
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def kernel_error(nb: nbformat.NotebookNode, folder: Path) -> list[str]:
+    """Run nb's cells in a real kernel in folder, up to and including the first that fails; the lines its
+    error output shows (colours removed), as Validate and the notebook show them."""
+    nbclient.NotebookClient(nb, timeout=120, allow_errors=True, kernel_name="python3",
+                            resources={"metadata": {"path": str(folder)}}).execute()
+    errors = [output for cell in nb.cells if cell.cell_type == "code" for output in cell.get("outputs", [])
+              if output.output_type == "error"]
+    assert errors, "no cell failed"
+    return ANSI.sub("", "\n".join(errors[0].traceback)).split("\n")
+
+
+@pytest.mark.parametrize("chapter", sorted(GIVEN_CALLED))
+def test_in_the_kernel_an_error_raised_in_given_code_is_led_by_the_same_sentence(chapter):
+    """The visible test's failure in the learner's notebook: the error's own line, then the sentence the judge
+    writes (the given function, the learner's function and line, the likely cause), before the traceback."""
+    piece, slip, starts, where, cause = GIVEN_CALLED[chapter]
+    nb = replace_regions(_source(chapter), {piece: slip})
+    tests = next(i for i, cell in enumerate(nb.cells) if nbgrader_meta(cell).get("grade_id") == f"{piece}_tests")
+    nb.cells = nb.cells[:tests + 1]
+    lines = kernel_error(nb, PROJECT / "chapters" / chapter)
+    assert lines[0] == starts.removesuffix(" (in the visible test"), lines[:6]
+    note = " ".join(lines[1:lines.index("")])
+    assert note.startswith(f"It was {where}") and note.endswith(f"check what your code passes to it. {cause}"), note
+    assert all(len(line) <= 80 for line in lines[:lines.index("")]), lines  # whole within Validate's cut
+
+
+def test_in_the_kernel_only_errors_raised_in_given_code_called_by_the_learner_get_the_sentence(tmp_path):
+    """A given cell (marked by its first line, as the builder writes it), the learner's cell and a tests cell
+    with a spy standing between them: the sentence names the given function the learner's code reached, past
+    the spy; an error raised in the learner's own code, or in given code the test called itself, keeps
+    IPython's traceback alone."""
+    shutil.copy(Path(course_tools.__file__), tmp_path / "course_tools.py")
+    given = f"{course_tools.GIVEN_HEADER}: scale. Run this cell; leave it as it is.\ndef scale(x, k):\n" \
+            "    return [k * v for v in x]\n"
+    yours = "def double(x):\n    if x == []:\n        raise ValueError('empty')\n    return scale(x, [2])\n"
+    spy = "real = scale\ndef watched(x, k):\n    return real(x, k)\nscale = watched\n"
+
+    def first_lines(*tests):
+        cells = [nbformat.v4.new_code_cell(s) for s in (given, yours, "import course_tools", *tests)]
+        lines = kernel_error(nbformat.v4.new_notebook(cells=cells), tmp_path)
+        return lines[:lines.index("") if "" in lines else 3]
+
+    note = " ".join(first_lines(spy + "double([1.0])"))
+    assert note.startswith("TypeError: can't multiply sequence by non-int of type 'float' It was raised in scale "
+                           f"({course_tools.GIVEN}), called from your double (line 4), at `return scale(x, [2])`: "
+                           "check what your code passes to it. Likely cause: scale got a whole list"), note
+    assert "It was raised" not in " ".join(first_lines("double([])")), "raised in the learner's own code"
+    assert "It was raised" not in " ".join(first_lines("scale([1.0], [2])")), "given code the test called"

@@ -16,6 +16,7 @@ import sysconfig
 import traceback
 
 import microgpt
+from autograder.course_tools import GIVEN, likely_cause
 
 REL_TOL = 1e-9   # the same maths in another order differs in the last bits, never by this much
 ABS_TOL = 1e-12  # for results that should be 0 but come out as rounding noise
@@ -187,7 +188,6 @@ def where_raised(err, cause=True):
                                   f"check what your code passes to it.", likely_cause(err if cause else None, raiser)]))
 
 
-GIVEN = "given code: leave it as it is"
 STAND_IN = "the course's version of that exercise, standing in for yours while this piece is judged"
 
 
@@ -213,42 +213,6 @@ def where_raised_in_worker(frames, error=None):
     where = f"{raiser}, inside {called}{given}" if called != raiser else f"{raiser}{given}"
     return " ".join(filter(None, [f"It was raised in {where}, called from your {name} (line {mine[-1][1]}): "
                                   f"check what your code passes to it.", likely_cause(error, raiser)]))
-
-
-def likely_cause(error, raiser):
-    """A sentence naming the likely cause of error, raised in raiser (code the learner's function called, not
-    theirs) by what the learner passed to it, for the errors whose text tells it; else ''."""
-    import re
-
-    if error is None:
-        return ""
-    text = str(error)
-    found = re.search(r"'(\w+)' object has no attribute '(\w+)'", text)
-    if isinstance(error, AttributeError) and found:
-        wanted = "a Value" if found[2] in ("data", "grad", "exp", "log", "relu") else f"an object with .{found[2]}"
-        return f"Likely cause: {raiser} got {article(found[1])} where it needs {wanted}."
-    found = re.search(r"(?:list|tuple) indices must be integers or slices, not (\w+)", text)
-    if isinstance(error, TypeError) and found:
-        return f"Likely cause: {raiser} got {article(found[1])} where it needs an int (an index, such as one token id)."
-    found = re.search(r"object of type '(\w+)' has no len\(\)", text)
-    if isinstance(error, TypeError) and found:
-        return f"Likely cause: {raiser} got {article(found[1])} where it needs a list."
-    if isinstance(error, TypeError) and ("can't multiply sequence" in text or "unsupported operand" in text
-                                         and "'list'" in text):
-        return f"Likely cause: {raiser} got a whole list where it needs one Value or number."
-    if isinstance(error, IndexError) and "out of range" in text and raiser == "gpt":
-        return ("Likely cause: gpt got a token id (or position) out of range for the model: token ids run from 0 to "
-                "vocab_size - 1, BOS is bos_id(chars), and positions stop before block_size.")
-    if isinstance(error, IndexError) and "out of range" in text:
-        return f"Likely cause: {raiser} got an index past the end of a list, or a list shorter than it needs."
-    return ""
-
-
-def article(type_name):
-    """'an int', 'a float', 'a str'; None for NoneType (what a function without return gives)."""
-    if type_name == "NoneType":
-        return "None (a function without return?)"
-    return f"{'an' if type_name[:1] in 'aeiou' else 'a'} {type_name}"
 
 
 def call(fn, args, shown, piece, hints=()):

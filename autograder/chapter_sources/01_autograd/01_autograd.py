@@ -92,7 +92,7 @@ def fetch_course_files(base, listing):
 fetch_course_files(
     "https://microgpt-course.github.io/microgpt-course/files/01_autograd/",
     """
-77c46f2fdeeb09ebde589bd05e2a32bb04faa552e8da06ee5b1533f293699f74 course_tools.py
+eeec89e5bee178c8e05159e77ec91f0b59cc68de62bcf5389411256bf10aae09 course_tools.py
 """,
 )
 
@@ -224,6 +224,7 @@ expect_close("measured slope at x = 2", measured, 1.0)
 # Python then asks `a` instead, through `a.__radd__(3)`.
 
 # %% given="microgpt.autograd:Value(__slots__,__init__,__repr__,__neg__,__radd__,__sub__,__rsub__,__rmul__,__truediv__,__rtruediv__)" nbgrader={"grade": false, "grade_id": "given_Value", "locked": true, "schema_version": 3, "solution": false}
+# Given code: Value. Run this cell; leave it as it is.
 class Value:
     """A scalar node in a computation graph.
 

@@ -83,7 +83,7 @@ def fetch_course_files(base, listing):
 fetch_course_files(
     "https://microgpt-course.github.io/microgpt-course/files/02_tokenization/",
     """
-77c46f2fdeeb09ebde589bd05e2a32bb04faa552e8da06ee5b1533f293699f74 course_tools.py
+eeec89e5bee178c8e05159e77ec91f0b59cc68de62bcf5389411256bf10aae09 course_tools.py
 0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d names.txt
 """,
 )
@@ -118,6 +118,8 @@ from course_tools import expect_equal, show  # the course's checks; they also ma
 # fingerprint matches.
 
 # %% given="microgpt.data:NAMES_URL,NAMES_SHA256,DATA_ENV,DataError,sha256_of,download_names,read_docs" nbgrader={"grade": false, "grade_id": "given_NAMES_URL", "locked": true, "schema_version": 3, "solution": false}
+# Given code: NAMES_URL, NAMES_SHA256, DATA_ENV, DataError, sha256_of, download_names, read_docs.
+# Run this cell; leave it as it is.
 import hashlib
 import os
 import tempfile
@@ -404,6 +406,7 @@ print(f"guessing from frequencies only: loss {frequency_loss:.3f} per token")
 # helpers from the reference say this in code:
 
 # %% given="microgpt.tokenizer:bos_id,vocab_size" nbgrader={"grade": false, "grade_id": "given_bos_id", "locked": true, "schema_version": 3, "solution": false}
+# Given code: bos_id, vocab_size. Run this cell; leave it as it is.
 def bos_id(chars):
     """Token id of BOS: one past the last character's id."""
     return len(chars)

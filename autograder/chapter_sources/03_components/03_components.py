@@ -85,7 +85,7 @@ def fetch_course_files(base, listing):
 fetch_course_files(
     "https://microgpt-course.github.io/microgpt-course/files/03_components/",
     """
-77c46f2fdeeb09ebde589bd05e2a32bb04faa552e8da06ee5b1533f293699f74 course_tools.py
+eeec89e5bee178c8e05159e77ec91f0b59cc68de62bcf5389411256bf10aae09 course_tools.py
 """,
 )
 
@@ -100,6 +100,7 @@ from course_tools import check_shape, show  # the course's checks; they also mak
 # from you: each operation records its local derivatives, and the chain rule does the rest.
 
 # %% given="microgpt.autograd:Value" nbgrader={"grade": false, "grade_id": "given_Value", "locked": true, "schema_version": 3, "solution": false}
+# Given code: Value. Run this cell; leave it as it is.
 import math
 
 

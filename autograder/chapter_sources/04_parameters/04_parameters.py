@@ -85,7 +85,7 @@ def fetch_course_files(base, listing):
 fetch_course_files(
     "https://microgpt-course.github.io/microgpt-course/files/04_parameters/",
     """
-77c46f2fdeeb09ebde589bd05e2a32bb04faa552e8da06ee5b1533f293699f74 course_tools.py
+eeec89e5bee178c8e05159e77ec91f0b59cc68de62bcf5389411256bf10aae09 course_tools.py
 """,
 )
 
@@ -117,6 +117,7 @@ import matplotlib.pyplot as plt
 # `GPTConfig` is new: it is a small record of the model's hyperparameters.
 
 # %% given="microgpt.autograd:Value microgpt.model:GPTConfig" nbgrader={"grade": false, "grade_id": "given_Value", "locked": true, "schema_version": 3, "solution": false}
+# Given code: Value, GPTConfig. Run this cell; leave it as it is.
 from dataclasses import dataclass
 
 

@@ -87,7 +87,7 @@ def fetch_course_files(base, listing):
 fetch_course_files(
     "https://microgpt-course.github.io/microgpt-course/files/05_gpt/",
     """
-77c46f2fdeeb09ebde589bd05e2a32bb04faa552e8da06ee5b1533f293699f74 course_tools.py
+eeec89e5bee178c8e05159e77ec91f0b59cc68de62bcf5389411256bf10aae09 course_tools.py
 """,
 )
 
@@ -112,6 +112,7 @@ import matplotlib.pyplot as plt
 # is introduced in section 3.
 
 # %% given="microgpt.autograd:Value microgpt.nn:linear,softmax,rmsnorm" nbgrader={"grade": false, "grade_id": "given_Value", "locked": true, "schema_version": 3, "solution": false}
+# Given code: Value, linear, softmax, rmsnorm. Run this cell; leave it as it is.
 class Value:
     """A scalar node in a computation graph.
 
@@ -255,6 +256,8 @@ def rmsnorm(x, eps=1e-5):
 
 
 # %% given="microgpt.model:GPTConfig,param_shapes,init_params,parameters,empty_kv_cache" nbgrader={"grade": false, "grade_id": "given_GPTConfig", "locked": true, "schema_version": 3, "solution": false}
+# Given code: GPTConfig, param_shapes, init_params, parameters, empty_kv_cache. Run this cell; leave
+# it as it is.
 from dataclasses import dataclass
 
 

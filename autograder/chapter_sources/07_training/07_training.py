@@ -80,7 +80,7 @@ def fetch_course_files(base, listing):
 fetch_course_files(
     "https://microgpt-course.github.io/microgpt-course/files/07_training/",
     """
-77c46f2fdeeb09ebde589bd05e2a32bb04faa552e8da06ee5b1533f293699f74 course_tools.py
+eeec89e5bee178c8e05159e77ec91f0b59cc68de62bcf5389411256bf10aae09 course_tools.py
 0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d names.txt
 e92ee7d30c3869c34a015fc906e82b080b2a9a7960fadbfe03e1a0066febb53d microgpt-names-1000.metrics.jsonl
 """,
@@ -94,6 +94,7 @@ e92ee7d30c3869c34a015fc906e82b080b2a9a7960fadbfe03e1a0066febb53d microgpt-names-
 # a summary of the course so far, or skip to the next section.
 
 # %% given="microgpt.autograd:Value" nbgrader={"grade": false, "grade_id": "given_Value", "locked": true, "schema_version": 3, "solution": false}
+# Given code: Value. Run this cell; leave it as it is.
 import math
 
 
@@ -209,6 +210,8 @@ class Value:
 
 
 # %% given="microgpt.data:DataError,read_docs microgpt.tokenizer:build_vocab,bos_id,vocab_size,encode,decode" nbgrader={"grade": false, "grade_id": "given_DataError", "locked": true, "schema_version": 3, "solution": false}
+# Given code: DataError, read_docs, build_vocab, bos_id, vocab_size, encode, decode. Run this cell;
+# leave it as it is.
 from pathlib import Path
 
 
@@ -272,6 +275,7 @@ def decode(ids, chars):
 
 
 # %% given="microgpt.nn:linear,softmax,rmsnorm,relu" nbgrader={"grade": false, "grade_id": "given_linear", "locked": true, "schema_version": 3, "solution": false}
+# Given code: linear, softmax, rmsnorm, relu. Run this cell; leave it as it is.
 def linear(x, w):
     """Matrix-vector product without bias.
 
@@ -314,6 +318,8 @@ NORMS = {"rmsnorm": rmsnorm}
 ACTIVATIONS = {"relu": relu}
 
 # %% given="microgpt.model:GPTConfig,param_shapes,init_params,parameters,empty_kv_cache" nbgrader={"grade": false, "grade_id": "given_GPTConfig", "locked": true, "schema_version": 3, "solution": false}
+# Given code: GPTConfig, param_shapes, init_params, parameters, empty_kv_cache. Run this cell; leave
+# it as it is.
 from dataclasses import dataclass
 
 
@@ -394,6 +400,8 @@ def empty_kv_cache(config):
 
 
 # %% given="microgpt.model:attention_weights,attention_head,multi_head_attention,attention_block,mlp_block,gpt" nbgrader={"grade": false, "grade_id": "given_attention_weights", "locked": true, "schema_version": 3, "solution": false}
+# Given code: attention_weights, attention_head, multi_head_attention, attention_block, mlp_block,
+# gpt. Run this cell; leave it as it is.
 def attention_weights(q, keys):
     """Softmax of scaled dot products: w_t = softmax_t(q . k_t / sqrt(d)).
 
@@ -466,6 +474,7 @@ def gpt(token_id, pos_id, keys, values, state_dict, config):
 
 
 # %% given="microgpt.optim:learning_rate,adam_step" nbgrader={"grade": false, "grade_id": "given_learning_rate", "locked": true, "schema_version": 3, "solution": false}
+# Given code: learning_rate, adam_step. Run this cell; leave it as it is.
 def learning_rate(step, num_steps, lr):
     """lr_t = lr * (1 - step / num_steps), a float: lr at step 0, falling linearly towards 0.
 

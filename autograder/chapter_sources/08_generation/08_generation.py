@@ -80,7 +80,7 @@ def fetch_course_files(base, listing):
 fetch_course_files(
     "https://microgpt-course.github.io/microgpt-course/files/08_generation/",
     """
-77c46f2fdeeb09ebde589bd05e2a32bb04faa552e8da06ee5b1533f293699f74 course_tools.py
+eeec89e5bee178c8e05159e77ec91f0b59cc68de62bcf5389411256bf10aae09 course_tools.py
 4ddba9111ae4b6b479776729afc30fa460676fae3b37c065af0470a00feb39da microgpt-names-1000.json
 """,
 )
@@ -106,6 +106,7 @@ import matplotlib.pyplot as plt
 # that chapter 7 reports.
 
 # %% given="microgpt.autograd:Value microgpt.nn:linear,softmax,rmsnorm,relu" nbgrader={"grade": false, "grade_id": "given_Value", "locked": true, "schema_version": 3, "solution": false}
+# Given code: Value, linear, softmax, rmsnorm, relu. Run this cell; leave it as it is.
 import math
 
 
@@ -262,6 +263,8 @@ NORMS = {"rmsnorm": rmsnorm}
 ACTIVATIONS = {"relu": relu}
 
 # %% given="microgpt.model:GPTConfig,param_shapes,empty_kv_cache,attention_weights,attention_head,multi_head_attention,attention_block,mlp_block,gpt" nbgrader={"grade": false, "grade_id": "given_GPTConfig", "locked": true, "schema_version": 3, "solution": false}
+# Given code: GPTConfig, param_shapes, empty_kv_cache, attention_weights, attention_head,
+# multi_head_attention, attention_block, mlp_block, gpt. Run this cell; leave it as it is.
 from dataclasses import dataclass
 
 
@@ -393,6 +396,7 @@ def gpt(token_id, pos_id, keys, values, state_dict, config):
 
 
 # %% given="microgpt.tokenizer:bos_id,vocab_size,encode,decode" nbgrader={"grade": false, "grade_id": "given_bos_id", "locked": true, "schema_version": 3, "solution": false}
+# Given code: bos_id, vocab_size, encode, decode. Run this cell; leave it as it is.
 def bos_id(chars):
     """Token id of BOS: one past the last character's id."""
     return len(chars)
@@ -418,6 +422,8 @@ def decode(ids, chars):
 
 
 # %% given="microgpt.checkpoint:FORMAT,VERSION,SHAPE_FIELDS,ARCHITECTURE_FIELDS,CheckpointError,Checkpoint,load" nbgrader={"grade": false, "grade_id": "given_FORMAT", "locked": true, "schema_version": 3, "solution": false}
+# Given code: FORMAT, VERSION, SHAPE_FIELDS, ARCHITECTURE_FIELDS, CheckpointError, Checkpoint, load.
+# Run this cell; leave it as it is.
 import json
 from pathlib import Path
 from typing import NamedTuple

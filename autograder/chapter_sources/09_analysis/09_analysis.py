@@ -84,7 +84,7 @@ def fetch_course_files(base, listing):
 fetch_course_files(
     "https://microgpt-course.github.io/microgpt-course/files/09_analysis/",
     """
-77c46f2fdeeb09ebde589bd05e2a32bb04faa552e8da06ee5b1533f293699f74 course_tools.py
+eeec89e5bee178c8e05159e77ec91f0b59cc68de62bcf5389411256bf10aae09 course_tools.py
 0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d names.txt
 4ddba9111ae4b6b479776729afc30fa460676fae3b37c065af0470a00feb39da microgpt-names-1000.json
 """,
@@ -109,6 +109,7 @@ import matplotlib.pyplot as plt
 # configuration, weights drawn by `init_params` with seed 42.
 
 # %% given="microgpt.autograd:Value microgpt.nn:linear,softmax,rmsnorm,relu" nbgrader={"grade": false, "grade_id": "given_Value", "locked": true, "schema_version": 3, "solution": false}
+# Given code: Value, linear, softmax, rmsnorm, relu. Run this cell; leave it as it is.
 class Value:
     """A scalar node in a computation graph.
 
@@ -262,6 +263,9 @@ NORMS = {"rmsnorm": rmsnorm}
 ACTIVATIONS = {"relu": relu}
 
 # %% given="microgpt.model:GPTConfig,param_shapes,init_params,empty_kv_cache,attention_weights,attention_head,multi_head_attention,attention_block,mlp_block,gpt" nbgrader={"grade": false, "grade_id": "given_GPTConfig", "locked": true, "schema_version": 3, "solution": false}
+# Given code: GPTConfig, param_shapes, init_params, empty_kv_cache, attention_weights,
+# attention_head, multi_head_attention, attention_block, mlp_block, gpt. Run this cell; leave it as
+# it is.
 from dataclasses import dataclass
 
 
@@ -407,6 +411,8 @@ def gpt(token_id, pos_id, keys, values, state_dict, config):
 
 
 # %% given="microgpt.tokenizer:bos_id,vocab_size,encode,decode microgpt.train:next_token_probs,document_loss" nbgrader={"grade": false, "grade_id": "given_bos_id", "locked": true, "schema_version": 3, "solution": false}
+# Given code: bos_id, vocab_size, encode, decode, next_token_probs, document_loss. Run this cell;
+# leave it as it is.
 def bos_id(chars):
     """Token id of BOS: one past the last character's id."""
     return len(chars)
@@ -455,6 +461,8 @@ def document_loss(tokens, state_dict, config):
 
 
 # %% given="microgpt.checkpoint:FORMAT,VERSION,SHAPE_FIELDS,ARCHITECTURE_FIELDS,CheckpointError,Checkpoint,load" nbgrader={"grade": false, "grade_id": "given_FORMAT", "locked": true, "schema_version": 3, "solution": false}
+# Given code: FORMAT, VERSION, SHAPE_FIELDS, ARCHITECTURE_FIELDS, CheckpointError, Checkpoint, load.
+# Run this cell; leave it as it is.
 import json
 from pathlib import Path
 from typing import NamedTuple
@@ -872,6 +880,8 @@ for letter in "aeiouy":
 # BOS black.
 
 # %% given="microgpt.analysis:POWER_ITERATION_TOLERANCE,centred,principal_components,pca_2d" nbgrader={"grade": false, "grade_id": "given_POWER_ITERATION_TOLERANCE", "locked": true, "schema_version": 3, "solution": false}
+# Given code: POWER_ITERATION_TOLERANCE, centred, principal_components, pca_2d. Run this cell; leave
+# it as it is.
 POWER_ITERATION_TOLERANCE = 1e-12
 
 

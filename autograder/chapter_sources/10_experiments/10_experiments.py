@@ -81,7 +81,7 @@ def fetch_course_files(base, listing):
 fetch_course_files(
     "https://microgpt-course.github.io/microgpt-course/files/10_experiments/",
     """
-77c46f2fdeeb09ebde589bd05e2a32bb04faa552e8da06ee5b1533f293699f74 course_tools.py
+eeec89e5bee178c8e05159e77ec91f0b59cc68de62bcf5389411256bf10aae09 course_tools.py
 0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d names.txt
 4ddba9111ae4b6b479776729afc30fa460676fae3b37c065af0470a00feb39da microgpt-names-1000.json
 """,
@@ -105,6 +105,7 @@ import matplotlib.pyplot as plt
 # calls the `relu` method of chapter 1), so that it and your `gelu` can be swapped for each other.
 
 # %% given="microgpt.autograd:Value microgpt.nn:linear,softmax,rmsnorm,relu" nbgrader={"grade": false, "grade_id": "given_Value", "locked": true, "schema_version": 3, "solution": false}
+# Given code: Value, linear, softmax, rmsnorm, relu. Run this cell; leave it as it is.
 class Value:
     """A scalar node in a computation graph.
 
@@ -420,6 +421,9 @@ NORMS = {"rmsnorm": rmsnorm, "layernorm": layernorm}
 ACTIVATIONS = {"relu": relu, "gelu": gelu}
 
 # %% given="microgpt.model:GPTConfig,param_shapes,init_params,parameters,empty_kv_cache,attention_weights,attention_head,multi_head_attention,attention_block,mlp_block,gpt" nbgrader={"grade": false, "grade_id": "given_GPTConfig", "locked": true, "schema_version": 3, "solution": false}
+# Given code: GPTConfig, param_shapes, init_params, parameters, empty_kv_cache, attention_weights,
+# attention_head, multi_head_attention, attention_block, mlp_block, gpt. Run this cell; leave it as
+# it is.
 from dataclasses import dataclass
 
 
@@ -571,6 +575,8 @@ def gpt(token_id, pos_id, keys, values, state_dict, config):
 
 
 # %% given="microgpt.tokenizer:bos_id,vocab_size,encode,decode microgpt.optim:learning_rate,adam_step" nbgrader={"grade": false, "grade_id": "given_bos_id", "locked": true, "schema_version": 3, "solution": false}
+# Given code: bos_id, vocab_size, encode, decode, learning_rate, adam_step. Run this cell; leave it
+# as it is.
 def bos_id(chars):
     """Token id of BOS: one past the last character's id."""
     return len(chars)
@@ -630,6 +636,8 @@ def adam_step(params, m, v, step, num_steps, lr=0.01, beta1=0.85, beta2=0.99, ep
 
 
 # %% given="microgpt.train:next_token_probs,document_loss,train_step,train microgpt.sample:temperature_probs,sample_token,generate" nbgrader={"grade": false, "grade_id": "given_next_token_probs", "locked": true, "schema_version": 3, "solution": false}
+# Given code: next_token_probs, document_loss, train_step, train, temperature_probs, sample_token,
+# generate. Run this cell; leave it as it is.
 def next_token_probs(tokens, state_dict, config):
     """For each position t < n, the model's probabilities (V values) for token t+1.
 
@@ -729,6 +737,8 @@ def generate(state_dict, config, chars, rng, temperature=0.5):
 
 
 # %% given="microgpt.checkpoint:FORMAT,VERSION,SHAPE_FIELDS,ARCHITECTURE_FIELDS,CheckpointError,Checkpoint,load" nbgrader={"grade": false, "grade_id": "given_FORMAT", "locked": true, "schema_version": 3, "solution": false}
+# Given code: FORMAT, VERSION, SHAPE_FIELDS, ARCHITECTURE_FIELDS, CheckpointError, Checkpoint, load.
+# Run this cell; leave it as it is.
 import json
 from pathlib import Path
 from typing import NamedTuple
