@@ -24,6 +24,7 @@ import nbformat
 import pytest
 
 from autograder import course_tools
+from autograder.checks.core import where_raised_in_worker
 from autograder.notebook_format import cell_kind, graded_pieces, nbgrader_meta, split_regions
 from autograder.pipeline.sandbox import Limits
 from judge_support import PROJECT, JudgedChapter, replace_regions
@@ -87,12 +88,11 @@ NOT_CALLED = {
 return Value(self.data + other.data, (self, other), (1, 1))  # a plain number not wrapped
 """, "a + 4 raised AttributeError: 4 is a plain number, with no .data: wrap it in Value first",  # the visible test
         "(other = other if isinstance(other, Value) else Value(other))")),
+    # the visible test's stand-in for param_shapes takes only a config, as the judge's does: the slip fails there
     "04_parameters": ({"Value"}, ("init_params", """
 return {name: [[Value(rng.gauss(0, std)) for _ in range(cols)] for _ in range(rows)]
         for name, (rows, cols) in param_shapes(config.vocab_size).items()}  # a number, not the config
-""", "init_params raised AttributeError: 'int' object", f"It was raised in param_shapes {STAND_IN}, called from your "
-        "init_params (line 27): check what your code passes to it. Likely cause: param_shapes got an int where it "
-        "needs an object with .n_embd.")),
+""", "init_params called param_shapes(27): pass it the config itself, param_shapes(config)", "")),
     # the instructor's adam_step (tests/piece_variants/06_adam.py) with num_steps left out of learning_rate
     "06_adam": (set(), ("adam_step", chapter_variants()["06_adam"].adam_with("learning_rate(step, num_steps, lr)",
                                                                               "learning_rate(step, lr)"),
@@ -170,6 +170,17 @@ def test_an_error_raised_in_code_the_learner_called_names_their_function_never_t
         if variant.piece in calling:
             shown = visible_failure(chapter, variant.piece, variant.code) or ""
             assert "given code" not in shown and "fix it there" not in shown, (variant.name, shown)
+
+
+def test_an_error_raised_in_the_judges_stand_in_names_the_course_version_called_from_the_learners_code():
+    """The frames the worker reports (cell, line, function), innermost last: the stand-in for an earlier
+    exercise is named as the course's version of it, never as the learner's code to fix."""
+    frames = [["<your init_params>", 27, "init_params"], ["<your init_params>", 27, "<dictcomp>"],
+              ["<stand-in param_shapes>", 3, "param_shapes"]]
+    said = where_raised_in_worker(frames, AttributeError("'int' object has no attribute 'n_embd'"))
+    assert said == (f"It was raised in param_shapes {STAND_IN}, called from your init_params (line 27): check what "
+                    "your code passes to it. Likely cause: param_shapes got an int where it needs an object with "
+                    ".n_embd."), said
 
 
 @pytest.mark.parametrize("error, cause", [

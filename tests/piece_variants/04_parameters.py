@@ -102,6 +102,10 @@ return {name: [[rng.gauss(0, std) for _ in range(cols)] for _ in range(rows)]
 return {name: [[Value(rng.normalvariate(0, std)) for _ in range(cols)] for _ in range(rows)]
         for name, (rows, cols) in param_shapes(config).items()}
 """, says="expected -0.0115272"),
+    Variant("init_params", "param_shapes given the vocabulary size, not the config", """
+return {name: [[Value(rng.gauss(0, std)) for _ in range(cols)] for _ in range(rows)]
+        for name, (rows, cols) in param_shapes(config.vocab_size).items()}
+""", says="init_params called param_shapes(27): pass it the config"),
     Variant("init_params", "one more draw from rng", """
 state_dict = {name: [[Value(rng.gauss(0, std)) for _ in range(cols)] for _ in range(rows)]
               for name, (rows, cols) in param_shapes(config).items()}

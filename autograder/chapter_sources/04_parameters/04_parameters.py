@@ -751,7 +751,19 @@ DEFAULT_SHAPES = {"wte": (27, 16), "wpe": (16, 16), "lm_head": (27, 16),
 TINY_SHAPES = {"wte": (2, 2), "wpe": (2, 2), "lm_head": (2, 2),
                "layer0.attn_wq": (2, 2), "layer0.attn_wk": (2, 2), "layer0.attn_wv": (2, 2),
                "layer0.attn_wo": (2, 2), "layer0.mlp_fc1": (8, 2), "layer0.mlp_fc2": (2, 8)}
-with standing_in(globals(), param_shapes=lambda config: DEFAULT_SHAPES):
+
+
+def shapes_for_a_config(shapes):
+    """A stand-in for param_shapes that returns shapes, and only for a GPTConfig, as yours needs."""
+    def param_shapes(config):
+        if not isinstance(config, GPTConfig):
+            raise AssertionError(f"init_params called param_shapes({config!r}): pass it the config "
+                                 f"itself, param_shapes(config)")
+        return shapes
+    return param_shapes
+
+
+with standing_in(globals(), param_shapes=shapes_for_a_config(DEFAULT_SHAPES)):
     state_dict = init_params(GPTConfig(vocab_size=27), random.Random(42))
     # (None stays None, so that a missing return is reported as such)
     names = list(state_dict) if state_dict is not None else None
@@ -772,7 +784,7 @@ with standing_in(globals(), param_shapes=lambda config: DEFAULT_SHAPES):
     expect_close("the last weight, layer0.mlp_fc2[15][63]", state_dict["layer0.mlp_fc2"][15][63],
                  0.013323935780253003)
 
-with standing_in(globals(), param_shapes=lambda config: TINY_SHAPES):
+with standing_in(globals(), param_shapes=shapes_for_a_config(TINY_SHAPES)):
     tiny = GPTConfig(vocab_size=2, n_embd=2, n_head=1, n_layer=1, block_size=2)
     rng = random.Random(7)
     tiny_state = init_params(tiny, rng, std=0.5)
