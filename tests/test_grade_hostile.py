@@ -35,8 +35,8 @@ from hostile.submissions import (CHAPTER, GRADE_CELLS, LEFTOVER_MARKER, expected
                                  hostile_class, released_course, write_submission)
 
 PROJECT = Path(__file__).resolve().parents[1]
-# wall_seconds: the slowest student that must finish (many_lines) takes about 16 s on a loaded machine; two
-# students wait the wall clock out (slow_cells, ignores_interrupt), so it is no longer than that margin needs
+# wall_seconds: the slowest student that must finish (many_lines) takes about 16 s on a loaded machine; one
+# student waits the wall clock out (slow_cells), so it is no longer than that margin needs
 LIMITS = Limits(memory_bytes=1536 << 20, processes=96, wall_seconds=60, cell_seconds=10, piece_seconds=15,
                 output_bytes=500_000)
 # graded first, longest wait first (grade takes the students in the order given), so that their waits overlap
@@ -123,6 +123,8 @@ def test_policy_and_mismatch_flags_give_the_reason(graded):
     assert "socket" in flags["network", "policy"].reason
     assert "__subclasses__" in flags["dunder_escape", "policy"].reason
     assert "math.exp" in flags["patches_module_in_region", "policy"].reason
+    # stopped at its cell's limit (a kernel that does not answer after the interrupt), not by the wall clock
+    assert "a cell ignored its interrupt" in flags["ignores_interrupt", "crash"].reason
     # its patched helpers change what the visible tests say in the kernel; the judge is not moved
     mismatch = next(f for f in load_flags(graded["course"]) if (f.student, f.kind) == ("patches_checks", "mismatch"))
     assert re.search(r"the kernel gave \d of 2, the judge \d", mismatch.reason), mismatch.reason

@@ -35,8 +35,8 @@ HOSTILE = f"def decode(ids, chars):\n    raise ValueError({HOSTILE_TEXT!r})\n"
 STUDENTS = ["ada_q", "bo_q", "cy_q", "dee_q", "eli_q"]
 NOT_WRITTEN = "not written yet: the function still raises NotImplementedError"
 # the judge's message for an error raised in a visible test: the error, the test as written, where it came from
-HOSTILE_SHOWN = (f"ValueError: {HOSTILE_TEXT} (in the visible test `with unchanged(\"ids\", emma_ids), "
-                 f"unchanged(\"chars\", letters): emma = decoded(emma_ids, letters)`). It was raised in your decode "
+HOSTILE_SHOWN = (f"ValueError: {HOSTILE_TEXT} (in the visible test `emma = decoded(emma_ids, letters)`). "
+                 f"It was raised in your decode "
                  f"(line #): fix it there.")
 OFF_BY_PATTERN = 'encode("emma", letters): item [#] is #; expected #'
 

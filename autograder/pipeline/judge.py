@@ -282,17 +282,28 @@ def visible_test_failure(error, grade_cell: str) -> str:
     # a test's own failure says what it tested; a stub's error needs no more than "not written yet"
     if isinstance(error, (AssertionError, NotImplementedError)) or not frames or frames[0][0] != "<tests>":
         return describe(error)
-    try:
-        statements = ast.parse(grade_cell).body
-    except SyntaxError:
-        statements = []
-    line = frames[0][1]
-    test = next((" ".join(ast.get_source_segment(grade_cell, s).split()) for s in statements
-                 if s.lineno <= line <= s.end_lineno), "")
-    test = test if len(test) <= 200 else test[:197] + "..."
+    test = statement_at(grade_cell, frames[0][1])
     where = where_raised_in_worker(frames, error)
     return " ".join(filter(None, [f"{type(error).__name__}: {describe(error)}" + (f" (in the visible test `{test}`)."
                                                                                   if test else "."), where]))
+
+
+def statement_at(grade_cell: str, line: int) -> str:
+    """The statement of grade_cell running at line, on one line: the innermost simple statement there (the
+    call inside a loop or a with block, not the whole loop), or else that line (a loop's own header)."""
+    try:
+        tree = ast.parse(grade_cell)
+    except SyntaxError:
+        return ""
+    simple = [node for node in ast.walk(tree) if isinstance(node, ast.stmt) and not hasattr(node, "body")
+              and node.lineno <= line <= node.end_lineno]
+    if simple:
+        innermost = min(simple, key=lambda node: node.end_lineno - node.lineno)
+        test = " ".join(ast.get_source_segment(grade_cell, innermost).split())
+    else:
+        lines = grade_cell.splitlines()
+        test = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+    return test if len(test) <= 200 else test[:197] + "..."
 
 
 def judge_bounded(*args, limits: sandbox.Limits, base_seconds: float = 60.0, **kwargs) -> Verdict:

@@ -37,6 +37,7 @@ TRACEBACK_LINES = 60       # lines of one error's traceback kept
 LINE_CHARS = 2_000         # characters of one traceback line kept
 SURVEY_ENTRIES = 10_000    # entries of the working folder looked at when counting what was left
 RESULT_FD_VARIABLE = "MICROGPT_RESULT_FD"
+TIMED_OUT = "the cell ran longer than {seconds} s and was interrupted"
 
 
 def output_size(output) -> int:
@@ -120,11 +121,17 @@ def make_client(nb, cell_seconds, output_bytes):
                 outs.append(truncation_note(output_bytes))
             return None
 
+    def show_timeout(cell, cell_index, execute_reply):
+        """nbclient ends a cell past its time with the error_on_timeout reply below, without waiting for
+        the kernel (which may ignore the interrupt) and without an output: give the cell that output, so
+        that it says why it stopped and execute() checks that the kernel answers again."""
+        if execute_reply["content"].get("ename") == "CellTimeoutError":
+            cell.outputs.append(error_output("CellTimeoutError", TIMED_OUT.format(seconds=int(cell_seconds))))
+
     return BoundedClient(nb, timeout=int(cell_seconds), interrupt_on_timeout=True, allow_errors=True,
                          raise_on_iopub_timeout=False, iopub_timeout=4, kernel_name="python3",
-                         error_on_timeout={"ename": "CellTimeoutError", "evalue": "",
-                                           "traceback": [f"CellTimeoutError: the cell ran longer than "
-                                                         f"{int(cell_seconds)} s and was interrupted"]},
+                         error_on_timeout={"ename": "CellTimeoutError", "evalue": ""},
+                         on_cell_error=show_timeout,
                          extra_arguments=["--HistoryManager.hist_file=:memory:"],
                          resources={"metadata": {"path": os.getcwd()}}, record_timing=False)
 
@@ -161,7 +168,7 @@ class Results:
 async def execute(nb, results: Results, cell_seconds, output_bytes):
     """Run every code cell; each one's result is sent as soon as it has run (never the whole notebook
     again: that cost time quadratic in the number of cells)."""
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from nbclient.exceptions import DeadKernelError
 
     client = make_client(nb, cell_seconds, output_bytes)
     async with client.async_setup_kernel():
@@ -174,8 +181,6 @@ async def execute(nb, results: Results, cell_seconds, output_bytes):
                 cell.outputs.append(error_output("DeadKernelError", "the kernel died while running this cell"))
                 results.cell(index, cell, client)
                 return 3
-            except CellTimeoutError:
-                cell.outputs.append(error_output("CellTimeoutError", f"the cell ran longer than {cell_seconds:g} s"))
             if has_timeout(cell) and not await responsive(client):
                 cell.outputs.append(error_output(
                     "CellTimeoutError", "the cell ignored the interrupt: the kernel was stopped, later cells did not run"))

@@ -151,7 +151,7 @@ def hostile_class(secrets: dict, port: int, cell_seconds: float, wall_seconds: f
         # endless loops
         "endless_loop": Student(answers={"linear": ENDLESS}, expected=(0, 2, 2), flags={"timeout"}),
         "ignores_interrupt": Student(extra_cells=[(2, "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
-                                                      "while True:\n    pass")], flags={"crash|timeout"}),
+                                                      "while True:\n    pass")], flags={"crash"}),
         "slow_cells": Student(extra_cells=[(2, f"import time\ntime.sleep({cell_seconds * 0.8})")] * slow_cells,
                               flags={"timeout"}),
         # memory and processes
