@@ -9,7 +9,7 @@ and in total: the mistakes the visible tests catch, those whose first message na
 variant's `says`), those the grader catches while every visible test passes ("passes, then loses points"),
 With --before REV, the same variants against the chapters' notebooks at git revision REV, side by side, so one
 run shows the change. Messages that send the learner to fix given code are not measured here: the attribution
-is added by IPython and by the judge, not in this process (test_attribution proves the judge's, per chapter).
+is added by IPython and by the judge, not in this process (test_attribution proves both, per chapter).
 """
 
 from __future__ import annotations
