@@ -56,6 +56,7 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: rank.get(scope_of(item.nodeid), len(rank)))  # stable: scopes stay whole
 
 
+@pytest.hookimpl(optionalhook=True)  # xdist's hook: `-p no:xdist` runs without it
 def pytest_xdist_make_scheduler(config, log):
     if config.getvalue("dist") != "loadscope":
         return None
