@@ -25,7 +25,7 @@ import pytest
 from browser import JupyterLab, NotebookPage, start_chromium, wait_for
 from conftest import PROJECT
 
-from autograder.grading import TrialCourse
+from trial_grading import TrialCourse
 from autograder.notebook_format import is_solution, submission
 
 CHAPTER = "03_components"  # Markdown math in most sections, two matplotlib figures after the exercises

@@ -2,7 +2,7 @@
 released without answers, and graded fairly (full marks, zero, one piece wrong = that piece lost).
 
 One temporary nbgrader course per chapter (module-scoped fixture): release once, then
-autograde every made-up learner in one loop (autograder.grading.trial_grade).
+autograde every made-up learner in one loop (trial_grading.trial_grade, the tests' support code).
 Run with the project's .venv/bin first on PATH (nbgrader calls `alembic` by name).
 """
 
@@ -18,9 +18,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import build_chapters, grading
+from autograder import build_chapters
 from autograder import notebook_format as fmt
 from autograder.notebook_format import is_exercise, is_grade, is_solution, is_written_answer, nbgrader_meta
+
+import trial_grading
 
 ROOT = Path(__file__).resolve().parents[1]
 SANITIZE = Path(__file__).with_name("nbval_sanitize.cfg")
@@ -43,8 +45,8 @@ def source_nb(chapter):
 @pytest.fixture(scope="module")
 def graded(chapter, tmp_path_factory):
     """Release the chapter and autograde source, release and one-piece-wrong submissions."""
-    result = grading.trial_grade(chapter, tmp_path_factory.mktemp(f"course-{chapter.name}"))
-    print(f"\n{grading.report(result)}")
+    result = trial_grading.trial_grade(chapter, tmp_path_factory.mktemp(f"course-{chapter.name}"))
+    print(f"\n{trial_grading.report(result)}")
     return result
 
 
@@ -73,7 +75,7 @@ def test_nbgrader_metadata_is_valid_and_every_piece_is_graded(source_nb):
     ids = [nbgrader_meta(c)["grade_id"] for c in source_nb.cells if nbgrader_meta(c)]
     assert len(ids) == len(set(ids)), f"duplicate grade ids: {ids}"
     exercises = [nbgrader_meta(c)["grade_id"] for c in source_nb.cells if is_exercise(c)]
-    graded_pieces = grading.pieces(source_nb)
+    graded_pieces = trial_grading.pieces(source_nb)
     assert exercises and [piece for piece, _ in graded_pieces] == exercises, graded_pieces
     total = sum(fmt.points(source_nb).values())
     assert re.search(rf"(?<![\d.]){total:g} points?\b", source_nb.cells[0].source), \
@@ -307,9 +309,9 @@ def test_validate_fails_on_the_release_and_on_a_wrong_piece_and_passes_correct_w
     assert state == "failed" and failed == every_graded_cell, (f"validate on the untouched release: {state}, "
         f"failing {failed}; every tests cell and unanswered written answer should fail")
     piece, grade_ids = pieces[-1]
-    state, failed = course.validate("wrong", grading.submission(graded.source_nb, graded.release_nb, stubs={piece}))
+    state, failed = course.validate("wrong", fmt.submission(graded.source_nb, graded.release_nb, stubs={piece}))
     assert (state, failed) == ("failed", grade_ids), f"validate with {piece} left undone: {state}, failing {failed}"
-    state, failed = course.validate("correct", grading.submission(graded.source_nb, graded.release_nb))
+    state, failed = course.validate("correct", fmt.submission(graded.source_nb, graded.release_nb))
     assert (state, failed) == ("passed", []), f"validate on correct work: {state}, failing {failed}"
 
 
@@ -334,7 +336,7 @@ def test_a_released_chapter_runs_alone_in_any_folder(graded, tmp_path):
     without the reference or the checks."""
     folder = tmp_path / "somewhere else" / graded.assignment
     shutil.copytree(graded.course.release_dir, folder)
-    nb = grading.submission(graded.source_nb, graded.release_nb)
+    nb = fmt.submission(graded.source_nb, graded.release_nb)
     nb.cells.insert(0, nbformat.v4.new_code_cell(WITHOUT_THE_COURSE))
     env = {k: v for k, v in os.environ.items() if k not in ("MICROGPT_DATA", "NBGRADER_EXECUTION")}
     env.update(HOME=str(tmp_path), PYTHONDONTWRITEBYTECODE="1")

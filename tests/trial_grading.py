@@ -1,6 +1,6 @@
 """Trial grading of a chapter with nbgrader, in a throwaway course directory.
 
-    python -m autograder.grading [NN ...] [--keep DIR]
+    .venv/bin/python tests/trial_grading.py [NN ...] [--keep DIR]
 
 For each chapter this copies chapters/NN_name into a temporary course (configured by the
 repository's nbgrader_config.py, with the root moved), releases it with nbgrader's
@@ -13,8 +13,9 @@ generate_assignment, and autogrades a set of made-up learners in one loop:
   which keeps the release stub `raise NotImplementedError()` (should lose exactly the points of
   the hidden cells that grade <piece>).
 
-It prints a table of scores per hidden cell. tests/test_chapters.py uses the same code; the course
-itself (nbgrader's configuration and API, the gradebook) is autograder.pipeline.course's Course.
+It prints a table of scores per hidden cell. The tests' support code: tests/test_chapters.py,
+test_browser.py and test_published.py use it; the course itself (nbgrader's configuration and API,
+the gradebook) is autograder.pipeline.course's Course.
 """
 
 from __future__ import annotations
@@ -218,7 +219,7 @@ def report(result):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m autograder.grading", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="tests/trial_grading.py", description=__doc__.splitlines()[0])
     parser.add_argument("chapters", nargs="*", metavar="NN", help="chapters (default: all in chapters/)")
     parser.add_argument("--keep", metavar="DIR", help="build the trial courses in DIR and keep them")
     args = parser.parse_args(argv)
