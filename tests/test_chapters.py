@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import build_chapters
+from autograder.authoring import build_chapters
 from autograder import notebook_format as fmt
 from autograder.notebook_format import is_exercise, is_grade, is_solution, is_written_answer, nbgrader_meta
 
@@ -61,7 +61,7 @@ def test_notebook_and_text_source_match_a_fresh_build(chapter):
     problems = build_chapters.check_chapter(build_chapters.Chapter(chapter.name))
     assert not problems, (
         f"{chapter.name} differs from what its source and the reference make now "
-        f"(rebuild: python -m autograder.build_chapters {chapter.name[:2]}):\n  " + "\n  ".join(problems)
+        f"(rebuild: python -m autograder.authoring.build_chapters {chapter.name[:2]}):\n  " + "\n  ".join(problems)
     )
 
 

@@ -1,4 +1,4 @@
-"""Claims: a number the text states about an output is checked by the build (autograder/prose_claims.py).
+"""Claims: a number the text states about an output is checked by the build (autograder/authoring/prose_claims.py).
 
 One tiny synthetic chapter is built (one kernel); the rest works on parsed claims alone. That all ten
 chapters' claims hold is test_chapters' test_notebook_and_text_source_match_a_fresh_build: check_chapter
@@ -9,7 +9,7 @@ import json
 import nbformat
 import pytest
 
-from autograder import build_chapters, prose_claims as claims
+from autograder.authoring import build_chapters, prose_claims as claims
 
 CHAPTER = '''# %% [markdown]
 # A tiny chapter.

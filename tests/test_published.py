@@ -27,7 +27,8 @@ import pytest
 
 from conftest import PROJECT
 
-from autograder import build_chapters, notebook_format, published
+from autograder import notebook_format, published
+from autograder.authoring import build_chapters
 from trial_grading import TrialCourse
 from autograder.pipeline.site import landing_page
 

@@ -1,6 +1,6 @@
 """Chapter authoring: build each chapter notebook from its jupytext text source.
 
-    python -m autograder.build_chapters [NN ...] [--check | --files]
+    python -m autograder.authoring.build_chapters [NN ...] [--check | --files]
 
 A chapter's source is autograder/chapter_sources/NN_name/NN_name.py in jupytext's percent format,
 paired (jupytext.toml) with chapters/NN_name/NN_name.ipynb: edit the text in any editor, or the
@@ -63,13 +63,13 @@ import jupytext
 import nbformat
 from jupytext.config import load_jupytext_config
 
-from autograder import prose_claims
+from autograder.authoring import prose_claims
 from autograder import published
 from autograder.pipeline.sandbox import Limits
-from . import notebook_format as fmt
-from .notebook_format import CHAPTER_NAME, cell_kind as kind, nbgrader_meta, shipped_files, stub_solutions
+from autograder import notebook_format as fmt
+from autograder.notebook_format import CHAPTER_NAME, cell_kind as kind, nbgrader_meta, shipped_files, stub_solutions
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ROOT / "autograder" / "chapter_sources"
 CHAPTERS = ROOT / "chapters"
 
@@ -808,7 +808,7 @@ def _rel(path):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m autograder.build_chapters",
+    parser = argparse.ArgumentParser(prog="python -m autograder.authoring.build_chapters",
                                      description="Build chapters/NN_name/NN_name.ipynb from its jupytext source.")
     parser.add_argument("chapters", nargs="*", metavar="NN", help="chapters to build (default: all)")
     mode = parser.add_mutually_exclusive_group()
@@ -846,7 +846,7 @@ def _check(chapters):
             stale.append(chapter.name)
     if stale:
         print(f"{len(stale)} of {len(chapters)} chapter(s) differ from their sources; rebuild with "
-              f"python -m autograder.build_chapters {' '.join(n[:2] for n in stale)}")
+              f"python -m autograder.authoring.build_chapters {' '.join(n[:2] for n in stale)}")
         return 1
     print(f"all {len(chapters)} chapter(s) up to date")
     return 0
