@@ -25,7 +25,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from autograder.pipeline.cli import learner_jupyter_env
+from autograder.learner import learner_jupyter_env
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -58,7 +58,7 @@ def free_port():
 
 
 class JupyterLab:
-    """`jupyter lab` serving `root` on 127.0.0.1, configured as a learner's (autograder/learner_jupyter). start() returns at once, so the caller can do
+    """`jupyter lab` serving `root` on 127.0.0.1, configured as a learner's (autograder/learner/jupyter_config). start() returns at once, so the caller can do
     other work while the server boots; url() waits until it answers."""
 
     def __init__(self, root, state_dir):

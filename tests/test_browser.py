@@ -8,7 +8,7 @@ two copies of the released folder, each alone in its own folder, are served by o
 - `solved/`: the release with every solution filled in from the instructor's notebook. Run All
   Cells gives no error output, every figure loads with its alt text, and Validate reports success.
 In both, the browser console shows no errors. The server is configured as `microgpt-course start`
-configures a learner's (autograder/learner_jupyter): Validate, and no instructor panels or news prompt.
+configures a learner's (autograder/learner/jupyter_config): Validate, and no instructor panels or news prompt.
 
 Needs Debian's chromium, chromium-driver and fonts-dejavu, and selenium (the `test` extra).
 A missing browser is a failure, not a skip: this test is part of the required suite.

@@ -262,7 +262,7 @@ def test_no_check_passes_before_its_exercise_is_written(graded):
     """In the blank release as nbgrader ran it, each tests cell fails with the sentence that its own exercise
     is not written yet, and every other cell that checks what an exercise made fails too (never "ok" on
     nothing, as a comparison of 0 losses with the recorded run's 0 would)."""
-    from autograder.course_tools import not_written
+    from autograder.learner.course_tools import not_written
     from autograder.pipeline.dependencies import cell_names
     from autograder.pipeline.judge import defined_functions
 

@@ -1,1 +1,1 @@
-"""Chapter authoring, for the course's authors: the builder (jupytext sources -> chapter notebooks) and the claims it checks."""
+"""For the course's authors: the chapter builder (jupytext sources -> notebooks) and the prose claims it checks."""

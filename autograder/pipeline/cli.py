@@ -213,6 +213,7 @@ def project_version() -> str:
 
 
 def run_start(course, args, log, progress):
+    from ..learner import learner_jupyter_env
     from .release import make_workspace
 
     target = (args.dir if args.dir else course.workspace).resolve()
@@ -233,16 +234,6 @@ def run_start(course, args, log, progress):
         lab.append("--allow-root")  # containers run as root; JupyterLab refuses without it
     log.info("starting %s in %s", lab, target)
     return subprocess.call(lab, cwd=target, env=learner_jupyter_env(os.environ))
-
-
-LEARNER_JUPYTER = Path(__file__).resolve().parents[1] / "learner_jupyter"
-
-
-def learner_jupyter_env(env) -> dict:
-    """env with the learners' Jupyter configuration first on JUPYTER_CONFIG_PATH: no instructor panels,
-    no news prompt, Validate kept (learner_jupyter/README.md)."""
-    paths = [str(LEARNER_JUPYTER), *filter(None, env.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep))]
-    return {**env, "JUPYTER_CONFIG_PATH": os.pathsep.join(paths)}
 
 
 def run_release(course, args, log, progress):
