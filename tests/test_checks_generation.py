@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import microgpt
 from autograder.checks import check_generate, check_sample_token, check_temperature_probs
-from autograder.checks.sampling import FixedDraw, inverse_cdf
+from autograder.checks.generation import FixedDraw, inverse_cdf
 from microgpt import Value, bos_id, decode, empty_kv_cache, gpt, sample_token, softmax, temperature_probs
 from mutants import as_floats, case_tables, drop_last, none_mistake, rejection, stub_mistake
 
