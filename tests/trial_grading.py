@@ -13,7 +13,7 @@ generate_assignment, and autogrades a set of made-up learners in one loop:
   which keeps the release stub `raise NotImplementedError()` (should lose exactly the points of
   the hidden cells that grade <piece>).
 
-It prints a table of scores per hidden cell. The tests' support code: tests/test_chapters.py,
+It prints a table of scores per hidden cell. The tests' support code: tests/authoring/test_chapters.py,
 test_browser.py and test_published.py use it; the course itself (nbgrader's configuration and API,
 the gradebook) is autograder.pipeline.course's Course.
 """

@@ -35,9 +35,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from browser import CHROME_ARGS, CHROMEDRIVER, CHROMIUM, PANEL, NotebookPage, wait_for
+from browser import CHROME_ARGS, CHROMEDRIVER, CHROMIUM, PANEL, NotebookPage, picture_alts, stub_names, wait_for
 from conftest import PROJECT
-from test_browser import picture_alts, stub_names
 
 from autograder.notebook_format import submission
 from autograder.pipeline.course import Course

@@ -24,8 +24,8 @@ from autograder.notebook_format import is_exercise, is_grade, is_solution, is_wr
 
 import trial_grading
 
-ROOT = Path(__file__).resolve().parents[1]
-SANITIZE = Path(__file__).with_name("nbval_sanitize.cfg")
+ROOT = Path(__file__).resolve().parents[2]
+SANITIZE = Path(__file__).parents[1] / "nbval_sanitize.cfg"
 CHAPTER_DIRS = sorted(p for p in (ROOT / "chapters").iterdir() if (p / f"{p.name}.ipynb").exists()) \
     if (ROOT / "chapters").is_dir() else []
 MICROGPT_IMPORT = re.compile(r"^\s*(from|import)\s+microgpt\b", re.MULTILINE)
