@@ -20,7 +20,6 @@ the gradebook) is autograder.pipeline.course's Course.
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
 import tempfile
@@ -30,10 +29,12 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.command_line import Parser, UsageError, run
 from autograder.notebook_format import (UnknownChapter, chapter_names, graded_pieces, is_grade, nbgrader_meta,
                                         is_written_answer, points, resolve_chapters, submission)
 from autograder.pipeline.course import Course, quiet_gradebook
 
+PROG = "tests/trial_grading.py"
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG_FILE = ROOT / "nbgrader_config.py"
 CHAPTERS = ROOT / "chapters"
@@ -219,7 +220,8 @@ def report(result):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="tests/trial_grading.py", description=__doc__.splitlines()[0])
+    """Trial-grade the chapters argv names and print their tables: the exit code."""
+    parser = Parser(prog=PROG, description=__doc__.splitlines()[0])
     parser.add_argument("chapters", nargs="*", metavar="NN", help="chapters (default: all in chapters/)")
     parser.add_argument("--keep", metavar="DIR", help="build the trial courses in DIR and keep them")
     args = parser.parse_args(argv)
@@ -227,8 +229,7 @@ def main(argv=None):
     try:
         folders = [CHAPTERS / name for name in (resolve_chapters(args.chapters, names, CHAPTERS) or names)]
     except UnknownChapter as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        raise UsageError(exc) from None
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="microgpt-grading-"))
     try:
         for folder in folders:
@@ -238,7 +239,7 @@ def main(argv=None):
             result = trial_grade(folder, root)
             print(report(result))
     except GradingError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
     finally:
         if not args.keep:
@@ -247,4 +248,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(PROG, main))

@@ -42,7 +42,6 @@ microgpt, climbs out of its folder (`../`) or has a line over MAX_LINE character
 
 from __future__ import annotations
 
-import argparse
 import ast
 import builtins
 import copy
@@ -64,11 +63,13 @@ import nbformat
 from jupytext.config import load_jupytext_config
 
 from autograder.authoring import prose_claims
+from autograder.command_line import Parser, UsageError, run
 from autograder import published
 from autograder.pipeline.sandbox import Limits
 from autograder import notebook_format as fmt
 from autograder.notebook_format import CHAPTER_NAME, cell_kind as kind, nbgrader_meta, shipped_files, stub_solutions
 
+PROG = "python -m autograder.authoring.build_chapters"
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ROOT / "autograder" / "chapter_sources"
 CHAPTERS = ROOT / "chapters"
@@ -808,8 +809,12 @@ def _rel(path):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m autograder.authoring.build_chapters",
-                                     description="Build chapters/NN_name/NN_name.ipynb from its jupytext source.")
+    return run(PROG, lambda: run_command(argv))
+
+
+def run_command(argv):
+    """Build, check or copy the files of the chapters argv names: the exit code."""
+    parser = Parser(prog=PROG, description="Build chapters/NN_name/NN_name.ipynb from its jupytext source.")
     parser.add_argument("chapters", nargs="*", metavar="NN", help="chapters to build (default: all)")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="write nothing; exit 1 if any chapter file is stale")
@@ -827,10 +832,9 @@ def main(argv=None):
             else:
                 build_chapter(chapter)
     except BuildError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        raise UsageError(exc) from None
     except ExecutionFailed as exc:
-        print(f"error: {exc.args[1]}", file=sys.stderr)
+        print(f"{PROG}: error: {exc.args[1]}", file=sys.stderr)
         return 1
     print(f"{'copied the files of' if args.files else 'built'} {len(chapters)} chapter(s)")
     return 0
@@ -846,7 +850,7 @@ def _check(chapters):
             stale.append(chapter.name)
     if stale:
         print(f"{len(stale)} of {len(chapters)} chapter(s) differ from their sources; rebuild with "
-              f"python -m autograder.authoring.build_chapters {' '.join(n[:2] for n in stale)}")
+              f"{PROG} {' '.join(n[:2] for n in stale)}")
         return 1
     print(f"all {len(chapters)} chapter(s) up to date")
     return 0

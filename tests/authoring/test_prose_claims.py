@@ -121,7 +121,7 @@ def test_the_build_checks_every_claim_and_refuses_a_false_one_and_check_catches_
     error = capsys.readouterr().err
     assert error.endswith(f"09_try.py:{_line(false, '4<!--')}: 09_try: the claim '4' <!-- claim: len(losses) --> "
                           "is false: the value is 3, not 4 when printed with 0 decimals\n"), error
-    assert error.count("\n") == 1 and error.startswith("error: "), error
+    assert error.count("\n") == 1 and error.startswith(f"{build_chapters.PROG}: error: "), error
     assert not chapter.notebook.exists() and not build_chapters.claims_record(chapter).exists()
 
     chapter.source.write_text(false.replace("4<!--", "3<!--"), encoding="utf-8")
