@@ -10,7 +10,7 @@ RUN := PATH="$(CURDIR)/$(BIN):$$PATH"
 .PHONY: setup python-check site-deps site start train test test-fast release checkpoint benchmark clean clean-grading
 
 setup: python-check $(STAMP) data/names.txt
-	$(BIN)/python -m autograder.build_chapters --files  # each chapter's data and helpers beside it
+	$(BIN)/python -m autograder.authoring.build_chapters --files  # each chapter's data and helpers beside it
 
 # the course needs Python 3.11+ (nbgrader 0.9 does): stop with a clear message otherwise, and
 # replace a .venv made by an older (or vanished) Python instead of reusing it

@@ -1,0 +1,1 @@
+"""The course's code, a package per audience (learner, authoring, checks, pipeline) and the modules they share."""

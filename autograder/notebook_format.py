@@ -262,7 +262,7 @@ def resolve_chapters(names, known: list[str], where="") -> list[str]:
 
 # --------------------------------------------------------------------------- the chapters' files and limits
 
-COURSE_TOOLS = Path(__file__).resolve().with_name("course_tools.py")  # every chapter ships it
+COURSE_TOOLS = Path(__file__).resolve().parent / "learner" / "course_tools.py"  # every chapter ships it
 REPOSITORY_DATA = Path(__file__).resolve().parents[1] / "data"
 # the data files a chapter ships when one of its code cells names them, and how to get each one
 DATA_FILES = {

@@ -1,4 +1,4 @@
-"""Where the course is published (autograder/published.toml) and the addresses made from it."""
+"""Shared by the builder and `site`: where the course is published (published.toml) and the addresses made from it."""
 
 from __future__ import annotations
 

@@ -14,7 +14,6 @@ is added by IPython and by the judge, not in this process (test_attribution prov
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -26,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 os.environ.setdefault("MPLBACKEND", "Agg")  # the chapters' picture cells run here too, with no display
 
+from autograder.command_line import Parser, UsageError, run  # noqa: E402
 from visible_tests import chapter_variants, names_the_cause, visible_failure  # noqa: E402
 
 def notebook_at(revision: str, chapter: str) -> nbformat.NotebookNode:
@@ -49,14 +49,16 @@ def tally(rows: list[dict]) -> str:
     return " ".join(f"{cell:>7}" for cell in cells)
 
 
+PROG = "benchmarks/feedback_truth.py"
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(prog=PROG, description=__doc__.splitlines()[0])
     parser.add_argument("--before", metavar="REV", help="also measure the chapters' notebooks at this git revision")
     args = parser.parse_args(argv)
     if args.before and subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{args.before}^{{commit}}"],
                                       cwd=ROOT, capture_output=True).returncode:
-        print(f"feedback_truth: {args.before!r} is not a git revision of this repository", file=sys.stderr)
-        return 2
+        raise UsageError(f"{args.before!r} is not a git revision of this repository")
     header = " ".join(f"{name:>7}" for name in ("caught", "named", "p→l"))
     print(f"{'':<34}{'':>9}  {'after':<23}" + (f"  before ({args.before})" if args.before else ""))
     print(f"{'piece':<34}{'mistakes':>9}  {header}" + (f"  {header}" if args.before else ""))
@@ -92,4 +94,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(PROG, main))

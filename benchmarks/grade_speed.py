@@ -13,7 +13,6 @@ same scores, and the time of a learner's `microgpt-course check` of each chapter
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import subprocess
@@ -27,6 +26,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from autograder.command_line import Parser, run  # noqa: E402
 from autograder.notebook_format import is_exercise, nbgrader_meta, submission as filled  # noqa: E402
 from autograder.pipeline.course import Course, copy_chapter_sources, ensure_tools_on_path, quiet_gradebook  # noqa: E402
 from autograder.pipeline.grade import grade  # noqa: E402
@@ -73,8 +73,11 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+PROG = "benchmarks/grade_speed.py"
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(prog=PROG, description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=20)
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args(argv)
@@ -115,7 +118,8 @@ def main(argv=None):
         print("load average (1, 5, 15 min) at the end: %.2f %.2f %.2f" % os.getloadavg())
     finally:
         shutil.rmtree(base, ignore_errors=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(PROG, main))

@@ -6,21 +6,24 @@ Prints steps per second and the process's peak resident memory. Uses the same
 code path as `python -m microgpt train` (seed 42, names.txt).
 """
 
-import argparse
 import random
 import resource
 import sys
 import time
 
+from autograder.command_line import Parser, run
 from microgpt import GPTConfig, build_vocab, init_params, train, vocab_size
 from microgpt.data import load_docs
 from microgpt.progress import Progress
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+PROG = "benchmarks/train_speed.py"
+
+
+def main(argv=None):
+    parser = Parser(prog=PROG, description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=100, help="training steps to time (default 100)")
-    steps = parser.parse_args().steps
+    steps = parser.parse_args(argv).steps
     rng = random.Random(42)
     docs = load_docs()
     rng.shuffle(docs)
@@ -34,7 +37,8 @@ def main():
     # ru_maxrss is in KiB on Linux, bytes on macOS
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 2**10)
     print(f"train: {steps} steps in {seconds:.1f}s = {steps / seconds:.2f} steps/s; peak memory {peak:.0f} MiB")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(PROG, main))

@@ -1,11 +1,13 @@
-"""JupyterLab in headless Chromium, driven by Selenium, for tests/test_browser.py.
+"""JupyterLab in headless Chromium, driven by Selenium, for the browser tests (tests/learner/test_browser.py,
+tests/pipeline/test_site.py, ...).
 
 - `JupyterLab`: a JupyterLab server from this interpreter's environment on a free loopback port,
   with a token and private Jupyter config, data, runtime and home folders (no user state leaks in);
 - `start_chromium()`: Debian's chromium and chromedriver, headless, console logging on;
 - `NotebookPage`: one notebook opened in the browser, with what a learner does (Run > Run All
   Cells, the Validate button) and what the test reads back (rendered math, images, outputs,
-  the unsaved mark, console messages).
+  the unsaved mark, console messages);
+- `stub_names()`, `picture_alts()`: what a notebook should show there (its stubs, its pictures' alt text).
 
 Every wait is bounded and fails with a message saying what was awaited and what was seen last.
 The page is read through `window.jupyterapp` (JupyterLab's `expose_app_in_browser` option), so a
@@ -14,6 +16,7 @@ cell's outputs are matched to the cell by index, not by position on screen.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import secrets
@@ -25,13 +28,36 @@ import time
 import urllib.request
 from pathlib import Path
 
-from autograder.pipeline.cli import learner_jupyter_env
+from autograder.learner import learner_jupyter_env
+from autograder.notebook_format import is_solution
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 CHROME_ARGS = ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                "--window-size=1400,2000"]
 APT_HINT = "apt-get install -y chromium chromium-driver fonts-dejavu"
+
+
+def stub_names(nb):
+    """Qualified names (`linear`, `Value.__add__`) of the functions in solution cells whose body
+    raises NotImplementedError, in notebook order."""
+
+    def stubs(body, prefix=""):
+        for node in body:
+            if isinstance(node, ast.ClassDef):
+                yield from stubs(node.body, f"{node.name}.")
+            elif isinstance(node, ast.FunctionDef) and any(
+                    isinstance(s, ast.Raise) and "NotImplementedError" in ast.unparse(s) for s in node.body):
+                yield prefix + node.name
+
+    return [name for cell in nb.cells if cell.cell_type == "code" and is_solution(cell)
+            for name in stubs(ast.parse(cell.source).body)]
+
+
+def picture_alts(nb):
+    """The alt text of each picture output of nb, in order (course_tools.show stores it with the picture)."""
+    return [output.metadata["image/png"]["alt"] for cell in nb.cells if cell.cell_type == "code"
+            for output in cell.get("outputs", []) if "image/png" in output.get("data", {})]
 
 
 def wait_for(probe, timeout, awaited, describe=repr, interval=0.25):
@@ -58,7 +84,7 @@ def free_port():
 
 
 class JupyterLab:
-    """`jupyter lab` serving `root` on 127.0.0.1, configured as a learner's (autograder/learner_jupyter). start() returns at once, so the caller can do
+    """`jupyter lab` serving `root` on 127.0.0.1, configured as a learner's (autograder/learner/jupyter_config). start() returns at once, so the caller can do
     other work while the server boots; url() waits until it answers."""
 
     def __init__(self, root, state_dir):

@@ -1,3 +1,6 @@
+"""Shared fixtures and the CI's test scheduling. The tests sit in one package per audience (reference, checks,
+learner, authoring, pipeline); their support modules sit here, in tests/, which pytest puts on sys.path."""
+
 import re
 from pathlib import Path
 
@@ -35,12 +38,14 @@ def run_cli():
 # of its own, so the chapters spread over both workers instead of holding one for the whole run. The scopes
 # known to take minutes start first (longest first), so that no long scope starts last while the other
 # worker idles; the rest follow in collection order.
-CHAPTER_PARAM = re.compile(r"(tests/test_chapters\.py)::[^\[]*\[(\d\d_[a-z_]+)\]$")
-LONG_SCOPES = ("tests/test_grade_e2e_hostile.py", "tests/test_chapters.py[10_experiments]", "tests/test_site.py",
-               "tests/test_checkpoint.py", "tests/test_grade_hostile.py", "tests/test_chapters.py[09_analysis]",
-               "tests/test_chapters.py[05_gpt]", "tests/test_chapters.py[04_parameters]",
-               "tests/test_chapters.py[07_training]", "tests/test_chapters.py[08_generation]",
-               "tests/test_chapters.py[01_autograd]", "tests/test_chapters.py[03_components]")
+CHAPTERS_MODULE = "tests/authoring/test_chapters.py"
+CHAPTER_PARAM = re.compile(rf"({re.escape(CHAPTERS_MODULE)})::[^\[]*\[(\d\d_[a-z_]+)\]$")
+LONG_SCOPES = ("tests/pipeline/test_grade_e2e_hostile.py", f"{CHAPTERS_MODULE}[10_experiments]",
+               "tests/pipeline/test_site.py", "tests/reference/test_checkpoint.py",
+               "tests/pipeline/test_grade_hostile.py", f"{CHAPTERS_MODULE}[09_analysis]",
+               f"{CHAPTERS_MODULE}[05_gpt]", f"{CHAPTERS_MODULE}[04_parameters]",
+               f"{CHAPTERS_MODULE}[07_training]", f"{CHAPTERS_MODULE}[08_generation]",
+               f"{CHAPTERS_MODULE}[01_autograd]", f"{CHAPTERS_MODULE}[03_components]")
 
 
 def scope_of(nodeid: str) -> str:
@@ -56,6 +61,7 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: rank.get(scope_of(item.nodeid), len(rank)))  # stable: scopes stay whole
 
 
+@pytest.hookimpl(optionalhook=True)  # xdist's hook: `-p no:xdist` runs without it
 def pytest_xdist_make_scheduler(config, log):
     if config.getvalue("dist") != "loadscope":
         return None

@@ -30,6 +30,11 @@ def notebook(source, **names):
     return namespace
 
 
+def given(*pieces):
+    """The source of reference pieces, as a chapter's given cell holds it."""
+    return "".join(inspect.getsource(piece) + "\n\n" for piece in pieces)
+
+
 def rejection(check, *args):
     """The message of the AssertionError that check(*args) must raise."""
     with pytest.raises(AssertionError) as info:

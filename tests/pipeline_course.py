@@ -3,6 +3,7 @@ learner notebooks built from a chapter's source and release, and ways to run the
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import nbformat
 
+import usage_errors
 from autograder.notebook_format import submission
 from autograder.pipeline.cli import main
 from autograder.pipeline.course import REPOSITORY, copy_chapter_sources
@@ -39,13 +41,7 @@ def run_process(*args, module=True, cwd=None):
                           stdin=subprocess.DEVNULL, timeout=600)
 
 
-def assert_one_line_error(code, err, *phrases):
-    lines = err.strip().splitlines()
-    assert code == 2, (code, err)
-    assert len(lines) == 1 and lines[0].startswith("microgpt-course: error: "), err
-    assert "Traceback" not in err
-    for phrase in phrases:
-        assert phrase in lines[0], lines[0]
+assert_one_line_error = functools.partial(usage_errors.assert_one_line_error, "microgpt-course")  # (code, err, *phrases)
 
 
 def learner_notebook(course, chapter=CHAPTER, answers=None, blank=False):

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from conftest import PROJECT
-from test_cli import assert_one_line_error
+from reference.test_cli import assert_one_line_error
 
 OLD_PYTHON = '#!/bin/sh\ncase "$1" in --version) echo "Python 3.10.12";; *) exit 1;; esac\n'
 PIPELINE_OUTPUTS = ["release/01_autograd/01_autograd.ipynb", "submitted/ada/01_autograd/01_autograd.ipynb",

@@ -16,7 +16,7 @@ import sysconfig
 import traceback
 
 import microgpt
-from autograder.course_tools import GIVEN, likely_cause
+from autograder.learner.course_tools import GIVEN, likely_cause
 
 REL_TOL = 1e-9   # the same maths in another order differs in the last bits, never by this much
 ABS_TOL = 1e-12  # for results that should be 0 but come out as rounding noise

@@ -14,7 +14,7 @@ import microgpt
 from .core import about, case_rng, as_values, call, data, diagnose, expect_close, expect_gradients, expect_node
 from .core import expect_returned, fail, is_node, is_number, kind, named_parameters, reference_pieces
 from .guards import expect_unchanged, snapshots
-from .optim import DEFAULTS, adam_on_numbers
+from .adam import DEFAULTS, adam_on_numbers
 
 LOSS_CONFIG = microgpt.GPTConfig(vocab_size=27, block_size=4)
 LOSS_SEED = 5

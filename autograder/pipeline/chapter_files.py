@@ -2,7 +2,7 @@
 
 Which files: autograder.notebook_format.shipped_files (its DATA_FILES), the one list; `make setup`
 (build_chapters --files) and `release` place the same ones. From where: the course's data/ folder
-(the repository's data/ when the course has none) and the package's course_tools.py. `release` copies
+(the repository's data/ when the course has none) and the package's learner/course_tools.py. `release` copies
 each into chapters/NN_name/ before nbgrader releases that folder (so the learners and the grading
 sandbox get them); a file already in the chapter folder is kept when data/ has no copy of it. A needed
 file found nowhere refuses the chapter (one line saying how to get it) before anything is released.

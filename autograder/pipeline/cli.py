@@ -1,7 +1,7 @@
 """The console command `microgpt-course` (also `python -m autograder`): one subcommand per step.
 
-Non-interactive. Bad input exits 2 with one line `microgpt-course: error: ...`; a step that runs but
-fails exits 1; every run writes grading/logs/<timestamp>-<command>.log. Progress goes to stderr (a
+Non-interactive. Bad input exits 2 with one line `microgpt-course: error: ...` (the project's convention,
+autograder/command_line.py); a step that runs but fails exits 1; every run writes grading/logs/<timestamp>-<command>.log. Progress goes to stderr (a
 bar on a terminal, periodic lines otherwise), the summary table to stdout.
 """
 
@@ -19,7 +19,8 @@ from pathlib import Path
 # grammar for 2-3 s at import, for an IRI format check no notebook or gradebook uses: skip it
 sys.modules.setdefault("rfc3987_syntax", None)
 
-from .course import CONFIG_NAME, REPOSITORY, Course, UsageError, find_course_root, hide_password  # noqa: E402
+from ..command_line import Parser, UsageError, run  # noqa: E402
+from .course import CONFIG_NAME, REPOSITORY, Course, find_course_root, hide_password  # noqa: E402
 
 try:
     from .progress import progress_factory, table  # noqa: E402  (imports the reference, microgpt)
@@ -30,11 +31,6 @@ except (ImportError, SyntaxError) as error:  # a broken install of the course it
              f"reinstall it (make setup)")
 
 PROG = "microgpt-course"
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise UsageError(f"{message} (see {self.prog} --help)")
 
 
 def _jobs(text):
@@ -68,10 +64,10 @@ def build_parser():
     from .collect import DEFAULT_PATTERN
     from .export import CANVAS_ID_COLUMNS, FORMATS
 
-    parser = _Parser(prog=PROG, description="Run the microgpt course: learner workspace, release, collect, "
+    parser = Parser(prog=PROG, description="Run the microgpt course: learner workspace, release, collect, "
                                             "grade, feedback, export, self-check, status, report, gradescope, site.")
     parser.add_argument("--version", action="version", version=f"{PROG} {project_version()}")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser, metavar="COMMAND")
 
     def command(name, help_text):
         sub = commands.add_parser(name, help=help_text, description=help_text)
@@ -213,6 +209,7 @@ def project_version() -> str:
 
 
 def run_start(course, args, log, progress):
+    from ..learner import learner_jupyter_env
     from .release import make_workspace
 
     target = (args.dir if args.dir else course.workspace).resolve()
@@ -233,16 +230,6 @@ def run_start(course, args, log, progress):
         lab.append("--allow-root")  # containers run as root; JupyterLab refuses without it
     log.info("starting %s in %s", lab, target)
     return subprocess.call(lab, cwd=target, env=learner_jupyter_env(os.environ))
-
-
-LEARNER_JUPYTER = Path(__file__).resolve().parents[1] / "learner_jupyter"
-
-
-def learner_jupyter_env(env) -> dict:
-    """env with the learners' Jupyter configuration first on JUPYTER_CONFIG_PATH: no instructor panels,
-    no news prompt, Validate kept (learner_jupyter/README.md)."""
-    paths = [str(LEARNER_JUPYTER), *filter(None, env.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep))]
-    return {**env, "JUPYTER_CONFIG_PATH": os.pathsep.join(paths)}
 
 
 def run_release(course, args, log, progress):
@@ -431,6 +418,11 @@ COMMANDS = {"start": run_start, "release": run_release, "collect": run_collect, 
 
 
 def main(argv=None):
+    return run(PROG, lambda: run_command(argv))
+
+
+def run_command(argv):
+    """Parse argv and run its command, logged; a step that fails is one line here, its traceback in the log."""
     log, log_path = None, None
     try:
         args = build_parser().parse_args(argv)
@@ -443,11 +435,7 @@ def main(argv=None):
     except UsageError as exc:
         if log:
             log.error("usage: %s", exc)
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+        raise
     except Exception as exc:  # a step failed: one line here, the traceback in the log
         if log:
             log.error("failed:\n%s", hide_password(traceback.format_exc()))

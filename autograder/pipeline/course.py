@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from ..command_line import UsageError  # the pipeline's modules raise it from here
 from ..notebook_format import UnknownChapter, chapter_names, resolve_chapters
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -29,10 +30,6 @@ CONFIG_NAME = "nbgrader_config.py"
 
 
 DB_BACKENDS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}  # supported; the driver of a bare name
-
-
-class UsageError(Exception):
-    """The command asks for something that cannot be done; the CLI prints it on one line, exit 2."""
 
 
 def database_url(text: str):

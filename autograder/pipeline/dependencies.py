@@ -5,7 +5,7 @@ above it. Plain demonstration cells (plots, printed comparisons, small experimen
 check's result, and running them would double a chapter's grading time, so they are skipped: a cell
 is kept when it carries nbgrader metadata other than a test (given code, an exercise), when it has a
 side effect on shared state, or when it binds a name a later kept cell or test cell reads. The
-analysis is static and errs towards keeping a cell; tests/test_chapters.py shows on every chapter
+analysis is static and errs towards keeping a cell; tests/authoring/test_chapters.py shows on every chapter
 that the judge gives each trial submission exactly the points nbgrader's kernel gave.
 """
 

@@ -1,7 +1,9 @@
 """Command line: `python -m microgpt train` and `python -m microgpt sample`.
 
 Generated names go to stdout as `sample NN: name`; progress goes to stderr.
-Bad input exits with status 2 and one line saying what is wrong.
+Bad input exits with status 2 and one line saying what is wrong: the course's command-line convention
+(autograder/command_line.py), kept here with code of its own so that the reference imports nothing of the
+course; tests/test_command_line.py keeps the two in step.
 """
 
 import argparse

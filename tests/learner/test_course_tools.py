@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autograder import course_tools
-from autograder.course_tools import (check_probabilities, check_rms_near_one, check_shape, expect_close, expect_equal,
+from autograder.learner import course_tools
+from autograder.learner.course_tools import (check_probabilities, check_rms_near_one, check_shape, expect_close, expect_equal,
                                      expect_value, gradient_check)
 from microgpt import Value, rmsnorm, softmax
 from mutants import notebook_value_class
@@ -291,7 +291,7 @@ def test_learners_get_sentences_instead_of_tracebacks_in_a_real_kernel(tmp_path)
 
 
 def test_standing_in_swaps_names_for_a_block_and_always_puts_them_back():
-    from autograder.course_tools import standing_in
+    from autograder.learner.course_tools import standing_in
 
     namespace = {"piece": "yours"}
     with standing_in(namespace, piece="stand-in", extra=1):

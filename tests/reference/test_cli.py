@@ -4,18 +4,15 @@ import json
 
 import pytest
 
+import usage_errors
 from conftest import PROJECT
 
 CHECKPOINT = PROJECT / "data" / "microgpt-names-1000.json"
 
 
 def assert_one_line_error(result, *phrases):
-    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("microgpt: error: "), result.stderr
-    assert "Traceback" not in result.stderr
-    for phrase in phrases:
-        assert phrase in lines[0], lines[0]
+    """result is microgpt's answer to bad input: one line naming each of phrases, exit 2 (tests/usage_errors.py)."""
+    usage_errors.assert_one_line_error("microgpt", result.returncode, result.stderr, *phrases)
 
 
 @pytest.mark.parametrize(

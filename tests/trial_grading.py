@@ -1,6 +1,6 @@
 """Trial grading of a chapter with nbgrader, in a throwaway course directory.
 
-    python -m autograder.grading [NN ...] [--keep DIR]
+    .venv/bin/python tests/trial_grading.py [NN ...] [--keep DIR]
 
 For each chapter this copies chapters/NN_name into a temporary course (configured by the
 repository's nbgrader_config.py, with the root moved), releases it with nbgrader's
@@ -13,13 +13,13 @@ generate_assignment, and autogrades a set of made-up learners in one loop:
   which keeps the release stub `raise NotImplementedError()` (should lose exactly the points of
   the hidden cells that grade <piece>).
 
-It prints a table of scores per hidden cell. tests/test_chapters.py uses the same code; the course
-itself (nbgrader's configuration and API, the gradebook) is autograder.pipeline.course's Course.
+It prints a table of scores per hidden cell. The tests' support code: tests/authoring/test_chapters.py,
+test_browser.py and test_published.py use it; the course itself (nbgrader's configuration and API,
+the gradebook) is autograder.pipeline.course's Course.
 """
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
 import tempfile
@@ -29,10 +29,12 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.command_line import Parser, UsageError, run
 from autograder.notebook_format import (UnknownChapter, chapter_names, graded_pieces, is_grade, nbgrader_meta,
                                         is_written_answer, points, resolve_chapters, submission)
 from autograder.pipeline.course import Course, quiet_gradebook
 
+PROG = "tests/trial_grading.py"
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG_FILE = ROOT / "nbgrader_config.py"
 CHAPTERS = ROOT / "chapters"
@@ -218,7 +220,8 @@ def report(result):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m autograder.grading", description=__doc__.splitlines()[0])
+    """Trial-grade the chapters argv names and print their tables: the exit code."""
+    parser = Parser(prog=PROG, description=__doc__.splitlines()[0])
     parser.add_argument("chapters", nargs="*", metavar="NN", help="chapters (default: all in chapters/)")
     parser.add_argument("--keep", metavar="DIR", help="build the trial courses in DIR and keep them")
     args = parser.parse_args(argv)
@@ -226,8 +229,7 @@ def main(argv=None):
     try:
         folders = [CHAPTERS / name for name in (resolve_chapters(args.chapters, names, CHAPTERS) or names)]
     except UnknownChapter as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        raise UsageError(exc) from None
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="microgpt-grading-"))
     try:
         for folder in folders:
@@ -237,7 +239,7 @@ def main(argv=None):
             result = trial_grade(folder, root)
             print(report(result))
     except GradingError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
     finally:
         if not args.keep:
@@ -246,4 +248,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(PROG, main))

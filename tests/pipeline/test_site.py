@@ -35,11 +35,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from browser import CHROME_ARGS, CHROMEDRIVER, CHROMIUM, PANEL, NotebookPage, wait_for
+from browser import CHROME_ARGS, CHROMEDRIVER, CHROMIUM, PANEL, NotebookPage, picture_alts, stub_names, wait_for
 from conftest import PROJECT
-from test_browser import picture_alts, stub_names
 
-from autograder.grading import submission
+from autograder.notebook_format import submission
 from autograder.pipeline.course import Course
 from autograder.pipeline.site import SITE_INPUTS, kernel_constants, leaks
 from autograder.published import COLAB, colab_url

@@ -275,5 +275,5 @@ def test_release_after_a_pip_only_install_places_the_files(graded, tmp_path, cap
     names = (course.root / "data" / "names.txt").read_bytes()
     assert (folder / "names.txt").read_bytes() == names
     assert (course.release_dir(CHAPTER) / "names.txt").read_bytes() == names
-    tools = (REPOSITORY / "autograder" / "course_tools.py").read_bytes()
+    tools = (REPOSITORY / "autograder" / "learner" / "course_tools.py").read_bytes()
     assert (course.release_dir(CHAPTER) / "course_tools.py").read_bytes() == tools

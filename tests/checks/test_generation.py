@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import microgpt
 from autograder.checks import check_generate, check_sample_token, check_temperature_probs
-from autograder.checks.sampling import FixedDraw, inverse_cdf
+from autograder.checks.generation import FixedDraw, inverse_cdf
 from microgpt import Value, bos_id, decode, empty_kv_cache, gpt, sample_token, softmax, temperature_probs
 from mutants import as_floats, case_tables, drop_last, none_mistake, rejection, stub_mistake
 
@@ -270,7 +270,7 @@ def generate(state_dict, config, chars, rng, temperature=0.5):
 def test_an_error_in_given_code_names_the_learners_call_and_the_likely_cause():
     """As in a kernel, where every cell is a file of its own: gpt (given) raises because the learner's generate
     passed the notebook's BOS (26) to a model of 4 tokens; the message blames the learner's generate, never gpt."""
-    from autograder.build_chapters import given_source
+    from autograder.authoring.build_chapters import given_source
 
     objects = [("microgpt.autograd", "Value", None)] + [("microgpt.nn", n, None) for n in ("linear", "softmax",
                "rmsnorm", "relu")] + [("microgpt.model", n, None) for n in ("empty_kv_cache", "attention_weights",

@@ -31,7 +31,7 @@ from autograder.pipeline.flags import load_flags
 from autograder.pipeline.grade import grade
 from autograder.pipeline.sandbox import Limits
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))
 from browser import CHROMEDRIVER, CHROMIUM, start_chromium  # noqa: E402
 from hostile.attacks import LEAK_PROBE_MARK  # noqa: E402
 from hostile.families import CHAPTERS, CLASSMATE, CLEAN, hostile_classes  # noqa: E402
@@ -39,7 +39,7 @@ from hostile.graded import alarm, changes, fingerprint, gradebook_dump, odd_entr
 from hostile.markup import active_markup, provoke_in_browser  # noqa: E402
 from hostile.submissions import expected_points, grade_points, released_course, write_submission  # noqa: E402
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 # gpt's and generate's checks need a minute on a busy machine; the rest short, as in test_grade_hostile
 LIMITS = Limits(memory_bytes=1536 << 20, processes=96, wall_seconds=120, cell_seconds=10, piece_seconds=60,
                 output_bytes=500_000)

@@ -39,7 +39,7 @@ from autograder.pipeline.grade import Shard
 from autograder.pipeline.cli import main
 from pipeline_course import CHAPTER, learner_notebook, make_course, run, write_notebook
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))
 from hostile.graded import gradebook_dump  # noqa: E402
 
 PASSWORD = "pw-" + secrets.token_hex(8)  # must show nowhere: no output, no log
@@ -47,7 +47,7 @@ WRONG_ENCODE = "def encode(doc, chars):\n    return [chars.index(c) for c in doc
 # student -> shard 1 or 2 of 2 (Shard.holds; asserted below)
 CLASS = {"ada": 1, "cy": 1, "ivy": 1, "bo": 2, "fay": 2}
 KILL_SEED = 16
-DEPLOY = Path(__file__).resolve().parents[1] / "autograder" / "deploy"
+DEPLOY = Path(__file__).resolve().parents[2] / "autograder" / "deploy"
 
 
 def postgres_bin() -> Path:

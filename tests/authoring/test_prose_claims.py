@@ -1,4 +1,4 @@
-"""Claims: a number the text states about an output is checked by the build (autograder/prose_claims.py).
+"""Claims: a number the text states about an output is checked by the build (autograder/authoring/prose_claims.py).
 
 One tiny synthetic chapter is built (one kernel); the rest works on parsed claims alone. That all ten
 chapters' claims hold is test_chapters' test_notebook_and_text_source_match_a_fresh_build: check_chapter
@@ -9,7 +9,7 @@ import json
 import nbformat
 import pytest
 
-from autograder import build_chapters, prose_claims as claims
+from autograder.authoring import build_chapters, prose_claims as claims
 
 CHAPTER = '''# %% [markdown]
 # A tiny chapter.
@@ -121,7 +121,7 @@ def test_the_build_checks_every_claim_and_refuses_a_false_one_and_check_catches_
     error = capsys.readouterr().err
     assert error.endswith(f"09_try.py:{_line(false, '4<!--')}: 09_try: the claim '4' <!-- claim: len(losses) --> "
                           "is false: the value is 3, not 4 when printed with 0 decimals\n"), error
-    assert error.count("\n") == 1 and error.startswith("error: "), error
+    assert error.count("\n") == 1 and error.startswith(f"{build_chapters.PROG}: error: "), error
     assert not chapter.notebook.exists() and not build_chapters.claims_record(chapter).exists()
 
     chapter.source.write_text(false.replace("4<!--", "3<!--"), encoding="utf-8")

@@ -2,7 +2,7 @@
 released without answers, and graded fairly (full marks, zero, one piece wrong = that piece lost).
 
 One temporary nbgrader course per chapter (module-scoped fixture): release once, then
-autograde every made-up learner in one loop (autograder.grading.trial_grade).
+autograde every made-up learner in one loop (trial_grading.trial_grade, the tests' support code).
 Run with the project's .venv/bin first on PATH (nbgrader calls `alembic` by name).
 """
 
@@ -18,12 +18,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import build_chapters, grading
+from autograder.authoring import build_chapters
 from autograder import notebook_format as fmt
 from autograder.notebook_format import is_exercise, is_grade, is_solution, is_written_answer, nbgrader_meta
 
-ROOT = Path(__file__).resolve().parents[1]
-SANITIZE = Path(__file__).with_name("nbval_sanitize.cfg")
+import trial_grading
+
+ROOT = Path(__file__).resolve().parents[2]
+SANITIZE = Path(__file__).parents[1] / "nbval_sanitize.cfg"
 CHAPTER_DIRS = sorted(p for p in (ROOT / "chapters").iterdir() if (p / f"{p.name}.ipynb").exists()) \
     if (ROOT / "chapters").is_dir() else []
 MICROGPT_IMPORT = re.compile(r"^\s*(from|import)\s+microgpt\b", re.MULTILINE)
@@ -43,8 +45,8 @@ def source_nb(chapter):
 @pytest.fixture(scope="module")
 def graded(chapter, tmp_path_factory):
     """Release the chapter and autograde source, release and one-piece-wrong submissions."""
-    result = grading.trial_grade(chapter, tmp_path_factory.mktemp(f"course-{chapter.name}"))
-    print(f"\n{grading.report(result)}")
+    result = trial_grading.trial_grade(chapter, tmp_path_factory.mktemp(f"course-{chapter.name}"))
+    print(f"\n{trial_grading.report(result)}")
     return result
 
 
@@ -59,7 +61,7 @@ def test_notebook_and_text_source_match_a_fresh_build(chapter):
     problems = build_chapters.check_chapter(build_chapters.Chapter(chapter.name))
     assert not problems, (
         f"{chapter.name} differs from what its source and the reference make now "
-        f"(rebuild: python -m autograder.build_chapters {chapter.name[:2]}):\n  " + "\n  ".join(problems)
+        f"(rebuild: python -m autograder.authoring.build_chapters {chapter.name[:2]}):\n  " + "\n  ".join(problems)
     )
 
 
@@ -73,7 +75,7 @@ def test_nbgrader_metadata_is_valid_and_every_piece_is_graded(source_nb):
     ids = [nbgrader_meta(c)["grade_id"] for c in source_nb.cells if nbgrader_meta(c)]
     assert len(ids) == len(set(ids)), f"duplicate grade ids: {ids}"
     exercises = [nbgrader_meta(c)["grade_id"] for c in source_nb.cells if is_exercise(c)]
-    graded_pieces = grading.pieces(source_nb)
+    graded_pieces = trial_grading.pieces(source_nb)
     assert exercises and [piece for piece, _ in graded_pieces] == exercises, graded_pieces
     total = sum(fmt.points(source_nb).values())
     assert re.search(rf"(?<![\d.]){total:g} points?\b", source_nb.cells[0].source), \
@@ -260,7 +262,7 @@ def test_no_check_passes_before_its_exercise_is_written(graded):
     """In the blank release as nbgrader ran it, each tests cell fails with the sentence that its own exercise
     is not written yet, and every other cell that checks what an exercise made fails too (never "ok" on
     nothing, as a comparison of 0 losses with the recorded run's 0 would)."""
-    from autograder.course_tools import not_written
+    from autograder.learner.course_tools import not_written
     from autograder.pipeline.dependencies import cell_names
     from autograder.pipeline.judge import defined_functions
 
@@ -307,9 +309,9 @@ def test_validate_fails_on_the_release_and_on_a_wrong_piece_and_passes_correct_w
     assert state == "failed" and failed == every_graded_cell, (f"validate on the untouched release: {state}, "
         f"failing {failed}; every tests cell and unanswered written answer should fail")
     piece, grade_ids = pieces[-1]
-    state, failed = course.validate("wrong", grading.submission(graded.source_nb, graded.release_nb, stubs={piece}))
+    state, failed = course.validate("wrong", fmt.submission(graded.source_nb, graded.release_nb, stubs={piece}))
     assert (state, failed) == ("failed", grade_ids), f"validate with {piece} left undone: {state}, failing {failed}"
-    state, failed = course.validate("correct", grading.submission(graded.source_nb, graded.release_nb))
+    state, failed = course.validate("correct", fmt.submission(graded.source_nb, graded.release_nb))
     assert (state, failed) == ("passed", []), f"validate on correct work: {state}, failing {failed}"
 
 
@@ -334,7 +336,7 @@ def test_a_released_chapter_runs_alone_in_any_folder(graded, tmp_path):
     without the reference or the checks."""
     folder = tmp_path / "somewhere else" / graded.assignment
     shutil.copytree(graded.course.release_dir, folder)
-    nb = grading.submission(graded.source_nb, graded.release_nb)
+    nb = fmt.submission(graded.source_nb, graded.release_nb)
     nb.cells.insert(0, nbformat.v4.new_code_cell(WITHOUT_THE_COURSE))
     env = {k: v for k, v in os.environ.items() if k not in ("MICROGPT_DATA", "NBGRADER_EXECUTION")}
     env.update(HOME=str(tmp_path), PYTHONDONTWRITEBYTECODE="1")

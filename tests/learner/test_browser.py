@@ -8,13 +8,12 @@ two copies of the released folder, each alone in its own folder, are served by o
 - `solved/`: the release with every solution filled in from the instructor's notebook. Run All
   Cells gives no error output, every figure loads with its alt text, and Validate reports success.
 In both, the browser console shows no errors. The server is configured as `microgpt-course start`
-configures a learner's (autograder/learner_jupyter): Validate, and no instructor panels or news prompt.
+configures a learner's (autograder/learner/jupyter_config): Validate, and no instructor panels or news prompt.
 
 Needs Debian's chromium, chromium-driver and fonts-dejavu, and selenium (the `test` extra).
 A missing browser is a failure, not a skip: this test is part of the required suite.
 """
 
-import ast
 import re
 import shutil
 import time
@@ -22,32 +21,16 @@ import time
 import nbformat
 import pytest
 
-from browser import JupyterLab, NotebookPage, start_chromium, wait_for
+from browser import JupyterLab, NotebookPage, picture_alts, start_chromium, stub_names, wait_for
 from conftest import PROJECT
+from trial_grading import TrialCourse
 
-from autograder.grading import TrialCourse
-from autograder.notebook_format import is_solution, submission
+from autograder.notebook_format import submission
 
 CHAPTER = "03_components"  # Markdown math in most sections, two matplotlib figures after the exercises
 
 MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$", re.S)
 CODE = re.compile(r"```.*?```|`[^`\n]*`", re.S)
-
-
-def stub_names(nb):
-    """Qualified names (`linear`, `Value.__add__`) of the functions in solution cells whose body
-    raises NotImplementedError, in notebook order."""
-
-    def stubs(body, prefix=""):
-        for node in body:
-            if isinstance(node, ast.ClassDef):
-                yield from stubs(node.body, f"{node.name}.")
-            elif isinstance(node, ast.FunctionDef) and any(
-                    isinstance(s, ast.Raise) and "NotImplementedError" in ast.unparse(s) for s in node.body):
-                yield prefix + node.name
-
-    return [name for cell in nb.cells if cell.cell_type == "code" and is_solution(cell)
-            for name in stubs(ast.parse(cell.source).body)]
 
 
 def has_math(markdown):
@@ -59,12 +42,6 @@ def image_outputs(nb):
     """How many image outputs the notebook's stored outputs hold."""
     return sum(1 for cell in nb.cells if cell.cell_type == "code"
                for output in cell.get("outputs", []) if any(k.startswith("image/") for k in output.get("data", {})))
-
-
-def picture_alts(nb):
-    """The alt text of each picture output of nb, in order (course_tools.show stores it with the picture)."""
-    return [output.metadata["image/png"]["alt"] for cell in nb.cells if cell.cell_type == "code"
-            for output in cell.get("outputs", []) if "image/png" in output.get("data", {})]
 
 
 # --------------------------------------------------------------------------- fixtures

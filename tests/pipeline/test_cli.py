@@ -264,7 +264,7 @@ def test_the_guides_tables_of_flag_kinds_are_made_from_flags_py():
     them with `python -m autograder.pipeline.flags`), so a new kind cannot be left undocumented."""
     from autograder.pipeline.flags import Kind, with_kinds_table
 
-    project = Path(__file__).resolve().parents[1]
+    project = Path(__file__).resolve().parents[2]
     for guide in (project / "autograder" / "pipeline" / "SANDBOX.md", project / "autograder" / "INSTRUCTORS.md"):
         text = guide.read_text(encoding="utf-8")
         assert with_kinds_table(text) == text, f"{guide.name}: run python -m autograder.pipeline.flags"

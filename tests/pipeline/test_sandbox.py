@@ -198,7 +198,7 @@ def test_holds_nothing_of_the_course_and_names_no_host_path(tmp_path):
     assert result.returncode == 0, text(result)
     found = json.loads(result.stdout)
     assert found["importable"] == [], found
-    host = [str(Path(__file__).resolve().parents[1]), sys.prefix, str(Path(sys.executable).resolve().parent)]
+    host = [str(Path(__file__).resolve().parents[2]), sys.prefix, str(Path(sys.executable).resolve().parent)]
     assert not [seen for seen in found["seen"] if any(path in seen for path in host)], found["seen"]
     assert found["seen"][0] == sandbox.PYTHON and found["seen"][1] == sandbox.PYTHON_INSIDE
 

@@ -35,11 +35,11 @@ from autograder.pipeline.execute import SandboxedExecute
 from autograder.pipeline.record import Graded, record
 from autograder.pipeline.sandbox import Limits
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))
 from hostile.graded import alarm, fingerprint, odd_entries  # noqa: E402
 from hostile.submissions import CHAPTER, GRADE_CELLS, Student, fill, released_course  # noqa: E402
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 SCRATCH = {"scratch_bytes": 48 << 20} if "scratch_bytes" in Limits.__dataclass_fields__ else {}
 LIMITS = Limits(memory_bytes=1536 << 20, processes=96, wall_seconds=90, cell_seconds=20, piece_seconds=15,
                 output_bytes=500_000, **SCRATCH)

@@ -1,6 +1,6 @@
 """Chapter authoring: build each chapter notebook from its jupytext text source.
 
-    python -m autograder.build_chapters [NN ...] [--check | --files]
+    python -m autograder.authoring.build_chapters [NN ...] [--check | --files]
 
 A chapter's source is autograder/chapter_sources/NN_name/NN_name.py in jupytext's percent format,
 paired (jupytext.toml) with chapters/NN_name/NN_name.ipynb: edit the text in any editor, or the
@@ -42,7 +42,6 @@ microgpt, climbs out of its folder (`../`) or has a line over MAX_LINE character
 
 from __future__ import annotations
 
-import argparse
 import ast
 import builtins
 import copy
@@ -63,14 +62,16 @@ import jupytext
 import nbformat
 from jupytext.config import load_jupytext_config
 
-from autograder import prose_claims
+from autograder.authoring import prose_claims
+from autograder.command_line import Parser, UsageError, run
 from autograder import published
-from autograder.course_tools import GIVEN_HEADER
+from autograder.learner.course_tools import GIVEN_HEADER
 from autograder.pipeline.sandbox import Limits
-from . import notebook_format as fmt
-from .notebook_format import CHAPTER_NAME, cell_kind as kind, nbgrader_meta, shipped_files, stub_solutions
+from autograder import notebook_format as fmt
+from autograder.notebook_format import CHAPTER_NAME, cell_kind as kind, nbgrader_meta, shipped_files, stub_solutions
 
-ROOT = Path(__file__).resolve().parents[1]
+PROG = "python -m autograder.authoring.build_chapters"
+ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ROOT / "autograder" / "chapter_sources"
 CHAPTERS = ROOT / "chapters"
 
@@ -816,8 +817,12 @@ def _rel(path):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m autograder.build_chapters",
-                                     description="Build chapters/NN_name/NN_name.ipynb from its jupytext source.")
+    return run(PROG, lambda: run_command(argv))
+
+
+def run_command(argv):
+    """Build, check or copy the files of the chapters argv names: the exit code."""
+    parser = Parser(prog=PROG, description="Build chapters/NN_name/NN_name.ipynb from its jupytext source.")
     parser.add_argument("chapters", nargs="*", metavar="NN", help="chapters to build (default: all)")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="write nothing; exit 1 if any chapter file is stale")
@@ -835,10 +840,9 @@ def main(argv=None):
             else:
                 build_chapter(chapter)
     except BuildError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        raise UsageError(exc) from None
     except ExecutionFailed as exc:
-        print(f"error: {exc.args[1]}", file=sys.stderr)
+        print(f"{PROG}: error: {exc.args[1]}", file=sys.stderr)
         return 1
     print(f"{'copied the files of' if args.files else 'built'} {len(chapters)} chapter(s)")
     return 0
@@ -854,7 +858,7 @@ def _check(chapters):
             stale.append(chapter.name)
     if stale:
         print(f"{len(stale)} of {len(chapters)} chapter(s) differ from their sources; rebuild with "
-              f"python -m autograder.build_chapters {' '.join(n[:2] for n in stale)}")
+              f"{PROG} {' '.join(n[:2] for n in stale)}")
         return 1
     print(f"all {len(chapters)} chapter(s) up to date")
     return 0

@@ -23,7 +23,7 @@ import nbclient
 import nbformat
 import pytest
 
-from autograder import course_tools
+from autograder.learner import course_tools
 from autograder.checks.core import where_raised_in_worker
 from autograder.notebook_format import cell_kind, graded_pieces, nbgrader_meta, split_regions
 from autograder.pipeline.sandbox import Limits
@@ -196,7 +196,7 @@ def test_an_error_raised_in_the_judges_stand_in_names_the_course_version_called_
     (ValueError("math domain error"), None),
 ])
 def test_the_likely_cause_is_named_only_when_the_error_tells_it(error, cause):
-    from autograder.course_tools import likely_cause
+    from autograder.learner.course_tools import likely_cause
 
     said = likely_cause(error, "softmax")
     assert said.startswith(f"Likely cause: {cause}") if cause else said == "", said

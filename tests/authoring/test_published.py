@@ -27,8 +27,9 @@ import pytest
 
 from conftest import PROJECT
 
-from autograder import build_chapters, notebook_format, published
-from autograder.grading import TrialCourse
+from autograder import notebook_format, published
+from autograder.authoring import build_chapters
+from trial_grading import TrialCourse
 from autograder.pipeline.site import landing_page
 
 CHAPTER = "02_tokenization"  # the cheapest chapter that needs a data file (names.txt)

@@ -28,13 +28,13 @@ from autograder.pipeline.flags import load_flags
 from autograder.pipeline.grade import grade
 from autograder.pipeline.sandbox import Limits
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))
 from hostile.attacks import LEAK_PROBE_MARK  # noqa: E402
 from hostile.graded import fingerprint, gradebook_dump, secrets_found  # noqa: E402
 from hostile.submissions import (CHAPTER, GRADE_CELLS, LEFTOVER_MARKER, expected_points,  # noqa: E402
                                  hostile_class, released_course, write_submission)
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 # wall_seconds: the slowest student that must finish (many_lines) takes about 16 s on a loaded machine; one
 # student waits the wall clock out (slow_cells), so it is no longer than that margin needs
 LIMITS = Limits(memory_bytes=1536 << 20, processes=96, wall_seconds=60, cell_seconds=10, piece_seconds=15,

@@ -1,0 +1,1 @@
+"""Tests of the instructor's grading pipeline (autograder/pipeline), the microgpt-course command."""

@@ -1,0 +1,1 @@
+"""Tests of the reference package microgpt (solutions/microgpt), a test module per reference module."""
