@@ -144,6 +144,7 @@ def select_chapters(args):
 KIND_WORDS = {"exercise": ("code", False), "tests": ("code", True), "answer": ("markdown", True),
               "fetch": ("code", False), "given": ("code", False), "passage": ("markdown", False)}
 ATTRIBUTE_WORDS = ("points", "claims", "tags")
+NOTEBOOK_WORDS = ("nbgrader", "computed")  # the derived metadata a source saved from a notebook may carry
 DERIVED_KINDS = ("fetch", "given", "passage")  # kinds whose body the build makes: the source holds none
 KEPT_METADATA = ("claims", "fetch", "given", "passage", "tags")  # the notebook's cell metadata besides nbgrader
 HEADER_RE = re.compile(r"# %%( \[markdown\])?(.*)")
@@ -174,8 +175,8 @@ def parse_header(line, at):
             value = json.loads(text) if re.fullmatch(r"-?\d+(\.\d+)?|true|false", text) else text
         if rest[:1] not in ("", " "):
             raise BuildError(f"{at}: cannot read the cell header from {rest!r} (words are separated by spaces)")
-        if name not in KIND_WORDS and name not in ATTRIBUTE_WORDS and name != "nbgrader":  # nbgrader: saved from
-            raise BuildError(f"{at}: unknown header word {name!r} (the words: "  # a notebook
+        if name not in KIND_WORDS and name not in ATTRIBUTE_WORDS and name not in NOTEBOOK_WORDS:
+            raise BuildError(f"{at}: unknown header word {name!r} (the words: "
                              f"{', '.join([*KIND_WORDS, *ATTRIBUTE_WORDS])})")
         words[name] = value
         rest = rest.lstrip()
@@ -305,6 +306,8 @@ def source_text(nb, keep_derived=False, where="the notebook"):
         words = header_words(cell, f"{where}: cell {index}")
         derived = not keep_derived and words.keys() & set(DERIVED_KINDS)
         body = "" if derived else cell.source
+        if cell.get("metadata", {}).get("computed"):
+            body = unfill_computed(body, cell.metadata["computed"], f"{where}: cell {index}")
         new_cell = nbformat.v4.new_markdown_cell if cell.cell_type == "markdown" else nbformat.v4.new_code_cell
         cells.append(new_cell(body))
         headers.append(header_line(cell.cell_type, words))
@@ -470,10 +473,12 @@ def given_code(objects, defined_before, at):
     return "\n".join(note) + "\n" + source, names
 
 
-def passage_text(name, at):
-    """The Markdown text of the shared passage name (PASSAGES/name.md)."""
+def passage_text(name, chapter, at):
+    """The Markdown text of the shared passage name (PASSAGES/name.md) in chapter: `{chapter}` stands for the
+    chapter's number."""
     try:
-        return (PASSAGES / f"{name}.md").read_text(encoding="utf-8").strip("\n")
+        text = (PASSAGES / f"{name}.md").read_text(encoding="utf-8").strip("\n")
+        return text.replace("{chapter}", str(int(chapter.name[:2])))
     except OSError:
         raise BuildError(f"{at}: no passage {name!r} ({_rel(PASSAGES)}/{name}.md)") from None
 
@@ -627,6 +632,100 @@ def _defined_names(source):
 
 
 
+# --------------------------------------------------------------------------- expected values from the reference
+
+COMPUTED = "from_reference"  # `from_reference[EXPRESSION]` in a tests cell: the value, computed when building
+REFERENCE_MODULES = ("analysis", "autograd", "checkpoint", "data", "evaluate", "model", "nn", "optim", "sample",
+                     "tokenizer", "train")
+
+
+def _computed_nodes(tree):
+    """The `from_reference[...]` subscripts of a parsed cell, in order."""
+    return sorted((node for node in ast.walk(tree) if isinstance(node, ast.Subscript)
+                   and isinstance(node.value, ast.Name) and node.value.id == COMPUTED),
+                  key=lambda node: (node.lineno, node.col_offset))
+
+
+def reference_value(expression, at):
+    """The value of expression, evaluated with the reference package: its modules by name (nn, model, ...),
+    Value, math and random."""
+    namespace = {name: importlib.import_module(f"microgpt.{name}") for name in REFERENCE_MODULES}
+    namespace.update(Value=namespace["autograd"].Value, math=__import__("math"), random=__import__("random"))
+    try:
+        value = eval(expression, namespace)  # the course's own source, never a learner's
+    except Exception as exc:
+        raise BuildError(f"{at}: {COMPUTED}[{expression}] raised {type(exc).__name__}: {exc}") from None
+    if not _is_literal(value):
+        raise BuildError(f"{at}: {COMPUTED}[{expression}] is a {type(value).__name__}, not numbers or lists of them")
+    return value
+
+
+def _is_literal(value):
+    if isinstance(value, (list, tuple)):
+        return all(map(_is_literal, value))
+    return isinstance(value, (int, float, str, bool)) or value is None
+
+
+def _literal_text(value, column, rest):
+    """value written as Python starting at column, wrapped within MAX_LINE (a list's items aligned after its
+    bracket) so that the rest of the line still fits after it."""
+    if len(repr(value)) + column + len(rest) <= MAX_LINE or not isinstance(value, list):
+        return repr(value)
+    words = [repr(item) + "," for item in value]
+    words[-1] = words[-1][:-1] + "]" + rest.replace(" ", "\0")
+    lines = textwrap.wrap(" ".join(words), MAX_LINE - column - 1, break_long_words=False, break_on_hyphens=False)
+    return ("[" + ("\n" + " " * (column + 1)).join(lines))[: -len(rest) or None].replace("\0", " ")
+
+
+def fill_computed(source, at):
+    """(source with each `from_reference[EXPRESSION]` replaced by the value's literal, the expressions)."""
+    tree = ast.parse(_blank_magics(source))
+    nodes = _computed_nodes(tree)
+    lines, expressions = source.split("\n"), []
+    for node in reversed(nodes):  # from the end, so that earlier positions stay valid
+        if node.lineno != node.end_lineno:
+            raise BuildError(f"{at}: write {COMPUTED}[...] on one line")
+        expression = ast.get_source_segment(source, node.slice)
+        expressions.insert(0, expression)
+        line = lines[node.lineno - 1]
+        rest = line[node.end_col_offset:]
+        literal = _literal_text(reference_value(expression, at), node.col_offset, rest)
+        lines[node.lineno - 1] = line[: node.col_offset] + literal + rest
+    return "\n".join(lines), expressions
+
+
+def unfill_computed(source, expressions, at):
+    """A built tests cell's source with the literal of each expression's value (in order) written back as
+    `from_reference[EXPRESSION]`; BuildError when one is not there (it was edited in the notebook)."""
+    tree = ast.parse(_blank_magics(source))
+    literals = sorted((node for node in ast.walk(tree) if isinstance(node, (ast.List, ast.Tuple, ast.Constant,
+                                                                             ast.UnaryOp))),
+                      key=lambda node: (node.lineno, node.col_offset, -node.end_lineno, -node.end_col_offset))
+    found, after = [], (0, 0)
+    for expression in expressions:
+        value = reference_value(expression, at)
+        match = next((node for node in literals if (node.lineno, node.col_offset) >= after
+                      and _literal_of(node) == (True, value)), None)
+        if match is None:
+            raise BuildError(f"{at}: the value of {COMPUTED}[{expression}] was edited in the notebook: it is "
+                             f"computed from the reference; change the expression in the source, or restore it")
+        found.append(match)
+        after = (match.end_lineno, match.end_col_offset)
+    lines = source.split("\n")
+    for node, expression in reversed(list(zip(found, expressions))):
+        first, last = lines[node.lineno - 1], lines[node.end_lineno - 1]
+        lines[node.lineno - 1: node.end_lineno] = [first[: node.col_offset] + f"{COMPUTED}[{expression}]"
+                                                   + last[node.end_col_offset:]]
+    return "\n".join(lines)
+
+
+def _literal_of(node):
+    try:
+        return True, ast.literal_eval(node)
+    except ValueError:
+        return False, None
+
+
 # --------------------------------------------------------------------------- building
 
 
@@ -713,8 +812,12 @@ def build_notebook(chapter):
     nb, lines = read_source(chapter)
     where = _rel(chapter.source)
     words = [header_words(cell, f"{where}:{line}") for cell, line in zip(nb.cells, lines)]
-    for cell, cell_words in zip(nb.cells, words):
+    for cell, cell_words, line in zip(nb.cells, words, lines):
+        if cell.metadata.get("computed"):  # a source saved from a notebook: its literals become expressions again
+            cell.source = unfill_computed(cell.source, cell.metadata["computed"], f"{where}:{line}")
         cell.metadata = notebook_metadata(cell_words)
+        if "tests" in cell_words and COMPUTED in cell.source:
+            cell.source, cell.metadata["computed"] = fill_computed(cell.source, f"{where}:{line}")
     check_rules(nb, lines, where)
     defined = set()
     used_ids = {c.metadata["nbgrader"]["grade_id"] for c in nb.cells if "nbgrader" in c.metadata}
@@ -729,7 +832,7 @@ def build_notebook(chapter):
                 _note(f"{at}: the given cell's code differs from the reference's ({meta['given']}); dropped it: "
                       f"given code is the reference's (solutions/microgpt)")
         elif "passage" in meta:
-            source = passage_text(meta["passage"], at)
+            source = passage_text(meta["passage"], chapter, at)
             if cell.source.strip() and cell.source != source:
                 raise BuildError(f"{at}: this cell's text differs from the passage {meta['passage']!r} that several "
                                  f"chapters share: edit {_rel(PASSAGES / meta['passage'])}.md, or restore the cell")

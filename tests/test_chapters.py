@@ -541,7 +541,7 @@ def test_a_source_synced_by_jupytext_comes_back_into_short_headers(tmp_path, cap
 
     chapter, saved, tests = _edit_in_jupyterlab(tmp_path, "03_components")
     config = JupytextConfiguration(notebook_metadata_filter="-all",
-                                   cell_metadata_filter="claims,fetch,given,nbgrader,passage,tags,-all")
+                                   cell_metadata_filter="claims,computed,fetch,given,nbgrader,passage,tags,-all")
     given = next(c for c in saved.cells if "given" in c.metadata)
     reference = given.source
     given.source += "\nprint('an edit')"
@@ -557,3 +557,33 @@ def test_a_source_synced_by_jupytext_comes_back_into_short_headers(tmp_path, cap
         chapter.source.write_text(jupytext.writes(saved, fmt="py:percent", config=config), encoding="utf-8")
         with pytest.raises(build_chapters.BuildError, match="differs from the passage .* edit autograder/"):
             build_chapters.build_notebook(chapter)
+
+
+def test_expected_values_are_computed_from_the_reference_and_read_back(tmp_path):
+    """`from_reference[EXPRESSION]` in a tests cell is the value's literal in the notebook (a long list wrapped
+    after its bracket), the expression again in the source; a literal edited in the notebook is refused."""
+    from microgpt import nn
+    from microgpt.autograd import Value
+
+    probs = "[p.data for p in nn.softmax([Value(float(z)) for z in range(12)])]"
+    tests = TESTS.replace("assert double(2) == 4", f"assert double(2) == from_reference[2 * 2]\n"
+                                                    f"expected = (1, from_reference[{probs}])")
+    chapter = _source(tmp_path, GOOD.replace(TESTS, tests))
+    built = build_chapters.build_notebook(chapter)
+    cell = built.cells[-1]
+    values = [p.data for p in nn.softmax([Value(float(z)) for z in range(12)])]
+    assert "assert double(2) == 4\n" in cell.source and "from_reference" not in cell.source
+    namespace = {}
+    exec(cell.source.split("### BEGIN HIDDEN")[0].replace("assert double(2) == 4", ""), namespace)
+    assert namespace["expected"] == (1, values)
+    assert max(len(line) for line in cell.source.split("\n")) <= build_chapters.MAX_LINE
+    assert cell.source.split("\n")[2].startswith(" " * len("expected = (1, [")), cell.source
+    assert cell.metadata["computed"] == ["2 * 2", probs]
+    assert build_chapters.source_text(built) == build_chapters.source_text(build_chapters.build_notebook(chapter))
+    assert f"expected = (1, from_reference[{probs}])" in build_chapters.source_text(built)
+
+    cell.source = cell.source.replace(repr(values[3]), "0.25")
+    with pytest.raises(build_chapters.BuildError, match=r"the value of from_reference\[\[p.data .* was edited"):
+        build_chapters.source_text(built)
+    with pytest.raises(build_chapters.BuildError, match=r"09_try.py:11: from_reference\[nn.nope\] raised"):
+        build_chapters.build_notebook(_source(tmp_path, GOOD.replace("== 4", "== from_reference[nn.nope]")))

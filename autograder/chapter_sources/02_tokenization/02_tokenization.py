@@ -21,19 +21,8 @@
 # | `build_vocab(docs)` | the sorted list of distinct characters | 1 |
 # | `encode(doc, chars)` | a name → token ids, wrapped in BOS | 2 |
 # | `decode(ids, chars)` | token ids → a name, BOS left out | 1 |
-#
-# **How to work through this notebook.** Run the cells from top to bottom. Each exercise is a function whose body
-# says `# YOUR CODE HERE` and `raise NotImplementedError()`: replace those two lines with your code and run the
-# cell. Right after each exercise comes **one tests cell**. Its tests are there for you to read: they print what
-# your function returned next to what was expected, and stop at the first difference with a sentence saying what
-# is off. When your work is graded, hidden tests are added at the end of that same cell and check your function
-# on more inputs; the cell earns the exercise's points only if all of its tests pass. The **Validate** button
-# (nbgrader's) runs the notebook and names every tests cell that fails, so use it before you hand in. A cell
-# that needs an exercise you have not finished yet says which one to finish. Read-only cells, such as the code
-# given to you from the course's reference solution, are there to be read and run, not changed: they are
-# restored to their original when your work is graded. The first code cell, right below, fetches the chapter's
-# files when the notebook is opened on its own (in Colab, say) and otherwise does nothing; the next one imports
-# the course's test helpers, which also make error messages say what to do, so always run those two first.
+
+# %% [markdown] passage=how_to_work
 
 # %% fetch
 

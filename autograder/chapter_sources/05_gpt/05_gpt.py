@@ -25,19 +25,8 @@
 # | `attention_head(q, keys, values)` | one head of scaled dot-product attention | 3 |
 # | `multi_head_attention(q, keys, values, n_head)` | split the channels into heads, attend in each, concatenate | 2 |
 # | `gpt(token_id, pos_id, keys, values, state_dict, config)` | the complete forward pass for one position | 5 |
-#
-# **How to work through this notebook.** Run the cells from top to bottom. Each exercise is a function whose body
-# says `# YOUR CODE HERE` and `raise NotImplementedError()`: replace those two lines with your code and run the
-# cell. Right after each exercise comes **one tests cell**. Its tests are there for you to read: they print what
-# your function returned next to what was expected, and stop at the first difference with a sentence saying what
-# is off. When your work is graded, hidden tests are added at the end of that same cell and check your function
-# on more inputs; the cell earns the exercise's points only if all of its tests pass. A tests cell grades its own
-# exercise alone: where the exercise calls one you wrote earlier, the tests swap in a stand-in for it while they
-# run, so a slip in one exercise never costs the points of another. The **Validate** button (nbgrader's) runs the
-# notebook and names every tests cell that fails, so use it before you hand in. A cell that needs an exercise you
-# have not finished yet says which one to finish. Read-only cells, such as the code given to you from the course's
-# reference solution, are there to be read and run, not changed: they are restored to their original when your
-# work is graded.
+
+# %% [markdown] passage=how_to_work
 
 # %% fetch
 

@@ -24,13 +24,8 @@
 # |---|---|---|
 # | `learning_rate(step, num_steps, lr)` | the step size at a given step: lr, falling linearly towards 0 | 1 |
 # | `adam_step(params, m, v, step, num_steps, lr, beta1, beta2, eps)` | one Adam update of every parameter, in place | 3 |
-#
-# **How to work through this notebook.** Run the cells from top to bottom. Each exercise is a function whose body
-# says `# YOUR CODE HERE` and `raise NotImplementedError()`: replace those two lines with your code. The cell right
-# after it runs tests that print what your function returned next to what was expected; run it as often as you like.
-# When your work is graded, that cell also runs hidden tests, which check your function on more inputs. Read-only
-# cells, such as the code given to you from the course's reference solution, are there to be read and run, not
-# changed: they are restored to their original when your work is graded.
+
+# %% [markdown] passage=how_to_work
 
 # %% fetch
 

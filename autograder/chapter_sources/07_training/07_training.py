@@ -24,13 +24,8 @@
 # |---|---|---|
 # | `document_loss(tokens, state_dict, config)` | the mean cross-entropy of one document's next-token predictions | 3 |
 # | `train_step(tokens, state_dict, params, m, v, step, num_steps, config, lr)` | forward, backward, one Adam step | 2 |
-#
-# **How to work through this notebook.** Run the cells from top to bottom. Each exercise is a function whose body
-# says `# YOUR CODE HERE` and `raise NotImplementedError()`: replace those two lines with your code. The cell right
-# after it runs tests that print what your function returned next to what was expected; run it as often as you like.
-# When your work is graded, that cell also runs hidden tests, which check your function on more inputs. Read-only
-# cells, such as the code given to you from the course's reference solution, are there to be read and run, not
-# changed: they are restored to their original when your work is graded.
+
+# %% [markdown] passage=how_to_work
 
 # %% fetch
 

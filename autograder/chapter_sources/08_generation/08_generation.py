@@ -22,15 +22,8 @@
 # | `temperature_probs(logits, temperature)` | logits → probabilities, sharpened or flattened | 2 |
 # | `sample_token(probs, rng)` | draw one token id with those probabilities | 2 |
 # | `generate(state_dict, config, chars, rng, temperature)` | a whole new name, from BOS to BOS | 3 |
-#
-# **How to work through this notebook.** Run the cells from top to bottom. Each exercise is a function whose body
-# says `# YOUR CODE HERE` and `raise NotImplementedError()`: replace those two lines with your code. The cell right
-# after each exercise is its tests cell: it runs visible tests that print what your function returned next to what
-# was expected, and when your work is graded, hidden tests are added to it that check your function on many more
-# inputs. The **Validate** button (nbgrader's, in the notebook's toolbar) runs every tests cell and tells you which
-# ones fail; `microgpt-course check 8`, in a terminal in the course's folder, checks your work against the hidden
-# tests too. Read-only cells, such as the code given to you from the course's reference solution, are there to be
-# read and run, not changed: they are restored to their original when your work is graded.
+
+# %% [markdown] passage=how_to_work
 
 # %% fetch
 

@@ -26,15 +26,10 @@
 # | `nearest_neighbours(token_id, embeddings, k)` | the k most similar tokens by cosine similarity | 2 |
 # | Questions 1-3 (written, graded by hand) | what the heads, the loss gap and the embeddings show | 6 |
 #
-# **How to work through this notebook.** Run the cells from top to bottom. Each exercise is a function whose body
-# says `# YOUR CODE HERE` and `raise NotImplementedError()`: replace those two lines with your code. The cell right
-# after each exercise is its tests cell: it runs visible tests that print what your function returned next to what
-# was expected, and when your work is graded, hidden tests are added to it that check your function on many more
-# inputs. The **Validate** button (nbgrader's, in the notebook's toolbar) runs every tests cell and tells you which
-# ones fail; `microgpt-course check 9`, in a terminal in the course's folder, checks your work against the hidden
-# tests too. The three questions are answered in the Markdown cells that say "YOUR ANSWER HERE": double-click,
-# write, and run the cell to render it; your instructor grades them by hand. Read-only cells, such as the code given
-# to you from the course's reference solution, are there to be read and run, not changed.
+# The three questions are answered in the Markdown cells that say "YOUR ANSWER HERE": double-click, write,
+# and run the cell to render it; your instructor grades them by hand.
+
+# %% [markdown] passage=how_to_work
 
 # %% fetch
 
