@@ -1,36 +1,43 @@
-"""Chapter authoring: build each chapter notebook from its jupytext text source.
+"""Chapter authoring: build each chapter notebook from its text source.
 
-    python -m autograder.authoring.build_chapters [NN ...] [--check | --files]
+    python -m autograder.authoring.build_chapters [NN ...] [--check | --files | --from-notebook]
 
-A chapter's source is autograder/chapter_sources/NN_name/NN_name.py in jupytext's percent format,
-paired (jupytext.toml) with chapters/NN_name/NN_name.ipynb: edit the text in any editor, or the
-notebook in JupyterLab with nbgrader's Create Assignment toolbar, and jupytext keeps both in step.
-The source sits outside the chapter folder because nbgrader releases every file in that folder.
+A chapter's source is autograder/chapter_sources/NN_name/NN_name.py in jupytext's percent format, each cell
+opened by a short header (`# %% exercise=linear`, below) from which the builder derives nbgrader's metadata.
+The notebook it builds, chapters/NN_name/NN_name.ipynb, is nbgrader's source version, with its outputs.
+Edit the text in any editor, or the notebook in JupyterLab with nbgrader's Create Assignment toolbar; then
+`--from-notebook NN` takes the notebook back into its source (short headers, derived bodies left out) and
+builds. A plain build refuses to overwrite a notebook saved after its source that holds other cells. The
+source sits outside the chapter folder because nbgrader releases every file in that folder.
 
-Building reads the source, fills in what is derived (given code from the reference, locked metadata,
-cell ids), enforces the rules below, executes the notebook in its folder with this environment's
-Python and writes the notebook with its outputs, the canonical text source, and the files the
+Building reads the source, fills in what is derived (given code from the reference, shared passages,
+nbgrader metadata, cell ids), enforces the rules below, executes the notebook in its folder with this
+environment's Python and writes the notebook with its outputs, the canonical text source, and the files the
 chapter ships: course_tools.py, and each data file (notebook_format.DATA_FILES) whose name a code cell
 mentions. The notebook format itself (cell kinds, markers, stubs, chapter names) is notebook_format's.
 `--check` writes nothing and exits 1 naming every stale file; `--files` only copies shipped files.
 Chapters are named by number (`1`, `01`), full name or name after the number; none means all. Bad
 input exits 2 with file:line; a cell that raises while executing exits 1 and nothing is written.
 
-Cell kinds, told apart by their metadata:
-  markdown                            text; the first cell states the chapter's total points
-  code                                demonstrations and pictures
-  code, fetch=true                    the first code cell, derived: opened alone (in Colab, say), the
-                                      notebook fetches its shipped files from the published site
+Cells, by their header words (a source saved from a notebook may carry full nbgrader metadata instead):
+  # %% [markdown]                     text; the first cell states the chapter's total points
+  # %% [markdown] passage=NAME        a passage several chapters share, PASSAGES/NAME.md (no body)
+  # %%                                demonstrations and pictures
+  # %% fetch                          the first code cell, derived (no body): opened alone (in Colab, say),
+                                      the notebook fetches its shipped files from the published site
                                       (autograder/published.toml), each checked by its SHA-256; the
                                       builder inserts it when the source lacks it; locked
-  code, given="mod:Name[,Name] ..."   the reference's source of those objects (a class may keep
-                                      some members: `Value(__init__,__add__)`) and the stdlib imports
-                                      it needs, regenerated at every build; locked
-  code, nbgrader solution             an exercise, with ### BEGIN/END SOLUTION regions
-  code, nbgrader grade, points        the tests of the exercise above: visible tests, then one
-                                      hidden block: `from autograder.checks import check_x` and
-                                      one call `check_x(...)`
-  markdown, nbgrader grade, solution  a written answer graded by hand; its text is the rubric
+  # %% given=mod:Name[,Name] ...      the reference's source of those objects (a class may keep some
+                                      members: `Value(__init__,__add__)`) and the stdlib imports it needs,
+                                      after a `# Given code: ...` comment line (no body); locked
+  # %% exercise=ID                    an exercise (nbgrader solution), with ### BEGIN/END SOLUTION regions
+  # %% tests=ID points=N              the tests of exercise ID, right above (grade_id ID_tests; grade,
+                                      locked): visible tests, then one hidden block: `from
+                                      autograder.checks import check_x` and one call `check_x(...)`
+  # %% [markdown] answer=ID points=N  a written answer graded by hand (grade, solution); its text the rubric
+  `claims={...}` and `tags=[...]` may follow any header. A derived cell's body found in the source (saved from
+a notebook) is compared with what is derived: given or fetch code that differs is dropped with a note, a
+passage that differs is refused.
 Claims: a number the Markdown states about an output is followed by `<!-- claim: EXPRESSION -->` (optionally
 `± tol`, or a condition), evaluated after the last cell; docstring `>>>` examples run as doctests (prose_claims.py). A
 false one is a BuildError; claims.json beside the source records them and their values for `--check`.
@@ -60,7 +67,7 @@ from pathlib import Path
 
 import jupytext
 import nbformat
-from jupytext.config import load_jupytext_config
+from jupytext.config import JupytextConfiguration
 
 from autograder.authoring import prose_claims
 from autograder.command_line import Parser, UsageError, run
@@ -74,6 +81,7 @@ PROG = "python -m autograder.authoring.build_chapters"
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ROOT / "autograder" / "chapter_sources"
 CHAPTERS = ROOT / "chapters"
+PASSAGES = SOURCES / "passages"  # the passages several chapters share, NAME.md
 
 CELL_TIMEOUT = int(Limits.cell_seconds)  # seconds per cell while building: grading's cell limit
 MAX_LINE = 100  # characters per code line: no horizontal scrolling on a 1280x800 laptop
@@ -82,7 +90,6 @@ HIDDEN_IMPORT_RE = re.compile(r"^from autograder\.checks import (check_\w+)$")
 HIDDEN_CALL_RE = re.compile(r"^(check_\w+)\(.*\)$")
 MICROGPT_IMPORT_RE = re.compile(r"^\s*(from|import)\s+microgpt\b", re.MULTILINE)
 CLIMB_RE = re.compile(r"""["'](\.\.[/\\])""")
-NBGRADER_KEYS = ("grade", "grade_id", "locked", "points", "schema_version", "solution")
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
@@ -114,7 +121,8 @@ class Chapter:
 def discover_chapters():
     """Every chapter source, sorted by name."""
     found = []
-    for folder in sorted(p for p in SOURCES.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+    for folder in sorted(p for p in SOURCES.iterdir()
+                         if p.is_dir() and p != PASSAGES and not p.name.startswith((".", "_"))):
         if not CHAPTER_NAME.match(folder.name) or not (folder / f"{folder.name}.py").is_file():
             raise BuildError(f"{_rel(folder)}: a chapter source is NN_name/NN_name.py (two digits, then a name)")
         found.append(Chapter(folder.name))
@@ -131,24 +139,195 @@ def select_chapters(args):
     return [c for name in names for c in chapters if c.name == name] if args else chapters
 
 
-# --------------------------------------------------------------------------- reading and rules
+# --------------------------------------------------------------------------- cell headers
+
+# The header words of a source cell: the word naming its kind (at most one), then its attributes.
+# {word: (cell type, whether it carries points)}
+KIND_WORDS = {"exercise": ("code", False), "tests": ("code", True), "answer": ("markdown", True),
+              "fetch": ("code", False), "given": ("code", False), "passage": ("markdown", False)}
+ATTRIBUTE_WORDS = ("points", "claims", "tags")
+NOTEBOOK_WORDS = ("nbgrader", "computed")  # the derived metadata a source saved from a notebook may carry
+DERIVED_KINDS = ("fetch", "given", "passage")  # kinds whose body the build makes: the source holds none
+KEPT_METADATA = ("claims", "fetch", "given", "passage", "tags")  # the notebook's cell metadata besides nbgrader
+HEADER_RE = re.compile(r"# %%( \[markdown\])?(.*)")
+BARE_VALUE_RE = re.compile(r"[\w.:,()-]+")  # a header value written without quotes
+
+
+def parse_header(line, at):
+    """(cell type, {word: value}) of a `# %%` header line: words are `name` (True) or `name=value`, the
+    value a JSON value or bare text such as `linear` or `microgpt.nn:linear,softmax`."""
+    match = HEADER_RE.fullmatch(line.rstrip())
+    words, rest = {}, match.group(2).strip()
+    while rest:
+        word = re.match(r"([A-Za-z_]\w*)(=?)", rest)
+        if not word:
+            raise BuildError(f"{at}: cannot read the cell header from {rest!r} (words are name or name=value)")
+        name, rest = word.group(1), rest[word.end():]
+        if not word.group(2):
+            value = True
+        elif rest[:1] in ('"', "{", "["):
+            try:
+                value, end = json.JSONDecoder().raw_decode(rest)
+            except json.JSONDecodeError as exc:
+                raise BuildError(f"{at}: the value of {name} is not JSON ({exc.msg})") from None
+            rest = rest[end:]
+        else:
+            text = re.match(r"\S*", rest).group()
+            rest = rest[len(text):]
+            value = json.loads(text) if re.fullmatch(r"-?\d+(\.\d+)?|true|false", text) else text
+        if rest[:1] not in ("", " "):
+            raise BuildError(f"{at}: cannot read the cell header from {rest!r} (words are separated by spaces)")
+        if name not in KIND_WORDS and name not in ATTRIBUTE_WORDS and name not in NOTEBOOK_WORDS:
+            raise BuildError(f"{at}: unknown header word {name!r} (the words: "
+                             f"{', '.join([*KIND_WORDS, *ATTRIBUTE_WORDS])})")
+        words[name] = value
+        rest = rest.lstrip()
+    return ("markdown" if match.group(1) else "code"), words
+
+
+def header_line(cell_type, words):
+    """The `# %%` line of a source cell with these header words (parse_header reads it back)."""
+    parts = ["# %%"] + (["[markdown]"] if cell_type == "markdown" else [])
+    for name, value in words.items():
+        if value is True:
+            parts.append(name)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            parts.append(f"{name}={value:g}")
+        elif isinstance(value, str) and BARE_VALUE_RE.fullmatch(value) and not re.fullmatch(r"[\d.-]+", value):
+            parts.append(f"{name}={value}")
+        else:
+            parts.append(f"{name}={json.dumps(value, ensure_ascii=False)}")
+    return " ".join(parts)
+
+
+def header_words(cell, at):
+    """The header words of a cell, from its short header words (a source) or from the nbgrader metadata a
+    notebook carries (a notebook built or edited with nbgrader's Create Assignment toolbar, or a source saved
+    from one): `exercise=ID`, `tests=ID points=N` (its id is ID_tests), `answer=ID points=N` (Markdown),
+    `fetch`, `given=SPEC`, `passage=NAME`, and `claims=`, `tags=` as they are."""
+    meta = cell.get("metadata", {})
+    words = {key: meta[key] for key in KIND_WORDS if key in meta}
+    nbgrader = meta.get("nbgrader")
+    if nbgrader and not words.keys() & set(DERIVED_KINDS):  # their nbgrader metadata is derived, whatever it says
+        if words:
+            raise BuildError(f"{at}: a cell has a short header ({', '.join(words)}) or nbgrader metadata, not both")
+        words = _words_of_nbgrader(cell.get("cell_type"), nbgrader, at)
+    words.update({key: meta[key] for key in ATTRIBUTE_WORDS if key in meta and key not in words})
+    _check_words(cell.get("cell_type"), words, at)
+    return words
+
+
+def _words_of_nbgrader(cell_type, nbgrader, at):
+    grade_id, points = nbgrader.get("grade_id"), nbgrader.get("points")
+    flags = (cell_type, bool(nbgrader.get("grade")), bool(nbgrader.get("solution")), bool(nbgrader.get("locked")))
+    if flags == ("code", False, True, False):
+        return {"exercise": grade_id}
+    if flags == ("code", True, False, True):
+        if not str(grade_id).endswith("_tests"):
+            raise BuildError(f"{at}: a tests cell's grade_id is its exercise's followed by _tests, not {grade_id!r}")
+        return {"tests": grade_id[: -len("_tests")], "points": points}
+    if flags == ("markdown", True, True, False):
+        return {"answer": grade_id, "points": points}
+    raise BuildError(f"{at}: nbgrader cells are exercises (solution), autograded tests (grade, locked, points) or "
+                     f"written answers (Markdown, grade and solution); this is none of them")
+
+
+def _check_words(cell_type, words, at):
+    kinds = [word for word in words if word in KIND_WORDS]
+    if len(kinds) > 1:
+        raise BuildError(f"{at}: a cell is one of {', '.join(kinds)}, not several")
+    kind_word = kinds[0] if kinds else None
+    if kind_word and KIND_WORDS[kind_word][0] != cell_type:
+        raise BuildError(f"{at}: {kind_word} marks a {KIND_WORDS[kind_word][0]} cell")
+    if kind_word in ("exercise", "tests", "answer") and not ID_RE.match(str(words[kind_word])):
+        raise BuildError(f"{at}: the id {words[kind_word]!r} may only use letters, digits, _ and -")
+    if kind_word in ("given", "passage") and not isinstance(words[kind_word], str):
+        raise BuildError(f"{at}: {kind_word} names what it holds, e.g. {kind_word}=" +
+                         ("microgpt.nn:linear,softmax" if kind_word == "given" else "how_to_work"))
+    takes_points = bool(kind_word) and KIND_WORDS[kind_word][1]
+    points = words.get("points")
+    if takes_points and not (isinstance(points, (int, float)) and not isinstance(points, bool) and points > 0):
+        raise BuildError(f"{at}: points must be a positive number, got {points!r}")
+    if "points" in words and not takes_points:
+        raise BuildError(f"{at}: only tests and written answers carry points")
+
+
+def notebook_metadata(words):
+    """A cell's notebook metadata (nbgrader's derived) from its header words; the nbgrader metadata of the
+    fetch and given cells, which need every id, is made later."""
+    meta = {key: copy.deepcopy(words[key]) for key in KEPT_METADATA if key in words}
+    if "exercise" in words:
+        meta["nbgrader"] = _nbgrader(words["exercise"], grade=False, solution=True, locked=False)
+    elif "tests" in words:
+        meta["nbgrader"] = _nbgrader(f"{words['tests']}_tests", grade=True, solution=False, locked=True,
+                                     points=words["points"])
+    elif "answer" in words:
+        meta["nbgrader"] = _nbgrader(words["answer"], grade=True, solution=True, locked=False, points=words["points"])
+    return meta
+
+
+def _nbgrader(grade_id, grade, solution, locked, points=None):
+    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3, "solution": solution}
+    return meta if points is None else {**meta, "points": points}
+
+
+# --------------------------------------------------------------------------- reading, writing and rules
 
 
 def read_source(chapter):
-    """(notebook, header line of each cell) of the chapter's text source."""
+    """(notebook, header line of each cell) of the chapter's text source; each cell's metadata is its header
+    words (short, or the full nbgrader metadata of a source saved from a notebook)."""
+    where = _rel(chapter.source)
     try:
         text = chapter.source.read_text(encoding="utf-8")
     except OSError as exc:
-        raise BuildError(f"{_rel(chapter.source)}: cannot be read ({exc.strerror})") from None
-    lines = [n for n, line in enumerate(text.splitlines(), start=1) if line.startswith("# %%")]
-    nb = jupytext.reads(text, fmt="py:percent")
+        raise BuildError(f"{where}: cannot be read ({exc.strerror})") from None
+    lines, headers, plain = [], [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith("# %%"):
+            lines.append(number)
+            headers.append(parse_header(line, f"{where}:{number}"))
+            line = header_line(headers[-1][0], {})
+        plain.append(line)
+    nb = jupytext.reads("\n".join(plain) + "\n", fmt="py:percent")
     if not lines or len(lines) != len(nb.cells) or not text.startswith("# %%"):
-        raise BuildError(f"{_rel(chapter.source)}:1: every cell starts with a `# %%` line, the first one too")
+        raise BuildError(f"{where}:1: every cell starts with a `# %%` line, the first one too")
+    for cell, (cell_type, words), number in zip(nb.cells, headers, lines):
+        if cell.cell_type != cell_type:
+            raise BuildError(f"{where}:{number}: jupytext reads this cell as {cell.cell_type}")
+        cell.metadata = words
     return nb, lines
 
 
+def source_text(nb, keep_derived=False, where="the notebook"):
+    """The canonical text source of a notebook (built, or edited in JupyterLab): jupytext's percent format with
+    short cell headers; the bodies of derived cells (fetch, given, passage) are left out, or kept for the build
+    to compare with what it derives (keep_derived)."""
+    cells, headers = [], []
+    for index, cell in enumerate(nb.cells):
+        words = header_words(cell, f"{where}: cell {index}")
+        derived = not keep_derived and words.keys() & set(DERIVED_KINDS)
+        body = "" if derived else cell.source
+        if cell.get("metadata", {}).get("computed"):
+            body = unfill_computed(body, cell.metadata["computed"], f"{where}: cell {index}")
+        new_cell = nbformat.v4.new_markdown_cell if cell.cell_type == "markdown" else nbformat.v4.new_code_cell
+        cells.append(new_cell(body))
+        headers.append(header_line(cell.cell_type, words))
+    config = JupytextConfiguration(notebook_metadata_filter="-all", cell_metadata_filter="-all")
+    text = jupytext.writes(nbformat.v4.new_notebook(cells=cells), fmt="py:percent", config=config)
+    out, index = [], 0
+    for line in text.split("\n"):
+        if line.startswith("# %%"):
+            line, index = headers[index], index + 1
+        elif line == "#" and out and out[-1] == headers[index - 1] and not cells[index - 1].source:
+            continue  # an empty Markdown cell (a passage) is its header alone
+        out.append(line)
+    return "\n".join(out)
+
+
 def check_rules(nb, lines, where):
-    """Raise BuildError (file:line) for the first rule a cell breaks; the cells are not changed."""
+    """Raise BuildError (file:line) for the first rule a cell breaks; nb's cells carry their notebook metadata
+    (notebook_metadata) and are not changed."""
     ids, exercise = {}, None  # exercise: (line, grade_id) of the solution cell still waiting for tests
     code_cells = 0
     for index, (cell, line) in enumerate(zip(nb.cells, lines)):
@@ -158,11 +337,10 @@ def check_rules(nb, lines, where):
         code_cells += cell.cell_type == "code"
         if what == "fetch" and code_cells != 1:
             raise BuildError(f"{at}: the fetch cell is the chapter's first code cell, and there is one")
-        if meta and what not in ("given", "fetch"):  # their nbgrader metadata is derived, whatever it says
-            _check_nbgrader_meta(cell, what, meta, at)
-            if meta.get("grade_id") in ids:
-                raise BuildError(f"{at}: id {meta['grade_id']!r} already used at line {ids[meta['grade_id']]}")
-            ids[meta.get("grade_id")] = line
+        if meta.get("grade_id") in ids:
+            raise BuildError(f"{at}: id {meta['grade_id']!r} already used at line {ids[meta['grade_id']]}")
+        if meta:
+            ids[meta["grade_id"]] = line
         if what != "solution" and (fmt.BEGIN_SOLUTION in body or fmt.END_SOLUTION in body):
             raise BuildError(f"{at}: solution markers outside an exercise cell (nbgrader would reject it)")
         if what != "tests" and (fmt.BEGIN_HIDDEN in body or fmt.END_HIDDEN in body):
@@ -177,6 +355,9 @@ def check_rules(nb, lines, where):
         elif what == "tests":
             if not exercise:
                 raise BuildError(f"{at}: a tests cell grades the exercise above it, and there is none")
+            if meta["grade_id"] != f"{exercise[1]}_tests":
+                raise BuildError(f"{at}: these are the tests of {meta['grade_id'][:-len('_tests')]!r}, but the "
+                                 f"exercise above is {exercise[1]!r}")
             _check_hidden(body, where, line)
             exercise = None
     if exercise:
@@ -184,18 +365,6 @@ def check_rules(nb, lines, where):
     total = sum(c.metadata["nbgrader"]["points"] for c in nb.cells if kind(c) in ("tests", "answer"))
     if total and not re.search(rf"(?<![\d.]){total:g} points?\b", nb.cells[0].source):
         raise BuildError(f"{where}:{lines[0]}: the first Markdown cell must state the total, {total:g} points")
-
-
-def _check_nbgrader_meta(cell, what, meta, at):
-    if not ID_RE.match(str(meta.get("grade_id", ""))):
-        raise BuildError(f"{at}: nbgrader grade_id {meta.get('grade_id')!r} may only use letters, digits, _ and -")
-    expected = {"solution": (False, True, False), "tests": (True, False, True), "answer": (True, True, False),
-                "markdown": None, "code": None}[what]
-    if expected is None or (meta.get("grade"), meta.get("solution"), meta.get("locked")) != expected:
-        raise BuildError(f"{at}: nbgrader cells are exercises (solution), autograded tests (grade, locked, "
-                         f"points) or written answers (Markdown, grade and solution); this is none of them")
-    if what in ("tests", "answer") and not (isinstance(meta.get("points"), (int, float)) and meta["points"] > 0):
-        raise BuildError(f"{at}: points must be a positive number, got {meta.get('points')!r}")
 
 
 def _blank_magics(body):
@@ -294,6 +463,31 @@ def _object_source(module, name, at):
         if isinstance(stmt, ast.Assign) and [getattr(t, "id", None) for t in stmt.targets] == [name]:
             return ast.get_source_segment(text, stmt) + "\n"
     raise BuildError(f"{at}: {module.__name__}.{name} is neither a function, a class nor a constant it assigns")
+
+
+# a given cell's first line: course_tools tells given code from the learner's by its start, GIVEN_HEADER
+GIVEN_NOTE = GIVEN_HEADER + ": {names}. Run this cell; leave it as it is."
+
+
+def given_code(objects, defined_before, at):
+    """(code, names) of a given cell: a comment line saying what it gives (wrapped as comments within
+    MAX_LINE), then given_source's code."""
+    source, names = given_source(objects, defined_before, at)
+    note = textwrap.wrap(GIVEN_NOTE.format(names=", ".join(names)), MAX_LINE, subsequent_indent="# ",
+                         break_on_hyphens=False)
+    return "\n".join(note) + "\n" + source, names
+
+
+def passage_text(name, chapter, at):
+    """The Markdown text of the shared passage name (PASSAGES/name.md) in chapter: `{chapter}` stands for the
+    chapter's number."""
+    try:
+        text = (PASSAGES / f"{name}.md").read_text(encoding="utf-8").strip("\n")
+        return text.replace("{chapter}", str(int(chapter.name[:2])))
+    except OSError:
+        raise BuildError(f"{at}: no passage {name!r} ({_rel(PASSAGES)}/{name}.md)") from None
+
+
 def given_source(objects, defined_before, at):
     """(code, names) of a given cell: stdlib imports, then each object's reference source."""
     chunks, imports, names_here = [], [], []
@@ -336,14 +530,7 @@ def given_source(objects, defined_before, at):
     if imports:
         parts.append("\n".join(_order_imports(imports)))
     parts.extend(chunks)
-    return given_header(names_here) + "\n\n\n".join(parts), names_here
-
-
-def given_header(names):
-    """The comment a given cell begins with: what it gives, and that the learner runs it as it is. Its first
-    line starts with course_tools.GIVEN_HEADER, by which an error raised in given code is told apart."""
-    text = f"{GIVEN_HEADER.removeprefix('# ')}: {', '.join(names)}. Run this cell; leave it as it is."
-    return "".join(f"# {line}\n" for line in textwrap.wrap(text, MAX_LINE - 2))
+    return "\n\n\n".join(parts), names_here
 
 
 def _select_members(source, members, what):
@@ -450,6 +637,100 @@ def _defined_names(source):
 
 
 
+# --------------------------------------------------------------------------- expected values from the reference
+
+COMPUTED = "from_reference"  # `from_reference[EXPRESSION]` in a tests cell: the value, computed when building
+REFERENCE_MODULES = ("analysis", "autograd", "checkpoint", "data", "evaluate", "model", "nn", "optim", "sample",
+                     "tokenizer", "train")
+
+
+def _computed_nodes(tree):
+    """The `from_reference[...]` subscripts of a parsed cell, in order."""
+    return sorted((node for node in ast.walk(tree) if isinstance(node, ast.Subscript)
+                   and isinstance(node.value, ast.Name) and node.value.id == COMPUTED),
+                  key=lambda node: (node.lineno, node.col_offset))
+
+
+def reference_value(expression, at):
+    """The value of expression, evaluated with the reference package: its modules by name (nn, model, ...),
+    Value, math and random."""
+    namespace = {name: importlib.import_module(f"microgpt.{name}") for name in REFERENCE_MODULES}
+    namespace.update(Value=namespace["autograd"].Value, math=__import__("math"), random=__import__("random"))
+    try:
+        value = eval(expression, namespace)  # the course's own source, never a learner's
+    except Exception as exc:
+        raise BuildError(f"{at}: {COMPUTED}[{expression}] raised {type(exc).__name__}: {exc}") from None
+    if not _is_literal(value):
+        raise BuildError(f"{at}: {COMPUTED}[{expression}] is a {type(value).__name__}, not numbers or lists of them")
+    return value
+
+
+def _is_literal(value):
+    if isinstance(value, (list, tuple)):
+        return all(map(_is_literal, value))
+    return isinstance(value, (int, float, str, bool)) or value is None
+
+
+def _literal_text(value, column, rest):
+    """value written as Python starting at column, wrapped within MAX_LINE (a list's items aligned after its
+    bracket) so that the rest of the line still fits after it."""
+    if len(repr(value)) + column + len(rest) <= MAX_LINE or not isinstance(value, list):
+        return repr(value)
+    words = [repr(item) + "," for item in value]
+    words[-1] = words[-1][:-1] + "]" + rest.replace(" ", "\0")
+    lines = textwrap.wrap(" ".join(words), MAX_LINE - column - 1, break_long_words=False, break_on_hyphens=False)
+    return ("[" + ("\n" + " " * (column + 1)).join(lines))[: -len(rest) or None].replace("\0", " ")
+
+
+def fill_computed(source, at):
+    """(source with each `from_reference[EXPRESSION]` replaced by the value's literal, the expressions)."""
+    tree = ast.parse(_blank_magics(source))
+    nodes = _computed_nodes(tree)
+    lines, expressions = source.split("\n"), []
+    for node in reversed(nodes):  # from the end, so that earlier positions stay valid
+        if node.lineno != node.end_lineno:
+            raise BuildError(f"{at}: write {COMPUTED}[...] on one line")
+        expression = ast.get_source_segment(source, node.slice)
+        expressions.insert(0, expression)
+        line = lines[node.lineno - 1]
+        rest = line[node.end_col_offset:]
+        literal = _literal_text(reference_value(expression, at), node.col_offset, rest)
+        lines[node.lineno - 1] = line[: node.col_offset] + literal + rest
+    return "\n".join(lines), expressions
+
+
+def unfill_computed(source, expressions, at):
+    """A built tests cell's source with the literal of each expression's value (in order) written back as
+    `from_reference[EXPRESSION]`; BuildError when one is not there (it was edited in the notebook)."""
+    tree = ast.parse(_blank_magics(source))
+    literals = sorted((node for node in ast.walk(tree) if isinstance(node, (ast.List, ast.Tuple, ast.Constant,
+                                                                             ast.UnaryOp))),
+                      key=lambda node: (node.lineno, node.col_offset, -node.end_lineno, -node.end_col_offset))
+    found, after = [], (0, 0)
+    for expression in expressions:
+        value = reference_value(expression, at)
+        match = next((node for node in literals if (node.lineno, node.col_offset) >= after
+                      and _literal_of(node) == (True, value)), None)
+        if match is None:
+            raise BuildError(f"{at}: the value of {COMPUTED}[{expression}] was edited in the notebook: it is "
+                             f"computed from the reference; change the expression in the source, or restore it")
+        found.append(match)
+        after = (match.end_lineno, match.end_col_offset)
+    lines = source.split("\n")
+    for node, expression in reversed(list(zip(found, expressions))):
+        first, last = lines[node.lineno - 1], lines[node.end_lineno - 1]
+        lines[node.lineno - 1: node.end_lineno] = [first[: node.col_offset] + f"{COMPUTED}[{expression}]"
+                                                   + last[node.end_col_offset:]]
+    return "\n".join(lines)
+
+
+def _literal_of(node):
+    try:
+        return True, ast.literal_eval(node)
+    except ValueError:
+        return False, None
+
+
 # --------------------------------------------------------------------------- building
 
 
@@ -530,51 +811,66 @@ def fetch_source(chapter, files):
 
 
 def build_notebook(chapter):
-    """The chapter's notebook with everything derived filled in, not executed (no outputs)."""
+    """The chapter's notebook with everything derived filled in, not executed (no outputs). A derived cell's
+    body in the source (the source was saved from a notebook) is compared with what is derived: given or fetch
+    code that differs is dropped with a note on stderr, a passage that differs is refused."""
     nb, lines = read_source(chapter)
     where = _rel(chapter.source)
+    words = [header_words(cell, f"{where}:{line}") for cell, line in zip(nb.cells, lines)]
+    for cell, cell_words, line in zip(nb.cells, words, lines):
+        if cell.metadata.get("computed"):  # a source saved from a notebook: its literals become expressions again
+            cell.source = unfill_computed(cell.source, cell.metadata["computed"], f"{where}:{line}")
+        cell.metadata = notebook_metadata(cell_words)
+        if "tests" in cell_words and COMPUTED in cell.source:
+            cell.source, cell.metadata["computed"] = fill_computed(cell.source, f"{where}:{line}")
     check_rules(nb, lines, where)
     defined = set()
-    used_ids = {c.metadata["nbgrader"]["grade_id"] for c in nb.cells
-                if kind(c) not in ("fetch", "given", "markdown", "code")}
+    used_ids = {c.metadata["nbgrader"]["grade_id"] for c in nb.cells if "nbgrader" in c.metadata}
     cells = []
     for index, (cell, line) in enumerate(zip(nb.cells, lines), start=1):
-        meta = {key: copy.deepcopy(cell.metadata[key]) for key in ("claims", "given", "nbgrader", "tags")
-                if key in cell.metadata}
-        source = cell.source
-        if "nbgrader" in meta:
-            meta["nbgrader"] = {k: meta["nbgrader"][k] for k in NBGRADER_KEYS if k in meta["nbgrader"]}
-            meta["nbgrader"]["schema_version"] = 3
-            if not meta["nbgrader"]["grade"]:
-                meta["nbgrader"].pop("points", None)
-        if kind(cell) == "fetch":
-            meta = {"fetch": True}  # its code and nbgrader metadata are made below, once the files are known
-        elif "given" in meta:
-            source, names = given_source(parse_given(meta["given"], f"{where}:{line}"), defined, f"{where}:{line}")
+        at, meta, source = f"{where}:{line}", cell.metadata, cell.source
+        if "given" in meta:
+            source, names = given_code(parse_given(meta["given"], at), defined, at)
             _check_code(source, where, line, given=True)
             meta["nbgrader"] = _locked(_unique(f"given_{names[0]}", used_ids))
+            if cell.source.strip() and cell.source != source:
+                _note(f"{at}: the given cell's code differs from the reference's ({meta['given']}); dropped it: "
+                      f"given code is the reference's (solutions/microgpt)")
+        elif "passage" in meta:
+            source = passage_text(meta["passage"], chapter, at)
+            if cell.source.strip() and cell.source != source:
+                raise BuildError(f"{at}: this cell's text differs from the passage {meta['passage']!r} that several "
+                                 f"chapters share: edit {_rel(PASSAGES / meta['passage'])}.md, or restore the cell")
         cell_id = meta.get("nbgrader", {}).get("grade_id") or f"cell-{index:02d}"
         if cell.cell_type == "markdown":
             cells.append(nbformat.v4.new_markdown_cell(source, id=cell_id, metadata=meta))
         else:
             cells.append(nbformat.v4.new_code_cell(source, id=cell_id, metadata=meta))
             defined |= _defined_names(source) if "fetch" not in meta else set()
-    _add_fetch_cell(chapter, cells, used_ids)
+    _add_fetch_cell(chapter, cells, used_ids, lines)
     built = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": dict(KERNELSPEC)})
     nbformat.validate(built)
     return built
 
 
-def _add_fetch_cell(chapter, cells, used_ids):
+def _note(text):
+    print(f"note: {text}", file=sys.stderr)
+
+
+def _add_fetch_cell(chapter, cells, used_ids, lines):
     """Make the fetch cell from the files the other cells ship; when the source has none, it is inserted
     right after the introduction (the first cell)."""
-    fetch = [cell for cell in cells if cell.metadata.get("fetch")]
+    fetch = [index for index, cell in enumerate(cells) if cell.metadata.get("fetch")]
     if not fetch:
-        fetch = [nbformat.v4.new_code_cell("", metadata={"fetch": True})]
-        cells.insert(1, fetch[0])
-    cell = fetch[0]
+        cells.insert(1, nbformat.v4.new_code_cell("", metadata={"fetch": True}))
+        fetch = [1]
+    cell = cells[fetch[0]]
     others = nbformat.v4.new_notebook(cells=[c for c in cells if c is not cell])
-    cell.source = fetch_source(chapter, shipped_files(others))
+    source = fetch_source(chapter, shipped_files(others))
+    if cell.source.strip() and cell.source != source:
+        _note(f"{_rel(chapter.source)}:{lines[fetch[0]]}: the fetch cell's code differs from what the chapter's "
+              f"files make; dropped it")
+    cell.source = source
     cell.metadata["nbgrader"] = _locked(_unique("fetch_course_files", used_ids))
     cell.id = cell.metadata["nbgrader"]["grade_id"]
 
@@ -589,14 +885,6 @@ def _unique(name, used):
         candidate, n = f"{name}_{n}", n + 1
     used.add(candidate)
     return candidate
-
-
-def source_text(nb):
-    """The canonical text source of a notebook (jupytext percent, as jupytext.toml pairs it)."""
-    bare = nbformat.from_dict(copy.deepcopy(nb))
-    for cell in bare.cells:
-        cell.pop("outputs", None)
-    return jupytext.writes(bare, fmt="py:percent", config=load_jupytext_config(str(CHAPTERS / "x.ipynb")))
 
 
 def copy_shipped_files(chapter, nb):
@@ -766,9 +1054,38 @@ def check_chapter(chapter):
     return problems
 
 
+def take_notebook(chapter, log=print):
+    """Write the chapter's notebook (edited in JupyterLab, say) into its text source, with short headers; the
+    bodies of derived cells are kept for the build to compare with what it derives, then leave out."""
+    try:
+        nb = nbformat.read(chapter.notebook, as_version=4)
+    except (OSError, ValueError) as exc:
+        raise BuildError(f"{_rel(chapter.notebook)}: cannot be read ({exc})") from None
+    chapter.source.parent.mkdir(parents=True, exist_ok=True)
+    chapter.source.write_text(source_text(nb, keep_derived=True, where=_rel(chapter.notebook)), encoding="utf-8")
+    log(f"{chapter.name}: took {_rel(chapter.notebook)} into {_rel(chapter.source)}")
+
+
+def unsaved_edits(chapter, fresh):
+    """The cells in which a notebook saved after its source differs from fresh, the source's build: edits that
+    building would overwrite ([] when the notebook is older than the source, or is what the source makes)."""
+    if not chapter.notebook.exists() or chapter.notebook.stat().st_mtime <= chapter.source.stat().st_mtime:
+        return []
+    committed = nbformat.read(chapter.notebook, as_version=4)
+    return [d for d in compare_notebooks(committed, fresh) if not d.startswith("notebook metadata")
+            and not d.endswith("(build the chapter to store its outputs)")]
+
+
 def build_chapter(chapter, log=print):
-    """Build, execute and write one chapter; returns seconds spent executing."""
+    """Build, execute and write one chapter; returns seconds spent executing. A notebook saved after its
+    source with cells the source does not make is not overwritten (BuildError): take it in first."""
     nb = build_notebook(chapter)
+    edits = unsaved_edits(chapter, nb)
+    if edits:
+        raise BuildError(f"{_rel(chapter.notebook)} was saved after its source and differs from what the source "
+                         f"makes ({edits[0]}{', ...' if len(edits) > 1 else ''}): take it into the source with "
+                         f"`{PROG} --from-notebook {chapter.name[:2]}`, or discard "
+                         f"its edits (git checkout {_rel(chapter.notebook)})")
     graded = fmt.points(nb)  # grade_id -> points of each graded cell
     points = sum(graded.values())
     log(f"[{chapter.name}] {len(nb.cells)} cells, {len(graded)} graded ({points:g} points); executing")
@@ -827,6 +1144,8 @@ def run_command(argv):
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="write nothing; exit 1 if any chapter file is stale")
     mode.add_argument("--files", action="store_true", help="only copy the files each chapter ships")
+    mode.add_argument("--from-notebook", action="store_true",
+                      help="take each chapter's notebook (edited in JupyterLab, say) into its source, then build")
     args = parser.parse_args(argv)
     try:
         chapters = select_chapters(args.chapters)
@@ -838,6 +1157,8 @@ def run_command(argv):
             if args.files:
                 copy_shipped_files(chapter, build_notebook(chapter))
             else:
+                if args.from_notebook:
+                    take_notebook(chapter)
                 build_chapter(chapter)
     except BuildError as exc:
         raise UsageError(exc) from None

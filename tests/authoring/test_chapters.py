@@ -347,14 +347,14 @@ def test_a_released_chapter_runs_alone_in_any_folder(graded, tmp_path):
 
 # --------------------------------------------------------------------------- the builder itself
 
-SOLUTION = """# %% nbgrader={"grade": false, "grade_id": "double", "locked": false, "schema_version": 3, "solution": true}
+SOLUTION = """# %% exercise=double
 def double(x):
     \"\"\"2 * x.\"\"\"
     ### BEGIN SOLUTION
     return 2 * x
     ### END SOLUTION
 """
-TESTS = """# %% nbgrader={"grade": true, "grade_id": "double_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+TESTS = """# %% tests=double points=1
 assert double(2) == 4
 ### BEGIN HIDDEN TESTS
 from autograder.checks import check_double
@@ -362,6 +362,8 @@ check_double(double)
 ### END HIDDEN TESTS
 """
 GOOD = "# %% [markdown]\n# Title, 1 point\n\n" + SOLUTION + "\n" + TESTS
+TOOLBAR_TESTS = ('# %% nbgrader={"grade": true, "grade_id": "double_tests", "locked": false, "points": 1, '
+                 '"schema_version": 3, "solution": false}')
 
 
 def _source(tmp_path, text, name="09_try"):
@@ -374,9 +376,16 @@ def _source(tmp_path, text, name="09_try"):
 @pytest.mark.parametrize("text, line, message", [
     ("x = 1\n" + GOOD, 1, "every cell starts with a `# %%` line"),
     ("# %%\nx = 1\n" + GOOD, 1, "the first cell is Markdown"),
-    (GOOD.replace('"points": 1', '"points": 0'), 11, "points must be a positive number"),
-    (GOOD.replace('"grade_id": "double"', '"grade_id": "dou ble"'), 4, "may only use letters"),
-    (GOOD.replace('"locked": true', '"locked": false'), 11, "this is none of them"),
+    (GOOD.replace("points=1", "points=0"), 11, "points must be a positive number"),
+    (GOOD.replace("exercise=double", 'exercise="dou ble"'), 4, "may only use letters"),
+    (GOOD.replace("tests=double", "tests=triple"), 11, "these are the tests of 'triple', but the exercise above"),
+    (GOOD.replace("points=1", "points=1 pionts=2"), 11, "unknown header word 'pionts'"),
+    (GOOD.replace("exercise=double", "exercise=double fetch"), 4, "not several"),
+    (GOOD.replace("# %% tests=double", "# %% answer=double"), 11, "answer marks a markdown cell"),
+    (GOOD.replace("# %% exercise=double", "# %% exercise=double points=1"), 4, "only tests and written answers"),
+    (GOOD.replace("# %% tests=double points=1", TOOLBAR_TESTS), 11, "this is none of them"),
+    (GOOD.replace("# %% tests=double points=1", TOOLBAR_TESTS.replace('"double_tests"', '"dt"')
+                  .replace('"locked": false', '"locked": true')), 11, "followed by _tests"),
     (GOOD.replace("# Title", "# Title ### BEGIN SOLUTION"), 1, "solution markers outside an exercise cell"),
     (GOOD.replace("    ### END SOLUTION\n", ""), 4, "not closed"),
     (GOOD.replace("check_double(double)\n", "check_double(double)\nprint(1)\n"), 13, "exactly"),
@@ -391,6 +400,7 @@ def _source(tmp_path, text, name="09_try"):
     ("# %% [markdown]\n# 1 point\n\n" + TESTS + "\n" + SOLUTION, 4, "there is none"),
     (GOOD.replace("assert double(2) == 4", "def f(:"), 12, "does not parse"),
     (GOOD.replace("    return 2 * x\n", "    return (2 *\n"), 8, "does not parse"),
+    ("# %% [markdown]\n# 1 point\n\n# %% [markdown] passage=nope\n\n" + SOLUTION + "\n" + TESTS, 4, "no passage 'nope'"),
 ])
 def test_malformed_sources_are_rejected_with_file_and_line(tmp_path, text, line, message):
     chapter = _source(tmp_path, text)
@@ -398,6 +408,26 @@ def test_malformed_sources_are_rejected_with_file_and_line(tmp_path, text, line,
         build_chapters.build_notebook(chapter)
     assert str(error.value).startswith(f"{build_chapters._rel(chapter.source)}:{line}:"), str(error.value)
     assert message in str(error.value)
+
+
+def test_short_headers_give_nbgrader_its_metadata_and_read_back_as_written(tmp_path):
+    chapter = _source(tmp_path, GOOD.replace("1 point", "3 points") + "\n# %% [markdown] answer=why points=2\n# A rubric.\n")
+    built = build_chapters.build_notebook(chapter)
+    assert [c.metadata.get("nbgrader") for c in built.cells[2:]] == [
+        {"grade": False, "grade_id": "double", "locked": False, "schema_version": 3, "solution": True},
+        {"grade": True, "grade_id": "double_tests", "locked": True, "points": 1, "schema_version": 3,
+         "solution": False},
+        {"grade": True, "grade_id": "why", "locked": False, "points": 2, "schema_version": 3, "solution": True}]
+    canonical = build_chapters.source_text(built)
+    assert [line for line in canonical.split("\n") if line.startswith("# %%")] == [
+        "# %% [markdown]", "# %% fetch", "# %% exercise=double", "# %% tests=double points=1",
+        "# %% [markdown] answer=why points=2"]
+    chapter.source.write_text(canonical, encoding="utf-8")
+    assert build_chapters.source_text(build_chapters.build_notebook(chapter)) == canonical
+    for line in ["# %% given=microgpt.nn:linear,softmax", '# %% given="microgpt.autograd:Value microgpt.nn:relu"',
+                 '# %% claims={"about 0.31 ±": "x ± 0.01"} tags=["nbval-ignore-output"]', "# %% tests=a_b-c points=1.5",
+                 "# %% [markdown] passage=how_to_work", "# %% fetch"]:
+        assert build_chapters.header_line(*build_chapters.parse_header(line, "here")) == line
 
 
 def _given(tmp_path, spec):
@@ -411,13 +441,19 @@ def test_given_code_is_the_reference_source_with_its_stdlib_imports(tmp_path):
     from microgpt import data, nn
 
     cell = _given(tmp_path, "microgpt.data:DataError,read_docs microgpt.nn:softmax")
-    assert cell.source.startswith("from pathlib import Path\n\n\n")
+    assert cell.source.startswith("# Given code: DataError, read_docs, softmax. Run this cell; leave it as it is.\n"
+                                  "from pathlib import Path\n\n\n")
     assert inspect.getsource(data.read_docs).strip() in cell.source
     assert inspect.getsource(nn.softmax).strip() in cell.source
     assert "microgpt" not in cell.source and "from ." not in cell.source
     assert cell.metadata["nbgrader"] == {"grade": False, "grade_id": "given_DataError", "locked": True,
                                          "schema_version": 3, "solution": False}
     assert f'NAMES_SHA256 = "{data.NAMES_SHA256}"' in _given(tmp_path, "microgpt.data:NAMES_SHA256").source
+    long = _given(tmp_path, "microgpt.model:GPTConfig,param_shapes,init_params,parameters,empty_kv_cache "
+                            "microgpt.autograd:Value").source
+    first, second = long.split("\n")[:2]
+    assert first.startswith("# Given code: GPTConfig") and second.startswith("# ") and "leave it as it is." in second
+    assert max(len(line) for line in long.split("\n")) <= build_chapters.MAX_LINE
 
     members = _given(tmp_path, "microgpt.autograd:Value(__slots__,__init__,__neg__)").source
     assert "def __init__" in members and "def __neg__" in members and "__slots__" in members
@@ -442,33 +478,114 @@ def test_build_is_deterministic_and_canonical_and_unknown_chapters_exit_2(capsys
     assert "no chapter '99' in autograder/chapter_sources (chapters: 01_autograd," in capsys.readouterr().err
 
 
-def test_an_instructors_edit_in_jupyterlab_round_trips_through_the_text_source(tmp_path):
-    """Open a chapter through jupytext's contents manager (what JupyterLab uses), edit a Markdown cell
-    and a tests cell's points as nbgrader's toolbar would, save: the text source follows, and the
-    builder accepts the edit and keeps it."""
+def _edit_in_jupyterlab(tmp_path, name):
+    """Copy a chapter into tmp_path; open its notebook as JupyterLab does (no pairing), add a sentence to a
+    Markdown cell, give a tests cell one point more through nbgrader's metadata as the Create Assignment toolbar
+    does (the total in the introduction follows), save. Returns (chapter, saved notebook, tests cell's id)."""
     from jupyter_server.services.contents.largefilemanager import LargeFileManager
-    from jupytext import build_sync_jupytext_contents_manager_class
 
-    name = "03_components"
-    shutil.copy(ROOT / "jupytext.toml", tmp_path / "jupytext.toml")
     shutil.copytree(ROOT / "chapters" / name, tmp_path / "chapters" / name)
     shutil.copytree(build_chapters.SOURCES / name, tmp_path / "autograder" / "chapter_sources" / name)
-    contents = build_sync_jupytext_contents_manager_class(LargeFileManager)(root_dir=str(tmp_path))
+    contents = LargeFileManager(root_dir=str(tmp_path))
     model = contents.get(f"chapters/{name}/{name}.ipynb")
     nb = model["content"]
-    prose = next(i for i, c in enumerate(nb.cells) if i and c.cell_type == "markdown")
-    nb.cells[prose].source += "\n\nA sentence the instructor added."
+    prose = next(c for i, c in enumerate(nb.cells) if i and c.cell_type == "markdown" and "passage" not in c.metadata)
+    prose.source += "\n\nA sentence the instructor added."
     tests = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade"))
     tests.metadata["nbgrader"]["points"] += 1
     total = sum(c.metadata["nbgrader"]["points"] for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade"))
     nb.cells[0].source = re.sub(r"\b\d+ points in total", f"{total} points in total", nb.cells[0].source)
     contents.save(model, f"chapters/{name}/{name}.ipynb")
-
     source = tmp_path / "autograder" / "chapter_sources" / name / f"{name}.py"
-    assert "A sentence the instructor added." in source.read_text(encoding="utf-8")
     chapter = build_chapters.Chapter(name, source, tmp_path / "chapters" / name)
+    return chapter, nbformat.read(chapter.notebook, as_version=4), tests.metadata["nbgrader"]
+
+
+def _assert_short_and_edited(chapter, saved, tests):
+    """The chapter's source, rebuilt, has short headers, no derived bodies, and the edits."""
+    text = build_chapters.source_text(build_chapters.build_notebook(chapter))
+    exercise = tests["grade_id"][: -len("_tests")]
+    assert f"\n# %% tests={exercise} points={tests['points']:g}\n" in text
+    assert "A sentence the instructor added." in text
+    assert "nbgrader=" not in text and "# Given code" not in text and "def fetch_course_files" not in text
+    assert all(len(header) <= 100 or "given=" in header or "claims=" in header
+               for header in text.split("\n") if header.startswith("# %%"))
+    for header in (line for line in text.split("\n") if line.startswith(("# %% given", "# %% fetch"))):
+        after = text.split(header + "\n", 1)[1]
+        assert after.startswith("\n# %%"), f"{header} keeps a body"
+    rebuilt = build_chapters.build_notebook(chapter)
+    assert [(c.cell_type, c.source, c.metadata) for c in rebuilt.cells] == \
+        [(c.cell_type, c.source, c.metadata) for c in saved.cells]
+
+
+def test_a_notebook_edited_in_jupyterlab_comes_back_into_short_headers(tmp_path, monkeypatch, capsys):
+    """Edited and saved in JupyterLab with nbgrader's toolbar, the notebook is not overwritten by a plain build;
+    `--from-notebook` takes it into its source, which keeps the edits with short headers and no derived code."""
+    chapter, saved, tests = _edit_in_jupyterlab(tmp_path, "03_components")
+    os.utime(chapter.source, (1, 1))  # the notebook was saved after its source
+    with pytest.raises(build_chapters.BuildError, match="was saved after its source .* --from-notebook 03"):
+        build_chapters.build_chapter(chapter, log=lambda text: None)
+    build_chapters.take_notebook(chapter, log=lambda text: None)
+    _assert_short_and_edited(chapter, saved, tests)
+
+    monkeypatch.setattr(build_chapters, "SOURCES", chapter.source.parents[1])
+    monkeypatch.setattr(build_chapters, "CHAPTERS", chapter.folder.parent)
+    assert build_chapters.main(["--from-notebook", "03"]) == 0
+    assert chapter.source.read_text(encoding="utf-8") == build_chapters.source_text(saved)
+    assert build_chapters.check_chapter(chapter) == []
+
+
+def test_a_source_synced_by_jupytext_comes_back_into_short_headers(tmp_path, capsys):
+    """A source jupytext wrote from the edited notebook (full nbgrader metadata, derived bodies) builds into the
+    same notebook; a given cell's edited code is dropped with a note, a shared passage's edit refused."""
+    import jupytext
+    from jupytext.config import JupytextConfiguration
+
+    chapter, saved, tests = _edit_in_jupyterlab(tmp_path, "03_components")
+    config = JupytextConfiguration(notebook_metadata_filter="-all",
+                                   cell_metadata_filter="claims,computed,fetch,given,nbgrader,passage,tags,-all")
+    given = next(c for c in saved.cells if "given" in c.metadata)
+    reference = given.source
+    given.source += "\nprint('an edit')"
+    chapter.source.write_text(jupytext.writes(saved, fmt="py:percent", config=config), encoding="utf-8")
+    given.source = reference
+    _assert_short_and_edited(chapter, saved, tests)
+    assert "the given cell's code differs from the reference's (microgpt.autograd:Value); dropped it" in \
+        capsys.readouterr().err
+
+    passage = next((c for c in saved.cells if "passage" in c.metadata), None)
+    if passage is not None:
+        passage.source += " An edit."
+        chapter.source.write_text(jupytext.writes(saved, fmt="py:percent", config=config), encoding="utf-8")
+        with pytest.raises(build_chapters.BuildError, match="differs from the passage .* edit autograder/"):
+            build_chapters.build_notebook(chapter)
+
+
+def test_expected_values_are_computed_from_the_reference_and_read_back(tmp_path):
+    """`from_reference[EXPRESSION]` in a tests cell is the value's literal in the notebook (a long list wrapped
+    after its bracket), the expression again in the source; a literal edited in the notebook is refused."""
+    from microgpt import nn
+    from microgpt.autograd import Value
+
+    probs = "[p.data for p in nn.softmax([Value(float(z)) for z in range(12)])]"
+    tests = TESTS.replace("assert double(2) == 4", f"assert double(2) == from_reference[2 * 2]\n"
+                                                    f"expected = (1, from_reference[{probs}])")
+    chapter = _source(tmp_path, GOOD.replace(TESTS, tests))
     built = build_chapters.build_notebook(chapter)
-    assert "A sentence the instructor added." in built.cells[prose].source
-    rebuilt_tests = next(c for c in built.cells if c.id == tests.metadata["nbgrader"]["grade_id"])
-    assert rebuilt_tests.metadata["nbgrader"]["points"] == tests.metadata["nbgrader"]["points"]
-    assert contents.get(f"chapters/{name}/{name}.ipynb")["content"].cells[prose].source == nb.cells[prose].source
+    cell = built.cells[-1]
+    values = [p.data for p in nn.softmax([Value(float(z)) for z in range(12)])]
+    assert "assert double(2) == 4\n" in cell.source and "from_reference" not in cell.source
+    namespace = {}
+    exec(cell.source.split("### BEGIN HIDDEN")[0].replace("assert double(2) == 4", ""), namespace)
+    assert namespace["expected"] == (1, values)
+    assert max(len(line) for line in cell.source.split("\n")) <= build_chapters.MAX_LINE
+    assert cell.source.split("\n")[2].startswith(" " * len("expected = (1, [")), cell.source
+    assert cell.metadata["computed"] == ["2 * 2", probs]
+    assert build_chapters.source_text(built) == build_chapters.source_text(build_chapters.build_notebook(chapter))
+    assert f"expected = (1, from_reference[{probs}])" in build_chapters.source_text(built)
+
+    cell.source = cell.source.replace(repr(values[3]), "0.25")
+    with pytest.raises(build_chapters.BuildError, match=r"the value of from_reference\[\[p.data .* was edited"):
+        build_chapters.source_text(built)
+    with pytest.raises(build_chapters.BuildError, match=r"09_try.py:11: from_reference\[nn.nope\] raised"):
+        build_chapters.build_notebook(_source(tmp_path, GOOD.replace("== 4", "== from_reference[nn.nope]")))

@@ -30,71 +30,10 @@
 # | `value_exp(self)` | exponential | 1 |
 # | `value_relu(self)` | `max(0, a)` | 1 |
 # | `backward(self)` | fill in `.grad` on every node of the graph | 4 |
-#
-# **How to work through this notebook.** Run the cells from top to bottom. Each exercise is a function whose body
-# says `# YOUR CODE HERE` and `raise NotImplementedError()`: replace those two lines with your code and run the
-# cell. Right after each exercise comes **one tests cell**. Its tests are there for you to read: they print what
-# your function returned next to what was expected, and stop at the first difference with a sentence saying what
-# is off. When your work is graded, hidden tests are added at the end of that same cell and check your function
-# on more inputs; the cell earns the exercise's points only if all of its tests pass. The **Validate** button
-# (nbgrader's) runs the notebook and names every tests cell that fails, so use it before you hand in. A cell
-# that needs an exercise you have not finished yet says which one to finish. Read-only cells, such as the code
-# given to you from the course's reference solution, are there to be read and run, not changed: they are
-# restored to their original when your work is graded. The first code cell fetches the chapter's files when
-# the notebook is opened on its own (in Colab, say) and otherwise does nothing; the next one imports the course's
-# test helpers, which also make error messages say what to do, so always run the cells from the top.
 
-# %% fetch=true nbgrader={"grade": false, "grade_id": "fetch_course_files", "locked": true, "schema_version": 3, "solution": false}
-# The files this chapter needs (listed at the end of this cell with their SHA-256 fingerprints)
-# sit beside the notebook in the course's JupyterLab and on its site, and then this cell does
-# nothing. Opened alone (in Colab, say), it fetches the missing ones from the course's site,
-# keeping each one only if its fingerprint is the course's.
-class CourseFilesMissing(Exception):
-    """A file this chapter needs is missing and could not be fetched (shown as one line)."""
+# %% [markdown] passage=how_to_work
 
-
-def show_one_line(shell, etype, value, tb, tb_offset=None):
-    """Show a CourseFilesMissing as its one line."""
-    shell._showtraceback(etype, value, [f"{etype.__name__}: {value}"])
-
-
-def fetch_course_files(base, listing):
-    """Fetch from base each file of listing (lines `SHA-256 name`) that is not in this folder."""
-    import hashlib
-    import importlib
-    import os
-    import urllib.request
-
-    files = dict(reversed(line.split()) for line in listing.splitlines() if line)
-    for name, sha256 in files.items():
-        if os.path.isfile(name):
-            continue
-        try:
-            with urllib.request.urlopen(base + name, timeout=60) as answer:
-                data = answer.read()
-            if hashlib.sha256(data).hexdigest() == sha256:
-                with open(name + ".part", "wb") as part:
-                    part.write(data)
-                os.replace(name + ".part", name)
-                continue
-            problem = (f"{name} from {base} is not the course's file (its SHA-256 differs): open "
-                       f"this chapter again from the course's site, or put its files beside it")
-        except Exception as error:  # offline, an HTTP error, a folder you cannot write to
-            problem = (f"{name} is not beside this notebook and could not be fetched from {base} "
-                       f"({error}): check your connection and run this cell again, or put the "
-                       f"chapter's files ({', '.join(files)}) beside the notebook")
-        # one line, no traceback: IPython shows this error through the handler below
-        get_ipython().set_custom_exc((CourseFilesMissing,), show_one_line)
-        raise CourseFilesMissing(problem)
-    importlib.invalidate_caches()  # a module fetched just now is importable right away
-
-
-fetch_course_files(
-    "https://microgpt-course.github.io/microgpt-course/files/01_autograd/",
-    """
-eeec89e5bee178c8e05159e77ec91f0b59cc68de62bcf5389411256bf10aae09 course_tools.py
-""",
-)
+# %% fetch
 
 # %% [markdown]
 # ## 1 · Why derivatives, and why not simply measure them?
@@ -134,7 +73,6 @@ measured = numeric_derivative(f, 2.0)
 print(f"measured slope of x^2 - 3x at x = 2: {measured:.12f}")
 print(f"exact slope 2x - 3 at x = 2:         {2 * 2.0 - 3:.12f}")
 expect_close("measured slope at x = 2", measured, 1.0)
-
 
 # %% [markdown]
 # Measuring works, and this chapter uses it all along to **check** derivatives. It is the wrong tool for
@@ -223,47 +161,7 @@ expect_close("measured slope at x = 2", measured, 1.0)
 # The `r` versions exist because for `3 + a`, Python first asks the number `3` to add a `Value`, which it cannot;
 # Python then asks `a` instead, through `a.__radd__(3)`.
 
-# %% given="microgpt.autograd:Value(__slots__,__init__,__repr__,__neg__,__radd__,__sub__,__rsub__,__rmul__,__truediv__,__rtruediv__)" nbgrader={"grade": false, "grade_id": "given_Value", "locked": true, "schema_version": 3, "solution": false}
-# Given code: Value. Run this cell; leave it as it is.
-class Value:
-    """A scalar node in a computation graph.
-
-    Every operation builds a new node and records, side by side, its forward
-    value and its local gradient d(out)/d(child) for each child.
-    """
-
-    __slots__ = ("data", "grad", "_children", "_local_grads")
-
-    def __init__(self, data, children=(), local_grads=()):
-        self.data = data
-        self.grad = 0
-        self._children = children
-        self._local_grads = local_grads
-
-    def __repr__(self):
-        return f"Value(data={self.data}, grad={self.grad})"
-
-    def __neg__(self):
-        return self * -1
-
-    def __radd__(self, other):
-        return self + other
-
-    def __sub__(self, other):
-        return self + (-other)
-
-    def __rsub__(self, other):
-        return other + (-self)
-
-    def __rmul__(self, other):
-        return self * other
-
-    def __truediv__(self, other):
-        return self * other**-1
-
-    def __rtruediv__(self, other):
-        return other * self**-1
-
+# %% given=microgpt.autograd:Value(__slots__,__init__,__repr__,__neg__,__radd__,__sub__,__rsub__,__rmul__,__truediv__,__rtruediv__)
 
 # %% [markdown]
 # Nodes can be built by hand by passing children and local gradients to the constructor. Here is $e = a \cdot b$
@@ -311,7 +209,7 @@ print("local grads:", e._local_grads)
 #
 # ### Exercise 1: `value_add` (1 point)
 
-# %% nbgrader={"grade": false, "grade_id": "value_add", "locked": false, "schema_version": 3, "solution": true}
+# %% exercise=value_add
 def value_add(self, other):
     """self + other, as a new Value that records how it was made.
 
@@ -335,7 +233,7 @@ def value_add(self, other):
 
 Value.__add__ = value_add
 
-# %% nbgrader={"grade": true, "grade_id": "value_add_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% tests=value_add points=1
 from course_tools import expect_value, explain_errors
 
 a, b = Value(2.0), Value(-3.5)
@@ -369,7 +267,7 @@ check_value_add(Value)
 #
 # ### Exercise 2: `value_mul` (1 point)
 
-# %% nbgrader={"grade": false, "grade_id": "value_mul", "locked": false, "schema_version": 3, "solution": true}
+# %% exercise=value_mul
 def value_mul(self, other):
     """self * other, as a new Value that records how it was made.
 
@@ -393,7 +291,7 @@ def value_mul(self, other):
 
 Value.__mul__ = value_mul
 
-# %% nbgrader={"grade": true, "grade_id": "value_mul_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% tests=value_mul points=1
 from course_tools import expect_value, explain_errors
 
 a, b = Value(2.0), Value(-3.5)
@@ -429,7 +327,7 @@ check_value_mul(Value)
 #
 # ### Exercise 3: `value_pow` (1 point)
 
-# %% nbgrader={"grade": false, "grade_id": "value_pow", "locked": false, "schema_version": 3, "solution": true}
+# %% exercise=value_pow
 def value_pow(self, exponent):
     """self ** exponent for a plain-number exponent, as a new Value.
 
@@ -453,7 +351,7 @@ def value_pow(self, exponent):
 
 Value.__pow__ = value_pow
 
-# %% nbgrader={"grade": true, "grade_id": "value_pow_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% tests=value_pow points=1
 from course_tools import expect_value, explain_errors
 
 a = Value(2.0)
@@ -494,7 +392,7 @@ check_value_pow(Value)
 #
 # ### Exercise 4: `value_log` (1 point)
 
-# %% nbgrader={"grade": false, "grade_id": "value_log", "locked": false, "schema_version": 3, "solution": true}
+# %% exercise=value_log
 import math
 
 
@@ -518,7 +416,7 @@ def value_log(self):
 
 Value.log = value_log
 
-# %% nbgrader={"grade": true, "grade_id": "value_log_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% tests=value_log points=1
 import math
 
 from course_tools import expect_value
@@ -548,7 +446,7 @@ check_value_log(Value)
 #
 # ### Exercise 5: `value_exp` (1 point)
 
-# %% nbgrader={"grade": false, "grade_id": "value_exp", "locked": false, "schema_version": 3, "solution": true}
+# %% exercise=value_exp
 def value_exp(self):
     """e ** self.data, as a new Value.
 
@@ -570,7 +468,7 @@ def value_exp(self):
 
 Value.exp = value_exp
 
-# %% nbgrader={"grade": true, "grade_id": "value_exp_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% tests=value_exp points=1
 import math
 
 from course_tools import expect_value
@@ -605,7 +503,7 @@ check_value_exp(Value)
 #
 # ### Exercise 6: `value_relu` (1 point)
 
-# %% nbgrader={"grade": false, "grade_id": "value_relu", "locked": false, "schema_version": 3, "solution": true}
+# %% exercise=value_relu
 def value_relu(self):
     """max(0, self.data), as a new Value.
 
@@ -627,7 +525,7 @@ def value_relu(self):
 
 Value.relu = value_relu
 
-# %% nbgrader={"grade": true, "grade_id": "value_relu_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% tests=value_relu points=1
 from course_tools import expect_value
 
 a, b = Value(3.0), Value(-2.0)
@@ -732,7 +630,7 @@ print("and its local gradients are", z._local_grads)
 # tests build their graphs with the constructor alone, so your grade for `backward` does not depend on the six
 # operations above (the cell after the tests tries `backward` on expressions built with them).
 
-# %% nbgrader={"grade": false, "grade_id": "backward", "locked": false, "schema_version": 3, "solution": true}
+# %% exercise=backward
 def backward(self):
     """Set .grad on every node of the graph that ends in self to d(self)/d(node).
 
@@ -776,7 +674,7 @@ def backward(self):
 
 Value.backward = backward
 
-# %% nbgrader={"grade": true, "grade_id": "backward_tests", "locked": true, "points": 4, "schema_version": 3, "solution": false}
+# %% tests=backward points=4
 from course_tools import expect_close
 
 # the worked example, built with the constructor only

@@ -21,72 +21,10 @@
 # | `build_vocab(docs)` | the sorted list of distinct characters | 1 |
 # | `encode(doc, chars)` | a name → token ids, wrapped in BOS | 2 |
 # | `decode(ids, chars)` | token ids → a name, BOS left out | 1 |
-#
-# **How to work through this notebook.** Run the cells from top to bottom. Each exercise is a function whose body
-# says `# YOUR CODE HERE` and `raise NotImplementedError()`: replace those two lines with your code and run the
-# cell. Right after each exercise comes **one tests cell**. Its tests are there for you to read: they print what
-# your function returned next to what was expected, and stop at the first difference with a sentence saying what
-# is off. When your work is graded, hidden tests are added at the end of that same cell and check your function
-# on more inputs; the cell earns the exercise's points only if all of its tests pass. The **Validate** button
-# (nbgrader's) runs the notebook and names every tests cell that fails, so use it before you hand in. A cell
-# that needs an exercise you have not finished yet says which one to finish. Read-only cells, such as the code
-# given to you from the course's reference solution, are there to be read and run, not changed: they are
-# restored to their original when your work is graded. The first code cell, right below, fetches the chapter's
-# files when the notebook is opened on its own (in Colab, say) and otherwise does nothing; the next one imports
-# the course's test helpers, which also make error messages say what to do, so always run those two first.
 
-# %% fetch=true nbgrader={"grade": false, "grade_id": "fetch_course_files", "locked": true, "schema_version": 3, "solution": false}
-# The files this chapter needs (listed at the end of this cell with their SHA-256 fingerprints)
-# sit beside the notebook in the course's JupyterLab and on its site, and then this cell does
-# nothing. Opened alone (in Colab, say), it fetches the missing ones from the course's site,
-# keeping each one only if its fingerprint is the course's.
-class CourseFilesMissing(Exception):
-    """A file this chapter needs is missing and could not be fetched (shown as one line)."""
+# %% [markdown] passage=how_to_work
 
-
-def show_one_line(shell, etype, value, tb, tb_offset=None):
-    """Show a CourseFilesMissing as its one line."""
-    shell._showtraceback(etype, value, [f"{etype.__name__}: {value}"])
-
-
-def fetch_course_files(base, listing):
-    """Fetch from base each file of listing (lines `SHA-256 name`) that is not in this folder."""
-    import hashlib
-    import importlib
-    import os
-    import urllib.request
-
-    files = dict(reversed(line.split()) for line in listing.splitlines() if line)
-    for name, sha256 in files.items():
-        if os.path.isfile(name):
-            continue
-        try:
-            with urllib.request.urlopen(base + name, timeout=60) as answer:
-                data = answer.read()
-            if hashlib.sha256(data).hexdigest() == sha256:
-                with open(name + ".part", "wb") as part:
-                    part.write(data)
-                os.replace(name + ".part", name)
-                continue
-            problem = (f"{name} from {base} is not the course's file (its SHA-256 differs): open "
-                       f"this chapter again from the course's site, or put its files beside it")
-        except Exception as error:  # offline, an HTTP error, a folder you cannot write to
-            problem = (f"{name} is not beside this notebook and could not be fetched from {base} "
-                       f"({error}): check your connection and run this cell again, or put the "
-                       f"chapter's files ({', '.join(files)}) beside the notebook")
-        # one line, no traceback: IPython shows this error through the handler below
-        get_ipython().set_custom_exc((CourseFilesMissing,), show_one_line)
-        raise CourseFilesMissing(problem)
-    importlib.invalidate_caches()  # a module fetched just now is importable right away
-
-
-fetch_course_files(
-    "https://microgpt-course.github.io/microgpt-course/files/02_tokenization/",
-    """
-eeec89e5bee178c8e05159e77ec91f0b59cc68de62bcf5389411256bf10aae09 course_tools.py
-0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d names.txt
-""",
-)
+# %% fetch
 
 # %%
 from course_tools import expect_equal, show  # the course's checks; they also make errors readable
@@ -117,80 +55,7 @@ from course_tools import expect_equal, show  # the course's checks; they also ma
 # `download_names` fetches it from `NAMES_URL` (this needs an internet connection) and keeps it only if its
 # fingerprint matches.
 
-# %% given="microgpt.data:NAMES_URL,NAMES_SHA256,DATA_ENV,DataError,sha256_of,download_names,read_docs" nbgrader={"grade": false, "grade_id": "given_NAMES_URL", "locked": true, "schema_version": 3, "solution": false}
-# Given code: NAMES_URL, NAMES_SHA256, DATA_ENV, DataError, sha256_of, download_names, read_docs.
-# Run this cell; leave it as it is.
-import hashlib
-import os
-import tempfile
-import urllib.error
-import urllib.request
-from pathlib import Path
-
-
-NAMES_URL = "https://raw.githubusercontent.com/karpathy/makemore/refs/heads/master/names.txt"
-
-
-NAMES_SHA256 = "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d"
-
-
-DATA_ENV = "MICROGPT_DATA"
-
-
-class DataError(Exception):
-    """The dataset is missing, unreadable or not what it should be."""
-
-
-def sha256_of(path):
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def download_names(path, url=NAMES_URL, timeout=30):
-    """Download names.txt to path, verifying its checksum before it is kept."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            payload = response.read()
-    except (urllib.error.URLError, OSError) as exc:
-        raise DataError(
-            f"{path} is missing and downloading it from {url} failed ({exc}). "
-            f"Copy names.txt there by hand."
-        ) from None
-    if hashlib.sha256(payload).hexdigest() != NAMES_SHA256:
-        raise DataError(f"the file downloaded from {url} has the wrong SHA-256; "
-                        f"{path} was not written")
-    # write beside the target, then rename, so an interrupted download leaves nothing half-written
-    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
-        tmp.write(payload)
-    os.chmod(tmp.name, 0o644)  # temporary files are private; the dataset is not
-    os.replace(tmp.name, path)
-    return path
-
-
-def read_docs(path):
-    """Non-empty lines of a UTF-8 text file, stripped: one document per line."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot be read ({exc.strerror})") from None
-    if b"\0" in raw:
-        raise DataError(f"{path} looks binary (it contains NUL bytes): "
-                        f"give a text file, one document per line")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise DataError(f"{path} is not UTF-8 text: give a text file, one document per line") \
-            from None
-    docs = [line.strip() for line in text.splitlines() if line.strip()]
-    if not docs:
-        raise DataError(f"{path} holds no documents: "
-                        f"give a text file with one document per line")
-    return docs
-
+# %% given=microgpt.data:NAMES_URL,NAMES_SHA256,DATA_ENV,DataError,sha256_of,download_names,read_docs
 
 # %%
 import urllib.request  # download_names fetches with it
@@ -301,7 +166,7 @@ show("A histogram of name lengths: most names have 4 to 8 characters, the peak i
 # Return the sorted list of distinct characters. Python does most of the work: `"".join(docs)` glues all the
 # documents into one string, `set(...)` keeps each character once, and `sorted(...)` returns a sorted **list**.
 
-# %% nbgrader={"grade": false, "grade_id": "build_vocab", "locked": false, "schema_version": 3, "solution": true}
+# %% exercise=build_vocab
 def build_vocab(docs):
     """The vocabulary: every distinct character of the documents, sorted.
 
@@ -323,7 +188,7 @@ def build_vocab(docs):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "build_vocab_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% tests=build_vocab points=1
 from course_tools import expect_equal, unchanged
 
 three_names = ["emma", "ava", "bob"]
@@ -355,7 +220,7 @@ check_build_vocab(build_vocab)
 # the end of each name as one more token, for a reason you will meet in the next section). Whatever the trained
 # model achieves below the frequency-only number, it owes to reading the characters *before* the one it predicts.
 
-# %% claims={"34,000": "counts[\"a\"] \u00b1 500", "then e, n and i": "[c for c, n in counts.most_common(4)] == list(\"aeni\")", "q, x, f and w are the rarest": "sorted(c for c, n in counts.most_common()[-4:]) == sorted(\"qxfw\")"}
+# %% claims={"34,000": "counts[\"a\"] ± 500", "then e, n and i": "[c for c, n in counts.most_common(4)] == list(\"aeni\")", "q, x, f and w are the rarest": "sorted(c for c, n in counts.most_common()[-4:]) == sorted(\"qxfw\")"}
 import math
 from collections import Counter
 
@@ -379,7 +244,6 @@ total = sum(token_counts)
 frequency_loss = -sum(n / total * math.log(n / total) for n in token_counts)
 print(f"uniform guessing over 27 tokens: loss ln 27 = {math.log(27):.3f} per token")
 print(f"guessing from frequencies only: loss {frequency_loss:.3f} per token")
-
 
 # %% [markdown]
 # ## 3 · One special token, BOS, for the start and the end
@@ -405,17 +269,7 @@ print(f"guessing from frequencies only: loss {frequency_loss:.3f} per token")
 # names. The vocabulary size, the number of different token ids, is therefore `len(chars) + 1 = 27`<!-- claim: vocab_size(chars) -->. Two small
 # helpers from the reference say this in code:
 
-# %% given="microgpt.tokenizer:bos_id,vocab_size" nbgrader={"grade": false, "grade_id": "given_bos_id", "locked": true, "schema_version": 3, "solution": false}
-# Given code: bos_id, vocab_size. Run this cell; leave it as it is.
-def bos_id(chars):
-    """Token id of BOS: one past the last character's id."""
-    return len(chars)
-
-
-def vocab_size(chars):
-    """Number of token ids: every character plus BOS."""
-    return len(chars) + 1
-
+# %% given=microgpt.tokenizer:bos_id,vocab_size
 
 # %%
 print("BOS id:", bos_id(chars))
@@ -452,7 +306,7 @@ print("vocabulary size:", vocab_size(chars))
 # `chars.index(c)` gives the id of character `c` (it searches the list, which is quick for 26 entries; a
 # dictionary `{c: i}` would be the faster choice for a big vocabulary). Use `bos_id(chars)` for BOS.
 
-# %% nbgrader={"grade": false, "grade_id": "encode", "locked": false, "schema_version": 3, "solution": true}
+# %% exercise=encode
 def encode(doc, chars):
     """Token ids of one document, wrapped in BOS at both ends.
 
@@ -478,7 +332,7 @@ def encode(doc, chars):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "encode_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% tests=encode points=2
 from course_tools import check_shape, expect_equal, unchanged
 
 letters = list("abcdefghijklmnopqrstuvwxyz")  # the names' vocabulary, written out: BOS = 26
@@ -533,7 +387,7 @@ for t in range(len(tokens) - 1):
 #
 # ### Exercise 3: `decode` (1 point)
 
-# %% nbgrader={"grade": false, "grade_id": "decode", "locked": false, "schema_version": 3, "solution": true}
+# %% exercise=decode
 def decode(ids, chars):
     """The string spelled by a list of token ids; BOS tokens are left out.
 
@@ -559,7 +413,7 @@ def decode(ids, chars):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "decode_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% tests=decode points=1
 from course_tools import expect_equal, explain_errors, unchanged
 
 

@@ -23,71 +23,10 @@
 # | `linear(x, w)` | matrix-vector product without bias | 2 |
 # | `softmax(logits)` | scores → probabilities that sum to 1 | 2 |
 # | `rmsnorm(x, eps=1e-5)` | rescale a vector to a root mean square of about 1 | 2 |
-#
-# **How to work through this notebook.** Run the cells from top to bottom. Each exercise is a function whose body
-# says `# YOUR CODE HERE` and `raise NotImplementedError()`: replace those two lines with your code and run the
-# cell. Right after each exercise comes **one tests cell**. Its tests are there for you to read: they print what
-# your function returned next to what was expected, and stop at the first difference with a sentence saying what
-# is off. When your work is graded, hidden tests are added at the end of that same cell and check your function
-# on more inputs; the cell earns the exercise's points only if all of its tests pass. The **Validate** button
-# (nbgrader's) runs the notebook and names every tests cell that fails, so use it before you hand in. A cell
-# that needs an exercise you have not finished yet says which one to finish. Read-only cells, such as the code
-# given to you from the course's reference solution, are there to be read and run, not changed: they are
-# restored to their original when your work is graded. The first code cell, right below, fetches the chapter's
-# files when the notebook is opened on its own (in Colab, say) and otherwise does nothing; the next one imports
-# the course's test helpers, which also make error messages say what to do, so always run those two first.
 
-# %% fetch=true nbgrader={"grade": false, "grade_id": "fetch_course_files", "locked": true, "schema_version": 3, "solution": false}
-# The files this chapter needs (listed at the end of this cell with their SHA-256 fingerprints)
-# sit beside the notebook in the course's JupyterLab and on its site, and then this cell does
-# nothing. Opened alone (in Colab, say), it fetches the missing ones from the course's site,
-# keeping each one only if its fingerprint is the course's.
-class CourseFilesMissing(Exception):
-    """A file this chapter needs is missing and could not be fetched (shown as one line)."""
+# %% [markdown] passage=how_to_work
 
-
-def show_one_line(shell, etype, value, tb, tb_offset=None):
-    """Show a CourseFilesMissing as its one line."""
-    shell._showtraceback(etype, value, [f"{etype.__name__}: {value}"])
-
-
-def fetch_course_files(base, listing):
-    """Fetch from base each file of listing (lines `SHA-256 name`) that is not in this folder."""
-    import hashlib
-    import importlib
-    import os
-    import urllib.request
-
-    files = dict(reversed(line.split()) for line in listing.splitlines() if line)
-    for name, sha256 in files.items():
-        if os.path.isfile(name):
-            continue
-        try:
-            with urllib.request.urlopen(base + name, timeout=60) as answer:
-                data = answer.read()
-            if hashlib.sha256(data).hexdigest() == sha256:
-                with open(name + ".part", "wb") as part:
-                    part.write(data)
-                os.replace(name + ".part", name)
-                continue
-            problem = (f"{name} from {base} is not the course's file (its SHA-256 differs): open "
-                       f"this chapter again from the course's site, or put its files beside it")
-        except Exception as error:  # offline, an HTTP error, a folder you cannot write to
-            problem = (f"{name} is not beside this notebook and could not be fetched from {base} "
-                       f"({error}): check your connection and run this cell again, or put the "
-                       f"chapter's files ({', '.join(files)}) beside the notebook")
-        # one line, no traceback: IPython shows this error through the handler below
-        get_ipython().set_custom_exc((CourseFilesMissing,), show_one_line)
-        raise CourseFilesMissing(problem)
-    importlib.invalidate_caches()  # a module fetched just now is importable right away
-
-
-fetch_course_files(
-    "https://microgpt-course.github.io/microgpt-course/files/03_components/",
-    """
-eeec89e5bee178c8e05159e77ec91f0b59cc68de62bcf5389411256bf10aae09 course_tools.py
-""",
-)
+# %% fetch
 
 # %%
 from course_tools import check_shape, show  # the course's checks; they also make errors readable
@@ -99,121 +38,7 @@ from course_tools import check_shape, show  # the course's checks; they also mak
 # combines `Value`s with `+`, `*`, `**`, `exp` and `log`, so `backward()` can differentiate them with no extra work
 # from you: each operation records its local derivatives, and the chain rule does the rest.
 
-# %% given="microgpt.autograd:Value" nbgrader={"grade": false, "grade_id": "given_Value", "locked": true, "schema_version": 3, "solution": false}
-# Given code: Value. Run this cell; leave it as it is.
-import math
-
-
-class Value:
-    """A scalar node in a computation graph.
-
-    Every operation builds a new node and records, side by side, its forward
-    value and its local gradient d(out)/d(child) for each child.
-    """
-
-    __slots__ = ("data", "grad", "_children", "_local_grads")
-
-    def __init__(self, data, children=(), local_grads=()):
-        self.data = data
-        self.grad = 0
-        self._children = children
-        self._local_grads = local_grads
-
-    def __repr__(self):
-        return f"Value(data={self.data}, grad={self.grad})"
-
-    # --- primitive operations: forward value, then d(out)/d(each child) ---
-
-    def __add__(self, other):
-        other = other if isinstance(other, Value) else Value(other)
-        # d(a+b)/da = 1, d(a+b)/db = 1
-        return Value(self.data + other.data, (self, other), (1, 1))
-
-    def __mul__(self, other):
-        other = other if isinstance(other, Value) else Value(other)
-        # d(ab)/da = b, d(ab)/db = a
-        return Value(self.data * other.data, (self, other), (other.data, self.data))
-
-    def __pow__(self, exponent):
-        # d(a^n)/da = n a^(n-1); the exponent is a plain number, not a node
-        return Value(self.data**exponent, (self,), (exponent * self.data ** (exponent - 1),))
-
-    def log(self):
-        # d(ln a)/da = 1/a
-        return Value(math.log(self.data), (self,), (1 / self.data,))
-
-    def exp(self):
-        # d(e^a)/da = e^a
-        return Value(math.exp(self.data), (self,), (math.exp(self.data),))
-
-    def relu(self):
-        # d(max(0,a))/da = 1 if a > 0 else 0
-        return Value(max(0, self.data), (self,), (float(self.data > 0),))
-
-    # --- derived operations, built from the primitives above ---
-
-    def __neg__(self):
-        return self * -1
-
-    def __radd__(self, other):
-        return self + other
-
-    def __sub__(self, other):
-        return self + (-other)
-
-    def __rsub__(self, other):
-        return other + (-self)
-
-    def __rmul__(self, other):
-        return self * other
-
-    def __truediv__(self, other):
-        return self * other**-1
-
-    def __rtruediv__(self, other):
-        return other * self**-1
-
-    # --- reverse-mode differentiation ---
-
-    def topological_order(self):
-        """Every node this one depends on, each after all of its children.
-
-        An iterative depth-first search (graphs can be far deeper than Python's
-        recursion limit) that visits children in the same order as the classic
-        recursive version, so gradients are accumulated in the same order too.
-        """
-        order, visited = [], {self}
-        stack = [(self, iter(self._children))]
-        while stack:
-            node, children = stack[-1]
-            for child in children:
-                if child not in visited:
-                    visited.add(child)
-                    if child._children:
-                        stack.append((child, iter(child._children)))
-                        break
-                    order.append(child)  # a leaf is finished as soon as it is seen
-            else:
-                stack.pop()
-                order.append(node)
-        return order
-
-    def backward(self):
-        """Set `grad` on every node of the graph to d(self)/d(node).
-
-        Walks the nodes from this output back to the leaves; each node passes
-        grad * local_grad to each child, and `+=` sums the contributions of a
-        node used more than once. Gradients accumulate across calls: nothing is
-        reset, so a second call on the same graph runs the same loop again on the
-        grads the first left (self.grad = 1, then every node passes its whole
-        grad on again), and a second graph sharing a leaf adds its share to that
-        leaf. Zero them between independent backward passes.
-        """
-        self.grad = 1
-        for node in reversed(self.topological_order()):
-            for child, local_grad in zip(node._children, node._local_grads):
-                child.grad += local_grad * node.grad
-
+# %% given=microgpt.autograd:Value
 
 # %%
 a, b = Value(2.0), Value(-3.0)
@@ -299,7 +124,7 @@ print("x =", [v.data for v in x])
 # Add the products in order, $i = 0, 1, 2, \dots$, as `sum` does: floating-point addition depends slightly on the
 # order, and the tests compare your numbers with the reference's.
 
-# %% nbgrader={"grade": false, "grade_id": "linear", "locked": false, "schema_version": 3, "solution": true}
+# %% exercise=linear
 def linear(x, w):
     """Matrix-vector product y = W x, without bias.
 
@@ -322,7 +147,7 @@ def linear(x, w):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "linear_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% tests=linear points=2
 from course_tools import check_shape, expect_close, expect_value, gradient_check, unchanged
 
 W = [[Value(1.0), Value(2.0), Value(3.0)], [Value(0.0), Value(-1.0), Value(0.5)]]
@@ -432,7 +257,7 @@ print("after subtracting the max:", ", ".join(f"{e / total:.6f}" for e in exps))
 # Follow the formula in this order, as the reference does: find `m` from the logits' `.data`, compute
 # `(z - m).exp()` for each logit, add them up with `sum`, then divide each exponential by the total.
 
-# %% nbgrader={"grade": false, "grade_id": "softmax", "locked": false, "schema_version": 3, "solution": true}
+# %% exercise=softmax
 def softmax(logits):
     """Turn n logits into n probabilities that sum to 1.
 
@@ -460,7 +285,7 @@ def softmax(logits):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "softmax_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% tests=softmax points=2
 from course_tools import check_probabilities, check_shape, expect_close, expect_value
 from course_tools import explain_errors, gradient_check, unchanged
 
@@ -476,7 +301,7 @@ def softmax_of(logits):
         return softmax(logits)
 
 
-expected = [0.6590011388859679, 0.24243297070471392, 0.09856589040931818]
+expected = from_reference[[p.data for p in nn.softmax([Value(2.0), Value(1.0), Value(0.1)])]]
 logits = [Value(2.0), Value(1.0), Value(0.1)]
 with unchanged("logits", logits):
     p = softmax_of(logits)
@@ -515,7 +340,7 @@ check_softmax(softmax, Value)
 # will generate names with $T = 0.5$, which makes the model stick to its most confident guesses. The chart uses
 # your `softmax` on four fixed logits.
 
-# %% claims={"takes about 0.84": "softmax([Value(z / 0.5) for z in logits])[0].data \u00b1 0.01"}
+# %% claims={"takes about 0.84": "softmax([Value(z / 0.5) for z in logits])[0].data ± 0.01"}
 import matplotlib.pyplot as plt
 
 labels = ["a", "e", "o", "x"]
@@ -581,7 +406,7 @@ show("Bars of softmax probabilities for logits 2, 1, 0.5 and -1 at temperatures 
 # entry, also keeps the graph small. The tests start with `eps=0.5`, large enough to show at once whether your
 # function uses its `eps` argument and adds it inside the square root; leave `x` as it is (build a new list).
 
-# %% nbgrader={"grade": false, "grade_id": "rmsnorm", "locked": false, "schema_version": 3, "solution": true}
+# %% exercise=rmsnorm
 def rmsnorm(x, eps=1e-5):
     """Rescale a vector so that its root mean square is about 1.
 
@@ -607,7 +432,7 @@ def rmsnorm(x, eps=1e-5):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "rmsnorm_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% tests=rmsnorm points=2
 import random
 
 from course_tools import check_rms_near_one, check_shape, expect_close, expect_value
@@ -621,12 +446,14 @@ check_shape("rmsnorm of 2 values", y, (2,))
 # the first two digits (0.848528 or 0.743396 instead of 0.83205); with 1e-5, only the sixth
 expect_close("rmsnorm([3.0, -4.0], eps=0.5): a large eps shows whether the eps argument is used "
              "and added inside the square root, (mean_square + eps) ** -0.5", y,
-             [0.8320502943378437, -1.1094003924504583])
-expect_value("rmsnorm([3.0, -4.0], eps=0.5)[0]", y[0], 0.8320502943378437)  # a Value
+             from_reference[[y.data for y in nn.rmsnorm([Value(3.0), Value(-4.0)], eps=0.5)]])
+expect_value("rmsnorm([3.0, -4.0], eps=0.5)[0]", y[0],
+             from_reference[nn.rmsnorm([Value(3.0), Value(-4.0)], eps=0.5)[0].data])  # a Value
 expect_close("rmsnorm([3.0, -4.0])", rmsnorm([Value(3.0), Value(-4.0)]),
-             [0.8485277980128058, -1.1313703973504077])
+             from_reference[[y.data for y in nn.rmsnorm([Value(3.0), Value(-4.0)])]])
 expect_close("rmsnorm([30.0, -40.0]) (same direction, 10 times longer)",
-             rmsnorm([Value(30.0), Value(-40.0)]), [0.8485281340297446, -1.1313708453729927])
+             rmsnorm([Value(30.0), Value(-40.0)]),
+             from_reference[[y.data for y in nn.rmsnorm([Value(30.0), Value(-40.0)])]])
 expect_close("rmsnorm([0.0, 0.0, 0.0]) (eps avoids 0 / 0)",
              rmsnorm([Value(0.0), Value(0.0), Value(0.0)]), [0.0, 0.0, 0.0])
 
@@ -656,7 +483,7 @@ check_rmsnorm(rmsnorm, Value)
 # 0.003<!-- claim: math.sqrt(1e-5) ± 0.0005 -->), does $\varepsilon$ take over: there the output shrinks along with the input instead of being blown up
 # to size 1.
 
-# %% claims={"about 0.003": "math.sqrt(1e-5) \u00b1 0.0005", "the output rms is 1": "all(abs(o - 1) < 0.01 for i, o in zip(rms_in, rms_out) if i > 0.03)"}
+# %% claims={"about 0.003": "math.sqrt(1e-5) ± 0.0005", "the output rms is 1": "all(abs(o - 1) < 0.01 for i, o in zip(rms_in, rms_out) if i > 0.03)"}
 import random
 
 rng = random.Random(0)

@@ -23,71 +23,10 @@
 # | `param_shapes(config)` | the name and shape of every weight matrix, in a fixed order | 2 |
 # | `init_params(config, rng, std=0.08)` | the state dict: every matrix filled with Gaussian random `Value`s | 2 |
 # | `parameters(state_dict)` | every weight of the state dict in one flat list | 1 |
-#
-# **How to work through this notebook.** Run the cells from top to bottom. Each exercise is a function whose body
-# says `# YOUR CODE HERE` and `raise NotImplementedError()`: replace those two lines with your code and run the
-# cell. Right after each exercise comes **one tests cell**. Its tests are there for you to read: they print what
-# your function returned next to what was expected, and stop at the first difference with a sentence saying what
-# is off. When your work is graded, hidden tests are added at the end of that same cell and check your function
-# on more inputs; the cell earns the exercise's points only if all of its tests pass. A tests cell grades its own
-# exercise alone: where the exercise calls one you wrote earlier, the tests swap in a stand-in for it while they
-# run, so a slip in one exercise never costs the points of another. The **Validate** button (nbgrader's) runs the
-# notebook and names every tests cell that fails, so use it before you hand in. A cell that needs an exercise you
-# have not finished yet says which one to finish. Read-only cells, such as the code given to you from the course's
-# reference solution, are there to be read and run, not changed: they are restored to their original when your
-# work is graded.
 
-# %% fetch=true nbgrader={"grade": false, "grade_id": "fetch_course_files", "locked": true, "schema_version": 3, "solution": false}
-# The files this chapter needs (listed at the end of this cell with their SHA-256 fingerprints)
-# sit beside the notebook in the course's JupyterLab and on its site, and then this cell does
-# nothing. Opened alone (in Colab, say), it fetches the missing ones from the course's site,
-# keeping each one only if its fingerprint is the course's.
-class CourseFilesMissing(Exception):
-    """A file this chapter needs is missing and could not be fetched (shown as one line)."""
+# %% [markdown] passage=how_to_work
 
-
-def show_one_line(shell, etype, value, tb, tb_offset=None):
-    """Show a CourseFilesMissing as its one line."""
-    shell._showtraceback(etype, value, [f"{etype.__name__}: {value}"])
-
-
-def fetch_course_files(base, listing):
-    """Fetch from base each file of listing (lines `SHA-256 name`) that is not in this folder."""
-    import hashlib
-    import importlib
-    import os
-    import urllib.request
-
-    files = dict(reversed(line.split()) for line in listing.splitlines() if line)
-    for name, sha256 in files.items():
-        if os.path.isfile(name):
-            continue
-        try:
-            with urllib.request.urlopen(base + name, timeout=60) as answer:
-                data = answer.read()
-            if hashlib.sha256(data).hexdigest() == sha256:
-                with open(name + ".part", "wb") as part:
-                    part.write(data)
-                os.replace(name + ".part", name)
-                continue
-            problem = (f"{name} from {base} is not the course's file (its SHA-256 differs): open "
-                       f"this chapter again from the course's site, or put its files beside it")
-        except Exception as error:  # offline, an HTTP error, a folder you cannot write to
-            problem = (f"{name} is not beside this notebook and could not be fetched from {base} "
-                       f"({error}): check your connection and run this cell again, or put the "
-                       f"chapter's files ({', '.join(files)}) beside the notebook")
-        # one line, no traceback: IPython shows this error through the handler below
-        get_ipython().set_custom_exc((CourseFilesMissing,), show_one_line)
-        raise CourseFilesMissing(problem)
-    importlib.invalidate_caches()  # a module fetched just now is importable right away
-
-
-fetch_course_files(
-    "https://microgpt-course.github.io/microgpt-course/files/04_parameters/",
-    """
-eeec89e5bee178c8e05159e77ec91f0b59cc68de62bcf5389411256bf10aae09 course_tools.py
-""",
-)
+# %% fetch
 
 # %% [markdown]
 # ## 0 · Where we are
@@ -116,154 +55,7 @@ import matplotlib.pyplot as plt
 # Below are the pieces you need from earlier chapters. `Value` is the reference version of your chapter 1 class.
 # `GPTConfig` is new: it is a small record of the model's hyperparameters.
 
-# %% given="microgpt.autograd:Value microgpt.model:GPTConfig" nbgrader={"grade": false, "grade_id": "given_Value", "locked": true, "schema_version": 3, "solution": false}
-# Given code: Value, GPTConfig. Run this cell; leave it as it is.
-from dataclasses import dataclass
-
-
-class Value:
-    """A scalar node in a computation graph.
-
-    Every operation builds a new node and records, side by side, its forward
-    value and its local gradient d(out)/d(child) for each child.
-    """
-
-    __slots__ = ("data", "grad", "_children", "_local_grads")
-
-    def __init__(self, data, children=(), local_grads=()):
-        self.data = data
-        self.grad = 0
-        self._children = children
-        self._local_grads = local_grads
-
-    def __repr__(self):
-        return f"Value(data={self.data}, grad={self.grad})"
-
-    # --- primitive operations: forward value, then d(out)/d(each child) ---
-
-    def __add__(self, other):
-        other = other if isinstance(other, Value) else Value(other)
-        # d(a+b)/da = 1, d(a+b)/db = 1
-        return Value(self.data + other.data, (self, other), (1, 1))
-
-    def __mul__(self, other):
-        other = other if isinstance(other, Value) else Value(other)
-        # d(ab)/da = b, d(ab)/db = a
-        return Value(self.data * other.data, (self, other), (other.data, self.data))
-
-    def __pow__(self, exponent):
-        # d(a^n)/da = n a^(n-1); the exponent is a plain number, not a node
-        return Value(self.data**exponent, (self,), (exponent * self.data ** (exponent - 1),))
-
-    def log(self):
-        # d(ln a)/da = 1/a
-        return Value(math.log(self.data), (self,), (1 / self.data,))
-
-    def exp(self):
-        # d(e^a)/da = e^a
-        return Value(math.exp(self.data), (self,), (math.exp(self.data),))
-
-    def relu(self):
-        # d(max(0,a))/da = 1 if a > 0 else 0
-        return Value(max(0, self.data), (self,), (float(self.data > 0),))
-
-    # --- derived operations, built from the primitives above ---
-
-    def __neg__(self):
-        return self * -1
-
-    def __radd__(self, other):
-        return self + other
-
-    def __sub__(self, other):
-        return self + (-other)
-
-    def __rsub__(self, other):
-        return other + (-self)
-
-    def __rmul__(self, other):
-        return self * other
-
-    def __truediv__(self, other):
-        return self * other**-1
-
-    def __rtruediv__(self, other):
-        return other * self**-1
-
-    # --- reverse-mode differentiation ---
-
-    def topological_order(self):
-        """Every node this one depends on, each after all of its children.
-
-        An iterative depth-first search (graphs can be far deeper than Python's
-        recursion limit) that visits children in the same order as the classic
-        recursive version, so gradients are accumulated in the same order too.
-        """
-        order, visited = [], {self}
-        stack = [(self, iter(self._children))]
-        while stack:
-            node, children = stack[-1]
-            for child in children:
-                if child not in visited:
-                    visited.add(child)
-                    if child._children:
-                        stack.append((child, iter(child._children)))
-                        break
-                    order.append(child)  # a leaf is finished as soon as it is seen
-            else:
-                stack.pop()
-                order.append(node)
-        return order
-
-    def backward(self):
-        """Set `grad` on every node of the graph to d(self)/d(node).
-
-        Walks the nodes from this output back to the leaves; each node passes
-        grad * local_grad to each child, and `+=` sums the contributions of a
-        node used more than once. Gradients accumulate across calls: nothing is
-        reset, so a second call on the same graph runs the same loop again on the
-        grads the first left (self.grad = 1, then every node passes its whole
-        grad on again), and a second graph sharing a leaf adds its share to that
-        leaf. Zero them between independent backward passes.
-        """
-        self.grad = 1
-        for node in reversed(self.topological_order()):
-            for child, local_grad in zip(node._children, node._local_grads):
-                child.grad += local_grad * node.grad
-
-
-@dataclass(frozen=True)
-class GPTConfig:
-    """Hyperparameters of the model; defaults are the original microgpt's.
-
-    norm names the normalisation used after the embeddings and before each block ("rmsnorm" or
-    "layernorm"); activation names the MLP's nonlinearity ("relu" or "gelu").
-    """
-
-    vocab_size: int
-    n_embd: int = 16
-    n_head: int = 4
-    n_layer: int = 1
-    block_size: int = 16
-    norm: str = "rmsnorm"
-    activation: str = "relu"
-
-    def __post_init__(self):
-        for name in ("vocab_size", "n_embd", "n_head", "n_layer", "block_size"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
-        if self.n_embd % self.n_head:
-            raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
-        # spelled out here, not read from NORMS and ACTIVATIONS, so that the class stands on its own
-        for name, choices in (("norm", ("rmsnorm", "layernorm")), ("activation", ("relu", "gelu"))):
-            if getattr(self, name) not in choices:
-                raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, "
-                                 f"got {getattr(self, name)!r}")
-
-    @property
-    def head_dim(self):
-        return self.n_embd // self.n_head
-
+# %% given="microgpt.autograd:Value microgpt.model:GPTConfig"
 
 # %% [markdown]
 # ## 1 · What is a parameter?
@@ -384,7 +176,7 @@ except ValueError as error:
 # A useful shortcut: call `config.n_embd` $C$ once at the top. Build names like `layer0.attn_wq` with an f-string,
 # `f"layer{layer}.attn_wq"`.
 
-# %% nbgrader={"grade": false, "grade_id": "param_shapes", "locked": false, "schema_version": 3, "solution": true}
+# %% exercise=param_shapes
 def param_shapes(config):
     """The name and shape of every weight matrix of the model, in initialisation order.
 
@@ -423,7 +215,7 @@ def param_shapes(config):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "param_shapes_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% tests=param_shapes points=2
 from course_tools import expect_equal
 
 
@@ -705,7 +497,7 @@ print("a fresh Random(7) gives the same first draw:", round(rng_again.gauss(0, 0
 # Every weight must be its own `Value` object — a row like `[v] * cols` would make all entries one shared object, and
 # training one would train them all.
 
-# %% nbgrader={"grade": false, "grade_id": "init_params", "locked": false, "schema_version": 3, "solution": true}
+# %% exercise=init_params
 def init_params(config, rng, std=0.08):
     """Create the model's weights: a state dict of Gaussian random Value matrices.
 
@@ -739,7 +531,7 @@ def init_params(config, rng, std=0.08):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "init_params_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% tests=init_params points=2
 from course_tools import check_shape, expect_close, expect_equal, expect_value, standing_in
 
 # These tests grade init_params alone. While they run, param_shapes is a stand-in that returns
@@ -857,7 +649,7 @@ show("A histogram of the 4,192 initial weights, centred on 0 and between about -
 # Write `parameters(state_dict)`: every `Value` of every matrix, in the dict's order, row by row, left to right, in one
 # flat list.
 
-# %% nbgrader={"grade": false, "grade_id": "parameters", "locked": false, "schema_version": 3, "solution": true}
+# %% exercise=parameters
 def parameters(state_dict):
     """Every scalar weight of the state dict, as one flat list of the same Value objects.
 
@@ -881,7 +673,7 @@ def parameters(state_dict):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "parameters_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% tests=parameters points=1
 from course_tools import expect_equal, unchanged
 
 small = {"a": [[Value(1.0), Value(2.0)]], "b": [[Value(3.0)], [Value(4.0)]]}

@@ -25,71 +25,10 @@
 # | `attention_head(q, keys, values)` | one head of scaled dot-product attention | 3 |
 # | `multi_head_attention(q, keys, values, n_head)` | split the channels into heads, attend in each, concatenate | 2 |
 # | `gpt(token_id, pos_id, keys, values, state_dict, config)` | the complete forward pass for one position | 5 |
-#
-# **How to work through this notebook.** Run the cells from top to bottom. Each exercise is a function whose body
-# says `# YOUR CODE HERE` and `raise NotImplementedError()`: replace those two lines with your code and run the
-# cell. Right after each exercise comes **one tests cell**. Its tests are there for you to read: they print what
-# your function returned next to what was expected, and stop at the first difference with a sentence saying what
-# is off. When your work is graded, hidden tests are added at the end of that same cell and check your function
-# on more inputs; the cell earns the exercise's points only if all of its tests pass. A tests cell grades its own
-# exercise alone: where the exercise calls one you wrote earlier, the tests swap in a stand-in for it while they
-# run, so a slip in one exercise never costs the points of another. The **Validate** button (nbgrader's) runs the
-# notebook and names every tests cell that fails, so use it before you hand in. A cell that needs an exercise you
-# have not finished yet says which one to finish. Read-only cells, such as the code given to you from the course's
-# reference solution, are there to be read and run, not changed: they are restored to their original when your
-# work is graded.
 
-# %% fetch=true nbgrader={"grade": false, "grade_id": "fetch_course_files", "locked": true, "schema_version": 3, "solution": false}
-# The files this chapter needs (listed at the end of this cell with their SHA-256 fingerprints)
-# sit beside the notebook in the course's JupyterLab and on its site, and then this cell does
-# nothing. Opened alone (in Colab, say), it fetches the missing ones from the course's site,
-# keeping each one only if its fingerprint is the course's.
-class CourseFilesMissing(Exception):
-    """A file this chapter needs is missing and could not be fetched (shown as one line)."""
+# %% [markdown] passage=how_to_work
 
-
-def show_one_line(shell, etype, value, tb, tb_offset=None):
-    """Show a CourseFilesMissing as its one line."""
-    shell._showtraceback(etype, value, [f"{etype.__name__}: {value}"])
-
-
-def fetch_course_files(base, listing):
-    """Fetch from base each file of listing (lines `SHA-256 name`) that is not in this folder."""
-    import hashlib
-    import importlib
-    import os
-    import urllib.request
-
-    files = dict(reversed(line.split()) for line in listing.splitlines() if line)
-    for name, sha256 in files.items():
-        if os.path.isfile(name):
-            continue
-        try:
-            with urllib.request.urlopen(base + name, timeout=60) as answer:
-                data = answer.read()
-            if hashlib.sha256(data).hexdigest() == sha256:
-                with open(name + ".part", "wb") as part:
-                    part.write(data)
-                os.replace(name + ".part", name)
-                continue
-            problem = (f"{name} from {base} is not the course's file (its SHA-256 differs): open "
-                       f"this chapter again from the course's site, or put its files beside it")
-        except Exception as error:  # offline, an HTTP error, a folder you cannot write to
-            problem = (f"{name} is not beside this notebook and could not be fetched from {base} "
-                       f"({error}): check your connection and run this cell again, or put the "
-                       f"chapter's files ({', '.join(files)}) beside the notebook")
-        # one line, no traceback: IPython shows this error through the handler below
-        get_ipython().set_custom_exc((CourseFilesMissing,), show_one_line)
-        raise CourseFilesMissing(problem)
-    importlib.invalidate_caches()  # a module fetched just now is importable right away
-
-
-fetch_course_files(
-    "https://microgpt-course.github.io/microgpt-course/files/05_gpt/",
-    """
-eeec89e5bee178c8e05159e77ec91f0b59cc68de62bcf5389411256bf10aae09 course_tools.py
-""",
-)
+# %% fetch
 
 # %% [markdown]
 # ## 0 · The pieces we start from
@@ -106,236 +45,13 @@ from course_tools import check_probabilities, check_shape, expect_close, gradien
 
 import matplotlib.pyplot as plt
 
-
 # %% [markdown]
 # Here are the pieces from earlier chapters (the reference versions of what you wrote). `empty_kv_cache` is new; it
 # is introduced in section 3.
 
-# %% given="microgpt.autograd:Value microgpt.nn:linear,softmax,rmsnorm" nbgrader={"grade": false, "grade_id": "given_Value", "locked": true, "schema_version": 3, "solution": false}
-# Given code: Value, linear, softmax, rmsnorm. Run this cell; leave it as it is.
-class Value:
-    """A scalar node in a computation graph.
+# %% given="microgpt.autograd:Value microgpt.nn:linear,softmax,rmsnorm"
 
-    Every operation builds a new node and records, side by side, its forward
-    value and its local gradient d(out)/d(child) for each child.
-    """
-
-    __slots__ = ("data", "grad", "_children", "_local_grads")
-
-    def __init__(self, data, children=(), local_grads=()):
-        self.data = data
-        self.grad = 0
-        self._children = children
-        self._local_grads = local_grads
-
-    def __repr__(self):
-        return f"Value(data={self.data}, grad={self.grad})"
-
-    # --- primitive operations: forward value, then d(out)/d(each child) ---
-
-    def __add__(self, other):
-        other = other if isinstance(other, Value) else Value(other)
-        # d(a+b)/da = 1, d(a+b)/db = 1
-        return Value(self.data + other.data, (self, other), (1, 1))
-
-    def __mul__(self, other):
-        other = other if isinstance(other, Value) else Value(other)
-        # d(ab)/da = b, d(ab)/db = a
-        return Value(self.data * other.data, (self, other), (other.data, self.data))
-
-    def __pow__(self, exponent):
-        # d(a^n)/da = n a^(n-1); the exponent is a plain number, not a node
-        return Value(self.data**exponent, (self,), (exponent * self.data ** (exponent - 1),))
-
-    def log(self):
-        # d(ln a)/da = 1/a
-        return Value(math.log(self.data), (self,), (1 / self.data,))
-
-    def exp(self):
-        # d(e^a)/da = e^a
-        return Value(math.exp(self.data), (self,), (math.exp(self.data),))
-
-    def relu(self):
-        # d(max(0,a))/da = 1 if a > 0 else 0
-        return Value(max(0, self.data), (self,), (float(self.data > 0),))
-
-    # --- derived operations, built from the primitives above ---
-
-    def __neg__(self):
-        return self * -1
-
-    def __radd__(self, other):
-        return self + other
-
-    def __sub__(self, other):
-        return self + (-other)
-
-    def __rsub__(self, other):
-        return other + (-self)
-
-    def __rmul__(self, other):
-        return self * other
-
-    def __truediv__(self, other):
-        return self * other**-1
-
-    def __rtruediv__(self, other):
-        return other * self**-1
-
-    # --- reverse-mode differentiation ---
-
-    def topological_order(self):
-        """Every node this one depends on, each after all of its children.
-
-        An iterative depth-first search (graphs can be far deeper than Python's
-        recursion limit) that visits children in the same order as the classic
-        recursive version, so gradients are accumulated in the same order too.
-        """
-        order, visited = [], {self}
-        stack = [(self, iter(self._children))]
-        while stack:
-            node, children = stack[-1]
-            for child in children:
-                if child not in visited:
-                    visited.add(child)
-                    if child._children:
-                        stack.append((child, iter(child._children)))
-                        break
-                    order.append(child)  # a leaf is finished as soon as it is seen
-            else:
-                stack.pop()
-                order.append(node)
-        return order
-
-    def backward(self):
-        """Set `grad` on every node of the graph to d(self)/d(node).
-
-        Walks the nodes from this output back to the leaves; each node passes
-        grad * local_grad to each child, and `+=` sums the contributions of a
-        node used more than once. Gradients accumulate across calls: nothing is
-        reset, so a second call on the same graph runs the same loop again on the
-        grads the first left (self.grad = 1, then every node passes its whole
-        grad on again), and a second graph sharing a leaf adds its share to that
-        leaf. Zero them between independent backward passes.
-        """
-        self.grad = 1
-        for node in reversed(self.topological_order()):
-            for child, local_grad in zip(node._children, node._local_grads):
-                child.grad += local_grad * node.grad
-
-
-def linear(x, w):
-    """Matrix-vector product without bias.
-
-    x: n_in values; w: n_out rows of n_in weights. Returns n_out values,
-    y_o = sum_i w[o][i] * x[i].
-    """
-    return [sum(w_oi * x_i for w_oi, x_i in zip(w_o, x)) for w_o in w]
-
-
-def softmax(logits):
-    """Turn n logits into n probabilities that sum to 1.
-
-    p_i = exp(z_i - m) / sum_j exp(z_j - m), with m = max_j z_j. Subtracting the
-    largest logit changes nothing mathematically but keeps exp from overflowing.
-    """
-    largest = max(z.data for z in logits)
-    exps = [(z - largest).exp() for z in logits]
-    total = sum(exps)
-    return [e / total for e in exps]
-
-
-def rmsnorm(x, eps=1e-5):
-    """Scale a vector of n values to a root mean square of about 1.
-
-    y_i = x_i / sqrt(mean_j x_j^2 + eps); no learned gain.
-    """
-    mean_square = sum(x_i * x_i for x_i in x) / len(x)
-    scale = (mean_square + eps) ** -0.5
-    return [x_i * scale for x_i in x]
-
-
-# %% given="microgpt.model:GPTConfig,param_shapes,init_params,parameters,empty_kv_cache" nbgrader={"grade": false, "grade_id": "given_GPTConfig", "locked": true, "schema_version": 3, "solution": false}
-# Given code: GPTConfig, param_shapes, init_params, parameters, empty_kv_cache. Run this cell; leave
-# it as it is.
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class GPTConfig:
-    """Hyperparameters of the model; defaults are the original microgpt's.
-
-    norm names the normalisation used after the embeddings and before each block ("rmsnorm" or
-    "layernorm"); activation names the MLP's nonlinearity ("relu" or "gelu").
-    """
-
-    vocab_size: int
-    n_embd: int = 16
-    n_head: int = 4
-    n_layer: int = 1
-    block_size: int = 16
-    norm: str = "rmsnorm"
-    activation: str = "relu"
-
-    def __post_init__(self):
-        for name in ("vocab_size", "n_embd", "n_head", "n_layer", "block_size"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
-        if self.n_embd % self.n_head:
-            raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
-        # spelled out here, not read from NORMS and ACTIVATIONS, so that the class stands on its own
-        for name, choices in (("norm", ("rmsnorm", "layernorm")), ("activation", ("relu", "gelu"))):
-            if getattr(self, name) not in choices:
-                raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, "
-                                 f"got {getattr(self, name)!r}")
-
-    @property
-    def head_dim(self):
-        return self.n_embd // self.n_head
-
-
-def param_shapes(config):
-    """Name -> (rows, cols), a tuple of two ints, of every weight matrix, in initialisation order:
-    wte (V, C), wpe (block_size, C), lm_head (V, C), then per layer l "layer{l}.attn_wq", "attn_wk",
-    "attn_wv", "attn_wo" (C, C), "layer{l}.mlp_fc1" (4C, C) and "layer{l}.mlp_fc2" (C, 4C)."""
-    c = config.n_embd
-    shapes = {
-        "wte": (config.vocab_size, c),
-        "wpe": (config.block_size, c),
-        "lm_head": (config.vocab_size, c),
-    }
-    for layer in range(config.n_layer):
-        for name in ("attn_wq", "attn_wk", "attn_wv", "attn_wo"):
-            shapes[f"layer{layer}.{name}"] = (c, c)
-        shapes[f"layer{layer}.mlp_fc1"] = (4 * c, c)
-        shapes[f"layer{layer}.mlp_fc2"] = (c, 4 * c)
-    return shapes
-
-
-def init_params(config, rng, std=0.08):
-    """State dict of Gaussian weights N(0, std^2): the names of `param_shapes`, in its order, each
-    mapped to a list of rows of fresh `Value`s (grad 0).
-
-    Random draws: exactly one rng.gauss(0, std) per weight, matrix by matrix in `param_shapes`
-    order, row by row, left to right within a row, and no other call on rng; so the same seed
-    always gives the same weights, and the random module is never used.
-    """
-    return {
-        name: [[Value(rng.gauss(0, std)) for _ in range(cols)] for _ in range(rows)]
-        for name, (rows, cols) in param_shapes(config).items()
-    }
-
-
-def parameters(state_dict):
-    """Every scalar weight of the state dict as one new flat list of the state dict's own `Value`s
-    (not copies): matrix by matrix in the dict's order, row by row, left to right."""
-    return [p for matrix in state_dict.values() for row in matrix for p in row]
-
-
-def empty_kv_cache(config):
-    """(keys, values): per layer, an empty list that will hold one C-vector per position."""
-    return [[] for _ in range(config.n_layer)], [[] for _ in range(config.n_layer)]
-
+# %% given=microgpt.model:GPTConfig,param_shapes,init_params,parameters,empty_kv_cache
 
 # %% [markdown]
 # Finally the letters of chapter 2, a default model with the weights of chapter 4, and `vec`, a shorthand for
@@ -528,7 +244,7 @@ print("output  sum w_s v_s =", [round(o, 4) for o in out_ex])
 # `sum(q_j * k_j for ...) / scale` with `scale = len(q) ** 0.5`, and each output channel $j$ as
 # `sum(w_t * v_t[j] for ...)` over the positions.
 
-# %% nbgrader={"grade": false, "grade_id": "attention_head", "locked": false, "schema_version": 3, "solution": true}
+# %% exercise=attention_head
 def attention_head(q, keys, values):
     """One head of causal self-attention for the current position.
 
@@ -559,7 +275,7 @@ def attention_head(q, keys, values):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "attention_head_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# %% tests=attention_head points=3
 from course_tools import check_shape, expect_close, expect_value, explain_errors, gradient_check
 from course_tools import unchanged
 
@@ -683,7 +399,7 @@ for h in range(2):
 # the slices, and append its outputs to the result. Python's `slice(start, stop)` object, or plain `q[start:stop]`,
 # helps.
 
-# %% nbgrader={"grade": false, "grade_id": "multi_head_attention", "locked": false, "schema_version": 3, "solution": true}
+# %% exercise=multi_head_attention
 def multi_head_attention(q, keys, values, n_head):
     """Multi-head attention: split the channels into n_head heads, attend in each, concatenate.
 
@@ -719,7 +435,7 @@ def multi_head_attention(q, keys, values, n_head):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "multi_head_attention_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% tests=multi_head_attention points=2
 from course_tools import expect_close, gradient_check, standing_in, unchanged
 
 
@@ -835,7 +551,7 @@ check_multi_head_attention(multi_head_attention, Value)
 # them. To match the reference's numbers exactly, add the residual as `[o + r for o, r in zip(out, x)]` and apply
 # `relu` to each entry of the first MLP layer's output.
 
-# %% nbgrader={"grade": false, "grade_id": "gpt", "locked": false, "schema_version": 3, "solution": true}
+# %% exercise=gpt
 def gpt(token_id, pos_id, keys, values, state_dict, config):
     """The GPT forward pass for one position: the logits of the token that comes next.
 
@@ -895,7 +611,7 @@ def gpt(token_id, pos_id, keys, values, state_dict, config):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "gpt_tests", "locked": true, "points": 5, "schema_version": 3, "solution": false}
+# %% tests=gpt points=5
 from course_tools import (check_shape, expect_close, expect_value, explain_errors, gradient_check,
                           standing_in, unchanged)
 

@@ -24,65 +24,10 @@
 # |---|---|---|
 # | `learning_rate(step, num_steps, lr)` | the step size at a given step: lr, falling linearly towards 0 | 1 |
 # | `adam_step(params, m, v, step, num_steps, lr, beta1, beta2, eps)` | one Adam update of every parameter, in place | 3 |
-#
-# **How to work through this notebook.** Run the cells from top to bottom. Each exercise is a function whose body
-# says `# YOUR CODE HERE` and `raise NotImplementedError()`: replace those two lines with your code. The cell right
-# after it runs tests that print what your function returned next to what was expected; run it as often as you like.
-# When your work is graded, that cell also runs hidden tests, which check your function on more inputs. Read-only
-# cells, such as the code given to you from the course's reference solution, are there to be read and run, not
-# changed: they are restored to their original when your work is graded.
 
-# %% fetch=true nbgrader={"grade": false, "grade_id": "fetch_course_files", "locked": true, "schema_version": 3, "solution": false}
-# The files this chapter needs (listed at the end of this cell with their SHA-256 fingerprints)
-# sit beside the notebook in the course's JupyterLab and on its site, and then this cell does
-# nothing. Opened alone (in Colab, say), it fetches the missing ones from the course's site,
-# keeping each one only if its fingerprint is the course's.
-class CourseFilesMissing(Exception):
-    """A file this chapter needs is missing and could not be fetched (shown as one line)."""
+# %% [markdown] passage=how_to_work
 
-
-def show_one_line(shell, etype, value, tb, tb_offset=None):
-    """Show a CourseFilesMissing as its one line."""
-    shell._showtraceback(etype, value, [f"{etype.__name__}: {value}"])
-
-
-def fetch_course_files(base, listing):
-    """Fetch from base each file of listing (lines `SHA-256 name`) that is not in this folder."""
-    import hashlib
-    import importlib
-    import os
-    import urllib.request
-
-    files = dict(reversed(line.split()) for line in listing.splitlines() if line)
-    for name, sha256 in files.items():
-        if os.path.isfile(name):
-            continue
-        try:
-            with urllib.request.urlopen(base + name, timeout=60) as answer:
-                data = answer.read()
-            if hashlib.sha256(data).hexdigest() == sha256:
-                with open(name + ".part", "wb") as part:
-                    part.write(data)
-                os.replace(name + ".part", name)
-                continue
-            problem = (f"{name} from {base} is not the course's file (its SHA-256 differs): open "
-                       f"this chapter again from the course's site, or put its files beside it")
-        except Exception as error:  # offline, an HTTP error, a folder you cannot write to
-            problem = (f"{name} is not beside this notebook and could not be fetched from {base} "
-                       f"({error}): check your connection and run this cell again, or put the "
-                       f"chapter's files ({', '.join(files)}) beside the notebook")
-        # one line, no traceback: IPython shows this error through the handler below
-        get_ipython().set_custom_exc((CourseFilesMissing,), show_one_line)
-        raise CourseFilesMissing(problem)
-    importlib.invalidate_caches()  # a module fetched just now is importable right away
-
-
-fetch_course_files(
-    "https://microgpt-course.github.io/microgpt-course/files/06_adam/",
-    """
-eeec89e5bee178c8e05159e77ec91f0b59cc68de62bcf5389411256bf10aae09 course_tools.py
-""",
-)
+# %% fetch
 
 # %% [markdown]
 # ## 0 · The piece we start from
@@ -91,121 +36,7 @@ eeec89e5bee178c8e05159e77ec91f0b59cc68de62bcf5389411256bf10aae09 course_tools.py
 # in this chapter: `backward()` stores $\partial L / \partial p$ in `p.grad` for every node $p$, and it *adds* to
 # whatever `grad` already holds, so gradients must be set back to zero before the next backward pass.
 
-# %% given="microgpt.autograd:Value" nbgrader={"grade": false, "grade_id": "given_Value", "locked": true, "schema_version": 3, "solution": false}
-# Given code: Value. Run this cell; leave it as it is.
-import math
-
-
-class Value:
-    """A scalar node in a computation graph.
-
-    Every operation builds a new node and records, side by side, its forward
-    value and its local gradient d(out)/d(child) for each child.
-    """
-
-    __slots__ = ("data", "grad", "_children", "_local_grads")
-
-    def __init__(self, data, children=(), local_grads=()):
-        self.data = data
-        self.grad = 0
-        self._children = children
-        self._local_grads = local_grads
-
-    def __repr__(self):
-        return f"Value(data={self.data}, grad={self.grad})"
-
-    # --- primitive operations: forward value, then d(out)/d(each child) ---
-
-    def __add__(self, other):
-        other = other if isinstance(other, Value) else Value(other)
-        # d(a+b)/da = 1, d(a+b)/db = 1
-        return Value(self.data + other.data, (self, other), (1, 1))
-
-    def __mul__(self, other):
-        other = other if isinstance(other, Value) else Value(other)
-        # d(ab)/da = b, d(ab)/db = a
-        return Value(self.data * other.data, (self, other), (other.data, self.data))
-
-    def __pow__(self, exponent):
-        # d(a^n)/da = n a^(n-1); the exponent is a plain number, not a node
-        return Value(self.data**exponent, (self,), (exponent * self.data ** (exponent - 1),))
-
-    def log(self):
-        # d(ln a)/da = 1/a
-        return Value(math.log(self.data), (self,), (1 / self.data,))
-
-    def exp(self):
-        # d(e^a)/da = e^a
-        return Value(math.exp(self.data), (self,), (math.exp(self.data),))
-
-    def relu(self):
-        # d(max(0,a))/da = 1 if a > 0 else 0
-        return Value(max(0, self.data), (self,), (float(self.data > 0),))
-
-    # --- derived operations, built from the primitives above ---
-
-    def __neg__(self):
-        return self * -1
-
-    def __radd__(self, other):
-        return self + other
-
-    def __sub__(self, other):
-        return self + (-other)
-
-    def __rsub__(self, other):
-        return other + (-self)
-
-    def __rmul__(self, other):
-        return self * other
-
-    def __truediv__(self, other):
-        return self * other**-1
-
-    def __rtruediv__(self, other):
-        return other * self**-1
-
-    # --- reverse-mode differentiation ---
-
-    def topological_order(self):
-        """Every node this one depends on, each after all of its children.
-
-        An iterative depth-first search (graphs can be far deeper than Python's
-        recursion limit) that visits children in the same order as the classic
-        recursive version, so gradients are accumulated in the same order too.
-        """
-        order, visited = [], {self}
-        stack = [(self, iter(self._children))]
-        while stack:
-            node, children = stack[-1]
-            for child in children:
-                if child not in visited:
-                    visited.add(child)
-                    if child._children:
-                        stack.append((child, iter(child._children)))
-                        break
-                    order.append(child)  # a leaf is finished as soon as it is seen
-            else:
-                stack.pop()
-                order.append(node)
-        return order
-
-    def backward(self):
-        """Set `grad` on every node of the graph to d(self)/d(node).
-
-        Walks the nodes from this output back to the leaves; each node passes
-        grad * local_grad to each child, and `+=` sums the contributions of a
-        node used more than once. Gradients accumulate across calls: nothing is
-        reset, so a second call on the same graph runs the same loop again on the
-        grads the first left (self.grad = 1, then every node passes its whole
-        grad on again), and a second graph sharing a leaf adds its share to that
-        leaf. Zero them between independent backward passes.
-        """
-        self.grad = 1
-        for node in reversed(self.topological_order()):
-            for child, local_grad in zip(node._children, node._local_grads):
-                child.grad += local_grad * node.grad
-
+# %% given=microgpt.autograd:Value
 
 # %%
 import math
@@ -347,7 +178,7 @@ for lr in (0.005, 0.019, 0.021):
 # Let's look at the first steps, with microgpt's $\beta_1 = 0.85$ and $\beta_2 = 0.99$, for a gradient that is 1 on
 # average plus some noise (left), and for a gradient that is exactly 1 at every step (right).
 
-# %% claims={"overshoots to about 2.6": "max(m / s for m, _, s, _ in constant) \u00b1 0.05"}
+# %% claims={"overshoots to about 2.6": "max(m / s for m, _, s, _ in constant) ± 0.05"}
 BETA1, BETA2 = 0.85, 0.99
 
 
@@ -421,7 +252,7 @@ show("Left: noisy gradients around 1 with their running average m, which starts 
 #
 # ### Exercise 1: `learning_rate` (1 point)
 
-# %% nbgrader={"grade": false, "grade_id": "learning_rate", "locked": false, "schema_version": 3, "solution": true}
+# %% exercise=learning_rate
 def learning_rate(step, num_steps, lr):
     """The learning rate of update number `step`, falling linearly from lr towards 0.
 
@@ -442,7 +273,7 @@ def learning_rate(step, num_steps, lr):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "learning_rate_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# %% tests=learning_rate points=1
 from course_tools import expect_close
 
 expect_close("learning_rate(0, 1000, 0.01): the first step uses the full lr",
@@ -485,7 +316,7 @@ check_learning_rate(learning_rate)
 #
 # ### Exercise 2: `adam_step` (3 points)
 
-# %% nbgrader={"grade": false, "grade_id": "adam_step", "locked": false, "schema_version": 3, "solution": true}
+# %% exercise=adam_step
 def adam_step(params, m, v, step, num_steps, lr=0.01, beta1=0.85, beta2=0.99, eps=1e-8):
     """One Adam update of every parameter, in place, then zero its gradient. Returns None.
 
@@ -528,7 +359,7 @@ def adam_step(params, m, v, step, num_steps, lr=0.01, beta1=0.85, beta2=0.99, ep
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "adam_step_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# %% tests=adam_step points=3
 from course_tools import expect_close, expect_equal, expect_none, expect_same_objects, standing_in
 
 
@@ -610,7 +441,7 @@ check_adam_step(adam_step, value_cls=Value)
 # `learning_rate` over the 50 steps). Gradient descent runs beside it with its best learning rate, 0.019. Adam's
 # learning rate is 0.2: remember that it is roughly the distance each parameter travels per step.
 
-# %% claims={"stops near x = -1.5": "paths[\"gradient descent, lr = 0.019\"][-1][0] \u00b1 0.1", "ends close to the minimum": "ravine(*paths[\"Adam, lr = 0.2\"][-1]) < 0.1"}
+# %% claims={"stops near x = -1.5": "paths[\"gradient descent, lr = 0.019\"][-1][0] ± 0.1", "ends close to the minimum": "ravine(*paths[\"Adam, lr = 0.2\"][-1]) < 0.1"}
 def adam_path(lr, num_steps, start=(-4.0, 1.0)):
     """The points your adam_step visits on the ravine, start included (num_steps + 1 of them)."""
     params = [Value(start[0]), Value(start[1])]

@@ -24,67 +24,10 @@
 # |---|---|---|
 # | `document_loss(tokens, state_dict, config)` | the mean cross-entropy of one document's next-token predictions | 3 |
 # | `train_step(tokens, state_dict, params, m, v, step, num_steps, config, lr)` | forward, backward, one Adam step | 2 |
-#
-# **How to work through this notebook.** Run the cells from top to bottom. Each exercise is a function whose body
-# says `# YOUR CODE HERE` and `raise NotImplementedError()`: replace those two lines with your code. The cell right
-# after it runs tests that print what your function returned next to what was expected; run it as often as you like.
-# When your work is graded, that cell also runs hidden tests, which check your function on more inputs. Read-only
-# cells, such as the code given to you from the course's reference solution, are there to be read and run, not
-# changed: they are restored to their original when your work is graded.
 
-# %% fetch=true nbgrader={"grade": false, "grade_id": "fetch_course_files", "locked": true, "schema_version": 3, "solution": false}
-# The files this chapter needs (listed at the end of this cell with their SHA-256 fingerprints)
-# sit beside the notebook in the course's JupyterLab and on its site, and then this cell does
-# nothing. Opened alone (in Colab, say), it fetches the missing ones from the course's site,
-# keeping each one only if its fingerprint is the course's.
-class CourseFilesMissing(Exception):
-    """A file this chapter needs is missing and could not be fetched (shown as one line)."""
+# %% [markdown] passage=how_to_work
 
-
-def show_one_line(shell, etype, value, tb, tb_offset=None):
-    """Show a CourseFilesMissing as its one line."""
-    shell._showtraceback(etype, value, [f"{etype.__name__}: {value}"])
-
-
-def fetch_course_files(base, listing):
-    """Fetch from base each file of listing (lines `SHA-256 name`) that is not in this folder."""
-    import hashlib
-    import importlib
-    import os
-    import urllib.request
-
-    files = dict(reversed(line.split()) for line in listing.splitlines() if line)
-    for name, sha256 in files.items():
-        if os.path.isfile(name):
-            continue
-        try:
-            with urllib.request.urlopen(base + name, timeout=60) as answer:
-                data = answer.read()
-            if hashlib.sha256(data).hexdigest() == sha256:
-                with open(name + ".part", "wb") as part:
-                    part.write(data)
-                os.replace(name + ".part", name)
-                continue
-            problem = (f"{name} from {base} is not the course's file (its SHA-256 differs): open "
-                       f"this chapter again from the course's site, or put its files beside it")
-        except Exception as error:  # offline, an HTTP error, a folder you cannot write to
-            problem = (f"{name} is not beside this notebook and could not be fetched from {base} "
-                       f"({error}): check your connection and run this cell again, or put the "
-                       f"chapter's files ({', '.join(files)}) beside the notebook")
-        # one line, no traceback: IPython shows this error through the handler below
-        get_ipython().set_custom_exc((CourseFilesMissing,), show_one_line)
-        raise CourseFilesMissing(problem)
-    importlib.invalidate_caches()  # a module fetched just now is importable right away
-
-
-fetch_course_files(
-    "https://microgpt-course.github.io/microgpt-course/files/07_training/",
-    """
-eeec89e5bee178c8e05159e77ec91f0b59cc68de62bcf5389411256bf10aae09 course_tools.py
-0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d names.txt
-e92ee7d30c3869c34a015fc906e82b080b2a9a7960fadbfe03e1a0066febb53d microgpt-names-1000.metrics.jsonl
-""",
-)
+# %% fetch
 
 # %% [markdown]
 # ## 0 · The pieces we start from
@@ -93,421 +36,22 @@ e92ee7d30c3869c34a015fc906e82b080b2a9a7960fadbfe03e1a0066febb53d microgpt-names-
 # reader (chapter 2), the building blocks (chapter 3), the model (chapters 4 and 5) and Adam (chapter 6). Read them as
 # a summary of the course so far, or skip to the next section.
 
-# %% given="microgpt.autograd:Value" nbgrader={"grade": false, "grade_id": "given_Value", "locked": true, "schema_version": 3, "solution": false}
-# Given code: Value. Run this cell; leave it as it is.
-import math
+# %% given=microgpt.autograd:Value
 
+# %% given="microgpt.data:DataError,read_docs microgpt.tokenizer:build_vocab,bos_id,vocab_size,encode,decode"
 
-class Value:
-    """A scalar node in a computation graph.
-
-    Every operation builds a new node and records, side by side, its forward
-    value and its local gradient d(out)/d(child) for each child.
-    """
-
-    __slots__ = ("data", "grad", "_children", "_local_grads")
-
-    def __init__(self, data, children=(), local_grads=()):
-        self.data = data
-        self.grad = 0
-        self._children = children
-        self._local_grads = local_grads
-
-    def __repr__(self):
-        return f"Value(data={self.data}, grad={self.grad})"
-
-    # --- primitive operations: forward value, then d(out)/d(each child) ---
-
-    def __add__(self, other):
-        other = other if isinstance(other, Value) else Value(other)
-        # d(a+b)/da = 1, d(a+b)/db = 1
-        return Value(self.data + other.data, (self, other), (1, 1))
-
-    def __mul__(self, other):
-        other = other if isinstance(other, Value) else Value(other)
-        # d(ab)/da = b, d(ab)/db = a
-        return Value(self.data * other.data, (self, other), (other.data, self.data))
-
-    def __pow__(self, exponent):
-        # d(a^n)/da = n a^(n-1); the exponent is a plain number, not a node
-        return Value(self.data**exponent, (self,), (exponent * self.data ** (exponent - 1),))
-
-    def log(self):
-        # d(ln a)/da = 1/a
-        return Value(math.log(self.data), (self,), (1 / self.data,))
-
-    def exp(self):
-        # d(e^a)/da = e^a
-        return Value(math.exp(self.data), (self,), (math.exp(self.data),))
-
-    def relu(self):
-        # d(max(0,a))/da = 1 if a > 0 else 0
-        return Value(max(0, self.data), (self,), (float(self.data > 0),))
-
-    # --- derived operations, built from the primitives above ---
-
-    def __neg__(self):
-        return self * -1
-
-    def __radd__(self, other):
-        return self + other
-
-    def __sub__(self, other):
-        return self + (-other)
-
-    def __rsub__(self, other):
-        return other + (-self)
-
-    def __rmul__(self, other):
-        return self * other
-
-    def __truediv__(self, other):
-        return self * other**-1
-
-    def __rtruediv__(self, other):
-        return other * self**-1
-
-    # --- reverse-mode differentiation ---
-
-    def topological_order(self):
-        """Every node this one depends on, each after all of its children.
-
-        An iterative depth-first search (graphs can be far deeper than Python's
-        recursion limit) that visits children in the same order as the classic
-        recursive version, so gradients are accumulated in the same order too.
-        """
-        order, visited = [], {self}
-        stack = [(self, iter(self._children))]
-        while stack:
-            node, children = stack[-1]
-            for child in children:
-                if child not in visited:
-                    visited.add(child)
-                    if child._children:
-                        stack.append((child, iter(child._children)))
-                        break
-                    order.append(child)  # a leaf is finished as soon as it is seen
-            else:
-                stack.pop()
-                order.append(node)
-        return order
-
-    def backward(self):
-        """Set `grad` on every node of the graph to d(self)/d(node).
-
-        Walks the nodes from this output back to the leaves; each node passes
-        grad * local_grad to each child, and `+=` sums the contributions of a
-        node used more than once. Gradients accumulate across calls: nothing is
-        reset, so a second call on the same graph runs the same loop again on the
-        grads the first left (self.grad = 1, then every node passes its whole
-        grad on again), and a second graph sharing a leaf adds its share to that
-        leaf. Zero them between independent backward passes.
-        """
-        self.grad = 1
-        for node in reversed(self.topological_order()):
-            for child, local_grad in zip(node._children, node._local_grads):
-                child.grad += local_grad * node.grad
-
-
-# %% given="microgpt.data:DataError,read_docs microgpt.tokenizer:build_vocab,bos_id,vocab_size,encode,decode" nbgrader={"grade": false, "grade_id": "given_DataError", "locked": true, "schema_version": 3, "solution": false}
-# Given code: DataError, read_docs, build_vocab, bos_id, vocab_size, encode, decode. Run this cell;
-# leave it as it is.
-from pathlib import Path
-
-
-class DataError(Exception):
-    """The dataset is missing, unreadable or not what it should be."""
-
-
-def read_docs(path):
-    """Non-empty lines of a UTF-8 text file, stripped: one document per line."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot be read ({exc.strerror})") from None
-    if b"\0" in raw:
-        raise DataError(f"{path} looks binary (it contains NUL bytes): "
-                        f"give a text file, one document per line")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise DataError(f"{path} is not UTF-8 text: give a text file, one document per line") \
-            from None
-    docs = [line.strip() for line in text.splitlines() if line.strip()]
-    if not docs:
-        raise DataError(f"{path} holds no documents: "
-                        f"give a text file with one document per line")
-    return docs
-
-
-def build_vocab(docs):
-    """Sorted list (Python's default order: by code point) of the distinct characters of docs (a
-    list of strings), each a one-character string; every character counts, spaces and punctuation
-    too."""
-    return sorted(set("".join(docs)))
-
-
-def bos_id(chars):
-    """Token id of BOS: one past the last character's id."""
-    return len(chars)
-
-
-def vocab_size(chars):
-    """Number of token ids: every character plus BOS."""
-    return len(chars) + 1
-
-
-def encode(doc, chars):
-    """Token ids (ints) of one document wrapped in BOS: [BOS, id(c0), ..., id(cn-1), BOS], with
-    id(c) = chars.index(c). Every character of doc must be in chars."""
-    bos = bos_id(chars)
-    return [bos] + [chars.index(c) for c in doc] + [bos]
-
-
-def decode(ids, chars):
-    """The string spelled by token ids (chars[i] for each id i), every BOS token left out wherever
-    it is."""
-    bos = bos_id(chars)
-    return "".join(chars[i] for i in ids if i != bos)
-
-
-# %% given="microgpt.nn:linear,softmax,rmsnorm,relu" nbgrader={"grade": false, "grade_id": "given_linear", "locked": true, "schema_version": 3, "solution": false}
-# Given code: linear, softmax, rmsnorm, relu. Run this cell; leave it as it is.
-def linear(x, w):
-    """Matrix-vector product without bias.
-
-    x: n_in values; w: n_out rows of n_in weights. Returns n_out values,
-    y_o = sum_i w[o][i] * x[i].
-    """
-    return [sum(w_oi * x_i for w_oi, x_i in zip(w_o, x)) for w_o in w]
-
-
-def softmax(logits):
-    """Turn n logits into n probabilities that sum to 1.
-
-    p_i = exp(z_i - m) / sum_j exp(z_j - m), with m = max_j z_j. Subtracting the
-    largest logit changes nothing mathematically but keeps exp from overflowing.
-    """
-    largest = max(z.data for z in logits)
-    exps = [(z - largest).exp() for z in logits]
-    total = sum(exps)
-    return [e / total for e in exps]
-
-
-def rmsnorm(x, eps=1e-5):
-    """Scale a vector of n values to a root mean square of about 1.
-
-    y_i = x_i / sqrt(mean_j x_j^2 + eps); no learned gain.
-    """
-    mean_square = sum(x_i * x_i for x_i in x) / len(x)
-    scale = (mean_square + eps) ** -0.5
-    return [x_i * scale for x_i in x]
-
-
-def relu(x):
-    """max(0, x) of one Value, as a function like gelu: the Value's own relu method."""
-    return x.relu()
-
+# %% given=microgpt.nn:linear,softmax,rmsnorm,relu
 
 # %%
 # the model's choices of normalisation and activation by name; chapter 10 adds LayerNorm and GeLU
 NORMS = {"rmsnorm": rmsnorm}
 ACTIVATIONS = {"relu": relu}
 
-# %% given="microgpt.model:GPTConfig,param_shapes,init_params,parameters,empty_kv_cache" nbgrader={"grade": false, "grade_id": "given_GPTConfig", "locked": true, "schema_version": 3, "solution": false}
-# Given code: GPTConfig, param_shapes, init_params, parameters, empty_kv_cache. Run this cell; leave
-# it as it is.
-from dataclasses import dataclass
+# %% given=microgpt.model:GPTConfig,param_shapes,init_params,parameters,empty_kv_cache
 
+# %% given=microgpt.model:attention_weights,attention_head,multi_head_attention,attention_block,mlp_block,gpt
 
-@dataclass(frozen=True)
-class GPTConfig:
-    """Hyperparameters of the model; defaults are the original microgpt's.
-
-    norm names the normalisation used after the embeddings and before each block ("rmsnorm" or
-    "layernorm"); activation names the MLP's nonlinearity ("relu" or "gelu").
-    """
-
-    vocab_size: int
-    n_embd: int = 16
-    n_head: int = 4
-    n_layer: int = 1
-    block_size: int = 16
-    norm: str = "rmsnorm"
-    activation: str = "relu"
-
-    def __post_init__(self):
-        for name in ("vocab_size", "n_embd", "n_head", "n_layer", "block_size"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
-        if self.n_embd % self.n_head:
-            raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
-        # spelled out here, not read from NORMS and ACTIVATIONS, so that the class stands on its own
-        for name, choices in (("norm", ("rmsnorm", "layernorm")), ("activation", ("relu", "gelu"))):
-            if getattr(self, name) not in choices:
-                raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, "
-                                 f"got {getattr(self, name)!r}")
-
-    @property
-    def head_dim(self):
-        return self.n_embd // self.n_head
-
-
-def param_shapes(config):
-    """Name -> (rows, cols), a tuple of two ints, of every weight matrix, in initialisation order:
-    wte (V, C), wpe (block_size, C), lm_head (V, C), then per layer l "layer{l}.attn_wq", "attn_wk",
-    "attn_wv", "attn_wo" (C, C), "layer{l}.mlp_fc1" (4C, C) and "layer{l}.mlp_fc2" (C, 4C)."""
-    c = config.n_embd
-    shapes = {
-        "wte": (config.vocab_size, c),
-        "wpe": (config.block_size, c),
-        "lm_head": (config.vocab_size, c),
-    }
-    for layer in range(config.n_layer):
-        for name in ("attn_wq", "attn_wk", "attn_wv", "attn_wo"):
-            shapes[f"layer{layer}.{name}"] = (c, c)
-        shapes[f"layer{layer}.mlp_fc1"] = (4 * c, c)
-        shapes[f"layer{layer}.mlp_fc2"] = (c, 4 * c)
-    return shapes
-
-
-def init_params(config, rng, std=0.08):
-    """State dict of Gaussian weights N(0, std^2): the names of `param_shapes`, in its order, each
-    mapped to a list of rows of fresh `Value`s (grad 0).
-
-    Random draws: exactly one rng.gauss(0, std) per weight, matrix by matrix in `param_shapes`
-    order, row by row, left to right within a row, and no other call on rng; so the same seed
-    always gives the same weights, and the random module is never used.
-    """
-    return {
-        name: [[Value(rng.gauss(0, std)) for _ in range(cols)] for _ in range(rows)]
-        for name, (rows, cols) in param_shapes(config).items()
-    }
-
-
-def parameters(state_dict):
-    """Every scalar weight of the state dict as one new flat list of the state dict's own `Value`s
-    (not copies): matrix by matrix in the dict's order, row by row, left to right."""
-    return [p for matrix in state_dict.values() for row in matrix for p in row]
-
-
-def empty_kv_cache(config):
-    """(keys, values): per layer, an empty list that will hold one C-vector per position."""
-    return [[] for _ in range(config.n_layer)], [[] for _ in range(config.n_layer)]
-
-
-# %% given="microgpt.model:attention_weights,attention_head,multi_head_attention,attention_block,mlp_block,gpt" nbgrader={"grade": false, "grade_id": "given_attention_weights", "locked": true, "schema_version": 3, "solution": false}
-# Given code: attention_weights, attention_head, multi_head_attention, attention_block, mlp_block,
-# gpt. Run this cell; leave it as it is.
-def attention_weights(q, keys):
-    """Softmax of scaled dot products: w_t = softmax_t(q . k_t / sqrt(d)).
-
-    q: d values; keys: T vectors of d values. Returns T weights summing to 1.
-    """
-    scale = len(q) ** 0.5
-    return softmax([sum(q_j * k_j for q_j, k_j in zip(q, k)) / scale for k in keys])
-
-
-def attention_head(q, keys, values):
-    """One attention head: out_j = sum_t w_t * values[t][j], w = attention_weights(q, keys).
-
-    q: d values; keys, values: T vectors of d values (the cache, current
-    position included). Returns d values.
-    """
-    weights = attention_weights(q, keys)
-    return [sum(w_t * v_t[j] for w_t, v_t in zip(weights, values)) for j in range(len(values[0]))]
-
-
-def multi_head_attention(q, keys, values, n_head):
-    """Split C channels into n_head heads of C / n_head, attend in each, concatenate.
-
-    q: C values; keys, values: T vectors of C values. Returns C values.
-    """
-    head_dim = len(q) // n_head
-    out = []
-    for h in range(n_head):
-        s = slice(h * head_dim, (h + 1) * head_dim)
-        out.extend(attention_head(q[s], [k[s] for k in keys], [v[s] for v in values]))
-    return out
-
-
-def attention_block(x, keys, values, state_dict, layer, n_head, norm=rmsnorm):
-    """x + W_o · MHA(W_q x', cache + W_k x', cache + W_v x'), with x' = norm(x).
-
-    Appends this position's key and value to the layer's cache (keys, values).
-    """
-    prefix = f"layer{layer}."
-    x_norm = norm(x)
-    q = linear(x_norm, state_dict[prefix + "attn_wq"])
-    keys.append(linear(x_norm, state_dict[prefix + "attn_wk"]))
-    values.append(linear(x_norm, state_dict[prefix + "attn_wv"]))
-    out = linear(multi_head_attention(q, keys, values, n_head), state_dict[prefix + "attn_wo"])
-    return [o + r for o, r in zip(out, x)]
-
-
-def mlp_block(x, state_dict, layer, norm=rmsnorm, activation=relu):
-    """x + W_2 · activation(W_1 · norm(x)), with a hidden width of 4C; activation maps one Value
-    to one Value."""
-    prefix = f"layer{layer}."
-    hidden = [activation(h) for h in linear(norm(x), state_dict[prefix + "mlp_fc1"])]
-    out = linear(hidden, state_dict[prefix + "mlp_fc2"])
-    return [o + r for o, r in zip(out, x)]
-
-
-def gpt(token_id, pos_id, keys, values, state_dict, config):
-    """Logits (V values) for the token after `token_id` at position `pos_id`.
-
-    keys, values: the KV cache from `empty_kv_cache`, holding the earlier
-    positions of this sequence; this call appends the current one. The norm and
-    the activation are the ones config names.
-    """
-    norm, activation = NORMS[config.norm], ACTIVATIONS[config.activation]
-    tok_emb, pos_emb = state_dict["wte"][token_id], state_dict["wpe"][pos_id]
-    x = norm([t + p for t, p in zip(tok_emb, pos_emb)])
-    for layer in range(config.n_layer):
-        x = attention_block(x, keys[layer], values[layer], state_dict, layer, config.n_head, norm)
-        x = mlp_block(x, state_dict, layer, norm, activation)
-    return linear(x, state_dict["lm_head"])
-
-
-# %% given="microgpt.optim:learning_rate,adam_step" nbgrader={"grade": false, "grade_id": "given_learning_rate", "locked": true, "schema_version": 3, "solution": false}
-# Given code: learning_rate, adam_step. Run this cell; leave it as it is.
-def learning_rate(step, num_steps, lr):
-    """lr_t = lr * (1 - step / num_steps), a float: lr at step 0, falling linearly towards 0.
-
-    step: 0-based index of the update, 0 <= step < num_steps, so lr_t > 0 at every step taken.
-    """
-    return lr * (1 - step / num_steps)
-
-
-def adam_step(params, m, v, step, num_steps, lr=0.01, beta1=0.85, beta2=0.99, eps=1e-8):
-    """Update every parameter in place from its gradient, then zero the gradient. Returns None.
-
-    params: list of `Value`s; m, v: lists of floats, one per parameter (first and second moments,
-    0.0 before the first step), updated in place: m[i] and v[i] are reassigned in the lists given;
-    step: 0-based index of this update, 0 <= step < num_steps. For each i, with g = params[i].grad:
-        m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g^2
-        p.data <- p.data - lr_t * m_hat / (sqrt(v_hat) + eps),
-        lr_t = learning_rate(step, num_steps, lr),
-        m_hat = m / (1 - b1^(step+1)),   v_hat = v / (1 - b2^(step+1))
-    (m and v keep the uncorrected values)
-    then p.grad = 0. The Value objects stay the same (only their data and grad change); nothing
-    outside params, m and v is touched.
-    """
-    lr_t = learning_rate(step, num_steps, lr)
-    m_correction = 1 - beta1 ** (step + 1)
-    v_correction = 1 - beta2 ** (step + 1)
-    for i, p in enumerate(params):
-        m[i] = beta1 * m[i] + (1 - beta1) * p.grad
-        v[i] = beta2 * v[i] + (1 - beta2) * p.grad**2
-        m_hat = m[i] / m_correction
-        v_hat = v[i] / v_correction
-        p.data -= lr_t * m_hat / (v_hat**0.5 + eps)
-        p.grad = 0
-
+# %% given=microgpt.optim:learning_rate,adam_step
 
 # %% [markdown]
 # The data and the model are set up exactly as the course's trainer sets them up (`python -m microgpt train`, which
@@ -614,7 +158,7 @@ print(f"mean: {sum(surprises) / len(surprises):.4f}   (ln 27 = {math.log(27):.4f
 # To match the reference's numbers exactly, collect the $n$ losses `-p[target].log()` in a list and return
 # `(1 / n) * sum(losses)`.
 
-# %% nbgrader={"grade": false, "grade_id": "document_loss", "locked": false, "schema_version": 3, "solution": true}
+# %% exercise=document_loss
 def document_loss(tokens, state_dict, config):
     """The mean cross-entropy of a document's next-token predictions, a Value.
 
@@ -649,7 +193,7 @@ def document_loss(tokens, state_dict, config):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "document_loss_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# %% tests=document_loss points=3
 from course_tools import expect_equal, expect_value, gradient_check, standing_in, unchanged
 
 small = GPTConfig(vocab_size=27, block_size=4)
@@ -733,7 +277,7 @@ check_document_loss(document_loss, value_cls=Value)
 # Call `document_loss` and `adam_step` by those names (the tests below replace `document_loss` with a stand-in of
 # their own, so that they check `train_step` alone).
 
-# %% nbgrader={"grade": false, "grade_id": "train_step", "locked": false, "schema_version": 3, "solution": true}
+# %% exercise=train_step
 def train_step(tokens, state_dict, params, m, v, step, num_steps, config, lr=0.01):
     """One training step on one document: forward, backward, Adam. Returns the loss, a float.
 
@@ -762,7 +306,7 @@ def train_step(tokens, state_dict, params, m, v, step, num_steps, config, lr=0.0
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "train_step_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% tests=train_step points=2
 from course_tools import expect_close, expect_equal, standing_in, unchanged
 
 
@@ -899,7 +443,7 @@ expect_close(f"the losses of your first {steps_to_run} steps against the recorde
 # $s_t = \beta\, s_{t-1} + (1 - \beta)\, L_t$ with $\beta = 0.98$ (roughly the mean of the last 50<!-- claim: 1 / (1 - 0.98) --> losses), with the
 # same bias correction $s_t / (1 - \beta^t)$ so that the first steps are not pulled towards zero.
 
-# %% claims={"from about 3.3": "recorded_losses[0] \u00b1 0.1", "to about 2.3": "smooth[-1] \u00b1 0.1", "recorded 1,000": "len(recorded_losses)"}
+# %% claims={"from about 3.3": "recorded_losses[0] ± 0.1", "to about 2.3": "smooth[-1] ± 0.1", "recorded 1,000": "len(recorded_losses)"}
 def smoothed(values, beta=0.98):
     """The bias-corrected exponential moving average of values, one per step."""
     average, out = 0.0, []

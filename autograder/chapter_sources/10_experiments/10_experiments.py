@@ -23,69 +23,10 @@
 # | `layernorm(x, eps=1e-5)` | centre a vector, then scale it to a standard deviation of about 1 | 2 |
 # | `gelu(x)` | the smooth ReLU of GPT-2, one `Value` with its local gradient | 2 |
 # | `log_likelihood(doc, state_dict, config, chars)` | the log-probability the model gives a whole name | 2 |
-#
-# **How to work through this notebook.** Run the cells from top to bottom. Each exercise is a function whose body
-# says `# YOUR CODE HERE` and `raise NotImplementedError()`: replace those two lines with your code. The cell right
-# after each exercise is its tests cell: it runs visible tests that print what your function returned next to what
-# was expected, and when your work is graded, hidden tests are added to it that check your function on many more
-# inputs. The **Validate** button (nbgrader's, in the notebook's toolbar) runs every tests cell and tells you which
-# ones fail; `microgpt-course check 10`, in a terminal in the course's folder, checks your work against the hidden
-# tests too. Read-only cells, such as the code given to you from the course's reference solution, are there to be
-# read and run, not changed: they are restored to their original when your work is graded.
 
-# %% fetch=true nbgrader={"grade": false, "grade_id": "fetch_course_files", "locked": true, "schema_version": 3, "solution": false}
-# The files this chapter needs (listed at the end of this cell with their SHA-256 fingerprints)
-# sit beside the notebook in the course's JupyterLab and on its site, and then this cell does
-# nothing. Opened alone (in Colab, say), it fetches the missing ones from the course's site,
-# keeping each one only if its fingerprint is the course's.
-class CourseFilesMissing(Exception):
-    """A file this chapter needs is missing and could not be fetched (shown as one line)."""
+# %% [markdown] passage=how_to_work
 
-
-def show_one_line(shell, etype, value, tb, tb_offset=None):
-    """Show a CourseFilesMissing as its one line."""
-    shell._showtraceback(etype, value, [f"{etype.__name__}: {value}"])
-
-
-def fetch_course_files(base, listing):
-    """Fetch from base each file of listing (lines `SHA-256 name`) that is not in this folder."""
-    import hashlib
-    import importlib
-    import os
-    import urllib.request
-
-    files = dict(reversed(line.split()) for line in listing.splitlines() if line)
-    for name, sha256 in files.items():
-        if os.path.isfile(name):
-            continue
-        try:
-            with urllib.request.urlopen(base + name, timeout=60) as answer:
-                data = answer.read()
-            if hashlib.sha256(data).hexdigest() == sha256:
-                with open(name + ".part", "wb") as part:
-                    part.write(data)
-                os.replace(name + ".part", name)
-                continue
-            problem = (f"{name} from {base} is not the course's file (its SHA-256 differs): open "
-                       f"this chapter again from the course's site, or put its files beside it")
-        except Exception as error:  # offline, an HTTP error, a folder you cannot write to
-            problem = (f"{name} is not beside this notebook and could not be fetched from {base} "
-                       f"({error}): check your connection and run this cell again, or put the "
-                       f"chapter's files ({', '.join(files)}) beside the notebook")
-        # one line, no traceback: IPython shows this error through the handler below
-        get_ipython().set_custom_exc((CourseFilesMissing,), show_one_line)
-        raise CourseFilesMissing(problem)
-    importlib.invalidate_caches()  # a module fetched just now is importable right away
-
-
-fetch_course_files(
-    "https://microgpt-course.github.io/microgpt-course/files/10_experiments/",
-    """
-eeec89e5bee178c8e05159e77ec91f0b59cc68de62bcf5389411256bf10aae09 course_tools.py
-0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d names.txt
-4ddba9111ae4b6b479776729afc30fa460676fae3b37c065af0470a00feb39da microgpt-names-1000.json
-""",
-)
+# %% fetch
 
 # %%
 import math
@@ -104,154 +45,7 @@ import matplotlib.pyplot as plt
 # `Value` and the building blocks of chapter 3 are given, and so is `relu` as a function of one `Value` (it just
 # calls the `relu` method of chapter 1), so that it and your `gelu` can be swapped for each other.
 
-# %% given="microgpt.autograd:Value microgpt.nn:linear,softmax,rmsnorm,relu" nbgrader={"grade": false, "grade_id": "given_Value", "locked": true, "schema_version": 3, "solution": false}
-# Given code: Value, linear, softmax, rmsnorm, relu. Run this cell; leave it as it is.
-class Value:
-    """A scalar node in a computation graph.
-
-    Every operation builds a new node and records, side by side, its forward
-    value and its local gradient d(out)/d(child) for each child.
-    """
-
-    __slots__ = ("data", "grad", "_children", "_local_grads")
-
-    def __init__(self, data, children=(), local_grads=()):
-        self.data = data
-        self.grad = 0
-        self._children = children
-        self._local_grads = local_grads
-
-    def __repr__(self):
-        return f"Value(data={self.data}, grad={self.grad})"
-
-    # --- primitive operations: forward value, then d(out)/d(each child) ---
-
-    def __add__(self, other):
-        other = other if isinstance(other, Value) else Value(other)
-        # d(a+b)/da = 1, d(a+b)/db = 1
-        return Value(self.data + other.data, (self, other), (1, 1))
-
-    def __mul__(self, other):
-        other = other if isinstance(other, Value) else Value(other)
-        # d(ab)/da = b, d(ab)/db = a
-        return Value(self.data * other.data, (self, other), (other.data, self.data))
-
-    def __pow__(self, exponent):
-        # d(a^n)/da = n a^(n-1); the exponent is a plain number, not a node
-        return Value(self.data**exponent, (self,), (exponent * self.data ** (exponent - 1),))
-
-    def log(self):
-        # d(ln a)/da = 1/a
-        return Value(math.log(self.data), (self,), (1 / self.data,))
-
-    def exp(self):
-        # d(e^a)/da = e^a
-        return Value(math.exp(self.data), (self,), (math.exp(self.data),))
-
-    def relu(self):
-        # d(max(0,a))/da = 1 if a > 0 else 0
-        return Value(max(0, self.data), (self,), (float(self.data > 0),))
-
-    # --- derived operations, built from the primitives above ---
-
-    def __neg__(self):
-        return self * -1
-
-    def __radd__(self, other):
-        return self + other
-
-    def __sub__(self, other):
-        return self + (-other)
-
-    def __rsub__(self, other):
-        return other + (-self)
-
-    def __rmul__(self, other):
-        return self * other
-
-    def __truediv__(self, other):
-        return self * other**-1
-
-    def __rtruediv__(self, other):
-        return other * self**-1
-
-    # --- reverse-mode differentiation ---
-
-    def topological_order(self):
-        """Every node this one depends on, each after all of its children.
-
-        An iterative depth-first search (graphs can be far deeper than Python's
-        recursion limit) that visits children in the same order as the classic
-        recursive version, so gradients are accumulated in the same order too.
-        """
-        order, visited = [], {self}
-        stack = [(self, iter(self._children))]
-        while stack:
-            node, children = stack[-1]
-            for child in children:
-                if child not in visited:
-                    visited.add(child)
-                    if child._children:
-                        stack.append((child, iter(child._children)))
-                        break
-                    order.append(child)  # a leaf is finished as soon as it is seen
-            else:
-                stack.pop()
-                order.append(node)
-        return order
-
-    def backward(self):
-        """Set `grad` on every node of the graph to d(self)/d(node).
-
-        Walks the nodes from this output back to the leaves; each node passes
-        grad * local_grad to each child, and `+=` sums the contributions of a
-        node used more than once. Gradients accumulate across calls: nothing is
-        reset, so a second call on the same graph runs the same loop again on the
-        grads the first left (self.grad = 1, then every node passes its whole
-        grad on again), and a second graph sharing a leaf adds its share to that
-        leaf. Zero them between independent backward passes.
-        """
-        self.grad = 1
-        for node in reversed(self.topological_order()):
-            for child, local_grad in zip(node._children, node._local_grads):
-                child.grad += local_grad * node.grad
-
-
-def linear(x, w):
-    """Matrix-vector product without bias.
-
-    x: n_in values; w: n_out rows of n_in weights. Returns n_out values,
-    y_o = sum_i w[o][i] * x[i].
-    """
-    return [sum(w_oi * x_i for w_oi, x_i in zip(w_o, x)) for w_o in w]
-
-
-def softmax(logits):
-    """Turn n logits into n probabilities that sum to 1.
-
-    p_i = exp(z_i - m) / sum_j exp(z_j - m), with m = max_j z_j. Subtracting the
-    largest logit changes nothing mathematically but keeps exp from overflowing.
-    """
-    largest = max(z.data for z in logits)
-    exps = [(z - largest).exp() for z in logits]
-    total = sum(exps)
-    return [e / total for e in exps]
-
-
-def rmsnorm(x, eps=1e-5):
-    """Scale a vector of n values to a root mean square of about 1.
-
-    y_i = x_i / sqrt(mean_j x_j^2 + eps); no learned gain.
-    """
-    mean_square = sum(x_i * x_i for x_i in x) / len(x)
-    scale = (mean_square + eps) ** -0.5
-    return [x_i * scale for x_i in x]
-
-
-def relu(x):
-    """max(0, x) of one Value, as a function like gelu: the Value's own relu method."""
-    return x.relu()
-
+# %% given="microgpt.autograd:Value microgpt.nn:linear,softmax,rmsnorm,relu"
 
 # %% [markdown]
 # ## 1 · LayerNorm
@@ -277,7 +71,7 @@ def relu(x):
 #
 # ### Exercise 1: `layernorm` (2 points)
 
-# %% nbgrader={"grade": false, "grade_id": "layernorm", "locked": false, "schema_version": 3, "solution": true}
+# %% exercise=layernorm
 def layernorm(x, eps=1e-5):
     """y_i = (x_i - mu) / sqrt(sigma^2 + eps), mu = mean_j x_j, sigma^2 = mean_j (x_j - mu)^2.
 
@@ -296,7 +90,7 @@ def layernorm(x, eps=1e-5):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "layernorm_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% tests=layernorm points=2
 def to_vector(numbers):
     return [Value(float(n)) for n in numbers]
 
@@ -347,7 +141,7 @@ check_layernorm(layernorm, value_cls=Value)
 #
 # ### Exercise 2: `gelu` (2 points)
 
-# %% nbgrader={"grade": false, "grade_id": "gelu", "locked": false, "schema_version": 3, "solution": true}
+# %% exercise=gelu
 def gelu(x):
     """GeLU of one Value in GPT-2's tanh approximation, as one new node.
 
@@ -369,7 +163,7 @@ def gelu(x):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "gelu_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% tests=gelu points=2
 examples = [(1.0, 0.84119199, 1.0829641), (-1.0, -0.15880801, -0.082964084), (0.0, 0.0, 0.5),
             (3.0, 2.9963626, 1.0115842), (-40.0, 0.0, 0.0), (30.0, 30.0, 1.0)]
 for number, output, slope in examples:
@@ -420,389 +214,13 @@ show("Left: ReLU and GeLU against x from -4 to 3. Right: their slopes; ReLU's ju
 NORMS = {"rmsnorm": rmsnorm, "layernorm": layernorm}
 ACTIVATIONS = {"relu": relu, "gelu": gelu}
 
-# %% given="microgpt.model:GPTConfig,param_shapes,init_params,parameters,empty_kv_cache,attention_weights,attention_head,multi_head_attention,attention_block,mlp_block,gpt" nbgrader={"grade": false, "grade_id": "given_GPTConfig", "locked": true, "schema_version": 3, "solution": false}
-# Given code: GPTConfig, param_shapes, init_params, parameters, empty_kv_cache, attention_weights,
-# attention_head, multi_head_attention, attention_block, mlp_block, gpt. Run this cell; leave it as
-# it is.
-from dataclasses import dataclass
+# %% given=microgpt.model:GPTConfig,param_shapes,init_params,parameters,empty_kv_cache,attention_weights,attention_head,multi_head_attention,attention_block,mlp_block,gpt
 
+# %% given="microgpt.tokenizer:bos_id,vocab_size,encode,decode microgpt.optim:learning_rate,adam_step"
 
-@dataclass(frozen=True)
-class GPTConfig:
-    """Hyperparameters of the model; defaults are the original microgpt's.
+# %% given="microgpt.train:next_token_probs,document_loss,train_step,train microgpt.sample:temperature_probs,sample_token,generate"
 
-    norm names the normalisation used after the embeddings and before each block ("rmsnorm" or
-    "layernorm"); activation names the MLP's nonlinearity ("relu" or "gelu").
-    """
-
-    vocab_size: int
-    n_embd: int = 16
-    n_head: int = 4
-    n_layer: int = 1
-    block_size: int = 16
-    norm: str = "rmsnorm"
-    activation: str = "relu"
-
-    def __post_init__(self):
-        for name in ("vocab_size", "n_embd", "n_head", "n_layer", "block_size"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
-        if self.n_embd % self.n_head:
-            raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
-        # spelled out here, not read from NORMS and ACTIVATIONS, so that the class stands on its own
-        for name, choices in (("norm", ("rmsnorm", "layernorm")), ("activation", ("relu", "gelu"))):
-            if getattr(self, name) not in choices:
-                raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, "
-                                 f"got {getattr(self, name)!r}")
-
-    @property
-    def head_dim(self):
-        return self.n_embd // self.n_head
-
-
-def param_shapes(config):
-    """Name -> (rows, cols), a tuple of two ints, of every weight matrix, in initialisation order:
-    wte (V, C), wpe (block_size, C), lm_head (V, C), then per layer l "layer{l}.attn_wq", "attn_wk",
-    "attn_wv", "attn_wo" (C, C), "layer{l}.mlp_fc1" (4C, C) and "layer{l}.mlp_fc2" (C, 4C)."""
-    c = config.n_embd
-    shapes = {
-        "wte": (config.vocab_size, c),
-        "wpe": (config.block_size, c),
-        "lm_head": (config.vocab_size, c),
-    }
-    for layer in range(config.n_layer):
-        for name in ("attn_wq", "attn_wk", "attn_wv", "attn_wo"):
-            shapes[f"layer{layer}.{name}"] = (c, c)
-        shapes[f"layer{layer}.mlp_fc1"] = (4 * c, c)
-        shapes[f"layer{layer}.mlp_fc2"] = (c, 4 * c)
-    return shapes
-
-
-def init_params(config, rng, std=0.08):
-    """State dict of Gaussian weights N(0, std^2): the names of `param_shapes`, in its order, each
-    mapped to a list of rows of fresh `Value`s (grad 0).
-
-    Random draws: exactly one rng.gauss(0, std) per weight, matrix by matrix in `param_shapes`
-    order, row by row, left to right within a row, and no other call on rng; so the same seed
-    always gives the same weights, and the random module is never used.
-    """
-    return {
-        name: [[Value(rng.gauss(0, std)) for _ in range(cols)] for _ in range(rows)]
-        for name, (rows, cols) in param_shapes(config).items()
-    }
-
-
-def parameters(state_dict):
-    """Every scalar weight of the state dict as one new flat list of the state dict's own `Value`s
-    (not copies): matrix by matrix in the dict's order, row by row, left to right."""
-    return [p for matrix in state_dict.values() for row in matrix for p in row]
-
-
-def empty_kv_cache(config):
-    """(keys, values): per layer, an empty list that will hold one C-vector per position."""
-    return [[] for _ in range(config.n_layer)], [[] for _ in range(config.n_layer)]
-
-
-def attention_weights(q, keys):
-    """Softmax of scaled dot products: w_t = softmax_t(q . k_t / sqrt(d)).
-
-    q: d values; keys: T vectors of d values. Returns T weights summing to 1.
-    """
-    scale = len(q) ** 0.5
-    return softmax([sum(q_j * k_j for q_j, k_j in zip(q, k)) / scale for k in keys])
-
-
-def attention_head(q, keys, values):
-    """One attention head: out_j = sum_t w_t * values[t][j], w = attention_weights(q, keys).
-
-    q: d values; keys, values: T vectors of d values (the cache, current
-    position included). Returns d values.
-    """
-    weights = attention_weights(q, keys)
-    return [sum(w_t * v_t[j] for w_t, v_t in zip(weights, values)) for j in range(len(values[0]))]
-
-
-def multi_head_attention(q, keys, values, n_head):
-    """Split C channels into n_head heads of C / n_head, attend in each, concatenate.
-
-    q: C values; keys, values: T vectors of C values. Returns C values.
-    """
-    head_dim = len(q) // n_head
-    out = []
-    for h in range(n_head):
-        s = slice(h * head_dim, (h + 1) * head_dim)
-        out.extend(attention_head(q[s], [k[s] for k in keys], [v[s] for v in values]))
-    return out
-
-
-def attention_block(x, keys, values, state_dict, layer, n_head, norm=rmsnorm):
-    """x + W_o · MHA(W_q x', cache + W_k x', cache + W_v x'), with x' = norm(x).
-
-    Appends this position's key and value to the layer's cache (keys, values).
-    """
-    prefix = f"layer{layer}."
-    x_norm = norm(x)
-    q = linear(x_norm, state_dict[prefix + "attn_wq"])
-    keys.append(linear(x_norm, state_dict[prefix + "attn_wk"]))
-    values.append(linear(x_norm, state_dict[prefix + "attn_wv"]))
-    out = linear(multi_head_attention(q, keys, values, n_head), state_dict[prefix + "attn_wo"])
-    return [o + r for o, r in zip(out, x)]
-
-
-def mlp_block(x, state_dict, layer, norm=rmsnorm, activation=relu):
-    """x + W_2 · activation(W_1 · norm(x)), with a hidden width of 4C; activation maps one Value
-    to one Value."""
-    prefix = f"layer{layer}."
-    hidden = [activation(h) for h in linear(norm(x), state_dict[prefix + "mlp_fc1"])]
-    out = linear(hidden, state_dict[prefix + "mlp_fc2"])
-    return [o + r for o, r in zip(out, x)]
-
-
-def gpt(token_id, pos_id, keys, values, state_dict, config):
-    """Logits (V values) for the token after `token_id` at position `pos_id`.
-
-    keys, values: the KV cache from `empty_kv_cache`, holding the earlier
-    positions of this sequence; this call appends the current one. The norm and
-    the activation are the ones config names.
-    """
-    norm, activation = NORMS[config.norm], ACTIVATIONS[config.activation]
-    tok_emb, pos_emb = state_dict["wte"][token_id], state_dict["wpe"][pos_id]
-    x = norm([t + p for t, p in zip(tok_emb, pos_emb)])
-    for layer in range(config.n_layer):
-        x = attention_block(x, keys[layer], values[layer], state_dict, layer, config.n_head, norm)
-        x = mlp_block(x, state_dict, layer, norm, activation)
-    return linear(x, state_dict["lm_head"])
-
-
-# %% given="microgpt.tokenizer:bos_id,vocab_size,encode,decode microgpt.optim:learning_rate,adam_step" nbgrader={"grade": false, "grade_id": "given_bos_id", "locked": true, "schema_version": 3, "solution": false}
-# Given code: bos_id, vocab_size, encode, decode, learning_rate, adam_step. Run this cell; leave it
-# as it is.
-def bos_id(chars):
-    """Token id of BOS: one past the last character's id."""
-    return len(chars)
-
-
-def vocab_size(chars):
-    """Number of token ids: every character plus BOS."""
-    return len(chars) + 1
-
-
-def encode(doc, chars):
-    """Token ids (ints) of one document wrapped in BOS: [BOS, id(c0), ..., id(cn-1), BOS], with
-    id(c) = chars.index(c). Every character of doc must be in chars."""
-    bos = bos_id(chars)
-    return [bos] + [chars.index(c) for c in doc] + [bos]
-
-
-def decode(ids, chars):
-    """The string spelled by token ids (chars[i] for each id i), every BOS token left out wherever
-    it is."""
-    bos = bos_id(chars)
-    return "".join(chars[i] for i in ids if i != bos)
-
-
-def learning_rate(step, num_steps, lr):
-    """lr_t = lr * (1 - step / num_steps), a float: lr at step 0, falling linearly towards 0.
-
-    step: 0-based index of the update, 0 <= step < num_steps, so lr_t > 0 at every step taken.
-    """
-    return lr * (1 - step / num_steps)
-
-
-def adam_step(params, m, v, step, num_steps, lr=0.01, beta1=0.85, beta2=0.99, eps=1e-8):
-    """Update every parameter in place from its gradient, then zero the gradient. Returns None.
-
-    params: list of `Value`s; m, v: lists of floats, one per parameter (first and second moments,
-    0.0 before the first step), updated in place: m[i] and v[i] are reassigned in the lists given;
-    step: 0-based index of this update, 0 <= step < num_steps. For each i, with g = params[i].grad:
-        m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g^2
-        p.data <- p.data - lr_t * m_hat / (sqrt(v_hat) + eps),
-        lr_t = learning_rate(step, num_steps, lr),
-        m_hat = m / (1 - b1^(step+1)),   v_hat = v / (1 - b2^(step+1))
-    (m and v keep the uncorrected values)
-    then p.grad = 0. The Value objects stay the same (only their data and grad change); nothing
-    outside params, m and v is touched.
-    """
-    lr_t = learning_rate(step, num_steps, lr)
-    m_correction = 1 - beta1 ** (step + 1)
-    v_correction = 1 - beta2 ** (step + 1)
-    for i, p in enumerate(params):
-        m[i] = beta1 * m[i] + (1 - beta1) * p.grad
-        v[i] = beta2 * v[i] + (1 - beta2) * p.grad**2
-        m_hat = m[i] / m_correction
-        v_hat = v[i] / v_correction
-        p.data -= lr_t * m_hat / (v_hat**0.5 + eps)
-        p.grad = 0
-
-
-# %% given="microgpt.train:next_token_probs,document_loss,train_step,train microgpt.sample:temperature_probs,sample_token,generate" nbgrader={"grade": false, "grade_id": "given_next_token_probs", "locked": true, "schema_version": 3, "solution": false}
-# Given code: next_token_probs, document_loss, train_step, train, temperature_probs, sample_token,
-# generate. Run this cell; leave it as it is.
-def next_token_probs(tokens, state_dict, config):
-    """For each position t < n, the model's probabilities (V values) for token t+1.
-
-    n = min(block_size, len(tokens) - 1): the model sees at most block_size positions. One KV cache
-    for the whole sequence: p_t = softmax(gpt(tokens[t], t, keys, values, state_dict, config)).
-    """
-    keys, values = empty_kv_cache(config)
-    n = min(config.block_size, len(tokens) - 1)
-    return [softmax(gpt(tokens[t], t, keys, values, state_dict, config)) for t in range(n)]
-
-
-def document_loss(tokens, state_dict, config):
-    """Mean cross-entropy of a token sequence: (1/n) sum_{t<n} -log p_t[tokens[t+1]], a Value.
-
-    p_t from next_token_probs, n = min(block_size, len(tokens) - 1) (tokens: at least 2 ids, e.g.
-    encode(doc, chars)). The Value's graph reaches every weight the forward pass used; no backward
-    is run, and tokens and the state dict are left unchanged.
-    """
-    probs = next_token_probs(tokens, state_dict, config)
-    losses = [-p[target].log() for p, target in zip(probs, tokens[1:])]
-    return (1 / len(losses)) * sum(losses)
-
-
-def train_step(tokens, state_dict, params, m, v, step, num_steps, config, lr=0.01):
-    """Forward one document, backpropagate, update with Adam.
-
-    Returns the loss before the update (a float).
-
-    loss = document_loss(tokens, state_dict, config); loss.backward() once; then
-    adam_step(params, m, v, step, num_steps, lr), which updates the weights, m and v in place and
-    zeroes the gradients. params: parameters(state_dict), with every grad 0 on entry.
-    """
-    loss = document_loss(tokens, state_dict, config)
-    loss.backward()
-    adam_step(params, m, v, step, num_steps, lr)
-    return loss.data
-
-
-def train(docs, chars, state_dict, config, num_steps, lr=0.01, on_step=None):
-    """Train on one document per step, in order, cycling through docs.
-
-    on_step(step, loss, lr_t), if given, is called after each update (step 1-based).
-    Returns the list of losses. Draws no random numbers: the order of docs is the order of training.
-    """
-    params = parameters(state_dict)
-    m, v = [0.0] * len(params), [0.0] * len(params)
-    losses = []
-    for step in range(num_steps):
-        tokens = encode(docs[step % len(docs)], chars)
-        losses.append(train_step(tokens, state_dict, params, m, v, step, num_steps, config, lr))
-        if on_step is not None:
-            on_step(step + 1, losses[-1], learning_rate(step, num_steps, lr))
-    return losses
-
-
-def temperature_probs(logits, temperature):
-    """p_i = softmax(z / T)_i for the V logits z (Values) and a temperature T > 0 (a number).
-
-    Returns V new Values summing to 1, built with Value operations so that gradients reach the
-    logits; the logits are left unchanged. T < 1 sharpens the distribution, T > 1 flattens it,
-    T = 1 is plain softmax.
-    """
-    return softmax([z / temperature for z in logits])
-
-
-def sample_token(probs, rng):
-    """Draw one token id i with probability probs[i].data, an int in range(len(probs)).
-
-    Exactly one draw: the single call
-    rng.choices(range(len(probs)), weights=[p.data for p in probs]), whose [0] is returned.
-    That call uses one rng.random() = u and returns the first i whose cumulative weight exceeds
-    u * (sum of the weights), so a token of probability 0 never comes up.
-    Only rng (a random.Random) is drawn from, never the random module.
-    """
-    return rng.choices(range(len(probs)), weights=[p.data for p in probs])[0]
-
-
-def generate(state_dict, config, chars, rng, temperature=0.5):
-    """One new document, a str of at most block_size characters (possibly "").
-
-    One KV cache; at positions pos = 0, 1, ..., block_size - 1 the model reads token (BOS at pos 0,
-    then the token drawn last): logits = gpt(token, pos, keys, values, state_dict, config), and the
-    next token is sample_token(temperature_probs(logits, temperature), rng): exactly one draw per
-    position. Stops when BOS is drawn (BOS is not part of the name) or after block_size draws;
-    returns decode of the tokens drawn. Consecutive calls with one rng continue its stream.
-    """
-    bos = bos_id(chars)
-    keys, values = empty_kv_cache(config)
-    token, out = bos, []
-    for pos in range(config.block_size):
-        logits = gpt(token, pos, keys, values, state_dict, config)
-        token = sample_token(temperature_probs(logits, temperature), rng)
-        if token == bos:
-            break
-        out.append(token)
-    return decode(out, chars)
-
-
-# %% given="microgpt.checkpoint:FORMAT,VERSION,SHAPE_FIELDS,ARCHITECTURE_FIELDS,CheckpointError,Checkpoint,load" nbgrader={"grade": false, "grade_id": "given_FORMAT", "locked": true, "schema_version": 3, "solution": false}
-# Given code: FORMAT, VERSION, SHAPE_FIELDS, ARCHITECTURE_FIELDS, CheckpointError, Checkpoint, load.
-# Run this cell; leave it as it is.
-import json
-from pathlib import Path
-from typing import NamedTuple
-
-
-FORMAT = "microgpt-checkpoint"
-
-
-VERSION = 2
-
-
-SHAPE_FIELDS = ("vocab_size", "n_embd", "n_head", "n_layer", "block_size")
-
-
-ARCHITECTURE_FIELDS = ("norm", "activation")
-
-
-class CheckpointError(Exception):
-    """A checkpoint file is missing, unreadable or malformed."""
-
-
-class Checkpoint(NamedTuple):
-    config: GPTConfig
-    chars: list
-    state_dict: dict
-    meta: dict
-
-
-def load(path):
-    """Read a checkpoint written by `save`; raises CheckpointError saying what is wrong."""
-    path = Path(path)
-    try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CheckpointError(f"{path}: no such checkpoint") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{path}: not a readable checkpoint ({exc})") from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: not a microgpt checkpoint")
-    version = payload.get("version")
-    if version not in (1, VERSION):
-        raise CheckpointError(f"{path}: checkpoint version {version!r}, "
-                              f"this code reads 1 to {VERSION}")
-    try:
-        fields = SHAPE_FIELDS if version == 1 else SHAPE_FIELDS + ARCHITECTURE_FIELDS
-        config_fields = payload["config"]
-        if set(config_fields) != set(fields):
-            raise ValueError(f"a version {version} config has the fields {', '.join(fields)}")
-        config = GPTConfig(**config_fields)
-        chars = list(payload["chars"])
-        weights = payload["state_dict"]
-        expected = param_shapes(config)
-        if len(chars) + 1 != config.vocab_size or set(weights) != set(expected):
-            raise ValueError("vocabulary or weight names do not match the config")
-        state_dict = {}
-        for name, (rows, cols) in expected.items():
-            matrix = weights[name]
-            if len(matrix) != rows or any(len(row) != cols for row in matrix):
-                raise ValueError(f"{name} is not {rows} x {cols}")
-            state_dict[name] = [[Value(float(w)) for w in row] for row in matrix]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"{path}: corrupt checkpoint ({exc})") from None
-    return Checkpoint(config, chars, state_dict, payload.get("meta", {}))
-
+# %% given=microgpt.checkpoint:FORMAT,VERSION,SHAPE_FIELDS,ARCHITECTURE_FIELDS,CheckpointError,Checkpoint,load
 
 # %%
 trained = load("microgpt-names-1000.json")
@@ -835,7 +253,7 @@ print(f"{len(names):,} names; the model trained on {len(training_names)} differe
 #
 # ### Exercise 3: `log_likelihood` (2 points)
 
-# %% nbgrader={"grade": false, "grade_id": "log_likelihood", "locked": false, "schema_version": 3, "solution": true}
+# %% exercise=log_likelihood
 def log_likelihood(doc, state_dict, config, chars):
     """The natural-log probability of doc under the model: sum_t log p(tokens[t+1] | tokens[..t]).
 
@@ -856,7 +274,7 @@ def log_likelihood(doc, state_dict, config, chars):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "log_likelihood_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% tests=log_likelihood points=2
 for doc, expected in [("emma", -13.631343), ("", -5.481085), ("xzq", -26.16979)]:
     with unchanged("state_dict", state_dict):  # scoring reads the model: no backward, no updates
         got = log_likelihood(doc, state_dict, config, chars)
