@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # the venv's bin/ first on PATH: nbgrader calls `alembic` and `jupyter` by name
 RUN := PATH="$(CURDIR)/$(BIN):$$PATH"
 
-.PHONY: setup python-check site-deps site start train test test-fast release checkpoint benchmark clean clean-grading
+.PHONY: setup python-check site-deps site start train lint test test-fast release checkpoint benchmark clean clean-grading
 
 setup: python-check $(STAMP) data/names.txt
 	$(BIN)/python -m autograder.authoring.build_chapters --files  # each chapter's data and helpers beside it
@@ -56,10 +56,15 @@ train: setup
 # is split per chapter, and the longest scopes start first (tests/conftest.py)
 PYTEST := $(RUN) $(BIN)/python -m pytest -n 2 --dist loadscope
 
-test: setup site-deps
+# ruff ([tool.ruff] in pyproject.toml): the layout, then the lint rules; make test stops here on a finding
+lint: setup
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+test: lint site-deps
 	$(PYTEST)
 
-test-fast: setup site-deps
+test-fast: lint site-deps
 	$(PYTEST) -m "not slow"
 
 # the course as a static JupyterLite site in build/site/ (runs in the browser, offline too)

@@ -29,4 +29,5 @@ def files_url(chapter: str) -> str:
 
 def colab_url(chapter: str) -> str:
     """"Open in Colab": the chapter's learner version in the published branch, opened by Colab."""
-    return f"{COLAB}/{config()['repository']}/blob/{config()['branch']}/files/{chapter}/{chapter}.ipynb"
+    repository, branch = config()["repository"], config()["branch"]
+    return f"{COLAB}/{repository}/blob/{branch}/files/{chapter}/{chapter}.ipynb"

@@ -767,12 +767,13 @@ def fetch_course_files(base, listing):
                     part.write(data)
                 os.replace(name + ".part", name)
                 continue
-            problem = (f"{{name}} from {{base}} is not the course's file (its SHA-256 differs): open "
-                       f"this chapter again from the course's site, or put its files beside it")
+            problem = (f"{{name}} from {{base}} is not the course's file (its SHA-256 "
+                       f"differs): open this chapter again from the course's site, or put its "
+                       f"files beside it")
         except Exception as error:  # offline, an HTTP error, a folder you cannot write to
-            problem = (f"{{name}} is not beside this notebook and could not be fetched from {{base}} "
-                       f"({{error}}): check your connection and run this cell again, or put the "
-                       f"chapter's files ({{', '.join(files)}}) beside the notebook")
+            problem = (f"{{name}} is not beside this notebook and could not be fetched from "
+                       f"{{base}} ({{error}}): check your connection and run this cell again, or "
+                       f"put the chapter's files ({{', '.join(files)}}) beside the notebook")
         # one line, no traceback: IPython shows this error through the handler below
         get_ipython().set_custom_exc((CourseFilesMissing,), show_one_line)
         raise CourseFilesMissing(problem)

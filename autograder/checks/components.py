@@ -22,7 +22,8 @@ def _gaussians(rng, n, scale=1.0):
 
 def _linear_hint(x, w):
     def hint(got):
-        columns = lambda: [sum(row[o] * x_i for row, x_i in zip(w, x)) for o in range(len(w[0]))]
+        def columns():
+            return [sum(row[o] * x_i for row, x_i in zip(w, x)) for o in range(len(w[0]))]
         return diagnose(got, [("w is n_out rows of n_in weights: y[o] = sum_i w[o][i] * x[i] (you used the "
                                "columns of w).", columns)]) or "y[o] = sum_i w[o][i] * x[i]: row o of w times x."
     return hint

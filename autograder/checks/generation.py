@@ -33,7 +33,8 @@ def _temperature_hint(logits, temperature):
         ("Divide the logits by the temperature; do not multiply them.",
          lambda: _softmax([z * temperature for z in logits])),
     ]
-    normalised = lambda got: math.isclose(sum(got), 1, rel_tol=1e-9)
+    def normalised(got):
+        return math.isclose(sum(got), 1, rel_tol=1e-9)
     return lambda got: diagnose(got, mistakes) or (
         "softmax([z / temperature for z in logits])." if normalised(got) else BEFORE_SOFTMAX)
 

@@ -84,7 +84,8 @@ def _multi_head_hint(q, keys, values, n_head):
             out.extend(_attend(split(q, h), [split(k, h) for k in keys], [split(v, h) for v in values], scale))
         return out
 
-    contiguous = lambda x, h: x[h * size:(h + 1) * size]
+    def contiguous(x, h):
+        return x[h * size:(h + 1) * size]
     mistakes = [
         (f"Head h takes the contiguous channels h*head_dim to (h+1)*head_dim (a slice of head_dim = {size}), "
          f"not every n_head-th channel.", lambda: heads(lambda x, h: x[h::n_head], math.sqrt(size))),

@@ -72,7 +72,7 @@ def learner_regions(source: str, learner: str) -> list[list[str]] | None:
     while end > position and not lines[end - 1].strip():
         end -= 1
     start = end - len(last)
-    if start < position or [l.rstrip() for l in lines[start:end]] != [l.rstrip() for l in last]:
+    if start < position or [line.rstrip() for line in lines[start:end]] != [line.rstrip() for line in last]:
         return None
     found.append(lines[position:start])
     return found

@@ -75,8 +75,8 @@ MATHJAX_LEFT_OUT = ("a11y",)  # inside the parts above, not copied
 MATHJAX_SRC = f"{MATHJAX_FOLDER}/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe,local/feedback"
 # a config file, not inline: the page's policy runs no inline script. The package has the STIX-Web
 # fonts only, so HTML-CSS must not look for the TeX fonts (or for image fonts) it lacks
-MATHJAX_CONFIG = """MathJax.Hub.Config({"HTML-CSS": {availableFonts: [], preferredFont: null, webFont: "STIX-Web",
-                                  imageFont: null}, messageStyle: "none"});
+MATHJAX_CONFIG = """MathJax.Hub.Config({"HTML-CSS": {availableFonts: [], preferredFont: null,
+                                  webFont: "STIX-Web", imageFont: null}, messageStyle: "none"});
 MathJax.Ajax.loadComplete("[MathJax]/config/local/feedback.js");
 """
 

@@ -37,13 +37,14 @@ RESULTS_NAME = "results.json"
 SETTINGS_NAME = "gradescope.json"
 
 SETUP_SH = """#!/usr/bin/env bash
-# Gradescope runs this once, as root, when it builds the autograder's image (Ubuntu 24.04 base image:
-# the course needs Python 3.11 or newer).
+# Gradescope runs this once, as root, when it builds the autograder's image (Ubuntu 24.04 base
+# image: the course needs Python 3.11 or newer).
 set -euo pipefail
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 SOURCE="$ROOT/source"
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
-    echo "microgpt-course needs Python 3.11+; this image has $(python3 --version): choose Gradescope's Ubuntu 24.04 base image" >&2
+    echo "microgpt-course needs Python 3.11+; this image has $(python3 --version):" \\
+        "choose Gradescope's Ubuntu 24.04 base image" >&2
     exit 1; }
 # the judge: this course (checks, reference) and what it reads notebooks with; readable by root only
 python3 -m venv "$ROOT/judge-env"
@@ -52,17 +53,20 @@ python3 -m venv "$ROOT/judge-env"
 python3 -m venv "$ROOT/learner-env"
 "$ROOT/learner-env/bin/pip" install --quiet -r "$SOURCE/learner-requirements.txt"
 chmod -R go-rwx "$ROOT/judge-env" "$SOURCE"
-""" + f"""# the worker's user must be able to run the learners' Python (a python3 under /root would not do)
-setpriv --reuid={WORKER_USER[0]} --regid={WORKER_USER[1]} --clear-groups "$ROOT/learner-env/bin/python" \\
-    -c 'import matplotlib' || {{
-    echo "the learners' Python ($ROOT/learner-env) cannot run as an unprivileged user: use a system python3" >&2
+""" + f"""# the worker's user must be able to run the learners' Python (a python3 under /root would
+# not do)
+setpriv --reuid={WORKER_USER[0]} --regid={WORKER_USER[1]} --clear-groups \\
+    "$ROOT/learner-env/bin/python" -c 'import matplotlib' || {{
+    echo "the learners' Python ($ROOT/learner-env) cannot run as an unprivileged user:" \\
+        "use a system python3" >&2
     exit 1; }}
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Gradescope runs this, as root, for every submission: the judge grades /autograder/submission.
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
-PYTHONPATH="$ROOT/source/lib" exec "$ROOT/judge-env/bin/python" -m autograder.pipeline.gradescope --root "$ROOT"
+PYTHONPATH="$ROOT/source/lib" exec "$ROOT/judge-env/bin/python" -m autograder.pipeline.gradescope \\
+    --root "$ROOT"
 """
 
 

@@ -190,8 +190,11 @@ def class_report(course: Course, chapters: list[str] | None, progress=None):
 # ---------------------------------------------------------------------------- the page
 
 STYLE = """
-body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 70em; padding: 0 1em; color: #222; }
-h1 { font-size: 1.6em; } h2 { border-bottom: 2px solid #ccc; margin-top: 2em; } h3 { margin-top: 1.5em; }
+body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 70em; padding: 0 1em;
+       color: #222; }
+h1 { font-size: 1.6em; }
+h2 { border-bottom: 2px solid #ccc; margin-top: 2em; }
+h3 { margin-top: 1.5em; }
 table { border-collapse: collapse; margin: .5em 0; }
 th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: left; vertical-align: top; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }

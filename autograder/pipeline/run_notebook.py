@@ -1,4 +1,4 @@
-"""Execute one notebook cell by cell in a Jupyter kernel: the program the sandbox runs for autograding.
+"""Run one notebook cell by cell in a Jupyter kernel: the program the sandbox runs for autograding.
 
     python run_notebook.py --given FOLDER --cell-seconds S --output-bytes N < NOTEBOOK.ipynb
 

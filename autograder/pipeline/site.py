@@ -208,8 +208,8 @@ def landing_page(rows: list[dict]) -> str:
   <!-- JupyterLite's pages below read their configuration from here (jupyter-lite.json holds it) -->
   <script id="jupyter-config-data" type="application/json" data-jupyter-lite-root=".">{{}}</script>
   <style>
-    body {{ font-family: system-ui, sans-serif; max-width: 52rem; margin: 2rem auto; padding: 0 1rem;
-           line-height: 1.5; color: #1a1a1a; background: #fff; }}
+    body {{ font-family: system-ui, sans-serif; max-width: 52rem; margin: 2rem auto;
+           padding: 0 1rem; line-height: 1.5; color: #1a1a1a; background: #fff; }}
     table {{ border-collapse: collapse; width: 100%; }}
     th, td {{ border-bottom: 1px solid #bbb; padding: .4rem .6rem; text-align: left; }}
     td:nth-child(3), th:nth-child(3) {{ text-align: right; }}
@@ -221,32 +221,33 @@ def landing_page(rows: list[dict]) -> str:
 <body>
 <main>
   <h1>microgpt course</h1>
-  <p>Build a GPT from scratch in pure Python, in ten chapters. Everything runs in this browser tab
-  (Python compiled to WebAssembly): nothing to install. The first chapter takes a few seconds to start
-  Python. Click a chapter's title to open it in the browser, here; or open it in Google Colab, where its
-  first cell fetches the files it needs from this site.</p>
+  <p>Build a GPT from scratch in pure Python, in ten chapters. Everything runs in this browser
+  tab (Python compiled to WebAssembly): nothing to install. The first chapter takes a few seconds
+  to start Python. Click a chapter's title to open it in the browser, here; or open it in Google
+  Colab, where its first cell fetches the files it needs from this site.</p>
   <h2>Chapters</h2>
   <table>
     <caption>The chapters, with the time each takes and the points its tests give</caption>
-    <thead><tr><th scope="col">Chapter (open in the browser)</th><th scope="col">Time</th><th scope="col">Points</th>
-      <th scope="col">Elsewhere</th></tr></thead>
+    <thead><tr><th scope="col">Chapter (open in the browser)</th><th scope="col">Time</th>
+      <th scope="col">Points</th><th scope="col">Elsewhere</th></tr></thead>
     <tbody>
 {table}
     </tbody>
     <tfoot><tr><td>All chapters</td><td></td><td>{total:g}</td><td></td></tr></tfoot>
   </table>
   <h2>Your work stays in this browser</h2>
-  <p>What you write is saved in this browser's storage for this site, not on a server: it survives
-  closing the tab, but not clearing the browser's site data, and another browser or computer does not
-  see it.</p>
+  <p>What you write is saved in this browser's storage for this site, not on a server: it
+  survives closing the tab, but not clearing the browser's site data, and another browser or
+  computer does not see it.</p>
   <h2>Handing in a chapter</h2>
-  <p>Save the notebook (<kbd>Ctrl</kbd>+<kbd>S</kbd>), then in the file browser on the left right-click
-  <code>NN_name.ipynb</code> and choose <strong>Download</strong> (or, with the notebook open,
-  <strong>File &gt; Download</strong>). Hand in the downloaded <code>.ipynb</code> file as your course asks.</p>
+  <p>Save the notebook (<kbd>Ctrl</kbd>+<kbd>S</kbd>), then in the file browser on the left
+  right-click <code>NN_name.ipynb</code> and choose <strong>Download</strong> (or, with the
+  notebook open, <strong>File &gt; Download</strong>). Hand in the downloaded
+  <code>.ipynb</code> file as your course asks.</p>
   <h2>Starting a chapter again</h2>
-  <p>To reset a chapter to the version handed out, right-click its notebook in the file browser, choose
-  <strong>Delete</strong>, and reload the page: the original comes back. Download your notebook first if
-  you want to keep your answers.</p>
+  <p>To reset a chapter to the version handed out, right-click its notebook in the file browser,
+  choose <strong>Delete</strong>, and reload the page: the original comes back. Download your
+  notebook first if you want to keep your answers.</p>
   <h2>Pictures</h2>
   <p>Some chapters draw pictures with matplotlib, which is loaded from the Pyodide package site when
   you are online. Offline, those cells say in one line that the picture is skipped; everything else

@@ -239,7 +239,8 @@ def test_explain_errors_names_the_call_the_error_and_its_cause(capsys):
     with pytest.raises(AssertionError, match="^d raised KeyError: no such key"):
         with course_tools.explain_errors("d", LookupError="no such key"):
             {}["x"]
-    compared = lambda error: "not supported between" in str(error) and "take the largest number"
+    def compared(error):
+        return "not supported between" in str(error) and "take the largest number"
     with pytest.raises(AssertionError, match="take the largest number"):
         with course_tools.explain_errors("max(logits)", TypeError=compared):
             max([Value(1.0), Value(2.0)])

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from microgpt import GPTConfig, Value, adam_step, document_loss, init_params, learning_rate, parameters
+from microgpt import GPTConfig, Value, adam_step, document_loss, init_params, learning_rate
 
 from conftest import PROJECT
 
