@@ -19,20 +19,28 @@ c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.source_directory = "chapters"
 
-# what a solution region becomes in the learners' version: nbgrader's own ClearSolutions.code_stub and
-# text_stub, left at their defaults; autograder/notebook_format.py reads them (and the markers) from nbgrader
+# what a solution region becomes in the learners' version: nbgrader's own ClearSolutions.code_stub
+# and text_stub, left at their defaults; autograder/notebook_format.py reads them (and the markers)
+# from nbgrader
 
 # grading limits of `microgpt-course grade` (its --help lists them with their defaults, from
-# autograder/pipeline/sandbox.py); set one for this course here, e.g. c.GradingLimits.cell_seconds = 60
-# (the command's --cell-seconds 60 wins over this)
+# autograder/pipeline/sandbox.py); set one for this course here, e.g. c.GradingLimits.cell_seconds =
+# 60 (the command's --cell-seconds 60 wins over this)
 
-# per-cell limit while validating and autograding: grading's; an endless loop scores 0 and grading goes on
+# per-cell limit while validating and autograding: grading's; an endless loop scores 0 and grading
+# goes on
 c.ExecutePreprocessor.timeout = int(c.GradingLimits.get("cell_seconds", Limits.cell_seconds))
 c.ExecutePreprocessor.interrupt_on_timeout = True
 
-# feedback shows scores, the learner's code and bounded outputs; never hidden tests' source, tracebacks
-# into the checks or the reference, or paths of the grading machine (autograder/pipeline/feedback.py)
-c.GenerateFeedback.preprocessors = [ClearHiddenTests, SanitizeFeedback, GetGrades, CSSHTMLHeaderPreprocessor]
+# feedback shows scores, the learner's code and bounded outputs; never hidden tests' source,
+# tracebacks into the checks or the reference, or paths of the grading machine
+# (autograder/pipeline/feedback.py)
+c.GenerateFeedback.preprocessors = [
+    ClearHiddenTests,
+    SanitizeFeedback,
+    GetGrades,
+    CSSHTMLHeaderPreprocessor,
+]
 # and is inert: the learner's HTML (Markdown, attachments, outputs) is cleaned, and the page's
 # Content-Security-Policy lets only the template's MathJax run
 c.GenerateFeedback.exporter_class = FeedbackExporter

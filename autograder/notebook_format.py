@@ -1,4 +1,5 @@
-"""The single home of the notebook format: cells, markers, regions, pieces, chapters, their files, limits."""
+"""The single home of the notebook format: cells, markers, regions, pieces, chapters, their files,
+limits."""
 
 from __future__ import annotations
 
@@ -12,10 +13,18 @@ from pathlib import Path
 
 # --------------------------------------------------------------------------- markers and stubs
 
-COMMENT = "### "  # a marker line as the course writes it: COMMENT + nbgrader's delimiter, alone on its line
-NBGRADER_SETTINGS = ("BEGIN_SOLUTION", "END_SOLUTION", "BEGIN_HIDDEN", "END_HIDDEN", "CODE_STUB", "TEXT_STUB")
-# nbgrader's settings as read from nbgrader where it is installed, written beside this module where it
-# is not (the Gradescope package: its judge grades without nbgrader)
+# a marker line as the course writes it: COMMENT + nbgrader's delimiter, alone on its line
+COMMENT = "### "
+NBGRADER_SETTINGS = (
+    "BEGIN_SOLUTION",
+    "END_SOLUTION",
+    "BEGIN_HIDDEN",
+    "END_HIDDEN",
+    "CODE_STUB",
+    "TEXT_STUB",
+)
+# nbgrader's settings as read from nbgrader where it is installed, written beside this module where
+# it is not (the Gradescope package: its judge grades without nbgrader)
 FROZEN_SETTINGS = Path(__file__).with_name("nbgrader_settings.json")
 
 
@@ -31,14 +40,20 @@ def nbgrader_settings() -> dict[str, str]:
         raise
 
     solutions, hidden = ClearSolutions(), ClearHiddenTests()
-    return {"BEGIN_SOLUTION": solutions.begin_solution_delimeter, "END_SOLUTION": solutions.end_solution_delimeter,
-            "BEGIN_HIDDEN": hidden.begin_test_delimeter, "END_HIDDEN": hidden.end_test_delimeter,
-            "CODE_STUB": solutions.code_stub["python"], "TEXT_STUB": solutions.text_stub}
+    return {
+        "BEGIN_SOLUTION": solutions.begin_solution_delimeter,
+        "END_SOLUTION": solutions.end_solution_delimeter,
+        "BEGIN_HIDDEN": hidden.begin_test_delimeter,
+        "END_HIDDEN": hidden.end_test_delimeter,
+        "CODE_STUB": solutions.code_stub["python"],
+        "TEXT_STUB": solutions.text_stub,
+    }
 
 
 def __getattr__(name: str) -> str:
-    """BEGIN_SOLUTION, END_SOLUTION, BEGIN_HIDDEN, END_HIDDEN, CODE_STUB and TEXT_STUB, read from nbgrader
-    on first use (importing nbgrader takes a second, which the commands that need no marker do not pay)."""
+    """BEGIN_SOLUTION, END_SOLUTION, BEGIN_HIDDEN, END_HIDDEN, CODE_STUB and TEXT_STUB, read from
+    nbgrader on first use (importing nbgrader takes a second, which the commands that need no marker
+    do not pay)."""
     if name in NBGRADER_SETTINGS:
         return nbgrader_settings()[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -78,7 +93,8 @@ def is_exercise(cell) -> bool:
 
 
 def is_tests(cell) -> bool:
-    """A code cell of tests with points (visible tests, then a hidden block): grade, not solution."""
+    """A code cell of tests with points (visible tests, then a hidden block): grade, not
+    solution."""
     return cell.get("cell_type") == "code" and is_grade(cell) and not is_solution(cell)
 
 
@@ -88,8 +104,9 @@ def is_written_answer(cell) -> bool:
 
 
 def cell_kind(cell) -> str:
-    """markdown, answer (written, graded by hand), code, fetch (the first code cell: fetches the chapter's
-    files when opened alone), given (the reference's code), solution (an exercise) or tests."""
+    """markdown, answer (written, graded by hand), code, fetch (the first code cell: fetches the
+    chapter's files when opened alone), given (the reference's code), solution (an exercise) or
+    tests."""
     if cell.get("cell_type") == "markdown":
         return "answer" if is_grade(cell) else "markdown"
     if cell.get("metadata", {}).get("fetch"):
@@ -103,8 +120,9 @@ def cell_kind(cell) -> str:
 
 
 def _walk(source: str, begin: str, end: str):
-    """(part, line) of each line of source, part being "begin", "region", "end" or "fixed"; as nbgrader
-    reads them, a line holding a delimiter is a marker line. A region left open runs to the end."""
+    """(part, line) of each line of source, part being "begin", "region", "end" or "fixed"; as
+    nbgrader reads them, a line holding a delimiter is a marker line. A region left open runs to the
+    end."""
     inside = False
     for line in source.split("\n"):
         if begin in line and not inside:
@@ -121,8 +139,11 @@ def split_regions(source: str, begin: str | None = None, end: str | None = None)
     """(fixed segments, regions) of a cell, by default its solution regions: fixed[0], regions[0],
     fixed[1], ..., fixed[-1], each a list of lines; the marker lines belong to neither."""
     fixed, regions = [[]], []
-    for part, line in _walk(source, begin or nbgrader_settings()["BEGIN_SOLUTION"],
-                            end or nbgrader_settings()["END_SOLUTION"]):
+    for part, line in _walk(
+        source,
+        begin or nbgrader_settings()["BEGIN_SOLUTION"],
+        end or nbgrader_settings()["END_SOLUTION"],
+    ):
         if part == "begin":
             regions.append([])
         elif part == "end":
@@ -143,7 +164,12 @@ def split_hidden(source: str) -> tuple[str, str]:
 
 def hidden_lines(nb) -> list[str]:
     """The non-blank lines (stripped) inside the hidden-test blocks of a notebook."""
-    return [line.strip() for cell in nb.cells for line in split_hidden(cell.source)[1].split("\n") if line.strip()]
+    return [
+        line.strip()
+        for cell in nb.cells
+        for line in split_hidden(cell.source)[1].split("\n")
+        if line.strip()
+    ]
 
 
 def with_regions(source: str, codes: list[str]) -> str:
@@ -172,10 +198,11 @@ def stub_solutions(source: str, stub: str | None = None) -> str:
 
 @dataclass(frozen=True)
 class Piece:
-    """One automatically graded cell and the solution cell it grades (indices into the source notebook)."""
+    """One automatically graded cell and the solution cell it grades (indices into the source
+    notebook)."""
 
-    grade_id: str          # the tests cell's grade_id, e.g. "encode_tests"
-    solution_id: str       # the solution cell's grade_id, e.g. "encode"
+    grade_id: str  # the tests cell's grade_id, e.g. "encode_tests"
+    solution_id: str  # the solution cell's grade_id, e.g. "encode"
     solution_index: int
     grade_index: int
     points: float
@@ -190,25 +217,37 @@ def graded_pieces(nb) -> list[Piece]:
         if is_exercise(cell):
             exercise = (meta["grade_id"], index)
         elif is_tests(cell) and exercise:
-            found.append(Piece(meta["grade_id"], exercise[0], exercise[1], index, float(meta.get("points", 0))))
+            found.append(
+                Piece(
+                    meta["grade_id"], exercise[0], exercise[1], index, float(meta.get("points", 0))
+                )
+            )
     return found
 
 
 def points(nb) -> dict:
     """grade_id -> points of every graded cell (tests cells and written answers)."""
-    return {nbgrader_meta(c)["grade_id"]: nbgrader_meta(c).get("points", 0) for c in nb.cells if is_grade(c)}
+    return {
+        nbgrader_meta(c)["grade_id"]: nbgrader_meta(c).get("points", 0)
+        for c in nb.cells
+        if is_grade(c)
+    }
 
 
 def hand_graded(nb) -> dict[str, float]:
     """{grade_id: points} of the written answers, in notebook order: the points no check gives,
     graded by hand in the formgrader."""
-    return {nbgrader_meta(c)["grade_id"]: float(nbgrader_meta(c).get("points", 0)) for c in nb.cells
-            if is_written_answer(c)}
+    return {
+        nbgrader_meta(c)["grade_id"]: float(nbgrader_meta(c).get("points", 0))
+        for c in nb.cells
+        if is_written_answer(c)
+    }
 
 
 def submission(source_nb, release_nb, answers: dict | None = None, stubs=()):
     """A learner's notebook: the release with each exercise cell's source taken from the source
-    notebook, or from answers (grade_id -> source) for those it names; those in stubs keep the stub."""
+    notebook, or from answers (grade_id -> source) for those it names; those in stubs keep the
+    stub."""
     filled = {nbgrader_meta(c)["grade_id"]: c.source for c in source_nb.cells if is_solution(c)}
     filled.update(answers or {})
     nb = copy.deepcopy(release_nb)
@@ -230,8 +269,11 @@ class UnknownChapter(ValueError):
 
 def chapter_names(folder: Path, suffix: str = ".ipynb") -> list[str]:
     """The chapters in folder, sorted: each subfolder NN_name holding NN_name<suffix>."""
-    return sorted(p.name for p in Path(folder).iterdir()
-                  if CHAPTER_NAME.match(p.name) and (p / f"{p.name}{suffix}").is_file())
+    return sorted(
+        p.name
+        for p in Path(folder).iterdir()
+        if CHAPTER_NAME.match(p.name) and (p / f"{p.name}{suffix}").is_file()
+    )
 
 
 def chapter_aliases(chapter: str) -> list[str]:
@@ -241,7 +283,8 @@ def chapter_aliases(chapter: str) -> list[str]:
 
 
 def match_chapter(name, known: list[str]) -> str | None:
-    """The chapter of known that name means (its number, full name, or name after the number), or None."""
+    """The chapter of known that name means (its number, full name, or name after the number), or
+    None."""
     text = str(name).strip()
     for chapter in known:
         number, _, title = chapter.partition("_")
@@ -255,28 +298,40 @@ def resolve_chapters(names, known: list[str], where="") -> list[str]:
     found = [match_chapter(name, known) for name in names]
     unknown = [name for name, chapter in zip(names, found) if chapter is None]
     if unknown:
-        raise UnknownChapter(f"no chapter {', '.join(map(repr, unknown))}" + (f" in {where}" if where else "")
-                             + f" (chapters: {', '.join(known) or 'none'})")
+        raise UnknownChapter(
+            f"no chapter {', '.join(map(repr, unknown))}"
+            + (f" in {where}" if where else "")
+            + f" (chapters: {', '.join(known) or 'none'})"
+        )
     return list(dict.fromkeys(found))
 
 
-# --------------------------------------------------------------------------- the chapters' files and limits
+# --------------------------------------------------------------------------- the chapters' files
+# and limits
 
-COURSE_TOOLS = Path(__file__).resolve().parent / "learner" / "course_tools.py"  # every chapter ships it
+# every chapter ships it
+COURSE_TOOLS = Path(__file__).resolve().parent / "learner" / "course_tools.py"
 REPOSITORY_DATA = Path(__file__).resolve().parents[1] / "data"
 # the data files a chapter ships when one of its code cells names them, and how to get each one
 DATA_FILES = {
-    "names.txt": "get it with `make setup`, or copy makemore's names.txt into data/ (README, \"The data\")",
-    "microgpt-names-1000.json": "it ships with the repository (`git checkout -- data/`), or `make checkpoint` remakes it",
-    "microgpt-names-1000.metrics.jsonl": "it ships with the repository (`git checkout -- data/`), or `make checkpoint` "
-                                         "remakes it",
+    "names.txt": (
+        'get it with `make setup`, or copy makemore\'s names.txt into data/ (README, "The data")'
+    ),
+    "microgpt-names-1000.json": (
+        "it ships with the repository (`git checkout -- data/`), or `make checkpoint` remakes it"
+    ),
+    "microgpt-names-1000.metrics.jsonl": (
+        "it ships with the repository (`git checkout -- data/`), or `make checkpoint` remakes it"
+    ),
 }
-MAX_NOTEBOOK_BYTES = 20 << 20  # a submitted notebook larger than this is neither collected nor graded
+# a submitted notebook larger than this is neither collected nor graded
+MAX_NOTEBOOK_BYTES = 20 << 20
 
 
 def shipped_files(nb, data: Path = REPOSITORY_DATA) -> dict[str, Path]:
-    """{file name in the chapter folder: its origin} of every file a chapter ships beside its notebook:
-    course_tools.py, and each of DATA_FILES (from the folder data) that a code cell names."""
+    """{file name in the chapter folder: its origin} of every file a chapter ships beside its
+    notebook: course_tools.py, and each of DATA_FILES (from the folder data) that a code cell
+    names."""
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     files = {COURSE_TOOLS.name: COURSE_TOOLS}
     files.update({name: Path(data) / name for name in DATA_FILES if name in code})

@@ -1,4 +1,5 @@
-"""Shared by the builder and `site`: where the course is published (published.toml) and the addresses made from it."""
+"""Shared by the builder and `site`: where the course is published (published.toml) and the
+addresses made from it."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ COLAB = "https://colab.research.google.com/github"
 
 @functools.cache
 def config() -> dict:
-    """{"site", "repository", "branch"} of published.toml, the site's address without a final slash."""
+    """{"site", "repository", "branch"} of published.toml, the site's address without a final
+    slash."""
     values = tomllib.loads(CONFIG.read_text(encoding="utf-8"))
     return {**values, "site": values["site"].rstrip("/")}
 
@@ -23,11 +25,12 @@ def site_url() -> str:
 
 
 def files_url(chapter: str) -> str:
-    """The folder of the site that holds a chapter's learner version and its files (JupyterLite's files/)."""
+    """The folder of the site that holds a chapter's learner version and its files (JupyterLite's
+    files/)."""
     return f"{config()['site']}/files/{chapter}/"
 
 
 def colab_url(chapter: str) -> str:
-    """"Open in Colab": the chapter's learner version in the published branch, opened by Colab."""
+    """ "Open in Colab": the chapter's learner version in the published branch, opened by Colab."""
     repository, branch = config()["repository"], config()["branch"]
     return f"{COLAB}/{repository}/blob/{branch}/files/{chapter}/{chapter}.ipynb"

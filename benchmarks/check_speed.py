@@ -9,8 +9,9 @@ the slowest of three runs, and exits with status 1 if any check is over the limi
 import sys
 import time
 
-import autograder.checks
 import microgpt
+
+import autograder.checks
 
 LIMIT = 2.0  # seconds
 RUNS = 3
@@ -18,7 +19,11 @@ RUNS = 3
 
 def reference_of(check_name):
     piece = check_name.removeprefix("check_")
-    return microgpt.Value if piece.startswith("value_") or piece == "backward" else getattr(microgpt, piece)
+    return (
+        microgpt.Value
+        if piece.startswith("value_") or piece == "backward"
+        else getattr(microgpt, piece)
+    )
 
 
 def main():

@@ -11,18 +11,20 @@ import resource
 import sys
 import time
 
-from autograder.command_line import Parser, run
 from microgpt import GPTConfig, build_vocab, init_params, train, vocab_size
 from microgpt.data import load_docs
 from microgpt.progress import Progress
 
+from autograder.command_line import Parser, run
 
 PROG = "benchmarks/train_speed.py"
 
 
 def main(argv=None):
     parser = Parser(prog=PROG, description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=100, help="training steps to time (default 100)")
+    parser.add_argument(
+        "--steps", type=int, default=100, help="training steps to time (default 100)"
+    )
     steps = parser.parse_args(argv).steps
     rng = random.Random(42)
     docs = load_docs()
@@ -32,11 +34,18 @@ def main(argv=None):
     state_dict = init_params(config, rng)
     progress = Progress(steps, label="benchmark")
     start = time.perf_counter()
-    train(docs, chars, state_dict, config, steps, on_step=lambda step, loss, lr: progress.update(step))
+    train(
+        docs, chars, state_dict, config, steps, on_step=lambda step, loss, lr: progress.update(step)
+    )
     seconds = time.perf_counter() - start
     # ru_maxrss is in KiB on Linux, bytes on macOS
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 2**10)
-    print(f"train: {steps} steps in {seconds:.1f}s = {steps / seconds:.2f} steps/s; peak memory {peak:.0f} MiB")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (
+        2**20 if sys.platform == "darwin" else 2**10
+    )
+    print(
+        f"train: {steps} steps in {seconds:.1f}s = "
+        f"{steps / seconds:.2f} steps/s; peak memory {peak:.0f} MiB"
+    )
     return 0
 
 

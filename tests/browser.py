@@ -1,5 +1,5 @@
-"""JupyterLab in headless Chromium, driven by Selenium, for the browser tests (tests/learner/test_browser.py,
-tests/pipeline/test_site.py, ...).
+"""JupyterLab in headless Chromium, driven by Selenium, for the browser tests
+(tests/learner/test_browser.py, tests/pipeline/test_site.py, ...).
 
 - `JupyterLab`: a JupyterLab server from this interpreter's environment on a free loopback port,
   with a token and private Jupyter config, data, runtime and home folders (no user state leaks in);
@@ -7,7 +7,8 @@ tests/pipeline/test_site.py, ...).
 - `NotebookPage`: one notebook opened in the browser, with what a learner does (Run > Run All
   Cells, the Validate button) and what the test reads back (rendered math, images, outputs,
   the unsaved mark, console messages);
-- `stub_names()`, `picture_alts()`: what a notebook should show there (its stubs, its pictures' alt text).
+- `stub_names()`, `picture_alts()`: what a notebook should show there (its stubs, its pictures' alt
+  text).
 
 Every wait is bounded and fails with a message saying what was awaited and what was seen last.
 The page is read through `window.jupyterapp` (JupyterLab's `expose_app_in_browser` option), so a
@@ -33,8 +34,13 @@ from autograder.notebook_format import is_solution
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-CHROME_ARGS = ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-               "--window-size=1400,2000"]
+CHROME_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-dev-shm-usage",
+    "--disable-gpu",
+    "--window-size=1400,2000",
+]
 APT_HINT = "apt-get install -y chromium chromium-driver fonts-dejavu"
 
 
@@ -47,17 +53,29 @@ def stub_names(nb):
             if isinstance(node, ast.ClassDef):
                 yield from stubs(node.body, f"{node.name}.")
             elif isinstance(node, ast.FunctionDef) and any(
-                    isinstance(s, ast.Raise) and "NotImplementedError" in ast.unparse(s) for s in node.body):
+                isinstance(s, ast.Raise) and "NotImplementedError" in ast.unparse(s)
+                for s in node.body
+            ):
                 yield prefix + node.name
 
-    return [name for cell in nb.cells if cell.cell_type == "code" and is_solution(cell)
-            for name in stubs(ast.parse(cell.source).body)]
+    return [
+        name
+        for cell in nb.cells
+        if cell.cell_type == "code" and is_solution(cell)
+        for name in stubs(ast.parse(cell.source).body)
+    ]
 
 
 def picture_alts(nb):
-    """The alt text of each picture output of nb, in order (course_tools.show stores it with the picture)."""
-    return [output.metadata["image/png"]["alt"] for cell in nb.cells if cell.cell_type == "code"
-            for output in cell.get("outputs", []) if "image/png" in output.get("data", {})]
+    """The alt text of each picture output of nb, in order (course_tools.show stores it with the
+    picture)."""
+    return [
+        output.metadata["image/png"]["alt"]
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if "image/png" in output.get("data", {})
+    ]
 
 
 def wait_for(probe, timeout, awaited, describe=repr, interval=0.25):
@@ -69,7 +87,9 @@ def wait_for(probe, timeout, awaited, describe=repr, interval=0.25):
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {awaited}; last seen: {describe(value)}")
+            raise AssertionError(
+                f"timed out after {timeout:g} s waiting for {awaited}; last seen: {describe(value)}"
+            )
         time.sleep(interval)
 
 
@@ -84,8 +104,9 @@ def free_port():
 
 
 class JupyterLab:
-    """`jupyter lab` serving `root` on 127.0.0.1, configured as a learner's (autograder/learner/jupyter_config). start() returns at once, so the caller can do
-    other work while the server boots; url() waits until it answers."""
+    """`jupyter lab` serving `root` on 127.0.0.1, configured as a learner's
+    (autograder/learner/jupyter_config). start() returns at once, so the caller can do other work
+    while the server boots; url() waits until it answers."""
 
     def __init__(self, root, state_dir):
         self.root = Path(root)
@@ -104,22 +125,45 @@ class JupyterLab:
         home = self.state_dir / "home"
         home.mkdir(exist_ok=True)
         env["HOME"] = str(home)
-        for name in ("JUPYTER_PATH", "JUPYTERLAB_SETTINGS_DIR", "JUPYTERLAB_WORKSPACES_DIR", "IPYTHONDIR",
-                     "MPLCONFIGDIR", "PYTHONPATH"):
+        for name in (
+            "JUPYTER_PATH",
+            "JUPYTERLAB_SETTINGS_DIR",
+            "JUPYTERLAB_WORKSPACES_DIR",
+            "IPYTHONDIR",
+            "MPLCONFIGDIR",
+            "PYTHONPATH",
+        ):
             env.pop(name, None)
         env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
         env.pop("JUPYTER_CONFIG_PATH", None)
-        return learner_jupyter_env(env)  # the learners' JupyterLab, as `microgpt-course start` opens it
+        # the learners' JupyterLab, as `microgpt-course start` opens it
+        return learner_jupyter_env(env)
 
     def start(self):
-        command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
-                   f"--port={self.port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
-                   f"--ServerApp.root_dir={self.root}", "--LabApp.expose_app_in_browser=True"]
+        command = [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--allow-root",
+            "--ip=127.0.0.1",
+            f"--port={self.port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={self.root}",
+            "--LabApp.expose_app_in_browser=True",
+        ]
         env = self._environment()
         with open(self.log_path, "w", encoding="utf-8") as log:
             # cwd = root: nbgrader's Validate handler reads nbgrader_config.py from the server's cwd
-            self.process = subprocess.Popen(command, cwd=self.root, env=env, stdin=subprocess.DEVNULL,
-                                            stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                command,
+                cwd=self.root,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
     def log_tail(self, lines=30):
         try:
@@ -129,26 +173,36 @@ class JupyterLab:
         return "\n".join(text.splitlines()[-lines:])
 
     def _request(self, path, method="GET", timeout=2):
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", method=method,
-                                         headers={"Authorization": f"token {self.token}"})
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}",
+            method=method,
+            headers={"Authorization": f"token {self.token}"},
+        )
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.read()
 
     def _answers(self):
         if self.process.poll() is not None:
-            raise AssertionError(f"JupyterLab exited with code {self.process.returncode} while starting:\n"
-                                 + self.log_tail())
+            raise AssertionError(
+                f"JupyterLab exited with code {self.process.returncode} while starting:\n"
+                + self.log_tail()
+            )
         try:
             return json.loads(self._request("/api/status"))
         except OSError:
             return None
 
     def wait_ready(self, timeout=60):
-        wait_for(self._answers, timeout, f"JupyterLab to answer on port {self.port}",
-                 describe=lambda _: "no answer; server log:\n" + self.log_tail())
+        wait_for(
+            self._answers,
+            timeout,
+            f"JupyterLab to answer on port {self.port}",
+            describe=lambda _: "no answer; server log:\n" + self.log_tail(),
+        )
 
     def url(self, path):
-        """The address that opens `path` (relative to root) in JupyterLab, with a fresh workspace."""
+        """The address that opens `path` (relative to root) in JupyterLab, with a fresh
+        workspace."""
         self.wait_ready()
         return f"http://127.0.0.1:{self.port}/lab/tree/{path}?reset&token={self.token}"
 
@@ -176,18 +230,24 @@ class JupyterLab:
 # --------------------------------------------------------------------------- the browser
 
 
-# no network: every host name fails to resolve and every request goes to a proxy where nothing listens
-OFFLINE_ARGS = ("--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=http://127.0.0.1:9",
-                "--proxy-bypass-list=<-loopback>")
+# no network: every host name fails to resolve and every request goes to a proxy where nothing
+# listens
+OFFLINE_ARGS = (
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--proxy-server=http://127.0.0.1:9",
+    "--proxy-bypass-list=<-loopback>",
+)
 
 
 def start_chromium(extra_args=()):
-    """A headless Chromium under Selenium, its console readable with get_log("browser"); extra_args are
-    more command-line switches (OFFLINE_ARGS: no network). Raises RuntimeError saying what is missing
-    if it cannot start."""
+    """A headless Chromium under Selenium, its console readable with get_log("browser"); extra_args
+    are more command-line switches (OFFLINE_ARGS: no network). Raises RuntimeError saying what is
+    missing if it cannot start."""
     missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not Path(path).exists()]
     if missing:
-        raise RuntimeError(f"{' and '.join(missing)} not found: install the browser with `{APT_HINT}`")
+        raise RuntimeError(
+            f"{' and '.join(missing)} not found: install the browser with `{APT_HINT}`"
+        )
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
@@ -201,8 +261,10 @@ def start_chromium(extra_args=()):
     try:
         driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     except Exception as exc:  # selenium raises several types; all mean the same to the caller
-        raise RuntimeError(f"headless Chromium did not start ({CHROMIUM}, {CHROMEDRIVER}): "
-                           f"{type(exc).__name__}: {exc}") from exc
+        raise RuntimeError(
+            f"headless Chromium did not start ({CHROMIUM}, {CHROMEDRIVER}): "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
     driver.set_script_timeout(30)
     return driver
 
@@ -212,7 +274,9 @@ def start_chromium(extra_args=()):
 # JavaScript run in the page; PANEL is the notebook shown in the main area
 PANEL = "const panel = window.jupyterapp.shell.currentWidget;"
 
-JS_STATE = PANEL + """
+JS_STATE = (
+    PANEL
+    + """
 if (!panel || !panel.content || !panel.context.isReady) return null;
 const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
 const tab = document.querySelector('#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current');
@@ -228,8 +292,11 @@ return {
   counted: panel.content.widgets.filter(c => c.model.type === 'code' && c.model.executionCount !== null).length,
 };
 """
+)
 
-JS_MARKDOWN = PANEL + """
+JS_MARKDOWN = (
+    PANEL
+    + """
 return panel.content.widgets.map((cell, index) => {
   if (cell.model.type !== 'markdown') return null;
   const node = cell.node.querySelector('.jp-RenderedMarkdown');
@@ -241,15 +308,21 @@ return panel.content.widgets.map((cell, index) => {
           text: plain.textContent};
 }).filter(report => report !== null);
 """
+)
 
-JS_IMAGES = PANEL + """
+JS_IMAGES = (
+    PANEL
+    + """
 return Array.from(panel.content.node.querySelectorAll('img')).map(img => ({
   complete: img.complete, width: img.naturalWidth, src: img.src.slice(0, 60), alt: img.alt,
   output: !!img.closest('.jp-OutputArea'),
   cell: Array.from(panel.content.node.querySelectorAll('.jp-Cell')).indexOf(img.closest('.jp-Cell'))}));
 """
+)
 
-JS_OUTPUTS = PANEL + """
+JS_OUTPUTS = (
+    PANEL
+    + """
 return panel.content.widgets.map((cell, index) => {
   if (cell.model.type !== 'code') return [];
   const area = cell.outputArea;
@@ -258,6 +331,7 @@ return panel.content.widgets.map((cell, index) => {
     shown: area.widgets[k] ? area.widgets[k].node.textContent : null}));
 }).flat();
 """
+)
 
 
 JS_FURNITURE = """
@@ -308,21 +382,35 @@ class NotebookPage:
             state = self.script("return window.jupyterapp ? 1 : 0") and self.state()
             return state if state and state["path"] == path and state["kernel"] == "idle" else None
 
-        wait_for(connected, timeout, f"{path} to open with an idle kernel",
-                 describe=lambda _: self.state() if self.script("return window.jupyterapp ? 1 : 0") else "no app")
-        settled = self.driver.execute_async_script(PANEL + """
+        wait_for(
+            connected,
+            timeout,
+            f"{path} to open with an idle kernel",
+            describe=lambda _: (
+                self.state() if self.script("return window.jupyterapp ? 1 : 0") else "no app"
+            ),
+        )
+        settled = self.driver.execute_async_script(
+            PANEL
+            + """
             const done = arguments[arguments.length - 1];
             panel.sessionContext.session.kernel.info
               .then(() => new Promise(resolve => setTimeout(resolve, 1000)))  // let Lab apply language_info
-              .then(() => done(true), error => done(String(error)));""")
+              .then(() => done(true), error => done(String(error)));"""
+        )
         assert settled is True, f"{path}: the kernel did not answer kernel_info: {settled}"
         self.timed("open", started)
 
     def wait_all_cells(self, cell_count, timeout=60):
-        """Wait until all `cell_count` cells are on the page (JupyterLab attaches them in the background)."""
+        """Wait until all `cell_count` cells are on the page (JupyterLab attaches them in the
+        background)."""
         started = time.perf_counter()
-        wait_for(lambda: self.state()["attached"] == cell_count, timeout, f"all {cell_count} cells on the page",
-                 describe=lambda _: f"{self.state()['attached']} cells")
+        wait_for(
+            lambda: self.state()["attached"] == cell_count,
+            timeout,
+            f"all {cell_count} cells on the page",
+            describe=lambda _: f"{self.state()['attached']} cells",
+        )
         self.timed("all cells shown", started)
 
     def unsaved(self):
@@ -336,30 +424,49 @@ class NotebookPage:
         from selenium.webdriver.support.ui import WebDriverWait
 
         wait = WebDriverWait(self.driver, timeout)
-        wait.until(ec.element_to_be_clickable(
-            (By.XPATH, f"//div[contains(@class,'lm-MenuBar-itemLabel') and text()='{menu}']"))).click()
-        wait.until(ec.element_to_be_clickable(
-            (By.XPATH, f"//div[contains(@class,'lm-Menu-itemLabel') and text()='{item}']"))).click()
+        wait.until(
+            ec.element_to_be_clickable(
+                (By.XPATH, f"//div[contains(@class,'lm-MenuBar-itemLabel') and text()='{menu}']")
+            )
+        ).click()
+        wait.until(
+            ec.element_to_be_clickable(
+                (By.XPATH, f"//div[contains(@class,'lm-Menu-itemLabel') and text()='{item}']")
+            )
+        ).click()
 
     def run_all(self, timeout=90):
-        """Run > Run All Cells, then wait until no cell is queued or running and the kernel is idle."""
+        """Run > Run All Cells, then wait until no cell is queued or running and the kernel is
+        idle."""
         started = time.perf_counter()
         counted_before = self.state()["counted"]
         self.click_menu("Run", "Run All Cells")
-        wait_for(lambda: (lambda st: st["running"] or st["counted"] > counted_before)(self.state()), 15,
-                 "Run All Cells to start running cells", describe=lambda _: self.state())
+        wait_for(
+            lambda: (lambda st: st["running"] or st["counted"] > counted_before)(self.state()),
+            15,
+            "Run All Cells to start running cells",
+            describe=lambda _: self.state(),
+        )
 
         def finished():
             state = self.state()
-            return (state["kernel"] == "idle" and not state["running"]
-                    and not any("*" in prompt for prompt in state["prompts"]))
+            return (
+                state["kernel"] == "idle"
+                and not state["running"]
+                and not any("*" in prompt for prompt in state["prompts"])
+            )
 
         def describe(_):
             return {key: value for key, value in self.state().items() if key != "prompts"}
 
         # idle twice, a moment apart: the next queued cell may not have started when one poll looked
         for _ in range(2):
-            wait_for(finished, timeout, "execution to end (no [*] prompt, kernel idle)", describe=describe)
+            wait_for(
+                finished,
+                timeout,
+                "execution to end (no [*] prompt, kernel idle)",
+                describe=describe,
+            )
             time.sleep(0.5)
         self.timed("run all", started)
 
@@ -379,7 +486,8 @@ class NotebookPage:
         from selenium.webdriver.common.by import By
 
         button = self.driver.find_element(
-            By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) jp-button.validate-button")
+            By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) jp-button.validate-button"
+        )
         started = time.perf_counter()
         button.click()
 
@@ -393,18 +501,25 @@ class NotebookPage:
                         result: result ? Array.from(result.classList).filter(c => c.startsWith('validation-')) : [],
                         text: body ? body.textContent : ''};""")
 
-        shown = wait_for(results, timeout, "nbgrader's Validation Results dialog",
-                         describe=lambda _: self.lab.log_tail(10))
+        shown = wait_for(
+            results,
+            timeout,
+            "nbgrader's Validation Results dialog",
+            describe=lambda _: self.lab.log_tail(10),
+        )
         self.timed("validate", started)
         self.screenshot("validated")
         self.driver.find_element(By.CSS_SELECTOR, ".jp-Dialog .jp-mod-accept").click()
-        wait_for(lambda: not self.script("return document.querySelector('.jp-Dialog')"), 10,
-                 "the Validation Results dialog to close")
+        wait_for(
+            lambda: not self.script("return document.querySelector('.jp-Dialog')"),
+            10,
+            "the Validation Results dialog to close",
+        )
         return shown
 
     def instructor_furniture(self):
-        """What of nbgrader's instructor side and JupyterLab's news prompt this page offers: commands,
-        menu titles and notifications (empty for a learner's JupyterLab)."""
+        """What of nbgrader's instructor side and JupyterLab's news prompt this page offers:
+        commands, menu titles and notifications (empty for a learner's JupyterLab)."""
         return self.script(JS_FURNITURE)
 
     def console(self):

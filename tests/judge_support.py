@@ -30,9 +30,10 @@ def _source(path: Path) -> nbformat.NotebookNode:
 
 
 def replace_regions(source_nb, regions: dict) -> nbformat.NotebookNode:
-    """source_nb with the solution region of each named piece (the solution cell's grade_id) replaced
-    by the given code, dedented and then indented like the region's BEGIN line (the instructor's code
-    elsewhere), as a learner's notebook would hold it. Every name must be a solution cell with one region."""
+    """source_nb with the solution region of each named piece (the solution cell's grade_id)
+    replaced by the given code, dedented and then indented like the region's BEGIN line (the
+    instructor's code elsewhere), as a learner's notebook would hold it. Every name must be a
+    solution cell with one region."""
     nb = copy.deepcopy(source_nb)
     left = dict(regions)
     for cell in nb.cells:

@@ -1,20 +1,19 @@
-"""Learner-like code for the check tests: the Value classes and namespaces the notebooks give learners,
-and the generic unfinished or careless submissions every check must reject (each chapter's test module
-holds its own plausible mistakes)."""
+"""Learner-like code for the check tests: the Value classes and namespaces the notebooks give
+learners, and the generic unfinished or careless submissions every check must reject (each chapter's
+test module holds its own plausible mistakes)."""
 
 import inspect
 import math
 import random
 import textwrap
 
-import pytest
-
 import microgpt
+import pytest
 
 
 def notebook_value_class(**methods):
-    """A Value class made from the reference's source, as a notebook's given cell defines it (so it is
-    not microgpt.Value), with some methods replaced: chapter 1's learner-written primitives."""
+    """A Value class made from the reference's source, as a notebook's given cell defines it (so it
+    is not microgpt.Value), with some methods replaced: chapter 1's learner-written primitives."""
     namespace = {"math": math}
     exec(inspect.getsource(microgpt.autograd.Value), namespace)
     cls = namespace["Value"]
@@ -71,7 +70,10 @@ def none_mistake(piece):
 def vector_mistakes(piece):
     """A list one item short and plain floats instead of Values, made from the reference piece."""
     reference = getattr(microgpt, piece)
-    return [(drop_last(reference), "returned a list of"), (as_floats(reference), "returned plain numbers")]
+    return [
+        (drop_last(reference), "returned a list of"),
+        (as_floats(reference), "returned plain numbers"),
+    ]
 
 
 def case_tables(cases, *generic):
@@ -80,6 +82,10 @@ def case_tables(cases, *generic):
     cases: piece -> (check, correct implementations, [(mistake, phrase its message must contain)]);
     each generic(piece) adds (mistake, phrase) pairs that apply to every piece."""
     alternatives = [(piece, fn) for piece, (_, fns, _) in cases.items() for fn in fns]
-    mistakes = [(piece, fn, phrase) for piece, (_, _, pairs) in cases.items() for fn, phrase in pairs]
-    mistakes += [(piece, fn, phrase) for piece in cases for make in generic for fn, phrase in make(piece)]
+    mistakes = [
+        (piece, fn, phrase) for piece, (_, _, pairs) in cases.items() for fn, phrase in pairs
+    ]
+    mistakes += [
+        (piece, fn, phrase) for piece in cases for make in generic for fn, phrase in make(piece)
+    ]
     return alternatives, mistakes

@@ -21,6 +21,9 @@ def check_gradients(f, xs, h=1e-6, tol=1e-5):
         numeric.append((f(up).data - f(down).data) / (2 * h))
     errors = [relative_error(a, n) for a, n in zip(analytic, numeric)]
     worst = sorted(range(len(xs)), key=lambda i: -errors[i])[:5]
-    table = "\n".join(f"  x[{i}]={xs[i]:+.6f} analytic={analytic[i]:+.8e} numeric={numeric[i]:+.8e} "
-                      f"rel.err={errors[i]:.2e}" for i in worst)
+    table = "\n".join(
+        f"  x[{i}]={xs[i]:+.6f} analytic={analytic[i]:+.8e} numeric={numeric[i]:+.8e} "
+        f"rel.err={errors[i]:.2e}"
+        for i in worst
+    )
     assert max(errors) < tol, f"gradient mismatch (tolerance {tol}):\n{table}"

@@ -1,5 +1,6 @@
-"""Shared by the microgpt-course tests: a temporary course (a copy of chapters and nbgrader_config.py),
-learner notebooks built from a chapter's source and release, and ways to run the command."""
+"""Shared by the microgpt-course tests: a temporary course (a copy of chapters and
+nbgrader_config.py), learner notebooks built from a chapter's source and release, and ways to run
+the command."""
 
 from __future__ import annotations
 
@@ -35,13 +36,27 @@ def run(capsys, *args):
 
 def run_process(*args, module=True, cwd=None):
     """Run the command in a new process (`python -m autograder` or the installed console script)."""
-    command = [sys.executable, "-m", "autograder"] if module else [str(Path(sys.executable).with_name("microgpt-course"))]
-    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
-    return subprocess.run(command + [str(a) for a in args], capture_output=True, text=True, cwd=cwd, env=env,
-                          stdin=subprocess.DEVNULL, timeout=600)
+    command = (
+        [sys.executable, "-m", "autograder"]
+        if module
+        else [str(Path(sys.executable).with_name("microgpt-course"))]
+    )
+    env = dict(
+        os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+    )
+    return subprocess.run(
+        command + [str(a) for a in args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=600,
+    )
 
 
-assert_one_line_error = functools.partial(usage_errors.assert_one_line_error, "microgpt-course")  # (code, err, *phrases)
+# (code, err, *phrases)
+assert_one_line_error = functools.partial(usage_errors.assert_one_line_error, "microgpt-course")
 
 
 def learner_notebook(course, chapter=CHAPTER, answers=None, blank=False):

@@ -1,14 +1,14 @@
-"""One command-line convention for every command of the project (autograder/command_line.py): bad input is one
-line `PROG: error: ... (see PROG --help)` and exit 2, Ctrl-C one line `PROG: interrupted` and exit 130. The
-reference's `microgpt` keeps the same convention with code of its own (it imports nothing of the course's):
-these tests keep the two in step."""
+"""One command-line convention for every command of the project (autograder/command_line.py): bad
+input is one line `PROG: error: ... (see PROG --help)` and exit 2, Ctrl-C one line `PROG:
+interrupted` and exit 130. The reference's `microgpt` keeps the same convention with code of its own
+(it imports nothing of the course's): these tests keep the two in step."""
 
 import subprocess
 import sys
 
+import microgpt.cli
 import pytest
 
-import microgpt.cli
 from autograder.authoring import build_chapters
 from autograder.command_line import INTERRUPTED, run
 from conftest import PROJECT
@@ -27,8 +27,14 @@ COMMANDS = {  # prog -> how to start it
 
 @pytest.mark.parametrize("prog", COMMANDS)
 def test_bad_input_is_one_line_naming_the_help_and_exit_2(prog):
-    done = subprocess.run([sys.executable, *COMMANDS[prog], "--bogus"], cwd=PROJECT, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=120)
+    done = subprocess.run(
+        [sys.executable, *COMMANDS[prog], "--bogus"],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
     assert_one_line_error(prog, done.returncode, done.stderr, f"(see {prog} --help)")
 
 

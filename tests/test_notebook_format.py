@@ -1,5 +1,5 @@
-"""autograder.notebook_format, the one home of the notebook format: read as nbgrader reads it, on the
-real chapter notebooks and on made-up cells."""
+"""autograder.notebook_format, the one home of the notebook format: read as nbgrader reads it, on
+the real chapter notebooks and on made-up cells."""
 
 from __future__ import annotations
 
@@ -31,16 +31,23 @@ def g():
 
 @pytest.fixture(scope="module", params=CHAPTERS)
 def source_nb(request):
-    return nbformat.read(PROJECT / "chapters" / request.param / f"{request.param}.ipynb", as_version=4)
+    return nbformat.read(
+        PROJECT / "chapters" / request.param / f"{request.param}.ipynb", as_version=4
+    )
 
 
 def test_markers_and_stubs_are_nbgraders_own():
     from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
 
     solutions, hidden = ClearSolutions(), ClearHiddenTests()
-    assert (fmt.BEGIN_SOLUTION, fmt.END_SOLUTION) == (solutions.begin_solution_delimeter,
-                                                      solutions.end_solution_delimeter)
-    assert (fmt.BEGIN_HIDDEN, fmt.END_HIDDEN) == (hidden.begin_test_delimeter, hidden.end_test_delimeter)
+    assert (fmt.BEGIN_SOLUTION, fmt.END_SOLUTION) == (
+        solutions.begin_solution_delimeter,
+        solutions.end_solution_delimeter,
+    )
+    assert (fmt.BEGIN_HIDDEN, fmt.END_HIDDEN) == (
+        hidden.begin_test_delimeter,
+        hidden.end_test_delimeter,
+    )
     assert (fmt.CODE_STUB, fmt.TEXT_STUB) == (solutions.code_stub["python"], solutions.text_stub)
     assert fmt.marker_line(fmt.BEGIN_SOLUTION) == "### BEGIN SOLUTION"
     with pytest.raises(AttributeError, match="NO_SUCH_MARKER"):
@@ -52,13 +59,22 @@ def test_regions_split_and_join_back():
     assert len(fixed) == len(regions) + 1 == 3
     assert regions == [["    y = x", "", "    return 2 * y"], ["    return 1"]]
     assert fixed[0] == ["def f(x):", '    """Twice x."""']
-    # the regions put back (dedented, then indented like their begin line): the cell without its marker lines
+    # the regions put back (dedented, then indented like their begin line): the cell without its
+    # marker lines
     back = fmt.with_regions(CELL, ["\n".join(r) for r in regions])
     assert back == "\n".join(line for line in CELL.split("\n") if "SOLUTION" not in line)
-    assert fmt.with_regions(CELL, ["return 3", "  a = 1\n  return a"]).split("\n")[2:4] == ["    return 3", ""]
-    assert fmt.with_regions(CELL, ["return 3", "  a = 1\n  return a"]).endswith("def g():\n    a = 1\n    return a")
+    assert fmt.with_regions(CELL, ["return 3", "  a = 1\n  return a"]).split("\n")[2:4] == [
+        "    return 3",
+        "",
+    ]
+    assert fmt.with_regions(CELL, ["return 3", "  a = 1\n  return a"]).endswith(
+        "def g():\n    a = 1\n    return a"
+    )
     stubbed = fmt.stub_solutions(CELL)
-    assert stubbed.count("    # YOUR CODE HERE\n    raise NotImplementedError()") == 2 and "SOLUTION" not in stubbed
+    assert (
+        stubbed.count("    # YOUR CODE HERE\n    raise NotImplementedError()") == 2
+        and "SOLUTION" not in stubbed
+    )
 
 
 def test_a_region_left_open_runs_to_the_end_of_the_cell():
@@ -70,7 +86,9 @@ def test_a_region_left_open_runs_to_the_end_of_the_cell():
 def test_stubs_and_visible_tests_are_what_nbgrader_releases(source_nb):
     from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
 
-    released = ClearHiddenTests().preprocess(ClearSolutions().preprocess(copy.deepcopy(source_nb), {})[0], {})[0]
+    released = ClearHiddenTests().preprocess(
+        ClearSolutions().preprocess(copy.deepcopy(source_nb), {})[0], {}
+    )[0]
     for mine, theirs in zip(source_nb.cells, released.cells):
         if fmt.is_exercise(mine):
             assert fmt.stub_solutions(mine.source) == theirs.source
@@ -96,37 +114,54 @@ def test_cell_kinds_and_pieces_of_a_real_chapter(source_nb):
     assert [p.solution_index for p in pieces] == exercises  # one tests cell per exercise, after it
     for piece in pieces:
         assert piece.solution_index < piece.grade_index
-        assert kinds[piece.solution_index + 1: piece.grade_index].count("solution") == 0
-        assert fmt.nbgrader_meta(source_nb.cells[piece.solution_index])["grade_id"] == piece.solution_id
-    written = sum(fmt.nbgrader_meta(c)["points"] for c in source_nb.cells if fmt.is_written_answer(c))
+        assert kinds[piece.solution_index + 1 : piece.grade_index].count("solution") == 0
+        assert (
+            fmt.nbgrader_meta(source_nb.cells[piece.solution_index])["grade_id"]
+            == piece.solution_id
+        )
+    written = sum(
+        fmt.nbgrader_meta(c)["points"] for c in source_nb.cells if fmt.is_written_answer(c)
+    )
     assert sum(p.points for p in pieces) + written == sum(fmt.points(source_nb).values())
-    assert fmt.hidden_lines(source_nb) and all(line.startswith(("from autograder", "check_"))
-                                               for line in fmt.hidden_lines(source_nb))
+    assert fmt.hidden_lines(source_nb) and all(
+        line.startswith(("from autograder", "check_")) for line in fmt.hidden_lines(source_nb)
+    )
 
 
 def test_the_pieces_of_chapter_2():
-    nb = nbformat.read(PROJECT / "chapters" / "02_tokenization" / "02_tokenization.ipynb", as_version=4)
+    nb = nbformat.read(
+        PROJECT / "chapters" / "02_tokenization" / "02_tokenization.ipynb", as_version=4
+    )
     pieces = fmt.graded_pieces(nb)
     assert [p.solution_id for p in pieces] == ["build_vocab", "encode", "decode"]
     assert sum(p.points for p in pieces) == 4
 
 
 def test_a_learners_notebook_is_the_release_filled_in():
-    source = new_notebook(cells=[new_markdown_cell("# 1 point"),
-                                 new_code_cell(CELL, metadata={"nbgrader": {"solution": True, "grade_id": "f"}}),
-                                 new_code_cell("x", metadata={"nbgrader": {"solution": True, "grade_id": "h"}})])
+    source = new_notebook(
+        cells=[
+            new_markdown_cell("# 1 point"),
+            new_code_cell(CELL, metadata={"nbgrader": {"solution": True, "grade_id": "f"}}),
+            new_code_cell("x", metadata={"nbgrader": {"solution": True, "grade_id": "h"}}),
+        ]
+    )
     release = copy.deepcopy(source)
     for cell in release.cells[1:]:
         cell.source = fmt.stub_solutions(cell.source)
     learner = fmt.submission(source, release, answers={"h": "mine"}, stubs={"f"})
     assert [c.source for c in learner.cells] == ["# 1 point", release.cells[1].source, "mine"]
-    assert fmt.submission(source, release).cells[1].source == CELL and release.cells[2].source == "x"
+    assert (
+        fmt.submission(source, release).cells[1].source == CELL and release.cells[2].source == "x"
+    )
 
 
 def test_chapters_resolve_by_number_full_name_or_name():
     known = ["01_autograd", "02_tokenization", "10_experiments"]
-    assert fmt.resolve_chapters(["1", "01", "01_autograd", "autograd", " 2 ", "10"], known) == \
-        ["01_autograd", "02_tokenization", "10_experiments"]
+    assert fmt.resolve_chapters(["1", "01", "01_autograd", "autograd", " 2 ", "10"], known) == [
+        "01_autograd",
+        "02_tokenization",
+        "10_experiments",
+    ]
     assert fmt.chapter_aliases("01_autograd") == ["01_autograd", "autograd", "01", "1"]
     assert fmt.match_chapter("auto", known) is None
 
@@ -135,7 +170,10 @@ def test_chapters_resolve_by_number_full_name_or_name():
 def test_an_unknown_chapter_is_a_clear_error(bad):
     with pytest.raises(fmt.UnknownChapter) as error:
         fmt.resolve_chapters(["1", bad], ["01_autograd", "02_tokenization"], "chapters")
-    assert str(error.value) == f"no chapter {bad!r} in chapters (chapters: 01_autograd, 02_tokenization)"
+    assert (
+        str(error.value)
+        == f"no chapter {bad!r} in chapters (chapters: 01_autograd, 02_tokenization)"
+    )
 
 
 def test_chapter_folders_are_named_NN_name(tmp_path):
@@ -155,10 +193,19 @@ def test_every_data_file_is_shipped_by_a_chapter_that_names_it():
         assert files["course_tools.py"] == fmt.COURSE_TOOLS
         shipped.update(files)
     assert set(shipped) == {"course_tools.py", *fmt.DATA_FILES}
-    assert all(path == fmt.REPOSITORY_DATA / name for name, path in shipped.items() if name in fmt.DATA_FILES)
+    assert all(
+        path == fmt.REPOSITORY_DATA / name
+        for name, path in shipped.items()
+        if name in fmt.DATA_FILES
+    )
 
 
 def test_one_notebook_size_limit_for_collect_and_grade():
     from autograder.pipeline import collect, grade
 
-    assert collect.MAX_NOTEBOOK_BYTES == grade.MAX_NOTEBOOK_BYTES == fmt.MAX_NOTEBOOK_BYTES == 20 * 2**20
+    assert (
+        collect.MAX_NOTEBOOK_BYTES
+        == grade.MAX_NOTEBOOK_BYTES
+        == fmt.MAX_NOTEBOOK_BYTES
+        == 20 * 2**20
+    )

@@ -6,16 +6,16 @@ For each chapter this copies chapters/NN_name into a temporary course (configure
 repository's nbgrader_config.py, with the root moved), releases it with nbgrader's
 generate_assignment, and autogrades a set of made-up learners in one loop:
 
-- `source`: the instructor's notebook submitted as is (should score full marks on every automatically
-  graded cell; written answers are left for grading by hand);
+- `source`: the instructor's notebook submitted as is (should score full marks on every
+  automatically graded cell; written answers are left for grading by hand);
 - `release`: the learners' version submitted untouched (should score 0);
 - `wrong_<piece>`: the release with every solution filled in from the source except <piece>,
   which keeps the release stub `raise NotImplementedError()` (should lose exactly the points of
   the hidden cells that grade <piece>).
 
-It prints a table of scores per hidden cell. The tests' support code: tests/authoring/test_chapters.py,
-test_browser.py and test_published.py use it; the course itself (nbgrader's configuration and API,
-the gradebook) is autograder.pipeline.course's Course.
+It prints a table of scores per hidden cell. The tests' support code:
+tests/authoring/test_chapters.py, test_browser.py and test_published.py use it; the course itself
+(nbgrader's configuration and API, the gradebook) is autograder.pipeline.course's Course.
 """
 
 from __future__ import annotations
@@ -30,8 +30,17 @@ from pathlib import Path
 import nbformat
 
 from autograder.command_line import Parser, UsageError, run
-from autograder.notebook_format import (UnknownChapter, chapter_names, graded_pieces, is_grade, nbgrader_meta,
-                                        is_written_answer, points, resolve_chapters, submission)
+from autograder.notebook_format import (
+    UnknownChapter,
+    chapter_names,
+    graded_pieces,
+    is_grade,
+    is_written_answer,
+    nbgrader_meta,
+    points,
+    resolve_chapters,
+    submission,
+)
 from autograder.pipeline.course import Course, quiet_gradebook
 
 PROG = "tests/trial_grading.py"
@@ -53,7 +62,8 @@ def written_answers(nb):
 
 
 def pieces(nb):
-    """[(exercise grade_id, [grade_ids of the tests cells that grade it])] (notebook_format.graded_pieces)."""
+    """[(exercise grade_id, [grade_ids of the tests cells that grade it])]
+    (notebook_format.graded_pieces)."""
     found = {}
     for piece in graded_pieces(nb):
         found.setdefault(piece.solution_id, []).append(piece.grade_id)
@@ -71,7 +81,9 @@ class TrialCourse:
         self.assignment = self.chapter.name
         self.root = Path(root)
         target = self.root / "chapters" / self.assignment
-        shutil.copytree(self.chapter, target, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+        shutil.copytree(
+            self.chapter, target, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints")
+        )
         shutil.copy(CONFIG_FILE, self.root / CONFIG_FILE.name)
         self.course = Course(self.root)
         self.api = self.course.api()
@@ -84,7 +96,9 @@ class TrialCourse:
     def release(self):
         """Run generate_assignment; returns the released notebook."""
         with quiet_gradebook():
-            self._run("generate_assignment", self.api.generate_assignment(self.assignment, force=True))
+            self._run(
+                "generate_assignment", self.api.generate_assignment(self.assignment, force=True)
+            )
         return nbformat.read(self.release_dir / f"{self.assignment}.ipynb", as_version=4)
 
     def submit(self, student, nb):
@@ -94,7 +108,9 @@ class TrialCourse:
 
     def autograde(self, student):
         with quiet_gradebook():
-            self._run(f"autograde of {student}", self.api.autograde(self.assignment, student, force=True))
+            self._run(
+                f"autograde of {student}", self.api.autograde(self.assignment, student, force=True)
+            )
 
     def grades(self, student):
         """grade_id -> (score, max_score, needs_manual_grade) of every grade cell."""
@@ -109,8 +125,8 @@ class TrialCourse:
             return sub.score, sub.max_score
 
     def validate(self, name, nb):
-        """What nbgrader's validate (the Validate button) says of nb, run beside the release's files:
-        ("failed" or "passed", [grade_id of each failing tests cell])."""
+        """What nbgrader's validate (the Validate button) says of nb, run beside the release's
+        files: ("failed" or "passed", [grade_id of each failing tests cell])."""
         from nbgrader.validator import Validator
 
         folder = self.root / "validate" / name
@@ -121,7 +137,8 @@ class TrialCourse:
             results = Validator(config=self.course.config).validate(str(path))
         graded = [(c.source.strip(), nbgrader_meta(c)["grade_id"]) for c in nb.cells if is_grade(c)]
         failed = []
-        for cell in results.get("failed", []):  # in notebook order; unanswered written answers share a text
+        # in notebook order; unanswered written answers share a text
+        for cell in results.get("failed", []):
             match = next(pair for pair in graded if pair[0] == cell["source"])
             graded.remove(match)
             failed.append(match[1])
@@ -130,7 +147,10 @@ class TrialCourse:
     def feedback(self, student):
         """The HTML feedback of an autograded student."""
         with quiet_gradebook():
-            self._run(f"feedback for {student}", self.api.generate_feedback(self.assignment, student, force=True))
+            self._run(
+                f"feedback for {student}",
+                self.api.generate_feedback(self.assignment, student, force=True),
+            )
         path = self.root / "feedback" / student / self.assignment / f"{self.assignment}.html"
         return path.read_text(encoding="utf-8")
 
@@ -166,7 +186,11 @@ class TrialResult:
 
     def lost(self, student):
         """automatically graded cells where the student scored below the cell's points."""
-        return sorted(g for g, (score, mx, _) in self.grades[student].items() if g not in self.manual and score < mx)
+        return sorted(
+            g
+            for g, (score, mx, _) in self.grades[student].items()
+            if g not in self.manual and score < mx
+        )
 
 
 def trial_grade(chapter_folder, root, log=None):
@@ -180,8 +204,11 @@ def trial_grade(chapter_folder, root, log=None):
         assignment=course.assignment,
         source_nb=course.source_nb,
         release_nb=release_nb,
-        release_files=sorted(str(p.relative_to(course.release_dir)) for p in course.release_dir.rglob("*")
-                             if p.is_file()),
+        release_files=sorted(
+            str(p.relative_to(course.release_dir))
+            for p in course.release_dir.rglob("*")
+            if p.is_file()
+        ),
         pieces=pieces(course.source_nb),
         points=points(course.source_nb),
         manual=written_answers(course.source_nb),
@@ -199,7 +226,10 @@ def trial_grade(chapter_folder, root, log=None):
         result.totals[student] = course.total(student)
         if log:
             score, mx = result.totals[student]
-            log(f"{course.assignment}: {student}: {score:g}/{mx:g} ({result.seconds[f'autograde {student}']:.1f} s)")
+            log(
+                f"{course.assignment}: {student}: {score:g}/{mx:g} "
+                f"({result.seconds[f'autograde {student}']:.1f} s)"
+            )
     result.seconds["release"] = released - started
     result.seconds["total"] = time.perf_counter() - started
     return result
@@ -209,25 +239,38 @@ def report(result):
     """A text table: one row per student, one column per grade cell."""
     ids = list(result.points)
     width = max(len(s) for s in result.grades)
-    lines = [f"{result.assignment}: {len(ids)} graded cells, {result.max_points:g} points",
-             " " * width + "  " + "  ".join(ids) + "  total"]
+    lines = [
+        f"{result.assignment}: {len(ids)} graded cells, {result.max_points:g} points",
+        " " * width + "  " + "  ".join(ids) + "  total",
+    ]
     for student, grades in result.grades.items():
-        cells = "  ".join(f"{'by hand' if g in result.manual else format(grades[g][0], 'g'):>{len(g)}}" for g in ids)
+        cells = "  ".join(
+            f"{'by hand' if g in result.manual else format(grades[g][0], 'g'):>{len(g)}}"
+            for g in ids
+        )
         score, mx = result.totals[student]
         lines.append(f"{student:<{width}}  {cells}  {score:g}/{mx:g}")
-    lines.append(f"release {result.seconds['release']:.1f} s, everything {result.seconds['total']:.1f} s")
+    lines.append(
+        f"release {result.seconds['release']:.1f} s, everything {result.seconds['total']:.1f} s"
+    )
     return "\n".join(lines)
 
 
 def main(argv=None):
     """Trial-grade the chapters argv names and print their tables: the exit code."""
     parser = Parser(prog=PROG, description=__doc__.splitlines()[0])
-    parser.add_argument("chapters", nargs="*", metavar="NN", help="chapters (default: all in chapters/)")
-    parser.add_argument("--keep", metavar="DIR", help="build the trial courses in DIR and keep them")
+    parser.add_argument(
+        "chapters", nargs="*", metavar="NN", help="chapters (default: all in chapters/)"
+    )
+    parser.add_argument(
+        "--keep", metavar="DIR", help="build the trial courses in DIR and keep them"
+    )
     args = parser.parse_args(argv)
     names = chapter_names(CHAPTERS)
     try:
-        folders = [CHAPTERS / name for name in (resolve_chapters(args.chapters, names, CHAPTERS) or names)]
+        folders = [
+            CHAPTERS / name for name in (resolve_chapters(args.chapters, names, CHAPTERS) or names)
+        ]
     except UnknownChapter as exc:
         raise UsageError(exc) from None
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="microgpt-grading-"))

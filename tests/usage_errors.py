@@ -1,5 +1,5 @@
-"""The project's command-line convention as the tests hold every command to it: bad input is one line on stderr,
-`PROG: error: WHAT`, and exit 2, never a traceback (autograder/command_line.py)."""
+"""The project's command-line convention as the tests hold every command to it: bad input is one
+line on stderr, `PROG: error: WHAT`, and exit 2, never a traceback (autograder/command_line.py)."""
 
 
 def assert_one_line_error(prog, code, err, *phrases):

@@ -2,49 +2,57 @@
 
     python -m autograder.authoring.build_chapters [NN ...] [--check | --files | --from-notebook]
 
-A chapter's source is autograder/chapter_sources/NN_name/NN_name.py in jupytext's percent format, each cell
-opened by a short header (`# %% exercise=linear`, below) from which the builder derives nbgrader's metadata.
-The notebook it builds, chapters/NN_name/NN_name.ipynb, is nbgrader's source version, with its outputs.
-Edit the text in any editor, or the notebook in JupyterLab with nbgrader's Create Assignment toolbar; then
-`--from-notebook NN` takes the notebook back into its source (short headers, derived bodies left out) and
-builds. A plain build refuses to overwrite a notebook saved after its source that holds other cells. The
-source sits outside the chapter folder because nbgrader releases every file in that folder.
+A chapter's source is autograder/chapter_sources/NN_name/NN_name.py in jupytext's percent format,
+each cell opened by a short header (`# %% exercise=linear`, below) from which the builder derives
+nbgrader's metadata. The notebook it builds, chapters/NN_name/NN_name.ipynb, is nbgrader's source
+version, with its outputs. Edit the text in any editor, or the notebook in JupyterLab with
+nbgrader's Create Assignment toolbar; then `--from-notebook NN` takes the notebook back into its
+source (short headers, derived bodies left out) and builds. A plain build refuses to overwrite a
+notebook saved after its source that holds other cells. The source sits outside the chapter folder
+because nbgrader releases every file in that folder.
 
 Building reads the source, fills in what is derived (given code from the reference, shared passages,
-nbgrader metadata, cell ids), enforces the rules below, executes the notebook in its folder with this
-environment's Python and writes the notebook with its outputs, the canonical text source, and the files the
-chapter ships: course_tools.py, and each data file (notebook_format.DATA_FILES) whose name a code cell
-mentions. The notebook format itself (cell kinds, markers, stubs, chapter names) is notebook_format's.
-`--check` writes nothing and exits 1 naming every stale file; `--files` only copies shipped files.
-Chapters are named by number (`1`, `01`), full name or name after the number; none means all. Bad
-input exits 2 with file:line; a cell that raises while executing exits 1 and nothing is written.
+nbgrader metadata, cell ids), enforces the rules below, executes the notebook in its folder with
+this environment's Python and writes the notebook with its outputs, the canonical text source, and
+the files the chapter ships: course_tools.py, and each data file (notebook_format.DATA_FILES) whose
+name a code cell mentions. The notebook format itself (cell kinds, markers, stubs, chapter names) is
+notebook_format's. `--check` writes nothing and exits 1 naming every stale file; `--files` only
+copies shipped files. Chapters are named by number (`1`, `01`), full name or name after the number;
+none means all. Bad input exits 2 with file:line; a cell that raises while executing exits 1 and
+nothing is written.
 
-Cells, by their header words (a source saved from a notebook may carry full nbgrader metadata instead):
+Cells, by their header words (a source saved from a notebook may carry full nbgrader metadata
+instead):
   # %% [markdown]                     text; the first cell states the chapter's total points
   # %% [markdown] passage=NAME        a passage several chapters share, PASSAGES/NAME.md (no body)
   # %%                                demonstrations and pictures
-  # %% fetch                          the first code cell, derived (no body): opened alone (in Colab, say),
-                                      the notebook fetches its shipped files from the published site
-                                      (autograder/published.toml), each checked by its SHA-256; the
-                                      builder inserts it when the source lacks it; locked
+  # %% fetch                          the first code cell, derived (no body): opened alone (in
+                                      Colab, say), the notebook fetches its shipped files from the
+                                      published site (autograder/published.toml), each checked by
+                                      its SHA-256; the builder inserts it when the source lacks it;
+                                      locked
   # %% given=mod:Name[,Name] ...      the reference's source of those objects (a class may keep some
-                                      members: `Value(__init__,__add__)`) and the stdlib imports it needs,
-                                      after a `# Given code: ...` comment line (no body); locked
-  # %% exercise=ID                    an exercise (nbgrader solution), with ### BEGIN/END SOLUTION regions
-  # %% tests=ID points=N              the tests of exercise ID, right above (grade_id ID_tests; grade,
-                                      locked): visible tests, then one hidden block: `from
+                                      members: `Value(__init__,__add__)`) and the stdlib imports it
+                                      needs, after a `# Given code: ...` comment line (no body);
+                                      locked
+  # %% exercise=ID                    an exercise (nbgrader solution), with ### BEGIN/END SOLUTION
+                                      regions
+  # %% tests=ID points=N              the tests of exercise ID, right above (grade_id ID_tests;
+                                      grade, locked): visible tests, then one hidden block: `from
                                       autograder.checks import check_x` and one call `check_x(...)`
-  # %% [markdown] answer=ID points=N  a written answer graded by hand (grade, solution); its text the rubric
-  `claims={...}` and `tags=[...]` may follow any header. A derived cell's body found in the source (saved from
-a notebook) is compared with what is derived: given or fetch code that differs is dropped with a note, a
-passage that differs is refused.
-Claims: a number the Markdown states about an output is followed by `<!-- claim: EXPRESSION -->` (optionally
-`± tol`, or a condition), evaluated after the last cell; docstring `>>>` examples run as doctests (prose_claims.py). A
-false one is a BuildError; claims.json beside the source records them and their values for `--check`.
-Rules: ids are unique [A-Za-z0-9_-]; one fetch cell, the first code cell; every picture a cell shows
-carries alt text (course_tools.show); code parses, also with solutions stubbed out; markers only where
-they belong; every exercise has its tests cell and every tests cell an exercise; no code imports
-microgpt, climbs out of its folder (`../`) or has a line over MAX_LINE characters.
+  # %% [markdown] answer=ID points=N  a written answer graded by hand (grade, solution); its text
+                                      the rubric
+  `claims={...}` and `tags=[...]` may follow any header. A derived cell's body found in the source
+  (saved from
+a notebook) is compared with what is derived: given or fetch code that differs is dropped with a
+note, a passage that differs is refused. Claims: a number the Markdown states about an output is
+followed by `<!-- claim: EXPRESSION -->` (optionally `± tol`, or a condition), evaluated after the
+last cell; docstring `>>>` examples run as doctests (prose_claims.py). A false one is a BuildError;
+claims.json beside the source records them and their values for `--check`. Rules: ids are unique
+[A-Za-z0-9_-]; one fetch cell, the first code cell; every picture a cell shows carries alt text
+(course_tools.show); code parses, also with solutions stubbed out; markers only where they belong;
+every exercise has its tests cell and every tests cell an exercise; no code imports microgpt, climbs
+out of its folder (`../`) or has a line over MAX_LINE characters.
 """
 
 from __future__ import annotations
@@ -55,12 +63,13 @@ import copy
 import hashlib
 import importlib
 import inspect
+import itertools
 import json
 import os
 import re
 import shutil
-import sys
 import symtable
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -69,13 +78,18 @@ import jupytext
 import nbformat
 from jupytext.config import JupytextConfiguration
 
+from autograder import notebook_format as fmt, published
 from autograder.authoring import prose_claims
 from autograder.command_line import Parser, UsageError, run
-from autograder import published
 from autograder.learner.course_tools import GIVEN_HEADER
+from autograder.notebook_format import (
+    CHAPTER_NAME,
+    cell_kind as kind,
+    nbgrader_meta,
+    shipped_files,
+    stub_solutions,
+)
 from autograder.pipeline.sandbox import Limits
-from autograder import notebook_format as fmt
-from autograder.notebook_format import CHAPTER_NAME, cell_kind as kind, nbgrader_meta, shipped_files, stub_solutions
 
 PROG = "python -m autograder.authoring.build_chapters"
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,7 +116,8 @@ class ExecutionFailed(Exception):
 
 
 class Chapter:
-    """One chapter: its text source and its folder (by default the repository's), holding the notebook."""
+    """One chapter: its text source and its folder (by default the repository's), holding the
+    notebook."""
 
     def __init__(self, name, source=None, folder=None):
         self.name = name
@@ -121,16 +136,22 @@ class Chapter:
 def discover_chapters():
     """Every chapter source, sorted by name."""
     found = []
-    for folder in sorted(p for p in SOURCES.iterdir()
-                         if p.is_dir() and p != PASSAGES and not p.name.startswith((".", "_"))):
+    for folder in sorted(
+        p
+        for p in SOURCES.iterdir()
+        if p.is_dir() and p != PASSAGES and not p.name.startswith((".", "_"))
+    ):
         if not CHAPTER_NAME.match(folder.name) or not (folder / f"{folder.name}.py").is_file():
-            raise BuildError(f"{_rel(folder)}: a chapter source is NN_name/NN_name.py (two digits, then a name)")
+            raise BuildError(
+                f"{_rel(folder)}: a chapter source is NN_name/NN_name.py (two digits, then a name)"
+            )
         found.append(Chapter(folder.name))
     return found
 
 
 def select_chapters(args):
-    """The chapters named by args (notebook_format.resolve_chapters); all of them when args is empty."""
+    """The chapters named by args (notebook_format.resolve_chapters); all of them when args is
+    empty."""
     chapters = discover_chapters()
     try:
         names = fmt.resolve_chapters(args, [c.name for c in chapters], _rel(SOURCES))
@@ -143,26 +164,37 @@ def select_chapters(args):
 
 # The header words of a source cell: the word naming its kind (at most one), then its attributes.
 # {word: (cell type, whether it carries points)}
-KIND_WORDS = {"exercise": ("code", False), "tests": ("code", True), "answer": ("markdown", True),
-              "fetch": ("code", False), "given": ("code", False), "passage": ("markdown", False)}
+KIND_WORDS = {
+    "exercise": ("code", False),
+    "tests": ("code", True),
+    "answer": ("markdown", True),
+    "fetch": ("code", False),
+    "given": ("code", False),
+    "passage": ("markdown", False),
+}
 ATTRIBUTE_WORDS = ("points", "claims", "tags")
-NOTEBOOK_WORDS = ("nbgrader", "computed")  # the derived metadata a source saved from a notebook may carry
-DERIVED_KINDS = ("fetch", "given", "passage")  # kinds whose body the build makes: the source holds none
-KEPT_METADATA = ("claims", "fetch", "given", "passage", "tags")  # the notebook's cell metadata besides nbgrader
+# the derived metadata a source saved from a notebook may carry
+NOTEBOOK_WORDS = ("nbgrader", "computed")
+# kinds whose body the build makes: the source holds none
+DERIVED_KINDS = ("fetch", "given", "passage")
+# the notebook's cell metadata besides nbgrader
+KEPT_METADATA = ("claims", "fetch", "given", "passage", "tags")
 HEADER_RE = re.compile(r"# %%( \[markdown\])?(.*)")
 BARE_VALUE_RE = re.compile(r"[\w.:,()-]+")  # a header value written without quotes
 
 
 def parse_header(line, at):
-    """(cell type, {word: value}) of a `# %%` header line: words are `name` (True) or `name=value`, the
-    value a JSON value or bare text such as `linear` or `microgpt.nn:linear,softmax`."""
+    """(cell type, {word: value}) of a `# %%` header line: words are `name` (True) or `name=value`,
+    the value a JSON value or bare text such as `linear` or `microgpt.nn:linear,softmax`."""
     match = HEADER_RE.fullmatch(line.rstrip())
     words, rest = {}, match.group(2).strip()
     while rest:
         word = re.match(r"([A-Za-z_]\w*)(=?)", rest)
         if not word:
-            raise BuildError(f"{at}: cannot read the cell header from {rest!r} (words are name or name=value)")
-        name, rest = word.group(1), rest[word.end():]
+            raise BuildError(
+                f"{at}: cannot read the cell header from {rest!r} (words are name or name=value)"
+            )
+        name, rest = word.group(1), rest[word.end() :]
         if not word.group(2):
             value = True
         elif rest[:1] in ('"', "{", "["):
@@ -173,13 +205,17 @@ def parse_header(line, at):
             rest = rest[end:]
         else:
             text = re.match(r"\S*", rest).group()
-            rest = rest[len(text):]
+            rest = rest[len(text) :]
             value = json.loads(text) if re.fullmatch(r"-?\d+(\.\d+)?|true|false", text) else text
         if rest[:1] not in ("", " "):
-            raise BuildError(f"{at}: cannot read the cell header from {rest!r} (words are separated by spaces)")
+            raise BuildError(
+                f"{at}: cannot read the cell header from {rest!r} (words are separated by spaces)"
+            )
         if name not in KIND_WORDS and name not in ATTRIBUTE_WORDS and name not in NOTEBOOK_WORDS:
-            raise BuildError(f"{at}: unknown header word {name!r} (the words: "
-                             f"{', '.join([*KIND_WORDS, *ATTRIBUTE_WORDS])})")
+            raise BuildError(
+                f"{at}: unknown header word {name!r} (the words: "
+                f"{', '.join([*KIND_WORDS, *ATTRIBUTE_WORDS])})"
+            )
         words[name] = value
         rest = rest.lstrip()
     return ("markdown" if match.group(1) else "code"), words
@@ -193,7 +229,11 @@ def header_line(cell_type, words):
             parts.append(name)
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             parts.append(f"{name}={value:g}")
-        elif isinstance(value, str) and BARE_VALUE_RE.fullmatch(value) and not re.fullmatch(r"[\d.-]+", value):
+        elif (
+            isinstance(value, str)
+            and BARE_VALUE_RE.fullmatch(value)
+            and not re.fullmatch(r"[\d.-]+", value)
+        ):
             parts.append(f"{name}={value}")
         else:
             parts.append(f"{name}={json.dumps(value, ensure_ascii=False)}")
@@ -201,16 +241,21 @@ def header_line(cell_type, words):
 
 
 def header_words(cell, at):
-    """The header words of a cell, from its short header words (a source) or from the nbgrader metadata a
-    notebook carries (a notebook built or edited with nbgrader's Create Assignment toolbar, or a source saved
-    from one): `exercise=ID`, `tests=ID points=N` (its id is ID_tests), `answer=ID points=N` (Markdown),
-    `fetch`, `given=SPEC`, `passage=NAME`, and `claims=`, `tags=` as they are."""
+    """The header words of a cell, from its short header words (a source) or from the nbgrader
+    metadata a notebook carries (a notebook built or edited with nbgrader's Create Assignment
+    toolbar, or a source saved from one): `exercise=ID`, `tests=ID points=N` (its id is ID_tests),
+    `answer=ID points=N` (Markdown), `fetch`, `given=SPEC`, `passage=NAME`, and `claims=`, `tags=`
+    as they are."""
     meta = cell.get("metadata", {})
     words = {key: meta[key] for key in KIND_WORDS if key in meta}
     nbgrader = meta.get("nbgrader")
-    if nbgrader and not words.keys() & set(DERIVED_KINDS):  # their nbgrader metadata is derived, whatever it says
+    # their nbgrader metadata is derived, whatever it says
+    if nbgrader and not words.keys() & set(DERIVED_KINDS):
         if words:
-            raise BuildError(f"{at}: a cell has a short header ({', '.join(words)}) or nbgrader metadata, not both")
+            raise BuildError(
+                f"{at}: a cell has a short header "
+                f"({', '.join(words)}) or nbgrader metadata, not both"
+            )
         words = _words_of_nbgrader(cell.get("cell_type"), nbgrader, at)
     words.update({key: meta[key] for key in ATTRIBUTE_WORDS if key in meta and key not in words})
     _check_words(cell.get("cell_type"), words, at)
@@ -219,17 +264,27 @@ def header_words(cell, at):
 
 def _words_of_nbgrader(cell_type, nbgrader, at):
     grade_id, points = nbgrader.get("grade_id"), nbgrader.get("points")
-    flags = (cell_type, bool(nbgrader.get("grade")), bool(nbgrader.get("solution")), bool(nbgrader.get("locked")))
+    flags = (
+        cell_type,
+        bool(nbgrader.get("grade")),
+        bool(nbgrader.get("solution")),
+        bool(nbgrader.get("locked")),
+    )
     if flags == ("code", False, True, False):
         return {"exercise": grade_id}
     if flags == ("code", True, False, True):
         if not str(grade_id).endswith("_tests"):
-            raise BuildError(f"{at}: a tests cell's grade_id is its exercise's followed by _tests, not {grade_id!r}")
+            raise BuildError(
+                f"{at}: a tests cell's grade_id is its "
+                f"exercise's followed by _tests, not {grade_id!r}"
+            )
         return {"tests": grade_id[: -len("_tests")], "points": points}
     if flags == ("markdown", True, True, False):
         return {"answer": grade_id, "points": points}
-    raise BuildError(f"{at}: nbgrader cells are exercises (solution), autograded tests (grade, locked, points) or "
-                     f"written answers (Markdown, grade and solution); this is none of them")
+    raise BuildError(
+        f"{at}: nbgrader cells are exercises (solution), autograded tests (grade, locked, "
+        "points) or written answers (Markdown, grade and solution); this is none of them"
+    )
 
 
 def _check_words(cell_type, words, at):
@@ -242,41 +297,59 @@ def _check_words(cell_type, words, at):
     if kind_word in ("exercise", "tests", "answer") and not ID_RE.match(str(words[kind_word])):
         raise BuildError(f"{at}: the id {words[kind_word]!r} may only use letters, digits, _ and -")
     if kind_word in ("given", "passage") and not isinstance(words[kind_word], str):
-        raise BuildError(f"{at}: {kind_word} names what it holds, e.g. {kind_word}=" +
-                         ("microgpt.nn:linear,softmax" if kind_word == "given" else "how_to_work"))
+        raise BuildError(
+            f"{at}: {kind_word} names what it holds, e.g. {kind_word}="
+            + ("microgpt.nn:linear,softmax" if kind_word == "given" else "how_to_work")
+        )
     takes_points = bool(kind_word) and KIND_WORDS[kind_word][1]
     points = words.get("points")
-    if takes_points and not (isinstance(points, (int, float)) and not isinstance(points, bool) and points > 0):
+    if takes_points and not (
+        isinstance(points, (int, float)) and not isinstance(points, bool) and points > 0
+    ):
         raise BuildError(f"{at}: points must be a positive number, got {points!r}")
     if "points" in words and not takes_points:
         raise BuildError(f"{at}: only tests and written answers carry points")
 
 
 def notebook_metadata(words):
-    """A cell's notebook metadata (nbgrader's derived) from its header words; the nbgrader metadata of the
-    fetch and given cells, which need every id, is made later."""
+    """A cell's notebook metadata (nbgrader's derived) from its header words; the nbgrader metadata
+    of the fetch and given cells, which need every id, is made later."""
     meta = {key: copy.deepcopy(words[key]) for key in KEPT_METADATA if key in words}
     if "exercise" in words:
         meta["nbgrader"] = _nbgrader(words["exercise"], grade=False, solution=True, locked=False)
     elif "tests" in words:
-        meta["nbgrader"] = _nbgrader(f"{words['tests']}_tests", grade=True, solution=False, locked=True,
-                                     points=words["points"])
+        meta["nbgrader"] = _nbgrader(
+            f"{words['tests']}_tests",
+            grade=True,
+            solution=False,
+            locked=True,
+            points=words["points"],
+        )
     elif "answer" in words:
-        meta["nbgrader"] = _nbgrader(words["answer"], grade=True, solution=True, locked=False, points=words["points"])
+        meta["nbgrader"] = _nbgrader(
+            words["answer"], grade=True, solution=True, locked=False, points=words["points"]
+        )
     return meta
 
 
 def _nbgrader(grade_id, grade, solution, locked, points=None):
-    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3, "solution": solution}
+    meta = {
+        "grade": grade,
+        "grade_id": grade_id,
+        "locked": locked,
+        "schema_version": 3,
+        "solution": solution,
+    }
     return meta if points is None else {**meta, "points": points}
 
 
-# --------------------------------------------------------------------------- reading, writing and rules
+# --------------------------------------------------------------------------- reading, writing and
+# rules
 
 
 def read_source(chapter):
-    """(notebook, header line of each cell) of the chapter's text source; each cell's metadata is its header
-    words (short, or the full nbgrader metadata of a source saved from a notebook)."""
+    """(notebook, header line of each cell) of the chapter's text source; each cell's metadata is
+    its header words (short, or the full nbgrader metadata of a source saved from a notebook)."""
     where = _rel(chapter.source)
     try:
         text = chapter.source.read_text(encoding="utf-8")
@@ -300,9 +373,9 @@ def read_source(chapter):
 
 
 def source_text(nb, keep_derived=False, where="the notebook"):
-    """The canonical text source of a notebook (built, or edited in JupyterLab): jupytext's percent format with
-    short cell headers; the bodies of derived cells (fetch, given, passage) are left out, or kept for the build
-    to compare with what it derives (keep_derived)."""
+    """The canonical text source of a notebook (built, or edited in JupyterLab): jupytext's percent
+    format with short cell headers; the bodies of derived cells (fetch, given, passage) are left
+    out, or kept for the build to compare with what it derives (keep_derived)."""
     cells, headers = [], []
     for index, cell in enumerate(nb.cells):
         words = header_words(cell, f"{where}: cell {index}")
@@ -310,7 +383,11 @@ def source_text(nb, keep_derived=False, where="the notebook"):
         body = "" if derived else cell.source
         if cell.get("metadata", {}).get("computed"):
             body = unfill_computed(body, cell.metadata["computed"], f"{where}: cell {index}")
-        new_cell = nbformat.v4.new_markdown_cell if cell.cell_type == "markdown" else nbformat.v4.new_code_cell
+        new_cell = (
+            nbformat.v4.new_markdown_cell
+            if cell.cell_type == "markdown"
+            else nbformat.v4.new_code_cell
+        )
         cells.append(new_cell(body))
         headers.append(header_line(cell.cell_type, words))
     config = JupytextConfiguration(notebook_metadata_filter="-all", cell_metadata_filter="-all")
@@ -326,9 +403,10 @@ def source_text(nb, keep_derived=False, where="the notebook"):
 
 
 def check_rules(nb, lines, where):
-    """Raise BuildError (file:line) for the first rule a cell breaks; nb's cells carry their notebook metadata
-    (notebook_metadata) and are not changed."""
-    ids, exercise = {}, None  # exercise: (line, grade_id) of the solution cell still waiting for tests
+    """Raise BuildError (file:line) for the first rule a cell breaks; nb's cells carry their
+    notebook metadata (notebook_metadata) and are not changed."""
+    # exercise: (line, grade_id) of the solution cell still waiting for tests
+    ids, exercise = {}, None
     code_cells = 0
     for index, (cell, line) in enumerate(zip(nb.cells, lines)):
         at, what, meta, body = f"{where}:{line}", kind(cell), nbgrader_meta(cell), cell.source
@@ -336,35 +414,54 @@ def check_rules(nb, lines, where):
             raise BuildError(f"{at}: the first cell is Markdown (goals, time, points)")
         code_cells += cell.cell_type == "code"
         if what == "fetch" and code_cells != 1:
-            raise BuildError(f"{at}: the fetch cell is the chapter's first code cell, and there is one")
+            raise BuildError(
+                f"{at}: the fetch cell is the chapter's first code cell, and there is one"
+            )
         if meta.get("grade_id") in ids:
-            raise BuildError(f"{at}: id {meta['grade_id']!r} already used at line {ids[meta['grade_id']]}")
+            raise BuildError(
+                f"{at}: id {meta['grade_id']!r} already used at line {ids[meta['grade_id']]}"
+            )
         if meta:
             ids[meta["grade_id"]] = line
         if what != "solution" and (fmt.BEGIN_SOLUTION in body or fmt.END_SOLUTION in body):
-            raise BuildError(f"{at}: solution markers outside an exercise cell (nbgrader would reject it)")
+            raise BuildError(
+                f"{at}: solution markers outside an exercise cell (nbgrader would reject it)"
+            )
         if what != "tests" and (fmt.BEGIN_HIDDEN in body or fmt.END_HIDDEN in body):
             raise BuildError(f"{at}: hidden-test markers outside a tests cell")
-        if cell.cell_type == "code" and what not in ("given", "fetch"):  # derived code: checked once made
+        # derived code: checked once made
+        if cell.cell_type == "code" and what not in ("given", "fetch"):
             _check_code(body, where, line, given=False)
         if what == "solution":
             if exercise:
-                raise BuildError(f"{where}:{exercise[0]}: exercise {exercise[1]!r} has no tests cell after it")
+                raise BuildError(
+                    f"{where}:{exercise[0]}: exercise {exercise[1]!r} has no tests cell after it"
+                )
             _check_solution(body, where, line)
             exercise = (line, meta["grade_id"])
         elif what == "tests":
             if not exercise:
-                raise BuildError(f"{at}: a tests cell grades the exercise above it, and there is none")
+                raise BuildError(
+                    f"{at}: a tests cell grades the exercise above it, and there is none"
+                )
             if meta["grade_id"] != f"{exercise[1]}_tests":
-                raise BuildError(f"{at}: these are the tests of {meta['grade_id'][:-len('_tests')]!r}, but the "
-                                 f"exercise above is {exercise[1]!r}")
+                raise BuildError(
+                    f"{at}: these are the tests of {meta['grade_id'][: -len('_tests')]!r}, but the "
+                    f"exercise above is {exercise[1]!r}"
+                )
             _check_hidden(body, where, line)
             exercise = None
     if exercise:
-        raise BuildError(f"{where}:{exercise[0]}: exercise {exercise[1]!r} has no tests cell after it")
-    total = sum(c.metadata["nbgrader"]["points"] for c in nb.cells if kind(c) in ("tests", "answer"))
+        raise BuildError(
+            f"{where}:{exercise[0]}: exercise {exercise[1]!r} has no tests cell after it"
+        )
+    total = sum(
+        c.metadata["nbgrader"]["points"] for c in nb.cells if kind(c) in ("tests", "answer")
+    )
     if total and not re.search(rf"(?<![\d.]){total:g} points?\b", nb.cells[0].source):
-        raise BuildError(f"{where}:{lines[0]}: the first Markdown cell must state the total, {total:g} points")
+        raise BuildError(
+            f"{where}:{lines[0]}: the first Markdown cell must state the total, {total:g} points"
+        )
 
 
 def _blank_magics(body):
@@ -376,15 +473,24 @@ def _check_code(body, where, line, given):
     try:
         ast.parse(_blank_magics(body))
     except SyntaxError as exc:
-        raise BuildError(f"{where}:{line + (exc.lineno or 1)}: code does not parse: {exc.msg}") \
-            from None
+        raise BuildError(
+            f"{where}:{line + (exc.lineno or 1)}: code does not parse: {exc.msg}"
+        ) from None
     for offset, text in enumerate(body.split("\n"), start=1):
-        problem = ("notebooks never import microgpt; use a given cell" if MICROGPT_IMPORT_RE.match(text)
-                   else f"a line of {len(text)} characters (at most {MAX_LINE})" if len(text) > MAX_LINE
-                   else "a path out of the chapter folder: a released chapter must run on its own"
-                   if CLIMB_RE.search(text) else None)
+        problem = (
+            "notebooks never import microgpt; use a given cell"
+            if MICROGPT_IMPORT_RE.match(text)
+            else f"a line of {len(text)} characters (at most {MAX_LINE})"
+            if len(text) > MAX_LINE
+            else "a path out of the chapter folder: a released chapter must run on its own"
+            if CLIMB_RE.search(text)
+            else None
+        )
         if problem and given:
-            raise BuildError(f"{where}:{line}: the given code has {problem}: change the reference: {text.strip()!r}")
+            raise BuildError(
+                f"{where}:{line}: the given code has {problem}: "
+                f"change the reference: {text.strip()!r}"
+            )
         if problem:
             raise BuildError(f"{where}:{line + offset}: {problem}")
 
@@ -411,33 +517,43 @@ def _check_solution(body, where, line):
     try:
         ast.parse(_blank_magics(stub_solutions(body)))
     except SyntaxError as exc:
-        raise BuildError(f"{where}:{line}: the released (stubbed) cell does not parse: {exc.msg}") from None
+        raise BuildError(
+            f"{where}:{line}: the released (stubbed) cell does not parse: {exc.msg}"
+        ) from None
 
 
 def _check_hidden(body, where, line):
     stripped = [ln.strip() for ln in body.split("\n")]
     shape = "`from autograder.checks import check_x` then one call `check_x(...)`"
     begin_line, end_line = fmt.marker_line(fmt.BEGIN_HIDDEN), fmt.marker_line(fmt.END_HIDDEN)
-    if stripped.count(begin_line) != 1 or stripped.count(end_line) != 1 or \
-            sum(fmt.BEGIN_HIDDEN in ln or fmt.END_HIDDEN in ln for ln in stripped) != 2:
-        raise BuildError(f"{where}:{line}: a tests cell ends with one `{begin_line}` ... `{end_line}` block")
+    if (
+        stripped.count(begin_line) != 1
+        or stripped.count(end_line) != 1
+        or sum(fmt.BEGIN_HIDDEN in ln or fmt.END_HIDDEN in ln for ln in stripped) != 2
+    ):
+        raise BuildError(
+            f"{where}:{line}: a tests cell ends with one `{begin_line}` ... `{end_line}` block"
+        )
     begin, end = stripped.index(begin_line), stripped.index(end_line)
-    if end < begin or any(ln and not ln.startswith("#") for ln in stripped[end + 1:]):
+    if end < begin or any(ln and not ln.startswith("#") for ln in stripped[end + 1 :]):
         raise BuildError(f"{where}:{line + end + 1}: the hidden block closes the tests cell")
-    inner = [ln for ln in stripped[begin + 1: end] if ln]
+    inner = [ln for ln in stripped[begin + 1 : end] if ln]
     imported = HIDDEN_IMPORT_RE.match(inner[0]) if len(inner) == 2 else None
     called = HIDDEN_CALL_RE.match(inner[1]) if len(inner) == 2 else None
     if not imported or not called or imported.group(1) != called.group(1):
         raise BuildError(f"{where}:{line + begin + 1}: the hidden block holds exactly {shape}")
     if re.search(r"\bautograder\b", "\n".join(stripped[:begin])):
-        raise BuildError(f"{where}:{line}: only the hidden block may use autograder (the release would show it)")
+        raise BuildError(
+            f"{where}:{line}: only the hidden block may use autograder (the release would show it)"
+        )
 
 
 # --------------------------------------------------------------------------- given code
 
 
 def parse_given(spec, at):
-    """[(module, name, members or None)] of a given cell's spec `mod:Name,Class(m1,m2) mod2:CONSTANT`."""
+    """[(module, name, members or None)] of a given cell's spec `mod:Name,Class(m1,m2)
+    mod2:CONSTANT`."""
     objects = []
     for part in spec.split():
         module, colon, names = part.partition(":")
@@ -446,8 +562,12 @@ def parse_given(spec, at):
         for item in re.split(r",(?![^(]*\))", names):
             m = re.fullmatch(r"([A-Za-z_]\w*)(?:\(([\w,]+)\))?", item)
             if not m:
-                raise BuildError(f"{at}: bad name {item!r} in {part!r} (Name, CONSTANT or Class(member,member))")
-            objects.append((module, m.group(1), tuple(m.group(2).split(",")) if m.group(2) else None))
+                raise BuildError(
+                    f"{at}: bad name {item!r} in {part!r} (Name, CONSTANT or Class(member,member))"
+                )
+            objects.append(
+                (module, m.group(1), tuple(m.group(2).split(",")) if m.group(2) else None)
+            )
     return objects
 
 
@@ -456,31 +576,42 @@ def _object_source(module, name, at):
     obj = getattr(module, name)
     if inspect.isfunction(obj) or inspect.isclass(obj):
         if obj.__module__ != module.__name__:
-            raise BuildError(f"{at}: {module.__name__}.{name} is defined in {obj.__module__}; name that module")
+            raise BuildError(
+                f"{at}: {module.__name__}.{name} is defined in {obj.__module__}; name that module"
+            )
         return textwrap.dedent(inspect.getsource(obj))
     text = inspect.getsource(module)
     for stmt in ast.parse(text).body:
-        if isinstance(stmt, ast.Assign) and [getattr(t, "id", None) for t in stmt.targets] == [name]:
+        if isinstance(stmt, ast.Assign) and [getattr(t, "id", None) for t in stmt.targets] == [
+            name
+        ]:
             return ast.get_source_segment(text, stmt) + "\n"
-    raise BuildError(f"{at}: {module.__name__}.{name} is neither a function, a class nor a constant it assigns")
+    raise BuildError(
+        f"{at}: {module.__name__}.{name} is neither a function, a class nor a constant it assigns"
+    )
 
 
-# a given cell's first line: course_tools tells given code from the learner's by its start, GIVEN_HEADER
+# a given cell's first line: course_tools tells given code from the learner's by its start,
+# GIVEN_HEADER
 GIVEN_NOTE = GIVEN_HEADER + ": {names}. Run this cell; leave it as it is."
 
 
 def given_code(objects, defined_before, at):
-    """(code, names) of a given cell: a comment line saying what it gives (wrapped as comments within
-    MAX_LINE), then given_source's code."""
+    """(code, names) of a given cell: a comment line saying what it gives (wrapped as comments
+    within MAX_LINE), then given_source's code."""
     source, names = given_source(objects, defined_before, at)
-    note = textwrap.wrap(GIVEN_NOTE.format(names=", ".join(names)), MAX_LINE, subsequent_indent="# ",
-                         break_on_hyphens=False)
+    note = textwrap.wrap(
+        GIVEN_NOTE.format(names=", ".join(names)),
+        MAX_LINE,
+        subsequent_indent="# ",
+        break_on_hyphens=False,
+    )
     return "\n".join(note) + "\n" + source, names
 
 
 def passage_text(name, chapter, at):
-    """The Markdown text of the shared passage name (PASSAGES/name.md) in chapter: `{chapter}` stands for the
-    chapter's number."""
+    """The Markdown text of the shared passage name (PASSAGES/name.md) in chapter: `{chapter}`
+    stands for the chapter's number."""
     try:
         text = (PASSAGES / f"{name}.md").read_text(encoding="utf-8").strip("\n")
         return text.replace("{chapter}", str(int(chapter.name[:2])))
@@ -521,9 +652,13 @@ def given_source(objects, defined_before, at):
             raise BuildError(f"{at}: {user} uses {free!r}, which nothing defines")
         for origin, text, top in statements:
             if origin == "reference":
-                raise BuildError(f"{at}: {user} uses {free!r} ({text}); give it in this or an earlier given cell")
+                raise BuildError(
+                    f"{at}: {user} uses {free!r} ({text}); give it in this or an earlier given cell"
+                )
             if top not in sys.stdlib_module_names:
-                raise BuildError(f"{at}: {user} needs {text!r}, which is not in the standard library")
+                raise BuildError(
+                    f"{at}: {user} needs {text!r}, which is not in the standard library"
+                )
             if text not in imports:
                 imports.append(text)
     parts = []
@@ -545,7 +680,11 @@ def _select_members(source, members, what):
     kept, found = [], set()
     for index, stmt in enumerate(body):
         name = _statement_name(stmt)
-        is_doc = index == 0 and isinstance(stmt, ast.Expr) and isinstance(getattr(stmt, "value", None), ast.Constant)
+        is_doc = (
+            index == 0
+            and isinstance(stmt, ast.Expr)
+            and isinstance(getattr(stmt, "value", None), ast.Constant)
+        )
         if is_doc or name in members:
             start = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", [])])
             kept.append("\n".join(lines[start - 1 : stmt.end_lineno]))
@@ -559,7 +698,11 @@ def _select_members(source, members, what):
 def _statement_name(stmt):
     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return stmt.name
-    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+    if (
+        isinstance(stmt, ast.Assign)
+        and len(stmt.targets) == 1
+        and isinstance(stmt.targets[0], ast.Name)
+    ):
         return stmt.targets[0].id
     if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
         return stmt.target.id
@@ -598,7 +741,9 @@ def _import_bindings(module, name):
                 if (alias.asname or alias.name.split(".")[0]) == name:
                     top = alias.name.split(".")[0]
                     text = f"import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
-                    found.append(("reference", text, None) if top == "microgpt" else ("stdlib", text, top))
+                    found.append(
+                        ("reference", text, None) if top == "microgpt" else ("stdlib", text, top)
+                    )
         elif isinstance(stmt, ast.ImportFrom):
             for alias in stmt.names:
                 if (alias.asname or alias.name) == name:
@@ -606,8 +751,9 @@ def _import_bindings(module, name):
                         source = "." * stmt.level + (stmt.module or "")
                         found.append(("reference", f"from {source} import {alias.name}", None))
                     else:
-                        text = f"from {stmt.module} import {alias.name}" + \
-                            (f" as {alias.asname}" if alias.asname else "")
+                        text = f"from {stmt.module} import {alias.name}" + (
+                            f" as {alias.asname}" if alias.asname else ""
+                        )
                         found.append(("stdlib", text, stmt.module.split(".")[0]))
     return found
 
@@ -627,7 +773,10 @@ def _defined_names(source):
         return set()
     names = set()
     for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node in tree.body:
+        if (
+            isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and node in tree.body
+        ):
             names.add(node.name)
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             names.add(node.id)
@@ -636,32 +785,58 @@ def _defined_names(source):
     return names
 
 
+# --------------------------------------------------------------------------- expected values from
+# the reference
 
-# --------------------------------------------------------------------------- expected values from the reference
-
-COMPUTED = "from_reference"  # `from_reference[EXPRESSION]` in a tests cell: the value, computed when building
-REFERENCE_MODULES = ("analysis", "autograd", "checkpoint", "data", "evaluate", "model", "nn", "optim", "sample",
-                     "tokenizer", "train")
+# `from_reference[EXPRESSION]` in a tests cell: the value, computed when building
+COMPUTED = "from_reference"
+REFERENCE_MODULES = (
+    "analysis",
+    "autograd",
+    "checkpoint",
+    "data",
+    "evaluate",
+    "model",
+    "nn",
+    "optim",
+    "sample",
+    "tokenizer",
+    "train",
+)
 
 
 def _computed_nodes(tree):
     """The `from_reference[...]` subscripts of a parsed cell, in order."""
-    return sorted((node for node in ast.walk(tree) if isinstance(node, ast.Subscript)
-                   and isinstance(node.value, ast.Name) and node.value.id == COMPUTED),
-                  key=lambda node: (node.lineno, node.col_offset))
+    return sorted(
+        (
+            node
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Subscript)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == COMPUTED
+        ),
+        key=lambda node: (node.lineno, node.col_offset),
+    )
 
 
 def reference_value(expression, at):
-    """The value of expression, evaluated with the reference package: its modules by name (nn, model, ...),
-    Value, math and random."""
+    """The value of expression, evaluated with the reference package: its modules by name (nn,
+    model, ...), Value, math and random."""
     namespace = {name: importlib.import_module(f"microgpt.{name}") for name in REFERENCE_MODULES}
-    namespace.update(Value=namespace["autograd"].Value, math=__import__("math"), random=__import__("random"))
+    namespace.update(
+        Value=namespace["autograd"].Value, math=__import__("math"), random=__import__("random")
+    )
     try:
         value = eval(expression, namespace)  # the course's own source, never a learner's
     except Exception as exc:
-        raise BuildError(f"{at}: {COMPUTED}[{expression}] raised {type(exc).__name__}: {exc}") from None
+        raise BuildError(
+            f"{at}: {COMPUTED}[{expression}] raised {type(exc).__name__}: {exc}"
+        ) from None
     if not _is_literal(value):
-        raise BuildError(f"{at}: {COMPUTED}[{expression}] is a {type(value).__name__}, not numbers or lists of them")
+        raise BuildError(
+            f"{at}: {COMPUTED}[{expression}] is a "
+            f"{type(value).__name__}, not numbers or lists of them"
+        )
     return value
 
 
@@ -672,18 +847,21 @@ def _is_literal(value):
 
 
 def _literal_text(value, column, rest):
-    """value written as Python starting at column, wrapped within MAX_LINE (a list's items aligned after its
-    bracket) so that the rest of the line still fits after it."""
+    """value written as Python starting at column, wrapped within MAX_LINE (a list's items aligned
+    after its bracket) so that the rest of the line still fits after it."""
     if len(repr(value)) + column + len(rest) <= MAX_LINE or not isinstance(value, list):
         return repr(value)
     words = [repr(item) + "," for item in value]
     words[-1] = words[-1][:-1] + "]" + rest.replace(" ", "\0")
-    lines = textwrap.wrap(" ".join(words), MAX_LINE - column - 1, break_long_words=False, break_on_hyphens=False)
+    lines = textwrap.wrap(
+        " ".join(words), MAX_LINE - column - 1, break_long_words=False, break_on_hyphens=False
+    )
     return ("[" + ("\n" + " " * (column + 1)).join(lines))[: -len(rest) or None].replace("\0", " ")
 
 
 def fill_computed(source, at):
-    """(source with each `from_reference[EXPRESSION]` replaced by the value's literal, the expressions)."""
+    """(source with each `from_reference[EXPRESSION]` replaced by the value's literal, the
+    expressions)."""
     tree = ast.parse(_blank_magics(source))
     nodes = _computed_nodes(tree)
     lines, expressions = source.split("\n"), []
@@ -693,34 +871,49 @@ def fill_computed(source, at):
         expression = ast.get_source_segment(source, node.slice)
         expressions.insert(0, expression)
         line = lines[node.lineno - 1]
-        rest = line[node.end_col_offset:]
+        rest = line[node.end_col_offset :]
         literal = _literal_text(reference_value(expression, at), node.col_offset, rest)
         lines[node.lineno - 1] = line[: node.col_offset] + literal + rest
     return "\n".join(lines), expressions
 
 
 def unfill_computed(source, expressions, at):
-    """A built tests cell's source with the literal of each expression's value (in order) written back as
-    `from_reference[EXPRESSION]`; BuildError when one is not there (it was edited in the notebook)."""
+    """A built tests cell's source with the literal of each expression's value (in order) written
+    back as `from_reference[EXPRESSION]`; BuildError when one is not there (it was edited in the
+    notebook)."""
     tree = ast.parse(_blank_magics(source))
-    literals = sorted((node for node in ast.walk(tree) if isinstance(node, (ast.List, ast.Tuple, ast.Constant,
-                                                                             ast.UnaryOp))),
-                      key=lambda node: (node.lineno, node.col_offset, -node.end_lineno, -node.end_col_offset))
+    literals = sorted(
+        (
+            node
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.List, ast.Tuple, ast.Constant, ast.UnaryOp))
+        ),
+        key=lambda node: (node.lineno, node.col_offset, -node.end_lineno, -node.end_col_offset),
+    )
     found, after = [], (0, 0)
     for expression in expressions:
         value = reference_value(expression, at)
-        match = next((node for node in literals if (node.lineno, node.col_offset) >= after
-                      and _literal_of(node) == (True, value)), None)
+        match = next(
+            (
+                node
+                for node in literals
+                if (node.lineno, node.col_offset) >= after and _literal_of(node) == (True, value)
+            ),
+            None,
+        )
         if match is None:
-            raise BuildError(f"{at}: the value of {COMPUTED}[{expression}] was edited in the notebook: it is "
-                             f"computed from the reference; change the expression in the source, or restore it")
+            raise BuildError(
+                f"{at}: the value of {COMPUTED}[{expression}] was edited in the notebook: it is "
+                f"computed from the reference; change the expression in the source, or restore it"
+            )
         found.append(match)
         after = (match.end_lineno, match.end_col_offset)
     lines = source.split("\n")
     for node, expression in reversed(list(zip(found, expressions))):
         first, last = lines[node.lineno - 1], lines[node.end_lineno - 1]
-        lines[node.lineno - 1: node.end_lineno] = [first[: node.col_offset] + f"{COMPUTED}[{expression}]"
-                                                   + last[node.end_col_offset:]]
+        lines[node.lineno - 1 : node.end_lineno] = [
+            first[: node.col_offset] + f"{COMPUTED}[{expression}]" + last[node.end_col_offset :]
+        ]
     return "\n".join(lines)
 
 
@@ -789,37 +982,46 @@ fetch_course_files(
 
 
 def file_sha256(name, origin):
-    """The SHA-256 of a shipped file: names.txt's is the reference's NAMES_SHA256 (the file is downloaded,
-    not committed, and copy_shipped_files checks it against that); any other's, that of its origin."""
+    """The SHA-256 of a shipped file: names.txt's is the reference's NAMES_SHA256 (the file is
+    downloaded, not committed, and copy_shipped_files checks it against that); any other's, that of
+    its origin."""
     if name == "names.txt":
         from microgpt.data import NAMES_SHA256
+
         return NAMES_SHA256
     try:
         return hashlib.sha256(Path(origin).read_bytes()).hexdigest()
     except OSError:
-        raise BuildError(f"{_rel(origin)} is missing: every chapter that ships {name} needs it") from None
+        raise BuildError(
+            f"{_rel(origin)} is missing: every chapter that ships {name} needs it"
+        ) from None
 
 
 def fetch_source(chapter, files):
-    """The fetch cell's code: the chapter's folder on the published site and each shipped file's SHA-256."""
+    """The fetch cell's code: the chapter's folder on the published site and each shipped file's
+    SHA-256."""
     lines = "\n".join(f"{file_sha256(name, origin)} {name}" for name, origin in files.items())
     source = FETCH_CELL.format(base=published.files_url(chapter.name), files=lines)
     longest = max(len(line) for line in source.split("\n"))
     if longest > MAX_LINE:
-        raise BuildError(f"{_rel(published.CONFIG)}: the site's address, or a shipped file's name, makes a line "
-                         f"of {longest} characters in {chapter.name}'s fetch cell (at most {MAX_LINE})")
+        raise BuildError(
+            f"{_rel(published.CONFIG)}: the site's address, or a shipped file's name, makes a line "
+            f"of {longest} characters in {chapter.name}'s fetch cell (at most {MAX_LINE})"
+        )
     return source
 
 
 def build_notebook(chapter):
-    """The chapter's notebook with everything derived filled in, not executed (no outputs). A derived cell's
-    body in the source (the source was saved from a notebook) is compared with what is derived: given or fetch
-    code that differs is dropped with a note on stderr, a passage that differs is refused."""
+    """The chapter's notebook with everything derived filled in, not executed (no outputs). A
+    derived cell's body in the source (the source was saved from a notebook) is compared with what
+    is derived: given or fetch code that differs is dropped with a note on stderr, a passage that
+    differs is refused."""
     nb, lines = read_source(chapter)
     where = _rel(chapter.source)
     words = [header_words(cell, f"{where}:{line}") for cell, line in zip(nb.cells, lines)]
     for cell, cell_words, line in zip(nb.cells, words, lines):
-        if cell.metadata.get("computed"):  # a source saved from a notebook: its literals become expressions again
+        # a source saved from a notebook: its literals become expressions again
+        if cell.metadata.get("computed"):
             cell.source = unfill_computed(cell.source, cell.metadata["computed"], f"{where}:{line}")
         cell.metadata = notebook_metadata(cell_words)
         if "tests" in cell_words and COMPUTED in cell.source:
@@ -835,13 +1037,18 @@ def build_notebook(chapter):
             _check_code(source, where, line, given=True)
             meta["nbgrader"] = _locked(_unique(f"given_{names[0]}", used_ids))
             if cell.source.strip() and cell.source != source:
-                _note(f"{at}: the given cell's code differs from the reference's ({meta['given']}); dropped it: "
-                      f"given code is the reference's (solutions/microgpt)")
+                _note(
+                    f"{at}: the given cell's code differs from the reference's ({meta['given']}); "
+                    "dropped it: given code is the reference's (solutions/microgpt)"
+                )
         elif "passage" in meta:
             source = passage_text(meta["passage"], chapter, at)
             if cell.source.strip() and cell.source != source:
-                raise BuildError(f"{at}: this cell's text differs from the passage {meta['passage']!r} that several "
-                                 f"chapters share: edit {_rel(PASSAGES / meta['passage'])}.md, or restore the cell")
+                raise BuildError(
+                    f"{at}: this cell's text differs from the passage "
+                    f"{meta['passage']!r} that several chapters share: edit "
+                    f"{_rel(PASSAGES / meta['passage'])}.md, or restore the cell"
+                )
         cell_id = meta.get("nbgrader", {}).get("grade_id") or f"cell-{index:02d}"
         if cell.cell_type == "markdown":
             cells.append(nbformat.v4.new_markdown_cell(source, id=cell_id, metadata=meta))
@@ -859,8 +1066,8 @@ def _note(text):
 
 
 def _add_fetch_cell(chapter, cells, used_ids, lines):
-    """Make the fetch cell from the files the other cells ship; when the source has none, it is inserted
-    right after the introduction (the first cell)."""
+    """Make the fetch cell from the files the other cells ship; when the source has none, it is
+    inserted right after the introduction (the first cell)."""
     fetch = [index for index, cell in enumerate(cells) if cell.metadata.get("fetch")]
     if not fetch:
         cells.insert(1, nbformat.v4.new_code_cell("", metadata={"fetch": True}))
@@ -869,15 +1076,23 @@ def _add_fetch_cell(chapter, cells, used_ids, lines):
     others = nbformat.v4.new_notebook(cells=[c for c in cells if c is not cell])
     source = fetch_source(chapter, shipped_files(others))
     if cell.source.strip() and cell.source != source:
-        _note(f"{_rel(chapter.source)}:{lines[fetch[0]]}: the fetch cell's code differs from what the chapter's "
-              f"files make; dropped it")
+        _note(
+            f"{_rel(chapter.source)}:{lines[fetch[0]]}: the fetch cell's "
+            "code differs from what the chapter's files make; dropped it"
+        )
     cell.source = source
     cell.metadata["nbgrader"] = _locked(_unique("fetch_course_files", used_ids))
     cell.id = cell.metadata["nbgrader"]["grade_id"]
 
 
 def _locked(grade_id):
-    return {"grade": False, "grade_id": grade_id, "locked": True, "schema_version": 3, "solution": False}
+    return {
+        "grade": False,
+        "grade_id": grade_id,
+        "locked": True,
+        "schema_version": 3,
+        "solution": False,
+    }
 
 
 def _unique(name, used):
@@ -894,12 +1109,18 @@ def copy_shipped_files(chapter, nb):
     for name, origin in shipped_files(nb).items():
         if name == "names.txt":
             from microgpt.data import DataError, ensure_names
+
             try:
                 ensure_names(origin)
             except DataError as exc:
-                raise BuildError(f"{_rel(chapter.source)}: {chapter.name} ships names.txt: {exc}") from None
+                raise BuildError(
+                    f"{_rel(chapter.source)}: {chapter.name} ships names.txt: {exc}"
+                ) from None
         if not origin.exists():
-            raise BuildError(f"{_rel(chapter.source)}: {chapter.name} ships {name}, but {_rel(origin)} is missing")
+            raise BuildError(
+                f"{_rel(chapter.source)}: {chapter.name} "
+                f"ships {name}, but {_rel(origin)} is missing"
+            )
         target = chapter.folder / name
         if not target.exists() or target.read_bytes() != origin.read_bytes():
             shutil.copyfile(origin, target)
@@ -917,12 +1138,23 @@ def execute_notebook(nb, folder, timeout=CELL_TIMEOUT, env=None):
         # the python3 kernel of *this* interpreter, whatever kernelspecs the user has installed
         @property
         def kernel_spec(self):
-            return KernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                              display_name=KERNELSPEC["display_name"], language="python", resource_dir="")
+            return KernelSpec(
+                argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                display_name=KERNELSPEC["display_name"],
+                language="python",
+                resource_dir="",
+            )
 
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", kernel_manager_class=CurrentEnvKernelManager,
-                            resources={"metadata": {"path": str(folder)}}, record_timing=False,
-                            coalesce_streams=True, allow_errors=False)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        kernel_manager_class=CurrentEnvKernelManager,
+        resources={"metadata": {"path": str(folder)}},
+        record_timing=False,
+        coalesce_streams=True,
+        allow_errors=False,
+    )
     if env is None:
         env = {k: v for k, v in os.environ.items() if k != "NBGRADER_EXECUTION"}
         env["PYTHONDONTWRITEBYTECODE"] = "1"
@@ -932,15 +1164,27 @@ def execute_notebook(nb, folder, timeout=CELL_TIMEOUT, env=None):
         for index, cell in enumerate(nb.cells):
             errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
             if errors:
-                raise ExecutionFailed(index, f"{errors[0]['ename']}: {errors[0]['evalue']}") from None
+                raise ExecutionFailed(
+                    index, f"{errors[0]['ename']}: {errors[0]['evalue']}"
+                ) from None
         raise ExecutionFailed(None, str(exc).strip().splitlines()[-1]) from None
     except (CellTimeoutError, DeadKernelError) as exc:
-        index = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code" and not c.get("execution_count")),
-                     None)
-        raise ExecutionFailed(index, f"{type(exc).__name__} (a cell may run at most {timeout} s)") from None
+        index = next(
+            (
+                i
+                for i, c in enumerate(nb.cells)
+                if c.cell_type == "code" and not c.get("execution_count")
+            ),
+            None,
+        )
+        raise ExecutionFailed(
+            index, f"{type(exc).__name__} (a cell may run at most {timeout} s)"
+        ) from None
     # the kernel's language_info (with its Python version, so Jupyter does not mark the notebook
     # modified on opening), fixed kernelspec, no timing
-    nb.metadata = nbformat.from_dict({"kernelspec": dict(KERNELSPEC), "language_info": nb.metadata["language_info"]})
+    nb.metadata = nbformat.from_dict(
+        {"kernelspec": dict(KERNELSPEC), "language_info": nb.metadata["language_info"]}
+    )
     for cell in nb.cells:
         for key in ("execution", "collapsed", "scrolled"):
             cell.metadata.pop(key, None)
@@ -948,22 +1192,30 @@ def execute_notebook(nb, folder, timeout=CELL_TIMEOUT, env=None):
 
 
 def pictures_without_alt(nb):
-    """Indices of the code cells with a picture output (image/*) that has no alt text in its metadata."""
-    return [index for index, cell in enumerate(nb.cells) if cell.cell_type == "code"
-            for output in cell.get("outputs", []) for mime in output.get("data", {}) if mime.startswith("image/")
-            and not str(output.get("metadata", {}).get(mime, {}).get("alt", "")).strip()]
+    """Indices of the code cells with a picture output (image/*) that has no alt text in its
+    metadata."""
+    return [
+        index
+        for index, cell in enumerate(nb.cells)
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        for mime in output.get("data", {})
+        if mime.startswith("image/")
+        and not str(output.get("metadata", {}).get(mime, {}).get("alt", "")).strip()
+    ]
 
 
 def source_line(chapter, nb, index):
-    """The source line of cell index of nb, built from the chapter's source (which may lack the fetch cell
-    the builder inserts)."""
+    """The source line of cell index of nb, built from the chapter's source (which may lack the
+    fetch cell the builder inserts)."""
     return source_lines(chapter, nb)[index]
 
 
 def source_lines(chapter, nb):
     """The source line of each cell of nb (source_line)."""
     lines = read_source(chapter)[1]
-    if len(lines) < len(nb.cells):  # the fetch cell was inserted: it and the cells after it shift by one
+    # the fetch cell was inserted: it and the cells after it shift by one
+    if len(lines) < len(nb.cells):
         inserted = next(i for i, c in enumerate(nb.cells) if c.metadata.get("fetch"))
         lines = lines[:inserted] + [lines[inserted]] + lines[inserted:]
     return lines
@@ -976,22 +1228,32 @@ def notebook_text(nb):
 def compare_notebooks(committed, fresh, lines=None):
     """Differences (sources, cell types, ids, metadata; not outputs) as readable lines."""
     diffs = []
-    language = {k: v for k, v in committed.metadata.get("language_info", {}).items() if k != "version"}
-    if committed.metadata.get("kernelspec") != fresh.metadata["kernelspec"] or set(committed.metadata) != \
-            {"kernelspec", "language_info"} or language.get("name") != "python":
+    language = {
+        k: v for k, v in committed.metadata.get("language_info", {}).items() if k != "version"
+    }
+    if (
+        committed.metadata.get("kernelspec") != fresh.metadata["kernelspec"]
+        or set(committed.metadata) != {"kernelspec", "language_info"}
+        or language.get("name") != "python"
+    ):
         diffs.append("notebook metadata differs (kernelspec and the kernel's language_info only)")
     if len(committed.cells) != len(fresh.cells):
         diffs.append(f"{len(committed.cells)} cells, the source makes {len(fresh.cells)}")
     for index, (old, new) in enumerate(zip(committed.cells, fresh.cells)):
         at = f"cell {index}" + (f" (source line {lines[index]})" if lines else "")
-        diffs += [f"{at}: {key} differs" for key in ("cell_type", "id", "source", "metadata") if old.get(key) != new.get(key)]
+        diffs += [
+            f"{at}: {key} differs"
+            for key in ("cell_type", "id", "source", "metadata")
+            if old.get(key) != new.get(key)
+        ]
         if old.get("cell_type") == "code" and not isinstance(old.get("execution_count"), int):
             diffs.append(f"{at}: never executed (build the chapter to store its outputs)")
     return diffs
 
 
 def claims_record(chapter):
-    """Where the build records the chapter's claims and their values (beside the source, never shipped)."""
+    """Where the build records the chapter's claims and their values (beside the source, never
+    shipped)."""
     return chapter.source.with_name("claims.json")
 
 
@@ -1005,8 +1267,8 @@ def find_claims(chapter, nb):
 
 
 def check_claims(chapter, nb, cell):
-    """Raise BuildError for the first false claim or failing docstring example, given the claims cell that ran
-    after the last one; otherwise the text of the chapter's claims record."""
+    """Raise BuildError for the first false claim or failing docstring example, given the claims
+    cell that ran after the last one; otherwise the text of the chapter's claims record."""
     claims, doctests = find_claims(chapter, nb)
     try:
         results = prose_claims.kernel_results(cell)
@@ -1028,7 +1290,10 @@ def check_chapter(chapter):
     fresh = build_notebook(chapter)
     problems = []
     if chapter.source.read_text(encoding="utf-8") != source_text(fresh):
-        problems.append(f"{_rel(chapter.source)} is not in canonical form (derived code or metadata out of date)")
+        problems.append(
+            f"{_rel(chapter.source)} is not in canonical "
+            "form (derived code or metadata out of date)"
+        )
     if not chapter.notebook.exists():
         problems.append(f"{_rel(chapter.notebook)} is missing")
     else:
@@ -1036,11 +1301,15 @@ def check_chapter(chapter):
         problems += compare_notebooks(committed, fresh, read_source(chapter)[1])
         if chapter.notebook.read_text(encoding="utf-8") != notebook_text(committed):
             problems.append(f"{_rel(chapter.notebook)} is not in nbformat's canonical JSON layout")
-        problems += [f"cell {index}: a picture without alt text" for index in pictures_without_alt(committed)]
+        problems += [
+            f"cell {index}: a picture without alt text" for index in pictures_without_alt(committed)
+        ]
     claims, doctests = find_claims(chapter, fresh)
     record = claims_record(chapter)
     if not record.exists():
-        problems.append(f"{_rel(record)} is missing (the build writes it when it checks the claims)")
+        problems.append(
+            f"{_rel(record)} is missing (the build writes it when it checks the claims)"
+        )
     else:
         recorded = json.loads(record.read_text(encoding="utf-8"))
         problems += prose_claims.check_record(claims, doctests, recorded, _rel(chapter.source))
@@ -1048,72 +1317,112 @@ def check_chapter(chapter):
         target = chapter.folder / name
         if not target.exists() or not origin.exists() or target.read_bytes() != origin.read_bytes():
             problems.append(f"{_rel(target)} is missing or differs from {_rel(origin)}")
-    extra = {p.name for p in chapter.folder.iterdir() if p.is_file()} - set(shipped_files(fresh)) - \
-        {chapter.notebook.name} if chapter.folder.is_dir() else set()
-    problems += [f"{_rel(chapter.folder / name)} is not shipped by the chapter (nbgrader would release it)"
-                 for name in sorted(extra)]
+    extra = (
+        {p.name for p in chapter.folder.iterdir() if p.is_file()}
+        - set(shipped_files(fresh))
+        - {chapter.notebook.name}
+        if chapter.folder.is_dir()
+        else set()
+    )
+    problems += [
+        f"{_rel(chapter.folder / name)} is not shipped by the chapter (nbgrader would release it)"
+        for name in sorted(extra)
+    ]
     return problems
 
 
 def take_notebook(chapter, log=print):
-    """Write the chapter's notebook (edited in JupyterLab, say) into its text source, with short headers; the
-    bodies of derived cells are kept for the build to compare with what it derives, then leave out."""
+    """Write the chapter's notebook (edited in JupyterLab, say) into its text source, with short
+    headers; the bodies of derived cells are kept for the build to compare with what it derives,
+    then leave out."""
     try:
         nb = nbformat.read(chapter.notebook, as_version=4)
     except (OSError, ValueError) as exc:
         raise BuildError(f"{_rel(chapter.notebook)}: cannot be read ({exc})") from None
     chapter.source.parent.mkdir(parents=True, exist_ok=True)
-    chapter.source.write_text(source_text(nb, keep_derived=True, where=_rel(chapter.notebook)), encoding="utf-8")
+    chapter.source.write_text(
+        source_text(nb, keep_derived=True, where=_rel(chapter.notebook)), encoding="utf-8"
+    )
     log(f"{chapter.name}: took {_rel(chapter.notebook)} into {_rel(chapter.source)}")
 
 
 def unsaved_edits(chapter, fresh):
-    """The cells in which a notebook saved after its source differs from fresh, the source's build: edits that
-    building would overwrite ([] when the notebook is older than the source, or is what the source makes)."""
-    if not chapter.notebook.exists() or chapter.notebook.stat().st_mtime <= chapter.source.stat().st_mtime:
+    """Where a notebook saved after its source holds edits that building would overwrite: the first lines
+    in which the notebook, taken back into source form, differs from fresh's ([] when the notebook is
+    older than the source or holds no edit: derived cells, computed values and outputs are the build's,
+    and change with the reference)."""
+    if (
+        not chapter.notebook.exists()
+        or chapter.notebook.stat().st_mtime <= chapter.source.stat().st_mtime
+    ):
         return []
-    committed = nbformat.read(chapter.notebook, as_version=4)
-    return [d for d in compare_notebooks(committed, fresh) if not d.startswith("notebook metadata")
-            and not d.endswith("(build the chapter to store its outputs)")]
+    saved = source_text(nbformat.read(chapter.notebook, as_version=4), where=_rel(chapter.notebook))
+    # through nbformat's JSON, as the saved one went: its metadata keys sorted
+    made = source_text(nbformat.reads(nbformat.writes(fresh), as_version=4)).split("\n")
+    return [
+        f"source line {number}: {(line or '').strip()[:60]!r}"
+        for number, (line, other) in enumerate(itertools.zip_longest(saved.split("\n"), made), 1)
+        if line != other
+    ][:3]
 
 
 def build_chapter(chapter, log=print):
-    """Build, execute and write one chapter; returns seconds spent executing. A notebook saved after its
-    source with cells the source does not make is not overwritten (BuildError): take it in first."""
+    """Build, execute and write one chapter; returns seconds spent executing. A notebook saved after
+    its source with cells the source does not make is not overwritten (BuildError): take it in
+    first."""
     nb = build_notebook(chapter)
     edits = unsaved_edits(chapter, nb)
     if edits:
-        raise BuildError(f"{_rel(chapter.notebook)} was saved after its source and differs from what the source "
-                         f"makes ({edits[0]}{', ...' if len(edits) > 1 else ''}): take it into the source with "
-                         f"`{PROG} --from-notebook {chapter.name[:2]}`, or discard "
-                         f"its edits (git checkout {_rel(chapter.notebook)})")
+        raise BuildError(
+            f"{_rel(chapter.notebook)} was saved after its source and differs from what the source "
+            f"makes ({edits[0]}{', ...' if len(edits) > 1 else ''}): take it into the source with "
+            f"`{PROG} --from-notebook {chapter.name[:2]}`, or discard "
+            f"its edits (git checkout {_rel(chapter.notebook)})"
+        )
     graded = fmt.points(nb)  # grade_id -> points of each graded cell
     points = sum(graded.values())
-    log(f"[{chapter.name}] {len(nb.cells)} cells, {len(graded)} graded ({points:g} points); executing")
+    log(
+        f"[{chapter.name}] {len(nb.cells)} cells, "
+        f"{len(graded)} graded ({points:g} points); executing"
+    )
     copy_shipped_files(chapter, nb)
     claims, doctests = find_claims(chapter, nb)
-    # a last cell, removed once run: the claims evaluated in the notebook's namespace, the docstring examples run
-    nb.cells.append(nbformat.v4.new_code_cell(prose_claims.kernel_code(claims, doctests), id="course-claims"))
+    # a last cell, removed once run: the claims evaluated in the notebook's namespace, the docstring
+    # examples run
+    nb.cells.append(
+        nbformat.v4.new_code_cell(prose_claims.kernel_code(claims, doctests), id="course-claims")
+    )
     started = time.perf_counter()
     try:
         execute_notebook(nb, chapter.folder)
     except ExecutionFailed as exc:
         index, message = exc.args
         nb.cells.pop()
-        at = f"{_rel(chapter.source)}:{source_line(chapter, nb, index)}" \
-            if index is not None and index < len(nb.cells) else _rel(chapter.source)
+        at = (
+            f"{_rel(chapter.source)}:{source_line(chapter, nb, index)}"
+            if index is not None and index < len(nb.cells)
+            else _rel(chapter.source)
+        )
         raise ExecutionFailed(None, f"{at}: cell {index} raised {message}") from None
     seconds = time.perf_counter() - started
     record = check_claims(chapter, nb, nb.cells.pop())
     missing_alt = pictures_without_alt(nb)
     if missing_alt:
-        raise BuildError(f"{_rel(chapter.source)}:{source_line(chapter, nb, missing_alt[0])}: a picture without alt "
-                         f"text: show it with course_tools' show(\"one sentence saying what it shows\")")
-    changed = [_write_if_changed(chapter.notebook, notebook_text(nb)),
-               _write_if_changed(chapter.source, source_text(nb)), _write_if_changed(claims_record(chapter), record)]
-    log(f"{chapter.name}: {'wrote' if any(changed) else 'unchanged'} ({len(nb.cells)} cells, {len(graded)} graded, "
-        f"{points:g} points, {len(claims)} claims and {len(doctests)} docstrings with examples checked, "
-        f"executed in {seconds:.1f} s)")
+        raise BuildError(
+            f"{_rel(chapter.source)}:{source_line(chapter, nb, missing_alt[0])}: "
+            "a picture without alt "
+            f'text: show it with course_tools\' show("one sentence saying what it shows")'
+        )
+    changed = [
+        _write_if_changed(chapter.notebook, notebook_text(nb)),
+        _write_if_changed(chapter.source, source_text(nb)),
+        _write_if_changed(claims_record(chapter), record),
+    ]
+    log(
+        f"{chapter.name}: {'wrote' if any(changed) else 'unchanged'} ({len(nb.cells)} "
+        f"cells, {len(graded)} graded, {points:g} points, {len(claims)} claims and "
+        f"{len(doctests)} docstrings with examples checked, executed in {seconds:.1f} s)"
+    )
     return seconds
 
 
@@ -1140,13 +1449,22 @@ def main(argv=None):
 
 def run_command(argv):
     """Build, check or copy the files of the chapters argv names: the exit code."""
-    parser = Parser(prog=PROG, description="Build chapters/NN_name/NN_name.ipynb from its jupytext source.")
-    parser.add_argument("chapters", nargs="*", metavar="NN", help="chapters to build (default: all)")
+    parser = Parser(
+        prog=PROG, description="Build chapters/NN_name/NN_name.ipynb from its jupytext source."
+    )
+    parser.add_argument(
+        "chapters", nargs="*", metavar="NN", help="chapters to build (default: all)"
+    )
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--check", action="store_true", help="write nothing; exit 1 if any chapter file is stale")
+    mode.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if any chapter file is stale"
+    )
     mode.add_argument("--files", action="store_true", help="only copy the files each chapter ships")
-    mode.add_argument("--from-notebook", action="store_true",
-                      help="take each chapter's notebook (edited in JupyterLab, say) into its source, then build")
+    mode.add_argument(
+        "--from-notebook",
+        action="store_true",
+        help="take each chapter's notebook (edited in JupyterLab, say) into its source, then build",
+    )
     args = parser.parse_args(argv)
     try:
         chapters = select_chapters(args.chapters)
@@ -1179,8 +1497,10 @@ def _check(chapters):
         if problems:
             stale.append(chapter.name)
     if stale:
-        print(f"{len(stale)} of {len(chapters)} chapter(s) differ from their sources; rebuild with "
-              f"{PROG} {' '.join(n[:2] for n in stale)}")
+        print(
+            f"{len(stale)} of {len(chapters)} chapter(s) differ from their sources; rebuild with "
+            f"{PROG} {' '.join(n[:2] for n in stale)}"
+        )
         return 1
     print(f"all {len(chapters)} chapter(s) up to date")
     return 0

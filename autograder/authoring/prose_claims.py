@@ -1,24 +1,26 @@
 """Claims: the numbers a chapter's text states about its outputs, checked by every build.
 
-In Markdown, an HTML comment right after a number says what the number must match; it is evaluated in
-the executed notebook's namespace, after the last cell (rendered Markdown hides the comment):
+In Markdown, an HTML comment right after a number says what the number must match; it is evaluated
+in the executed notebook's namespace, after the last cell (rendered Markdown hides the comment):
 
     the loss ends near 2.3<!-- claim: final_loss ± 0.1 -->      |final_loss - 2.3| <= 0.1
     a table of 32,033<!-- claim: len(docs) --> names            len(docs) printed as "32033"
     the loss on 'emma' is 3.4955<!-- claim: loss.data -->        loss.data printed with 4 decimals
     between steps 5 and 6<!-- claim: 5 <= crossing <= 6 -->      a condition: must be True
 
-A number claim compares the number written right before the comment (commas, `**`, `$`, `%` and a leading
-minus allowed) with the expression's value: within `± tol` when given, otherwise equal when printed with
-as many decimals as the text writes. A condition (a comparison, `and`, ...) must be True. In code cells,
-every `>>>` example of a docstring is run as a doctest in the same namespace (whitespace normalised), and a
-number in other code text (a picture's alt text, a docstring's prose) is claimed in the cell's metadata, which
-learners do not see: `# %% claims={"about 0.84": "max(probs) ± 0.01"}`, the text as it stands in the code.
-Besides the notebook's names, a claim may use json, math, sys and reference("model") (a module of the reference
-package microgpt), for a number another chapter shows.
+A number claim compares the number written right before the comment (commas, `**`, `$`, `%` and a
+leading minus allowed) with the expression's value: within `± tol` when given, otherwise equal when
+printed with as many decimals as the text writes. A condition (a comparison, `and`, ...) must be
+True. In code cells, every `>>>` example of a docstring is run as a doctest in the same namespace
+(whitespace normalised), and a number in other code text (a picture's alt text, a docstring's prose)
+is claimed in the cell's metadata, which learners do not see: `# %% claims={"about 0.84":
+"max(probs) ± 0.01"}`, the text as it stands in the code. Besides the notebook's names, a claim may
+use json, math, sys and reference("model") (a module of the reference package microgpt), for a
+number another chapter shows.
 
 The builder writes what it found beside the source (claims.json: each claim and the value it had);
-`--check` re-checks the stated numbers against those values and reports claims changed since that build.
+`--check` re-checks the stated numbers against those values and reports claims changed since that
+build.
 """
 
 from __future__ import annotations
@@ -52,7 +54,11 @@ def find(nb, cell_lines, where):
         if cell.cell_type == "markdown":
             for match in CLAIM_RE.finditer(cell.source):
                 line = header + 1 + cell.source.count("\n", 0, match.start())
-                claims.append(_parse_claim(cell.source[:match.start()], match.group(1), f"{where}:{line}", line))
+                claims.append(
+                    _parse_claim(
+                        cell.source[: match.start()], match.group(1), f"{where}:{line}", line
+                    )
+                )
         elif cell.cell_type == "code":
             claims += _code_claims(cell, header, where)
             if ">>>" in cell.source and not cell.metadata.get("fetch"):
@@ -61,17 +67,21 @@ def find(nb, cell_lines, where):
 
 
 def _code_claims(cell, header, where):
-    """The claims of a code cell's metadata, `# %% claims={"about 0.84": "EXPRESSION", ...}`: each about text
-    of its code, as it stands there."""
+    """The claims of a code cell's metadata, `# %% claims={"about 0.84": "EXPRESSION", ...}`: each
+    about text of its code, as it stands there."""
     entries = cell.metadata.get("claims", {})
     if not isinstance(entries, dict) or not all(isinstance(v, str) for v in entries.values()):
-        raise ClaimError(f"{where}:{header}: claims maps text of the cell's code to an expression: "
-                         f"claims={{\"about 0.84\": \"max(probs) ± 0.01\"}}")
+        raise ClaimError(
+            f"{where}:{header}: claims maps text of the cell's code to an expression: "
+            f'claims={{"about 0.84": "max(probs) ± 0.01"}}'
+        )
     found = []
     for text, body in entries.items():
         if text not in cell.source:
-            raise ClaimError(f"{where}:{header}: the claim about {text!r} names text its cell does not hold")
-        line = header + 1 + cell.source[:cell.source.index(text)].count("\n")
+            raise ClaimError(
+                f"{where}:{header}: the claim about {text!r} names text its cell does not hold"
+            )
+        line = header + 1 + cell.source[: cell.source.index(text)].count("\n")
         found.append(_parse_claim(text, body, f"{where}:{line}", line))
     return found
 
@@ -87,15 +97,23 @@ def _parse_claim(before, body, at, line):
         except ValueError:
             raise ClaimError(f"{at}: the tolerance after ± is a number, got {tol_text!r}") from None
     if not expr:
-        raise ClaimError(f"{at}: an empty claim (write <!-- claim: EXPRESSION --> right after the number)")
+        raise ClaimError(
+            f"{at}: an empty claim (write <!-- claim: EXPRESSION --> right after the number)"
+        )
     try:
         ast.parse(expr, mode="eval")
     except SyntaxError as exc:
-        raise ClaimError(f"{at}: the claim {expr!r} is not a Python expression ({exc.msg})") from None
+        raise ClaimError(
+            f"{at}: the claim {expr!r} is not a Python expression ({exc.msg})"
+        ) from None
     number = NUMBER_BEFORE_RE.search(before)
     states = None
     if number:
-        states = ("-" if number.group(1) else "") + number.group(2).replace(",", "") + (number.group(3) or "")
+        states = (
+            ("-" if number.group(1) else "")
+            + number.group(2).replace(",", "")
+            + (number.group(3) or "")
+        )
     return {"line": line, "states": states, "expr": expr, "tol": tol}
 
 
@@ -112,8 +130,13 @@ def _docstrings(source, header, index):
             doc = ast.get_docstring(node, clean=False)
             if doc and ">>>" in doc:
                 start = node.body[0].lineno  # the line the docstring opens on
-                found.append({"line": header + start, "name": getattr(node, "name", f"cell {index}"),
-                              "docstring": doc})
+                found.append(
+                    {
+                        "line": header + start,
+                        "name": getattr(node, "name", f"cell {index}"),
+                        "docstring": doc,
+                    }
+                )
     return found
 
 
@@ -190,17 +213,22 @@ def _course_claims(claims, doctests, marker):
 
 def kernel_code(claims, doctests):
     """The code of the cell the builder runs after the last one (and then removes)."""
-    arguments = ([{"expr": c["expr"]} for c in claims], [{"name": d["name"], "docstring": d["docstring"]}
-                                                          for d in doctests], MARKER)
+    arguments = (
+        [{"expr": c["expr"]} for c in claims],
+        [{"name": d["name"], "docstring": d["docstring"]} for d in doctests],
+        MARKER,
+    )
     return f"{KERNEL_CODE}\n_course_claims{arguments!r}\ndel _course_claims\n"
 
 
 def kernel_results(cell):
     """The results the claims cell printed."""
-    text = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
+    text = "".join(
+        o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream"
+    )
     for line in text.splitlines():
         if line.startswith(MARKER):
-            return json.loads(line[len(MARKER):])
+            return json.loads(line[len(MARKER) :])
     raise ClaimError(f"the claims cell printed no results: {text[-300:]!r}")
 
 
@@ -209,11 +237,14 @@ def kernel_results(cell):
 
 def describe(claim):
     comment = claim["expr"] + (f" ± {claim['tol']:g}" if claim["tol"] is not None else "")
-    return (f"{claim['states']!r} " if claim["states"] is not None else "") + f"<!-- claim: {comment} -->"
+    return (
+        f"{claim['states']!r} " if claim["states"] is not None else ""
+    ) + f"<!-- claim: {comment} -->"
 
 
 def problem(claim, result):
-    """Why the claim is false given its result ({value, parts} or {error}), or None when it holds."""
+    """Why the claim is false given its result ({value, parts} or {error}), or None when it
+    holds."""
     if "error" in result:
         return f"the claim {describe(claim)} cannot be evaluated: {result['error']}"
     value = result["value"]
@@ -223,9 +254,14 @@ def problem(claim, result):
         parts = ", ".join(f"{k} = {v}" for k, v in result.get("parts", {}).items())
         return f"the claim {describe(claim)} is false" + (f": {parts}" if parts else "")
     if not isinstance(value, (int, float)):
-        return f"the claim {describe(claim)} is {value}: a claim is a number or a condition (True or False)"
+        return (
+            f"the claim {describe(claim)} is {value}: a claim "
+            "is a number or a condition (True or False)"
+        )
     if claim["states"] is None:
-        return f"the claim {describe(claim)} is a number ({value}) but no number comes right before it"
+        return (
+            f"the claim {describe(claim)} is a number ({value}) but no number comes right before it"
+        )
     stated = float(claim["states"])
     if claim["tol"] is not None:
         holds = abs(value - stated) <= claim["tol"] * (1 + 1e-9) + 1e-12
@@ -234,38 +270,59 @@ def problem(claim, result):
         decimals = len(claim["states"].partition(".")[2])
         holds = math.isfinite(value) and _fixed(value, decimals) == _fixed(stated, decimals)
         wanted = f"{claim['states']} when printed with {decimals} decimals"
-    return None if holds else f"the claim {describe(claim)} is false: the value is {value:.10g}, not {wanted}"
+    return (
+        None
+        if holds
+        else f"the claim {describe(claim)} is false: the value is {value:.10g}, not {wanted}"
+    )
 
 
 def _fixed(value, decimals):
     text = f"{value:.{decimals}f}"
-    return "0" + text[2:] if text.startswith("-0") and not text.strip("-0.") else text  # -0.0 is 0.0
+    # -0.0 is 0.0
+    return "0" + text[2:] if text.startswith("-0") and not text.strip("-0.") else text
 
 
 def doctest_problems(test, result):
     """One line per failed example of a docstring."""
-    return [(test["line"] + failed["line"], f"the docstring example `{failed['source']}` of {test['name']} "
-             f"gives {failed['got']!r}, not {failed['want']!r}") for failed in result["failed"]]
+    return [
+        (
+            test["line"] + failed["line"],
+            f"the docstring example `{failed['source']}` of {test['name']} "
+            f"gives {failed['got']!r}, not {failed['want']!r}",
+        )
+        for failed in result["failed"]
+    ]
 
 
 def record(claims, doctests, results):
     """What claims.json holds: each claim as written with the value it had, each doctest example."""
-    entries = [{"states": c["states"], "claim": c["expr"], "tol": c["tol"], "value": r.get("value")}
-               for c, r in zip(claims, results["claims"])]
-    entries += [{"doctest": e["source"], "expects": e["want"]} for r in results["doctests"] for e in r["examples"]]
-    return "[\n" + ",\n".join(json.dumps(e, ensure_ascii=False) for e in entries) + "\n]\n"  # a line each
+    entries = [
+        {"states": c["states"], "claim": c["expr"], "tol": c["tol"], "value": r.get("value")}
+        for c, r in zip(claims, results["claims"])
+    ]
+    entries += [
+        {"doctest": e["source"], "expects": e["want"]}
+        for r in results["doctests"]
+        for e in r["examples"]
+    ]
+    # a line each
+    return "[\n" + ",\n".join(json.dumps(e, ensure_ascii=False) for e in entries) + "\n]\n"
 
 
 def check_record(claims, doctests, recorded, where):
-    """Why a chapter's claims (from its source) are not those claims.json recorded, or are false for the
-    recorded values (list of lines)."""
+    """Why a chapter's claims (from its source) are not those claims.json recorded, or are false for
+    the recorded values (list of lines)."""
     examples = []
     for d in doctests:
-        examples += [{"doctest": e.source.strip(), "expects": e.want.strip()}
-                     for e in doctest.DocTestParser().get_examples(d["docstring"])]
+        examples += [
+            {"doctest": e.source.strip(), "expects": e.want.strip()}
+            for e in doctest.DocTestParser().get_examples(d["docstring"])
+        ]
     entries = [e for e in recorded if "claim" in e]
     problems = []
-    # keyed by expression: a stated number or tolerance edited since (in JupyterLab, say) is checked here
+    # keyed by expression: a stated number or tolerance edited since (in JupyterLab, say) is checked
+    # here
     if [c["expr"] for c in claims] != [e["claim"] for e in entries]:
         problems.append(f"{where}: its claims changed since the last build (rebuild to check them)")
     else:
@@ -274,5 +331,7 @@ def check_record(claims, doctests, recorded, where):
             if why:
                 problems.append(f"{where}:{c['line']}: {why}")
     if examples != [e for e in recorded if "doctest" in e]:
-        problems.append(f"{where}: its docstring examples changed since the last build (rebuild to run them)")
+        problems.append(
+            f"{where}: its docstring examples changed since the last build (rebuild to run them)"
+        )
     return problems

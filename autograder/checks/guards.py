@@ -1,12 +1,15 @@
-"""What a piece must leave alone: a snapshot of its inputs before the call, and a check afterwards that
-nothing in them changed (lists not grown, shrunk or refilled; Values not replaced; data and grads as
-they were)."""
+"""What a piece must leave alone: a snapshot of its inputs before the call, and a check afterwards
+that nothing in them changed (lists not grown, shrunk or refilled; Values not replaced; data and
+grads as they were)."""
 
 from typing import NamedTuple
 
 from .core import about, fail, is_node, show
 
-LEAVE_ALONE = "Leave the inputs as they are: build new lists and new Values instead of changing the given ones."
+LEAVE_ALONE = (
+    "Leave the inputs as they are: build new lists and "
+    "new Values instead of changing the given ones."
+)
 
 
 class NodeState(NamedTuple):
@@ -28,7 +31,8 @@ def snapshot(x, grads=True):
 
 
 def first_change(before, after, path):
-    """A sentence saying how the snapshot after differs from before at path (the first change), or None."""
+    """A sentence saying how the snapshot after differs from before at path (the first change), or
+    None."""
     if isinstance(before, NodeState):
         if not isinstance(after, NodeState) or after.identity != before.identity:
             return f"{path} was replaced by another object"
@@ -40,12 +44,25 @@ def first_change(before, after, path):
     if isinstance(before, dict):
         if not isinstance(after, dict) or set(after) != set(before):
             return f"the keys of {path} changed"
-        return next(filter(None, (first_change(before[key], after[key], f"{path}[{key!r}]") for key in before)), None)
+        return next(
+            filter(
+                None, (first_change(before[key], after[key], f"{path}[{key!r}]") for key in before)
+            ),
+            None,
+        )
     if isinstance(before, list):
         if not isinstance(after, list) or len(after) != len(before):
-            return f"{path} had {len(before)} items and now has {len(after) if isinstance(after, list) else '?'}"
-        return next(filter(None, (first_change(b, a, f"{path}[{i}]") for i, (b, a) in enumerate(zip(before, after)))),
-                    None)
+            return (
+                f"{path} had {len(before)} items and now has "
+                f"{len(after) if isinstance(after, list) else '?'}"
+            )
+        return next(
+            filter(
+                None,
+                (first_change(b, a, f"{path}[{i}]") for i, (b, a) in enumerate(zip(before, after))),
+            ),
+            None,
+        )
     return None if after == before else f"{path} changed from {show(before)} to {show(after)}"
 
 

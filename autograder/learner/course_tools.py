@@ -9,7 +9,8 @@ Imported in IPython (Jupyter, VS Code), it also rewrites errors for the learner:
 raises NotImplementedError names the exercise to finish, a NameError at the top of a cell says which
 earlier cell to run, an error raised in given code that the learner's function called is led by a
 sentence naming that function, its call and the likely cause, and tracebacks leave out the frames of
-these helpers and of the course's grading code. The error keeps its type, so Jupyter, nbval and nbgrader still see an error.
+these helpers and of the course's grading code. The error keeps its type, so Jupyter, nbval and
+nbgrader still see an error.
 """
 
 import contextlib
@@ -23,8 +24,9 @@ import types
 from html import escape as _html_escape
 
 SHOWN = 8  # list items printed
-# nbgrader's Validate prints each line of an error cut to 83 characters, "AssertionError: " (16) included:
-# a failure's first line holds what failed and what was expected within the rest, the call goes after it
+# nbgrader's Validate prints each line of an error cut to 83 characters, "AssertionError: " (16)
+# included: a failure's first line holds what failed and what was expected within the rest, the call
+# goes after it
 FIRST_LINE = 66
 LINE = 80
 
@@ -63,7 +65,9 @@ def _mismatch(got, expected, same, where="the result"):
         if len(got) != len(expected):
             return f"{where} has {len(got)} items; expected {len(expected)}"
         for i, (g, e) in enumerate(zip(got, expected)):
-            problem = _mismatch(g, e, same, f"{where}[{i}]" if where != "the result" else f"item [{i}]")
+            problem = _mismatch(
+                g, e, same, f"{where}[{i}]" if where != "the result" else f"item [{i}]"
+            )
             if problem:
                 return problem
         return None
@@ -76,16 +80,17 @@ def _mismatch(got, expected, same, where="the result"):
 
 
 def _wrapped(first, rest=""):
-    """first wrapped for Validate (its first line within FIRST_LINE, the others within LINE), then rest."""
+    """first wrapped for Validate (its first line within FIRST_LINE, the others within LINE), then
+    rest."""
     lines = textwrap.wrap(first, FIRST_LINE, break_on_hyphens=False) or [""]
     lines = lines[:1] + textwrap.wrap(" ".join(lines[1:]), LINE, break_on_hyphens=False)
     return "\n".join(lines + textwrap.wrap(rest, LINE, break_on_hyphens=False))
 
 
 def failure(label, problem, detail=""):
-    """The text of a failed test: `label: problem` when it fits Validate's first line; else the problem
-    first (headed by the call's name when label is a call), then `checking LABEL`, lines wrapped for Validate.
-    detail (say, the likely cause) follows on the next lines."""
+    """The text of a failed test: `label: problem` when it fits Validate's first line; else the
+    problem first (headed by the call's name when label is a call), then `checking LABEL`, lines
+    wrapped for Validate. detail (say, the likely cause) follows on the next lines."""
     first = f"{label}: {problem}"
     if len(first) > FIRST_LINE:
         call = re.match(r"[A-Za-z_][\w.]*\(", label)
@@ -113,11 +118,14 @@ def expect_equal(label, got, expected):
 
 
 def expect_close(label, got, expected, rel_tol=1e-6, abs_tol=1e-9):
-    """got must match expected within math.isclose(rel_tol, abs_tol) for numbers (item by item for lists);
-    anything else must be equal."""
+    """got must match expected within math.isclose(rel_tol, abs_tol) for numbers (item by item for
+    lists); anything else must be equal."""
+
     def same(a, b):
         if isinstance(b, (int, float)) and not isinstance(b, bool):
-            return isinstance(a, (int, float)) and math.isclose(a, b, rel_tol=rel_tol, abs_tol=abs_tol)
+            return isinstance(a, (int, float)) and math.isclose(
+                a, b, rel_tol=rel_tol, abs_tol=abs_tol
+            )
         return a == b
 
     _compare(label, got, expected, same)
@@ -127,13 +135,15 @@ def expect_none(label, got):
     """got must be None: a function that updates its inputs in place returns nothing."""
     if got is not None:
         print(f"FAIL {label}: returned {_show(_plain(got))}")
-        raise AssertionError(failure(label, f"returned {_show(_plain(got))}; expected None (it works in place)"))
+        raise AssertionError(
+            failure(label, f"returned {_show(_plain(got))}; expected None (it works in place)")
+        )
     print(f"ok   {label}: returned None")
 
 
 def _snapshot(x, grads=True):
-    """What of x a change in place would alter: the items themselves (by identity), each Value's data and,
-    with grads, its grad."""
+    """What of x a change in place would alter: the items themselves (by identity), each Value's
+    data and, with grads, its grad."""
     if isinstance(x, (list, dict)):
         items = list(x.items()) if isinstance(x, dict) else list(enumerate(x))
         return type(x), [(key, id(item), _snapshot(item, grads)) for key, item in items]
@@ -143,8 +153,9 @@ def _snapshot(x, grads=True):
 
 
 def _first_change(before, after, path):
-    """(path, what) for the first difference between two snapshots, or None: what is 'list' or 'dict' (items
-    replaced, added or removed), 'data' or 'grad' (of the Value at path), or 'value'."""
+    """(path, what) for the first difference between two snapshots, or None: what is 'list' or
+    'dict' (items replaced, added or removed), 'data' or 'grad' (of the Value at path), or
+    'value'."""
     if before == after:
         return None
     if isinstance(before, tuple) and before[0] in (list, dict):
@@ -162,26 +173,31 @@ def _first_change(before, after, path):
 
 
 # what to do instead, for each kind of change _first_change finds
-INSTEAD = {"list": "build a new list instead", "dict": "build a new dict instead",
-           "data": "compute new Values instead (v - m, not v.data -= m)",
-           "grad": "leave .grad alone: run no backward here (only a training step does)",
-           "value": "build a new one instead"}
+INSTEAD = {
+    "list": "build a new list instead",
+    "dict": "build a new dict instead",
+    "data": "compute new Values instead (v - m, not v.data -= m)",
+    "grad": "leave .grad alone: run no backward here (only a training step does)",
+    "value": "build a new one instead",
+}
 
 
 def _changed_in_place(name, change):
-    """The failure for a function that changed its input `name` in place (printed, and returned to raise);
-    change is _first_change's (path, what)."""
+    """The failure for a function that changed its input `name` in place (printed, and returned to
+    raise); change is _first_change's (path, what)."""
     path, what = change
-    where = "" if path == name else f"{path}{'.' + what if what in ('data', 'grad') else ''} changed; "
+    where = (
+        "" if path == name else f"{path}{'.' + what if what in ('data', 'grad') else ''} changed; "
+    )
     print(f"FAIL you changed {name} in place")
     return AssertionError(_wrapped(f"you changed {name} in place: {where}{INSTEAD[what]}"))
 
 
 @contextlib.contextmanager
 def unchanged(name, x):
-    """Within the block, x (a list or dict, nested, of numbers or Values) must not be changed in place (its
-    items replaced, added or removed, a Value's data or grad changed): on leaving the block a change fails
-    first, saying where, before any other failure raised in it."""
+    """Within the block, x (a list or dict, nested, of numbers or Values) must not be changed in
+    place (its items replaced, added or removed, a Value's data or grad changed): on leaving the
+    block a change fails first, saying where, before any other failure raised in it."""
     before = _snapshot(x)
     try:
         yield
@@ -199,16 +215,18 @@ def unchanged(name, x):
 
 
 def expect_same_objects(label, got, expected):
-    """got must be a list holding the very objects of the list expected, in order (identity, not equal
-    values): what must be updated in place is never replaced by a new object."""
+    """got must be a list holding the very objects of the list expected, in order (identity, not
+    equal values): what must be updated in place is never replaced by a new object."""
     detail = ""
     if got is not expected and (not isinstance(got, list) or len(got) != len(expected)):
         problem = f"is {_show(_plain(got))}; expected the same {len(expected)} objects"
     else:
         new = [i for i, (a, b) in enumerate(zip(got, expected)) if a is not b]
         problem = new and f"item [{new[0]}] is new; expected the same object"
-        detail = new and (f"({len(new)} of {len(expected)} are new: change the data of the object that is there, "
-                          f"instead of putting a new one in its place)")
+        detail = new and (
+            f"({len(new)} of {len(expected)} are new: change the data of the object that is there, "
+            f"instead of putting a new one in its place)"
+        )
     if problem:
         print(f"FAIL {label}: {problem}")
         raise AssertionError(failure(label, problem, detail))
@@ -216,8 +234,8 @@ def expect_same_objects(label, got, expected):
 
 
 def relative_error(a, b, floor=1e-9):
-    """|a - b| / max(|a|, |b|), and 0 when |a - b| <= floor: two gradients that are both (nearly) zero
-    match, instead of showing a relative error of 1."""
+    """|a - b| / max(|a|, |b|), and 0 when |a - b| <= floor: two gradients that are both (nearly)
+    zero match, instead of showing a relative error of 1."""
     difference = abs(a - b)
     return 0.0 if difference <= floor else difference / max(abs(a), abs(b))
 
@@ -241,7 +259,9 @@ def gradient_check(f, inputs, value_cls, h=1e-6, tol=1e-6):
     def evaluate(nodes):
         out = f(nodes)
         if not hasattr(out, "data"):
-            raise AssertionError(f"gradient_check: f returned {_show(_plain(out))}; it must return one Value")
+            raise AssertionError(
+                f"gradient_check: f returned {_show(_plain(out))}; it must return one Value"
+            )
         return out
 
     nodes = [value_cls(x) for x in xs]
@@ -261,26 +281,41 @@ def gradient_check(f, inputs, value_cls, h=1e-6, tol=1e-6):
     rows = sorted(set(range(min(len(xs), 12))) | {worst})
     print(f"{'input':>16} {'analytic':>12} {'numeric':>12} {'rel. error':>11}")
     for i in rows:
-        print(f"{f'x[{i}] = {xs[i]:.4g}':>16} {analytic[i]:>12.6g} {numeric[i]:>12.6g} {_error_text(errors[i]):>11}")
+        print(
+            f"{f'x[{i}] = {xs[i]:.4g}':>16} {analytic[i]:>12.6g} "
+            f"{numeric[i]:>12.6g} {_error_text(errors[i]):>11}"
+        )
     if len(xs) > len(rows):
         print(f"({len(xs)} inputs; the first 12 and the worst shown)")
     if errors[worst] > tol:
-        raise AssertionError(f"backward gives x[{worst}].grad = {analytic[worst]:.8g}; expected {numeric[worst]:.8g}\n"
-                             f"(central differences; relative error {errors[worst]:.2e} > {tol})")
-    print(f"ok   gradients match central differences (largest relative error {_error_text(errors[worst])})")
+        raise AssertionError(
+            f"backward gives x[{worst}].grad = "
+            f"{analytic[worst]:.8g}; expected {numeric[worst]:.8g}\n"
+            f"(central differences; relative error {errors[worst]:.2e} > {tol})"
+        )
+    print(
+        "ok   gradients match central differences (largest "
+        f"relative error {_error_text(errors[worst])})"
+    )
 
 
 def check_probabilities(probs, tol=1e-9):
     """probs (numbers or Values) must each lie in [0, 1] and sum to 1 within tol."""
     ps = _plain(probs)
     if not isinstance(ps, list) or not ps:
-        raise AssertionError(f"check_probabilities: expected a non-empty list of probabilities, got {_show(ps)}")
+        raise AssertionError(
+            f"check_probabilities: expected a non-empty list of probabilities, got {_show(ps)}"
+        )
     for i, p in enumerate(ps):
         if not isinstance(p, (int, float)) or not 0 <= p <= 1:
-            raise AssertionError(f"check_probabilities: item [{i}] is {_show(p)}, not a probability in [0, 1]")
+            raise AssertionError(
+                f"check_probabilities: item [{i}] is {_show(p)}, not a probability in [0, 1]"
+            )
     total = sum(ps)
     if abs(total - 1) > tol:
-        raise AssertionError(f"check_probabilities: the {len(ps)} probabilities sum to {total!r}, not 1")
+        raise AssertionError(
+            f"check_probabilities: the {len(ps)} probabilities sum to {total!r}, not 1"
+        )
     print(f"ok   {len(ps)} probabilities in [0, 1], summing to {total:.6g}")
 
 
@@ -289,7 +324,9 @@ def check_rms_near_one(values, tol=1e-3):
     xs = _plain(values)
     rms = math.sqrt(sum(x * x for x in xs) / len(xs))
     if abs(rms - 1) > tol:
-        raise AssertionError(f"check_rms_near_one: the root mean square is {rms:.6g}, not within {tol} of 1")
+        raise AssertionError(
+            f"check_rms_near_one: the root mean square is {rms:.6g}, not within {tol} of 1"
+        )
     print(f"ok   root mean square {rms:.6g}, within {tol} of 1")
 
 
@@ -297,7 +334,11 @@ def _shape_problem(obj, shape, where):
     if obj is None:
         return f"{where} is None (did you forget return?)"
     if not shape:
-        return f"{where} is a list; expected a single value" if isinstance(obj, (list, tuple)) else None
+        return (
+            f"{where} is a list; expected a single value"
+            if isinstance(obj, (list, tuple))
+            else None
+        )
     if not isinstance(obj, (list, tuple)):
         return f"{where} is {_show(_plain(obj))}; expected a list of {shape[0]} items"
     if len(obj) != shape[0]:
@@ -319,9 +360,11 @@ def check_shape(label, obj, shape):
 
 
 def expect_value(label, got, data, children=None, local_grads=None):
-    """got must be one Value (anything with data, _children and _local_grads) with the given data, plain
-    numbers as its local gradients, and, when given, exactly these children (the same objects, in order) and
-    these local gradients; numbers match as in expect_close (relative 1e-6, absolute 1e-9)."""
+    """got must be one Value (anything with data, _children and _local_grads) with the given data,
+    plain numbers as its local gradients, and, when given, exactly these children (the same objects,
+    in order) and these local gradients; numbers match as in expect_close (relative 1e-6, absolute
+    1e-9)."""
+
     def same(a, b):
         return isinstance(a, (int, float)) and math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
 
@@ -329,28 +372,55 @@ def expect_value(label, got, data, children=None, local_grads=None):
     if got is None:
         problem = "the result is None (did you forget return?)"
     elif not all(hasattr(got, name) for name in ("data", "_children", "_local_grads")):
-        problem = f"the result is {_show(_plain(got))}; expected a Value (with data, _children and _local_grads)"
+        problem = (
+            f"the result is {_show(_plain(got))}; expected a "
+            "Value (with data, _children and _local_grads)"
+        )
     else:
         problem = _mismatch(got.data, data, same, "its data")
-        if not problem and children is not None and (len(got._children) != len(children) or any(
-                a is not b for a, b in zip(got._children, children))):
-            problem = (f"its children are {_show(_plain(list(got._children)))}; expected the nodes "
-                       f"{_show(_plain(list(children)))} themselves, in that order")
+        if (
+            not problem
+            and children is not None
+            and (
+                len(got._children) != len(children)
+                or any(a is not b for a, b in zip(got._children, children))
+            )
+        ):
+            problem = (
+                f"its children are {_show(_plain(list(got._children)))}; expected the nodes "
+                f"{_show(_plain(list(children)))} themselves, in that order"
+            )
         odd = [i for i, g in enumerate(got._local_grads) if not isinstance(g, (int, float))]
-        if not problem and odd:  # a Value as a local gradient would match by its data: say what it is
+        # a Value as a local gradient would match by its data: say what it is
+        if not problem and odd:
             odd = got._local_grads[odd[0]], odd[0]
-            problem = f"local gradient [{odd[1]}] is {'a Value' if hasattr(odd[0], 'data') else _kind(odd[0])}" \
-                      f"; expected a number"
-            detail = ((f"(that Value's data is {_show(_plain(odd[0]))}: " if hasattr(odd[0], "data") else "(") +
-                      "store plain numbers, the derivative's value here: other.data, not other)")
+            problem = (
+                f"local gradient [{odd[1]}] is "
+                f"{'a Value' if hasattr(odd[0], 'data') else _kind(odd[0])}; expected a number"
+            )
+            detail = (
+                f"(that Value's data is {_show(_plain(odd[0]))}: "
+                if hasattr(odd[0], "data")
+                else "("
+            ) + "store plain numbers, the derivative's value here: other.data, not other)"
         if not problem and local_grads is not None:
-            problem = _mismatch(_plain(list(got._local_grads)), list(local_grads), same, "its local gradients")
-            problem = problem and problem.replace("its local gradients[", "the local gradient for child [")
+            problem = _mismatch(
+                _plain(list(got._local_grads)), list(local_grads), same, "its local gradients"
+            )
+            problem = problem and problem.replace(
+                "its local gradients[", "the local gradient for child ["
+            )
     if problem:
         print(f"FAIL {label}: {problem}")
         raise AssertionError(failure(label, problem, detail))
-    print(f"ok   {label}: a Value with data {_show(got.data)}" +
-          (f" and local gradients {_show(_plain(list(got._local_grads)))}" if local_grads is not None else ""))
+    print(
+        f"ok   {label}: a Value with data {_show(got.data)}"
+        + (
+            f" and local gradients {_show(_plain(list(got._local_grads)))}"
+            if local_grads is not None
+            else ""
+        )
+    )
 
 
 def _kind(x):
@@ -359,8 +429,9 @@ def _kind(x):
 
 
 def _raised_at(tb):
-    """' (in NAME, line N)' naming the function the block called and, when the error came from deeper, the
-    function that raised it; frames of these helpers and of Python's own library are left out."""
+    """' (in NAME, line N)' naming the function the block called and, when the error came from
+    deeper, the function that raised it; frames of these helpers and of Python's own library are
+    left out."""
     stdlib = os.path.dirname(textwrap.__file__)  # Python's own library
     while tb is not None and _hidden(tb.tb_frame):  # explain_errors' own frame
         tb = tb.tb_next
@@ -368,7 +439,11 @@ def _raised_at(tb):
     tb = tb and tb.tb_next  # the frame of the block itself (a tests cell)
     while tb is not None:
         code = tb.tb_frame.f_code
-        if not (_hidden(tb.tb_frame) or code.co_filename.startswith((stdlib, "<frozen")) or code.co_name[0] == "<"):
+        if not (
+            _hidden(tb.tb_frame)
+            or code.co_filename.startswith((stdlib, "<frozen"))
+            or code.co_name[0] == "<"
+        ):
             frames.append(f"{code.co_name}, line {tb.tb_lineno}")
         tb = tb.tb_next
     if not frames:
@@ -378,28 +453,38 @@ def _raised_at(tb):
 
 @contextlib.contextmanager
 def explain_errors(call, **hints):
-    """Within the block, an exception whose type (or a base of it) is named in hints fails as `call` (the call
-    as the learner would write it) raising it, followed by the hint, the likely cause and its fix:
-        with explain_errors("softmax([1000.0, 0.0])", OverflowError="subtract the largest logit first"):
+    """Within the block, an exception whose type (or a base of it) is named in hints fails as `call`
+    (the call as the learner would write it) raising it, followed by the hint, the likely cause and
+    its fix:
+        with explain_errors("softmax([1000.0, 0.0])", OverflowError="subtract the largest logit
+        first"):
             probs = softmax(logits)
-    A hint may also be a function of the exception, returning the text or None (the error then goes on as it is)."""
+    A hint may also be a function of the exception, returning the text or None (the error then goes
+    on as it is)."""
     try:
         yield
     except NotImplementedError:  # an unwritten exercise: its own message
         raise
     except Exception as error:
-        named = next((kind.__name__ for kind in type(error).__mro__ if kind.__name__ in hints), None)
+        named = next(
+            (kind.__name__ for kind in type(error).__mro__ if kind.__name__ in hints), None
+        )
         hint = hints.get(named)
         hint = hint(error) if callable(hint) else hint
         if not hint:
             raise
         head, rest = f"{call} raised {type(error).__name__}", ""
         name = re.match(r"[A-Za-z_][\w.]*\(", call)
-        if len(head) > 44 and name:  # the start of the hint must reach Validate's first line: the call goes after
+        # the start of the hint must reach Validate's first line: the call goes after
+        if len(head) > 44 and name:
             head, rest = f"{name.group(0)}...) raised {type(error).__name__}", f"checking {call} "
         print(f"FAIL {call} raised {type(error).__name__}: {error}")
-        raise AssertionError(_wrapped(f"{head}: {hint}", f"{rest}({type(error).__name__}: {error}"
-                                                         f"{_raised_at(error.__traceback__)})")) from None
+        raise AssertionError(
+            _wrapped(
+                f"{head}: {hint}",
+                f"{rest}({type(error).__name__}: {error}{_raised_at(error.__traceback__)})",
+            )
+        ) from None
 
 
 @contextlib.contextmanager
@@ -420,7 +505,8 @@ def standing_in(namespace, **stand_ins):
                 namespace[name] = original
 
 
-# --------------------------------------------------------------------------- errors a learner can act on
+# --------------------------------------------------------------------------- errors a learner can
+# act on
 
 # modules whose frames a learner never needs to read: these helpers and the course's grading code
 HIDDEN_MODULES = ("course_tools", "autograder", "microgpt")
@@ -452,7 +538,10 @@ def _innermost(tb):
 
 def not_written(name, then="run that cell, then run this one again"):
     """The sentence for an exercise whose stub still raises NotImplementedError."""
-    return f"{name} is not written yet: replace `raise NotImplementedError()` in its cell with your code, {then}."
+    return (
+        f"{name} is not written yet: replace `raise "
+        f"NotImplementedError()` in its cell with your code, {then}."
+    )
 
 
 class NotWritten(NotImplementedError):
@@ -460,27 +549,32 @@ class NotWritten(NotImplementedError):
 
 
 def expect_written(*functions):
-    """Each function must be written, not still the stub: a cell that checks what they made in earlier cells
-    would otherwise compare nothing and pass."""
+    """Each function must be written, not still the stub: a cell that checks what they made in
+    earlier cells would otherwise compare nothing and pass."""
     for fn in functions:
         if getattr(getattr(fn, "__code__", None), "co_names", None) == ("NotImplementedError",):
-            raise NotWritten(not_written(fn.__name__, "run that cell and the cells after it, then this one"))
+            raise NotWritten(
+                not_written(fn.__name__, "run that cell and the cells after it, then this one")
+            )
 
 
-# the first line of every given cell's code (the builder writes it): code the learner runs and leaves as it is
+# the first line of every given cell's code (the builder writes it): code the learner runs and
+# leaves as it is
 GIVEN_HEADER = "# Given code"
 GIVEN = "given code: leave it as it is"
 
 
 def _cell_file(filename):
-    """True when filename names a notebook cell's code (IPython keeps a cell's lines in linecache for good)."""
+    """True when filename names a notebook cell's code (IPython keeps a cell's lines in linecache
+    for good)."""
     entry = linecache.cache.get(filename)
     return entry is not None and len(entry) == 4 and entry[1] is None
 
 
 def _cell_frames(tb):
-    """[(function name, line, kind)] of tb's frames in notebook cells, outermost first; kind is 'test' for
-    the running cell (the first one: its own helpers and spies), 'given' for a given cell, else 'yours'."""
+    """[(function name, line, kind)] of tb's frames in notebook cells, outermost first; kind is
+    'test' for the running cell (the first one: its own helpers and spies), 'given' for a given
+    cell, else 'yours'."""
     frames, running = [], None
     while tb is not None:
         code = tb.tb_frame.f_code
@@ -494,49 +588,72 @@ def _cell_frames(tb):
 
 
 def given_code_note(error, tb):
-    """For an error raised in given code that the learner's function called: a sentence naming the given
-    function, the learner's function, line and call, and the likely cause (likely_cause); else None."""
+    """For an error raised in given code that the learner's function called: a sentence naming the
+    given function, the learner's function, line and call, and the likely cause (likely_cause); else
+    None."""
     frames = _cell_frames(tb)
     yours = [index for index, frame in enumerate(frames) if frame[2] == "yours"]
     if not yours or frames[-1][2] != "given":
         return None
     mine = frames[yours[-1]]  # the innermost frame of the learner's code: the call into given code
     name = next((frames[i][0] for i in reversed(yours) if not frames[i][0].startswith("<")), "code")
-    course = frames[yours[-1] + 1:]
+    course = frames[yours[-1] + 1 :]
     raiser = next((f[0] for f in reversed(course) if not f[0].startswith("<")), course[-1][0])
     called = next((f[0] for f in course if f[2] == "given" and not f[0].startswith("<")), raiser)
     where = f"{raiser}, inside {called}" if called != raiser else raiser
     text = linecache.getline(mine[3], mine[1]).strip()
     at = f", at `{text}`" if text and len(text) <= 76 else ""
-    return " ".join(filter(None, [f"It was raised in {where} ({GIVEN}), called from your {name} "
-                                  f"(line {mine[1]}){at}: check what your code passes to it.",
-                                  likely_cause(error, raiser)]))
+    return " ".join(
+        filter(
+            None,
+            [
+                f"It was raised in {where} ({GIVEN}), called from your {name} "
+                f"(line {mine[1]}){at}: check what your code passes to it.",
+                likely_cause(error, raiser),
+            ],
+        )
+    )
 
 
 def likely_cause(error, raiser):
-    """A sentence naming the likely cause of error, raised in raiser (code the learner's function called, not
-    theirs) by what the learner passed to it, for the errors whose text tells it; else ''."""
+    """A sentence naming the likely cause of error, raised in raiser (code the learner's function
+    called, not theirs) by what the learner passed to it, for the errors whose text tells it; else
+    ''."""
     if error is None:
         return ""
     text = str(error)
     found = re.search(r"'(\w+)' object has no attribute '(\w+)'", text)
     if isinstance(error, AttributeError) and found:
-        wanted = "a Value" if found[2] in ("data", "grad", "exp", "log", "relu") else f"an object with .{found[2]}"
+        wanted = (
+            "a Value"
+            if found[2] in ("data", "grad", "exp", "log", "relu")
+            else f"an object with .{found[2]}"
+        )
         return f"Likely cause: {raiser} got {article(found[1])} where it needs {wanted}."
     found = re.search(r"(?:list|tuple) indices must be integers or slices, not (\w+)", text)
     if isinstance(error, TypeError) and found:
-        return f"Likely cause: {raiser} got {article(found[1])} where it needs an int (an index, such as one token id)."
+        return (
+            f"Likely cause: {raiser} got {article(found[1])} where "
+            "it needs an int (an index, such as one token id)."
+        )
     found = re.search(r"object of type '(\w+)' has no len\(\)", text)
     if isinstance(error, TypeError) and found:
         return f"Likely cause: {raiser} got {article(found[1])} where it needs a list."
-    if isinstance(error, TypeError) and ("can't multiply sequence" in text or "unsupported operand" in text
-                                         and "'list'" in text):
+    if isinstance(error, TypeError) and (
+        "can't multiply sequence" in text or "unsupported operand" in text and "'list'" in text
+    ):
         return f"Likely cause: {raiser} got a whole list where it needs one Value or number."
     if isinstance(error, IndexError) and "out of range" in text and raiser == "gpt":
-        return ("Likely cause: gpt got a token id (or position) out of range for the model: token ids run from 0 to "
-                "vocab_size - 1, BOS is bos_id(chars), and positions stop before block_size.")
+        return (
+            "Likely cause: gpt got a token id (or position) out of range "
+            "for the model: token ids run from 0 to vocab_size - 1, BOS "
+            "is bos_id(chars), and positions stop before block_size."
+        )
     if isinstance(error, IndexError) and "out of range" in text:
-        return f"Likely cause: {raiser} got an index past the end of a list, or a list shorter than it needs."
+        return (
+            f"Likely cause: {raiser} got an index past the "
+            "end of a list, or a list shorter than it needs."
+        )
     return ""
 
 
@@ -552,24 +669,32 @@ def friendly_message(error, tb):
     if isinstance(error, NotWritten):
         return str(error)
     if isinstance(error, NotImplementedError) and tb is not None and not str(error):
-        stub = getattr(_innermost(tb).tb_frame.f_code, "co_qualname", _innermost(tb).tb_frame.f_code.co_name)
+        stub = getattr(
+            _innermost(tb).tb_frame.f_code, "co_qualname", _innermost(tb).tb_frame.f_code.co_name
+        )
         return not_written(stub)
-    if isinstance(error, NameError) and tb is not None and _innermost(tb).tb_frame.f_code.co_name == "<module>":
-        return (f"{error.name} is not defined yet: a cell above defines it but has not run, or it failed. "
-                f"Run the cells above in order (Run > Run All Above Selected Cell) and fix the first one that "
-                f"fails; if no cell defines {error.name}, check its spelling.")
+    if (
+        isinstance(error, NameError)
+        and tb is not None
+        and _innermost(tb).tb_frame.f_code.co_name == "<module>"
+    ):
+        return (
+            f"{error.name} is not defined yet: a cell above defines it but has not run, or it "
+            "failed. Run the cells above in order (Run > Run All Above Selected Cell) and fix "
+            f"the first one that fails; if no cell defines {error.name}, check its spelling."
+        )
     return None
 
 
 def _red_lines(name, text):
     """text wrapped to LINE (Validate cuts each line), starting with the error's name in red."""
     lines = textwrap.wrap(f"{name}: {text}", LINE, break_on_hyphens=False)
-    return [f"\x1b[0;31m{name}\x1b[0m" + "\n".join(lines)[len(name):]]
+    return [f"\x1b[0;31m{name}\x1b[0m" + "\n".join(lines)[len(name) :]]
 
 
 def _show_error(shell, etype, value, tb, tb_offset=None):
-    """IPython's handler for every error: a sentence, or the traceback without hidden frames, led by a
-    sentence when the error was raised in given code the learner's function called."""
+    """IPython's handler for every error: a sentence, or the traceback without hidden frames, led by
+    a sentence when the error was raised in given code the learner's function called."""
     message = friendly_message(value, tb)
     if message:
         stb = _red_lines(etype.__name__, message)
@@ -594,15 +719,18 @@ def install_friendly_errors():
 install_friendly_errors()
 
 
-# --------------------------------------------------------------------------- pictures where matplotlib cannot load
+# --------------------------------------------------------------------------- pictures where
+# matplotlib cannot load
 
-NO_PICTURE = ("picture skipped: matplotlib could not be loaded here (in the browser it comes from the Pyodide "
-              "package site, and this page is offline); the other cells run as usual")
+NO_PICTURE = (
+    "picture skipped: matplotlib could not be loaded here (in the browser it comes from "
+    "the Pyodide package site, and this page is offline); the other cells run as usual"
+)
 
 
 class _NoPicture:
-    """What matplotlib's objects become where matplotlib cannot be loaded: every attribute, call, index
-    and operation gives a stand-in again and draws nothing, so a picture cell runs through."""
+    """What matplotlib's objects become where matplotlib cannot be loaded: every attribute, call,
+    index and operation gives a stand-in again and draws nothing, so a picture cell runs through."""
 
     def __getattr__(self, name):
         if name.startswith("__"):
@@ -642,15 +770,20 @@ class _Grid(list):
 
 
 def _stand_in_module(name):
-    module = types.ModuleType(name, "stands in for matplotlib, which could not be loaded: pictures are skipped")
+    module = types.ModuleType(
+        name, "stands in for matplotlib, which could not be loaded: pictures are skipped"
+    )
     module.__path__ = []  # a package: `import matplotlib.pyplot` works
     module.__getattr__ = lambda attribute: _NoPicture()
     if name == "matplotlib.pyplot":
+
         def subplots(nrows=1, ncols=1, **kwargs):
             rows = [_Grid(_NoPicture() for _ in range(ncols)) for _ in range(nrows)]
             if nrows == 1 and ncols == 1:
                 return _NoPicture(), rows[0][0]
-            return _NoPicture(), rows[0] if nrows == 1 else (_Grid(r[0] for r in rows) if ncols == 1 else _Grid(rows))
+            return _NoPicture(), rows[0] if nrows == 1 else (
+                _Grid(r[0] for r in rows) if ncols == 1 else _Grid(rows)
+            )
 
         module.subplots = subplots
         module.show = lambda *args, **kwargs: print(NO_PICTURE)
@@ -658,8 +791,8 @@ def _stand_in_module(name):
 
 
 class _PictureStandIns:
-    """The last entry of sys.meta_path: `import matplotlib...` finds a stand-in only when the real one is
-    missing (in Pyodide, offline: it is downloaded on first import)."""
+    """The last entry of sys.meta_path: `import matplotlib...` finds a stand-in only when the real
+    one is missing (in Pyodide, offline: it is downloaded on first import)."""
 
     def find_spec(self, fullname, path=None, target=None):
         if fullname == "matplotlib" or fullname.startswith("matplotlib."):
@@ -679,18 +812,25 @@ if sys.platform == "emscripten" and not any(isinstance(f, _PictureStandIns) for 
     sys.meta_path.append(_PictureStandIns())
 
 
-# --------------------------------------------------------------------------- pictures with their text alternative
+# --------------------------------------------------------------------------- pictures with their
+# text alternative
 
 
 def show(alt):
-    """Show the figures drawn so far, like plt.show(), each with alt (one sentence saying what it shows)
-    as its text alternative, in three places of one output: an HTML <img alt="..."> of the picture (what
-    JupyterLab, Notebook 7, JupyterLite, VS Code and Colab render, since they prefer HTML to PNG and do
-    not read an image's alt metadata), the output's metadata (image/png: alt, which nbconvert's classic
-    template and the feedback pages, which keep only the PNG, put on the <img>) and its plain text."""
-    plt = sys.modules.get("matplotlib.pyplot")  # the chapter imported it to draw (standard library only here)
+    """Show the figures drawn so far, like plt.show(), each with alt (one sentence saying what it
+    shows) as its text alternative, in three places of one output: an HTML <img alt="..."> of the
+    picture (what JupyterLab, Notebook 7, JupyterLite, VS Code and Colab render, since they prefer
+    HTML to PNG and do not read an image's alt metadata), the output's metadata (image/png: alt,
+    which nbconvert's classic template and the feedback pages, which keep only the PNG, put on the
+    <img>) and its plain text."""
+    # the chapter imported it to draw (standard library only here)
+    plt = sys.modules.get("matplotlib.pyplot")
     shell = sys.modules["IPython"].get_ipython() if "IPython" in sys.modules else None
-    if plt is None or shell is None or isinstance(getattr(plt, "__loader__", None), _PictureStandIns):
+    if (
+        plt is None
+        or shell is None
+        or isinstance(getattr(plt, "__loader__", None), _PictureStandIns)
+    ):
         if plt is not None:
             plt.show()  # outside a notebook, or no matplotlib here: the stand-in's one line
         return
@@ -702,8 +842,15 @@ def show(alt):
             return
         metadata.setdefault("image/png", {})["alt"] = alt
         png = data["image/png"]
-        size = "".join(f' {key}="{metadata["image/png"][key]}"' for key in ("width", "height")
-                       if key in metadata["image/png"])
-        html = f'<img src="data:image/png;base64,{png}" alt="{_html_escape(alt, quote=True)}"{size}>'
-        shell.display_pub.publish(data={"text/html": html, "image/png": png, "text/plain": alt}, metadata=metadata)
+        size = "".join(
+            f' {key}="{metadata["image/png"][key]}"'
+            for key in ("width", "height")
+            if key in metadata["image/png"]
+        )
+        html = (
+            f'<img src="data:image/png;base64,{png}" alt="{_html_escape(alt, quote=True)}"{size}>'
+        )
+        shell.display_pub.publish(
+            data={"text/html": html, "image/png": png, "text/plain": alt}, metadata=metadata
+        )
         plt.close(figure)

@@ -4,9 +4,9 @@ The private course (under the run's grading/work/RUN/) holds copies of the chapt
 files, of the student's submitted regular files (links, FIFOs and other special files are never
 opened; sizes capped) and of the run's SQLite snapshot of the gradebook (the released chapters, no
 student: grade.snapshot_gradebook), whatever the course's gradebook is. nbgrader's Autograde runs on
-it with its default preprocessors, Execute replaced by the sandboxed one (execute.py); the result is handed on as an `Autograded`: the kernel's
-scores per grade cell, the autograded folder nbgrader wrote there, the kernel run and the flags.
-Nothing of the real course is touched here.
+it with its default preprocessors, Execute replaced by the sandboxed one (execute.py); the result is
+handed on as an `Autograded`: the kernel's scores per grade cell, the autograded folder nbgrader
+wrote there, the kernel run and the flags. Nothing of the real course is touched here.
 """
 
 from __future__ import annotations
@@ -24,13 +24,19 @@ from .course import Course, quiet_gradebook
 from .execute import KernelRun, SandboxedExecute, describe, kernel_flags
 from .flags import Flag
 
-MAX_SUBMITTED_FILE_BYTES = MAX_NOTEBOOK_BYTES   # a submitted file larger than this is not copied
+MAX_SUBMITTED_FILE_BYTES = MAX_NOTEBOOK_BYTES  # a submitted file larger than this is not copied
 MAX_SUBMITTED_BYTES = 64 << 20  # submitted files copied at most, together
-MAX_SUBMITTED_FILES = 1_000     # submitted files copied at most
-MAX_CHAPTER_FILE_BYTES = 1 << 30  # a chapter's own file (the instructor's) larger than this is not copied
-SKIPPED_WORDS = {"links": "symbolic link(s)", "special": "FIFO(s), socket(s) or other special file(s)",
-                 "large": f"file(s) over {MAX_SUBMITTED_FILE_BYTES >> 20} MB",
-                 "over_total": f"file(s) past {MAX_SUBMITTED_FILES:,} files or {MAX_SUBMITTED_BYTES >> 20} MB in all"}
+MAX_SUBMITTED_FILES = 1_000  # submitted files copied at most
+# a chapter's own file (the instructor's) larger than this is not copied
+MAX_CHAPTER_FILE_BYTES = 1 << 30
+SKIPPED_WORDS = {
+    "links": "symbolic link(s)",
+    "special": "FIFO(s), socket(s) or other special file(s)",
+    "large": f"file(s) over {MAX_SUBMITTED_FILE_BYTES >> 20} MB",
+    "over_total": (
+        f"file(s) past {MAX_SUBMITTED_FILES:,} files or {MAX_SUBMITTED_BYTES >> 20} MB in all"
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -43,16 +49,18 @@ class KernelGrade:
 
 @dataclass(frozen=True)
 class Autograded:
-    """What stage 2 hands on: the kernel's grades, nbgrader's autograded folder, the run, its flags."""
+    """What stage 2 hands on: the kernel's grades, nbgrader's autograded folder, the run, its
+    flags."""
 
-    kernel: dict          # grade_id -> KernelGrade
-    folder: Path          # the private autograded/<student>/<chapter> folder nbgrader wrote
+    kernel: dict  # grade_id -> KernelGrade
+    folder: Path  # the private autograded/<student>/<chapter> folder nbgrader wrote
     run: KernelRun
-    flags: tuple          # Flag: the kernel run's, and submitted files not used
+    flags: tuple  # Flag: the kernel run's, and submitted files not used
 
 
 def after_execute() -> list:
-    """nbgrader's own autograde preprocessors that come after its Execute step (read from nbgrader)."""
+    """nbgrader's own autograde preprocessors that come after its Execute step (read from
+    nbgrader)."""
     from nbgrader.converters import Autograde
     from nbgrader.preprocessors import Execute
 
@@ -62,10 +70,18 @@ def after_execute() -> list:
     return list(defaults[1:])
 
 
-def autograde_privately(course: Course, private: Path, student: str, chapter: str, limits: sandbox.Limits,
-                        base_gradebook: str, submitted: Path, log: list) -> Autograded:
-    """nbgrader's Autograde of `submitted` in a new private course at `private`; raises RuntimeError with
-    nbgrader's error when nbgrader rejects the submission."""
+def autograde_privately(
+    course: Course,
+    private: Path,
+    student: str,
+    chapter: str,
+    limits: sandbox.Limits,
+    base_gradebook: str,
+    submitted: Path,
+    log: list,
+) -> Autograded:
+    """nbgrader's Autograde of `submitted` in a new private course at `private`; raises RuntimeError
+    with nbgrader's error when nbgrader rejects the submission."""
     from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
     from nbgrader.converters import Autograde
@@ -85,9 +101,11 @@ def autograde_privately(course: Course, private: Path, student: str, chapter: st
         what = ", ".join(f"{count} {SKIPPED_WORDS[kind]}" for kind, count in skipped.items())
         flags.append(Flag(student, chapter, "", "files", f"submitted files not used: {what}"))
     shutil.copyfile(base_gradebook, private / "gradebook.db")
-    config = copy.deepcopy(course.config)  # Config(course.config) would share, and change, its sections
+    # Config(course.config) would share, and change, its sections
+    config = copy.deepcopy(course.config)
     config.CourseDirectory.root = str(private)
-    config.CourseDirectory.db_url = f"sqlite:///{private / 'gradebook.db'}"  # never the course's own gradebook
+    # never the course's own gradebook
+    config.CourseDirectory.db_url = f"sqlite:///{private / 'gradebook.db'}"
     config.Exchange.root = str(private / "exchange")
     execute = SandboxedExecute(limits)
     with quiet_gradebook():
@@ -109,8 +127,13 @@ def autograde_privately(course: Course, private: Path, student: str, chapter: st
     return Autograded(kernel, private / "autograded" / student / chapter, execute.run, tuple(flags))
 
 
-def copy_regular_files(source: Path, target: Path, max_file_bytes: int = MAX_SUBMITTED_FILE_BYTES,
-                       max_bytes: int = MAX_SUBMITTED_BYTES, max_files: int = MAX_SUBMITTED_FILES) -> dict:
+def copy_regular_files(
+    source: Path,
+    target: Path,
+    max_file_bytes: int = MAX_SUBMITTED_FILE_BYTES,
+    max_bytes: int = MAX_SUBMITTED_BYTES,
+    max_files: int = MAX_SUBMITTED_FILES,
+) -> dict:
     """Copy the regular files under source into new files under target (a folder the host makes):
     links are never followed, FIFOs and other special files never opened (readback.copy_regular);
     a file over max_file_bytes, and files past max_bytes or max_files in total, are skipped. Returns

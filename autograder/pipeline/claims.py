@@ -1,17 +1,17 @@
-"""Who grades what: a `grade` run claims each submission from before grading it until it is recorded,
-and works in a folder of its own, grading/work/RUN/.
+"""Who grades what: a `grade` run claims each submission from before grading it until it is
+recorded, and works in a folder of its own, grading/work/RUN/.
 
-With a SQLite gradebook (one machine), the run holds grading/grade.lock (flock) from start to end, so
-it is the course's only `grade`: every claim is granted, and whatever is left in grading/work/ is from
-an earlier run that was killed, and is removed.
+With a SQLite gradebook (one machine), the run holds grading/grade.lock (flock) from start to end,
+so it is the course's only `grade`: every claim is granted, and whatever is left in grading/work/ is
+from an earlier run that was killed, and is removed.
 
 With a PostgreSQL gradebook (any number of machines or shards writing one class's gradebook), the
 claims are session advisory locks in that database, held on one connection of the run: a lock per
-submission (pg_try_advisory_lock, taken before it is graded, freed once it is recorded) and one on the
-run's work folder. The server frees a session's locks when its connection ends, so a run that dies in
-any way (SIGKILL, a lost machine: TCP keepalives below) frees its claims. A run that meets a submission
-claimed by another run skips it and says so; a folder in grading/work/ whose lock can be taken belongs
-to a run that has ended, and is removed.
+submission (pg_try_advisory_lock, taken before it is graded, freed once it is recorded) and one on
+the run's work folder. The server frees a session's locks when its connection ends, so a run that
+dies in any way (SIGKILL, a lost machine: TCP keepalives below) frees its claims. A run that meets a
+submission claimed by another run skips it and says so; a folder in grading/work/ whose lock can be
+taken belongs to a run that has ended, and is removed.
 """
 
 from __future__ import annotations
@@ -47,7 +47,9 @@ class FileClaims:
             fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             self.handle.close()
-            raise UsageError(f"another `grade` is running on {course.root} (lock {self.path})") from None
+            raise UsageError(
+                f"another `grade` is running on {course.root} (lock {self.path})"
+            ) from None
 
     def claim(self, student: str, chapter: str) -> bool:
         return True
@@ -73,14 +75,19 @@ class DatabaseClaims:
         from sqlalchemy.pool import NullPool
 
         self.text = text
-        self.engine = create_engine(course.db_url, poolclass=NullPool)  # one connection, closed with the run
+        # one connection, closed with the run
+        self.engine = create_engine(course.db_url, poolclass=NullPool)
         self.connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         for name, value in KEEPALIVE.items():
             self.connection.execute(text(f"SET {name} = {int(value)}"))
 
     def _try(self, key: int) -> bool:
         """Take the advisory lock `key` if no other session holds it; whether it was taken."""
-        return bool(self.connection.execute(self.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+        return bool(
+            self.connection.execute(
+                self.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}
+            ).scalar()
+        )
 
     def _unlock(self, key: int):
         self.connection.execute(self.text("SELECT pg_advisory_unlock(:k)"), {"k": key})

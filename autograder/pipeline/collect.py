@@ -2,12 +2,13 @@
 
 From a folder (or a zip of it) holding per-student folders (<student>/<chapter>/<chapter>.ipynb or
 <student>/<chapter>.ipynb) and/or files an LMS exports, one per student and chapter, whose names
-match a pattern such as `{student}_{chapter}.zip` (a zip holding the notebook, or the .ipynb itself).
-A folder whose name matches the pattern (Moodle's `Name_123_assignsubmission_file_`) takes its
-student id, and chapter if any, from the pattern; any other folder's name is the student id.
-The input is only read, never modified; what cannot be placed is reported by name, and one bad file
+match a pattern such as `{student}_{chapter}.zip` (a zip holding the notebook, or the .ipynb
+itself). A folder whose name matches the pattern (Moodle's `Name_123_assignsubmission_file_`) takes
+its student id, and chapter if any, from the pattern; any other folder's name is the student id. The
+input is only read, never modified; what cannot be placed is reported by name, and one bad file
 never stops the others. Links (in folders, or zip members marked as links) are never followed, and
-every file is read through a byte counter that stops at the caps below, whatever a zip's headers claim.
+every file is read through a byte counter that stops at the caps below, whatever a zip's headers
+claim.
 """
 
 from __future__ import annotations
@@ -26,12 +27,14 @@ from ..notebook_format import MAX_NOTEBOOK_BYTES, chapter_aliases, match_chapter
 from .course import Course, UsageError
 
 DEFAULT_PATTERN = "{student}_{chapter}.zip"
-# the set INSTRUCTORS.md documents; never a first character a spreadsheet reads as a formula (= + - @)
+# the set INSTRUCTORS.md documents; never a first character a spreadsheet reads as a formula (= + -
+# @)
 STUDENT_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9@._+-]*")
-# no notebook is larger than MAX_NOTEBOOK_BYTES (the limit `grade` reads notebooks up to); no other file
-MAX_MEMBER_BYTES = 100 * 2**20    # unpacked from a whole class's export zip (a student's zip, say) is larger
-MAX_UNZIPPED_BYTES = 2 * 2**30    # no zip (a student's, or a whole class's export) unpacks to more
-MAX_ZIP_MEMBERS = 20_000          # nor holds more files
+# no notebook is larger than MAX_NOTEBOOK_BYTES (the limit `grade` reads notebooks up to); no other
+# file unpacked from a whole class's export zip (a student's zip, say) is larger
+MAX_MEMBER_BYTES = 100 * 2**20
+MAX_UNZIPPED_BYTES = 2 * 2**30  # no zip (a student's, or a whole class's export) unpacks to more
+MAX_ZIP_MEMBERS = 20_000  # nor holds more files
 CHUNK_BYTES = 2**20
 LINK = "a symbolic link (links are never followed)"
 # what reading a damaged zip raises: zipfile's own error, a broken deflate stream, a truncated file,
@@ -45,8 +48,9 @@ class Refused(Exception):
 
 @dataclass
 class Collected:
-    placed: list = field(default_factory=list)      # [(student, chapter, source name, "new"/"updated"/"unchanged")]
-    skipped: list = field(default_factory=list)     # [(source name, reason)]
+    # [(student, chapter, source name, "new"/"updated"/"unchanged")]
+    placed: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)  # [(source name, reason)]
 
     def skip(self, name: str, reason: str):
         """Record a file that was not placed, and why."""
@@ -54,25 +58,40 @@ class Collected:
 
 
 def printable(text: str) -> str:
-    """text with control characters escaped: a hostile file name cannot forge lines of the report."""
+    """text with control characters escaped: a hostile file name cannot forge lines of the
+    report."""
     return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
 
 
 def pattern_regex(pattern: str, chapter_names: list[str]) -> re.Pattern:
-    """The regex (to fullmatch) of a file-name pattern: {student} any text (as short as fits), {chapter}
-    a chapter's number or name, * any text (as long as fits); everything else literal. UsageError unless
-    {student} appears exactly once."""
+    """The regex (to fullmatch) of a file-name pattern: {student} any text (as short as fits),
+    {chapter} a chapter's number or name, * any text (as long as fits); everything else literal.
+    UsageError unless {student} appears exactly once."""
     if pattern.count("{student}") != 1 or pattern.count("{chapter}") > 1:
-        raise UsageError(f"--pattern {pattern!r} must contain {{student}} once and {{chapter}} at most once")
+        raise UsageError(
+            f"--pattern {pattern!r} must contain {{student}} once and {{chapter}} at most once"
+        )
     alternatives = "|".join(re.escape(n) for n in sorted(chapter_names, key=len, reverse=True))
     parts = re.split(r"(\{student\}|\{chapter\}|\*)", pattern)
-    regex = "".join({"{student}": r"(?P<student>.+?)", "{chapter}": f"(?P<chapter>{alternatives})",
-                     "*": r".*"}.get(p, re.escape(p)) for p in parts)
+    regex = "".join(
+        {
+            "{student}": r"(?P<student>.+?)",
+            "{chapter}": f"(?P<chapter>{alternatives})",
+            "*": r".*",
+        }.get(p, re.escape(p))
+        for p in parts
+    )
     return re.compile(regex, re.IGNORECASE)
 
 
-def collect(course: Course, path: Path, pattern: str = DEFAULT_PATTERN, chapter: str | None = None,
-            log=None, progress=None) -> Collected:
+def collect(
+    course: Course,
+    path: Path,
+    pattern: str = DEFAULT_PATTERN,
+    chapter: str | None = None,
+    log=None,
+    progress=None,
+) -> Collected:
     """Place every submission found under `path` (a folder or a zip file). `chapter` names the
     chapter when the pattern has no {chapter}."""
     path = Path(path)
@@ -80,7 +99,9 @@ def collect(course: Course, path: Path, pattern: str = DEFAULT_PATTERN, chapter:
         raise UsageError(f"{path} does not exist")
     released = course.released()
     if "{chapter}" not in pattern and chapter is None:
-        raise UsageError(f"--pattern {pattern!r} has no {{chapter}}: say which chapter with --chapter")
+        raise UsageError(
+            f"--pattern {pattern!r} has no {{chapter}}: say which chapter with --chapter"
+        )
     regex = pattern_regex(pattern, [name for c in course.chapters() for name in chapter_aliases(c)])
     fixed_chapter = course.resolve([chapter])[0] if chapter else None
     result = Collected()
@@ -115,10 +136,16 @@ def collect(course: Course, path: Path, pattern: str = DEFAULT_PATTERN, chapter:
     return result
 
 
-def collect_student_folder(course: Course, folder: Path, student: str, hint: str | None, released: list[str],
-                           result: Collected):
-    """<student>/<chapter>/<chapter>.ipynb or <student>/<chapter>.ipynb (any depth; checkpoints ignored);
-    a notebook whose name and folder name no chapter is of chapter `hint`, if given."""
+def collect_student_folder(
+    course: Course,
+    folder: Path,
+    student: str,
+    hint: str | None,
+    released: list[str],
+    result: Collected,
+):
+    """<student>/<chapter>/<chapter>.ipynb or <student>/<chapter>.ipynb (any depth; checkpoints
+    ignored); a notebook whose name and folder name no chapter is of chapter `hint`, if given."""
     found = read_or_skip(f"{folder.name}/", result, notebooks_under, folder)
     if found is None:
         return
@@ -129,8 +156,11 @@ def collect_student_folder(course: Course, folder: Path, student: str, hint: str
         result.skip(f"{folder.name}/", "no .ipynb notebook inside")
     for notebook in notebooks:
         name = notebook.relative_to(folder.parent).as_posix()
-        chapter = match_chapter(notebook.stem, course.chapters()) or \
-            match_chapter(notebook.parent.name, course.chapters()) or hint
+        chapter = (
+            match_chapter(notebook.stem, course.chapters())
+            or match_chapter(notebook.parent.name, course.chapters())
+            or hint
+        )
         if chapter is None:
             result.skip(name, "neither its name nor its folder names a chapter")
             continue
@@ -140,10 +170,11 @@ def collect_student_folder(course: Course, folder: Path, student: str, hint: str
 
 
 def notebooks_under(folder: Path) -> tuple[list[Path], list[Path]]:
-    """The .ipynb files under folder at any depth (checkpoints ignored), and the links met on the way,
-    never followed."""
+    """The .ipynb files under folder at any depth (checkpoints ignored), and the links met on the
+    way, never followed."""
     notebooks, links, pending = [], [], [folder]
-    while pending:  # a loop, not recursion: a hostile zip may nest folders deeper than Python's stack
+    # a loop, not recursion: a hostile zip may nest folders deeper than Python's stack
+    while pending:
         for entry in pending.pop().iterdir():
             if entry.is_symlink():
                 links.append(entry)
@@ -155,7 +186,9 @@ def notebooks_under(folder: Path) -> tuple[list[Path], list[Path]]:
     return sorted(notebooks), sorted(links)
 
 
-def collect_file(course: Course, file: Path, pattern: str, regex, fixed_chapter, released, result: Collected):
+def collect_file(
+    course: Course, file: Path, pattern: str, regex, fixed_chapter, released, result: Collected
+):
     """One LMS file named by the pattern: a zip holding the chapter's notebook, or the notebook."""
     match = regex.fullmatch(file.name)
     if not match:
@@ -184,7 +217,8 @@ def read_or_skip(name: str, result: Collected, read, *args):
 
 
 def read_submission(file: Path, chapter: str) -> bytes:
-    """The notebook one LMS file holds: the file itself (.ipynb), or the chapter's notebook in it (a zip)."""
+    """The notebook one LMS file holds: the file itself (.ipynb), or the chapter's notebook in it (a
+    zip)."""
     with open_regular(file) as stream:
         if file.suffix.lower() == ".ipynb":
             return read_capped(stream)
@@ -203,22 +237,28 @@ def open_regular(path: Path):
     """path opened for reading bytes; Refused unless it is a regular file (a FIFO would block)."""
     if not path.is_file():
         raise Refused("not a regular file")
-    # callers have set links aside; O_NOFOLLOW makes the open itself refuse one (Windows has no such flag)
+    # callers have set links aside; O_NOFOLLOW makes the open itself refuse one (Windows has no such
+    # flag)
     no_follow = getattr(os, "O_NOFOLLOW", 0)
     return open(path, "rb", opener=lambda name, flags: os.open(name, flags | no_follow))
 
 
 def notebook_in_zip(source, chapter: str) -> bytes:
     """The chapter's notebook inside an open zip file: <chapter>.ipynb at any depth, else the only
-    .ipynb; Refused when there is none or more than one candidate, or the zip or that member is over a
-    cap, a link or encrypted."""
+    .ipynb; Refused when there is none or more than one candidate, or the zip or that member is over
+    a cap, a link or encrypted."""
     with zipfile.ZipFile(source) as archive:
         members = archive.infolist()
         excess = zip_over_caps(members)
         if excess:
             raise Refused(excess)
-        notebooks = [i for i in members if i.filename.lower().endswith(".ipynb")
-                     and ".ipynb_checkpoints" not in i.filename and not i.is_dir()]
+        notebooks = [
+            i
+            for i in members
+            if i.filename.lower().endswith(".ipynb")
+            and ".ipynb_checkpoints" not in i.filename
+            and not i.is_dir()
+        ]
         exact = [i for i in notebooks if Path(i.filename).name == f"{chapter}.ipynb"]
         chosen = exact if exact else notebooks
         if not chosen:
@@ -233,7 +273,8 @@ def notebook_in_zip(source, chapter: str) -> bytes:
 
 
 def zip_over_caps(members: list[zipfile.ZipInfo]) -> str | None:
-    """Why a zip is refused before anything is unpacked (from the sizes its headers claim), or None."""
+    """Why a zip is refused before anything is unpacked (from the sizes its headers claim), or
+    None."""
     if len(members) > MAX_ZIP_MEMBERS:
         return f"holds more than {MAX_ZIP_MEMBERS:,} files"
     if sum(i.file_size for i in members) > MAX_UNZIPPED_BYTES:
@@ -242,8 +283,8 @@ def zip_over_caps(members: list[zipfile.ZipInfo]) -> str | None:
 
 
 def open_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int):
-    """A zip member opened for reading; Refused if it is a link, encrypted, or its header claims more
-    than `limit` bytes."""
+    """A zip member opened for reading; Refused if it is a link, encrypted, or its header claims
+    more than `limit` bytes."""
     if stat.S_ISLNK(info.external_attr >> 16):  # the Unix mode sits in the high 16 bits
         raise Refused(LINK)
     if info.flag_bits & 0x1:
@@ -261,8 +302,8 @@ def read_capped(stream) -> bytes:
 
 
 def copy_capped(source, target, limit: int) -> int:
-    """Copy source into target chunk by chunk and return the bytes copied; Refused once past `limit`,
-    whatever a header claimed (a zip bomb's headers lie)."""
+    """Copy source into target chunk by chunk and return the bytes copied; Refused once past
+    `limit`, whatever a header claimed (a zip bomb's headers lie)."""
     copied = 0
     while chunk := source.read(CHUNK_BYTES):
         copied += len(chunk)
@@ -279,8 +320,8 @@ def megabytes(size: int) -> str:
 
 def extract_zip(file: Path, folder: Path, result: Collected):
     """Unpack a zip of submissions into folder member by member through the byte counter (a link,
-    encrypted or oversized member is reported and skipped); UsageError if the zip is unreadable, over
-    a cap, or holds a path outside folder."""
+    encrypted or oversized member is reported and skipped); UsageError if the zip is unreadable,
+    over a cap, or holds a path outside folder."""
     folder.mkdir(parents=True)
     try:
         archive = zipfile.ZipFile(file)
@@ -290,7 +331,9 @@ def extract_zip(file: Path, folder: Path, result: Collected):
         members = archive.infolist()
         excess = zip_over_caps(members)
         if excess:
-            raise UsageError(f"{file} {excess}: if it is genuine, unzip it yourself and collect the folder")
+            raise UsageError(
+                f"{file} {excess}: if it is genuine, unzip it yourself and collect the folder"
+            )
         for info in members:
             target = (folder / info.filename).resolve()
             if not target.is_relative_to(folder.resolve()):
@@ -298,12 +341,23 @@ def extract_zip(file: Path, folder: Path, result: Collected):
         left = MAX_UNZIPPED_BYTES  # counted as written, not as the headers claim
         for info in members:
             if not info.is_dir():
-                left -= read_or_skip(info.filename, result, unpack, archive, info, folder / info.filename,
-                                     min(left, MAX_MEMBER_BYTES)) or 0
+                left -= (
+                    read_or_skip(
+                        info.filename,
+                        result,
+                        unpack,
+                        archive,
+                        info,
+                        folder / info.filename,
+                        min(left, MAX_MEMBER_BYTES),
+                    )
+                    or 0
+                )
 
 
 def unpack(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, limit: int) -> int:
-    """Write one member to target through the byte counter; the bytes written (nothing kept if refused)."""
+    """Write one member to target through the byte counter; the bytes written (nothing kept if
+    refused)."""
     with open_member(archive, info, limit) as source:
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -314,14 +368,27 @@ def unpack(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, limit:
             raise
 
 
-def place(course: Course, student: str, chapter: str, content: bytes, name: str, released, result: Collected):
+def place(
+    course: Course,
+    student: str,
+    chapter: str,
+    content: bytes,
+    name: str,
+    released,
+    result: Collected,
+):
     """Write content as submitted/<student>/<chapter>/<chapter>.ipynb (replacing an older copy)."""
     if not STUDENT_ID.fullmatch(student):
-        result.skip(name, f"student id {student!r} may hold only letters, digits and @ . _ + -, and must start "
-                          f"with a letter, digit or _ (a spreadsheet reads a leading = + - @ as a formula)")
+        result.skip(
+            name,
+            f"student id {student!r} may hold only letters, digits and @ . _ + -, and must start "
+            f"with a letter, digit or _ (a spreadsheet reads a leading = + - @ as a formula)",
+        )
         return
     if chapter not in released:
-        result.skip(name, f"chapter {chapter} has not been released (microgpt-course release {chapter[:2]})")
+        result.skip(
+            name, f"chapter {chapter} has not been released (microgpt-course release {chapter[:2]})"
+        )
         return
     target = course.submitted(student, chapter) / f"{chapter}.ipynb"
     if any(s == student and c == chapter for s, c, _, _ in result.placed):

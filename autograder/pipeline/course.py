@@ -29,23 +29,29 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 CONFIG_NAME = "nbgrader_config.py"
 
 
-DB_BACKENDS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}  # supported; the driver of a bare name
+# supported; the driver of a bare name
+DB_BACKENDS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
 
 
 def database_url(text: str):
-    """A gradebook URL as SQLAlchemy's URL: a bare `postgresql://` gets the psycopg (3) driver, which
-    SQLAlchemy 2.0 and 2.1 both have. UsageError for text that is no URL or names another database."""
+    """A gradebook URL as SQLAlchemy's URL: a bare `postgresql://` gets the psycopg (3) driver,
+    which SQLAlchemy 2.0 and 2.1 both have. UsageError for text that is no URL or names another
+    database."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
     try:
         url = make_url(text)
     except (ArgumentError, ValueError):  # their messages repeat the text, password and all
-        raise UsageError(f"the gradebook URL {hide_password(text)!r} is not a database URL (e.g. "
-                         f"postgresql://USER@HOST/DATABASE or sqlite:////PATH/gradebook.db)") from None
+        raise UsageError(
+            f"the gradebook URL {hide_password(text)!r} is not a database URL (e.g. "
+            f"postgresql://USER@HOST/DATABASE or sqlite:////PATH/gradebook.db)"
+        ) from None
     if url.get_backend_name() not in DB_BACKENDS:
-        raise UsageError(f"the gradebook URL {shown_url(url)} names {url.get_backend_name()}: the gradebook is "
-                         f"SQLite or PostgreSQL (postgresql://USER@HOST/DATABASE)")
+        raise UsageError(
+            f"the gradebook URL {shown_url(url)} names {url.get_backend_name()}: the gradebook is "
+            f"SQLite or PostgreSQL (postgresql://USER@HOST/DATABASE)"
+        )
     return url if "+" in url.drivername else url.set(drivername=DB_BACKENDS[url.get_backend_name()])
 
 
@@ -60,8 +66,10 @@ def hide_password(text: str) -> str:
 
 
 def ensure_tools_on_path():
-    """nbgrader runs `alembic` (and `jupyter`) by name: put this interpreter's bin/ first on PATH."""
-    bindir = os.path.dirname(os.path.abspath(sys.executable))  # not resolved: a venv's python is a link
+    """nbgrader runs `alembic` (and `jupyter`) by name: put this interpreter's bin/ first on
+    PATH."""
+    # not resolved: a venv's python is a link
+    bindir = os.path.dirname(os.path.abspath(sys.executable))
     path = os.environ.get("PATH", "")
     if path.split(os.pathsep)[0] != bindir:
         os.environ["PATH"] = bindir + os.pathsep + path
@@ -78,8 +86,9 @@ def quiet_gradebook():
 
 
 def find_course_root(start: Path) -> Path | None:
-    """The course directory holding `start` (as nbgrader finds it: the folder with nbgrader_config.py,
-    here also with chapters/), looking in start and then its parents; None if there is none."""
+    """The course directory holding `start` (as nbgrader finds it: the folder with
+    nbgrader_config.py, here also with chapters/), looking in start and then its parents; None if
+    there is none."""
     for folder in (start.resolve(), *start.resolve().parents):
         if (folder / CONFIG_NAME).is_file() and (folder / "chapters").is_dir():
             return folder
@@ -90,7 +99,8 @@ class Course:
     """One nbgrader course directory (the repository, or a copy of its chapters/ and config)."""
 
     def __init__(self, root: Path | None = None, db: str | None = None):
-        """The course at root (default: this repository); db, a gradebook URL overriding the config's."""
+        """The course at root (default: this repository); db, a gradebook URL overriding the
+        config's."""
         self.root = Path(root if root is not None else REPOSITORY).resolve()
         config_file = self.root / CONFIG_NAME
         if not config_file.is_file():
@@ -113,37 +123,54 @@ class Course:
             config.CourseDirectory.root = str(self.root)
             config.Exchange.root = str(self.exchange)  # never the system-wide exchange
             config.NbGraderAPI.log_level = "WARN"
-            config.SanitizeFeedback.course_root = str(self.root)  # feedback shows this course's flags
-            configured = self._db or config.CourseDirectory.get("db_url") or f"sqlite:///{self.root / 'gradebook.db'}"
+            # feedback shows this course's flags
+            config.SanitizeFeedback.course_root = str(self.root)
+            configured = (
+                self._db
+                or config.CourseDirectory.get("db_url")
+                or f"sqlite:///{self.root / 'gradebook.db'}"
+            )
             url = database_url(configured)
             # nbgrader (release, feedback) and this pipeline read the one value set here
             config.CourseDirectory.db_url = url.render_as_string(hide_password=False)
             if url.get_backend_name() != "sqlite" and not config.CourseDirectory.get("course_id"):
-                # nbgrader records assignments under the course id, which must then be a row of its course
-                # table (PostgreSQL checks that; SQLite does not): the id nbgrader's Gradebook makes itself
+                # nbgrader records assignments under the course id, which must then be a row of its
+                # course table (PostgreSQL checks that; SQLite does not): the id nbgrader's
+                # Gradebook makes itself
                 config.CourseDirectory.course_id = "default_course"
             self._config = config
         return self._config
 
     def limits(self, overrides: dict | None = None):
-        """The grading limits: sandbox.Limits' defaults, then c.GradingLimits.NAME of nbgrader_config.py,
-        then `overrides` (the command line's, None values ignored). UsageError for a name that is no limit
-        or a value that is not a positive number."""
+        """The grading limits: sandbox.Limits' defaults, then c.GradingLimits.NAME of
+        nbgrader_config.py, then `overrides` (the command line's, None values ignored). UsageError
+        for a name that is no limit or a value that is not a positive number."""
         from dataclasses import fields, replace
 
         from .sandbox import Limits
 
         known = {f.name: type(f.default) for f in fields(Limits)}  # int or float
-        configured = {**dict(self.config.get("GradingLimits", {})),
-                      **{k: v for k, v in (overrides or {}).items() if v is not None}}
+        configured = {
+            **dict(self.config.get("GradingLimits", {})),
+            **{k: v for k, v in (overrides or {}).items() if v is not None},
+        }
         for name, value in configured.items():
             if name not in known:
-                raise UsageError(f"{CONFIG_NAME}: c.GradingLimits.{name} is not a grading limit "
-                                 f"(they are: {', '.join(known)})")
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf") \
-                    or (known[name] is int and value != int(value)):
-                raise UsageError(f"{CONFIG_NAME}: c.GradingLimits.{name} (or --{name.replace('_', '-')}) must be a positive "
-                                 f"{'whole number' if known[name] is int else 'number'}, got {value!r}")
+                raise UsageError(
+                    f"{CONFIG_NAME}: c.GradingLimits.{name} is not a grading limit "
+                    f"(they are: {', '.join(known)})"
+                )
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not 0 < value < float("inf")
+                or (known[name] is int and value != int(value))
+            ):
+                raise UsageError(
+                    f"{CONFIG_NAME}: c.GradingLimits.{name} (or "
+                    f"--{name.replace('_', '-')}) must be a positive "
+                    f"{'whole number' if known[name] is int else 'number'}, got {value!r}"
+                )
         return replace(Limits(), **{k: known[k](v) for k, v in configured.items()})
 
     def api(self):
@@ -160,7 +187,8 @@ class Course:
 
     @property
     def db_url(self) -> str:
-        """The gradebook's URL: --db, else nbgrader_config.py's c.CourseDirectory.db_url, else gradebook.db."""
+        """The gradebook's URL: --db, else nbgrader_config.py's c.CourseDirectory.db_url, else
+        gradebook.db."""
         return self.config.CourseDirectory.db_url
 
     @property
@@ -170,12 +198,14 @@ class Course:
 
     @property
     def shared_gradebook(self) -> bool:
-        """Whether the gradebook is a database server's (PostgreSQL), not a SQLite file of this machine."""
+        """Whether the gradebook is a database server's (PostgreSQL), not a SQLite file of this
+        machine."""
         return database_url(self.db_url).get_backend_name() != "sqlite"
 
     def reach_gradebook(self):
-        """Connect to a database server's gradebook once: UsageError (password hidden) if it cannot be
-        reached or its driver is missing. A SQLite gradebook is a file, made when first opened."""
+        """Connect to a database server's gradebook once: UsageError (password hidden) if it cannot
+        be reached or its driver is missing. A SQLite gradebook is a file, made when first
+        opened."""
         if not self.shared_gradebook:
             return
         from sqlalchemy import create_engine, text
@@ -184,19 +214,24 @@ class Course:
             engine = create_engine(self.db_url)
         except ImportError as error:
             how = ": pip install -e '.[postgres]'" if error.name == "psycopg" else ""
-            raise UsageError(f"the gradebook {self.db_shown} needs the Python package {error.name}, which is not "
-                             f"installed{how}") from None
+            raise UsageError(
+                f"the gradebook {self.db_shown} needs the Python "
+                f"package {error.name}, which is not installed{how}"
+            ) from None
         try:
             with engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
         except Exception as error:  # refused, unknown host, bad password, no such database ...
             why = " ".join(str(getattr(error, "orig", None) or error).split())
-            raise UsageError(f"cannot reach the gradebook {self.db_shown}: {hide_password(why)[:300]}") from None
+            raise UsageError(
+                f"cannot reach the gradebook {self.db_shown}: {hide_password(why)[:300]}"
+            ) from None
         finally:
             engine.dispose()
 
     def has_gradebook(self) -> bool:
-        """Whether the gradebook exists, found without making one (opening a gradebook creates it)."""
+        """Whether the gradebook exists, found without making one (opening a gradebook creates
+        it)."""
         url = database_url(self.db_url)
         if url.get_backend_name() == "sqlite":
             return bool(url.database) and Path(url.database).is_file()
@@ -218,22 +253,30 @@ class Course:
 
     @contextmanager
     def recording(self):
-        """The gradebook in one transaction: what is written through it is committed together on exit,
-        or not at all (an exception or a kill). nbgrader's own commits become savepoints."""
+        """The gradebook in one transaction: what is written through it is committed together on
+        exit, or not at all (an exception or a kill). nbgrader's own commits become savepoints."""
         from sqlalchemy import event
         from sqlalchemy.orm import scoped_session, sessionmaker
 
         with self.gradebook() as gb:
             if gb.engine.dialect.name == "sqlite":
-                # pysqlite begins transactions lazily and would commit at the first savepoint's release:
-                # SQLAlchemy's recipe (SQLite dialect docs, "Serializable isolation / Savepoints")
+                # pysqlite begins transactions lazily and would commit at the first savepoint's
+                # release: SQLAlchemy's recipe (SQLite dialect docs, "Serializable isolation /
+                # Savepoints")
                 gb.engine.dispose()
-                event.listen(gb.engine, "connect", lambda dbapi, _: setattr(dbapi, "isolation_level", None))
-                event.listen(gb.engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN"))
+                event.listen(
+                    gb.engine, "connect", lambda dbapi, _: setattr(dbapi, "isolation_level", None)
+                )
+                event.listen(
+                    gb.engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN")
+                )
             gb.db.remove()
             with gb.engine.connect() as connection, connection.begin():
-                gb.db = scoped_session(sessionmaker(bind=connection, autoflush=True,
-                                                    join_transaction_mode="create_savepoint"))
+                gb.db = scoped_session(
+                    sessionmaker(
+                        bind=connection, autoflush=True, join_transaction_mode="create_savepoint"
+                    )
+                )
                 try:
                     yield gb
                     gb.db.flush()
@@ -243,11 +286,13 @@ class Course:
     # ------------------------------------------------------------------ chapters
 
     def chapters(self) -> list[str]:
-        """Assignment names (NN_name) with a source notebook chapters/NN_name/NN_name.ipynb, in order."""
+        """Assignment names (NN_name) with a source notebook chapters/NN_name/NN_name.ipynb, in
+        order."""
         return chapter_names(self.root / "chapters")
 
     def resolve(self, names: list[str]) -> list[str]:
-        """Full chapter names for "1", "01", "01_autograd" or "autograd"; UsageError for any unknown."""
+        """Full chapter names for "1", "01", "01_autograd" or "autograd"; UsageError for any
+        unknown."""
         try:
             return resolve_chapters(names, self.chapters(), self.root / "chapters")
         except UnknownChapter as exc:
@@ -280,7 +325,8 @@ class Course:
 
     @property
     def exchange(self) -> Path:
-        """nbgrader's exchange folder; unused (release and collect need none), but nbgrader wants one."""
+        """nbgrader's exchange folder; unused (release and collect need none), but nbgrader wants
+        one."""
         return self.grading_dir / "exchange"
 
     @property
@@ -292,8 +338,13 @@ class Course:
         folder = self.root / "submitted"
         if not folder.is_dir():
             return []
-        return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")
-                      and (any(p.iterdir()) if chapter is None else (p / chapter).is_dir()))
+        return sorted(
+            p.name
+            for p in folder.iterdir()
+            if p.is_dir()
+            and not p.name.startswith(".")
+            and (any(p.iterdir()) if chapter is None else (p / chapter).is_dir())
+        )
 
     # ------------------------------------------------------------------ logs
 
@@ -313,10 +364,14 @@ class Course:
 
 
 def copy_chapter_sources(root: Path, target: Path, chapters: list[str] | None = None):
-    """Copy nbgrader_config.py and chapters/ (or some chapters) of `root` into a new course at `target`."""
+    """Copy nbgrader_config.py and chapters/ (or some chapters) of `root` into a new course at
+    `target`."""
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy2(root / CONFIG_NAME, target / CONFIG_NAME)
     for chapter in chapters or Course(root).chapters():
-        shutil.copytree(root / "chapters" / chapter, target / "chapters" / chapter,
-                        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+        shutil.copytree(
+            root / "chapters" / chapter,
+            target / "chapters" / chapter,
+            ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
+        )
     return Course(target)

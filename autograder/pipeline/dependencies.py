@@ -1,12 +1,14 @@
-"""Which of a chapter's code cells the judge's worker must run: the cells its graded cells depend on.
+"""Which of a chapter's code cells the judge's worker must run: the cells its graded cells depend
+on.
 
-The judge (confirm.py, judge.py) rebuilds the state a grade cell sees by running the instructor's cells
-above it. Plain demonstration cells (plots, printed comparisons, small experiments) cannot change a
-check's result, and running them would double a chapter's grading time, so they are skipped: a cell
-is kept when it carries nbgrader metadata other than a test (given code, an exercise), when it has a
-side effect on shared state, or when it binds a name a later kept cell or test cell reads. The
-analysis is static and errs towards keeping a cell; tests/authoring/test_chapters.py shows on every chapter
-that the judge gives each trial submission exactly the points nbgrader's kernel gave.
+The judge (confirm.py, judge.py) rebuilds the state a grade cell sees by running the instructor's
+cells above it. Plain demonstration cells (plots, printed comparisons, small experiments) cannot
+change a check's result, and running them would double a chapter's grading time, so they are
+skipped: a cell is kept when it carries nbgrader metadata other than a test (given code, an
+exercise), when it has a side effect on shared state, or when it binds a name a later kept cell or
+test cell reads. The analysis is static and errs towards keeping a cell;
+tests/authoring/test_chapters.py shows on every chapter that the judge gives each trial submission
+exactly the points nbgrader's kernel gave.
 """
 
 from __future__ import annotations
@@ -15,17 +17,19 @@ import ast
 import symtable
 from dataclasses import dataclass
 
-STATEFUL_MODULES = ("random", "sys", "os")   # a call into one of these may change what later cells see
-PURE_CONSTRUCTORS = ("Random", "SystemRandom")  # random.Random(7) makes a new generator, touches no state
+# a call into one of these may change what later cells see
+STATEFUL_MODULES = ("random", "sys", "os")
+# random.Random(7) makes a new generator, touches no state
+PURE_CONSTRUCTORS = ("Random", "SystemRandom")
 
 
 @dataclass(frozen=True)
 class CellNames:
     """What one cell does to the notebook's namespace."""
 
-    binds: frozenset      # names the cell binds at the notebook's top level
-    reads: frozenset      # top-level names the cell reads before (or without) binding them itself
-    side_effect: bool     # changes state other cells may see, beyond binding names
+    binds: frozenset  # names the cell binds at the notebook's top level
+    reads: frozenset  # top-level names the cell reads before (or without) binding them itself
+    side_effect: bool  # changes state other cells may see, beyond binding names
 
 
 def needed_cells(cells: list[tuple[int, str, dict]], last: int) -> set[int]:
@@ -33,20 +37,35 @@ def needed_cells(cells: list[tuple[int, str, dict]], last: int) -> set[int]:
     in its shared instructor state. A test cell is run only by the piece it grades (not returned)
     unless it has a side effect or a later kept cell or test reads a name it binds."""
     names = {index: cell_names(source) for index, source, _ in cells if index <= last}
-    tests = {index for index, _, meta in cells if index <= last and meta.get("grade") and not meta.get("solution")}
-    kept = {index for index, _, meta in cells if index <= last
-            and ((meta and index not in tests) or names[index].side_effect)}
+    tests = {
+        index
+        for index, _, meta in cells
+        if index <= last and meta.get("grade") and not meta.get("solution")
+    }
+    kept = {
+        index
+        for index, _, meta in cells
+        if index <= last and ((meta and index not in tests) or names[index].side_effect)
+    }
     while True:  # a cell is needed when a later kept cell or test reads a name it binds
-        more = {index for index in names if index not in kept
-                and any(names[index].binds & names[reader].reads for reader in kept | tests if reader > index)}
+        more = {
+            index
+            for index in names
+            if index not in kept
+            and any(
+                names[index].binds & names[reader].reads
+                for reader in kept | tests
+                if reader > index
+            )
+        }
         if not more:
             return kept
         kept |= more
 
 
 def cell_names(source: str) -> CellNames:
-    """The names a cell binds and reads, and whether it has a side effect (a cell that does not parse
-    reads and binds nothing and counts as a side effect: it is kept)."""
+    """The names a cell binds and reads, and whether it has a side effect (a cell that does not
+    parse reads and binds nothing and counts as a side effect: it is kept)."""
     try:
         tree = ast.parse(source)
         table = symtable.symtable(source, "<cell>", "exec")
@@ -54,10 +73,17 @@ def cell_names(source: str) -> CellNames:
         return CellNames(frozenset(), frozenset(), True)
     reader = TopLevelReads()
     reader.visit(tree)
-    binds = {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported() or s.is_namespace()}
+    binds = {
+        s.get_name()
+        for s in table.get_symbols()
+        if s.is_assigned() or s.is_imported() or s.is_namespace()
+    }
     nested_reads, nested_binds = nested_globals(table)
-    return CellNames(frozenset(binds | nested_binds), frozenset(reader.free | nested_reads),
-                     reader.side_effect or bool(nested_binds))
+    return CellNames(
+        frozenset(binds | nested_binds),
+        frozenset(reader.free | nested_reads),
+        reader.side_effect or bool(nested_binds),
+    )
 
 
 def nested_globals(table) -> tuple[set[str], set[str]]:
@@ -78,9 +104,9 @@ def nested_globals(table) -> tuple[set[str], set[str]]:
 
 class TopLevelReads(ast.NodeVisitor):
     """Walks a cell's top-level code in execution order: `free` collects the names read before the
-    cell binds them; `side_effect` is set by a store into an object the cell did not make (x.a = ...,
-    x[i] = ..., del x.a) and by a call of a function of STATEFUL_MODULES. The bodies of functions,
-    classes, lambdas and comprehensions are left to symtable (nested_globals)."""
+    cell binds them; `side_effect` is set by a store into an object the cell did not make (x.a =
+    ..., x[i] = ..., del x.a) and by a call of a function of STATEFUL_MODULES. The bodies of
+    functions, classes, lambdas and comprehensions are left to symtable (nested_globals)."""
 
     def __init__(self):
         self.bound, self.free, self.side_effect = set(), set(), False
@@ -149,7 +175,9 @@ class TopLevelReads(ast.NodeVisitor):
     visit_ImportFrom = visit_Import
 
     def visit_FunctionDef(self, node):  # decorators and defaults run now; the body when called
-        for expression in node.decorator_list + node.args.defaults + [d for d in node.args.kw_defaults if d]:
+        for expression in (
+            node.decorator_list + node.args.defaults + [d for d in node.args.kw_defaults if d]
+        ):
             self.visit(expression)
         self.bound.add(node.name)
 
@@ -178,7 +206,13 @@ class TopLevelReads(ast.NodeVisitor):
         base = node.func
         while isinstance(base, ast.Attribute):
             base = base.value
-        if (isinstance(node.func, ast.Attribute) and isinstance(base, ast.Name) and base.id in STATEFUL_MODULES
-                and base.id not in self.bound and node.func.attr not in PURE_CONSTRUCTORS):
-            self.side_effect = True  # e.g. random.seed(1), random.shuffle(docs), sys.path.append(...)
+        if (
+            isinstance(node.func, ast.Attribute)
+            and isinstance(base, ast.Name)
+            and base.id in STATEFUL_MODULES
+            and base.id not in self.bound
+            and node.func.attr not in PURE_CONSTRUCTORS
+        ):
+            # e.g. random.seed(1), random.shuffle(docs), sys.path.append(...)
+            self.side_effect = True
         self.generic_visit(node)

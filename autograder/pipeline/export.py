@@ -8,14 +8,14 @@ chapter scores 0 with the flag `not submitted`; a submission collected but not g
 (standing.py); written answers not graded by hand yet are flagged `needs manual grading`.
 `wide`: one row per student, one column per chapter headed `NAME (MAX)` and a total (the shape
 Moodle's gradebook import maps column by column).
-`canvas`: Canvas's gradebook import: columns Student, ID, SIS User ID, SIS Login ID, Section, then one
-column per chapter headed by its bare name (never `NAME (NUMBER)`, which Canvas reads as an assignment
-id); a second row `Points Possible` with each chapter's maximum, as Canvas's own export writes it; then
-one row per student, the id in one identity column (SIS Login ID by default). No total and no flags
-column: Canvas would import either as an assignment; `canvas_notes` lists the cells to look at.
-Text cells are quoted and scores are bare numbers; a text cell a spreadsheet would read as a formula
-(one starting with = + - @, a tab or a carriage return) gets a ' in front (OWASP's advice on CSV
-injection).
+`canvas`: Canvas's gradebook import: columns Student, ID, SIS User ID, SIS Login ID, Section, then
+one column per chapter headed by its bare name (never `NAME (NUMBER)`, which Canvas reads as an
+assignment id); a second row `Points Possible` with each chapter's maximum, as Canvas's own export
+writes it; then one row per student, the id in one identity column (SIS Login ID by default). No
+total and no flags column: Canvas would import either as an assignment; `canvas_notes` lists the
+cells to look at. Text cells are quoted and scores are bare numbers; a text cell a spreadsheet would
+read as a formula (one starting with = + - @, a tab or a carriage return) gets a ' in front (OWASP's
+advice on CSV injection).
 """
 
 from __future__ import annotations
@@ -70,7 +70,15 @@ def grade_rows(course: Course) -> list[Row]:
                 elif found.standing is Standing.NOT_GRADED:
                     rows.append(Row(student, chapter, None, maximum, notes))
                 else:  # graded, or stale: the recorded score, marked
-                    rows.append(Row(student, chapter, found.submission.score, found.submission.max_score, notes))
+                    rows.append(
+                        Row(
+                            student,
+                            chapter,
+                            found.submission.score,
+                            found.submission.max_score,
+                            notes,
+                        )
+                    )
     return rows
 
 
@@ -78,7 +86,8 @@ def render(rows: list[Row], fmt: str = "csv", canvas_id: str = "login") -> str:
     """CSV text of the rows in the given format (see the module docstring); `canvas_id` (a key of
     CANVAS_ID_COLUMNS) names the identity column the ids go into in the `canvas` format."""
     out = io.StringIO()
-    # every text cell quoted: with "\n" ending rows, a bare carriage return in an id would end one too
+    # every text cell quoted: with "\n" ending rows, a bare carriage return in an id would end one
+    # too
     writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
 
     def write(*values):
@@ -93,8 +102,13 @@ def render(rows: list[Row], fmt: str = "csv", canvas_id: str = "login") -> str:
             mine = [r for r in rows if r.student == student]
             for r in mine:
                 write(r.student, r.chapter, r.score, r.max_score, "; ".join(r.flags))
-            write(student, "total", sum(r.score or 0 for r in mine), sum(r.max_score or 0 for r in mine),
-                  "; ".join(f"{r.chapter}: {f}" for r in mine for f in r.flags))
+            write(
+                student,
+                "total",
+                sum(r.score or 0 for r in mine),
+                sum(r.max_score or 0 for r in mine),
+                "; ".join(f"{r.chapter}: {f}" for r in mine for f in r.flags),
+            )
     elif fmt == "canvas":
         maxima = {r.chapter: r.max_score for r in rows}
         write(*CANVAS_IDENTITY, *chapters)
@@ -106,12 +120,20 @@ def render(rows: list[Row], fmt: str = "csv", canvas_id: str = "login") -> str:
             write(*identity, *[mine[c].score for c in chapters])
     else:
         maxima = {r.chapter: r.max_score for r in rows}
-        write("student", *[f"{c} ({'' if maxima[c] is None else number(maxima[c])})" for c in chapters],
-              "total", "flags")
+        write(
+            "student",
+            *[f"{c} ({'' if maxima[c] is None else number(maxima[c])})" for c in chapters],
+            "total",
+            "flags",
+        )
         for student in students:
             mine = {r.chapter: r for r in rows if r.student == student}
-            write(student, *[mine[c].score for c in chapters], sum(r.score or 0 for r in mine.values()),
-                  "; ".join(f"{c}: {f}" for c, r in mine.items() for f in r.flags))
+            write(
+                student,
+                *[mine[c].score for c in chapters],
+                sum(r.score or 0 for r in mine.values()),
+                "; ".join(f"{c}: {f}" for c, r in mine.items() for f in r.flags),
+            )
     return out.getvalue()
 
 
@@ -121,7 +143,8 @@ def canvas_notes(rows: list[Row]) -> list[str]:
 
 
 def neutral(text: str) -> str:
-    """A text cell as a spreadsheet shows it rather than runs it: a ' before a formula's first character."""
+    """A text cell as a spreadsheet shows it rather than runs it: a ' before a formula's first
+    character."""
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
@@ -129,5 +152,6 @@ def number(value) -> int | float | None:
     """A score as the CSV writes it: None (a blank) if unknown, a whole number without .0."""
     if value is None:
         return None
-    value = float(f"{float(value):g}")  # six significant digits, as before: 0.1 + 0.2 is written 0.3
+    # six significant digits, as before: 0.1 + 0.2 is written 0.3
+    value = float(f"{float(value):g}")
     return int(value) if value.is_integer() else value

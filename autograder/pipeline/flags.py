@@ -2,10 +2,10 @@
 grading/flags/CHAPTER/STUDENT.json.
 
 A flag names the student, the chapter, the piece (a grade cell's grade_id, or "" for the whole
-notebook), its kind and the reason. `grade` replaces the flags of every (student, chapter) it grades,
-so grading twice gives the same flags. One file per submission: runs grading different students at
-once (the shards of one class) never write the same file; each is written atomically (a kill never
-leaves half a file).
+notebook), its kind and the reason. `grade` replaces the flags of every (student, chapter) it
+grades, so grading twice gives the same flags. One file per submission: runs grading different
+students at once (the shards of one class) never write the same file; each is written atomically (a
+kill never leaves half a file).
 """
 
 from __future__ import annotations
@@ -32,20 +32,36 @@ class Kind(str, Enum):
         return self.value
 
     MISMATCH = "mismatch", "the kernel's result differs from the judge's"
-    POLICY = "policy", "the solution code does what the policy warns about (a warning: the points are the judge's)"
+    POLICY = (
+        "policy",
+        "the solution code does what the policy warns "
+        "about (a warning: the points are the judge's)",
+    )
     TAMPERED = "tampered", "a test cell or the notebook's graded structure was changed"
     TIMEOUT = "timeout", "the notebook or a piece ran past its time limit"
     CRASH = "crash", "the kernel or the judge's worker died, or the worker broke the wire"
     OUTPUT_LIMIT = "output-limit", "the notebook printed more than the output limit"
     LIMIT = "limit", "the notebook reached the memory, the process or the writable-area limit"
-    LEFTOVER = "leftover", "processes started by the notebook were still running after it; they were killed"
-    FILES = "files", "links, special files or unreadable folders were left or submitted; they were ignored"
+    LEFTOVER = (
+        "leftover",
+        "processes started by the notebook were still running after it; they were killed",
+    )
+    FILES = (
+        "files",
+        "links, special files or unreadable folders were left or submitted; they were ignored",
+    )
     MISSING = "missing", "no gradable notebook was submitted"
     SANDBOX = "sandbox", "the submission ran without the full sandbox"
-    GRADER = "grader", "the grader itself failed on the submission; its recorded scores were left as they were"
+    GRADER = (
+        "grader",
+        "the grader itself failed on the submission; its recorded scores were left as they were",
+    )
 
 
-TABLE_START, TABLE_END = "<!-- flag kinds: made by flags.kinds_table() -->", "<!-- end of flag kinds -->"
+TABLE_START, TABLE_END = (
+    "<!-- flag kinds: made by flags.kinds_table() -->",
+    "<!-- end of flag kinds -->",
+)
 
 
 def kinds_table() -> str:
@@ -64,8 +80,8 @@ def with_kinds_table(text: str) -> str:
 class Flag:
     student: str
     chapter: str
-    piece: str   # grade_id of the grade cell, or "" for the whole notebook
-    kind: Kind   # given as a Kind or its value; an unknown kind raises ValueError
+    piece: str  # grade_id of the grade cell, or "" for the whole notebook
+    kind: Kind  # given as a Kind or its value; an unknown kind raises ValueError
     reason: str
 
     def __post_init__(self):
@@ -78,7 +94,8 @@ class Flag:
 
 
 def flags_path(course, student: str, chapter: str) -> Path:
-    """grading/flags/CHAPTER/STUDENT.json: the flags of one submission (a list, empty when it has none)."""
+    """grading/flags/CHAPTER/STUDENT.json: the flags of one submission (a list, empty when it has
+    none)."""
     return Path(course.grading_dir) / FOLDER / chapter / f"{student}.json"
 
 
@@ -90,24 +107,34 @@ def order(flags) -> list[Flag]:
 def load_flags(course) -> list[Flag]:
     """Every stored flag of the course, ordered by student, chapter, piece (empty if none)."""
     folder = Path(course.grading_dir) / FOLDER
-    return order(Flag(**row) for path in sorted(folder.glob("*/*.json"))
-                 for row in json.loads(path.read_text(encoding="utf-8")))
+    return order(
+        Flag(**row)
+        for path in sorted(folder.glob("*/*.json"))
+        for row in json.loads(path.read_text(encoding="utf-8"))
+    )
 
 
 def submission_flags(course, student: str, chapter: str) -> list[Flag]:
     """The stored flags of one submission (empty if none)."""
     path = flags_path(course, student, chapter)
-    return [Flag(**row) for row in json.loads(path.read_text(encoding="utf-8"))] if path.is_file() else []
+    return (
+        [Flag(**row) for row in json.loads(path.read_text(encoding="utf-8"))]
+        if path.is_file()
+        else []
+    )
 
 
 def replace_flags(course, student: str, chapter: str, new: list[Flag]) -> None:
     """Store `new` as the flags of one submission, replacing its earlier ones (atomically)."""
-    write_atomically(flags_path(course, student, chapter),
-                     json.dumps([asdict(f) for f in order(set(new))], indent=1) + "\n")
+    write_atomically(
+        flags_path(course, student, chapter),
+        json.dumps([asdict(f) for f in order(set(new))], indent=1) + "\n",
+    )
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write text to path so that readers see the old or the new file, never a part (fsync + rename)."""
+    """Write text to path so that readers see the old or the new file, never a part (fsync +
+    rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, partial = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -121,6 +148,10 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
-if __name__ == "__main__":  # python -m autograder.pipeline.flags: rewrite the guides' tables of flag kinds
-    for guide in (Path(__file__).parent / "SANDBOX.md", Path(__file__).parents[1] / "INSTRUCTORS.md"):
+# python -m autograder.pipeline.flags: rewrite the guides' tables of flag kinds
+if __name__ == "__main__":
+    for guide in (
+        Path(__file__).parent / "SANDBOX.md",
+        Path(__file__).parents[1] / "INSTRUCTORS.md",
+    ):
         guide.write_text(with_kinds_table(guide.read_text(encoding="utf-8")), encoding="utf-8")

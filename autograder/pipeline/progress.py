@@ -1,4 +1,5 @@
-"""Progress of a command's work (a bar on a terminal, periodic lines otherwise) and its summary table."""
+"""Progress of a command's work (a bar on a terminal, periodic lines otherwise) and its summary
+table."""
 
 from __future__ import annotations
 
@@ -27,8 +28,10 @@ class WorkProgress(Progress):
 
 def progress_factory(stream=None):
     """A callable (total, label) -> WorkProgress: what commands are handed to report their work."""
+
     def make(total, label=""):
         return WorkProgress(total, label, stream if stream is not None else sys.stderr)
+
     return make
 
 
@@ -36,11 +39,15 @@ def table(headers: list[str], rows: list[list]) -> str:
     """A plain-text table: numbers right-aligned, text left-aligned, a rule under the headers."""
     cells = [[format_cell(v) for v in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
-    numeric = [all(isinstance(row[i], (int, float)) or row[i] in ("", None) for row in rows) and rows
-               for i in range(len(headers))]
+    numeric = [
+        all(isinstance(row[i], (int, float)) or row[i] in ("", None) for row in rows) and rows
+        for i in range(len(headers))
+    ]
 
     def line(values):
-        return "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)).rstrip()
+        return "  ".join(
+            v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)
+        ).rstrip()
 
     return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in cells])
 

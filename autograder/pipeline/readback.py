@@ -1,11 +1,11 @@
 """What the host takes back from a sandboxed run, and how it copies files it did not write itself.
 
 Nothing a sandbox leaves is trusted. The notebook runner (run_notebook.py) writes its results to a
-pipe the host reads up to a byte cap (sandbox.run's `result_bytes`); `read_results` parses those bytes
-as JSON lines and keeps, per code cell of the notebook the host already holds, only an execution
-count and outputs rebuilt field by field (`clean_outputs`): a forged line can change what a cell
-shows, never a cell's source, metadata or count of cells. Files are never read back from a sandbox:
-its writable area is a tmpfs that vanishes with it.
+pipe the host reads up to a byte cap (sandbox.run's `result_bytes`); `read_results` parses those
+bytes as JSON lines and keeps, per code cell of the notebook the host already holds, only an
+execution count and outputs rebuilt field by field (`clean_outputs`): a forged line can change what
+a cell shows, never a cell's source, metadata or count of cells. Files are never read back from a
+sandbox: its writable area is a tmpfs that vanishes with it.
 
 `read_regular` and `copy_regular` are how the host reads files that someone else may have made (a
 submitted folder, a chapter folder): opened without following links and without blocking on a FIFO,
@@ -20,33 +20,41 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-RESULT_LINE_BYTES = 64 << 20   # one result line larger than this is not parsed
+RESULT_LINE_BYTES = 64 << 20  # one result line larger than this is not parsed
 OUTPUT_TYPES = ("stream", "display_data", "execute_result", "error")
 
 
 def result_cap(output_bytes: int, cells: int) -> int:
-    """Bytes of results read from a notebook run: its outputs (cut at output_bytes by the runner; JSON
-    escapes can grow them), one line per cell and the final line."""
+    """Bytes of results read from a notebook run: its outputs (cut at output_bytes by the runner;
+    JSON escapes can grow them), one line per cell and the final line."""
     return 8 * int(output_bytes) + 600 * int(cells) + (1 << 20)
 
 
 @dataclass
 class Readback:
-    cells: dict = field(default_factory=dict)   # index -> (execution_count, outputs)
-    end: dict | None = None                     # the runner's last line (exit code, leftover, scratch survey)
-    rejected: int = 0                           # lines that were not a valid result
+    cells: dict = field(default_factory=dict)  # index -> (execution_count, outputs)
+    # the runner's last line (exit code, leftover, scratch survey)
+    end: dict | None = None
+    rejected: int = 0  # lines that were not a valid result
 
     def scratch(self) -> dict:
         """The runner's count of what the notebook left in its working folder (ints only)."""
         found = (self.end or {}).get("scratch")
-        return {k: v for k, v in found.items() if isinstance(v, int) and not isinstance(v, bool) and v >= 0} \
-            if isinstance(found, dict) else {}
+        return (
+            {
+                k: v
+                for k, v in found.items()
+                if isinstance(v, int) and not isinstance(v, bool) and v >= 0
+            }
+            if isinstance(found, dict)
+            else {}
+        )
 
 
 def read_results(data: bytes, nb) -> Readback:
-    """Parse a runner's result lines against `nb` (the notebook the host sent): a line for a cell that
-    is not a code cell of nb, or that is not valid, is counted and ignored; the last valid line of a
-    cell wins. An unterminated last line (the run was killed while writing) is ignored."""
+    """Parse a runner's result lines against `nb` (the notebook the host sent): a line for a cell
+    that is not a code cell of nb, or that is not valid, is counted and ignored; the last valid line
+    of a cell wins. An unterminated last line (the run was killed while writing) is ignored."""
     back = Readback()
     lines = data.split(b"\n")
     if lines and lines[-1]:
@@ -62,7 +70,11 @@ def read_results(data: bytes, nb) -> Readback:
                 raise ValueError("not an object")
             if "cell" in message:
                 index = message["cell"]
-                if not is_int(index) or not 0 <= index < len(nb.cells) or nb.cells[index].cell_type != "code":
+                if (
+                    not is_int(index)
+                    or not 0 <= index < len(nb.cells)
+                    or nb.cells[index].cell_type != "code"
+                ):
                     raise ValueError("not a code cell")
                 count = message.get("execution_count")
                 count = count if is_int(count) else None
@@ -102,17 +114,32 @@ def clean_outputs(outputs) -> list:
         if kind == "stream":
             text = text_of(output.get("text"))
             if text is not None:
-                name = output.get("name") if output.get("name") in ("stdout", "stderr") else "stdout"
+                name = (
+                    output.get("name") if output.get("name") in ("stdout", "stderr") else "stdout"
+                )
                 kept.append(new_output("stream", name=name, text=text))
         elif kind == "error":
             traceback = output.get("traceback")
-            traceback = [line for line in traceback if isinstance(line, str)] if isinstance(traceback, list) else []
-            kept.append(new_output("error", ename=str(output.get("ename", "Error")) if isinstance(
-                output.get("ename"), str) else "Error", evalue=output.get("evalue") if isinstance(
-                output.get("evalue"), str) else "", traceback=traceback))
+            traceback = (
+                [line for line in traceback if isinstance(line, str)]
+                if isinstance(traceback, list)
+                else []
+            )
+            kept.append(
+                new_output(
+                    "error",
+                    ename=str(output.get("ename", "Error"))
+                    if isinstance(output.get("ename"), str)
+                    else "Error",
+                    evalue=output.get("evalue") if isinstance(output.get("evalue"), str) else "",
+                    traceback=traceback,
+                )
+            )
         else:
             data = {}
-            for mime, value in (output.get("data") or {}).items() if isinstance(output.get("data"), dict) else ():
+            for mime, value in (
+                (output.get("data") or {}).items() if isinstance(output.get("data"), dict) else ()
+            ):
                 if not isinstance(mime, str) or "/" not in mime:
                     continue
                 if mime == "application/json" or mime.endswith("+json"):
@@ -122,8 +149,14 @@ def clean_outputs(outputs) -> list:
             metadata = output.get("metadata") if isinstance(output.get("metadata"), dict) else {}
             if kind == "execute_result":
                 count = output.get("execution_count")
-                kept.append(new_output(kind, data=data, metadata=metadata,
-                                       execution_count=count if is_int(count) else None))
+                kept.append(
+                    new_output(
+                        kind,
+                        data=data,
+                        metadata=metadata,
+                        execution_count=count if is_int(count) else None,
+                    )
+                )
             else:
                 kept.append(new_output(kind, data=data, metadata=metadata))
     return kept
@@ -142,7 +175,12 @@ def open_regular(path: Path, max_bytes: int) -> int:
     """A descriptor of the regular file at path, opened without following a link (O_NOFOLLOW) and
     without blocking on a FIFO (O_NONBLOCK), checked with fstat; NotRegular if it is not a regular
     file or is larger than max_bytes."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    flags = (
+        os.O_RDONLY
+        | getattr(os, "O_NOFOLLOW", 0)
+        | getattr(os, "O_NONBLOCK", 0)
+        | getattr(os, "O_CLOEXEC", 0)
+    )
     try:
         fd = os.open(path, flags)
     except OSError as error:
@@ -178,12 +216,18 @@ def read_regular(path: Path, max_bytes: int) -> bytes:
 
 
 def copy_regular(source: Path, target: Path, max_bytes: int) -> int:
-    """Copy the regular file at source (see open_regular) to a new file at target, created with O_EXCL
-    (never written through something already there, link or not); returns the bytes copied. A source
-    that grows past max_bytes while being copied leaves no target."""
+    """Copy the regular file at source (see open_regular) to a new file at target, created with
+    O_EXCL (never written through something already there, link or not); returns the bytes copied. A
+    source that grows past max_bytes while being copied leaves no target."""
     fd = open_regular(source, max_bytes)
     try:
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        flags = (
+            os.O_WRONLY
+            | os.O_CREAT
+            | os.O_EXCL
+            | getattr(os, "O_NOFOLLOW", 0)
+            | getattr(os, "O_CLOEXEC", 0)
+        )
         out = os.open(target, flags, 0o644)
         copied = 0
         try:
@@ -193,7 +237,7 @@ def copy_regular(source: Path, target: Path, max_bytes: int) -> int:
                     raise NotRegular(f"{source} is larger than {max_bytes:,} bytes", "large")
                 view = memoryview(chunk)
                 while view:
-                    view = view[os.write(out, view):]
+                    view = view[os.write(out, view) :]
         except BaseException:
             os.close(out)
             os.unlink(target)

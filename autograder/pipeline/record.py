@@ -28,14 +28,16 @@ class Graded:
 
     student: str
     chapter: str
-    autograded: Path | None      # the private autograded folder to swap in (None: nbgrader made none)
-    timestamp: str | None        # the submission's timestamp.txt, if any
-    kernel: dict                 # grade_id -> autograde.KernelGrade, from the kernel run
-    pieces: list                 # PieceResult per automatically graded piece: the points recorded
-    flags: list                  # Flag
+    # the private autograded folder to swap in (None: nbgrader made none)
+    autograded: Path | None
+    timestamp: str | None  # the submission's timestamp.txt, if any
+    kernel: dict  # grade_id -> autograde.KernelGrade, from the kernel run
+    pieces: list  # PieceResult per automatically graded piece: the points recorded
+    flags: list  # Flag
     log: str = ""
     scratch: Path | None = None  # the private course, removed once recorded
-    digest: str | None = None    # SHA-256 of the submitted notebook, taken before grading it (standing.py)
+    # SHA-256 of the submitted notebook, taken before grading it (standing.py)
+    digest: str | None = None
 
 
 @dataclass
@@ -48,18 +50,29 @@ class GradeRow:
 
 
 def record(course: Course, graded: Graded, iso) -> GradeRow:
-    """Write one submission's results: autograded folder, gradebook scores, flags, the judge's messages."""
+    """Write one submission's results: autograded folder, gradebook scores, flags, the judge's
+    messages."""
     student, chapter = graded.student, graded.chapter
     flags = list(graded.flags)
     if not iso.sandboxed:
-        flags.append(Flag(student, chapter, "", "sandbox", f"graded without the sandbox ({iso.reason})"))
+        flags.append(
+            Flag(student, chapter, "", "sandbox", f"graded without the sandbox ({iso.reason})")
+        )
     target = course.autograded(student, chapter)
     if graded.autograded and graded.autograded.is_dir() and not graded.autograded.is_symlink():
         try:
             swap_in(graded.autograded, target)
-        except OSError as error:  # this submission's autograded folder is not stored; the rest goes on
-            flags.append(Flag(student, chapter, "", "crash",
-                              f"its autograded notebook could not be stored ({type(error).__name__})"))
+        # this submission's autograded folder is not stored; the rest goes on
+        except OSError as error:
+            flags.append(
+                Flag(
+                    student,
+                    chapter,
+                    "",
+                    "crash",
+                    f"its autograded notebook could not be stored ({type(error).__name__})",
+                )
+            )
     judged = {p.grade_id: p for p in graded.pieces}
     with course.recording() as gb:  # one transaction: readers see all of it or none
         gb.update_or_create_student(student)
@@ -73,16 +86,27 @@ def record(course: Course, graded: Graded, iso) -> GradeRow:
             if grade.name in judged:
                 grade.auto_score = judged[grade.name].points
                 grade.needs_manual_grade = False
-            else:  # a manually graded answer: nbgrader's verdict from the kernel run, manual scores kept
+            # a manually graded answer: nbgrader's verdict from the kernel run, manual scores kept
+            else:
                 kernel = graded.kernel.get(grade.name)
                 grade.auto_score = kernel.auto_score if kernel else None
                 grade.needs_manual_grade = grade.manual_score is None
         gb.db.commit()
         submission = gb.find_submission(chapter, student)
         score, max_score = float(submission.score or 0), float(submission.max_score or 0)
-    write_atomically(results_path(course, student, chapter),
-                     json.dumps({"student": student, "chapter": chapter, DIGEST_KEY: graded.digest,
-                                 "pieces": [piece_json(p) for p in graded.pieces]}, indent=1) + "\n")
+    write_atomically(
+        results_path(course, student, chapter),
+        json.dumps(
+            {
+                "student": student,
+                "chapter": chapter,
+                DIGEST_KEY: graded.digest,
+                "pieces": [piece_json(p) for p in graded.pieces],
+            },
+            indent=1,
+        )
+        + "\n",
+    )
     replace_flags(course, student, chapter, flags)
     if graded.scratch:
         shutil.rmtree(graded.scratch, ignore_errors=True)
@@ -90,12 +114,14 @@ def record(course: Course, graded: Graded, iso) -> GradeRow:
 
 
 def piece_json(piece: PieceResult) -> dict:
-    """A judged piece as stored in the results file (its flag lives in the submission's flags file)."""
+    """A judged piece as stored in the results file (its flag lives in the submission's flags
+    file)."""
     return {k: v for k, v in asdict(piece).items() if k != "flag"}
 
 
 def swap_in(new: Path, target: Path):
-    """Put the folder `new` at `target` by renames (the old one removed after), never half-copied."""
+    """Put the folder `new` at `target` by renames (the old one removed after), never
+    half-copied."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staged = target.parent / f".{target.name}.new-{uuid.uuid4().hex[:8]}"
     shutil.move(str(new), staged)

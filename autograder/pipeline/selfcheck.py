@@ -4,9 +4,10 @@ Before `grade` grades anyone, `confirm_grader` confirms, for each chapter about 
 instructor's source notebook (chapters/NN_name/NN_name.ipynb: every automatic point) and the blank
 release as nbgrader made it (release/NN_name/NN_name.ipynb: zero points) with check_pieces, the same
 code, limits and sandbox as the class, after checking that the chapter folder holds every file the
-notebook needs. Nothing is cached: a grader that cannot import its checks or its reference, a chapter
-missing its data, a broken source notebook or a release that passes unwritten all show up here, and
-`grade` stops (SelfCheckFailed, one line) before touching the gradebook, the flags or autograded/.
+notebook needs. Nothing is cached: a grader that cannot import its checks or its reference, a
+chapter missing its data, a broken source notebook or a release that passes unwritten all show up
+here, and `grade` stops (SelfCheckFailed, one line) before touching the gradebook, the flags or
+autograded/.
 
 During the run, a submission the grader itself fails on (the worker raised, check_pieces raised, or
 nbgrader could not autograde it and cannot autograde the chapter's blank release either) is flagged
@@ -29,12 +30,13 @@ MESSAGE_CHARS = 160
 
 
 class SelfCheckFailed(Exception):
-    """The grader failed its own check; the message is one line: chapter, what, expected vs got, why."""
+    """The grader failed its own check; the message is one line: chapter, what, expected vs got,
+    why."""
 
 
 class GraderFailure(Exception):
-    """Grading one submission failed because of the grader, not the submission: `reason` for the flag,
-    `details` (what went wrong, from the worker) for the grade log."""
+    """Grading one submission failed because of the grader, not the submission: `reason` for the
+    flag, `details` (what went wrong, from the worker) for the grade log."""
 
     def __init__(self, reason: str, details: str = ""):
         super().__init__(reason, details)  # both survive the trip from the worker process
@@ -45,15 +47,16 @@ class GraderFailure(Exception):
 
 
 def shorten(text: str, limit: int = MESSAGE_CHARS) -> str:
-    """A check's message on one line: its last non-empty line (where the error is), at most `limit` characters."""
+    """A check's message on one line: its last non-empty line (where the error is), at most `limit`
+    characters."""
     lines = [" ".join(line.split()) for line in str(text).splitlines() if line.strip()]
     line = lines[-1] if lines else ""
-    return line if len(line) <= limit else line[:limit - 1] + "…"
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def verdict(chapter: str, which: str, results) -> str | None:
-    """Why the results of the source ("source") or the blank release ("release") are not what they must
-    be (every point / none), naming the first wrong piece; None when they are."""
+    """Why the results of the source ("source") or the blank release ("release") are not what they
+    must be (every point / none), naming the first wrong piece; None when they are."""
     if which == "source":
         wrong = [r for r in results if not (r.passed and r.points == r.max_points)]
         expected, what = (lambda r: r.max_points), "the instructor's source notebook"
@@ -63,13 +66,25 @@ def verdict(chapter: str, which: str, results) -> str | None:
     if not wrong:
         return None
     first = wrong[0]
-    more = f" (and {len(wrong) - 1} more piece{'s' if len(wrong) > 2 else ''})" if len(wrong) > 1 else ""
-    why = shorten(first.message) if first.message else ("it passes unwritten" if which == "release" else "no message")
-    return (f"{chapter}: {what} got {first.points:g}/{first.max_points:g} on {first.piece} ({first.grade_id}), "
-            f"expected {expected(first):g}{more}: {why}")
+    more = (
+        f" (and {len(wrong) - 1} more piece{'s' if len(wrong) > 2 else ''})"
+        if len(wrong) > 1
+        else ""
+    )
+    why = (
+        shorten(first.message)
+        if first.message
+        else ("it passes unwritten" if which == "release" else "no message")
+    )
+    return (
+        f"{chapter}: {what} got {first.points:g}/{first.max_points:g} on "
+        f"{first.piece} ({first.grade_id}), expected {expected(first):g}{more}: {why}"
+    )
 
 
-def confirm_grader(course, chapters: list[str], limits, jobs: int = 1, log=None) -> dict[str, float]:
+def confirm_grader(
+    course, chapters: list[str], limits, jobs: int = 1, log=None
+) -> dict[str, float]:
     """Check the grader on each chapter (see the module's docstring); SelfCheckFailed on the first
     chapter (in order) that fails. Returns {chapter: seconds of its two confirmations}."""
     import nbformat
@@ -81,27 +96,45 @@ def confirm_grader(course, chapters: list[str], limits, jobs: int = 1, log=None)
         try:
             nbformat.read(course.source_notebook(chapter), as_version=4)
         except Exception as error:  # not JSON (a merge conflict), not a notebook, unreadable
-            raise SelfCheckFailed(f"{chapter}: the instructor's source notebook {course.source_notebook(chapter)} "
-                                  f"cannot be read ({type(error).__name__}: {shorten(error) or 'no message'})") from None
+            raise SelfCheckFailed(
+                f"{chapter}: the instructor's source notebook {course.source_notebook(chapter)} "
+                f"cannot be read ({type(error).__name__}: {shorten(error) or 'no message'})"
+            ) from None
         missing = problems(course, chapter, placing=False)
         if missing:
-            raise SelfCheckFailed(missing[0] + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+            raise SelfCheckFailed(
+                missing[0] + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+            )
     keys = [(c, w) for c in chapters for w in ("source", "release")]
-    # processes, not threads: check_pieces parses code with `ast`, which Python 3.11 does not allow in
-    # two threads at once ("AST constructor recursion depth mismatch")
+    # processes, not threads: check_pieces parses code with `ast`, which Python 3.11 does not allow
+    # in two threads at once ("AST constructor recursion depth mismatch")
     try:
-        with ProcessPoolExecutor(max_workers=max(1, min(int(jobs or 1), len(keys))), mp_context=get_context("fork"),
-                                 initializer=die_with_parent) as pool:
-            outcomes = dict(zip(keys, pool.map(confirm_one, [str(course.root)] * len(keys), keys, [limits] * len(keys))))
+        with ProcessPoolExecutor(
+            max_workers=max(1, min(int(jobs or 1), len(keys))),
+            mp_context=get_context("fork"),
+            initializer=die_with_parent,
+        ) as pool:
+            outcomes = dict(
+                zip(
+                    keys,
+                    pool.map(
+                        confirm_one, [str(course.root)] * len(keys), keys, [limits] * len(keys)
+                    ),
+                )
+            )
     except Exception as error:  # a worker died
         if log:
             log.error("self-check could not run:\n%s", traceback.format_exc())
-        raise SelfCheckFailed(f"the self-check itself could not run ({type(error).__name__}: "
-                              f"{shorten(error) or 'no message'})") from None
+        raise SelfCheckFailed(
+            f"the self-check itself could not run ({type(error).__name__}: "
+            f"{shorten(error) or 'no message'})"
+        ) from None
     for key in keys:
         line, seconds, details = outcomes[key]
         if log:
-            (log.error if line else log.info)("self-check %s %s in %.1f s: %s", *key, seconds, details)
+            (log.error if line else log.info)(
+                "self-check %s %s in %.1f s: %s", *key, seconds, details
+            )
     for key in keys:
         if outcomes[key][0]:
             raise SelfCheckFailed(outcomes[key][0])
@@ -115,21 +148,38 @@ def confirm_one(root: str, key: tuple[str, str], limits) -> tuple[str | None, fl
     from .course import Course
 
     course, (chapter, which) = Course(Path(root)), key
-    notebook = course.source_notebook(chapter) if which == "source" else course.release_dir(chapter) / f"{chapter}.ipynb"
+    notebook = (
+        course.source_notebook(chapter)
+        if which == "source"
+        else course.release_dir(chapter) / f"{chapter}.ipynb"
+    )
     started = time.perf_counter()
     try:
-        results = check_pieces(course.source_notebook(chapter), notebook, limits=limits, chapter=chapter)
+        results = check_pieces(
+            course.source_notebook(chapter), notebook, limits=limits, chapter=chapter
+        )
     except Exception as error:  # a confirmation that cannot start, a notebook it cannot read ...
         what = "the instructor's source notebook" if which == "source" else "the blank release"
-        return (f"{chapter}: confirming {what} raised {type(error).__name__}: {shorten(error) or 'no message'}",
-                time.perf_counter() - started, traceback.format_exc())
-    return (verdict(chapter, which, results), time.perf_counter() - started,
-            f"{notebook}: {[(r.grade_id, r.points, r.max_points, shorten(r.message)) for r in results]}")
+        return (
+            f"{chapter}: confirming {what} raised "
+            f"{type(error).__name__}: {shorten(error) or 'no message'}",
+            time.perf_counter() - started,
+            traceback.format_exc(),
+        )
+    return (
+        verdict(chapter, which, results),
+        time.perf_counter() - started,
+        f"{notebook}: "
+        f"{[(r.grade_id, r.points, r.max_points, shorten(r.message)) for r in results]}",
+    )
 
 
-def autogrades_blank_release(course, scratch: Path, chapter: str, limits, base_gradebook, log: list) -> bool:
-    """Whether nbgrader, run exactly as for a submission, autogrades the chapter's blank release: the
-    test that tells a submission nbgrader rejects (True) from an nbgrader that is itself broken (False)."""
+def autogrades_blank_release(
+    course, scratch: Path, chapter: str, limits, base_gradebook, log: list
+) -> bool:
+    """Whether nbgrader, run exactly as for a submission, autogrades the chapter's blank release:
+    the test that tells a submission nbgrader rejects (True) from an nbgrader that is itself broken
+    (False)."""
     from .autograde import autograde_privately
 
     submitted = scratch / "blank-release"
@@ -137,10 +187,20 @@ def autogrades_blank_release(course, scratch: Path, chapter: str, limits, base_g
     notebook = course.release_dir(chapter) / f"{chapter}.ipynb"
     (submitted / notebook.name).write_bytes(notebook.read_bytes())
     try:
-        autograde_privately(course, scratch / "blank-release-course", "blank-release", chapter, limits,
-                            base_gradebook, submitted, log)
+        autograde_privately(
+            course,
+            scratch / "blank-release-course",
+            "blank-release",
+            chapter,
+            limits,
+            base_gradebook,
+            submitted,
+            log,
+        )
     except Exception:
-        log.append("nbgrader could not autograde the blank release either:\n" + traceback.format_exc())
+        log.append(
+            "nbgrader could not autograde the blank release either:\n" + traceback.format_exc()
+        )
         return False
     return True
 
@@ -149,13 +209,15 @@ def reason(error: BaseException) -> str:
     """The flag's reason for a grader failure (no paths: the log has the traceback)."""
     if isinstance(error, GraderFailure):
         return str(error)
-    return (f"the grader failed on this submission ({type(error).__name__}); its recorded score, if any, is from "
-            f"an earlier run: see the grade log, fix the cause and grade it again")
+    return (
+        f"the grader failed on this submission ({type(error).__name__}); its recorded score, "
+        "if any, is from an earlier run: see the grade log, fix the cause and grade it again"
+    )
 
 
 def record_grader_failure(course, student: str, chapter: str, error: BaseException):
-    """Flag the submission `grader`, keeping its other flags and everything it had recorded; a GradeRow
-    with its recorded score (None if it has none)."""
+    """Flag the submission `grader`, keeping its other flags and everything it had recorded; a
+    GradeRow with its recorded score (None if it has none)."""
     from nbgrader.api import MissingEntry
 
     from .record import GradeRow

@@ -1,10 +1,11 @@
 """Where one (student, chapter) stands: not submitted, collected but not graded, graded, or graded
-but collected again since (stale). `status` counts these and `export` marks them, from this one place.
+but collected again since (stale). `status` counts these and `export` marks them, from this one
+place.
 
-A submission is stale when the notebook in submitted/ is not the one its recorded grade is of: `grade`
-stores the SHA-256 of the notebook it graded (taken before grading starts) in
-grading/results/CHAPTER/STUDENT.json, and `collect` replacing the notebook changes the file's digest.
-A result written before digests were stored has none, and its grade is taken as current.
+A submission is stale when the notebook in submitted/ is not the one its recorded grade is of:
+`grade` stores the SHA-256 of the notebook it graded (taken before grading starts) in
+grading/results/CHAPTER/STUDENT.json, and `collect` replacing the notebook changes the file's
+digest. A result written before digests were stored has none, and its grade is taken as current.
 """
 
 from __future__ import annotations
@@ -54,12 +55,14 @@ def file_digest(path: Path) -> str | None:
 
 
 def results_path(course: Course, student: str, chapter: str) -> Path:
-    """grading/results/CHAPTER/STUDENT.json: the judge's messages and the graded notebook's digest."""
+    """grading/results/CHAPTER/STUDENT.json: the judge's messages and the graded notebook's
+    digest."""
     return course.grading_dir / "results" / chapter / f"{student}.json"
 
 
 def graded_digest(course: Course, student: str, chapter: str) -> str | None:
-    """The digest of the notebook the recorded grade is of, or None (no results file, or one without)."""
+    """The digest of the notebook the recorded grade is of, or None (no results file, or one
+    without)."""
     path = results_path(course, student, chapter)
     if not path.is_file():
         return None
@@ -86,13 +89,17 @@ def standing(course: Course, gb, student: str, chapter: str) -> Found:
 
 
 def pending_manual(gb, student: str, chapter: str) -> dict[str, float]:
-    """{grade_id: points} of the chapter's hand-graded answers of this student that no one has graded
-    yet (nbgrader's needs_manual_grade, no manual score); empty if none or no such submission."""
+    """{grade_id: points} of the chapter's hand-graded answers of this student that no one has
+    graded yet (nbgrader's needs_manual_grade, no manual score); empty if none or no such
+    submission."""
     from nbgrader.api import MissingEntry
 
     try:
         notebook = gb.find_submission_notebook(chapter, chapter, student)
     except MissingEntry:
         return {}
-    return {g.name: float(g.max_score or 0) for g in notebook.grades
-            if g.needs_manual_grade and g.manual_score is None}
+    return {
+        g.name: float(g.max_score or 0)
+        for g in notebook.grades
+        if g.needs_manual_grade and g.manual_score is None
+    }

@@ -1,5 +1,5 @@
-"""Where each chapter stands: released, submitted, graded, to regrade (collected again after grading),
-flagged, needing manual grading, fed back."""
+"""Where each chapter stands: released, submitted, graded, to regrade (collected again after
+grading), flagged, needing manual grading, fed back."""
 
 from __future__ import annotations
 
@@ -27,7 +27,19 @@ def status_rows(course: Course) -> list[list]:
             graded = sum(f.standing is Standing.GRADED for f in found)
             stale = sum(f.standing is Standing.STALE for f in found)
             manual = sum(f.needs_manual_grade for f in found)
-            fed_back = sum((course.feedback_dir(s, chapter) / f"{chapter}.html").is_file() for s in students)
-            rows.append([chapter, "yes" if chapter in released else "no", len(students), graded, stale,
-                         len(flagged.get(chapter, ())), manual, fed_back])
+            fed_back = sum(
+                (course.feedback_dir(s, chapter) / f"{chapter}.html").is_file() for s in students
+            )
+            rows.append(
+                [
+                    chapter,
+                    "yes" if chapter in released else "no",
+                    len(students),
+                    graded,
+                    stale,
+                    len(flagged.get(chapter, ())),
+                    manual,
+                    fed_back,
+                ]
+            )
     return rows

@@ -11,12 +11,13 @@ What crosses, and how:
   handle; the other side can call it, and (the worker's handles only) read and set its attributes.
 
 Messages are JSON lines: a request {"q": n, "op": ..., "a": [...], "k": {...}, "S": state} and its
-reply {"r": n, "ok": value, "S": state} or {"r": n, "err": [type, message, frames], "S": state}. While
-a side waits for its reply it serves the other side's requests, so calls nest both ways (a learner's
-function calls back into the judge, whose code calls the learner's operators).
+reply {"r": n, "ok": value, "S": state} or {"r": n, "err": [type, message, frames], "S": state}.
+While a side waits for its reply it serves the other side's requests, so calls nest both ways (a
+learner's function calls back into the judge, whose code calls the learner's operators).
 
 Nothing here trusts the other side: a malformed message is a WireError, sizes are capped, and the
-judge serves only calls of what it handed over and public attributes of its objects (Endpoint.serve).
+judge serves only calls of what it handed over and public attributes of its objects
+(Endpoint.serve).
 """
 
 from __future__ import annotations
@@ -28,19 +29,19 @@ import random
 import select
 import time
 
-MAX_MESSAGE_BYTES = 64 << 20   # one message; more is a WireError
-MAX_TEXT = 4_000               # an error's message
-MAX_ITEMS_BY_VALUE = 1_000_000 # a range or set crosses as a tuple of its items up to this size
+MAX_MESSAGE_BYTES = 64 << 20  # one message; more is a WireError
+MAX_TEXT = 4_000  # an error's message
+MAX_ITEMS_BY_VALUE = 1_000_000  # a range or set crosses as a tuple of its items up to this size
 
 
 class WireError(BaseException):
-    """The other side sent what the protocol does not allow. A BaseException, like WorkerGone: a check's
-    `except Exception` must not turn a broken wire into an ordinary failure message."""
+    """The other side sent what the protocol does not allow. A BaseException, like WorkerGone: a
+    check's `except Exception` must not turn a broken wire into an ordinary failure message."""
 
 
 class WorkerGone(BaseException):
-    """The other side stopped answering (ended, killed, or past the deadline). A BaseException so that
-    no `except Exception` in a check or in learner code can swallow it."""
+    """The other side stopped answering (ended, killed, or past the deadline). A BaseException so
+    that no `except Exception` in a check or in learner code can swallow it."""
 
 
 def is_node(x) -> bool:
@@ -63,23 +64,25 @@ def plain_number(x):
 class Endpoint:
     """One side of the wire. side 'judge' numbers its objects 0, 2, 4, ...; 'worker' 1, 3, 5, ...
 
-    make_node(wire id) -> a new, empty node for an incoming node record; make_object(class name, fields) -> the
-    worker's object for a judge's dataclass (a GPTConfig); remote(wire_id, callable) -> the
-    local stand-in for one of the other side's handles; serve(op, args, kwargs) -> the answer to one of
-    the other side's requests (raise to answer with an error)."""
+    make_node(wire id) -> a new, empty node for an incoming node record; make_object(class name,
+    fields) -> the worker's object for a judge's dataclass (a GPTConfig); remote(wire_id, callable)
+    -> the local stand-in for one of the other side's handles; serve(op, args, kwargs) -> the answer
+    to one of the other side's requests (raise to answer with an error)."""
 
-    def __init__(self, side, read_fd, write_fd, make_node, remote, serve, deadline=None, make_object=None):
+    def __init__(
+        self, side, read_fd, write_fd, make_node, remote, serve, deadline=None, make_object=None
+    ):
         self.side, self.read_fd, self.write_fd = side, read_fd, write_fd
         self.make_object = make_object
         self.make_node, self.remote, self.serve = make_node, remote, serve
-        self.deadline = deadline           # time.monotonic() past which a wait raises WorkerGone
-        self.objects = {}                  # wire id -> local object (kept alive: ids stay unique)
-        self.ids = {}                      # id(local object) -> wire id
-        self.known = {}                    # wire id -> the state record both sides last agreed on
-        self.proxies = {}                  # the other side's wire id -> local stand-in
-        self.handed = set()                # wire ids of the callables this side handed over
-        self.dirty = set()                 # Mirrors whose state this side changed (the judge's)
-        self.filling = False               # True while applying the other side's state
+        self.deadline = deadline  # time.monotonic() past which a wait raises WorkerGone
+        self.objects = {}  # wire id -> local object (kept alive: ids stay unique)
+        self.ids = {}  # id(local object) -> wire id
+        self.known = {}  # wire id -> the state record both sides last agreed on
+        self.proxies = {}  # the other side's wire id -> local stand-in
+        self.handed = set()  # wire ids of the callables this side handed over
+        self.dirty = set()  # Mirrors whose state this side changed (the judge's)
+        self.filling = False  # True while applying the other side's state
         self.counter = 0 if side == "judge" else 1
         self.requests = 0
         self.buffer = b""
@@ -129,18 +132,29 @@ class Endpoint:
                 tag = "N"
             elif not side_is_worker and dataclasses.is_dataclass(x) and not isinstance(x, type):
                 # a configuration (GPTConfig): by value, as the worker's class of that name
-                return {"O": [kind.__name__, {f.name: token(getattr(x, f.name)) for f in dataclasses.fields(x)}]}
+                return {
+                    "O": [
+                        kind.__name__,
+                        {f.name: token(getattr(x, f.name)) for f in dataclasses.fields(x)},
+                    ]
+                }
             else:
                 owner = getattr(x, "__self__", None) if side_is_worker else None
                 if owner is not None and safe_is_node(owner):
-                    token(owner)  # a node's bound method (out.backward): the node's state crosses with it
+                    # a node's bound method (out.backward): the node's state crosses with it
+                    token(owner)
                 wire = self.wire_id(x)
                 if callable(x):
                     self.handed.add(wire)
                 return {"H": wire, "c": int(callable(x))}
-            if child and side_is_worker and tag == "N" and (self.ids.get(id(x)) in self.known) == deep:
-                # lazy: a child the judge has not seen crosses when it asks for it; deep (it asks): a
-                # child it holds is not walked again, nothing ran since the last answer
+            if (
+                child
+                and side_is_worker
+                and tag == "N"
+                and (self.ids.get(id(x)) in self.known) == deep
+            ):
+                # lazy: a child the judge has not seen crosses when it asks for it; deep (it asks):
+                # a child it holds is not walked again, nothing ran since the last answer
                 return {tag: self.wire_id(x)}
             wire = self.wire_id(x)
             if wire not in seen:
@@ -155,11 +169,17 @@ class Endpoint:
                 return ["D", [[token(k), token(v)] for k, v in list(x.items())]]
             if tag == "R":
                 return ["R", json.loads(json.dumps(x.getstate()))]
-            # a node's class crosses from the worker only: the judge's classes (the reference's Value)
-            # are never handed to learner code, which could call their methods
+            # a node's class crosses from the worker only: the judge's classes (the reference's
+            # Value) are never handed to learner code, which could call their methods
             cls = x._class if isinstance(x, Mirror) else type(x) if side_is_worker else None
-            return ["N", token(getattr(x, "data", None)), token(getattr(x, "grad", None)),
-                    token(getattr(x, "_children", ()), True), token(getattr(x, "_local_grads", ())), token(cls)]
+            return [
+                "N",
+                token(getattr(x, "data", None)),
+                token(getattr(x, "grad", None)),
+                token(getattr(x, "_children", ()), True),
+                token(getattr(x, "_local_grads", ())),
+                token(cls),
+            ]
 
         tokens = [token(v) for v in values]
         for mirror in list(self.dirty):
@@ -195,7 +215,9 @@ class Endpoint:
             if wire not in self.objects:
                 if wire % 2 == self.counter % 2:
                     raise WireError(f"object {wire} was never sent")
-                new = {"L": list, "D": dict, "N": lambda: self.make_node(wire), "R": random.Random}[record[0]]()
+                new = {"L": list, "D": dict, "N": lambda: self.make_node(wire), "R": random.Random}[
+                    record[0]
+                ]()
                 self.objects[wire] = new
                 self.ids[id(new)] = wire
             records[wire] = record
@@ -234,14 +256,17 @@ class Endpoint:
         if tag == "T" and isinstance(wire, list):
             return tuple(self.value(item) for item in wire)
         if tag == "O" and self.side == "worker" and isinstance(wire, list) and len(wire) == 2:
-            return self.make_object(wire[0], {key: self.value(item) for key, item in wire[1].items()})
+            return self.make_object(
+                wire[0], {key: self.value(item) for key, item in wire[1].items()}
+            )
         if type(wire) is not int:
             raise WireError("bad wire id")
         if tag in ("L", "D", "N", "R"):
             if wire not in self.objects:
                 if not (tag == "N" and self.side == "judge" and wire % 2 == 1):
                     raise WireError(f"object {wire} is unknown")
-                self.objects[wire] = placeholder = self.make_node(wire)  # its state is asked for when read
+                # its state is asked for when read
+                self.objects[wire] = placeholder = self.make_node(wire)
                 self.ids[id(placeholder)] = wire
             return self.objects[wire]
         if tag == "H":
@@ -290,13 +315,21 @@ class Endpoint:
         return message
 
     def request(self, op, args=(), kwargs=None):
-        """Ask the other side; serve its requests meanwhile; the answer, or its error raised here."""
+        """Ask the other side; serve its requests meanwhile; the answer, or its error raised
+        here."""
         self.requests += 1
         number = self.requests if self.side == "judge" else -self.requests
         keys = list((kwargs or {}).keys())
         tokens, state = self.encode([*args, *(kwargs or {}).values()])
-        self.send({"q": number, "op": op, "a": tokens[:len(args)], "k": dict(zip(keys, tokens[len(args):])),
-                   "S": state})
+        self.send(
+            {
+                "q": number,
+                "op": op,
+                "a": tokens[: len(args)],
+                "k": dict(zip(keys, tokens[len(args) :])),
+                "S": state,
+            }
+        )
         while True:
             message = self.receive()
             if "q" in message:
@@ -315,12 +348,22 @@ class Endpoint:
         try:
             args = message.get("a", [])
             kwargs = message.get("k", {})
-            if not (isinstance(args, list) and isinstance(kwargs, dict) and isinstance(message.get("op"), str)):
+            if not (
+                isinstance(args, list)
+                and isinstance(kwargs, dict)
+                and isinstance(message.get("op"), str)
+            ):
                 raise WireError("a malformed request")
             values = self.decode([*args, *kwargs.values()], message.get("S", {}))
-            deep = message["op"] == "state" and self.side == "worker"  # the judge reads a node's history
-            result = None if deep else self.serve(message["op"], values[:len(args)],
-                                                  dict(zip(kwargs, values[len(args):])))
+            # the judge reads a node's history
+            deep = message["op"] == "state" and self.side == "worker"
+            result = (
+                None
+                if deep
+                else self.serve(
+                    message["op"], values[: len(args)], dict(zip(kwargs, values[len(args) :]))
+                )
+            )
             tokens, state = self.encode([result, *values], deep=deep)
             reply = {"r": number, "ok": tokens[0], "S": state}
         except WorkerGone:
@@ -331,7 +374,11 @@ class Endpoint:
                 _, state = self.encode(list(values)) if "values" in locals() else ([], {})
             except Exception:
                 state = {}
-            reply = {"r": number, "err": [type(error).__name__, error_text(error), frames], "S": state}
+            reply = {
+                "r": number,
+                "err": [type(error).__name__, error_text(error), frames],
+                "S": state,
+            }
         self.send(reply)
 
     def serve_forever(self):
@@ -353,7 +400,12 @@ def safe_is_node(x) -> bool:
 
 
 def set_node(obj, data, grad, children, local_grads, cls):
-    for name, value in (("data", data), ("grad", grad), ("_children", children), ("_local_grads", local_grads)):
+    for name, value in (
+        ("data", data),
+        ("grad", grad),
+        ("_children", children),
+        ("_local_grads", local_grads),
+    ):
         try:
             setattr(obj, name, value)
         except Exception:
@@ -374,7 +426,8 @@ def error_text(error) -> str:
 
 def error_frames(error) -> list:
     """[[cell name, line, function]] for the frames of error's traceback that ran notebook code
-    (compiled with a name in <angle brackets>); the wire's and the worker's own frames are left out."""
+    (compiled with a name in <angle brackets>); the wire's and the worker's own frames are left
+    out."""
     frames, tb = [], error.__traceback__
     while tb is not None:
         code = tb.tb_frame.f_code
@@ -385,6 +438,7 @@ def error_frames(error) -> list:
 
 
 # ------------------------------------------------------------------ errors from the other side
+
 
 class RemoteError(Exception):
     """Mixed into the exception raised here for an error raised on the other side."""
@@ -401,15 +455,24 @@ def remote_error(err):
     also a RemoteError carrying the frames; any other type becomes a RemoteError of that name."""
     import builtins
 
-    if not (isinstance(err, list) and len(err) == 3 and isinstance(err[0], str) and isinstance(err[1], str)):
+    if not (
+        isinstance(err, list)
+        and len(err) == 3
+        and isinstance(err[0], str)
+        and isinstance(err[1], str)
+    ):
         raise WireError("a malformed error")
     name, text, frames = err[0][:100], err[1][:MAX_TEXT], err[2] if isinstance(err[2], list) else []
     base = getattr(builtins, name, None)
-    if not (isinstance(base, type) and issubclass(base, Exception)) or issubclass(base, NOT_RAISED_AS_IS):
+    if not (isinstance(base, type) and issubclass(base, Exception)) or issubclass(
+        base, NOT_RAISED_AS_IS
+    ):
         base = Exception
     if name not in ERROR_CLASSES:
         try:
-            ERROR_CLASSES[name] = type(name if name.isidentifier() else "Error", (base, RemoteError), {})
+            ERROR_CLASSES[name] = type(
+                name if name.isidentifier() else "Error", (base, RemoteError), {}
+            )
             ERROR_CLASSES[name](text)
         except Exception:  # a built-in whose constructor wants other arguments (UnicodeDecodeError)
             ERROR_CLASSES[name] = type(name if name.isidentifier() else "Error", (RemoteError,), {})
@@ -418,18 +481,33 @@ def remote_error(err):
     return error
 
 
-# ------------------------------------------------------------------ stand-ins for the other side's objects
+# ------------------------------------------------------------------ stand-ins for the other side's
+# objects
 
-LOCAL_ONLY = {"__deepcopy__", "__copy__", "__reduce__", "__reduce_ex__", "__getstate__", "__setstate__",
-              "__length_hint__", "__fspath__", "__index__", "__float__", "__int__", "__len__", "__iter__"}
+LOCAL_ONLY = {
+    "__deepcopy__",
+    "__copy__",
+    "__reduce__",
+    "__reduce_ex__",
+    "__getstate__",
+    "__setstate__",
+    "__length_hint__",
+    "__fspath__",
+    "__index__",
+    "__float__",
+    "__int__",
+    "__len__",
+    "__iter__",
+}
 
 
 class Remote:
-    """One of the other side's objects that stays there (a function, a class, an object): calling it,
-    or reading and setting its attributes, asks the other side."""
+    """One of the other side's objects that stays there (a function, a class, an object): calling
+    it, or reading and setting its attributes, asks the other side."""
 
     __slots__ = ("_endpoint", "_wire", "_callable")
-    __globals__ = {}  # what a check swaps in a function's globals: nothing here (the worker has no reference)
+    # what a check swaps in a function's globals: nothing here (the worker has no reference)
+    __globals__ = {}
 
     def __init__(self, endpoint, wire, is_callable):
         object.__setattr__(self, "_endpoint", endpoint)
@@ -451,11 +529,13 @@ class Remote:
         self._endpoint.request("delattr", [self, name])
 
     def build_values(self, x):
-        """as_values(x, this class) in the worker: numbers in nested lists and dicts, each a new node."""
+        """as_values(x, this class) in the worker: numbers in nested lists and dicts, each a new
+        node."""
         return self._endpoint.request("op", ["build", self, x])
 
     def __instancecheck__(self, obj):
-        """isinstance(node, cls) for a node that came from the other side and a class that lives there."""
+        """isinstance(node, cls) for a node that came from the other side and a class that lives
+        there."""
         if isinstance(obj, Mirror) and not obj._filled:
             obj.data  # an empty node: its class comes with its state
         return isinstance(obj, Mirror) and obj._class is self
@@ -467,12 +547,15 @@ class Remote:
 def _operator(name):
     def method(self, *other):
         return self._endpoint.request("op", [name, self, *other])
+
     method.__name__ = f"__{name}__"
     return method
 
 
 def mirror_field(slot):
-    """A Mirror's field: reading it first fills an empty node from the worker; a change is sent later."""
+    """A Mirror's field: reading it first fills an empty node from the worker; a change is sent
+    later."""
+
     def read(self):
         if not self._filled:
             self._endpoint.request("state", [self])
@@ -487,26 +570,46 @@ def mirror_field(slot):
         object.__setattr__(self, slot, value)
         if not endpoint.filling:
             endpoint.dirty.add(self)
+
     return property(read, write)
 
 
 class Mirror:
     """The judge's copy of a node that lives in the worker: data, grad, _children and _local_grads
     as plain values (kept in step by the wire), operators and methods asked of the worker. A node
-    first seen as a child arrives empty; reading any of its fields asks the worker for its history."""
+    first seen as a child arrives empty; reading any of its fields asks the worker for its
+    history."""
 
-    __slots__ = ("_data", "_grad", "_children_", "_local_grads_", "_class", "_endpoint", "_wire", "_filled",
-                 "__weakref__")
+    __slots__ = (
+        "_data",
+        "_grad",
+        "_children_",
+        "_local_grads_",
+        "_class",
+        "_endpoint",
+        "_wire",
+        "_filled",
+        "__weakref__",
+    )
 
     def __init__(self, endpoint, wire):
-        for name, value in (("_endpoint", endpoint), ("_wire", wire), ("_data", None), ("_grad", None),
-                            ("_children_", ()), ("_local_grads_", ()), ("_class", None), ("_filled", False)):
+        for name, value in (
+            ("_endpoint", endpoint),
+            ("_wire", wire),
+            ("_data", None),
+            ("_grad", None),
+            ("_children_", ()),
+            ("_local_grads_", ()),
+            ("_class", None),
+            ("_filled", False),
+        ):
             object.__setattr__(self, name, value)
 
     data, grad = mirror_field("_data"), mirror_field("_grad")
     _children, _local_grads = mirror_field("_children_"), mirror_field("_local_grads_")
 
-    def __getattr__(self, name):  # methods: log, exp, relu, backward, ... (a bound method of the worker's)
+    # methods: log, exp, relu, backward, ... (a bound method of the worker's)
+    def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
         return self._endpoint.request("getattr", [self, name])
@@ -517,5 +620,17 @@ class Mirror:
     __hash__ = object.__hash__
 
 
-for _name in ("add", "radd", "sub", "rsub", "mul", "rmul", "truediv", "rtruediv", "pow", "rpow", "neg"):
+for _name in (
+    "add",
+    "radd",
+    "sub",
+    "rsub",
+    "mul",
+    "rmul",
+    "truediv",
+    "rtruediv",
+    "pow",
+    "rpow",
+    "neg",
+):
     setattr(Mirror, f"__{_name}__", _operator(_name))

@@ -37,8 +37,9 @@ def attention_maps(doc, state_dict, config, chars):
         x = norm([e + p for e, p in zip(state_dict["wte"][tokens[t]], state_dict["wpe"][t])])
         for layer in range(config.n_layer):
             q = linear(norm(x), state_dict[f"layer{layer}.attn_wq"])
-            x = attention_block(x, keys[layer], values[layer], state_dict, layer, config.n_head,
-                                norm)
+            x = attention_block(
+                x, keys[layer], values[layer], state_dict, layer, config.n_head, norm
+            )
             for head, s in zip(maps[layer], heads):
                 head.append([w.data for w in attention_weights(q[s], [k[s] for k in keys[layer]])])
             x = mlp_block(x, state_dict, layer, norm, activation)
@@ -70,8 +71,9 @@ def nearest_neighbours(token_id, embeddings, k=5):
     token_id itself left out, highest similarity first and equal similarities by lower j first.
     """
     rows = [[w.data for w in row] for row in embeddings]
-    scored = [(j, cosine_similarity(rows[token_id], row))
-              for j, row in enumerate(rows) if j != token_id]
+    scored = [
+        (j, cosine_similarity(rows[token_id], row)) for j, row in enumerate(rows) if j != token_id
+    ]
     return sorted(scored, key=lambda pair: (-pair[1], pair[0]))[:k]
 
 
@@ -124,5 +126,7 @@ def pca_2d(embeddings):
     floats: its offset from the mean row projected on the first two principal_components."""
     rows = [[w.data for w in row] for row in embeddings]
     first, second = principal_components(rows, 2)
-    return [(sum(a * b for a, b in zip(row, first)), sum(a * b for a, b in zip(row, second)))
-            for row in centred(rows)]
+    return [
+        (sum(a * b for a, b in zip(row, first)), sum(a * b for a, b in zip(row, second)))
+        for row in centred(rows)
+    ]

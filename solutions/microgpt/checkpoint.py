@@ -39,8 +39,10 @@ class Checkpoint(NamedTuple):
 def save(path, config, chars, state_dict, meta=None):
     """Write the model to path (atomically: a crash never leaves half a file); version 1 when the
     config has the original norm and activation, else version 2."""
-    original = all(getattr(config, name) == GPTConfig.__dataclass_fields__[name].default
-                   for name in ARCHITECTURE_FIELDS)
+    original = all(
+        getattr(config, name) == GPTConfig.__dataclass_fields__[name].default
+        for name in ARCHITECTURE_FIELDS
+    )
     fields = SHAPE_FIELDS if original else SHAPE_FIELDS + ARCHITECTURE_FIELDS
     payload = {
         "format": FORMAT,
@@ -48,8 +50,9 @@ def save(path, config, chars, state_dict, meta=None):
         "config": {name: getattr(config, name) for name in fields},
         "chars": list(chars),
         "meta": dict(meta or {}),
-        "state_dict": {name: [[p.data for p in row] for row in matrix]
-                       for name, matrix in state_dict.items()},
+        "state_dict": {
+            name: [[p.data for p in row] for row in matrix] for name, matrix in state_dict.items()
+        },
     }
     path = Path(path)
     if not path.parent.is_dir():  # never make folders silently: a typo in a path would go unnoticed
@@ -73,8 +76,9 @@ def load(path):
         raise CheckpointError(f"{path}: not a microgpt checkpoint")
     version = payload.get("version")
     if version not in (1, VERSION):
-        raise CheckpointError(f"{path}: checkpoint version {version!r}, "
-                              f"this code reads 1 to {VERSION}")
+        raise CheckpointError(
+            f"{path}: checkpoint version {version!r}, this code reads 1 to {VERSION}"
+        )
     try:
         fields = SHAPE_FIELDS if version == 1 else SHAPE_FIELDS + ARCHITECTURE_FIELDS
         config_fields = payload["config"]

@@ -1,9 +1,9 @@
 """Command line: `python -m microgpt train` and `python -m microgpt sample`.
 
 Generated names go to stdout as `sample NN: name`; progress goes to stderr.
-Bad input exits with status 2 and one line saying what is wrong: the course's command-line convention
-(autograder/command_line.py), kept here with code of its own so that the reference imports nothing of the
-course; tests/test_command_line.py keeps the two in step.
+Bad input exits with status 2 and one line saying what is wrong: the course's command-line
+convention (autograder/command_line.py), kept here with code of its own so that the reference
+imports nothing of the course; tests/test_command_line.py keeps the two in step.
 """
 
 import argparse
@@ -68,63 +68,115 @@ def package_version():
 
 def check_can_save(path):
     """Raise UsageError unless a checkpoint can be written at path, before any training is spent:
-    its folder must exist (it is not created) and accept a new file, and path must not be a folder."""
+    its folder must exist (it is not created) and accept a new file, and path must not be a
+    folder."""
     path = Path(path)
     if path.is_dir():
         raise UsageError(f"cannot save the model to {path}: it is a folder, not a file")
     if not path.parent.is_dir():
-        raise UsageError(f"cannot save the model to {path}: folder {path.parent} does not exist (make it first)")
+        raise UsageError(
+            f"cannot save the model to {path}: folder {path.parent} does not exist (make it first)"
+        )
     try:
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".microgpt-save-check-"):
             pass
     except OSError as exc:
-        raise UsageError(f"cannot save the model to {path}: folder {path.parent} is not writable "
-                         f"({exc.strerror})") from None
+        raise UsageError(
+            f"cannot save the model to {path}: folder {path.parent} is not writable "
+            f"({exc.strerror})"
+        ) from None
 
 
 def build_parser():
-    parser = _Parser(prog="microgpt", description="Train a tiny GPT on names, or sample from a saved one.")
+    parser = _Parser(
+        prog="microgpt", description="Train a tiny GPT on names, or sample from a saved one."
+    )
     parser.add_argument("--version", action="version", version=f"microgpt {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def add_sampling_options(sub):
-        sub.add_argument("--temperature", type=_positive_float, default=0.5, help="sampling temperature (default 0.5)")
-        sub.add_argument("--num-samples", type=_non_negative_int, default=20, help="names to generate (default 20)")
+        sub.add_argument(
+            "--temperature",
+            type=_positive_float,
+            default=0.5,
+            help="sampling temperature (default 0.5)",
+        )
+        sub.add_argument(
+            "--num-samples",
+            type=_non_negative_int,
+            default=20,
+            help="names to generate (default 20)",
+        )
         sub.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
 
     t = commands.add_parser("train", help="train a model, then print generated names")
-    t.add_argument("--steps", type=_positive_int, default=1000, help="training steps, one document each (default 1000)")
-    t.add_argument("--data", help=f"text file, one document per line (default: names.txt; or set {DATA_ENV})")
+    t.add_argument(
+        "--steps",
+        type=_positive_int,
+        default=1000,
+        help="training steps, one document each (default 1000)",
+    )
+    t.add_argument(
+        "--data", help=f"text file, one document per line (default: names.txt; or set {DATA_ENV})"
+    )
     t.add_argument("--n-embd", type=_positive_int, default=16, help="embedding width (default 16)")
     t.add_argument("--n-head", type=_positive_int, default=4, help="attention heads (default 4)")
-    t.add_argument("--n-layer", type=_positive_int, default=1, help="transformer layers (default 1)")
-    t.add_argument("--block-size", type=_positive_int, default=16, help="longest context in tokens (default 16)")
-    t.add_argument("--norm", choices=list(NORMS), default="rmsnorm", help="normalisation (default rmsnorm)")
-    t.add_argument("--activation", choices=list(ACTIVATIONS), default="relu",
-                   help="the MLP's nonlinearity (default relu)")
-    t.add_argument("--lr", type=_positive_float, default=0.01, help="peak learning rate (default 0.01)")
+    t.add_argument(
+        "--n-layer", type=_positive_int, default=1, help="transformer layers (default 1)"
+    )
+    t.add_argument(
+        "--block-size",
+        type=_positive_int,
+        default=16,
+        help="longest context in tokens (default 16)",
+    )
+    t.add_argument(
+        "--norm", choices=list(NORMS), default="rmsnorm", help="normalisation (default rmsnorm)"
+    )
+    t.add_argument(
+        "--activation",
+        choices=list(ACTIVATIONS),
+        default="relu",
+        help="the MLP's nonlinearity (default relu)",
+    )
+    t.add_argument(
+        "--lr", type=_positive_float, default=0.01, help="peak learning rate (default 0.01)"
+    )
     t.add_argument("--save", metavar="CHECKPOINT", help="write the trained model to this JSON file")
     t.add_argument("--metrics", metavar="FILE", help="write one JSON line per step: step, loss, lr")
     add_sampling_options(t)
 
     s = commands.add_parser("sample", help="generate names from a saved model")
-    s.add_argument("--load", metavar="CHECKPOINT", required=True, help="a file written by train --save")
+    s.add_argument(
+        "--load", metavar="CHECKPOINT", required=True, help="a file written by train --save"
+    )
     add_sampling_options(s)
 
-    d = commands.add_parser("data", help="check names.txt (SHA-256), downloading it first if it is missing")
+    d = commands.add_parser(
+        "data", help="check names.txt (SHA-256), downloading it first if it is missing"
+    )
     d.add_argument("--path", help="where names.txt is (default: data/names.txt in a checkout)")
     return parser
 
 
 def print_samples(state_dict, config, chars, rng, args):
     for i in range(args.num_samples):
-        print(f"sample {i + 1:2d}: {generate(state_dict, config, chars, rng, args.temperature)}", flush=True)
+        print(
+            f"sample {i + 1:2d}: {generate(state_dict, config, chars, rng, args.temperature)}",
+            flush=True,
+        )
 
 
 def run_train(args):
     try:
-        config_args = dict(n_embd=args.n_embd, n_head=args.n_head, n_layer=args.n_layer, block_size=args.block_size,
-                           norm=args.norm, activation=args.activation)
+        config_args = dict(
+            n_embd=args.n_embd,
+            n_head=args.n_head,
+            n_layer=args.n_layer,
+            block_size=args.block_size,
+            norm=args.norm,
+            activation=args.activation,
+        )
         GPTConfig(vocab_size=1, **config_args)  # reject a bad shape before the data is read
     except ValueError as exc:
         raise UsageError(str(exc)) from None
@@ -149,8 +201,11 @@ def run_train(args):
     chars = build_vocab(docs)
     config = GPTConfig(vocab_size=vocab_size(chars), **config_args)
     state_dict = init_params(config, rng)
-    print(f"{len(docs)} documents, vocabulary of {config.vocab_size} tokens, "
-          f"{len(parameters(state_dict))} parameters", file=sys.stderr)
+    print(
+        f"{len(docs)} documents, vocabulary of {config.vocab_size} tokens, "
+        f"{len(parameters(state_dict))} parameters",
+        file=sys.stderr,
+    )
 
     progress = Progress(args.steps, label="train")
 
@@ -165,8 +220,10 @@ def run_train(args):
         if metrics:
             metrics.close()
     seconds = progress.elapsed
-    print(f"trained {args.steps} steps in {seconds:.1f}s ({args.steps / seconds:.2f} steps/s): "
-          f"final loss {losses[-1]:.4f}, mean loss {sum(losses) / len(losses):.4f}")
+    print(
+        f"trained {args.steps} steps in {seconds:.1f}s ({args.steps / seconds:.2f} steps/s): "
+        f"final loss {losses[-1]:.4f}, mean loss {sum(losses) / len(losses):.4f}"
+    )
     if args.save:
         meta = {"steps": args.steps, "seed": args.seed, "lr": args.lr, "final_loss": losses[-1]}
         try:

@@ -46,8 +46,9 @@ def download_names(path, url=NAMES_URL, timeout=30):
             f"Copy names.txt there by hand."
         ) from None
     if hashlib.sha256(payload).hexdigest() != NAMES_SHA256:
-        raise DataError(f"the file downloaded from {url} has the wrong SHA-256; "
-                        f"{path} was not written")
+        raise DataError(
+            f"the file downloaded from {url} has the wrong SHA-256; {path} was not written"
+        )
     # write beside the target, then rename, so an interrupted download leaves nothing half-written
     with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
         tmp.write(payload)
@@ -80,17 +81,18 @@ def read_docs(path):
     except OSError as exc:
         raise DataError(f"{path}: cannot be read ({exc.strerror})") from None
     if b"\0" in raw:
-        raise DataError(f"{path} looks binary (it contains NUL bytes): "
-                        f"give a text file, one document per line")
+        raise DataError(
+            f"{path} looks binary (it contains NUL bytes): give a text file, one document per line"
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise DataError(f"{path} is not UTF-8 text: give a text file, one document per line") \
-            from None
+        raise DataError(
+            f"{path} is not UTF-8 text: give a text file, one document per line"
+        ) from None
     docs = [line.strip() for line in text.splitlines() if line.strip()]
     if not docs:
-        raise DataError(f"{path} holds no documents: "
-                        f"give a text file with one document per line")
+        raise DataError(f"{path} holds no documents: give a text file with one document per line")
     return docs
 
 

@@ -35,8 +35,10 @@ class GPTConfig:
         # spelled out here, not read from NORMS and ACTIVATIONS, so that the class stands on its own
         for name, choices in (("norm", ("rmsnorm", "layernorm")), ("activation", ("relu", "gelu"))):
             if getattr(self, name) not in choices:
-                raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, "
-                                 f"got {getattr(self, name)!r}")
+                raise ValueError(
+                    f"{name} must be one of {', '.join(map(repr, choices))}, "
+                    f"got {getattr(self, name)!r}"
+                )
 
     @property
     def head_dim(self):

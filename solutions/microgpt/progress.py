@@ -22,7 +22,9 @@ class Progress:
             filled = self.width * done // self.total
             bar = "#" * filled + "-" * (self.width - filled)
             eta = (self.total - done) / rate if rate else 0.0
-            self.stream.write(f"\r{self.label} [{bar}] {done}/{self.total} {status} {rate:.1f}/s eta {eta:.0f}s ")
+            self.stream.write(
+                f"\r{self.label} [{bar}] {done}/{self.total} {status} {rate:.1f}/s eta {eta:.0f}s "
+            )
             if done == self.total:
                 self.stream.write("\n")
         elif done % self.every == 0 or done == self.total:

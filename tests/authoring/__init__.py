@@ -1,1 +1,2 @@
-"""Tests of chapter authoring: the builder, the chapters it builds, their claims and their publishing."""
+"""Tests of chapter authoring: the builder, the chapters it builds, their claims and their
+publishing."""

@@ -3,15 +3,28 @@ implementations, and reject plausible mistakes with a message that points at the
 
 import math
 
+import microgpt
 import pytest
 
-import microgpt
-from autograder.checks import (check_backward, check_value_add, check_value_exp, check_value_log, check_value_mul,
-                               check_value_pow, check_value_relu)
+from autograder.checks import (
+    check_backward,
+    check_value_add,
+    check_value_exp,
+    check_value_log,
+    check_value_mul,
+    check_value_pow,
+    check_value_relu,
+)
 from mutants import notebook_value_class, rejection, returns_none, stub
 
-OP_CHECKS = {"__add__": check_value_add, "__mul__": check_value_mul, "__pow__": check_value_pow,
-             "log": check_value_log, "exp": check_value_exp, "relu": check_value_relu}
+OP_CHECKS = {
+    "__add__": check_value_add,
+    "__mul__": check_value_mul,
+    "__pow__": check_value_pow,
+    "log": check_value_log,
+    "exp": check_value_exp,
+    "relu": check_value_relu,
+}
 
 
 def node(self, data, children, local_grads):
@@ -24,6 +37,7 @@ def wrap(self, other):
 
 
 # --- correct alternatives, written differently from the reference ---
+
 
 def add_numbers_unrecorded(self, other):
     if isinstance(other, (int, float)):
@@ -61,16 +75,25 @@ def exp_once(self):
 
 
 def relu_ternary(self):
-    return node(self, self.data if self.data > 0 else 0.0, (self,), (1.0 if self.data > 0 else 0.0,))
+    return node(
+        self, self.data if self.data > 0 else 0.0, (self,), (1.0 if self.data > 0 else 0.0,)
+    )
 
 
 def relu_grad_one_at_zero(self):
     return node(self, max(0.0, self.data), (self,), (1.0 if self.data >= 0 else 0.0,))
 
 
-ALTERNATIVES = [("__add__", add_numbers_unrecorded), ("__add__", add_wraps_numbers_explicitly),
-                ("__mul__", mul_float_grads), ("__pow__", pow_float_exponent), ("__pow__", pow_math),
-                ("log", log_inverse_power), ("exp", exp_once), ("relu", relu_ternary)]
+ALTERNATIVES = [
+    ("__add__", add_numbers_unrecorded),
+    ("__add__", add_wraps_numbers_explicitly),
+    ("__mul__", mul_float_grads),
+    ("__pow__", pow_float_exponent),
+    ("__pow__", pow_math),
+    ("log", log_inverse_power),
+    ("exp", exp_once),
+    ("relu", relu_ternary),
+]
 
 
 @pytest.mark.parametrize("name", OP_CHECKS)
@@ -85,6 +108,7 @@ def test_op_checks_pass_alternatives(name, method):
 
 
 # --- mistakes: (primitive, method, phrase the message must contain) ---
+
 
 def add_grads_one_zero(self, other):
     other = wrap(self, other)
@@ -284,16 +308,27 @@ MISTAKES = [
     ("exp", exp_grad_one, "d(exp a)/da = exp(a.data)"),
     ("exp", exp_grad_chain_confused, "d(exp a)/da = exp(a.data)"),
     ("relu", relu_grad_always_one, "1 if a.data > 0 else 0"),
-    # the chapter states the slope at the corner (0, as in every library): graded, as the visible test does
-    ("relu", relu_grad_one_at_zero, "a.relu() with a = Value(0.0) records the local gradients (1.0,), which "
-                                    "make d(result)/da = 1.0; expected 0.0: d(relu a)/da = 1 if a.data > 0 else 0 "
-                                    "(0 at a = 0"),
+    # the chapter states the slope at the corner (0, as in every library): graded, as the visible
+    # test does
+    (
+        "relu",
+        relu_grad_one_at_zero,
+        "a.relu() with a = Value(0.0) records the local gradients (1.0,), which "
+        "make d(result)/da = 1.0; expected 0.0: d(relu a)/da = 1 if a.data > 0 else 0 "
+        "(0 at a = 0",
+    ),
     ("relu", relu_passes_negatives, "gave a Value with data"),
     ("relu", relu_grad_is_output, "1 if a.data > 0 else 0"),
     ("relu", relu_abs, "gave a Value with data"),
 ]
-PIECE = {"__add__": "value_add", "__mul__": "value_mul", "__pow__": "value_pow", "log": "value_log",
-         "exp": "value_exp", "relu": "value_relu"}
+PIECE = {
+    "__add__": "value_add",
+    "__mul__": "value_mul",
+    "__pow__": "value_pow",
+    "log": "value_log",
+    "exp": "value_exp",
+    "relu": "value_relu",
+}
 
 
 @pytest.mark.parametrize("name, method, phrase", MISTAKES, ids=[m.__name__ for _, m, _ in MISTAKES])
@@ -311,8 +346,9 @@ def test_op_checks_reject_the_stub(name):
 
 @pytest.mark.parametrize("name", OP_CHECKS)
 def test_op_checks_reject_a_missing_return(name):
-    assert "returned None: did you forget return?" in rejection(OP_CHECKS[name],
-                                                                notebook_value_class(**{name: returns_none}))
+    assert "returned None: did you forget return?" in rejection(
+        OP_CHECKS[name], notebook_value_class(**{name: returns_none})
+    )
 
 
 def test_derived_operators_are_checked_with_the_reference_primitives():
@@ -359,6 +395,7 @@ def test_a_class_without_derived_operators_is_checked_on_its_primitives():
 
 # --- backward ---
 
+
 def backward_recursive(self):
     order, visited = [], set()
 
@@ -393,7 +430,8 @@ def backward_explicit_stack(self):
 
 
 def backward_kahn(self):
-    # counts each node's parents, then releases a node once all of them have passed their gradient on
+    # counts each node's parents, then releases a node once all of them have passed their gradient
+    # on
     parents, stack, seen = {}, [self], {self}
     while stack:
         for child in stack.pop()._children:
@@ -569,7 +607,12 @@ def backward_adds_fresh_gradients(self):
             v.grad += fresh[v]
 
 
-BACKWARD_ALTERNATIVES = [microgpt.Value.backward, backward_recursive, backward_explicit_stack, backward_kahn]
+BACKWARD_ALTERNATIVES = [
+    microgpt.Value.backward,
+    backward_recursive,
+    backward_explicit_stack,
+    backward_kahn,
+]
 BACKWARD_MISTAKES = [
     (backward_assigns, "child.grad += local_grad * node.grad (not =)"),
     (backward_not_reversed, "reverse topological order"),
@@ -581,20 +624,30 @@ BACKWARD_MISTAKES = [
     (backward_recursing_twice_per_node, "recurse once per node"),
     (stub, "backward raised NotImplementedError: replace the stub with your code"),
     (backward_resets_grads, "sharing the leaf x left x.grad = 3.0; expected 10.0"),
-    (backward_visited_default, "called a second time on a chain x -> y -> out left x.grad = 6.0; expected 18.0"),
+    (
+        backward_visited_default,
+        "called a second time on a chain x -> y -> out left x.grad = 6.0; expected 18.0",
+    ),
     (backward_global_order, "must add d(out2)/dx to what out1.backward() left in x.grad"),
     (backward_frees_graph, "changed y._children from (2.0,) to (): backward only sets grads"),
-    (backward_runs_once, "called a second time on a chain x -> y -> out left x.grad = 6.0; expected 18.0"),
+    (
+        backward_runs_once,
+        "called a second time on a chain x -> y -> out left x.grad = 6.0; expected 18.0",
+    ),
     (backward_adds_fresh_gradients, "runs the same loop again on the grads the first call left"),
 ]
 
 
-@pytest.mark.parametrize("method", BACKWARD_ALTERNATIVES, ids=[m.__name__ for m in BACKWARD_ALTERNATIVES])
+@pytest.mark.parametrize(
+    "method", BACKWARD_ALTERNATIVES, ids=[m.__name__ for m in BACKWARD_ALTERNATIVES]
+)
 def test_backward_check_passes_alternatives(method):
     assert check_backward(notebook_value_class(backward=method)) is None
 
 
-@pytest.mark.parametrize("method, phrase", BACKWARD_MISTAKES, ids=[m.__name__ for m, _ in BACKWARD_MISTAKES])
+@pytest.mark.parametrize(
+    "method, phrase", BACKWARD_MISTAKES, ids=[m.__name__ for m, _ in BACKWARD_MISTAKES]
+)
 def test_backward_check_rejects_mistakes(method, phrase):
     message = rejection(check_backward, notebook_value_class(backward=method))
     assert phrase in message

@@ -3,14 +3,21 @@ from the reference and reject plausible mistakes with a message that points at t
 
 import math
 
-import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 import microgpt
-from autograder.checks import check_linear, check_rmsnorm, check_softmax
+import pytest
+from hypothesis import given, settings, strategies as st
 from microgpt import Value
-from mutants import case_tables, none_mistake, notebook, notebook_value_class, rejection, stub_mistake, vector_mistakes
+
+from autograder.checks import check_linear, check_rmsnorm, check_softmax
+from mutants import (
+    case_tables,
+    none_mistake,
+    notebook,
+    notebook_value_class,
+    rejection,
+    stub_mistake,
+    vector_mistakes,
+)
 
 # --- linear ---
 
@@ -210,37 +217,54 @@ def rmsnorm_on_data(x, eps=1e-5):
 
 
 CASES = {
-    "linear": (check_linear, [microgpt.linear, linear_loop, linear_indexed], [
-        (linear_transposed, "one per row of w"),
-        (linear_on_data, "the gradient does not reach the inputs"),
-        (linear_products, "returned a list of lists"),
-        (linear_skips_last_input, "row o of w times x"),
-        (linear_appends_bias_input, "changed its input: x had 2 items and now has 3"),
-        (linear_zeroes_grads, "changed its input: w[0][0].grad changed from 0.25 to 0"),
-    ]),
-    "softmax": (check_softmax, [microgpt.softmax, softmax_value_max, softmax_times_inverse, softmax_log_sum_exp,
-                                softmax_sorted_max], [
-        (softmax_no_max, "Subtract the largest logit before exp to avoid overflow."),
-        (softmax_sum_of_logits, "divide each exp by the sum of all the exps"),
-        (softmax_unnormalised, "divide each exp by the sum of all the exps"),
-        (softmax_on_data, "the gradient does not reach the inputs"),
-        (softmax_total_on_data, "some step is computed on .data"),
-        (softmax_subtract_mean, "softmax([1000.0, 0.0, -1000.0]) raised OverflowError"),
-        (softmax_subtract_first, "not the mean, the first or the smallest"),
-        (softmax_max_of_values, "Values cannot be compared with < or >"),
-        (softmax_shifts_data_in_place, "logits[0].data changed from 1.0 to -2.0"),
-    ]),
-    "rmsnorm": (check_rmsnorm, [microgpt.rmsnorm, rmsnorm_divide, rmsnorm_loop], [
-        (rmsnorm_mean, "mean of the squares of x"),
-        (rmsnorm_no_eps, "Add eps inside the square root"),
-        (rmsnorm_eps_outside, "eps goes inside the square root"),
-        (rmsnorm_sum_of_squares, "Divide the sum of the squares by n"),
-        (rmsnorm_no_sqrt, "Take the square root"),
-        (rmsnorm_multiplies, "do not multiply"),
-        (rmsnorm_fixed_eps, "Use the eps argument"),
-        (rmsnorm_on_data, "some step is computed on .data"),
-        (rmsnorm_in_place, "changed its input: x[0] was replaced by another object"),
-    ]),
+    "linear": (
+        check_linear,
+        [microgpt.linear, linear_loop, linear_indexed],
+        [
+            (linear_transposed, "one per row of w"),
+            (linear_on_data, "the gradient does not reach the inputs"),
+            (linear_products, "returned a list of lists"),
+            (linear_skips_last_input, "row o of w times x"),
+            (linear_appends_bias_input, "changed its input: x had 2 items and now has 3"),
+            (linear_zeroes_grads, "changed its input: w[0][0].grad changed from 0.25 to 0"),
+        ],
+    ),
+    "softmax": (
+        check_softmax,
+        [
+            microgpt.softmax,
+            softmax_value_max,
+            softmax_times_inverse,
+            softmax_log_sum_exp,
+            softmax_sorted_max,
+        ],
+        [
+            (softmax_no_max, "Subtract the largest logit before exp to avoid overflow."),
+            (softmax_sum_of_logits, "divide each exp by the sum of all the exps"),
+            (softmax_unnormalised, "divide each exp by the sum of all the exps"),
+            (softmax_on_data, "the gradient does not reach the inputs"),
+            (softmax_total_on_data, "some step is computed on .data"),
+            (softmax_subtract_mean, "softmax([1000.0, 0.0, -1000.0]) raised OverflowError"),
+            (softmax_subtract_first, "not the mean, the first or the smallest"),
+            (softmax_max_of_values, "Values cannot be compared with < or >"),
+            (softmax_shifts_data_in_place, "logits[0].data changed from 1.0 to -2.0"),
+        ],
+    ),
+    "rmsnorm": (
+        check_rmsnorm,
+        [microgpt.rmsnorm, rmsnorm_divide, rmsnorm_loop],
+        [
+            (rmsnorm_mean, "mean of the squares of x"),
+            (rmsnorm_no_eps, "Add eps inside the square root"),
+            (rmsnorm_eps_outside, "eps goes inside the square root"),
+            (rmsnorm_sum_of_squares, "Divide the sum of the squares by n"),
+            (rmsnorm_no_sqrt, "Take the square root"),
+            (rmsnorm_multiplies, "do not multiply"),
+            (rmsnorm_fixed_eps, "Use the eps argument"),
+            (rmsnorm_on_data, "some step is computed on .data"),
+            (rmsnorm_in_place, "changed its input: x[0] was replaced by another object"),
+        ],
+    ),
 }
 ALTERNATIVES, MISTAKES = case_tables(CASES, stub_mistake, none_mistake, vector_mistakes)
 ID = {"<lambda>": "wrapped reference"}
@@ -250,13 +274,18 @@ def name(fn):
     return ID.get(fn.__name__, fn.__name__)
 
 
-@pytest.mark.parametrize("piece, fn", ALTERNATIVES, ids=[f"{p}-{name(fn)}" for p, fn in ALTERNATIVES])
+@pytest.mark.parametrize(
+    "piece, fn", ALTERNATIVES, ids=[f"{p}-{name(fn)}" for p, fn in ALTERNATIVES]
+)
 def test_checks_pass_correct_implementations(piece, fn):
     assert CASES[piece][0](fn) is None
 
 
-@pytest.mark.parametrize("piece, fn, phrase", MISTAKES,
-                         ids=[f"{p}-{name(fn)}-{phrase[:20]}" for p, fn, phrase in MISTAKES])
+@pytest.mark.parametrize(
+    "piece, fn, phrase",
+    MISTAKES,
+    ids=[f"{p}-{name(fn)}-{phrase[:20]}" for p, fn, phrase in MISTAKES],
+)
 def test_checks_reject_mistakes(piece, fn, phrase):
     message = rejection(CASES[piece][0], fn)
     assert phrase in message
@@ -264,9 +293,11 @@ def test_checks_reject_mistakes(piece, fn, phrase):
 
 
 def test_inputs_are_built_with_value_cls():
-    # a notebook's own Value class: linear starting its sums from Value(0) must get inputs of that class
+    # a notebook's own Value class: linear starting its sums from Value(0) must get inputs of that
+    # class
     value_cls = notebook_value_class()
-    learner = notebook("""
+    learner = notebook(
+        """
         def linear(x, w):
             out = []
             for row in w:
@@ -275,7 +306,9 @@ def test_inputs_are_built_with_value_cls():
                     total = total + w_i * x_i
                 out.append(total)
             return out
-        """, Value=value_cls)
+        """,
+        Value=value_cls,
+    )
     check_linear(learner["linear"], value_cls)
     check_softmax(microgpt.softmax, value_cls)
     check_rmsnorm(rmsnorm_divide, value_cls)

@@ -1,22 +1,57 @@
 """The machinery every check shares: the list of checks, messages, tolerances, the reverse pass the
-checks use instead of the learner's backward, and the swapping of other pieces for the reference's."""
+checks use instead of the learner's backward, and the swapping of other pieces for the
+reference's."""
 
+import microgpt
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 import autograder.checks
-import microgpt
-from autograder.checks import check_build_vocab, check_gpt, check_rmsnorm, check_softmax, check_value_add
+from autograder.checks import (
+    check_build_vocab,
+    check_gpt,
+    check_rmsnorm,
+    check_softmax,
+    check_value_add,
+    core,
+)
 from autograder.checks.core import SHOWN, backpropagate, close, graded, reference_pieces, show
-from autograder.checks import core
 from mutants import notebook, notebook_value_class, rejection
 
-PIECES = ["value_add", "value_mul", "value_pow", "value_log", "value_exp", "value_relu", "backward",
-          "build_vocab", "encode", "decode", "linear", "softmax", "rmsnorm", "param_shapes", "init_params",
-          "parameters", "attention_head", "multi_head_attention", "gpt", "learning_rate", "adam_step", "document_loss",
-          "train_step", "temperature_probs", "sample_token", "generate", "attention_maps", "mean_loss",
-          "nearest_neighbours", "log_likelihood", "layernorm", "gelu"]
+PIECES = [
+    "value_add",
+    "value_mul",
+    "value_pow",
+    "value_log",
+    "value_exp",
+    "value_relu",
+    "backward",
+    "build_vocab",
+    "encode",
+    "decode",
+    "linear",
+    "softmax",
+    "rmsnorm",
+    "param_shapes",
+    "init_params",
+    "parameters",
+    "attention_head",
+    "multi_head_attention",
+    "gpt",
+    "learning_rate",
+    "adam_step",
+    "document_loss",
+    "train_step",
+    "temperature_probs",
+    "sample_token",
+    "generate",
+    "attention_maps",
+    "mean_loss",
+    "nearest_neighbours",
+    "log_likelihood",
+    "layernorm",
+    "gelu",
+]
 
 
 def test_there_is_one_documented_check_per_graded_piece():
@@ -25,13 +60,30 @@ def test_there_is_one_documented_check_per_graded_piece():
         assert getattr(autograder.checks, name).__doc__
 
 
-VALUE_PIECES = ["linear", "softmax", "rmsnorm", "parameters", "attention_head", "multi_head_attention", "gpt",
-                "adam_step", "document_loss", "train_step", "temperature_probs", "log_likelihood"]
+VALUE_PIECES = [
+    "linear",
+    "softmax",
+    "rmsnorm",
+    "parameters",
+    "attention_head",
+    "multi_head_attention",
+    "gpt",
+    "adam_step",
+    "document_loss",
+    "train_step",
+    "temperature_probs",
+    "log_likelihood",
+]
 
 
 @pytest.mark.parametrize("piece", VALUE_PIECES)
 def test_checks_of_class_agnostic_pieces_accept_a_notebook_value_class(piece):
-    assert getattr(autograder.checks, f"check_{piece}")(getattr(microgpt, piece), notebook_value_class()) is None
+    assert (
+        getattr(autograder.checks, f"check_{piece}")(
+            getattr(microgpt, piece), notebook_value_class()
+        )
+        is None
+    )
 
 
 @settings(max_examples=50)
@@ -73,32 +125,39 @@ def test_the_checks_reverse_pass_matches_backward_on_random_graphs(rng):
 
 
 def test_named_pieces_are_swapped_only_while_the_check_runs_even_when_it_fails():
-    learner = notebook("""
+    learner = notebook(
+        """
         def multi_head_attention(q, keys, values, n_head):
             raise NotImplementedError()
 
         def gpt(token_id, pos_id, keys, values, state_dict, config):
             return multi_head_attention([Value(1.0)], [[Value(1.0)]], [[Value(1.0)]], 1)
-        """, Value=microgpt.Value)
+        """,
+        Value=microgpt.Value,
+    )
     mine = dict(learner)
     with reference_pieces(learner["gpt"], ("attention_head", "multi_head_attention")):
         assert learner["multi_head_attention"] is microgpt.multi_head_attention
         assert learner["gpt"] is mine["gpt"]
         assert "attention_head" not in learner  # a name the learner does not use is not added
     assert learner == mine
-    # the reference multi_head_attention ran (the stub would have raised NotImplementedError), and the stub is back
+    # the reference multi_head_attention ran (the stub would have raised NotImplementedError), and
+    # the stub is back
     assert "returned a list of 1 items; expected 27 logits" in rejection(check_gpt, learner["gpt"])
     assert learner == mine
 
 
 def test_pieces_not_named_are_the_learners_own():
-    learner = notebook("""
+    learner = notebook(
+        """
         def softmax(logits):
             raise NotImplementedError()
 
         def gpt(token_id, pos_id, keys, values, state_dict, config):
             return softmax([Value(1.0)])
-        """, Value=microgpt.Value)
+        """,
+        Value=microgpt.Value,
+    )
     with reference_pieces(learner["gpt"], ("attention_head", "multi_head_attention")):
         assert learner["softmax"] is not microgpt.softmax
     assert "raised NotImplementedError" in rejection(check_gpt, learner["gpt"])
@@ -114,18 +173,26 @@ def test_an_exception_in_a_learners_method_names_that_method():
         return type(self)(self.data + other, (self,), (1,))
 
     message = rejection(check_value_add, notebook_value_class(__add__=add_refusing_values))
-    assert message.startswith("value_add: a + b with a = Value(2.0) and b = Value(-3.5) raised TypeError: cannot add")
+    assert message.startswith(
+        "value_add: a + b with a = Value(2.0) and b = Value(-3.5) raised TypeError: cannot add"
+    )
     assert "It was raised in your add_refusing_values (line " in message
 
 
 def test_an_exception_in_the_course_code_a_learner_calls_names_the_learners_caller():
-    learner = notebook("""
+    learner = notebook(
+        """
         def softmax(logits):
             return microgpt.softmax([z.data for z in logits])  # numbers where Values are needed
-        """, microgpt=microgpt)
+        """,
+        microgpt=microgpt,
+    )
     message = rejection(check_softmax, learner["softmax"])
     assert "raised AttributeError: 'float' object has no attribute 'data'" in message
-    assert "It was raised in softmax, called from your softmax (line 3): check what your code passes to it." in message
+    assert (
+        "It was raised in softmax, called from your softmax "
+        "(line 3): check what your code passes to it." in message
+    )
 
 
 class BrokenRepr:
@@ -136,7 +203,10 @@ class BrokenRepr:
 def test_a_broken_repr_never_breaks_a_message():
     assert show(BrokenRepr()) == "<a BrokenRepr whose repr raised ValueError>"
     message = rejection(check_build_vocab, lambda docs: [BrokenRepr()])
-    assert "item 0 is a BrokenRepr <a BrokenRepr whose repr raised ValueError>; expected one-character" in message
+    assert (
+        "item 0 is a BrokenRepr <a BrokenRepr whose repr raised ValueError>; expected one-character"
+        in message
+    )
 
 
 def test_any_other_exception_inside_a_check_becomes_an_assertion_that_says_where():
@@ -149,43 +219,66 @@ def test_any_other_exception_inside_a_check_becomes_an_assertion_that_says_where
         return learners_helper(fn())
 
     message = rejection(check_piece, lambda: 3)
-    assert message.startswith("piece: the check stopped with AttributeError: 'int' object has no attribute 'size' "
-                              "while it used what your code returned or built.")
+    assert message.startswith(
+        "piece: the check stopped with AttributeError: 'int' object has no attribute 'size' "
+        "while it used what your code returned or built."
+    )
     assert "It was raised in your learners_helper" in message
-    assert check_piece.__doc__ == "A check that uses what fn returns." and check_piece.__name__ == "check_piece"
+    assert (
+        check_piece.__doc__ == "A check that uses what fn returns."
+        and check_piece.__name__ == "check_piece"
+    )
 
 
 def test_a_hand_built_node_whose_children_are_not_a_tuple_is_named():
-    learner = notebook("""
+    learner = notebook(
+        """
         def rmsnorm(x, eps=1e-5):
             scale = (sum(x_i * x_i for x_i in x) / len(x) + eps) ** -0.5
             return [Value(x_i.data * scale.data, (x_i), (scale.data)) * 1 for x_i in x]
-        """, Value=microgpt.Value)
+        """,
+        Value=microgpt.Value,
+    )
     message = rejection(check_rmsnorm, learner["rmsnorm"])
-    assert "whose _children is a Value (data 3.0); expected a tuple of Values: write (x,)" in message
+    assert (
+        "whose _children is a Value (data 3.0); expected a tuple of Values: write (x,)" in message
+    )
 
 
 # --- messages: what failed and what was expected first, a long call after ---
 
+
 def test_a_short_call_leads_its_message():
-    assert core.about("softmax([1.0, 2.0])", " returned [0.5, 0.5]; expected [0.27, 0.73].") == \
-        "softmax([1.0, 2.0]) returned [0.5, 0.5]; expected [0.27, 0.73]."
+    assert (
+        core.about("softmax([1.0, 2.0])", " returned [0.5, 0.5]; expected [0.27, 0.73].")
+        == "softmax([1.0, 2.0]) returned [0.5, 0.5]; expected [0.27, 0.73]."
+    )
 
 
 def test_a_long_call_follows_what_failed_and_keeps_the_part_of_the_label_after_it():
-    label = ("gpt(26, 0, keys, values, state_dict, config) at position 0 of the tokens [26, 7], with config = "
-             "GPTConfig(norm='rms: norm'): afterwards keys[0]")
+    label = (
+        "gpt(26, 0, keys, values, state_dict, config) at position 0 of the tokens "
+        "[26, 7], with config = GPTConfig(norm='rms: norm'): afterwards keys[0]"
+    )
     message = core.about(label, " holds 0 entries; expected 1")
-    assert message.startswith("gpt: afterwards keys[0] holds 0 entries; expected 1. (For gpt(26, 0, keys"), message
-    assert message.endswith("GPTConfig(norm='rms: norm').)"), message  # a ': ' inside quotes is not a cut
+    assert message.startswith(
+        "gpt: afterwards keys[0] holds 0 entries; expected 1. (For gpt(26, 0, keys"
+    ), message
+    # a ': ' inside quotes is not a cut
+    assert message.endswith("GPTConfig(norm='rms: norm').)"), message
 
 
 def test_a_long_list_is_described_by_its_first_difference_within_80_characters():
-    label = "attention_head(q=[0.1, 0.2, 0.3, 0.4], keys=[[1.0, 2.0, 3.0, 4.0]], values=[[5.0, 6.0, 7.0, 8.0]])"
+    label = (
+        "attention_head(q=[0.1, 0.2, 0.3, 0.4], keys=[[1.0, "
+        "2.0, 3.0, 4.0]], values=[[5.0, 6.0, 7.0, 8.0]])"
+    )
     got = [0.123456, 1.234567, 2.345678, 3.456789, 4.567891, 5.678912]
     expected = [0.123456, 1.5, 2.345678, 3.456789, 4.567891, 5.678912]
     with pytest.raises(AssertionError) as failure:
         core.expect_close(got, expected, label, "Scale the scores.")
     message = str(failure.value)
-    assert message.startswith("attention_head: item 1 is 1.234567; expected 1.5 (it returned [0.123456, 1.2"), message
+    assert message.startswith(
+        "attention_head: item 1 is 1.234567; expected 1.5 (it returned [0.123456, 1.2"
+    ), message
     assert "Scale the scores. (For attention_head(q=[0.1, 0.2, 0.3, 0.4]" in message

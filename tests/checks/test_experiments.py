@@ -1,13 +1,13 @@
-"""Chapter 10 checks: log_likelihood, layernorm and gelu accept correct implementations and reject plausible
-mistakes with a message that points at the cause."""
+"""Chapter 10 checks: log_likelihood, layernorm and gelu accept correct implementations and reject
+plausible mistakes with a message that points at the cause."""
 
 import math
 
-import pytest
-
 import microgpt
-from autograder.checks import check_gelu, check_layernorm, check_log_likelihood
+import pytest
 from microgpt import Value, encode, next_token_probs, rmsnorm, softmax
+
+from autograder.checks import check_gelu, check_layernorm, check_log_likelihood
 from mutants import case_tables, none_mistake, rejection, stub_mistake
 
 # --- log_likelihood ---
@@ -29,13 +29,17 @@ def log_likelihood_fsum(doc, state_dict, config, chars):
 
 def make_log_likelihood(mistake):
     """log_likelihood with one named mistake."""
+
     def log_likelihood(doc, state_dict, config, chars):
         tokens = encode(doc, chars)
         if mistake == "no end token":
             tokens = tokens[:-1]
         if mistake == "no truncation":
-            probs = [softmax(microgpt.gpt(tokens[t], t, *cache, state_dict, config))
-                     for cache in [microgpt.empty_kv_cache(config)] for t in range(len(tokens) - 1)]
+            probs = [
+                softmax(microgpt.gpt(tokens[t], t, *cache, state_dict, config))
+                for cache in [microgpt.empty_kv_cache(config)]
+                for t in range(len(tokens) - 1)
+            ]
         else:
             probs = next_token_probs(tokens, state_dict, config)
         log = math.log10 if mistake == "log10" else math.log
@@ -73,6 +77,7 @@ def layernorm_by_mean_square(x, eps=1e-5):
 
 def make_layernorm(mistake):
     """layernorm with one named mistake."""
+
     def layernorm(x, eps=1e-5):
         n = len(x)
         mean = sum(x) / n
@@ -104,7 +109,8 @@ def make_layernorm(mistake):
 
 
 def gelu_composed(x):
-    # a correct alternative built from Value operations, with tanh as 2 sigmoid(2u) - 1 written stably
+    # a correct alternative built from Value operations, with tanh as 2 sigmoid(2u) - 1 written
+    # stably
     c = math.sqrt(2 / math.pi)
     u = c * (x + 0.044715 * x * x * x)
     t = math.tanh(u.data)
@@ -114,6 +120,7 @@ def gelu_composed(x):
 
 def make_gelu(mistake):
     """gelu with one named mistake."""
+
     def gelu(x):
         a = x.data
         c = math.sqrt(2 / math.pi)
@@ -140,47 +147,70 @@ def make_gelu(mistake):
 
 
 CASES = {
-    "log_likelihood": (check_log_likelihood, [microgpt.log_likelihood, log_likelihood_loop, log_likelihood_fsum], [
-        (make_log_likelihood("mean"), "a sum, not a mean"),
-        (make_log_likelihood("log10"), "Use the natural log, math.log."),
-        (make_log_likelihood("the loss"), "not the loss -sum log p"),
-        (make_log_likelihood("no end token"), "Score the end too"),
-        (make_log_likelihood("no truncation"), "Score only the first block_size predictions"),
-        (make_log_likelihood("a Value"), "expected a float"),
-        (make_log_likelihood("runs backward"), "Scoring a name must not change the model: no backward"),
-        (make_log_likelihood("appends BOS to chars"), "changed its input: chars had 11 items and now has 12"),
-    ]),
-    "layernorm": (check_layernorm, [microgpt.layernorm, layernorm_spelled_out, layernorm_by_mean_square], [
-        (make_layernorm("no centring"), "Subtract the mean first"),
-        (make_layernorm("n - 1"), "Divide the sum of squares by n, not n - 1"),
-        (make_layernorm("eps outside"), "eps goes inside the square root"),
-        (make_layernorm("no square root"), "Divide by the standard deviation"),
-        (make_layernorm("fixed eps"), "Use the eps argument"),
-        (make_layernorm("shortcut variance"), "mean(x^2) - mu^2 loses every digit"),
-        (make_layernorm("mean on data"), "The values are right but the gradients are not"),
-        (make_layernorm("in place"), "changed its input: x[0] was replaced by another object"),
-    ]),
-    "gelu": (check_gelu, [microgpt.gelu, gelu_composed], [
-        (make_gelu("tanh from exp"), "exp overflows for large |x|"),
-        (make_gelu("no cubic"), "Keep the cubic term"),
-        (make_gelu("no x"), "Multiply by x/2"),
-        (make_gelu("exact erf"), "That is the exact GeLU"),
-        (make_gelu("no product rule"), "Use the product rule"),
-        (make_gelu("no chain rule"), "Chain rule: multiply the tanh term by du/dx"),
-        (make_gelu("no children"), "the gradient does not reach x"),
-        (make_gelu("returns a float"), "returned the number"),
-    ]),
+    "log_likelihood": (
+        check_log_likelihood,
+        [microgpt.log_likelihood, log_likelihood_loop, log_likelihood_fsum],
+        [
+            (make_log_likelihood("mean"), "a sum, not a mean"),
+            (make_log_likelihood("log10"), "Use the natural log, math.log."),
+            (make_log_likelihood("the loss"), "not the loss -sum log p"),
+            (make_log_likelihood("no end token"), "Score the end too"),
+            (make_log_likelihood("no truncation"), "Score only the first block_size predictions"),
+            (make_log_likelihood("a Value"), "expected a float"),
+            (
+                make_log_likelihood("runs backward"),
+                "Scoring a name must not change the model: no backward",
+            ),
+            (
+                make_log_likelihood("appends BOS to chars"),
+                "changed its input: chars had 11 items and now has 12",
+            ),
+        ],
+    ),
+    "layernorm": (
+        check_layernorm,
+        [microgpt.layernorm, layernorm_spelled_out, layernorm_by_mean_square],
+        [
+            (make_layernorm("no centring"), "Subtract the mean first"),
+            (make_layernorm("n - 1"), "Divide the sum of squares by n, not n - 1"),
+            (make_layernorm("eps outside"), "eps goes inside the square root"),
+            (make_layernorm("no square root"), "Divide by the standard deviation"),
+            (make_layernorm("fixed eps"), "Use the eps argument"),
+            (make_layernorm("shortcut variance"), "mean(x^2) - mu^2 loses every digit"),
+            (make_layernorm("mean on data"), "The values are right but the gradients are not"),
+            (make_layernorm("in place"), "changed its input: x[0] was replaced by another object"),
+        ],
+    ),
+    "gelu": (
+        check_gelu,
+        [microgpt.gelu, gelu_composed],
+        [
+            (make_gelu("tanh from exp"), "exp overflows for large |x|"),
+            (make_gelu("no cubic"), "Keep the cubic term"),
+            (make_gelu("no x"), "Multiply by x/2"),
+            (make_gelu("exact erf"), "That is the exact GeLU"),
+            (make_gelu("no product rule"), "Use the product rule"),
+            (make_gelu("no chain rule"), "Chain rule: multiply the tanh term by du/dx"),
+            (make_gelu("no children"), "the gradient does not reach x"),
+            (make_gelu("returns a float"), "returned the number"),
+        ],
+    ),
 }
 ALTERNATIVES, MISTAKES = case_tables(CASES, stub_mistake, none_mistake)
 
 
-@pytest.mark.parametrize("piece, fn", ALTERNATIVES, ids=[f"{p}-{fn.__name__}" for p, fn in ALTERNATIVES])
+@pytest.mark.parametrize(
+    "piece, fn", ALTERNATIVES, ids=[f"{p}-{fn.__name__}" for p, fn in ALTERNATIVES]
+)
 def test_checks_pass_correct_implementations(piece, fn):
     assert CASES[piece][0](fn) is None
 
 
-@pytest.mark.parametrize("piece, fn, phrase", MISTAKES,
-                         ids=[f"{p}-{fn.__name__}-{phrase[:16]}" for p, fn, phrase in MISTAKES])
+@pytest.mark.parametrize(
+    "piece, fn, phrase",
+    MISTAKES,
+    ids=[f"{p}-{fn.__name__}-{phrase[:16]}" for p, fn, phrase in MISTAKES],
+)
 def test_checks_reject_mistakes(piece, fn, phrase):
     message = rejection(CASES[piece][0], fn)
     assert phrase in message

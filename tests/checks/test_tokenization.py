@@ -1,11 +1,10 @@
 """Chapter 2 checks: build_vocab, encode and decode accept correct implementations and reject
 plausible mistakes with a message that points at the cause."""
 
-import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 import microgpt
+import pytest
+from hypothesis import given, settings, strategies as st
+
 from autograder.checks import check_build_vocab, check_decode, check_encode
 from mutants import case_tables, none_mistake, rejection, stub_mistake
 
@@ -204,51 +203,75 @@ def decode_stops_at_bos(ids, chars):
 
 
 CASES = {
-    "build_vocab": (check_build_vocab, [microgpt.build_vocab, build_vocab_loop, build_vocab_set_union,
-                                        build_vocab_dict_keys], [
-        (vocab_first_seen, "not in order"),
-        (vocab_with_duplicates, "more than once"),
-        (vocab_as_set, "expected the list"),
-        (vocab_as_string, "expected the list"),
-        (vocab_with_bos_marker, "item 7 is a str '<BOS>'; expected one-character strings"),
-        (vocab_of_documents, "item 0 is a str 'ava'; expected one-character strings"),
-        (vocab_of_code_points, "item 0 is the number 97; expected one-character strings"),
-        (vocab_case_insensitive, "by code point, so 'Z' < 'a' < 'É'"),
-        (vocab_stripped, "[' '] missing: keep every character of every document"),
-        (vocab_letters_only, "['!', '2'] missing"),
-        (vocab_sorts_docs_in_place, "changed its input: docs[0] changed from 'emma' to 'ava'"),
-        (vocab_remembers_earlier_calls, "came from the documents of an earlier call: keep no state between calls"),
-    ]),
-    "encode": (check_encode, [microgpt.encode, encode_lookup, encode_enumerate, encode_bool_free_ints], [
-        (encode_without_bos, "Wrap the ids in BOS"),
-        (encode_bos_at_start, "at both ends"),
-        (encode_bos_zero, "BOS has id len(chars)"),
-        (encode_ids_from_one, "chars.index(c)"),
-        (encode_tuple, "expected the list of token ids"),
-        (encode_from_alphabet, "Character chars[i] has id i: use chars.index(c)."),
-        (encode_float_bos, "item 0 is the number 7.0; token ids are ints"),
-        (encode_appends_bos_to_chars, "changed its input: chars had 7 items and now has 8"),
-        (encode_cached_lookup, "Those are the ids in an earlier call's vocabulary 'aeilmov': keep no state"),
-    ]),
-    "decode": (check_decode, [microgpt.decode, decode_loop, decode_lookup], [
-        (decode_keeps_bos, "leave out every BOS token"),
-        (decode_strips_ends, "leave out every BOS token"),
-        (decode_list, "join the characters"),
-        (decode_stops_at_bos, "wherever it is"),
-        (decode_stripped, "spaces at the ends included: do not strip the text"),
-        (decode_removes_bos_in_place, "changed its input: ids had 6 items and now has 4"),
-        (decode_cached_lookup, "That is the text in an earlier call's vocabulary 'aeilmov': keep no state"),
-    ]),
+    "build_vocab": (
+        check_build_vocab,
+        [microgpt.build_vocab, build_vocab_loop, build_vocab_set_union, build_vocab_dict_keys],
+        [
+            (vocab_first_seen, "not in order"),
+            (vocab_with_duplicates, "more than once"),
+            (vocab_as_set, "expected the list"),
+            (vocab_as_string, "expected the list"),
+            (vocab_with_bos_marker, "item 7 is a str '<BOS>'; expected one-character strings"),
+            (vocab_of_documents, "item 0 is a str 'ava'; expected one-character strings"),
+            (vocab_of_code_points, "item 0 is the number 97; expected one-character strings"),
+            (vocab_case_insensitive, "by code point, so 'Z' < 'a' < 'É'"),
+            (vocab_stripped, "[' '] missing: keep every character of every document"),
+            (vocab_letters_only, "['!', '2'] missing"),
+            (vocab_sorts_docs_in_place, "changed its input: docs[0] changed from 'emma' to 'ava'"),
+            (
+                vocab_remembers_earlier_calls,
+                "came from the documents of an earlier call: keep no state between calls",
+            ),
+        ],
+    ),
+    "encode": (
+        check_encode,
+        [microgpt.encode, encode_lookup, encode_enumerate, encode_bool_free_ints],
+        [
+            (encode_without_bos, "Wrap the ids in BOS"),
+            (encode_bos_at_start, "at both ends"),
+            (encode_bos_zero, "BOS has id len(chars)"),
+            (encode_ids_from_one, "chars.index(c)"),
+            (encode_tuple, "expected the list of token ids"),
+            (encode_from_alphabet, "Character chars[i] has id i: use chars.index(c)."),
+            (encode_float_bos, "item 0 is the number 7.0; token ids are ints"),
+            (encode_appends_bos_to_chars, "changed its input: chars had 7 items and now has 8"),
+            (
+                encode_cached_lookup,
+                "Those are the ids in an earlier call's vocabulary 'aeilmov': keep no state",
+            ),
+        ],
+    ),
+    "decode": (
+        check_decode,
+        [microgpt.decode, decode_loop, decode_lookup],
+        [
+            (decode_keeps_bos, "leave out every BOS token"),
+            (decode_strips_ends, "leave out every BOS token"),
+            (decode_list, "join the characters"),
+            (decode_stops_at_bos, "wherever it is"),
+            (decode_stripped, "spaces at the ends included: do not strip the text"),
+            (decode_removes_bos_in_place, "changed its input: ids had 6 items and now has 4"),
+            (
+                decode_cached_lookup,
+                "That is the text in an earlier call's vocabulary 'aeilmov': keep no state",
+            ),
+        ],
+    ),
 }
 ALTERNATIVES, MISTAKES = case_tables(CASES, stub_mistake, none_mistake)
 
 
-@pytest.mark.parametrize("piece, fn", ALTERNATIVES, ids=[f"{p}-{fn.__name__}" for p, fn in ALTERNATIVES])
+@pytest.mark.parametrize(
+    "piece, fn", ALTERNATIVES, ids=[f"{p}-{fn.__name__}" for p, fn in ALTERNATIVES]
+)
 def test_checks_pass_correct_implementations(piece, fn):
     assert CASES[piece][0](fn) is None
 
 
-@pytest.mark.parametrize("piece, fn, phrase", MISTAKES, ids=[f"{p}-{fn.__name__}" for p, fn, _ in MISTAKES])
+@pytest.mark.parametrize(
+    "piece, fn, phrase", MISTAKES, ids=[f"{p}-{fn.__name__}" for p, fn, _ in MISTAKES]
+)
 def test_checks_reject_mistakes(piece, fn, phrase):
     message = rejection(CASES[piece][0], fn)
     assert phrase in message

@@ -8,7 +8,8 @@ two copies of the released folder, each alone in its own folder, are served by o
 - `solved/`: the release with every solution filled in from the instructor's notebook. Run All
   Cells gives no error output, every figure loads with its alt text, and Validate reports success.
 In both, the browser console shows no errors. The server is configured as `microgpt-course start`
-configures a learner's (autograder/learner/jupyter_config): Validate, and no instructor panels or news prompt.
+configures a learner's (autograder/learner/jupyter_config): Validate, and no instructor panels or
+news prompt.
 
 Needs Debian's chromium, chromium-driver and fonts-dejavu, and selenium (the `test` extra).
 A missing browser is a failure, not a skip: this test is part of the required suite.
@@ -21,13 +22,13 @@ import time
 import nbformat
 import pytest
 
+from autograder.notebook_format import submission
 from browser import JupyterLab, NotebookPage, picture_alts, start_chromium, stub_names, wait_for
 from conftest import PROJECT
 from trial_grading import TrialCourse
 
-from autograder.notebook_format import submission
-
-CHAPTER = "03_components"  # Markdown math in most sections, two matplotlib figures after the exercises
+# Markdown math in most sections, two matplotlib figures after the exercises
+CHAPTER = "03_components"
 
 MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$", re.S)
 CODE = re.compile(r"```.*?```|`[^`\n]*`", re.S)
@@ -40,8 +41,13 @@ def has_math(markdown):
 
 def image_outputs(nb):
     """How many image outputs the notebook's stored outputs hold."""
-    return sum(1 for cell in nb.cells if cell.cell_type == "code"
-               for output in cell.get("outputs", []) if any(k.startswith("image/") for k in output.get("data", {})))
+    return sum(
+        1
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if any(k.startswith("image/") for k in output.get("data", {}))
+    )
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -80,20 +86,24 @@ def browser():
 @pytest.fixture(scope="module")
 def chapter(lab, tmp_path_factory):
     """The chapter released by nbgrader, copied alone into learner/untouched/ and learner/solved/
-    (there with the instructor's solutions filled in). Returns (source notebook, release notebook)."""
+    (there with the instructor's solutions filled in). Returns (source notebook, release
+    notebook)."""
     started = time.perf_counter()
     course = TrialCourse(PROJECT / "chapters" / CHAPTER, tmp_path_factory.mktemp("course"))
     release_nb = course.release()
     print(f"\n{CHAPTER} released by nbgrader in {time.perf_counter() - started:.1f} s")
     for copy in ("untouched", "solved"):
         shutil.copytree(course.release_dir, lab.root / copy / CHAPTER)
-    nbformat.write(submission(course.source_nb, release_nb), lab.root / "solved" / CHAPTER / f"{CHAPTER}.ipynb")
+    nbformat.write(
+        submission(course.source_nb, release_nb), lab.root / "solved" / CHAPTER / f"{CHAPTER}.ipynb"
+    )
     return course.source_nb, release_nb
 
 
 @pytest.fixture
 def page(lab, browser, tmp_path):
-    """The browser, its console emptied, for one notebook; afterwards the notebook's kernel is stopped."""
+    """The browser, its console emptied, for one notebook; afterwards the notebook's kernel is
+    stopped."""
     browser.get_log("browser")
     yield NotebookPage(browser, lab, tmp_path)
     browser.get("about:blank")
@@ -108,25 +118,41 @@ def open_and_run(page, folder, nb):
     cell is on the page; assert its math renders."""
     path = f"{folder}/{CHAPTER}/{CHAPTER}.ipynb"
     page.open(path)
-    assert not page.unsaved(), (f"{path} is marked unsaved right after opening (before running anything): "
-                                f"{page.state()}; screenshot {page.screenshot(folder + '-opened')}")
+    assert not page.unsaved(), (
+        f"{path} is marked unsaved right after opening (before running anything): "
+        f"{page.state()}; screenshot {page.screenshot(folder + '-opened')}"
+    )
     page.run_all()
     page.wait_all_cells(len(nb.cells))
     page.screenshot(f"{folder}-ran")
-    math_cells = {i for i, cell in enumerate(nb.cells) if cell.cell_type == "markdown" and has_math(cell.source)}
+    math_cells = {
+        i
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "markdown" and has_math(cell.source)
+    }
     assert math_cells, f"{CHAPTER} has no Markdown math: choose a chapter with math for this test"
 
     def typeset():
         reports = page.markdown()
-        done = all(r["rendered"] and (r["math"] > 0 or r["index"] not in math_cells) for r in reports)
+        done = all(
+            r["rendered"] and (r["math"] > 0 or r["index"] not in math_cells) for r in reports
+        )
         return reports if done else None
 
-    reports = wait_for(typeset, 30, f"MathJax to typeset the math of Markdown cells {sorted(math_cells)}",
-                       describe=lambda _: [(r["index"], r.get("math")) for r in page.markdown()])
+    reports = wait_for(
+        typeset,
+        30,
+        f"MathJax to typeset the math of Markdown cells {sorted(math_cells)}",
+        describe=lambda _: [(r["index"], r.get("math")) for r in page.markdown()],
+    )
     for report in reports:
-        assert not report["math_errors"], f"cell {report['index']}: MathJax errors {report['math_errors']}"
-        assert "$" not in report["text"], (f"cell {report['index']}: a raw $ is left in the rendered Markdown "
-                                           f"(math not typeset?): {report['text'][:300]!r}")
+        assert not report["math_errors"], (
+            f"cell {report['index']}: MathJax errors {report['math_errors']}"
+        )
+        assert "$" not in report["text"], (
+            f"cell {report['index']}: a raw $ is left in the rendered Markdown "
+            f"(math not typeset?): {report['text'][:300]!r}"
+        )
 
 
 def assert_images_load(page, expected=None):
@@ -137,15 +163,20 @@ def assert_images_load(page, expected=None):
         images = page.images()
         return ("all complete", images) if all(image["complete"] for image in images) else None
 
-    _, images = wait_for(settled, 15, "every image to finish loading", describe=lambda _: page.images())
+    _, images = wait_for(
+        settled, 15, "every image to finish loading", describe=lambda _: page.images()
+    )
     broken = [image for image in images if image["width"] == 0]
     assert not broken, f"images that did not load (naturalWidth 0): {broken}"
     if expected is not None:
-        assert len(images) == expected, f"{len(images)} images on the page, expected {expected}: {images}"
+        assert len(images) == expected, (
+            f"{len(images)} images on the page, expected {expected}: {images}"
+        )
 
 
 def assert_console_clean(page):
-    # JupyterLab 4.6 itself logs only DEBUG/INFO/WARNING here (plugin timings), no errors: so no allow-list
+    # JupyterLab 4.6 itself logs only DEBUG/INFO/WARNING here (plugin timings), no errors: so no
+    # allow-list
     errors = [message for level, message in page.console() if level == "SEVERE"]
     assert not errors, "errors in the browser console:\n" + "\n".join(errors)
 
@@ -161,19 +192,28 @@ def test_untouched_release(page, chapter):
     open_and_run(page, "untouched", release_nb)
     outputs = page.outputs()
     errors = [output for output in outputs if output["type"] == "error"]
-    assert errors, f"Run All Cells on the untouched release gave no error output; outputs: {outputs}"
+    assert errors, (
+        f"Run All Cells on the untouched release gave no error output; outputs: {outputs}"
+    )
     first = errors[0]
-    assert first["ename"] == "NotImplementedError" and f"{first_stub} is not written yet" in first["shown"], (
+    assert (
+        first["ename"] == "NotImplementedError"
+        and f"{first_stub} is not written yet" in first["shown"]
+    ), (
         f"the first error (cell {first['cell']}, {first['ename']}) should say that {first_stub!r} "
-        f"is not written yet; it shows:\n{first['shown']}")
+        f"is not written yet; it shows:\n{first['shown']}"
+    )
     assert_images_load(page)
 
     result = page.validate()
     assert result["result"] == ["validation-failed"], f"Validate on the untouched release: {result}"
     furniture = page.instructor_furniture()
-    assert furniture == [], f"a learner's JupyterLab offers the instructor's nbgrader or the news prompt: {furniture}"
+    assert furniture == [], (
+        f"a learner's JupyterLab offers the instructor's nbgrader or the news prompt: {furniture}"
+    )
     assert f"{first_stub} is not written yet" in result["text"], (
-        f"Validate's failure should name the unwritten {first_stub!r}: {result['text'][:1000]}")
+        f"Validate's failure should name the unwritten {first_stub!r}: {result['text'][:1000]}"
+    )
     assert_console_clean(page)
     print(f"\nuntouched release: {time.perf_counter() - started:.1f} s ({page.timing()})")
 
@@ -182,16 +222,20 @@ def test_solved_notebook(page, chapter):
     started = time.perf_counter()
     source_nb, release_nb = chapter
     figures = image_outputs(source_nb)
-    assert figures, f"{CHAPTER}'s notebook shows no figure: choose a chapter with pictures for this test"
+    assert figures, (
+        f"{CHAPTER}'s notebook shows no figure: choose a chapter with pictures for this test"
+    )
     open_and_run(page, "solved", release_nb)
     errors = [output for output in page.outputs() if output["type"] == "error"]
     assert not errors, "error outputs in the solved notebook:\n" + "\n".join(
-        f"cell {e['cell']}: {e['shown']}" for e in errors)
+        f"cell {e['cell']}: {e['shown']}" for e in errors
+    )
     assert_images_load(page, expected=figures)
     shown = [image["alt"] for image in page.images() if image["output"]]
     assert shown == picture_alts(source_nb), (
-        f"the pictures' alt texts on the page (what a screen reader says) differ from the ones course_tools.show "
-        f"stores: {shown}")
+        "the pictures' alt texts on the page (what a screen reader "
+        f"says) differ from the ones course_tools.show stores: {shown}"
+    )
 
     result = page.validate()
     assert result["result"] == ["validation-success"], f"Validate on the solved notebook: {result}"

@@ -2,13 +2,14 @@
 
 The harness lays out Gradescope's folders (source/ with the zip's contents, submission/,
 submission_metadata.json, results/) under a scratch root standing in for /autograder, runs setup.sh
-once (as root, as Gradescope builds the image; with Debian's python3, as on Gradescope's Ubuntu image),
-then run_autograder for four submissions of chapter 02_tokenization: correct, blank, partial (encode
-wrong) and cheating. results.json is checked field by field against Gradescope's autograder
+once (as root, as Gradescope builds the image; with Debian's python3, as on Gradescope's Ubuntu
+image), then run_autograder for four submissions of chapter 02_tokenization: correct, blank, partial
+(encode wrong) and cheating. results.json is checked field by field against Gradescope's autograder
 specification (score, execution_time, output, visibility, stdout_visibility, tests: name, number,
-score, max_score, status, output, visibility). The cheat imports the reference, reads the instructor's
-notebook, writes results.json itself and leaves a process behind to rewrite it later: it earns nothing
-and changes nothing. Root is needed (the worker runs as an unprivileged uid), as in CI.
+score, max_score, status, output, visibility). The cheat imports the reference, reads the
+instructor's notebook, writes results.json itself and leaves a process behind to rewrite it later:
+it earns nothing and changes nothing. Root is needed (the worker runs as an unprivileged uid), as in
+CI.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from autograder.pipeline.gradescope import WORKER_USER
 from pipeline_course import CHAPTER, learner_notebook, make_course
 
 WRONG_ENCODE = "def encode(doc, chars):\n    return [chars.index(c) + 1 for c in doc]\n"
-CHEAT = '''def encode(doc, chars):
+CHEAT = """def encode(doc, chars):
     import subprocess, sys
     found = []
     try:
@@ -51,13 +52,14 @@ CHEAT = '''def encode(doc, chars):
     later = "import time; time.sleep(4); open('__ROOT__/results/results.json', 'w').write('{}')"
     subprocess.Popen([sys.executable, "-c", later], start_new_session=True)
     raise ValueError("CHEAT " + " | ".join(found))
-'''
+"""
 SPEC_TOP = {"score", "execution_time", "output", "visibility", "stdout_visibility", "tests"}
 SPEC_TEST = {"name", "number", "score", "max_score", "status", "output", "visibility"}
 
 
 def processes_of(uid: int) -> list[str]:
-    """The processes of uid still alive (a killed one waiting to be reaped is not), with their state."""
+    """The processes of uid still alive (a killed one waiting to be reaped is not), with their
+    state."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -72,14 +74,31 @@ def processes_of(uid: int) -> list[str]:
 
 @pytest.fixture(scope="module")
 def gradescope(tmp_path_factory):
-    """The zip built by the command, unpacked and set up in a scratch root; returns (root, course)."""
-    assert os.geteuid() == 0, "the Gradescope harness runs as root, as Gradescope does (the worker drops to a uid)"
+    """The zip built by the command, unpacked and set up in a scratch root; returns (root,
+    course)."""
+    assert os.geteuid() == 0, (
+        "the Gradescope harness runs as root, as Gradescope does (the worker drops to a uid)"
+    )
     course = make_course(tmp_path_factory.mktemp("course"), chapters=[CHAPTER])
     assert main(["release", "--course", str(course.root), CHAPTER]) == 0
     output = tmp_path_factory.mktemp("zips")
-    assert main(["gradescope", "--course", str(course.root), CHAPTER, "--output", str(output),
-                 "--piece-seconds", "30"]) == 0
-    root = Path(tempfile.mkdtemp(prefix="autograder-"))  # like /autograder: others may pass through it
+    assert (
+        main(
+            [
+                "gradescope",
+                "--course",
+                str(course.root),
+                CHAPTER,
+                "--output",
+                str(output),
+                "--piece-seconds",
+                "30",
+            ]
+        )
+        == 0
+    )
+    # like /autograder: others may pass through it
+    root = Path(tempfile.mkdtemp(prefix="autograder-"))
     root.chmod(0o755)
     with zipfile.ZipFile(output / f"{CHAPTER}.zip") as archive:
         names = set(archive.namelist())
@@ -89,9 +108,14 @@ def gradescope(tmp_path_factory):
         (root / "source" / script).chmod(0o755)  # zipfile drops modes; Gradescope keeps them
     shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
     started = time.monotonic()
-    setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], cwd=root, capture_output=True, text=True,
-                           env={"PATH": "/usr/bin:/bin", "AUTOGRADER_ROOT": str(root), "HOME": str(root)},
-                           timeout=900)
+    setup = subprocess.run(
+        ["bash", str(root / "source" / "setup.sh")],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "AUTOGRADER_ROOT": str(root), "HOME": str(root)},
+        timeout=900,
+    )
     assert setup.returncode == 0, setup.stderr[-3000:]
     print(f"\nsetup.sh: {time.monotonic() - started:.1f} s")
     yield root, course
@@ -104,23 +128,39 @@ def grade(root: Path, notebook) -> dict:
         shutil.rmtree(root / folder, ignore_errors=True)
         (root / folder).mkdir()
     nbformat.write(notebook, root / "submission" / f"{CHAPTER}.ipynb")
-    (root / "submission_metadata.json").write_text(json.dumps({"id": 1, "users": [{"name": "Ada"}]}))
+    (root / "submission_metadata.json").write_text(
+        json.dumps({"id": 1, "users": [{"name": "Ada"}]})
+    )
     started = time.monotonic()
-    done = subprocess.run([str(root / "run_autograder")], cwd=root, capture_output=True, text=True, timeout=600,
-                          env={"PATH": "/usr/bin:/bin", "AUTOGRADER_ROOT": str(root)})
+    done = subprocess.run(
+        [str(root / "run_autograder")],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={"PATH": "/usr/bin:/bin", "AUTOGRADER_ROOT": str(root)},
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    print(f"run_autograder: {time.monotonic() - started:.1f} s: {done.stdout.strip().splitlines()[-1]}")
+    print(
+        f"run_autograder: {time.monotonic() - started:.1f} "
+        f"s: {done.stdout.strip().splitlines()[-1]}"
+    )
     return json.loads((root / "results" / "results.json").read_text())
 
 
 def assert_follows_the_spec(results: dict, expected: dict):
-    """results.json against Gradescope's specification and the expected {test name prefix: score}."""
+    """results.json against Gradescope's specification and the expected {test name prefix:
+    score}."""
     assert set(results) == SPEC_TOP, set(results) ^ SPEC_TOP
     assert results["stdout_visibility"] == "hidden" and results["visibility"] == "visible"
     assert isinstance(results["execution_time"], int) and results["execution_time"] >= 0
     for test in results["tests"]:
         assert set(test) == SPEC_TEST, (test, set(test) ^ SPEC_TEST)
-        assert test["status"] in ("passed", "failed") and isinstance(test["output"], str) and test["output"]
+        assert (
+            test["status"] in ("passed", "failed")
+            and isinstance(test["output"], str)
+            and test["output"]
+        )
         assert (test["status"] == "passed") == (test["score"] == test["max_score"]), test
     got = {t["name"].split(" ")[0]: t["score"] for t in results["tests"]}
     assert got == expected, f"scores: got {got}, expected {expected}"
@@ -130,7 +170,9 @@ def assert_follows_the_spec(results: dict, expected: dict):
 
 def test_correct_blank_and_partial_submissions(gradescope):
     root, course = gradescope
-    assert_follows_the_spec(grade(root, learner_notebook(course)), {"build_vocab": 1, "encode": 2, "decode": 1})
+    assert_follows_the_spec(
+        grade(root, learner_notebook(course)), {"build_vocab": 1, "encode": 2, "decode": 1}
+    )
     blank = grade(root, learner_notebook(course, blank=True))
     assert_follows_the_spec(blank, {"build_vocab": 0, "encode": 0, "decode": 0})
     assert all("not written yet" in t["output"] for t in blank["tests"]), blank["tests"]
@@ -145,8 +187,10 @@ def test_a_cheat_earns_nothing_reads_nothing_and_changes_no_result(gradescope):
     results = grade(root, learner_notebook(course, answers={"encode": cheat}))
     assert_follows_the_spec(results, {"build_vocab": 1, "encode": 0, "decode": 1})
     said = next(t["output"] for t in results["tests"] if t["name"].startswith("encode"))
-    assert "CHEAT no reference (microgpt)" in said, said  # the learners' Python has none of the course
-    assert said.count("PermissionError") == 3 and "WROTE" not in said, said  # source/ and results/ are root's
+    # the learners' Python has none of the course
+    assert "CHEAT no reference (microgpt)" in said, said
+    # source/ and results/ are root's
+    assert said.count("PermissionError") == 3 and "WROTE" not in said, said
     alive = processes_of(WORKER_USER[0])
     assert not alive, f"processes of the worker's uid outlived run_autograder: {alive}"
     time.sleep(5)  # the process it left would have rewritten results.json by now
@@ -156,8 +200,8 @@ def test_a_cheat_earns_nothing_reads_nothing_and_changes_no_result(gradescope):
 
 
 def test_every_process_of_the_workers_uid_is_killed_even_one_outside_its_group():
-    """Gradescope's container may have no cgroup to kill a worker's processes by: kill_all_of ends what
-    left the worker's process group (setsid), by uid."""
+    """Gradescope's container may have no cgroup to kill a worker's processes by: kill_all_of ends
+    what left the worker's process group (setsid), by uid."""
     from autograder.pipeline.sandbox import kill_all_of
 
     def become_worker():

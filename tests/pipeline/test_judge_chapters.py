@@ -1,11 +1,12 @@
-"""The judge on chapters 1 (autograd: Value's operations and backward), 5 (the GPT: attention and a KV
-cache changed in place) and 8 (generation: random generators), as test_judge.py does for chapter 3.
+"""The judge on chapters 1 (autograd: Value's operations and backward), 5 (the GPT: attention and a
+KV cache changed in place) and 8 (generation: random generators), as test_judge.py does for chapter
+3.
 
-For each chapter, both ways: correct code written differently from the instructor's earns the piece's
-points; code that attacks the judge from inside its worker earns nothing, ends with a clean 0 and a
-message (never a traceback of the judge), and costs no other piece its points. Most attacks first
-silence the visible tests in the worker (course_tools' checks patched to do nothing), so that the
-hidden check, run in the judge, is what decides. The source notebook's full marks and the blank
+For each chapter, both ways: correct code written differently from the instructor's earns the
+piece's points; code that attacks the judge from inside its worker earns nothing, ends with a clean
+0 and a message (never a traceback of the judge), and costs no other piece its points. Most attacks
+first silence the visible tests in the worker (course_tools' checks patched to do nothing), so that
+the hidden check, run in the judge, is what decides. The source notebook's full marks and the blank
 release's zero are tested elsewhere (test_chapters.py, test_grader_selfcheck.py).
 
 Each piece is judged in a worker of its own, so one notebook carries attacks on several pieces; a
@@ -26,32 +27,54 @@ import pytest
 from autograder.checks import check_backward, core
 from autograder.notebook_format import split_hidden
 from autograder.pipeline.sandbox import Limits
-from hostile.attacks import (ADD_EQUALS_ANYTHING, GPT_ATTACKS, HEAD_FOREIGN_NODES, MHA_RETURNS_THE_CACHE_LIST,
-                             SAMPLE_ATTACKS, SILENCE, TEMPERATURE_LIAR)
+from hostile.attacks import (
+    ADD_EQUALS_ANYTHING,
+    GPT_ATTACKS,
+    HEAD_FOREIGN_NODES,
+    MHA_RETURNS_THE_CACHE_LIST,
+    SAMPLE_ATTACKS,
+    SILENCE,
+    TEMPERATURE_LIAR,
+)
 from judge_support import JudgedChapter, judging_only
 
 AUTOGRAD = JudgedChapter("01_autograd")
-# gpt's and generate's checks take 8-15 s on an idle machine, twice that on a busy one: grading's own limit
-GPT, GENERATION = (JudgedChapter(name, Limits(piece_seconds=60)) for name in ("05_gpt", "08_generation"))
+# gpt's and generate's checks take 8-15 s on an idle machine, twice that on a busy one: grading's
+# own limit
+GPT, GENERATION = (
+    JudgedChapter(name, Limits(piece_seconds=60)) for name in ("05_gpt", "08_generation")
+)
 
 
 def probe_results(message: str) -> list[str]:
-    """What a probing piece reported ('ASKED r1 r2 ... END' in the error it raised), one word per request."""
+    """What a probing piece reported ('ASKED r1 r2 ... END' in the error it raised), one word per
+    request."""
     assert "ASKED " in message, message
     return message.split("ASKED ", 1)[1].split(" END", 1)[0].split()
 
 
 def clean(result) -> bool:
-    """A verdict a learner can read: full marks, or 0 with a message that is no traceback of the judge,
-    and no grader failure."""
-    return (result.passed or bool(result.message)) and "Traceback" not in result.message and (
-        result.flag is None or result.flag.kind != "grader")
+    """A verdict a learner can read: full marks, or 0 with a message that is no traceback of the
+    judge, and no grader failure."""
+    return (
+        (result.passed or bool(result.message))
+        and "Traceback" not in result.message
+        and (result.flag is None or result.flag.kind != "grader")
+    )
 
 
-# ================================================================== chapter 1: Value's operations, backward
+# ================================================================== chapter 1: Value's operations,
+# backward
 
-AUTOGRAD_FULL = {"value_add": 1, "value_mul": 1, "value_pow": 1, "value_log": 1, "value_exp": 1, "value_relu": 1,
-                 "backward": 4}
+AUTOGRAD_FULL = {
+    "value_add": 1,
+    "value_mul": 1,
+    "value_pow": 1,
+    "value_log": 1,
+    "value_exp": 1,
+    "value_relu": 1,
+    "backward": 4,
+}
 AUTOGRAD_VARIANTS = {
     "value_add": """
         if not isinstance(other, Value):
@@ -103,9 +126,10 @@ AUTOGRAD_VARIANTS = {
     """,
 }
 
-# value_mul: in its worker Value.__add__ is the judge's stand-in for value_add (an earlier exercise).
-# Through it, ask the judge for its objects, for a multiplication, for anything else: refused; calls of
-# the stand-in itself only ever add, and only nodes that hold numbers (a Box with a .data is refused).
+# value_mul: in its worker Value.__add__ is the judge's stand-in for value_add (an earlier
+# exercise). Through it, ask the judge for its objects, for a multiplication, for anything else:
+# refused; calls of the stand-in itself only ever add, and only nodes that hold numbers (a Box with
+# a .data is refused).
 MUL_REACHES_THE_STAND_IN = """
 stand_in = Value.__dict__["__add__"]
 remote = stand_in.__closure__[0].cell_contents       # the handle the stand-in calls
@@ -129,7 +153,8 @@ raise ValueError("ASKED " + " ".join(asked) + " END")
 STAND_IN_ANSWERS = ["PermissionError"] * 10 + ["ok:1.0", "TypeError", "TypeError"]
 
 # backward from a table: every node's grad looked up by the data (and local gradients) of the graph,
-# recorded on the visible tests and on the check's cases as the course's own tests see them (no secret)
+# recorded on the visible tests and on the check's cases as the course's own tests see them (no
+# secret)
 TOPOLOGICAL_ORDER = """
 def order_of(out):
     order, seen, stack = [], {id(out)}, [(out, iter(out._children))]
@@ -182,7 +207,9 @@ def backward_from_a_table() -> str:
             sys.modules.pop("course_tools", None)
     assert core.CASE_SECRET == ""
     check_backward(namespace["Value"])
-    return TOPOLOGICAL_ORDER + f"""
+    return (
+        TOPOLOGICAL_ORDER
+        + f"""
 TABLE = {table!r}
 order = order_of(self)
 grads = TABLE.get({KEY})
@@ -190,6 +217,7 @@ for node, grad in zip(order, grads or [0] * len(order)):
     node.grad = grad
 self.grad = 1 if grads is None else self.grad
 """
+    )
 
 
 def test_autograd_every_piece_written_differently_earns_its_points():
@@ -198,13 +226,19 @@ def test_autograd_every_piece_written_differently_earns_its_points():
 
 @pytest.fixture(scope="module")
 def autograd_attacked():
-    return AUTOGRAD.judged(AUTOGRAD.learner(value_add=ADD_EQUALS_ANYTHING, value_mul=MUL_REACHES_THE_STAND_IN,
-                                            backward=backward_from_a_table()))
+    return AUTOGRAD.judged(
+        AUTOGRAD.learner(
+            value_add=ADD_EQUALS_ANYTHING,
+            value_mul=MUL_REACHES_THE_STAND_IN,
+            backward=backward_from_a_table(),
+        )
+    )
 
 
 def test_autograd_attacks_earn_nothing_and_cost_the_other_pieces_nothing(autograd_attacked):
-    assert {p: r.points for p, r in autograd_attacked.items()} == dict(AUTOGRAD_FULL, value_add=0, value_mul=0,
-                                                                         backward=0)
+    assert {p: r.points for p, r in autograd_attacked.items()} == dict(
+        AUTOGRAD_FULL, value_add=0, value_mul=0, backward=0
+    )
     assert all(clean(r) for r in autograd_attacked.values()), autograd_attacked
     # the visible tests passed (silenced, or replayed from the table): the hidden checks decided
     add, backward = autograd_attacked["value_add"], autograd_attacked["backward"]
@@ -212,23 +246,28 @@ def test_autograd_attacks_earn_nothing_and_cost_the_other_pieces_nothing(autogra
     assert backward.message.startswith("backward: out.backward() on"), backward
 
 
-def test_autograd_the_stand_in_for_an_earlier_op_answers_only_calls_and_only_adds(autograd_attacked):
+def test_autograd_the_stand_in_for_an_earlier_op_answers_only_calls_and_only_adds(
+    autograd_attacked,
+):
     assert probe_results(autograd_attacked["value_mul"].message) == STAND_IN_ANSWERS
 
 
-def test_autograd_a_backward_replaying_the_public_cases_would_pass_them_but_not_the_secret_ones(autograd_attacked):
+def test_autograd_a_backward_replaying_the_public_cases_would_pass_them_but_not_the_secret_ones(
+    autograd_attacked,
+):
     namespace = {}
     exec(autograd_cells()["given_Value"], namespace)
     body = "\n".join("    " + line for line in backward_from_a_table().split("\n"))
     exec("def backward(self):\n" + body, namespace)
     namespace["Value"].backward = namespace["backward"]
     check_backward(namespace["Value"])  # without the judge's secret: every case passes
-    assert autograd_attacked["backward"].points == 0  # the judge's random graphs are not in the table
+    # the judge's random graphs are not in the table
+    assert autograd_attacked["backward"].points == 0
 
 
-# The stand-ins compute in the judge, outside the piece's clock: only on numbers, and no power of ints
-# too large to send back (before judge.computable, the judge spent 35 s of its own time on the first
-# attempt, the piece timed out, and 3 ** 10**9 would have taken hours)
+# The stand-ins compute in the judge, outside the piece's clock: only on numbers, and no power of
+# ints too large to send back (before judge.computable, the judge spent 35 s of its own time on the
+# first attempt, the piece timed out, and 3 ** 10**9 would have taken hours)
 POW_ASKS_TOO_MUCH = """
 asked = []
 for attempt in (lambda: Value(3) ** 30_000_000, lambda: Value(3) ** 2, lambda: Value(-1) ** 30_000_000):
@@ -251,13 +290,20 @@ raise ValueError("ASKED " + " ".join(asked) + " END")
 
 
 def test_autograd_the_stand_ins_compute_only_what_is_quick_on_numbers():
-    results = AUTOGRAD.judged(AUTOGRAD.learner(value_pow=MUL_ON_NO_NUMBERS, value_log=POW_ASKS_TOO_MUCH),
-                              only=("value_pow", "value_log"))
-    assert probe_results(results["value_log"].message) == ["OverflowError", "ok:9", "ok:1"], results["value_log"]
-    assert probe_results(results["value_pow"].message) == ["TypeError"] * 3 + ["ok:6.0"], results["value_pow"]
+    results = AUTOGRAD.judged(
+        AUTOGRAD.learner(value_pow=MUL_ON_NO_NUMBERS, value_log=POW_ASKS_TOO_MUCH),
+        only=("value_pow", "value_log"),
+    )
+    assert probe_results(results["value_log"].message) == ["OverflowError", "ok:9", "ok:1"], (
+        results["value_log"]
+    )
+    assert probe_results(results["value_pow"].message) == ["TypeError"] * 3 + ["ok:6.0"], results[
+        "value_pow"
+    ]
 
 
-# ================================================================== chapter 5: attention, the GPT, its KV cache
+# ================================================================== chapter 5: attention, the GPT,
+# its KV cache
 
 GPT_VARIANT = """
 def add(u, v):
@@ -281,7 +327,9 @@ for layer, (layer_keys, layer_values) in enumerate(zip(keys, values)):
 return linear(x, state_dict["lm_head"])
 """
 # a correct forward pass on a cache of its own: the given cache only gets foreign Values
-GPT_PRIVATE_CACHE = SILENCE + """
+GPT_PRIVATE_CACHE = (
+    SILENCE
+    + """
 caches = globals().setdefault("PRIVATE_CACHES", {})
 my_keys, my_values = caches.setdefault(id(keys), ([[] for _ in keys], [[] for _ in values]))
 x = rmsnorm([t + p for t, p in zip(state_dict["wte"][token_id], state_dict["wpe"][pos_id])])
@@ -304,14 +352,25 @@ for cache in (keys, values):
         layer.append([Foreign(0.0) for _ in x])
 return linear(x, state_dict["lm_head"])
 """
+)
 
 
 def test_gpt_written_differently_earns_its_points_after_attacks_on_both_attention_pieces():
-    results = GPT.judged(GPT.learner(attention_head=HEAD_FOREIGN_NODES,
-                                     multi_head_attention=MHA_RETURNS_THE_CACHE_LIST, gpt=GPT_VARIANT))
-    assert {p: r.points for p, r in results.items()} == {"attention_head": 0, "multi_head_attention": 0, "gpt": 5}
+    results = GPT.judged(
+        GPT.learner(
+            attention_head=HEAD_FOREIGN_NODES,
+            multi_head_attention=MHA_RETURNS_THE_CACHE_LIST,
+            gpt=GPT_VARIANT,
+        )
+    )
+    assert {p: r.points for p, r in results.items()} == {
+        "attention_head": 0,
+        "multi_head_attention": 0,
+        "gpt": 5,
+    }
     assert all(clean(r) for r in results.values()), results
-    assert "returned [0.0, 0.0, 0.0, 0.0]; expected" in results["attention_head"].message  # the hidden check's words
+    # the hidden check's words
+    assert "returned [0.0, 0.0, 0.0, 0.0]; expected" in results["attention_head"].message
     assert "the gradient does not reach q[0]" in results["multi_head_attention"].message
 
 
@@ -320,14 +379,19 @@ def test_a_gpt_attacking_from_inside_the_worker_earns_nothing(attack):
     result = GPT.judged(GPT.learner(gpt=GPT_ATTACKS[attack]), only=("gpt",))["gpt"]
     assert result.points == 0 and clean(result), result
     # what failed leads; the call, at position 0 (the first case, before any secret one), follows
-    assert result.message.startswith("gpt") and "(For gpt(26, 0, keys, values, state_dict, config) at position 0" \
-        in result.message, result
+    assert (
+        result.message.startswith("gpt")
+        and "(For gpt(26, 0, keys, values, state_dict, config) at position 0" in result.message
+    ), result
 
 
 def test_gpt_the_stand_ins_compute_only_on_numbers():
-    """multi_head_attention's worker holds the judge's attention_head: a node whose data is a str (which
-    the reference's arithmetic would repeat 10 million times, in the judge) is refused there."""
-    probe = SILENCE + """
+    """multi_head_attention's worker holds the judge's attention_head: a node whose data is a str
+    (which the reference's arithmetic would repeat 10 million times, in the judge) is refused
+    there."""
+    probe = (
+        SILENCE
+        + """
 if attention_head.__name__ == "attention_head_for_these_tests":  # the visible tests' own, in the worker
     return []
 asked = []
@@ -338,6 +402,7 @@ for q, k, v in (([Value("ab")], [[Value(10_000_000)]], [[Value(1.0)]]), ([Value(
         asked.append("refused" if "the judge's stand-in" in str(error) else type(error).__name__)
 raise ValueError("ASKED " + " ".join(asked) + " END")
 """
+    )
     result = GPT.judged(GPT.learner(multi_head_attention=probe), only=("multi_head_attention",))
     assert probe_results(result["multi_head_attention"].message) == ["refused", "ok:[3.0]"], result
 
@@ -346,7 +411,8 @@ def test_a_gpt_that_fills_the_given_cache_with_foreign_values_and_keeps_its_own_
     assert GPT.points(GPT.learner(gpt=GPT_PRIVATE_CACHE), only=("gpt",)) == {"gpt": 0}
 
 
-# ================================================================== chapter 8: temperature, sampling, generate
+# ================================================================== chapter 8: temperature,
+# sampling, generate
 
 GENERATE_VARIANT = """
 bos = len(chars)
@@ -360,20 +426,35 @@ while pos < config.block_size:
     pos += 1
 return name
 """
-# sample_token: a draw from the module random (seeded, so the visible tests could be tabled), not from rng
-SAMPLE_FROM_THE_MODULE = SILENCE + """
+# sample_token: a draw from the module random (seeded, so the visible tests could be tabled), not
+# from rng
+SAMPLE_FROM_THE_MODULE = (
+    SILENCE
+    + """
 import random as module_random
 module_random.seed(0)
 return module_random.choices(range(len(probs)), weights=[p.data for p in probs])[0]
 """
+)
 
 
 def test_generate_written_differently_earns_its_points_after_attacks_on_the_other_pieces():
-    results = GENERATION.judged(GENERATION.learner(temperature_probs=TEMPERATURE_LIAR,
-                                                   sample_token=SAMPLE_FROM_THE_MODULE, generate=GENERATE_VARIANT))
-    assert {p: r.points for p, r in results.items()} == {"temperature_probs": 0, "sample_token": 0, "generate": 3}
+    results = GENERATION.judged(
+        GENERATION.learner(
+            temperature_probs=TEMPERATURE_LIAR,
+            sample_token=SAMPLE_FROM_THE_MODULE,
+            generate=GENERATE_VARIANT,
+        )
+    )
+    assert {p: r.points for p, r in results.items()} == {
+        "temperature_probs": 0,
+        "sample_token": 0,
+        "generate": 3,
+    }
     assert all(clean(r) for r in results.values()), results
-    assert results["temperature_probs"].message.startswith("temperature_probs([1.0, 2.0, 3.0], 0.5) returned")
+    assert results["temperature_probs"].message.startswith(
+        "temperature_probs([1.0, 2.0, 3.0], 0.5) returned"
+    )
     assert "did not call rng.random()" in results["sample_token"].message
 
 
@@ -386,33 +467,46 @@ SAMPLE_VERDICTS = {  # what the judge says (the first secret-free case each atta
 
 @pytest.mark.parametrize("attack", sorted(SAMPLE_ATTACKS))
 def test_a_sample_token_attacking_from_inside_the_worker_earns_nothing(attack):
-    result = GENERATION.judged(GENERATION.learner(sample_token=SAMPLE_ATTACKS[attack]), only=("sample_token",))
+    result = GENERATION.judged(
+        GENERATION.learner(sample_token=SAMPLE_ATTACKS[attack]), only=("sample_token",)
+    )
     assert result["sample_token"].points == 0 and clean(result["sample_token"]), result
     assert SAMPLE_VERDICTS[attack] in result["sample_token"].message, result
 
 
 def test_work_the_learner_asks_of_the_judge_is_bounded_too():
-    """sample_token asks the check's generator for twenty million draws: the judge computes them (the
-    generator is the judge's), so its own work has a clock and a memory cap. The piece gets 0, flagged,
-    in bounded time; the judge stays up for the next piece."""
+    """sample_token asks the check's generator for twenty million draws: the judge computes them
+    (the generator is the judge's), so its own work has a clock and a memory cap. The piece gets 0,
+    flagged, in bounded time; the judge stays up for the next piece."""
     quick = JudgedChapter("08_generation", Limits(piece_seconds=5))
     started = time.monotonic()
-    result = quick.judged(quick.learner(sample_token="return rng.choices(range(2), k=20_000_000)[0]"),
-                          only=("sample_token",))["sample_token"]
-    assert result.points == 0 and result.flag is not None and result.flag.kind in ("timeout", "crash"), result
-    assert time.monotonic() - started < 60 + 5 + 30 + 10  # the worker's clocks and the judge's margin
+    result = quick.judged(
+        quick.learner(sample_token="return rng.choices(range(2), k=20_000_000)[0]"),
+        only=("sample_token",),
+    )["sample_token"]
+    assert (
+        result.points == 0 and result.flag is not None and result.flag.kind in ("timeout", "crash")
+    ), result
+    # the worker's clocks and the judge's margin
+    assert time.monotonic() - started < 60 + 5 + 30 + 10
 
 
 def test_an_error_in_a_visible_test_names_the_test_and_the_learners_function():
-    """The judge's message (the self-check's and the feedback page's) for code that raises in a visible test:
-    the error, then the test as written (its call and label), then where: never the bare error alone. (A
-    softmax that overflows no longer gets here: its visible tests tell the overflow themselves.)"""
+    """The judge's message (the self-check's and the feedback page's) for code that raises in a
+    visible test: the error, then the test as written (its call and label), then where: never the
+    bare error alone. (A softmax that overflows no longer gets here: its visible tests tell the
+    overflow themselves.)"""
     components = JudgedChapter("03_components")
-    x_for_x_i = "return [sum(w_oi * x for w_oi in w_o) for w_o in w]"  # the whole list x times a weight
+    # the whole list x times a weight
+    x_for_x_i = "return [sum(w_oi * x for w_oi in w_o) for w_o in w]"
     with judging_only(["linear"]):
         message = components.judged(components.learner(linear=x_for_x_i))["linear"].message
-    assert message.startswith("TypeError: can't multiply sequence by non-int of type 'float' (in the visible "
-                              'test `with unchanged("x", x), unchanged("w", W): y = linear(x, W)`)'), message
-    assert message.endswith("It was raised in __mul__ (given code: leave it as it is), called from your linear "
-                            "(line 18): check what your code passes to it. Likely cause: __mul__ got a whole list "
-                            "where it needs one Value or number."), message
+    assert message.startswith(
+        "TypeError: can't multiply sequence by non-int of type 'float' (in the visible "
+        'test `with unchanged("x", x), unchanged("w", W): y = linear(x, W)`)'
+    ), message
+    assert message.endswith(
+        "It was raised in __mul__ (given code: leave it as it is), called from your linear "
+        "(line 18): check what your code passes to it. Likely cause: __mul__ got a whole list "
+        "where it needs one Value or number."
+    ), message

@@ -9,8 +9,10 @@ PostgreSQL, started as autograder/deploy/'s Kubernetes Job and Slurm script star
   grade cell, score and flag, the judged points, and what `status` and `export --db` print;
 - shard 1 run again and SIGKILLed after a seeded number of its submissions were recorded, then run
   again while another run holds one submission's claim: that submission is skipped and said so
-  (exit 1), the killed run's work folder is removed, and the gradebook is still the single-machine one;
-- `feedback --db` writes pages from the PostgreSQL gradebook; the password is in no output and no log.
+  (exit 1), the killed run's work folder is removed, and the gradebook is still the single-machine
+  one;
+- `feedback --db` writes pages from the PostgreSQL gradebook; the password is in no output and no
+  log.
 Also, without a server: the shard of a student is fixed by their id alone.
 """
 
@@ -34,9 +36,9 @@ import pytest
 import yaml
 
 from autograder.pipeline.claims import DatabaseClaims
+from autograder.pipeline.cli import main
 from autograder.pipeline.course import Course
 from autograder.pipeline.grade import Shard
-from autograder.pipeline.cli import main
 from pipeline_course import CHAPTER, learner_notebook, make_course, run, write_notebook
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
@@ -51,8 +53,11 @@ DEPLOY = Path(__file__).resolve().parents[2] / "autograder" / "deploy"
 
 
 def postgres_bin() -> Path:
-    """The newest installed PostgreSQL's bin/ (Debian's layout); fails the test when there is none."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
+    """The newest installed PostgreSQL's bin/ (Debian's layout); fails the test when there is
+    none."""
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3])
+    )
     if not found:
         pytest.fail("PostgreSQL is not installed: apt-get install postgresql (.ci/run installs it)")
     return Path(found[-1]).parent
@@ -61,7 +66,8 @@ def postgres_bin() -> Path:
 @pytest.fixture(scope="module")
 def server():
     """A PostgreSQL server on a Unix socket in a new folder, user `grader` with PASSWORD (scram);
-    yields the URL of a new database `course`. Run as nobody when we are root (postgres refuses root)."""
+    yields the URL of a new database `course`. Run as nobody when we are root (postgres refuses
+    root)."""
     bindir = postgres_bin()
     folder = Path(tempfile.mkdtemp(prefix="pg-", dir="/tmp"))  # short: a socket path has ~100 bytes
     as_user = []
@@ -73,13 +79,35 @@ def server():
     env = {"PATH": os.environ.get("PATH", ""), "LC_ALL": "C"}
 
     def pg(*argv):
-        done = subprocess.run([*as_user, *map(str, argv)], capture_output=True, text=True, env=env, timeout=120)
+        done = subprocess.run(
+            [*as_user, *map(str, argv)], capture_output=True, text=True, env=env, timeout=120
+        )
         assert done.returncode == 0, f"{argv[0]} failed: {done.stdout}{done.stderr}"
 
-    pg(bindir / "initdb", "-D", folder / "data", "-U", "grader", f"--pwfile={folder / 'pw'}", "--auth=scram-sha-256",
-       "--no-locale", "-E", "UTF8", "--no-sync")
-    pg(bindir / "pg_ctl", "-D", folder / "data", "-l", folder / "server.log", "-w", "-o",
-       f"-k {folder} -c listen_addresses='' -c fsync=off -c full_page_writes=off", "start")
+    pg(
+        bindir / "initdb",
+        "-D",
+        folder / "data",
+        "-U",
+        "grader",
+        f"--pwfile={folder / 'pw'}",
+        "--auth=scram-sha-256",
+        "--no-locale",
+        "-E",
+        "UTF8",
+        "--no-sync",
+    )
+    pg(
+        bindir / "pg_ctl",
+        "-D",
+        folder / "data",
+        "-l",
+        folder / "server.log",
+        "-w",
+        "-o",
+        f"-k {folder} -c listen_addresses='' -c fsync=off -c full_page_writes=off",
+        "start",
+    )
     try:
         from sqlalchemy import create_engine
 
@@ -97,45 +125,94 @@ def hand_in(course):
     """The class's notebooks into submitted/."""
     full = learner_notebook(course)
     tampered = learner_notebook(course)
-    test_cell = next(c for c in tampered.cells if c.get("metadata", {}).get("nbgrader", {}).get("locked")
-                     and c.metadata.nbgrader.get("grade"))
+    test_cell = next(
+        c
+        for c in tampered.cells
+        if c.get("metadata", {}).get("nbgrader", {}).get("locked")
+        and c.metadata.nbgrader.get("grade")
+    )
     test_cell.source += "\n# edited by the learner"
-    notebooks = {"ada": full, "bo": learner_notebook(course, blank=True), "ivy": tampered,
-                 "cy": learner_notebook(course, answers={"encode": WRONG_ENCODE})}
+    notebooks = {
+        "ada": full,
+        "bo": learner_notebook(course, blank=True),
+        "ivy": tampered,
+        "cy": learner_notebook(course, answers={"encode": WRONG_ENCODE}),
+    }
     for student, nb in notebooks.items():
         write_notebook(nb, course.submitted(student, CHAPTER) / f"{CHAPTER}.ipynb")
-    write_notebook(full, course.submitted("fay", CHAPTER) / "notes.ipynb")  # not the chapter's notebook
+    # not the chapter's notebook
+    write_notebook(full, course.submitted("fay", CHAPTER) / "notes.ipynb")
 
 
 def grade_process(course, url, shard, *more):
     """`microgpt-course grade --shard K/2` of the PostgreSQL course, in a new process."""
-    return subprocess.Popen([sys.executable, "-m", "autograder", "grade", "--course", str(course.root), "--db", url,
-                             "--shard", shard, "--jobs", "1", *more], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, stdin=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            "--course",
+            str(course.root),
+            "--db",
+            url,
+            "--shard",
+            shard,
+            "--jobs",
+            "1",
+            *more,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def deployed_shards(course, url) -> list:
-    """Shard 1/2 as the Kubernetes Job's pod of index 0 runs it (its container's command), and shard 2/2
-    as the Slurm array's task 1 (the script), both started at once; the course's environment is ours."""
+    """Shard 1/2 as the Kubernetes Job's pod of index 0 runs it (its container's command), and shard
+    2/2 as the Slurm array's task 1 (the script), both started at once; the course's environment is
+    ours."""
     job = yaml.safe_load((DEPLOY / "grade-job.yaml").read_text(encoding="utf-8"))
     container = job["spec"]["template"]["spec"]["containers"][0]
     settings = {e["name"]: e.get("value") for e in container["env"]}
-    assert job["spec"]["completions"] == int(settings["SHARDS"]), "the Job's completions are not its SHARDS"
-    ours = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "GRADEBOOK": url,
-            "SHARDS": "2"}
+    assert job["spec"]["completions"] == int(settings["SHARDS"]), (
+        "the Job's completions are not its SHARDS"
+    )
+    ours = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "GRADEBOOK": url,
+        "SHARDS": "2",
+    }
     pod = {**ours, "JOB_COMPLETION_INDEX": "0", "JOBS": "1"}
     task = {**ours, "SLURM_ARRAY_TASK_ID": "1", "SLURM_CPUS_PER_TASK": "1"}
-    return [subprocess.Popen(argv, cwd=course.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             stdin=subprocess.DEVNULL)
-            for argv, env in ((container["command"], pod), (["bash", str(DEPLOY / "slurm-grade.sh")], task))]
+    return [
+        subprocess.Popen(
+            argv,
+            cwd=course.root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
+        for argv, env in (
+            (container["command"], pod),
+            (["bash", str(DEPLOY / "slurm-grade.sh")], task),
+        )
+    ]
 
 
 def recorded(course) -> dict:
-    """What grading recorded: the gradebook's cells, scores and flags per student, the judged points."""
+    """What grading recorded: the gradebook's cells, scores and flags per student, the judged
+    points."""
     results = {}
     for path in sorted((course.grading_dir / "results" / CHAPTER).glob("*.json")):
         pieces = json.loads(path.read_text())["pieces"]
-        results[path.stem] = [(p["grade_id"], p["points"], p["max_points"], p["passed"]) for p in pieces]
+        results[path.stem] = [
+            (p["grade_id"], p["points"], p["max_points"], p["passed"]) for p in pieces
+        ]
     return {"gradebook": gradebook_dump(course, CHAPTER, CLASS), "results": results}
 
 
@@ -158,17 +235,25 @@ def graded(server, tmp_path_factory):
     hand_in(shared)
     shards = deployed_shards(shared, server["url"])
     outputs = [process.communicate(timeout=600) for process in shards]
-    return {"single": single, "shared": Course(shared.root, server["url"]), "url": server["url"],
-            "codes": [p.returncode for p in shards], "outputs": outputs}
+    return {
+        "single": single,
+        "shared": Course(shared.root, server["url"]),
+        "url": server["url"],
+        "codes": [p.returncode for p in shards],
+        "outputs": outputs,
+    }
 
 
 def test_a_students_shard_is_fixed_by_their_id_alone():
-    # fixed values: a changed partition would move students to other machines in the middle of a term
+    # fixed values: a changed partition would move students to other machines in the middle of a
+    # term
     assert {student: 1 if Shard(1, 2).holds(student) else 2 for student in CLASS} == CLASS
     ids = [f"s{i:03d}" for i in range(300)]
     for count in (1, 2, 3, 7):
         owners = [[k for k in range(1, count + 1) if Shard(k, count).holds(s)] for s in ids]
-        assert all(len(found) == 1 for found in owners), f"a student in no shard or in two, of {count}"
+        assert all(len(found) == 1 for found in owners), (
+            f"a student in no shard or in two, of {count}"
+        )
         sizes = [sum(found == [k] for found in owners) for k in range(1, count + 1)]
         assert min(sizes) > 300 / count / 2, f"uneven shards of {count}: {sizes}"
     assert (Shard.parse("2/3"), str(Shard.parse(" 2 / 3 "))) == (Shard(2, 3), "2/3")
@@ -181,14 +266,22 @@ def test_two_shards_at_once_record_the_single_machine_gradebook(graded, capsys):
     assert graded["codes"] == [0, 0], graded["outputs"]
     for k, (out, _) in enumerate(graded["outputs"], 1):
         mine = {student for student, shard in CLASS.items() if shard == k}
-        assert f"shard {k}/2 holds {len(mine)} of the {len(CLASS)} student(s); {len(mine)} submission(s) graded" in out
-        assert {line.split()[0] for line in out.splitlines() if line.split()[1:2] == [CHAPTER]} == mine, out
+        assert (
+            f"shard {k}/2 holds {len(mine)} of the {len(CLASS)} "
+            f"student(s); {len(mine)} submission(s) graded" in out
+        )
+        assert {
+            line.split()[0] for line in out.splitlines() if line.split()[1:2] == [CHAPTER]
+        } == mine, out
     single = recorded(graded["single"])
     scores = {student: score for student, (_, score, _) in single["gradebook"].items()}
     flags = {student: kinds for student, (_, _, kinds) in single["gradebook"].items() if kinds}
     # the class is what it says, so that equal gradebooks mean something
     assert scores == {"ada": 4, "bo": 0, "cy": 2, "ivy": 4, "fay": 0}, scores
-    assert {s: sorted({kind for _, kind in k}) for s, k in flags.items()} == {"ivy": ["tampered"], "fay": ["missing"]}
+    assert {s: sorted({kind for _, kind in k}) for s, k in flags.items()} == {
+        "ivy": ["tampered"],
+        "fay": ["missing"],
+    }
     assert recorded(graded["shared"]) == single
     db = ["--db", graded["url"]]
     for command in (["export"], ["export", "--format", "wide"], ["status"]):
@@ -202,14 +295,19 @@ def test_a_shard_killed_then_run_again_ends_with_the_same_gradebook(graded):
     mine = sorted(student for student, shard in CLASS.items() if shard == 1)
     results = shared.grading_dir / "results" / CHAPTER
     before = {student: (results / f"{student}.json").stat().st_mtime_ns for student in mine}
-    records = random.Random(KILL_SEED).randint(1, len(mine) - 1)  # how many it records before the kill
+    # how many it records before the kill
+    records = random.Random(KILL_SEED).randint(1, len(mine) - 1)
     process = grade_process(shared, url, "1/2")
     while sum((results / f"{s}.json").stat().st_mtime_ns != before[s] for s in mine) < records:
-        assert process.poll() is None, f"grade ended before {records} record(s): {process.communicate()}"
+        assert process.poll() is None, (
+            f"grade ended before {records} record(s): {process.communicate()}"
+        )
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.communicate()
-    assert list((shared.grading_dir / "work").iterdir()), "the killed run left no work folder behind"
+    assert list((shared.grading_dir / "work").iterdir()), (
+        "the killed run left no work folder behind"
+    )
 
     held = mine[-1]  # claimed by another run while the shard runs again: skipped, its record kept
     claims = DatabaseClaims(shared)
@@ -221,24 +319,43 @@ def test_a_shard_killed_then_run_again_ends_with_the_same_gradebook(graded):
         claims.close()
     assert again.returncode == 1, out + err
     assert f"skipped 1, being graded by another run: {held} {CHAPTER}" in out, out
-    assert f"shard 1/2 holds {len(mine)} of the {len(CLASS)} student(s); {len(mine) - 1} submission(s) graded" in out
-    assert not (shared.grading_dir / "work").exists(), "the killed run's work folder was not removed"
+    assert (
+        f"shard 1/2 holds {len(mine)} of the {len(CLASS)} "
+        f"student(s); {len(mine) - 1} submission(s) graded" in out
+    )
+    assert not (shared.grading_dir / "work").exists(), (
+        "the killed run's work folder was not removed"
+    )
     assert recorded(shared) == recorded(graded["single"])
 
 
-def test_feedback_reads_the_postgresql_gradebook_and_the_password_shows_nowhere(graded, server, capsys):
+def test_feedback_reads_the_postgresql_gradebook_and_the_password_shows_nowhere(
+    graded, server, capsys
+):
     shared, url = graded["shared"], graded["url"]
     out = printed(capsys, shared, "feedback", "--db", url, "--student", "ada", CHAPTER)
-    assert "(Score: 4.0 / 4.0)" in (shared.feedback_dir("ada", CHAPTER) / f"{CHAPTER}.html").read_text(), out
+    assert (
+        "(Score: 4.0 / 4.0)"
+        in (shared.feedback_dir("ada", CHAPTER) / f"{CHAPTER}.html").read_text()
+    ), out
     wrong = url.replace(PASSWORD, "not-" + PASSWORD)
     code, _, err = run(capsys, "status", "--course", shared.root, "--db", wrong)
-    assert code == 2 and "cannot reach the gradebook postgresql+psycopg://grader:***@/course" in err, err
+    assert (
+        code == 2 and "cannot reach the gradebook postgresql+psycopg://grader:***@/course" in err
+    ), err
     assert "password authentication failed" in err and len(err.strip().splitlines()) == 1, err
     logs = {path.name: path.read_text() for path in (shared.grading_dir / "logs").glob("*.log")}
-    texts = {**logs, **{f"shard {k} output": o + e for k, (o, e) in enumerate(graded["outputs"], 1)}, "error": err}
+    texts = {
+        **logs,
+        **{f"shard {k} output": o + e for k, (o, e) in enumerate(graded["outputs"], 1)},
+        "error": err,
+    }
     assert not [name for name, text in texts.items() if PASSWORD in text]
-    assert all(re.search(r"--db postgresql://grader:\*\*\*@/course", text) for name, text in logs.items()
-               if name.endswith(("-grade.log", "-feedback.log"))), "a log does not name its gradebook"
+    assert all(
+        re.search(r"--db postgresql://grader:\*\*\*@/course", text)
+        for name, text in logs.items()
+        if name.endswith(("-grade.log", "-feedback.log"))
+    ), "a log does not name its gradebook"
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

@@ -1,1 +1,2 @@
-"""Tests of the reference package microgpt (solutions/microgpt), a test module per reference module."""
+"""Tests of the reference package microgpt (solutions/microgpt), a test module per reference
+module."""

@@ -1,14 +1,24 @@
-"""Reading a trained model: attention maps, held-out loss, nearest neighbours and the 2-D projection of
-the embeddings, on small seeded models and on the shipped checkpoint."""
+"""Reading a trained model: attention maps, held-out loss, nearest neighbours and the 2-D projection
+of the embeddings, on small seeded models and on the shipped checkpoint."""
 
 import math
 import random
 
-import pytest
-
 import microgpt
-from microgpt import (GPTConfig, Value, attention_maps, checkpoint, cosine_similarity, document_loss, encode,
-                      mean_loss, nearest_neighbours, pca_2d, principal_components)
+import pytest
+from microgpt import (
+    GPTConfig,
+    Value,
+    attention_maps,
+    checkpoint,
+    cosine_similarity,
+    document_loss,
+    encode,
+    mean_loss,
+    nearest_neighbours,
+    pca_2d,
+    principal_components,
+)
 
 from conftest import PROJECT
 
@@ -28,23 +38,30 @@ def test_attention_maps_have_one_row_per_position_of_length_t_plus_1(kwargs):
         assert len(maps) == config.n_layer and all(len(layer) == config.n_head for layer in maps)
         for head in (head for layer in maps for head in layer):
             assert [len(row) for row in head] == list(range(1, n + 1))
-            assert all(math.isclose(sum(row), 1, rel_tol=1e-12) and all(type(w) is float for w in row)
-                       for row in head)
+            assert all(
+                math.isclose(sum(row), 1, rel_tol=1e-12) and all(type(w) is float for w in row)
+                for row in head
+            )
 
 
 def test_attention_maps_are_the_weights_gpt_computes():
-    # the last layer's weights, recomputed by hand from the keys gpt leaves in the cache and the query
+    # the last layer's weights, recomputed by hand from the keys gpt leaves in the cache and the
+    # query
     config, state_dict, chars = small_model()
     tokens = encode("abca", chars)
     keys, values = microgpt.empty_kv_cache(config)
     expected = [[], []]
     for t in range(config.block_size):
-        x = microgpt.rmsnorm([e + p for e, p in zip(state_dict["wte"][tokens[t]], state_dict["wpe"][t])])
+        x = microgpt.rmsnorm(
+            [e + p for e, p in zip(state_dict["wte"][tokens[t]], state_dict["wpe"][t])]
+        )
         q = microgpt.linear(microgpt.rmsnorm(x), state_dict["layer0.attn_wq"])
         microgpt.gpt(tokens[t], t, keys, values, state_dict, config)
         for h in range(2):
             s = slice(4 * h, 4 * h + 4)
-            expected[h].append([w.data for w in microgpt.attention_weights(q[s], [k[s] for k in keys[0]])])
+            expected[h].append(
+                [w.data for w in microgpt.attention_weights(q[s], [k[s] for k in keys[0]])]
+            )
     assert attention_maps("abca", state_dict, config, chars) == [expected]
 
 
@@ -64,7 +81,9 @@ def test_mean_loss_weighs_every_document_alike():
 
 def test_held_out_names_cost_the_trained_model_less_than_chance():
     held_out = ["kevin", "laura", "marcus", "nina"]
-    assert mean_loss(held_out, SHIPPED.state_dict, SHIPPED.config, SHIPPED.chars) < math.log(27) - 0.5
+    assert (
+        mean_loss(held_out, SHIPPED.state_dict, SHIPPED.config, SHIPPED.chars) < math.log(27) - 0.5
+    )
 
 
 def test_cosine_similarity_is_the_angle_not_the_length():
@@ -84,7 +103,9 @@ def test_nearest_neighbours_sort_by_similarity_then_id_and_leave_out_the_token()
 
 
 def test_the_trained_model_puts_vowels_next_to_a():
-    neighbours = [SHIPPED.chars[j] for j, _ in nearest_neighbours(0, SHIPPED.state_dict["wte"], k=3)]
+    neighbours = [
+        SHIPPED.chars[j] for j, _ in nearest_neighbours(0, SHIPPED.state_dict["wte"], k=3)
+    ]
     assert set(neighbours) <= set("eiouy")
 
 
@@ -97,8 +118,13 @@ def test_principal_components_of_an_ellipse_are_its_axes_with_positive_largest_e
         rows.append([(a + b) / math.sqrt(2) + 5, (a - b) / math.sqrt(2) - 2, 0.0])
     first, second = principal_components(rows, 2)
     s = 1 / math.sqrt(2)
-    assert first == pytest.approx([s, s, 0.0], abs=0.05) and second == pytest.approx([s, -s, 0.0], abs=0.05)
-    assert math.isclose(sum(x * x for x in first), 1) and abs(sum(a * b for a, b in zip(first, second))) < 1e-9
+    assert first == pytest.approx([s, s, 0.0], abs=0.05) and second == pytest.approx(
+        [s, -s, 0.0], abs=0.05
+    )
+    assert (
+        math.isclose(sum(x * x for x in first), 1)
+        and abs(sum(a * b for a, b in zip(first, second))) < 1e-9
+    )
     flipped = principal_components([[-x for x in row] for row in rows], 2)
     assert flipped[0] == pytest.approx(first, abs=1e-9)  # the sign convention decides, not the data
     assert flipped[1] == pytest.approx(second, abs=1e-9)

@@ -4,9 +4,7 @@ import math
 import sys
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
+from hypothesis import given, strategies as st
 from microgpt import Value
 
 from numerics import check_gradients

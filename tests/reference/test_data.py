@@ -4,7 +4,6 @@ import io
 import urllib.request
 
 import pytest
-
 from microgpt import data
 from microgpt.data import DataError, default_names_path, ensure_names, load_docs, read_docs
 
@@ -53,7 +52,12 @@ def test_a_download_with_the_right_checksum_is_kept(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(
     "content, message",
-    [(b"", "no documents"), (b"\n  \n", "no documents"), (b"\x00\x01\x02", "binary"), (b"\xff\xfe\xfa", "not UTF-8")],
+    [
+        (b"", "no documents"),
+        (b"\n  \n", "no documents"),
+        (b"\x00\x01\x02", "binary"),
+        (b"\xff\xfe\xfa", "not UTF-8"),
+    ],
 )
 def test_unusable_files_are_refused(tmp_path, content, message):
     path = tmp_path / "docs.txt"

@@ -4,9 +4,7 @@ import math
 import random
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
+from hypothesis import given, settings, strategies as st
 from microgpt import (
     GPTConfig,
     Value,
@@ -19,7 +17,6 @@ from microgpt import (
     param_shapes,
     parameters,
 )
-
 from microgpt.model import ACTIVATIONS, NORMS
 
 from numerics import check_gradients
@@ -30,8 +27,17 @@ small = st.floats(min_value=-1, max_value=1, allow_nan=False)
 def test_default_model_has_4192_parameters_in_the_original_order():
     config = GPTConfig(vocab_size=27)
     shapes = param_shapes(config)
-    assert list(shapes) == ["wte", "wpe", "lm_head", "layer0.attn_wq", "layer0.attn_wk", "layer0.attn_wv",
-                            "layer0.attn_wo", "layer0.mlp_fc1", "layer0.mlp_fc2"]
+    assert list(shapes) == [
+        "wte",
+        "wpe",
+        "lm_head",
+        "layer0.attn_wq",
+        "layer0.attn_wk",
+        "layer0.attn_wv",
+        "layer0.attn_wo",
+        "layer0.mlp_fc1",
+        "layer0.mlp_fc2",
+    ]
     assert shapes["mlp_fc1" and "layer0.mlp_fc1"] == (64, 16)
     assert len(parameters(init_params(config, random.Random(0)))) == 4192
 
@@ -42,21 +48,31 @@ def test_weights_are_drawn_row_by_row_in_order_with_std_008():
     expected = [random.Random(3).gauss(0, 0.08)]
     state_dict = init_params(config, rng)
     assert state_dict["wte"][0][0].data == expected[0]
-    draws = [p.data for p in parameters(init_params(GPTConfig(vocab_size=27, n_embd=32, n_head=4), random.Random(1)))]
+    draws = [
+        p.data
+        for p in parameters(
+            init_params(GPTConfig(vocab_size=27, n_embd=32, n_head=4), random.Random(1))
+        )
+    ]
     std = math.sqrt(sum(d * d for d in draws) / len(draws))
     assert abs(std - 0.08) < 0.003
 
 
-@pytest.mark.parametrize("kwargs", [dict(n_embd=10, n_head=4), dict(n_layer=0), dict(block_size=-1)])
+@pytest.mark.parametrize(
+    "kwargs", [dict(n_embd=10, n_head=4), dict(n_layer=0), dict(block_size=-1)]
+)
 def test_config_rejects_impossible_shapes(kwargs):
     with pytest.raises(ValueError):
         GPTConfig(vocab_size=27, **kwargs)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(norm="batchnorm"), "norm must be one of 'rmsnorm', 'layernorm', got 'batchnorm'"),
-    (dict(activation="tanh"), "activation must be one of 'relu', 'gelu', got 'tanh'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(norm="batchnorm"), "norm must be one of 'rmsnorm', 'layernorm', got 'batchnorm'"),
+        (dict(activation="tanh"), "activation must be one of 'relu', 'gelu', got 'tanh'"),
+    ],
+)
 def test_config_names_the_norms_and_activations_it_knows(kwargs, message):
     with pytest.raises(ValueError) as info:
         GPTConfig(vocab_size=27, **kwargs)
@@ -77,7 +93,9 @@ def test_attention_weights_are_scaled_softmax_of_dot_products():
     keys = [[Value(1.0)] * 4, [Value(0.5), Value(1.0), Value(0.0), Value(2.0)]]
     scores = [(1 + 2 - 1) / 2, (0.5 - 2) / 2]
     total = sum(math.exp(s) for s in scores)
-    assert [w.data for w in attention_weights(q, keys)] == pytest.approx([math.exp(s) / total for s in scores])
+    assert [w.data for w in attention_weights(q, keys)] == pytest.approx(
+        [math.exp(s) / total for s in scores]
+    )
 
 
 def test_a_single_position_attends_only_to_itself():
@@ -135,11 +153,20 @@ def test_gpt_uses_the_norm_and_activation_its_config_names():
     assert [z.data for z in default] == logits["rmsnorm", "relu"]
 
 
-@pytest.mark.parametrize("n_layer, norm, activation", [(1, "rmsnorm", "relu"), (2, "rmsnorm", "relu"),
-                                                       (2, "layernorm", "gelu")])
+@pytest.mark.parametrize(
+    "n_layer, norm, activation",
+    [(1, "rmsnorm", "relu"), (2, "rmsnorm", "relu"), (2, "layernorm", "gelu")],
+)
 def test_gpt_gradients_match_central_differences(n_layer, norm, activation):
-    config = GPTConfig(vocab_size=5, n_embd=4, n_head=2, n_layer=n_layer, block_size=4, norm=norm,
-                       activation=activation)
+    config = GPTConfig(
+        vocab_size=5,
+        n_embd=4,
+        n_head=2,
+        n_layer=n_layer,
+        block_size=4,
+        norm=norm,
+        activation=activation,
+    )
     state_dict = init_params(config, random.Random(7), std=0.5)
     names = list(state_dict)
     shapes = {name: (len(m), len(m[0])) for name, m in state_dict.items()}
@@ -147,7 +174,10 @@ def test_gpt_gradients_match_central_differences(n_layer, norm, activation):
 
     def f(v):
         it = iter(v)
-        sd = {name: [[next(it) for _ in range(cols)] for _ in range(rows)] for name, (rows, cols) in shapes.items()}
+        sd = {
+            name: [[next(it) for _ in range(cols)] for _ in range(rows)]
+            for name, (rows, cols) in shapes.items()
+        }
         logits = run(config, sd, [4, 1, 2])
         return sum((0.3 * i - 0.5) * z for i, z in enumerate(logits[-1])) + logits[0][1]
 

@@ -2,11 +2,8 @@
 
 import math
 
-from hypothesis import given
-from hypothesis import strategies as st
-
 import pytest
-
+from hypothesis import given, strategies as st
 from microgpt import Value, gelu, layernorm, linear, relu, rmsnorm, softmax
 
 from numerics import check_gradients
@@ -43,7 +40,10 @@ def test_softmax_is_a_probability_distribution(xs):
 
 def test_softmax_is_stable_for_large_logits():
     probs = [p.data for p in softmax(values([1000.0, 1001.0, 999.0]))]
-    expected = [math.exp(-1) / (1 + math.exp(-1) + math.exp(-2)), 1 / (1 + math.exp(-1) + math.exp(-2))]
+    expected = [
+        math.exp(-1) / (1 + math.exp(-1) + math.exp(-2)),
+        1 / (1 + math.exp(-1) + math.exp(-2)),
+    ]
     assert math.isclose(probs[0], expected[0]) and math.isclose(probs[1], expected[1])
 
 
@@ -73,12 +73,16 @@ def test_layernorm_output_has_mean_0_and_unit_variance(xs):
     mean = sum(xs) / len(xs)
     variance = sum((x - mean) ** 2 for x in xs) / len(xs)
     assert abs(sum(ys) / len(ys)) < 1e-12
-    assert math.isclose(sum(y * y for y in ys) / len(ys), variance / (variance + 1e-5), rel_tol=1e-9)
+    assert math.isclose(
+        sum(y * y for y in ys) / len(ys), variance / (variance + 1e-5), rel_tol=1e-9
+    )
 
 
 def test_layernorm_of_a_constant_vector_is_zero_and_eps_is_used():
     assert [y.data for y in layernorm(values([3.0, 3.0, 3.0]))] == [0.0, 0.0, 0.0]
-    assert [y.data for y in layernorm(values([1.0, 3.0]), eps=1.0)] == pytest.approx([-2 ** -0.5, 2 ** -0.5])
+    assert [y.data for y in layernorm(values([1.0, 3.0]), eps=1.0)] == pytest.approx(
+        [-(2**-0.5), 2**-0.5]
+    )
 
 
 @given(st.lists(small, min_size=2, max_size=5))

@@ -1,8 +1,6 @@
 """Character vocabulary with BOS, encode and decode."""
 
-from hypothesis import given
-from hypothesis import strategies as st
-
+from hypothesis import given, strategies as st
 from microgpt import bos_id, build_vocab, decode, encode, vocab_size
 
 
@@ -23,7 +21,13 @@ def test_decode_drops_bos():
     assert decode([4, 1, 2, 2, 0, 4], chars) == "emma"
 
 
-@given(st.lists(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12), min_size=1, max_size=20))
+@given(
+    st.lists(
+        st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12),
+        min_size=1,
+        max_size=20,
+    )
+)
 def test_decode_inverts_encode(docs):
     chars = build_vocab(docs)
     for doc in docs:

@@ -5,7 +5,6 @@ import math
 import random
 
 import pytest
-
 from microgpt import GPTConfig, Value, adam_step, document_loss, init_params, learning_rate
 
 from conftest import PROJECT
@@ -21,7 +20,10 @@ def test_loss_counts_at_most_block_size_predictions():
     config = GPTConfig(vocab_size=27, block_size=4)
     state_dict = init_params(config, random.Random(0))
     long = [26] + list(range(10)) + [26]
-    assert document_loss(long, state_dict, config).data == document_loss(long[:5], state_dict, config).data
+    assert (
+        document_loss(long, state_dict, config).data
+        == document_loss(long[:5], state_dict, config).data
+    )
 
 
 def test_adam_first_step_moves_each_weight_by_lr_against_its_gradient():
@@ -38,7 +40,9 @@ def test_adam_first_step_moves_each_weight_by_lr_against_its_gradient():
 
 
 def test_learning_rate_decays_linearly_to_zero():
-    assert [learning_rate(s, 4, 0.01) for s in range(4)] == pytest.approx([0.01, 0.0075, 0.005, 0.0025])
+    assert [learning_rate(s, 4, 0.01) for s in range(4)] == pytest.approx(
+        [0.01, 0.0075, 0.005, 0.0025]
+    )
 
 
 def test_fifty_steps_reproduce_the_original_microgpt_exactly(tmp_path, run_cli):
@@ -48,15 +52,33 @@ def test_fifty_steps_reproduce_the_original_microgpt_exactly(tmp_path, run_cli):
     assert result.returncode == 0, result.stderr
     losses = [f"{json.loads(line)['loss']:.6f}" for line in metrics.read_text().splitlines()]
     assert losses == golden["losses"]
-    samples = [line.split(": ", 1)[1] if ": " in line else "" for line in result.stdout.splitlines()
-               if line.startswith("sample ")]
+    samples = [
+        line.split(": ", 1)[1] if ": " in line else ""
+        for line in result.stdout.splitlines()
+        if line.startswith("sample ")
+    ]
     assert samples == golden["samples"]
 
 
 def test_other_sizes_train(tmp_path, run_cli):
     metrics = tmp_path / "m.jsonl"
-    result = run_cli("train", "--steps", "3", "--n-embd", "8", "--n-head", "2", "--n-layer", "2",
-                     "--block-size", "8", "--num-samples", "2", "--metrics", str(metrics))
+    result = run_cli(
+        "train",
+        "--steps",
+        "3",
+        "--n-embd",
+        "8",
+        "--n-head",
+        "2",
+        "--n-layer",
+        "2",
+        "--block-size",
+        "8",
+        "--num-samples",
+        "2",
+        "--metrics",
+        str(metrics),
+    )
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in metrics.read_text().splitlines()]
     assert [r["step"] for r in rows] == [1, 2, 3]
@@ -73,4 +95,6 @@ def test_mean_log_likelihood_is_minus_the_loss_per_predicted_token():
         n = min(4, len(doc) + 1)
         mean = mean_log_likelihood(doc, state_dict, config, chars)
         assert mean == log_likelihood(doc, state_dict, config, chars) / n
-        assert mean == pytest.approx(-document_loss(encode(doc, chars), state_dict, config).data, rel=1e-12)
+        assert mean == pytest.approx(
+            -document_loss(encode(doc, chars), state_dict, config).data, rel=1e-12
+        )
