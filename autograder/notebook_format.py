@@ -312,9 +312,11 @@ def resolve_chapters(names, known: list[str], where="") -> list[str]:
 # every chapter ships it
 COURSE_TOOLS = Path(__file__).resolve().parent / "learner" / "course_tools.py"
 REPOSITORY_DATA = Path(__file__).resolve().parents[1] / "data"
+# the one data file that is downloaded, not committed: checked against microgpt.data.NAMES_SHA256
+NAMES = "names.txt"
 # the data files a chapter ships when one of its code cells names them, and how to get each one
 DATA_FILES = {
-    "names.txt": (
+    NAMES: (
         'get it with `make setup`, or copy makemore\'s names.txt into data/ (README, "The data")'
     ),
     "microgpt-names-1000.json": (

@@ -985,7 +985,7 @@ def file_sha256(name, origin):
     """The SHA-256 of a shipped file: names.txt's is the reference's NAMES_SHA256 (the file is
     downloaded, not committed, and copy_shipped_files checks it against that); any other's, that of
     its origin."""
-    if name == "names.txt":
+    if name == fmt.NAMES:
         from microgpt.data import NAMES_SHA256
 
         return NAMES_SHA256
@@ -1107,7 +1107,7 @@ def copy_shipped_files(chapter, nb):
     """Copy each shipped file into the chapter folder (names.txt is fetched and verified first)."""
     chapter.folder.mkdir(parents=True, exist_ok=True)
     for name, origin in shipped_files(nb).items():
-        if name == "names.txt":
+        if name == fmt.NAMES:
             from microgpt.data import DataError, ensure_names
 
             try:

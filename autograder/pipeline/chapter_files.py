@@ -15,7 +15,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from ..notebook_format import DATA_FILES, REPOSITORY_DATA, shipped_files
+from ..notebook_format import DATA_FILES, NAMES, REPOSITORY_DATA, shipped_files
 from .course import Course, UsageError
 
 
@@ -43,7 +43,7 @@ def needed_files(course: Course, chapter: str) -> dict[str, Path]:
 
 def wrong_file(name: str, path: Path) -> str | None:
     """Why the file at path is not the one the chapter needs (names.txt: its SHA-256), or None."""
-    if name != "names.txt":
+    if name != NAMES:
         return None
     from microgpt.data import NAMES_SHA256, sha256_of
 

@@ -34,6 +34,7 @@ import time
 import zipfile
 from pathlib import Path
 
+from .. import notebook_format as fmt
 from .course import REPOSITORY, Course, UsageError
 
 # the pinned build inputs (package.json: pyodide, axe-core; wheels.txt; requirements.txt:
@@ -373,7 +374,7 @@ def leaks(site: Path, contents: Path, course: Course) -> list[str]:
     the learner versions (contents) do not show anyway. Each as `file: what`."""
     shown = set().union(*(text_lines(p) for p in contents.rglob("*") if p.is_file()))
     secret = secret_lines(course) - shown
-    markers = ("BEGIN HIDDEN TESTS", "BEGIN SOLUTION", "END HIDDEN TESTS")
+    markers = (fmt.BEGIN_HIDDEN, fmt.BEGIN_SOLUTION, fmt.END_HIDDEN)
     found = []
     for path in sorted(p for p in site.rglob("*") if p.is_file()):
         lines = text_lines(path)
