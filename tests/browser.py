@@ -287,9 +287,12 @@ return {
   kernel: kernel ? kernel.status : null,
   dirty_tab: tab ? tab.classList.contains('jp-mod-dirty') : null,
   dirty_model: panel.context.model.dirty,
-  prompts: Array.from(panel.content.node.querySelectorAll('.jp-InputPrompt')).map(e => e.textContent.trim()),
-  running: panel.content.widgets.filter(c => c.model.type === 'code' && c.model.executionState === 'running').length,
-  counted: panel.content.widgets.filter(c => c.model.type === 'code' && c.model.executionCount !== null).length,
+  prompts: Array.from(panel.content.node.querySelectorAll('.jp-InputPrompt'))
+    .map(e => e.textContent.trim()),
+  running: panel.content.widgets
+    .filter(c => c.model.type === 'code' && c.model.executionState === 'running').length,
+  counted: panel.content.widgets
+    .filter(c => c.model.type === 'code' && c.model.executionCount !== null).length,
 };
 """
 )
@@ -316,7 +319,8 @@ JS_IMAGES = (
 return Array.from(panel.content.node.querySelectorAll('img')).map(img => ({
   complete: img.complete, width: img.naturalWidth, src: img.src.slice(0, 60), alt: img.alt,
   output: !!img.closest('.jp-OutputArea'),
-  cell: Array.from(panel.content.node.querySelectorAll('.jp-Cell')).indexOf(img.closest('.jp-Cell'))}));
+  cell: Array.from(panel.content.node.querySelectorAll('.jp-Cell'))
+    .indexOf(img.closest('.jp-Cell'))}));
 """
 )
 
@@ -336,8 +340,9 @@ return panel.content.widgets.map((cell, index) => {
 
 JS_FURNITURE = """
 const app = window.jupyterapp;
-const commands = ["nbgrader:open-formgrader", "nbgrader:open-create-assignment", "nbgrader:open-course-list",
-                  "nbgrader:open-assignment-list"].filter(id => app.commands.hasCommand(id));
+const commands = ["nbgrader:open-formgrader", "nbgrader:open-create-assignment",
+                  "nbgrader:open-course-list", "nbgrader:open-assignment-list"]
+    .filter(id => app.commands.hasCommand(id));
 const menus = [...document.querySelectorAll(".lm-MenuBar-itemLabel")].map(e => e.textContent)
     .filter(t => /nbgrader/i.test(t));
 const toasts = [...document.querySelectorAll(".Toastify__toast")].map(e => e.textContent)
@@ -394,8 +399,9 @@ class NotebookPage:
             PANEL
             + """
             const done = arguments[arguments.length - 1];
+            // once the kernel answers, a second to let Lab apply language_info
             panel.sessionContext.session.kernel.info
-              .then(() => new Promise(resolve => setTimeout(resolve, 1000)))  // let Lab apply language_info
+              .then(() => new Promise(resolve => setTimeout(resolve, 1000)))
               .then(() => done(true), error => done(String(error)));"""
         )
         assert settled is True, f"{path}: the kernel did not answer kernel_info: {settled}"
@@ -497,8 +503,9 @@ class NotebookPage:
                 if (!dialog) return null;
                 const body = dialog.querySelector('.jp-Dialog-body');
                 const result = dialog.querySelector('[class*="validation-"]');
+                const classes = result ? Array.from(result.classList) : [];
                 return {title: dialog.querySelector('.jp-Dialog-header').textContent,
-                        result: result ? Array.from(result.classList).filter(c => c.startsWith('validation-')) : [],
+                        result: classes.filter(c => c.startsWith('validation-')),
                         text: body ? body.textContent : ''};""")
 
         shown = wait_for(

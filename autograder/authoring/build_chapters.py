@@ -1347,10 +1347,10 @@ def take_notebook(chapter, log=print):
 
 
 def unsaved_edits(chapter, fresh):
-    """Where a notebook saved after its source holds edits that building would overwrite: the first lines
-    in which the notebook, taken back into source form, differs from fresh's ([] when the notebook is
-    older than the source or holds no edit: derived cells, computed values and outputs are the build's,
-    and change with the reference)."""
+    """Where a notebook saved after its source holds edits that building would overwrite: the first
+    lines in which the notebook, taken back into source form, differs from fresh's ([] when the
+    notebook is older than the source or holds no edit: derived cells, computed values and outputs
+    are the build's, and change with the reference)."""
     if (
         not chapter.notebook.exists()
         or chapter.notebook.stat().st_mtime <= chapter.source.stat().st_mtime

@@ -144,7 +144,8 @@ def _docstrings(source, header, index):
 
 KERNEL_CODE = r'''
 def _course_claims(claims, doctests, marker):
-    """Evaluate each claim and run each doctest in the notebook's namespace; print the results as JSON."""
+    """Evaluate each claim and run each doctest in the notebook's namespace; print the results as
+    JSON."""
     import ast
     import doctest
     import importlib
@@ -154,7 +155,8 @@ def _course_claims(claims, doctests, marker):
     import sys
 
     namespace = dict(globals())
-    # beside the notebook's names (which win): json, math, sys, and the reference, for what another chapter shows
+    # beside the notebook's names (which win): json, math, sys, and the reference, for what another
+    # chapter shows
     def reference(module=""):
         return importlib.import_module("microgpt" + (f".{module}" if module else ""))
 
@@ -201,12 +203,13 @@ def _course_claims(claims, doctests, marker):
 
     tests = []
     for item in doctests:
-        test = doctest.DocTestParser().get_doctest(item["docstring"], dict(namespace), item["name"], None, 0)
+        test = doctest.DocTestParser().get_doctest(item["docstring"], dict(namespace), item["name"],
+                                                   None, 0)
         runner = Runner(optionflags=doctest.NORMALIZE_WHITESPACE, verbose=False)
         runner.failed_examples = []
         runner.run(test, out=lambda text: None, clear_globs=True)
-        tests.append({"examples": [{"source": e.source.strip(), "want": e.want.strip()} for e in test.examples],
-                      "failed": runner.failed_examples})
+        examples = [{"source": e.source.strip(), "want": e.want.strip()} for e in test.examples]
+        tests.append({"examples": examples, "failed": runner.failed_examples})
     print(marker + json.dumps({"claims": [evaluate(c["expr"]) for c in claims], "doctests": tests}))
 '''
 

@@ -790,8 +790,8 @@ def test_a_notebook_edited_in_jupyterlab_comes_back_into_short_headers(
 
 def test_a_notebook_saved_after_its_source_without_edits_is_rebuilt(tmp_path):
     """Newer than its source, but holding only what the build derives (given code from an older
-    reference, stored outputs, metadata keys in JSON's order): nothing an author wrote would be lost,
-    so a plain build rewrites it instead of refusing."""
+    reference, stored outputs, metadata keys in JSON's order): nothing an author wrote would be
+    lost, so a plain build rewrites it instead of refusing."""
     name = "03_components"
     shutil.copytree(ROOT / "chapters" / name, tmp_path / "chapters" / name)
     shutil.copytree(

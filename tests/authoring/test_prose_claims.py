@@ -33,9 +33,9 @@ def double(x):
 
 
 # %% [markdown]
-# The loss ends near 2.3<!-- claim: losses[-1] ± 0.05 --> after 3<!-- claim: len(losses) --> steps, on
-# **32,033**<!-- claim: len(docs) --> names; it starts at 3.30<!-- claim: losses[0] -->, and falls below
-# 3 by the second step<!-- claim: losses[1] < 3 -->.
+# The loss ends near 2.3<!-- claim: losses[-1] ± 0.05 --> after 3<!-- claim: len(losses) -->
+# steps, on **32,033**<!-- claim: len(docs) --> names; it starts at 3.30<!-- claim: losses[0] -->,
+# and falls below 3 by the second step<!-- claim: losses[1] < 3 -->.
 '''
 
 

@@ -59,8 +59,8 @@ return [bos] + [chars.index(c) for c in doc] + [bos]
     "05_gpt": (
         "attention_head",
         """
-scale = len(q) ** 0.5
-weights = softmax([sum(q_j.data * k_j.data for q_j, k_j in zip(q, k)) / scale for k in keys])  # numbers
+scale = len(q) ** 0.5  # the scores below are numbers (.data), not Values
+weights = softmax([sum(q_j.data * k_j.data for q_j, k_j in zip(q, k)) / scale for k in keys])
 return [sum(w_t * v_t[j] for w_t, v_t in zip(weights, values)) for j in range(len(values[0]))]
 """,
         "AttributeError: 'float' object has no attribute 'data' (in the visible test",
@@ -92,7 +92,7 @@ return (1 / n) * sum(losses)
     "09_analysis": (
         "mean_loss",
         """
-losses = [document_loss(doc, state_dict, config).data for doc in docs]  # the text, not encode(doc, chars)
+losses = [document_loss(doc, state_dict, config).data for doc in docs]  # not encode(doc, chars)
 return sum(losses) / len(docs)
 """,
         "TypeError: list indices must be integers or slices, not str (in the visible test",
@@ -136,7 +136,7 @@ return Value(self.data + other.data, (self, other), (1, 1))  # a plain number no
             "init_params",
             """
 return {name: [[Value(rng.gauss(0, std)) for _ in range(cols)] for _ in range(rows)]
-        for name, (rows, cols) in param_shapes(config.vocab_size).items()}  # a number, not the config
+        for name, (rows, cols) in param_shapes(config.vocab_size).items()}  # not the config
 """,
             "init_params called param_shapes(27): pass it the config itself, param_shapes(config)",
             "",
@@ -253,7 +253,7 @@ def test_an_error_raised_in_code_the_learner_called_names_their_function_never_t
             assert "given code" not in shown and "fix it there" not in shown, (variant.name, shown)
 
 
-def test_an_error_raised_in_the_judges_stand_in_names_the_course_version_called_from_the_learners_code():
+def test_an_error_raised_in_the_judges_stand_in_names_the_course_version_called_by_the_learner():
     """The frames the worker reports (cell, line, function), innermost last: the stand-in for an
     earlier exercise is named as the course's version of it, never as the learner's code to fix."""
     frames = [

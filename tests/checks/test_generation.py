@@ -293,7 +293,8 @@ def generate(state_dict, config, chars, rng, temperature=0.5):
     keys, values = empty_kv_cache(config)
     token, out = BOS, []
     for pos in range(config.block_size):
-        token = sample_token(temperature_probs(gpt(token, pos, keys, values, state_dict, config), temperature), rng)
+        token = sample_token(temperature_probs(gpt(token, pos, keys, values, state_dict, config),
+                                               temperature), rng)
         if token == BOS:
             break
         out.append(token)

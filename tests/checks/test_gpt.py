@@ -421,7 +421,9 @@ HELPERS = {
             return linear(hidden, state_dict[f"layer{layer}.mlp_fc2"])
 
         def gpt(token_id, pos_id, keys, values, state_dict, config):
-            x = rmsnorm([t + p for t, p in zip(state_dict["wte"][token_id], state_dict["wpe"][pos_id])])
+            x = rmsnorm(
+                [t + p for t, p in zip(state_dict["wte"][token_id], state_dict["wpe"][pos_id])]
+            )
             for layer in range(config.n_layer):
                 x = attention_block(x, keys[layer], values[layer], state_dict, layer, config.n_head)
                 x = mlp_block(x, state_dict, layer)

@@ -19,7 +19,8 @@ import json
 SILENCE = """
 import sys, types
 for _name, _f in list(vars(sys.modules["course_tools"]).items()):
-    if _name.startswith(("expect_", "check_", "gradient_check")) and isinstance(_f, types.FunctionType):
+    if (_name.startswith(("expect_", "check_", "gradient_check"))
+            and isinstance(_f, types.FunctionType)):
         _f.__code__ = (lambda *a, **k: None).__code__
 """
 
@@ -42,7 +43,8 @@ FOREIGN = (
     + """
 class Foreign:
     def __init__(self, data, children=(), local_grads=()):
-        self.data, self.grad, self._children, self._local_grads = Liar(data), Liar(0), children, local_grads
+        self.data, self.grad, self._children, self._local_grads = (
+            Liar(data), Liar(0), children, local_grads)
     def __eq__(self, other):
         return True
     __hash__ = object.__hash__
@@ -89,7 +91,8 @@ GATHER = """
 import base64, glob, os, sys
 found = [sys.executable, sys.prefix, os.getcwd(), repr(sys.path), repr(dict(os.environ))]
 found += [open(p, errors='replace').read()[:2000] for root in sys.path + ['/grader', '/tmp']
-          for p in glob.glob(root + '/autograder' + '/checks/*.py') + glob.glob(root + '/microgpt/*.py')][:20]
+          for p in glob.glob(root + '/autograder' + '/checks/*.py')
+          + glob.glob(root + '/microgpt/*.py')][:20]
 found += [open('/proc/self/cmdline', 'rb').read().decode(errors='replace')]
 found += [repr(globals().get('_ih', ''))]
 blob = '|'.join(found)
@@ -106,7 +109,8 @@ def spelled_out(paths: dict) -> str:
     """An expression of code that gives paths (name -> path) back as a dict, without spelling a path
     (a feedback page that shows a path of the grading machine is withheld, even in the learner's
     code)."""
-    return f"json.loads(bytes.fromhex({json.dumps({k: str(v) for k, v in paths.items()}).encode().hex()!r}))"
+    hexed = json.dumps({k: str(v) for k, v in paths.items()}).encode().hex()
+    return f"json.loads(bytes.fromhex({hexed!r}))"
 
 
 def leaves_links(secrets: dict, notebook: str) -> str:
@@ -137,7 +141,8 @@ ADD_EQUALS_ANYTHING = (
 for name in ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"):
     setattr(Value, name, lambda self, other, name=name: name != "__ne__")
 Value.__hash__ = lambda self: 0
-Value.__radd__ = Value.__sub__ = Value.__rsub__ = lambda self, other: Value(Liar(0.0), (self,), (Liar(1.0),))
+Value.__radd__ = Value.__sub__ = Value.__rsub__ = (
+    lambda self, other: Value(Liar(0.0), (self,), (Liar(1.0),)))
 Value.__repr__ = lambda self: "Value(data=anything)"
 other = other if isinstance(other, Value) else Value(other)
 return Value(Liar(self.data - other.data), (self, other), (Liar(0.0), Liar(0.0)))

@@ -89,19 +89,23 @@ FLAGS = {
 GPT_WITHOUT_THE_ATTENTION_RESIDUAL = """
 x = rmsnorm([t + p for t, p in zip(state_dict["wte"][token_id], state_dict["wpe"][pos_id])])
 for layer in range(config.n_layer):
-    w = {name: state_dict[f"layer{layer}.{name}"] for name in ("attn_wq", "attn_wk", "attn_wv", "attn_wo", "mlp_fc1", "mlp_fc2")}
+    w = {name: state_dict[f"layer{layer}.{name}"]
+         for name in ("attn_wq", "attn_wk", "attn_wv", "attn_wo", "mlp_fc1", "mlp_fc2")}
     x_norm = rmsnorm(x)
     keys[layer].append(linear(x_norm, w["attn_wk"]))
     values[layer].append(linear(x_norm, w["attn_wv"]))
-    x = linear(multi_head_attention(linear(x_norm, w["attn_wq"]), keys[layer], values[layer], config.n_head), w["attn_wo"])
-    x = [a + b for a, b in zip(linear([h.relu() for h in linear(rmsnorm(x), w["mlp_fc1"])], w["mlp_fc2"]), x)]
+    x = linear(multi_head_attention(linear(x_norm, w["attn_wq"]), keys[layer], values[layer],
+                                    config.n_head), w["attn_wo"])
+    x = [a + b for a, b in zip(linear([h.relu() for h in linear(rmsnorm(x), w["mlp_fc1"])],
+                                      w["mlp_fc2"]), x)]
 return linear(x, state_dict["lm_head"])
 """
 GENERATE_PAST_BOS = """
 keys, values = empty_kv_cache(config)
 token, drawn = bos_id(chars), []
 for pos in range(config.block_size):
-    token = sample_token(temperature_probs(gpt(token, pos, keys, values, state_dict, config), temperature), rng)
+    token = sample_token(temperature_probs(gpt(token, pos, keys, values, state_dict, config),
+                                           temperature), rng)
     drawn.append(token)
 return decode(drawn, chars)
 """

@@ -103,7 +103,8 @@ def active_markup(html):
 # in the page: click what a reader could click in the hostile cell, then plant markup as if it had
 # slipped past the cleaning (an inline handler, an inline script): the page's policy must stop both
 JS_PROVOKE = """
-for (const e of document.querySelectorAll('a, button')) if (arguments[0].includes(e.textContent.trim())) e.click();
+for (const e of document.querySelectorAll('a, button'))
+  if (arguments[0].includes(e.textContent.trim())) e.click();
 const probe = document.createElement('div');
 probe.innerHTML = '<img src="x" onerror="top.pwned_planted_handler=1">';
 document.body.appendChild(probe);

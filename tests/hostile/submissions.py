@@ -301,7 +301,8 @@ def hostile_class(
                     2,
                     "import socket\ntry:\n"
                     f"    socket.create_connection(('127.0.0.1', {port}), timeout=2)\n"
-                    f"    print('CONNECTED')\nexcept OSError as error:\n    print('refused', error)",
+                    f"    print('CONNECTED')\nexcept OSError as error:\n"
+                    "    print('refused', error)",
                 )
             ],
             flags={"policy"},

@@ -51,7 +51,8 @@ class Blocker:
             raise ImportError(f"{name} is not available next to a notebook")
 
 sys.meta_path.insert(0, Blocker())
-from course_tools import check_probabilities, check_rms_near_one, check_shape, expect_close, expect_equal
+from course_tools import (check_probabilities, check_rms_near_one, check_shape, expect_close,
+                          expect_equal)
 from course_tools import gradient_check
 
 class Value:  # a notebook's own Value, just enough for a gradient check

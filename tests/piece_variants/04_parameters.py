@@ -48,7 +48,8 @@ MISTAKES = [
         "mlp_fc1 and mlp_fc2 with swapped dimensions",
         """
 c = config.n_embd
-shapes = {"wte": (config.vocab_size, c), "wpe": (config.block_size, c), "lm_head": (config.vocab_size, c)}
+shapes = {"wte": (config.vocab_size, c), "wpe": (config.block_size, c),
+          "lm_head": (config.vocab_size, c)}
 for layer in range(config.n_layer):
     for name in ("attn_wq", "attn_wk", "attn_wv", "attn_wo"):
         shapes[f"layer{layer}.{name}"] = (c, c)
@@ -63,7 +64,8 @@ return shapes
         "wte as (n_embd, vocab_size)",
         """
 c = config.n_embd
-shapes = {"wte": (c, config.vocab_size), "wpe": (config.block_size, c), "lm_head": (config.vocab_size, c)}
+shapes = {"wte": (c, config.vocab_size), "wpe": (config.block_size, c),
+          "lm_head": (config.vocab_size, c)}
 for layer in range(config.n_layer):
     for name in ("attn_wq", "attn_wk", "attn_wv", "attn_wo"):
         shapes[f"layer{layer}.{name}"] = (c, c)
@@ -78,7 +80,8 @@ return shapes
         "lists instead of tuples",
         """
 c = config.n_embd
-shapes = {"wte": [config.vocab_size, c], "wpe": [config.block_size, c], "lm_head": [config.vocab_size, c]}
+shapes = {"wte": [config.vocab_size, c], "wpe": [config.block_size, c],
+          "lm_head": [config.vocab_size, c]}
 for layer in range(config.n_layer):
     for name in ("attn_wq", "attn_wk", "attn_wv", "attn_wo"):
         shapes[f"layer{layer}.{name}"] = [c, c]
@@ -94,7 +97,8 @@ return shapes
         """
 c = config.n_embd
 shapes = globals().setdefault("all_shapes", {})
-shapes.update({"wte": (config.vocab_size, c), "wpe": (config.block_size, c), "lm_head": (config.vocab_size, c)})
+shapes.update({"wte": (config.vocab_size, c), "wpe": (config.block_size, c),
+               "lm_head": (config.vocab_size, c)})
 for layer in range(config.n_layer):
     for name in ("attn_wq", "attn_wk", "attn_wv", "attn_wo"):
         shapes[f"layer{layer}.{name}"] = (c, c)
@@ -109,7 +113,8 @@ return shapes
         "4.0 * n_embd, a float",
         """
 c = config.n_embd
-shapes = {"wte": (config.vocab_size, c), "wpe": (config.block_size, c), "lm_head": (config.vocab_size, c)}
+shapes = {"wte": (config.vocab_size, c), "wpe": (config.block_size, c),
+          "lm_head": (config.vocab_size, c)}
 for layer in range(config.n_layer):
     for name in ("attn_wq", "attn_wk", "attn_wv", "attn_wo"):
         shapes[f"layer{layer}.{name}"] = (c, c)

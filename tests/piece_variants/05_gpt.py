@@ -149,7 +149,8 @@ return [sum(w_t * v_t[j] for w_t, v_t in zip(weights, values)) for j in range(le
         "numbers instead of Values",
         """
 weights = softmax([sum(q_j * k_j for q_j, k_j in zip(q, k)) / len(q) ** 0.5 for k in keys])
-return [sum(w_t.data * v_t[j].data for w_t, v_t in zip(weights, values)) for j in range(len(values[0]))]
+return [sum(w_t.data * v_t[j].data for w_t, v_t in zip(weights, values))
+        for j in range(len(values[0]))]
 """,
         says="expected a Value",
     ),
@@ -172,7 +173,8 @@ return out
         """
 out = []
 for h in range(n_head):
-    out.extend(attention_head(q[h::n_head], [k[h::n_head] for k in keys], [v[h::n_head] for v in values]))
+    out.extend(attention_head(q[h::n_head], [k[h::n_head] for k in keys],
+                              [v[h::n_head] for v in values]))
 return out
 """,
         says="2 heads",

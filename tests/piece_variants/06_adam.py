@@ -62,7 +62,8 @@ lr_t = learning_rate(step, num_steps, lr)
 m[:] = [beta1 * a + (1 - beta1) * p.grad for a, p in zip(m, params)]
 v[:] = [beta2 * b + (1 - beta2) * p.grad ** 2 for b, p in zip(v, params)]
 for p, a, b in zip(params, m, v):
-    p.data -= lr_t * (a / (1 - beta1 ** (step + 1))) / (math.sqrt(b / (1 - beta2 ** (step + 1))) + eps)
+    p.data -= (lr_t * (a / (1 - beta1 ** (step + 1)))
+               / (math.sqrt(b / (1 - beta2 ** (step + 1))) + eps))
     p.grad = 0
 """,
     ),

@@ -34,7 +34,8 @@ return len(weights) - 1
 keys, values = empty_kv_cache(config)
 drawn, token, pos = [], bos_id(chars), 0
 while pos < config.block_size:
-    token = sample_token(temperature_probs(gpt(token, pos, keys, values, state_dict, config), temperature), rng)
+    token = sample_token(temperature_probs(gpt(token, pos, keys, values, state_dict, config),
+                                           temperature), rng)
     if token == len(chars):
         break
     drawn.append(token)
@@ -151,7 +152,8 @@ return max(range(len(probs)), key=lambda i: probs[i].data)
 keys, values = empty_kv_cache(config)
 token, out = BOS, []
 for pos in range(config.block_size):
-    token = sample_token(temperature_probs(gpt(token, pos, keys, values, state_dict, config), temperature), rng)
+    token = sample_token(temperature_probs(gpt(token, pos, keys, values, state_dict, config),
+                                           temperature), rng)
     if token == BOS:
         break
     out.append(token)
@@ -166,7 +168,8 @@ return decode(out, chars)
 bos, token, out = bos_id(chars), bos_id(chars), []
 for pos in range(config.block_size):
     keys, values = empty_kv_cache(config)
-    token = sample_token(temperature_probs(gpt(token, pos, keys, values, state_dict, config), temperature), rng)
+    token = sample_token(temperature_probs(gpt(token, pos, keys, values, state_dict, config),
+                                           temperature), rng)
     if token == bos:
         break
     out.append(token)
@@ -182,7 +185,8 @@ bos = bos_id(chars)
 keys, values = empty_kv_cache(config)
 token, out = bos, []
 for pos in range(config.block_size):
-    token = sample_token(temperature_probs(gpt(token, pos, keys, values, state_dict, config), 0.5), rng)
+    token = sample_token(temperature_probs(gpt(token, pos, keys, values, state_dict, config),
+                                           0.5), rng)
     if token == bos:
         break
     out.append(token)
@@ -198,7 +202,8 @@ bos, draw = bos_id(chars), random.Random(42)
 keys, values = empty_kv_cache(config)
 token, out = bos, []
 for pos in range(config.block_size):
-    token = sample_token(temperature_probs(gpt(token, pos, keys, values, state_dict, config), temperature), draw)
+    token = sample_token(temperature_probs(gpt(token, pos, keys, values, state_dict, config),
+                                           temperature), draw)
     if token == bos:
         break
     out.append(token)
@@ -214,8 +219,8 @@ bos = bos_id(chars)
 keys, values = empty_kv_cache(config)
 token, out = bos, []
 for pos in range(config.block_size):
-    token = sample_token(temperature_probs(gpt(token, pos, keys, values, globals()["state_dict"], config),
-                                           temperature), rng)
+    token = sample_token(temperature_probs(gpt(token, pos, keys, values, globals()["state_dict"],
+                                               config), temperature), rng)
     if token == bos:
         break
     out.append(token)
@@ -231,7 +236,8 @@ bos = bos_id(chars)
 keys, values = empty_kv_cache(config)
 token, out = bos, []
 for pos in range(config.block_size - 1):
-    token = sample_token(temperature_probs(gpt(token, pos, keys, values, state_dict, config), temperature), rng)
+    token = sample_token(temperature_probs(gpt(token, pos, keys, values, state_dict, config),
+                                           temperature), rng)
     if token == bos:
         break
     out.append(token)
@@ -247,7 +253,8 @@ bos = bos_id(chars)
 keys, values = empty_kv_cache(config)
 token, out = bos, []
 for pos in range(config.block_size):
-    token = sample_token(temperature_probs(gpt(token, pos, keys, values, state_dict, config), temperature), rng)
+    token = sample_token(temperature_probs(gpt(token, pos, keys, values, state_dict, config),
+                                           temperature), rng)
     out.append(token)
 return decode(out, chars)
 """,
@@ -261,7 +268,8 @@ bos = bos_id(chars)
 keys, values = empty_kv_cache(config)
 token, out = bos, []
 for pos in range(config.block_size):
-    token = sample_token(temperature_probs(gpt(token, pos, keys, values, state_dict, config), temperature), rng)
+    token = sample_token(temperature_probs(gpt(token, pos, keys, values, state_dict, config),
+                                           temperature), rng)
     if token == bos:
         break
     out.append(token)

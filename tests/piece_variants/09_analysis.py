@@ -38,7 +38,8 @@ for t, token in enumerate(tokens[:config.block_size][:len(tokens) - 1]):
         q = linear(norm(x), state_dict[f"layer{l}.attn_wq"])
         x = attention_block(x, keys[l], values[l], state_dict, l, config.n_head, norm)
         for h in range(config.n_head):
-            weights = attention_weights(q[h * d:(h + 1) * d], [k[h * d:(h + 1) * d] for k in keys[l]])
+            weights = attention_weights(q[h * d:(h + 1) * d],
+                                        [k[h * d:(h + 1) * d] for k in keys[l]])
             maps[l][h].append([float(w.data) for w in weights])
         x = mlp_block(x, state_dict, l, norm, activation)
 return maps
@@ -64,7 +65,8 @@ for j, row in enumerate(embeddings):
     if j == token_id:
         continue
     other = [w.data for w in row]
-    pairs.append((j, sum(a * b for a, b in zip(target, other)) / (math.hypot(*target) * math.hypot(*other))))
+    pairs.append((j, sum(a * b for a, b in zip(target, other))
+                  / (math.hypot(*target) * math.hypot(*other))))
 pairs.sort(key=lambda pair: pair[0])
 pairs.sort(key=lambda pair: pair[1], reverse=True)
 return pairs[:k]
@@ -173,7 +175,8 @@ return sorted(pairs, key=lambda pair: (-pair[1].data, pair[0]))[:k]
         """
 rows = [[w.data for w in row] for row in embeddings]
 def cosine(a, b):
-    return sum(x * y for x, y in zip(a, b)) / (math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b)))
+    return (sum(x * y for x, y in zip(a, b))
+            / (math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))))
 pairs = [(j, cosine(rows[token_id], row)) for j, row in enumerate(rows) if j != token_id]
 return sorted(pairs, key=lambda pair: (pair[1], pair[0]), reverse=True)[:k]
 """,

@@ -21,7 +21,10 @@ from hostile.markup import SVG, act, active_markup, hostile_markdown_cell, provo
 from pipeline_course import CHAPTER, learner_notebook, make_course, write_notebook
 
 STUDENT = "mallory"
-PIXEL = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+PIXEL = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJ"
+    "AAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+)
 ALT = "A single white pixel, as course_tools.show stores it (alt text in the output's metadata)."
 NORMAL_MARKDOWN = """## A fine heading
 
@@ -214,7 +217,8 @@ JS_MATH = """
 return {rendered: document.querySelectorAll('.MathJax, .MathJax_Display').length,
         errors: document.querySelectorAll('.MathJax_Error, merror').length,
         raw: document.body.innerText.includes('$a < b^2$'),
-        requests: performance.getEntriesByType('resource').map(e => e.name).filter(u => /^(https?|wss?):/.test(u))};
+        requests: performance.getEntriesByType('resource').map(e => e.name)
+          .filter(u => /^(https?|wss?):/.test(u))};
 """
 
 

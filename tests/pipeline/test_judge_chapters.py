@@ -140,9 +140,11 @@ class Box:
 asked = []
 for request in (["getattr", [remote, "__globals__"]], ["getattr", [remote, "__code__"]],
                 ["getattr", [remote, "__closure__"]], ["setattr", [remote, "__code__", None]],
-                ["delattr", [remote, "__code__"]], ["op", ["mul", a, b]], ["op", ["build", remote, [2.0]]],
-                ["lookup", ["microgpt"]], ["bind", ["mul", remote]], ["run", ["import microgpt", "<x>"]],
-                ["call", [remote, a, b]], ["call", [remote, Box(), 2.0]], ["call", [remote, a, b], {"k": 1}]):
+                ["delattr", [remote, "__code__"]], ["op", ["mul", a, b]],
+                ["op", ["build", remote, [2.0]]], ["lookup", ["microgpt"]],
+                ["bind", ["mul", remote]], ["run", ["import microgpt", "<x>"]],
+                ["call", [remote, a, b]], ["call", [remote, Box(), 2.0]],
+                ["call", [remote, a, b], {"k": 1}]):
     try:
         got = endpoint.request(*request)
         asked.append("ok:" + repr(getattr(got, "data", got)))
@@ -270,7 +272,8 @@ def test_autograd_a_backward_replaying_the_public_cases_would_pass_them_but_not_
 # first attempt, the piece timed out, and 3 ** 10**9 would have taken hours)
 POW_ASKS_TOO_MUCH = """
 asked = []
-for attempt in (lambda: Value(3) ** 30_000_000, lambda: Value(3) ** 2, lambda: Value(-1) ** 30_000_000):
+for attempt in (lambda: Value(3) ** 30_000_000, lambda: Value(3) ** 2,
+                lambda: Value(-1) ** 30_000_000):
     try:
         asked.append("ok:" + repr(attempt().data))
     except Exception as error:
@@ -279,8 +282,8 @@ raise ValueError("ASKED " + " ".join(asked) + " END")
 """
 MUL_ON_NO_NUMBERS = """
 asked = []
-for attempt in (lambda: Value("ab") * 10_000_000, lambda: Value(10_000_000) * "ab", lambda: Value([0]) * 3,
-                lambda: Value(2.0) * 3):
+for attempt in (lambda: Value("ab") * 10_000_000, lambda: Value(10_000_000) * "ab",
+                lambda: Value([0]) * 3, lambda: Value(2.0) * 3):
     try:
         asked.append("ok:" + repr(attempt().data))
     except Exception as error:
@@ -321,7 +324,8 @@ for layer, (layer_keys, layer_values) in enumerate(zip(keys, values)):
     heads = []  # attention_head per head, not multi_head_attention
     for h in range(config.n_head):
         part = slice(h * head_dim, (h + 1) * head_dim)
-        heads += attention_head(q[part], [kk[part] for kk in layer_keys], [vv[part] for vv in layer_values])
+        heads += attention_head(q[part], [kk[part] for kk in layer_keys],
+                                [vv[part] for vv in layer_values])
     x = add(linear(heads, w["attn_wo"]), x)
     x = add(linear([z.relu() for z in linear(rmsnorm(x), w["mlp_fc1"])], w["mlp_fc2"]), x)
 return linear(x, state_dict["lm_head"])
@@ -342,7 +346,8 @@ for layer in range(config.n_layer):
     out = linear(multi_head_attention(q, my_keys[layer], my_values[layer], config.n_head),
                  state_dict[prefix + "attn_wo"])
     x = [o + r for o, r in zip(out, x)]
-    out = linear([h.relu() for h in linear(rmsnorm(x), state_dict[prefix + "mlp_fc1"])], state_dict[prefix + "mlp_fc2"])
+    out = linear([h.relu() for h in linear(rmsnorm(x), state_dict[prefix + "mlp_fc1"])],
+                 state_dict[prefix + "mlp_fc2"])
     x = [o + r for o, r in zip(out, x)]
 class Foreign:
     def __init__(self, data):
@@ -392,10 +397,12 @@ def test_gpt_the_stand_ins_compute_only_on_numbers():
     probe = (
         SILENCE
         + """
-if attention_head.__name__ == "attention_head_for_these_tests":  # the visible tests' own, in the worker
+# the visible tests' own attention_head, in the worker
+if attention_head.__name__ == "attention_head_for_these_tests":
     return []
 asked = []
-for q, k, v in (([Value("ab")], [[Value(10_000_000)]], [[Value(1.0)]]), ([Value(1.0)], [[Value(2.0)]], [[Value(3.0)]])):
+for q, k, v in (([Value("ab")], [[Value(10_000_000)]], [[Value(1.0)]]),
+                ([Value(1.0)], [[Value(2.0)]], [[Value(3.0)]])):
     try:
         asked.append("ok:" + repr([o.data for o in attention_head(q, k, v)]))
     except Exception as error:
@@ -419,7 +426,8 @@ bos = len(chars)
 keys, values = empty_kv_cache(config)
 name, token, pos = "", bos, 0
 while pos < config.block_size:
-    token = sample_token(temperature_probs(gpt(token, pos, keys, values, state_dict, config), temperature), rng)
+    token = sample_token(temperature_probs(gpt(token, pos, keys, values, state_dict, config),
+                                           temperature), rng)
     if token == bos:
         break
     name += chars[token]

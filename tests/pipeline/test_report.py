@@ -104,19 +104,22 @@ return {
   graded: count(section.querySelector('.graded')),
   bars: Array.from(section.querySelectorAll('svg.distribution rect.bar')).map(r => {
     const box = r.getBBox(); return [r.dataset.label, count(r), box.width, box.height]; }),
-  svg_shown: Array.from(document.querySelectorAll('svg.distribution')).map(s => s.getBoundingClientRect().width),
-  pieces: Object.fromEntries(Array.from(section.querySelectorAll('table.pieces tr[data-piece]')).map(tr =>
-    [tr.dataset.piece, ['full', 'partial', 'none'].map(k => count(tr.querySelector('.' + k + '-count')))])),
+  svg_shown: Array.from(document.querySelectorAll('svg.distribution'))
+    .map(s => s.getBoundingClientRect().width),
+  pieces: Object.fromEntries(Array.from(section.querySelectorAll('table.pieces tr[data-piece]'))
+    .map(tr => [tr.dataset.piece, ['full', 'partial', 'none']
+      .map(k => count(tr.querySelector('.' + k + '-count')))])),
   mistakes: Object.fromEntries(Array.from(section.querySelectorAll('ol.mistakes')).map(ol =>
     [ol.dataset.piece, Array.from(ol.querySelectorAll('li.mistake')).map(li =>
       [count(li), li.querySelector('pre').textContent])])),
-  flags: Object.fromEntries(Array.from(section.querySelectorAll('table.flags tr[data-kind]')).map(tr =>
-    [tr.dataset.kind, [Number(tr.querySelector('.flag-count').textContent),
-                       parseInt(tr.querySelector('.student-count').textContent)]])),
+  flags: Object.fromEntries(Array.from(section.querySelectorAll('table.flags tr[data-kind]'))
+    .map(tr => [tr.dataset.kind, [Number(tr.querySelector('.flag-count').textContent),
+                                  parseInt(tr.querySelector('.student-count').textContent)]])),
   runs: Array.from(document.querySelectorAll('tr.run')).map(tr => tr.children[1].textContent),
   scripts: document.querySelectorAll('script').length,
   images: document.querySelectorAll('img').length,
-  outside: Array.from(document.querySelectorAll('[src], [href], link, iframe, object, embed')).map(e => e.outerHTML),
+  outside: Array.from(document.querySelectorAll('[src], [href], link, iframe, object, embed'))
+    .map(e => e.outerHTML),
   text: document.body.textContent,
 };
 """
@@ -217,8 +220,8 @@ def test_names_only_with_names(graded, browser, capsys, tmp_path):
     ), summary
     page, _ = open_page(browser, tmp_path / "named" / "index.html")
     who = browser.execute_script("""return Object.fromEntries(Array.from(document.querySelectorAll(
-        'ol.mistakes')).map(ol => [ol.dataset.piece, Array.from(ol.querySelectorAll('li.mistake .who'))
-        .map(w => w.textContent)]))""")
+        'ol.mistakes')).map(ol => [ol.dataset.piece,
+        Array.from(ol.querySelectorAll('li.mistake .who')).map(w => w.textContent)]))""")
     expected = {
         "build_vocab_tests": ["bo_q"],
         "encode_tests": ["cy_q, dee_q", "bo_q"],

@@ -319,9 +319,11 @@ def test_chapter_untouched_then_solved(page, chapter):
         const done = arguments[arguments.length - 1];
         for (const [index, source] of Object.entries(arguments[0]))
           panel.content.widgets[Number(index)].model.sharedModel.setSource(source);
+        const joined = c => Array.isArray(c.source) ? c.source.join('') : c.source;
         panel.context.save()
-          .then(() => window.jupyterapp.serviceManager.contents.get(panel.context.path, {content: true}))
-          .then(model => done(model.content.cells.map(c => Array.isArray(c.source) ? c.source.join('') : c.source)),
+          .then(() => window.jupyterapp.serviceManager.contents
+            .get(panel.context.path, {content: true}))
+          .then(model => done(model.content.cells.map(joined)),
                 error => done('failed: ' + error));""",
         edits,
     )
@@ -473,8 +475,10 @@ def test_reset_brings_back_the_original(web, browser):
         )
         return browser.execute_async_script(
             """
-            const done = arguments[arguments.length - 1], contents = window.jupyterapp.serviceManager.contents;
-            contents.get(arguments[0], {content: true}).then(m => { %s; }).catch(e => done('failed: ' + e));"""
+            const done = arguments[arguments.length - 1];
+            const contents = window.jupyterapp.serviceManager.contents;
+            contents.get(arguments[0], {content: true}).then(m => { %s; })
+              .catch(e => done('failed: ' + e));"""
             % js_then,
             path,
         )
