@@ -662,14 +662,27 @@ def vec(*items):
     return [Value(float(n)) for n in items]
 
 
+def gradient(loss, weight):
+    """weight's gradient after loss.backward(); every gradient in loss's graph is 0 again afterwards."""
+    loss.backward()
+    grad, nodes, seen = weight.grad, [loss], set()
+    while nodes:
+        node = nodes.pop()
+        if id(node) not in seen:
+            seen.add(id(node))
+            node.grad = 0
+            nodes.extend(node._children)
+    return grad
+
+
 def reference_namespace():
     """The names an expression and its setup see: the reference's modules (nn, model, ...) and their public
     objects by name (gpt, GPTConfig, ...; a module wins over an object of its name), math, random, and the
-    conveniences numbers, vec and trained: (state_dict, config, chars) of the course's trained model."""
+    conveniences numbers, vec, gradient and trained: (state_dict, config, chars) of the course's trained model."""
     modules = {name: importlib.import_module(f"microgpt.{name}") for name in REFERENCE_MODULES}
     namespace = {name: value for module in modules.values() for name, value in vars(module).items()
                  if not name.startswith("_") and getattr(value, "__module__", module.__name__) == module.__name__}
-    namespace.update(modules, math=math, random=random, numbers=numbers, vec=vec)
+    namespace.update(modules, math=math, random=random, numbers=numbers, vec=vec, gradient=gradient)
     trained = modules["checkpoint"].load(TRAINED)
     namespace["trained"] = (trained.state_dict, trained.config, trained.chars)
     return namespace
