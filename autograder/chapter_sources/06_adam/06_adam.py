@@ -431,9 +431,9 @@ expect_close("two steps: v", v, [0.003391, 0.015856])
 params, m, v = adam_steps([0.5, -1.0], [[0.3, -1.2]], 5, first_step=2, m=[0.1, -0.2],
                           v=[0.04, 0.5], lr=0.05, beta1=0.9, beta2=0.999, eps=1e-3)
 expect_close("all options: params", params,
-             from_reference[numbers(adam_steps([0.5, -1.0], [[0.3, -1.2]], 5, first_step=2, m=[0.1, -0.2],
-                                               v=[0.04, 0.5], lr=0.05, beta1=0.9, beta2=0.999, eps=1e-3,
-                                               update=adam_step)[0])])
+             from_reference[numbers(adam_steps([0.5, -1.0], [[0.3, -1.2]], 5, first_step=2,
+                                               m=[0.1, -0.2], v=[0.04, 0.5], lr=0.05, beta1=0.9,
+                                               beta2=0.999, eps=1e-3, update=adam_step)[0])])
 expect_close("all options: m, v", m + v, [0.12, -0.3, 0.04005, 0.50094])
 
 ### BEGIN HIDDEN TESTS
