@@ -752,7 +752,7 @@ def _literal_text(value, column, rest):
     bracket) so that the rest of the line still fits after it."""
     if len(repr(value)) + column + len(rest) <= MAX_LINE or not isinstance(value, list):
         return repr(value)
-    words = [repr(item) + "," for item in value]
+    words = [repr(item).replace(" ", "\0") + "," for item in value]  # \0: no line break inside an item
     words[-1] = words[-1][:-1] + "]" + rest.replace(" ", "\0")
     lines = textwrap.wrap(" ".join(words), MAX_LINE - column - 1, break_long_words=False, break_on_hyphens=False)
     return ("[" + ("\n" + " " * (column + 1)).join(lines))[: -len(rest) or None].replace("\0", " ")
