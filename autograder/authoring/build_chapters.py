@@ -65,7 +65,9 @@ import importlib
 import inspect
 import itertools
 import json
+import math
 import os
+import random
 import re
 import shutil
 import symtable
@@ -803,6 +805,56 @@ REFERENCE_MODULES = (
     "tokenizer",
     "train",
 )
+# the course's trained model, which chapters 8-10 load
+TRAINED = fmt.REPOSITORY_DATA / "microgpt-names-1000.json"
+
+
+def numbers(x, digits=None):
+    """x's numbers: a Value's data, each item of a list or tuple (nested); floats to digits
+    significant digits when given."""
+    if isinstance(x, (list, tuple)):
+        return type(x)(numbers(item, digits) for item in x)
+    x = getattr(x, "data", x)
+    return float(f"{x:.{digits}g}") if digits and isinstance(x, float) else x
+
+
+def vec(*items):
+    """A vector of Values: vec(1, 2) is [Value(1.0), Value(2.0)]."""
+    Value = importlib.import_module("microgpt.autograd").Value
+    return [Value(float(n)) for n in items]
+
+
+def gradient(loss, weight):
+    """weight's gradient after loss.backward(); every gradient in loss's graph is 0 again
+    afterwards."""
+    loss.backward()
+    grad, nodes, seen = weight.grad, [loss], set()
+    while nodes:
+        node = nodes.pop()
+        if id(node) not in seen:
+            seen.add(id(node))
+            node.grad = 0
+            nodes.extend(node._children)
+    return grad
+
+
+def reference_namespace():
+    """The names an expression and its setup see: the reference's modules (nn, model, ...) and their
+    public objects by name (gpt, GPTConfig, ...; a module wins over an object of its name), math,
+    random, and the conveniences numbers, vec, gradient and trained: (state_dict, config, chars) of
+    the course's trained model."""
+    modules = {name: importlib.import_module(f"microgpt.{name}") for name in REFERENCE_MODULES}
+    namespace = {
+        name: value
+        for module in modules.values()
+        for name, value in vars(module).items()
+        if not name.startswith("_")
+        and getattr(value, "__module__", module.__name__) == module.__name__
+    }
+    namespace.update(modules, math=math, random=random, numbers=numbers, vec=vec, gradient=gradient)
+    trained = modules["checkpoint"].load(TRAINED)
+    namespace["trained"] = (trained.state_dict, trained.config, trained.chars)
+    return namespace
 
 
 def _computed_nodes(tree):
@@ -819,25 +871,72 @@ def _computed_nodes(tree):
     )
 
 
-def reference_value(expression, at):
-    """The value of expression, evaluated with the reference package: its modules by name (nn,
-    model, ...), Value, math and random."""
-    namespace = {name: importlib.import_module(f"microgpt.{name}") for name in REFERENCE_MODULES}
-    namespace.update(
-        Value=namespace["autograd"].Value, math=__import__("math"), random=__import__("random")
-    )
-    try:
-        value = eval(expression, namespace)  # the course's own source, never a learner's
-    except Exception as exc:
-        raise BuildError(
-            f"{at}: {COMPUTED}[{expression}] raised {type(exc).__name__}: {exc}"
-        ) from None
-    if not _is_literal(value):
-        raise BuildError(
-            f"{at}: {COMPUTED}[{expression}] is a "
-            f"{type(value).__name__}, not numbers or lists of them"
-        )
-    return value
+def _setup_statements(body, exercise, known):
+    """The statements of a tests cell's body that set up its expressions, run with the reference:
+    its function definitions, and its assignments that read only names in known (updated) or set by
+    earlier setup and do not call exercise, at its top level or in a `with` block there."""
+    for stmt in body:
+        if isinstance(stmt, ast.With):
+            yield from _setup_statements(stmt.body, exercise, known)
+        elif isinstance(stmt, (ast.FunctionDef, ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            names = [node for node in ast.walk(stmt) if isinstance(node, ast.Name)]
+            read = {n.id for n in names if isinstance(n.ctx, ast.Load)} - {
+                n.id for n in names if isinstance(n.ctx, ast.Store)
+            }
+            if isinstance(stmt, ast.FunctionDef) or (
+                read <= known and exercise not in read and not _computed_nodes(stmt)
+            ):
+                known |= (
+                    {stmt.name}
+                    if isinstance(stmt, ast.FunctionDef)
+                    else _defined_names(ast.unparse(stmt))
+                )
+                yield stmt
+
+
+def reference_values(source, exercise, where, line):
+    """[(node, value)] of each `from_reference[EXPRESSION]` in a tests cell's source (its header at
+    line of where), in order: the expressions evaluated one after the other in one
+    reference_namespace(), each after the cell's setup statements before it (a definition that
+    raises is left out)."""
+    tree = ast.parse(_blank_magics(source))
+    namespace = reference_namespace()
+    setup = list(_setup_statements(tree.body, exercise, set(namespace) | set(dir(builtins))))
+    values, failed = [], {}  # failed: {name: why the setup statement setting it did not run}
+    for node in _computed_nodes(tree):
+        at, expression = f"{where}:{line + node.lineno}", ast.get_source_segment(source, node.slice)
+        while setup and (setup[0].lineno, setup[0].col_offset) < (node.lineno, node.col_offset):
+            stmt = setup.pop(0)
+            try:
+                # the course's own source
+                exec(compile(ast.Module([stmt], []), at, "exec"), namespace)
+            # it needs the notebook: its names stay undefined, reported where used
+            except Exception as exc:
+                failed.update(
+                    dict.fromkeys(
+                        _defined_names(ast.unparse(stmt)),
+                        f"line {line + stmt.lineno}, which "
+                        f"sets it, raised {type(exc).__name__}: {exc} with the reference",
+                    )
+                )
+        try:
+            value = eval(expression, namespace)
+        except Exception as exc:
+            why = (
+                f" ({failed[exc.name]})"
+                if isinstance(exc, NameError) and exc.name in failed
+                else ""
+            )
+            raise BuildError(
+                f"{at}: {COMPUTED}[{expression}] raised {type(exc).__name__}: {exc}{why}"
+            ) from None
+        if not _is_literal(value):
+            raise BuildError(
+                f"{at}: {COMPUTED}[{expression}] is a {type(value).__name__}, not numbers or lists "
+                f"of them (numbers(...) turns Values into numbers)"
+            )
+        values.append((node, value))
+    return values
 
 
 def _is_literal(value):
@@ -851,7 +950,8 @@ def _literal_text(value, column, rest):
     after its bracket) so that the rest of the line still fits after it."""
     if len(repr(value)) + column + len(rest) <= MAX_LINE or not isinstance(value, list):
         return repr(value)
-    words = [repr(item) + "," for item in value]
+    # \0: no line break inside an item
+    words = [repr(item).replace(" ", "\0") + "," for item in value]
     words[-1] = words[-1][:-1] + "]" + rest.replace(" ", "\0")
     lines = textwrap.wrap(
         " ".join(words), MAX_LINE - column - 1, break_long_words=False, break_on_hyphens=False
@@ -859,28 +959,28 @@ def _literal_text(value, column, rest):
     return ("[" + ("\n" + " " * (column + 1)).join(lines))[: -len(rest) or None].replace("\0", " ")
 
 
-def fill_computed(source, at):
-    """(source with each `from_reference[EXPRESSION]` replaced by the value's literal, the
-    expressions)."""
-    tree = ast.parse(_blank_magics(source))
-    nodes = _computed_nodes(tree)
-    lines, expressions = source.split("\n"), []
-    for node in reversed(nodes):  # from the end, so that earlier positions stay valid
-        if node.lineno != node.end_lineno:
-            raise BuildError(f"{at}: write {COMPUTED}[...] on one line")
-        expression = ast.get_source_segment(source, node.slice)
-        expressions.insert(0, expression)
-        line = lines[node.lineno - 1]
-        rest = line[node.end_col_offset :]
-        literal = _literal_text(reference_value(expression, at), node.col_offset, rest)
-        lines[node.lineno - 1] = line[: node.col_offset] + literal + rest
-    return "\n".join(lines), expressions
+def fill_computed(source, exercise, where, line):
+    """(source with each `from_reference[EXPRESSION]` replaced by the value's literal, [[EXPRESSION,
+    value]])."""
+    lines, computed = source.split("\n"), []
+    # from the end: earlier
+    for node, value in reversed(reference_values(source, exercise, where, line)):
+        # positions stay valid
+        computed.insert(0, [ast.get_source_segment(source, node.slice), value])
+        first, rest = (
+            lines[node.lineno - 1][: node.col_offset],
+            lines[node.end_lineno - 1][node.end_col_offset :],
+        )
+        lines[node.lineno - 1 : node.end_lineno] = [
+            first + _literal_text(value, node.col_offset, rest) + rest
+        ]
+    return "\n".join(lines), json.loads(json.dumps(computed))
 
 
-def unfill_computed(source, expressions, at):
-    """A built tests cell's source with the literal of each expression's value (in order) written
-    back as `from_reference[EXPRESSION]`; BuildError when one is not there (it was edited in the
-    notebook)."""
+def unfill_computed(source, computed, at):
+    """A built tests cell's source with each literal of computed's values ([[EXPRESSION, value]], in
+    order) written back as `from_reference[EXPRESSION]`; BuildError when one is not there (it was
+    edited in the notebook)."""
     tree = ast.parse(_blank_magics(source))
     literals = sorted(
         (
@@ -891,8 +991,7 @@ def unfill_computed(source, expressions, at):
         key=lambda node: (node.lineno, node.col_offset, -node.end_lineno, -node.end_col_offset),
     )
     found, after = [], (0, 0)
-    for expression in expressions:
-        value = reference_value(expression, at)
+    for expression, value in computed:
         match = next(
             (
                 node
@@ -909,7 +1008,7 @@ def unfill_computed(source, expressions, at):
         found.append(match)
         after = (match.end_lineno, match.end_col_offset)
     lines = source.split("\n")
-    for node, expression in reversed(list(zip(found, expressions))):
+    for node, (expression, _) in reversed(list(zip(found, computed))):
         first, last = lines[node.lineno - 1], lines[node.end_lineno - 1]
         lines[node.lineno - 1 : node.end_lineno] = [
             first[: node.col_offset] + f"{COMPUTED}[{expression}]" + last[node.end_col_offset :]
@@ -918,9 +1017,11 @@ def unfill_computed(source, expressions, at):
 
 
 def _literal_of(node):
+    """(True, the node's value as JSON gives it back: tuples as lists), or (False, None) for no
+    literal."""
     try:
-        return True, ast.literal_eval(node)
-    except ValueError:
+        return True, json.loads(json.dumps(ast.literal_eval(node)))
+    except (ValueError, TypeError):
         return False, None
 
 
@@ -1025,7 +1126,9 @@ def build_notebook(chapter):
             cell.source = unfill_computed(cell.source, cell.metadata["computed"], f"{where}:{line}")
         cell.metadata = notebook_metadata(cell_words)
         if "tests" in cell_words and COMPUTED in cell.source:
-            cell.source, cell.metadata["computed"] = fill_computed(cell.source, f"{where}:{line}")
+            cell.source, cell.metadata["computed"] = fill_computed(
+                cell.source, cell_words["tests"], where, line
+            )
     check_rules(nb, lines, where)
     defined = set()
     used_ids = {c.metadata["nbgrader"]["grade_id"] for c in nb.cells if "nbgrader" in c.metadata}

@@ -866,7 +866,7 @@ def test_expected_values_are_computed_from_the_reference_and_read_back(tmp_path)
     assert namespace["expected"] == (1, values)
     assert max(len(line) for line in cell.source.split("\n")) <= build_chapters.MAX_LINE
     assert cell.source.split("\n")[2].startswith(" " * len("expected = (1, [")), cell.source
-    assert cell.metadata["computed"] == ["2 * 2", probs]
+    assert cell.metadata["computed"] == [["2 * 2", 4], [probs, values]]
     assert build_chapters.source_text(built) == build_chapters.source_text(
         build_chapters.build_notebook(chapter)
     )
@@ -878,7 +878,7 @@ def test_expected_values_are_computed_from_the_reference_and_read_back(tmp_path)
     ):
         build_chapters.source_text(built)
     with pytest.raises(
-        build_chapters.BuildError, match=r"09_try.py:11: from_reference\[nn.nope\] raised"
+        build_chapters.BuildError, match=r"09_try.py:12: from_reference\[nn.nope\] raised"
     ):
         build_chapters.build_notebook(
             _source(tmp_path, GOOD.replace("== 4", "== from_reference[nn.nope]"))
