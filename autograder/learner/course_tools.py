@@ -7,10 +7,11 @@ Results may be numbers, nested lists of numbers, or Values (anything with .data,
 
 Imported in IPython (Jupyter, VS Code), it also rewrites errors for the learner: a stub that still
 raises NotImplementedError names the exercise to finish, a NameError at the top of a cell says which
-earlier cell to run, an error raised in given code that the learner's function called is led by a
-sentence naming that function, its call and the likely cause, and tracebacks leave out the frames of
-these helpers and of the course's grading code. The error keeps its type, so Jupyter, nbval and
-nbgrader still see an error.
+earlier cell to run, and every other error shows its own line first (where Validate and the notebook
+show it at the top), then, when it was raised in given code or a visible test's stand-in that the
+learner's function called, a sentence naming that function, its call and the likely cause, then the
+traceback without the frames of these helpers and of the course's grading code. The error keeps its
+type, so Jupyter, nbval and nbgrader still see an error.
 """
 
 import contextlib
@@ -260,7 +261,9 @@ def gradient_check(f, inputs, value_cls, h=1e-6, tol=1e-6):
         out = f(nodes)
         if not hasattr(out, "data"):
             raise AssertionError(
-                f"gradient_check: f returned {_show(_plain(out))}; it must return one Value"
+                f"gradient_check: {getattr(f, '__name__', 'f')} returned {_show(_plain(out))}; "
+                f"it must return one Value: what your code returned holds no Value (numbers, "
+                f"or .data taken?)"
             )
         return out
 
@@ -562,6 +565,7 @@ def expect_written(*functions):
 # leaves as it is
 GIVEN_HEADER = "# Given code"
 GIVEN = "given code: leave it as it is"
+TESTS_CODE = "the visible tests' own code, standing in or watching: leave it as it is"
 
 
 def _cell_file(filename):
@@ -587,19 +591,21 @@ def _cell_frames(tb):
     return frames
 
 
-def given_code_note(error, tb):
-    """For an error raised in given code that the learner's function called: a sentence naming the
-    given function, the learner's function, line and call, and the likely cause (likely_cause); else
-    None."""
+def called_code_note(error, tb):
+    """For an error raised in code the learner's function called (given code, or the visible tests'
+    own stand-ins and spies): a sentence naming that code, the learner's function, line and call,
+    and the likely cause (likely_cause); else None (raised in the learner's own code, or a test's
+    own failure)."""
     frames = _cell_frames(tb)
     yours = [index for index, frame in enumerate(frames) if frame[2] == "yours"]
-    if not yours or frames[-1][2] != "given":
+    kind = frames[-1][2] if frames else None
+    if not yours or kind == "yours" or (kind == "test" and isinstance(error, AssertionError)):
         return None
-    mine = frames[yours[-1]]  # the innermost frame of the learner's code: the call into given code
+    mine = frames[yours[-1]]  # the innermost frame of the learner's code: the call out of it
     name = next((frames[i][0] for i in reversed(yours) if not frames[i][0].startswith("<")), "code")
     course = frames[yours[-1] + 1 :]
     raiser = next((f[0] for f in reversed(course) if not f[0].startswith("<")), course[-1][0])
-    called = next((f[0] for f in course if f[2] == "given" and not f[0].startswith("<")), raiser)
+    called = next((f[0] for f in course if f[2] == kind and not f[0].startswith("<")), raiser)
     where = f"{raiser}, inside {called}" if called != raiser else raiser
     text = linecache.getline(mine[3], mine[1]).strip()
     at = f", at `{text}`" if text and len(text) <= 76 else ""
@@ -607,8 +613,8 @@ def given_code_note(error, tb):
         filter(
             None,
             [
-                f"It was raised in {where} ({GIVEN}), called from your {name} "
-                f"(line {mine[1]}){at}: check what your code passes to it.",
+                f"It was raised in {where} ({GIVEN if kind == 'given' else TESTS_CODE}), called "
+                f"from your {name} (line {mine[1]}){at}: check what your code passes to it.",
                 likely_cause(error, raiser),
             ],
         )
@@ -647,7 +653,17 @@ def likely_cause(error, raiser):
         return (
             "Likely cause: gpt got a token id (or position) out of range "
             "for the model: token ids run from 0 to vocab_size - 1, BOS "
-            "is bos_id(chars), and positions stop before block_size."
+            "is bos_id(chars), and positions stop before block_size; or "
+            "keys and values are not the KV cache empty_kv_cache(config) "
+            "made (one list per layer)."
+        )
+    if isinstance(error, ValueError) and ("empty sequence" in text or "is empty" in text):
+        return f"Likely cause: {raiser} got an empty list where it needs at least one item."
+    if isinstance(error, ValueError) and "math domain error" in text and raiser == "log":
+        return (
+            "Likely cause: log got 0 or a negative number: a probability "
+            "of 0, from logits used without softmax, or from weights a "
+            "training step pushed out of range (see the tests above)."
         )
     if isinstance(error, IndexError) and "out of range" in text:
         return (
@@ -687,25 +703,30 @@ def friendly_message(error, tb):
 
 
 def _red_lines(name, text):
-    """text wrapped to LINE (Validate cuts each line), starting with the error's name in red."""
-    lines = textwrap.wrap(f"{name}: {text}", LINE, break_on_hyphens=False)
+    """The error's name (in red) and text, each line within Validate's cut: text's own lines kept
+    (a test's failure is already wrapped), longer ones wrapped."""
+    lines = []
+    for part in f"{name}: {text}".split("\n"):
+        width = LINE if lines else FIRST_LINE + len("AssertionError: ")
+        lines += textwrap.wrap(part, width, break_on_hyphens=False) or [""]
     return [f"\x1b[0;31m{name}\x1b[0m" + "\n".join(lines)[len(name) :]]
 
 
 def _show_error(shell, etype, value, tb, tb_offset=None):
-    """IPython's handler for every error: a sentence, or the traceback without hidden frames, led by
-    a sentence when the error was raised in given code the learner's function called."""
+    """IPython's handler for every error: a sentence, or the error's own line first (what Validate
+    and the notebook show at the top), with a sentence when it was raised in code the learner's
+    function called, then the traceback without hidden frames."""
     message = friendly_message(value, tb)
     if message:
         stb = _red_lines(etype.__name__, message)
     else:
-        note = given_code_note(value, tb)
+        note = called_code_note(value, tb)
         for error in (value, value.__cause__, value.__context__):
             if error is not None and error.__traceback__ is not None:
                 error.__traceback__ = _without_hidden_frames(error.__traceback__)
         stb = shell.InteractiveTB.structured_traceback(etype, value, value.__traceback__, tb_offset)
-        if note:  # first, so that Validate's first lines say where to look
-            stb = _red_lines(etype.__name__, str(value)) + textwrap.wrap(note, LINE) + [""] + stb
+        first = _red_lines(etype.__name__, str(value)) + (textwrap.wrap(note, LINE) if note else [])
+        stb = first + [""] + stb
     shell._showtraceback(etype, value, stb)  # sends the error output, so the cell counts as failed
 
 

@@ -299,6 +299,7 @@ def test_an_error_raised_in_the_judges_stand_in_names_the_course_version_called_
         (TypeError("'list' object is not callable"), None),
         (IndexError("list index out of range"), "softmax got an index past the end of a list"),
         (ValueError("math domain error"), None),
+        (ValueError("max() arg is an empty sequence"), "softmax got an empty list where it needs"),
     ],
 )
 def test_the_likely_cause_is_named_only_when_the_error_tells_it(error, cause):
@@ -363,8 +364,9 @@ def test_in_the_kernel_only_errors_raised_in_given_code_called_by_the_learner_ge
 ):
     """A given cell (marked by its first line, as the builder writes it), the learner's cell and a
     tests cell with a spy standing between them: the sentence names the given function the learner's
-    code reached, past the spy; an error raised in the learner's own code, or in given code the test
-    called itself, keeps IPython's traceback alone."""
+    code reached, past the spy; an error raised in the test's own stand-in is named as the tests'
+    code; an error raised in the learner's own code, or in given code the test called itself, gets
+    no sentence. Every error's own line comes first."""
     shutil.copy(Path(course_tools.__file__), tmp_path / "course_tools.py")
     given = (
         f"{course_tools.GIVEN_HEADER}: scale. Run this cell; leave it as it is.\ndef scale(x, k):\n"
@@ -395,3 +397,13 @@ def test_in_the_kernel_only_errors_raised_in_given_code_called_by_the_learner_ge
     assert "It was raised" not in " ".join(first_lines("scale([1.0], [2])")), (
         "given code the test called"
     )
+    # a test's own stand-in, given what it cannot use by the learner's code: named as the tests' code
+    stand_in = "def watched(x, k):\n    return x // k\nscale = watched\ndouble([1.0])"
+    note = " ".join(first_lines(stand_in))
+    assert (
+        "It was raised in watched (the visible tests' own code, standing in or watching: leave it "
+        "as it is), called from your double (line 4)" in note
+    ), note
+    # a failed comparison: its message first, where Validate and the notebook show the top
+    failed = first_lines("from course_tools import expect_equal\nexpect_equal('twice 1', 1, 2)")
+    assert failed[0] == "AssertionError: twice 1: the result is 1; expected 2", failed

@@ -94,6 +94,39 @@ return linear(x, state_dict["lm_head"])
 
 MISTAKES = [
     Variant(
+        "gpt",
+        "the MLP's output added to the normed x",
+        gpt_with(
+            "    x = [o + r for o, r in zip(out, x)]\nreturn",
+            "    x = [o + r for o, r in zip(out, rmsnorm(x))]\nreturn",
+        ),
+        says="the MLP adds to x, not to its norm",
+    ),
+    Variant(
+        "gpt",
+        "a norm before lm_head",
+        gpt_with(
+            'return linear(x, state_dict["lm_head"])',
+            'return linear(rmsnorm(x), state_dict["lm_head"])',
+        ),
+        says="lm_head reads x as it is",
+    ),
+    Variant(
+        "gpt",
+        "head_dim where n_head goes",
+        gpt_with("values[layer], config.n_head)", "values[layer], config.head_dim)"),
+        says="multi_head_attention takes config.n_head",
+    ),
+    Variant(
+        "gpt",
+        "a weight read from the notebook's global state_dict",
+        gpt_with(
+            "tok_emb, pos_emb =",
+            'state_dict = globals()["state_dict"]  # the notebook\'s\ntok_emb, pos_emb =',
+        ),
+        says="not from the notebook's globals",
+    ),
+    Variant(
         "attention_head",
         "q scaled in place",
         """
@@ -210,7 +243,7 @@ for h in range(n_head):
     out.extend(o.data for o in attention_head(q[s], [k[s] for k in keys], [v[s] for v in values]))
 return out
 """,
-        says="it must return one Value",
+        says="expected a Value",
     ),
     Variant(
         "gpt",
@@ -318,7 +351,7 @@ x = rmsnorm(x)""",
         "gpt",
         "n_head fixed at the default model's 4",
         GPT.replace("config.n_head", "4"),
-        says="2 layers, position 2",
+        says="multi_head_attention takes config.n_head",
     ),
     Variant(
         "gpt",

@@ -436,7 +436,7 @@ def multi_head_attention(q, keys, values, n_head):
 
 
 # %% tests=multi_head_attention points=2
-from course_tools import expect_close, gradient_check, standing_in, unchanged
+from course_tools import expect_close, expect_value, gradient_check, standing_in, unchanged
 
 
 # These tests grade multi_head_attention alone. While they run, attention_head is this stand-in,
@@ -455,6 +455,9 @@ values = [vec(0.2, -0.7, 1.0, 0.3), vec(1.5, 0.1, -0.5, 0.9)]
 with standing_in(globals(), attention_head=attention_head_for_these_tests):
     with unchanged("values", values), unchanged("keys", keys), unchanged("q", q):
         out = multi_head_attention(q, keys, values, 2)
+    # Values, so that gradients flow through them
+    expect_value("out[0] for 2 heads", out[0],
+                 from_reference[multi_head_attention(q, keys, values, 2)[0].data])
     expect_close("1 head of 4 channels", multi_head_attention(q, keys, values, 1),
                  from_reference[numbers(multi_head_attention(q, keys, values, 1))])
     expect_close("2 heads of 2 channels", multi_head_attention(q, keys, values, 2),
@@ -657,6 +660,13 @@ def stream_at_position_0(weights):
     return gpt(3, 0, keys, values, weights, probe)
 
 
+def stream_at_position_1(weights):
+    """The same for token 3 at position 1, after token 5 at position 0."""
+    keys, values = empty_kv_cache(probe)
+    gpt(5, 0, keys, values, weights, probe)
+    return gpt(3, 1, keys, values, weights, probe)
+
+
 # Both blocks adding 0, and an embedding wte[3] + wpe[0] already of rms 1 (so its norm changes it by
 # 5e-6 only): x must come out as it went in. All 0 means a block replaced x instead of adding to it.
 residuals_only = with_zero(["attn_wo", "mlp_fc2"])
@@ -680,18 +690,29 @@ with standing_in(globals(), attention_head=attention_head_for_these_tests,
     check_shape("keys", keys, (1, 1, 16))
     check_shape("values", values, (1, 1, 16))
 
-    expect_close("blocks adding 0 keep x", stream_at_position_0(residuals_only),
-                 from_reference[numbers(rmsnorm(vec(1, -1)))] * 4, rel_tol=1e-4)
-    # x, of rms 1 here, reaches lm_head as it is; a norm after the last block (this model has none)
-    # would change it by 5e-6 only here, so it shows in x after attention instead
-    expect_close("embedded x, normed",
-                 stream_at_position_0(with_zero(["attn_wo", "mlp_fc2"])),
-                 from_reference[numbers(stream_at_position_0(with_zero(["attn_wo", "mlp_fc2"])))],
-                 rel_tol=1e-4)
-    expect_close("x after attention", stream_at_position_0(with_zero(["mlp_fc2"])),
-                 from_reference[numbers(stream_at_position_0(with_zero(["mlp_fc2"])))])
-    expect_close("x after the MLP", stream_at_position_0(probe_state),
-                 from_reference[numbers(stream_at_position_0(probe_state))])
+    # the probes have 2 layers: a weight read from elsewhere than the state_dict given fails here
+    weights_given = ("a weight the 2-layer model's state_dict has not, or looked up in another: "
+                     "read every weight from the state_dict and config gpt is given, not from "
+                     "the notebook's globals")
+    with explain_errors("gpt(3, 0, keys, values, weights, probe)", KeyError=weights_given):
+        expect_close("blocks adding 0 keep x", stream_at_position_0(residuals_only),
+                     from_reference[numbers(rmsnorm(vec(1, -1)))] * 4, rel_tol=1e-4)
+        # x, of rms 1 here, reaches lm_head as it is; a norm after the last block (this model has
+        # none) would change it by 5e-6 only here, so it shows in x after attention instead
+        blocks_off = with_zero(["attn_wo", "mlp_fc2"])
+        expect_close("embedded x, normed", stream_at_position_0(blocks_off),
+                     from_reference[numbers(stream_at_position_0(blocks_off))], rel_tol=1e-4)
+        expect_close("x after attention, through an MLP adding 0 (if your attention block is "
+                     "right: the MLP adds to x, not to its norm; lm_head reads x as it is)",
+                     stream_at_position_0(with_zero(["mlp_fc2"])),
+                     from_reference[numbers(stream_at_position_0(with_zero(["mlp_fc2"])))])
+        # at position 1 attention mixes two positions, so the heads show: 2 heads of head_dim 4
+        expect_close("x after attention at position 1 (n_head = 2 heads of head_dim = 4 channels: "
+                     "multi_head_attention takes config.n_head)",
+                     stream_at_position_1(with_zero(["mlp_fc2"])),
+                     from_reference[numbers(stream_at_position_1(with_zero(["mlp_fc2"])))])
+        expect_close("x after the MLP", stream_at_position_0(probe_state),
+                     from_reference[numbers(stream_at_position_0(probe_state))])
 
     # a Value: gradients flow through it
     expect_value("logits[0]", logits[0],
@@ -710,7 +731,9 @@ with standing_in(globals(), attention_head=attention_head_for_these_tests,
     small_state = init_params(two_layers, random.Random(3))
     keys2, values2 = empty_kv_cache(two_layers)
     for pos, token in enumerate([4, 0, 1]):
-        small_logits = gpt(token, pos, keys2, values2, small_state, two_layers)
+        with explain_errors(f"gpt({token}, {pos}, keys2, values2, small_state, two_layers)",
+                            KeyError=weights_given):
+            small_logits = gpt(token, pos, keys2, values2, small_state, two_layers)
     # 2 layers, 3 positions
     check_shape("keys", keys2, (2, 3, 8))
     check_shape("values", values2, (2, 3, 8))

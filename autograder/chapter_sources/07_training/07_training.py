@@ -43,6 +43,7 @@
 # %% given=microgpt.nn:linear,softmax,rmsnorm,relu
 
 # %%
+# Given code: NORMS, ACTIVATIONS. Run this cell; leave it as it is.
 # the model's choices of normalisation and activation by name; chapter 10 adds LayerNorm and GeLU
 NORMS = {"rmsnorm": rmsnorm}
 ACTIVATIONS = {"relu": relu}
@@ -207,8 +208,11 @@ def gpt_watched(token_id, pos_id, keys, values, state_dict, config):
     KV cache it was given already holds."""
     if pos_id >= config.block_size:
         raise AssertionError(f"gpt called at position {pos_id}, but block_size is "
-                             f"{config.block_size}:\nonly n = min(block_size, len(tokens) - 1) "
-                             f"positions are read")
+                             f"{config.block_size}:\npositions run from 0 to n - 1, where "
+                             f"n = min(block_size, len(tokens) - 1)")
+    if not (isinstance(keys, list) and len(keys) == config.n_layer):
+        raise AssertionError(f"gpt got keys {keys!r:.40}: expected the KV cache, one list per "
+                             f"layer:\n(keys, values) = empty_kv_cache(config), given whole")
     for name, seen in zip(gpt_calls, (token_id, pos_id, len(keys[0]))):
         gpt_calls[name].append(seen)
     return given_gpt(token_id, pos_id, keys, values, state_dict, config)
@@ -356,8 +360,8 @@ expect_equal("num_steps given to adam_step", adam_calls["num_steps"], [2])
 expect_close("lr given to adam_step", adam_calls["lr"], [0.05])
 passed_on = [[given_m is m, given_v is v] for given_m, given_v in adam_calls["m and v"]]
 expect_equal("m, v are the lists given", passed_on, [[True, True]])
-# wte[BOS][0].grad when adam_step ran: 0 means no backward, another number more than one
-expect_close("grad at adam_step", adam_calls["grad"],
+expect_close("grad at adam_step: backward once, before it (a 0 when no backward ran, another "
+             "number when it ran twice or on another loss)", adam_calls["grad"],
              from_reference[[gradient(document_loss([26, 4], small_state, small),
                                       small_state["wte"][26][0])]])
 expect_close("loss before the update", first,

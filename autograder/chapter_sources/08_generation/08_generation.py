@@ -50,6 +50,7 @@ import matplotlib.pyplot as plt
 # %% given="microgpt.autograd:Value microgpt.nn:linear,softmax,rmsnorm,relu"
 
 # %%
+# Given code: NORMS, ACTIVATIONS. Run this cell; leave it as it is.
 # the model's choices of normalisation and activation by name; chapter 10 adds LayerNorm and GeLU
 NORMS = {"rmsnorm": rmsnorm}
 ACTIVATIONS = {"relu": relu}

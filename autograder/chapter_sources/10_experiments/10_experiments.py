@@ -212,6 +212,7 @@ show("Left: ReLU and GeLU against x from -4 to 3. Right: their slopes; ReLU's ju
 # `"rmsnorm"` and `"relu"`, are the original microgpt's, and the trained model of chapter 7 uses them.
 
 # %%
+# Given code: NORMS, ACTIVATIONS (with your layernorm and gelu). Run this cell; leave it as it is.
 NORMS = {"rmsnorm": rmsnorm, "layernorm": layernorm}
 ACTIVATIONS = {"relu": relu, "gelu": gelu}
 
