@@ -397,7 +397,7 @@ def test_in_the_kernel_only_errors_raised_in_given_code_called_by_the_learner_ge
     assert "It was raised" not in " ".join(first_lines("scale([1.0], [2])")), (
         "given code the test called"
     )
-    # a test's own stand-in, given what it cannot use by the learner's code: named as the tests' code
+    # a test's stand-in, given what it cannot use by the learner's code: named as the tests' code
     stand_in = "def watched(x, k):\n    return x // k\nscale = watched\ndouble([1.0])"
     note = " ".join(first_lines(stand_in))
     assert (
