@@ -436,7 +436,8 @@ def multi_head_attention(q, keys, values, n_head):
 
 
 # %% tests=multi_head_attention points=2
-from course_tools import expect_close, expect_value, gradient_check, standing_in, unchanged
+from course_tools import (check_shape, expect_close, expect_value, gradient_check, standing_in,
+                          unchanged)
 
 
 # These tests grade multi_head_attention alone. While they run, attention_head is this stand-in,
@@ -455,9 +456,11 @@ values = [vec(0.2, -0.7, 1.0, 0.3), vec(1.5, 0.1, -0.5, 0.9)]
 with standing_in(globals(), attention_head=attention_head_for_these_tests):
     with unchanged("values", values), unchanged("keys", keys), unchanged("q", q):
         out = multi_head_attention(q, keys, values, 2)
-    # Values, so that gradients flow through them
-    expect_value("out[0] for 2 heads", out[0],
-                 from_reference[multi_head_attention(q, keys, values, 2)[0].data])
+    # 4 Values, so that gradients flow through them
+    check_shape("out for 2 heads", out, (4,))
+    for first in out[:1]:
+        expect_value("out[0] for 2 heads", first,
+                     from_reference[multi_head_attention(q, keys, values, 2)[0].data])
     expect_close("1 head of 4 channels", multi_head_attention(q, keys, values, 1),
                  from_reference[numbers(multi_head_attention(q, keys, values, 1))])
     expect_close("2 heads of 2 channels", multi_head_attention(q, keys, values, 2),
