@@ -576,8 +576,8 @@ def _cell_file(filename):
 
 
 def _cell_frames(tb):
-    """[(function name, line, kind)] of tb's frames in notebook cells, outermost first; kind is
-    'test' for the running cell (the first one: its own helpers and spies), 'given' for a given
+    """[(function name, line, kind, file)] of tb's frames in notebook cells, outermost first; kind
+    is 'test' for the running cell (the first one: its own helpers and spies), 'given' for a given
     cell, else 'yours'."""
     frames, running = [], None
     while tb is not None:
